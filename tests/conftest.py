@@ -1,0 +1,64 @@
+"""Shared fixtures: one synthesis of every environment per test session.
+
+Provider bindings are imported once, by this process; tests read the synthesized JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tonebridge.config import load_selected
+from tonebridge.ops.terraform_cli import PROJECT_ROOT, terraform_environment
+
+os.environ.update({k: v for k, v in terraform_environment().items() if k in ("JSII_NODE", "TF_CLI_CONFIG_FILE")})
+
+
+def require_tool(name: str) -> str:
+    """Path of a command-line tool the test needs; a missing tool fails, it never skips."""
+    path = shutil.which(name, path=terraform_environment()["PATH"])
+    if not path:
+        pytest.fail(f"{name} is required for this test but is not on PATH (run `make install`)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def environments():
+    """Every environment file in environments/, validated."""
+    return {env.name: env for env in load_selected(PROJECT_ROOT / "environments")}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory, environments) -> Path:
+    """Synthesize all environments once, into a temporary cdktf.out."""
+    os.environ.pop("TONEBRIDGE_ENVIRONMENTS", None)
+    from tonebridge.app import build_app  # provider bindings load here, once per session
+
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    build_app(list(environments.values()), outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def manifest(synth_dir) -> dict:
+    return json.loads((synth_dir / "manifest.json").read_text())["stacks"]
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir, manifest) -> dict[str, dict]:
+    """Stack name -> parsed cdk.tf.json."""
+    return {name: json.loads((synth_dir / m["synthesizedStackPath"]).read_text()) for name, m in manifest.items()}
+
+
+def resources(stack: dict, kind: str) -> dict[str, dict]:
+    """Resources of one Terraform type in a synthesized stack, by logical id."""
+    return stack.get("resource", {}).get(kind, {})
+
+
+def by_name_tag(stack: dict, kind: str) -> dict[str, dict]:
+    """Resources of one type keyed by their Name tag."""
+    return {r["tags"]["Name"]: r for r in resources(stack, kind).values() if "Name" in r.get("tags", {})}

@@ -1,0 +1,183 @@
+"""A wrong configuration stops `main.py` before anything is synthesized.
+
+Each case runs main.py exactly as an operator would (from a project folder holding
+environments/ and a previous cdktf.out/) and asserts the exit code, the problem line with
+file and field path, the absence of a traceback, and that cdktf.out/ is byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+from tonebridge.ops.terraform_cli import PROJECT_ROOT
+
+PRODUCTION = yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text())
+FILE = "environments/production.yaml"
+WEST = ("network", "us-west-2")
+
+
+def _set(path: tuple, value) -> Callable[[dict], None]:
+    def mutate(doc: dict) -> None:
+        node = doc
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return mutate
+
+
+def _drop(path: tuple) -> Callable[[dict], None]:
+    def mutate(doc: dict) -> None:
+        node = doc
+        for part in path[:-1]:
+            node = node[part]
+        del node[path[-1]]
+
+    return mutate
+
+
+def _overlap(doc: dict) -> None:
+    subnets = doc["network"]["us-west-2"]["subnets"]
+    subnets["private"][0] = "10.0.20.0/24"
+    subnets["data"][:2] = ["10.0.23.0/24", "10.0.20.0/24"]
+
+
+# (id, mutation of production.yaml, expected line after "<file>: ")
+CASES = [
+    ("cidr-syntax", _set((*WEST, "vpc_cidr"), "10.0.0.0/33"), "network.us-west-2.vpc_cidr: "),
+    ("cidr-host-bits", _set((*WEST, "subnets", "public", 0), "10.0.1.7/24"), "network.us-west-2.subnets.public[0]: "),
+    (
+        "subnet-outside-vpc",
+        _set((*WEST, "subnets", "private", 2), "10.9.12.0/24"),
+        "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
+    ),
+    ("subnet-overlap", _overlap, "network.us-west-2.subnets.data[1]: 10.0.20.0/24 overlaps private[0]"),
+    (
+        "vpc-overlap-between-regions",
+        _set(("network", "us-east-1", "vpc_cidr"), "10.0.0.0/16"),
+        "network.us-east-1.vpc_cidr: 10.0.0.0/16 overlaps network.us-west-2.vpc_cidr",
+    ),
+    (
+        "subnet-count-vs-azs",
+        _set((*WEST, "subnets", "management"), ["10.0.30.0/24", "10.0.31.0/24"]),
+        "network.us-west-2.subnets.management: has 2 subnets but there are 3 availability zones",
+    ),
+    (
+        "az-of-another-region",
+        _set((*WEST, "availability_zones", 2), "us-east-1c"),
+        "network.us-west-2.availability_zones[2]: us-east-1c is not an availability zone of us-west-2",
+    ),
+    ("bucket-name", _set(("state", "bucket"), "Tonebridge_State"), "state.bucket: 'Tonebridge_State' is not a valid S3"),
+    ("table-name", _set(("state", "lock_table"), "lock table!"), "state.lock_table: 'lock table!' is not a valid DynamoDB"),
+    ("reserved-tag-key", _set(("tags", "aws:owner"), "platform"), "tags.aws:owner: tag key 'aws:owner' uses the reserved"),
+    ("unknown-key", _set((*WEST, "nat_gateway"), True), "network.us-west-2.nat_gateway: unknown key"),
+    ("wrong-type", _set((*WEST, "vpn_gateway", "enabled"), "sometimes"), "network.us-west-2.vpn_gateway.enabled: "),
+    ("nat-mode", _set((*WEST, "nat"), "two"), "network.us-west-2.nat: "),
+    (
+        "pod-capacity",
+        _set((*WEST, "pods", "max_nodes"), 1000),
+        "network.us-west-2.pods.cidr: 100.64.0.0/16 offers 49137 pod addresses but max_nodes x max_pods_per_node "
+        "needs 110000",
+    ),
+    ("missing-section", _drop(("state",)), "state: Field required"),
+    ("name-vs-file", _set(("name",), "staging"), "name: 'staging' must match the file name 'production'"),
+    ("missing-required-tag", _drop(("tags", "Project")), "tags: required tag 'Project' is missing"),
+    (
+        "emulator-off-loopback",
+        _set(("aws", "emulator"), {"endpoint": "http://10.1.2.3:4566"}),
+        "aws.emulator.endpoint: 'http://10.1.2.3:4566' must be an http:// URL on loopback",
+    ),
+]
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}|{stat.st_mtime_ns}".encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An operator's folder: environments/ and the cdktf.out/ of an earlier, good synthesis."""
+    (tmp_path / "environments").mkdir()
+    previous = tmp_path / "cdktf.out" / "stacks" / "production-us-west-2"
+    previous.mkdir(parents=True)
+    (previous / "cdk.tf.json").write_text('{"resource": {"aws_vpc": {}}}\n')
+    (tmp_path / "cdktf.out" / "manifest.json").write_text('{"stacks": {}}\n')
+    return tmp_path
+
+
+def _synth(project: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "TONEBRIDGE_ENVIRONMENTS"}
+    environ.update(TONEBRIDGE_ENVIRONMENTS_DIR=str(project / "environments"), **env)
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "main.py")],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _assert_rejected(project: Path, result: subprocess.CompletedProcess, expected: str, before: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr, result.stderr
+    assert _tree_digest(project / "cdktf.out") == before, "cdktf.out/ was modified"
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_configuration_is_rejected_before_synthesis(project: Path, mutate, expected: str) -> None:
+    doc = copy.deepcopy(PRODUCTION)
+    mutate(doc)
+    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    before = _tree_digest(project / "cdktf.out")
+    result = _synth(project)
+    _assert_rejected(project, result, f"{FILE}: {expected}", before)
+
+
+def test_invalid_yaml_names_line(project: Path) -> None:
+    text = (PROJECT_ROOT / "environments" / "production.yaml").read_text().replace("  region: us-west-2", "  region: [us-west-2", 1)
+    (project / "environments" / "production.yaml").write_text(text)
+    before = _tree_digest(project / "cdktf.out")
+    _assert_rejected(project, _synth(project), f"{FILE}: (top level): invalid YAML: line ", before)
+
+
+def test_duplicate_yaml_key_is_rejected(project: Path) -> None:
+    text = (PROJECT_ROOT / "environments" / "production.yaml").read_text() + "\nname: production\n"
+    (project / "environments" / "production.yaml").write_text(text)
+    before = _tree_digest(project / "cdktf.out")
+    _assert_rejected(project, _synth(project), f"{FILE}: (top level): invalid YAML: line ", before)
+
+
+def test_unknown_environment_selection(project: Path) -> None:
+    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(PRODUCTION, sort_keys=False))
+    before = _tree_digest(project / "cdktf.out")
+    result = _synth(project, TONEBRIDGE_ENVIRONMENTS="staging")
+    _assert_rejected(project, result, "TONEBRIDGE_ENVIRONMENTS: (top level): no environment file environments/staging.yaml", before)
+
+
+def test_every_problem_is_reported_at_once(project: Path) -> None:
+    doc = copy.deepcopy(PRODUCTION)
+    _set(("state", "bucket"), "Bad_Bucket")(doc)
+    _set((*WEST, "nat"), "two")(doc)
+    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = _synth(project)
+    assert result.returncode == 2
+    problem_lines = [line for line in result.stderr.splitlines() if line.startswith(f"{FILE}: ")]
+    assert len(problem_lines) == 2, result.stderr

@@ -1,0 +1,29 @@
+"""Build the cdktf App for a list of validated environments."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from cdktf import App
+
+from tonebridge.config.models import EnvironmentConfig
+from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.state import StateStack
+
+
+def add_environment(app: App, env: EnvironmentConfig) -> list:
+    """All stacks of one environment: the state bootstrap first, then one stack per AWS region."""
+    state = StateStack(app, env)
+    stacks = [state]
+    for region in env.aws_regions:
+        infra = InfrastructureStack(app, env, region)
+        infra.add_dependency(state)  # the backend must exist before the first init
+        stacks.append(infra)
+    return stacks
+
+
+def build_app(envs: Sequence[EnvironmentConfig], outdir: str | None = None) -> App:
+    app = App(outdir=outdir) if outdir else App()
+    for env in envs:
+        add_environment(app, env)
+    return app

@@ -1,0 +1,96 @@
+"""Customer-managed KMS keys with rotation and a key policy that names the services allowed to use them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class ServiceGrant:
+    """Lets an AWS service principal use the key, limited to this account's resources.
+
+    ``context_key``/``context_pattern``: optional ``kms:EncryptionContext`` condition (for example
+    CloudWatch Logs' ``aws:logs:arn``) so that the service can use the key only for our resources.
+    """
+
+    principal: str
+    actions: Sequence[str] = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+    context_key: str | None = None
+    context_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class EncryptionKeyProps:
+    """Props of :class:`EncryptionKey`.
+
+    alias: name after ``alias/`` (required).
+    description: shown in the console (required).
+    service_grants: services that may use the key besides IAM principals of this account.
+    deletion_window_in_days: waiting period before deletion (default 30, the AWS maximum).
+    """
+
+    alias: str
+    description: str
+    service_grants: Sequence[ServiceGrant] = field(default_factory=tuple)
+    deletion_window_in_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not 7 <= self.deletion_window_in_days <= 30:
+            raise ValueError("deletion_window_in_days must be between 7 and 30")
+        if not self.alias or self.alias.startswith("alias/"):
+            raise ValueError("alias is the name after 'alias/'")
+
+
+class EncryptionKey(Construct):
+    """A symmetric customer key with yearly rotation and an alias.
+
+    The key policy delegates to IAM in this account (as AWS's default key policy does) and grants
+    the listed services use of the key. Attributes: ``key`` (the aws_kms_key), ``arn``, ``alias_name``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: EncryptionKeyProps) -> None:
+        super().__init__(scope, id_)
+        account = DataAwsCallerIdentity(self, "account")
+        partition = DataAwsPartition(self, "partition")
+        root = f"arn:{partition.partition}:iam::{account.account_id}:root"
+        statements: list[dict] = [
+            {
+                "Sid": "AccountAdministration",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        for grant in props.service_grants:
+            statement: dict = {
+                "Sid": "Service" + "".join(part.capitalize() for part in grant.principal.split(".")[0].split("-")),
+                "Effect": "Allow",
+                "Principal": {"Service": grant.principal},
+                "Action": list(grant.actions),
+                "Resource": "*",
+            }
+            if grant.context_key:
+                statement["Condition"] = {"ArnLike": {f"kms:EncryptionContext:{grant.context_key}": grant.context_pattern}}
+            statements.append(statement)
+        self.key = KmsKey(
+            self,
+            "key",
+            description=props.description,
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_in_days,
+            policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        self.alias = KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
+        self.arn: str = self.key.arn
+        self.alias_name: str = self.alias.name
+        self.account_id: str = account.account_id
+        self.partition: str = partition.partition

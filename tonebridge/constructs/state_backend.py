@@ -1,0 +1,240 @@
+"""StateBackend: the S3 bucket and DynamoDB table that hold and lock Terraform state (spec §11.1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from constructs import Construct
+
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+
+
+@dataclass(frozen=True)
+class StateBackendProps:
+    """Props of :class:`StateBackend`.
+
+    bucket: state bucket name (required). lock_table: DynamoDB lock table name (required).
+    access_log_bucket: bucket receiving the state bucket's server access logs (required).
+    protect: prevent_destroy on the bucket and the table, table deletion protection, and no
+        force_destroy (default True; only a throw-away environment turns it off).
+    noncurrent_version_retention_days: how long superseded state versions are kept (default 90).
+    access_log_retention_days: how long access logs are kept (default 365).
+    """
+
+    bucket: str
+    lock_table: str
+    access_log_bucket: str
+    protect: bool = True
+    noncurrent_version_retention_days: int = 90
+    access_log_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        if self.bucket == self.access_log_bucket:
+            raise ValueError("the access log bucket must differ from the state bucket")
+        if self.noncurrent_version_retention_days < 1 or self.access_log_retention_days < 1:
+            raise ValueError("retention periods must be at least one day")
+
+
+class StateBackend(Construct):
+    """Versioned, KMS-encrypted, TLS-only, private state bucket plus a PITR-protected lock table.
+
+    Attributes: ``bucket`` (aws_s3_bucket), ``table`` (aws_dynamodb_table), ``key`` (EncryptionKey),
+    ``log_bucket`` (aws_s3_bucket receiving access logs).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: StateBackendProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
+        self.key = EncryptionKey(
+            self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Terraform state in {props.bucket}")
+        )
+
+        self.log_bucket = self._log_bucket(props, lifecycle)
+
+        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle)
+        self._private(self.bucket, "bucket")
+        S3BucketVersioningA(
+            self, "versioning", bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-superseded-state",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.noncurrent_version_retention_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
+        S3BucketLoggingA(
+            self, "logging", bucket=self.bucket.id, target_bucket=self.log_bucket.id, target_prefix=f"{props.bucket}/"
+        )
+        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=_tls_only_policy(self.bucket.arn))
+
+        self.table = DynamodbTable(
+            self,
+            "lock-table",
+            name=props.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
+            attribute=[DynamodbTableAttribute(name="LockID", type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self.key.arn),
+            deletion_protection_enabled=props.protect,
+            lifecycle=lifecycle,
+        )
+
+    def _log_bucket(self, props: StateBackendProps, lifecycle: TerraformResourceLifecycle | None) -> S3Bucket:
+        """Server access logs of the state bucket. S3 log delivery writes only with SSE-S3."""
+        bucket = S3Bucket(
+            self, "log-bucket", bucket=props.access_log_bucket, force_destroy=not props.protect, lifecycle=lifecycle
+        )
+        self._private(bucket, "log-bucket")
+        S3BucketVersioningA(
+            self, "log-versioning", bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "log-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "log-lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_log_retention_days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
+        S3BucketPolicy(
+            self,
+            "log-policy",
+            bucket=bucket.id,
+            policy=_tls_only_policy(
+                bucket.arn,
+                extra=[
+                    {
+                        "Sid": "S3ServerAccessLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"{bucket.arn}/{props.bucket}/*",
+                        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:*:s3:::{props.bucket}"}},
+                    }
+                ],
+            ),
+        )
+        return bucket
+
+    def _private(self, bucket: S3Bucket, prefix: str) -> None:
+        """Block every form of public access and disable ACLs (the bucket owner owns every object)."""
+        S3BucketPublicAccessBlock(
+            self,
+            f"{prefix}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            f"{prefix}-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+
+
+def _tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
+    """Deny every request that does not use TLS (and TLS older than 1.2)."""
+    deny = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    old_tls = {
+        "Sid": "DenyOutdatedTLS",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [deny, old_tls, *(extra or [])]})

@@ -1,0 +1,459 @@
+"""TonebridgeVpc: the tiered network of one AWS region (spec §2.2, §11.1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Literal, Sequence
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_ipv4_cidr_block_association import VpcIpv4CidrBlockAssociation
+from cdktf_cdktf_provider_aws.vpn_gateway import VpnGateway
+from cdktf_cdktf_provider_aws.vpn_gateway_route_propagation import VpnGatewayRoutePropagation
+from constructs import Construct
+
+from tonebridge import netplan
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+
+NatMode = Literal["per_az", "single", "none"]
+TIERS = ("public", "private", "data", "management")
+
+#: Interface endpoints a private EKS cluster needs (image pulls, IRSA, node bootstrap, logs)
+#: plus those that let SSM Session Manager reach hosts without any inbound port.
+DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "ssmmessages", "ec2messages")
+
+#: Amazon Linux 2023's current AMI, published by AWS as a public SSM parameter.
+AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+#: Ports the bastion may open inside the VPC: HTTPS (EKS API, endpoints), PostgreSQL, Redis, Elasticsearch.
+BASTION_EGRESS_PORTS = {443: "HTTPS to the EKS API and VPC endpoints", 5432: "PostgreSQL", 6379: "Redis", 9200: "Elasticsearch"}
+
+
+@dataclass(frozen=True)
+class TonebridgeVpcProps:
+    """Props of :class:`TonebridgeVpc`. Subnet lists are given in availability-zone order.
+
+    name: prefix of every Name tag, e.g. ``tonebridge-production-us-west-2`` (required).
+    cidr: the VPC's primary range (required).
+    availability_zones: zones to spread over, one subnet per tier in each (required, 2-6).
+    public_subnets / private_subnets / data_subnets / management_subnets: one CIDR per zone (required).
+        private = the private-app tier (Kubernetes nodes); data has no route to the internet.
+    pod_cidr: secondary range for pod IPs, split evenly over the zones (default None: no pod subnets).
+    max_nodes, max_pods_per_node: the capacity the pod range must hold (checked when pod_cidr is set).
+    nat: ``per_az`` (default; one NAT gateway per zone, zone-independent), ``single`` (cheaper, one
+        zone's outage cuts egress) or ``none``.
+    enable_vpn_gateway: attach a virtual private gateway and propagate its routes into the private
+        and management tiers (default True). vpn_amazon_side_asn: its BGP ASN (default 64512).
+    enable_bastion: an SSM-managed bastion in the first public subnet, no inbound rule at all (default True).
+    bastion_instance_type (default t3.micro), bastion_root_volume_gib (default 20).
+    flow_log_retention_days: CloudWatch retention of VPC flow logs (default 365).
+    flow_log_traffic_type: ALL (default), ACCEPT or REJECT.
+    interface_endpoints: service suffixes of interface endpoints (default DEFAULT_INTERFACE_ENDPOINTS).
+    eks_cluster_names: clusters that share the subnets (tagged ``kubernetes.io/cluster/<name>=shared``).
+    """
+
+    name: str
+    cidr: str
+    availability_zones: Sequence[str]
+    public_subnets: Sequence[str]
+    private_subnets: Sequence[str]
+    data_subnets: Sequence[str]
+    management_subnets: Sequence[str]
+    pod_cidr: str | None = None
+    max_nodes: int = 0
+    max_pods_per_node: int = 110
+    nat: NatMode = "per_az"
+    enable_vpn_gateway: bool = True
+    vpn_amazon_side_asn: int = 64512
+    enable_bastion: bool = True
+    bastion_instance_type: str = "t3.micro"
+    bastion_root_volume_gib: int = 20
+    flow_log_retention_days: int = 365
+    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
+    eks_cluster_names: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        """Fail at construction, with the reason, rather than at apply time."""
+        vpc = IPv4Network(self.cidr)
+        zones = len(self.availability_zones)
+        if not 2 <= zones <= 6:
+            raise ValueError(f"{self.name}: 2-6 availability zones are required, got {zones}")
+        seen: list[tuple[str, IPv4Network]] = []
+        for tier in TIERS:
+            subnets = [IPv4Network(s) for s in self.tier_subnets(tier)]
+            if len(subnets) != zones:
+                raise ValueError(f"{self.name}: {tier} needs one subnet per zone ({zones}), got {len(subnets)}")
+            for i, subnet in enumerate(subnets):
+                if not subnet.subnet_of(vpc):
+                    raise ValueError(f"{self.name}: {tier}[{i}] {subnet} is outside {vpc}")
+                clash = netplan.first_overlap(subnet, seen)
+                if clash:
+                    raise ValueError(f"{self.name}: {tier}[{i}] {subnet} overlaps {clash}")
+                seen.append((f"{tier}[{i}]", subnet))
+        if self.nat not in ("per_az", "single", "none"):
+            raise ValueError(f"{self.name}: nat must be per_az, single or none")
+        if self.pod_cidr:
+            pods = IPv4Network(self.pod_cidr)
+            if pods.overlaps(vpc):
+                raise ValueError(f"{self.name}: pod_cidr {pods} overlaps {vpc}")
+            needed = self.max_nodes * self.max_pods_per_node
+            if netplan.pod_capacity(self.pod_subnets) < needed:
+                raise ValueError(f"{self.name}: pod_cidr {pods} cannot hold {needed} pod addresses")
+
+    def tier_subnets(self, tier: str) -> Sequence[str]:
+        return getattr(self, f"{tier}_subnets")
+
+    @property
+    def pod_subnets(self) -> list[IPv4Network]:
+        """The pod range split evenly over the zones (empty without pod_cidr)."""
+        if not self.pod_cidr:
+            return []
+        return netplan.split_evenly(IPv4Network(self.pod_cidr), len(self.availability_zones))
+
+
+class TonebridgeVpc(Construct):
+    """A VPC with public, private-app, data and management tiers across availability zones.
+
+    Secure defaults follow terraform-aws-modules/vpc: the default security group is emptied, every
+    tier has its own route table per zone, the data tier has no route out, flow logs go to a
+    KMS-encrypted log group, and AWS APIs are reached through private endpoints.
+
+    Attributes: ``vpc``, ``vpc_id``, ``subnet_ids`` (tier -> ids in zone order), ``pod_subnet_ids``,
+    ``route_table_ids`` (tier -> ids), ``nat_gateway_ids``, ``db_subnet_group_name``,
+    ``endpoint_security_group_id``, ``vpn_gateway_id`` (or None), ``bastion`` (or None),
+    ``flow_log_group_name``, ``key`` (the customer key for logs and volumes).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: TonebridgeVpcProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        name = props.name
+        zones = list(props.availability_zones)
+
+        self.key = EncryptionKey(
+            self,
+            "key",
+            EncryptionKeyProps(
+                alias=f"{name}-network",
+                description=f"{name}: VPC flow logs and bastion volumes",
+                service_grants=[
+                    ServiceGrant(
+                        principal=f"logs.{_region_of(zones[0])}.amazonaws.com",
+                        context_key="aws:logs:arn",
+                        context_pattern=f"arn:*:logs:{_region_of(zones[0])}:*:log-group:/aws/vpc-flow-logs/{name}*",
+                    )
+                ],
+            ),
+        )
+
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=props.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        self.vpc_id: str = self.vpc.id
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-deny-all"})
+
+        pod_association = None
+        if props.pod_cidr:
+            pod_association = VpcIpv4CidrBlockAssociation(self, "pod-cidr", vpc_id=self.vpc.id, cidr_block=props.pod_cidr)
+
+        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
+
+        cluster_tags = {f"kubernetes.io/cluster/{c}": "shared" for c in props.eks_cluster_names}
+        tier_tags = {
+            "public": {"kubernetes.io/role/elb": "1", **cluster_tags},
+            "private": {"kubernetes.io/role/internal-elb": "1", **cluster_tags},
+            "data": {},
+            "management": {},
+        }
+        self.subnet_ids: dict[str, list[str]] = {}
+        subnets: dict[str, list[Subnet]] = {}
+        for tier in TIERS:
+            subnets[tier] = [
+                Subnet(
+                    self,
+                    f"{tier}-{az}",
+                    vpc_id=self.vpc.id,
+                    cidr_block=cidr,
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags={"Name": f"{name}-{tier}-{az}", "Tier": tier, **tier_tags[tier]},
+                )
+                for az, cidr in zip(zones, props.tier_subnets(tier))
+            ]
+            self.subnet_ids[tier] = [s.id for s in subnets[tier]]
+
+        pod_subnets = [
+            Subnet(
+                self,
+                f"pods-{az}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(cidr),
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-pods-{az}", "Tier": "pods"},
+                depends_on=[pod_association] if pod_association else None,
+            )
+            for az, cidr in zip(zones, props.pod_subnets)
+        ]
+        self.pod_subnet_ids: list[str] = [s.id for s in pod_subnets]
+
+        # NAT gateways sit in the public subnets; "single" keeps one in the first zone.
+        nat_zones = {"per_az": zones, "single": zones[:1], "none": []}[props.nat]
+        nats = []
+        for i, az in enumerate(nat_zones):
+            eip = Eip(self, f"nat-eip-{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"}, depends_on=[igw])
+            nats.append(
+                NatGateway(
+                    self,
+                    f"nat-{az}",
+                    allocation_id=eip.id,
+                    subnet_id=subnets["public"][i].id,
+                    tags={"Name": f"{name}-{az}"},
+                    depends_on=[igw],
+                )
+            )
+        self.nat_gateway_ids: list[str] = [n.id for n in nats]
+
+        # A route table per tier and zone: a zone's failure or a tier's change stays local.
+        self.route_table_ids: dict[str, list[str]] = {}
+        for tier in TIERS:
+            tables = []
+            for i, az in enumerate(zones):
+                table = RouteTable(self, f"rt-{tier}-{az}", vpc_id=self.vpc.id, tags={"Name": f"{name}-{tier}-{az}"})
+                RouteTableAssociation(self, f"rta-{tier}-{az}", route_table_id=table.id, subnet_id=subnets[tier][i].id)
+                if tier == "public":
+                    Route(self, f"route-{tier}-{az}-igw", route_table_id=table.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+                elif tier in ("private", "management") and nats:
+                    Route(
+                        self,
+                        f"route-{tier}-{az}-nat",
+                        route_table_id=table.id,
+                        destination_cidr_block="0.0.0.0/0",
+                        nat_gateway_id=nats[min(i, len(nats) - 1)].id,
+                    )
+                # data: deliberately no default route (no path to or from the internet).
+                if tier == "private" and pod_subnets:
+                    RouteTableAssociation(self, f"rta-pods-{az}", route_table_id=table.id, subnet_id=pod_subnets[i].id)
+                tables.append(table)
+            self.route_table_ids[tier] = [t.id for t in tables]
+
+        self.vpn_gateway_id: str | None = None
+        if props.enable_vpn_gateway:
+            vgw = VpnGateway(
+                self, "vgw", vpc_id=self.vpc.id, amazon_side_asn=str(props.vpn_amazon_side_asn), tags={"Name": name}
+            )
+            self.vpn_gateway_id = vgw.id
+            for tier in ("private", "management"):
+                for az, table_id in zip(zones, self.route_table_ids[tier]):
+                    VpnGatewayRoutePropagation(self, f"vgw-propagation-{tier}-{az}", vpn_gateway_id=vgw.id, route_table_id=table_id)
+
+        self.db_subnet_group_name: str = DbSubnetGroup(
+            self,
+            "db-subnets",
+            name=f"{name}-data",
+            description=f"{name}: data tier (no internet route)",
+            subnet_ids=self.subnet_ids["data"],
+            tags={"Name": f"{name}-data"},
+        ).name
+
+        self._flow_logs(name)
+        self._endpoints(name, zones, subnets)
+        self.bastion: Instance | None = self._bastion(name, subnets["public"][0]) if props.enable_bastion else None
+
+    # --- flow logs ------------------------------------------------------------------------------
+
+    def _flow_logs(self, name: str) -> None:
+        group = CloudwatchLogGroup(
+            self,
+            "flow-log-group",
+            name=f"/aws/vpc-flow-logs/{name}",
+            retention_in_days=self.props.flow_log_retention_days,
+            kms_key_id=self.key.arn,
+        )
+        self.flow_log_group_name: str = group.name
+        role = IamRole(
+            self,
+            "flow-log-role",
+            name=f"{name}-flow-logs",
+            assume_role_policy=_trust("vpc-flow-logs.amazonaws.com", self.key.account_id),
+        )
+        IamRolePolicy(
+            self,
+            "flow-log-policy",
+            role=role.id,
+            name="deliver-to-own-log-group",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            "Resource": [group.arn, f"{group.arn}:*"],
+                        }
+                    ],
+                }
+            ),
+        )
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type=self.props.flow_log_traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": name},
+        )
+
+    # --- private access to AWS APIs -------------------------------------------------------------
+
+    def _endpoints(self, name: str, zones: list[str], subnets: dict[str, list[Subnet]]) -> None:
+        region = _region_of(zones[0])
+        sources = [self.props.cidr] + ([self.props.pod_cidr] if self.props.pod_cidr else [])
+        sg = SecurityGroup(
+            self,
+            "endpoints-sg",
+            name=f"{name}-vpc-endpoints",
+            description="HTTPS from inside the VPC to interface endpoints",
+            vpc_id=self.vpc.id,
+            ingress=[
+                SecurityGroupIngress(
+                    description="HTTPS from the VPC and the pod range",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=sources,
+                )
+            ],
+            egress=[],
+            tags={"Name": f"{name}-vpc-endpoints"},
+        )
+        self.endpoint_security_group_id: str = sg.id
+        every_table = [t for tier in TIERS for t in self.route_table_ids[tier]]
+        VpcEndpoint(
+            self,
+            "endpoint-s3",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=every_table,
+            tags={"Name": f"{name}-s3"},
+        )
+        for service in self.props.interface_endpoints:
+            VpcEndpoint(
+                self,
+                f"endpoint-{service.replace('.', '-')}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids["private"],
+                security_group_ids=[sg.id],
+                tags={"Name": f"{name}-{service}"},
+            )
+
+    # --- bastion ----------------------------------------------------------------------------------
+
+    def _bastion(self, name: str, subnet: Subnet) -> Instance:
+        """A jump host reached only through SSM Session Manager: no inbound rule, no public IP, no key pair."""
+        role = IamRole(
+            self,
+            "bastion-role",
+            name=f"{name}-bastion",
+            assume_role_policy=_trust("ec2.amazonaws.com"),
+        )
+        IamRolePolicyAttachment(
+            self,
+            "bastion-ssm",
+            role=role.name,
+            policy_arn=f"arn:{self.key.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        )
+        profile = IamInstanceProfile(self, "bastion-profile", name=f"{name}-bastion", role=role.name)
+        sg = SecurityGroup(
+            self,
+            "bastion-sg",
+            name=f"{name}-bastion",
+            description="Bastion: no inbound access; Session Manager only",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[
+                SecurityGroupEgress(
+                    description=f"{what} inside the VPC",
+                    protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_blocks=[self.props.cidr],
+                )
+                for port, what in BASTION_EGRESS_PORTS.items()
+            ],
+            tags={"Name": f"{name}-bastion"},
+        )
+        ami = DataAwsSsmParameter(self, "bastion-ami", name=AL2023_AMI_PARAMETER)
+        return Instance(
+            self,
+            "bastion",
+            ami=ami.value,
+            instance_type=self.props.bastion_instance_type,
+            subnet_id=subnet.id,
+            vpc_security_group_ids=[sg.id],
+            iam_instance_profile=profile.name,
+            associate_public_ip_address=False,
+            monitoring=True,
+            ebs_optimized=True,
+            metadata_options=InstanceMetadataOptions(
+                http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1
+            ),
+            root_block_device=InstanceRootBlockDevice(
+                encrypted=True,
+                kms_key_id=self.key.arn,
+                volume_type="gp3",
+                volume_size=self.props.bastion_root_volume_gib,
+                delete_on_termination=True,
+            ),
+            tags={"Name": f"{name}-bastion"},
+            # The AMI parameter moves with every Amazon Linux release; patching is Session
+            # Manager's job, so a new AMI must not replace the host on the next apply.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),
+        )
+
+
+def _region_of(availability_zone: str) -> str:
+    return availability_zone[:-1]
+
+
+def _trust(service: str, source_account: str | None = None) -> str:
+    """Trust policy for an AWS service; with ``source_account``, only on behalf of that account
+    (confused-deputy guard, for services that send aws:SourceAccount)."""
+    statement: dict = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

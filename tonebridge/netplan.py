@@ -1,0 +1,58 @@
+"""Pure address arithmetic shared by configuration validation and the VPC construct.
+
+Kept free of cdktf imports so that configuration can be checked before any provider loads.
+"""
+
+from __future__ import annotations
+
+import math
+from ipaddress import IPv4Network
+from typing import Iterable, Sequence
+
+#: AWS reserves the first four and the last address of every subnet.
+AWS_RESERVED_PER_SUBNET = 5
+
+#: Ranges AWS accepts as a VPC's (secondary) IPv4 CIDR: RFC 1918 and the RFC 6598 shared space.
+ALLOWED_VPC_RANGES = (
+    IPv4Network("10.0.0.0/8"),
+    IPv4Network("172.16.0.0/12"),
+    IPv4Network("192.168.0.0/16"),
+    IPv4Network("100.64.0.0/10"),
+)
+
+
+def usable_addresses(subnet: IPv4Network) -> int:
+    """Addresses an ENI can take in ``subnet`` once AWS has reserved its five."""
+    return max(subnet.num_addresses - AWS_RESERVED_PER_SUBNET, 0)
+
+
+def split_evenly(cidr: IPv4Network, parts: int) -> list[IPv4Network]:
+    """Split ``cidr`` into ``parts`` equal subnets (the smallest power of two that fits).
+
+    Used for the pod range: one subnet per availability zone, so 100.64.0.0/16 over three AZs
+    becomes three /18s (the fourth /18 stays free for growth).
+    """
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    extra_bits = math.ceil(math.log2(parts)) if parts > 1 else 0
+    new_prefix = cidr.prefixlen + extra_bits
+    if new_prefix > 28:
+        raise ValueError(f"{cidr} cannot be split into {parts} subnets of /28 or larger")
+    return list(cidr.subnets(new_prefix=new_prefix))[:parts]
+
+
+def first_overlap(candidate: IPv4Network, others: Iterable[tuple[str, IPv4Network]]) -> str | None:
+    """Name of the first entry in ``others`` that overlaps ``candidate``, or None."""
+    for label, other in others:
+        if candidate.overlaps(other):
+            return label
+    return None
+
+
+def pod_capacity(pod_subnets: Sequence[IPv4Network]) -> int:
+    """Total pod IPs the VPC CNI can hand out from the pod subnets."""
+    return sum(usable_addresses(s) for s in pod_subnets)
+
+
+def within_allowed_vpc_ranges(cidr: IPv4Network) -> bool:
+    return any(cidr.subnet_of(r) for r in ALLOWED_VPC_RANGES)

@@ -1,0 +1,65 @@
+"""Drive Terraform over synthesized stacks: deploy (cdktf), plan, destroy, in dependency order."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from tonebridge.ops.terraform_cli import PROJECT_ROOT, terraform_environment
+
+OUTDIR = PROJECT_ROOT / "cdktf.out"
+CDKTF = ["npx", "--no-install", "cdktf"]
+
+
+def say(message: str) -> None:
+    print(f"\n==> {message}", flush=True)
+
+
+def run(cmd: Sequence[str], *, cwd: Path = PROJECT_ROOT, env: dict | None = None, check: bool = True) -> int:
+    """Run a command with the Terraform environment, streaming its output; fail loudly."""
+    print(f"$ {' '.join(cmd)}", flush=True)
+    result = subprocess.run(list(cmd), cwd=cwd, env=terraform_environment(env), check=False)
+    if check and result.returncode != 0:
+        raise SystemExit(f"command failed with status {result.returncode}: {' '.join(cmd)}")
+    return result.returncode
+
+
+def synth(environments: str, outdir: Path = OUTDIR) -> None:
+    """Synthesize the named environments (comma separated) through main.py."""
+    env = {**terraform_environment(), "TONEBRIDGE_ENVIRONMENTS": environments, "CDKTF_OUTDIR": str(outdir)}
+    run([sys.executable, "main.py"], env=env)
+
+
+def stacks_of(environment: str, outdir: Path = OUTDIR) -> list[str]:
+    """The environment's stacks in dependency order: state first, then the stacks that need it."""
+    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    names = [n for n in manifest if n.startswith(f"{environment}-")]
+    ordered: list[str] = []
+    while len(ordered) < len(names):
+        ready = [n for n in names if n not in ordered and set(manifest[n]["dependencies"]) <= set(ordered)]
+        if not ready:
+            raise SystemExit(f"cyclic stack dependencies among {names}")
+        ordered.extend(sorted(ready))
+    return ordered
+
+
+def deploy(stacks: Sequence[str], outputs_file: Path | None = None) -> None:
+    extra = ["--outputs-file", str(outputs_file), "--outputs-file-include-sensitive-outputs=false"] if outputs_file else []
+    run([*CDKTF, "deploy", *stacks, "--skip-synth", "--skip-provider-lock", "--auto-approve",
+         "--ignore-missing-stack-dependencies", *extra])
+
+
+def destroy(stacks: Sequence[str]) -> None:
+    run([*CDKTF, "destroy", *stacks, "--skip-synth", "--auto-approve", "--ignore-missing-stack-dependencies"])
+
+
+def plan_exit_code(stack: str, outdir: Path = OUTDIR) -> int:
+    """``terraform plan -detailed-exitcode``: 0 = no changes, 2 = changes, 1 = error."""
+    return run(
+        ["terraform", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"],
+        cwd=outdir / "stacks" / stack,
+        check=False,
+    )

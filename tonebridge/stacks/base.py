@@ -1,0 +1,94 @@
+"""What every ToneBridge stack shares: the AWS provider with default tags, and the backend."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+
+from tonebridge.config.models import EnvironmentConfig
+
+#: Services the emulator answers for; the provider is pointed at it for each of them.
+EMULATED_SERVICES = (
+    "acm", "autoscaling", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "ecr", "eks", "elasticache",
+    "elbv2", "iam", "kms", "rds", "route53", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2",
+)
+
+
+def stack_name(env: EnvironmentConfig, suffix: str) -> str:
+    """``<env>-<suffix>``, e.g. ``production-us-west-2`` or ``production-state``."""
+    return f"{env.name}-{suffix}"
+
+
+class TonebridgeStack(TerraformStack):
+    """A stack of one environment in one AWS region.
+
+    Tags from configuration plus ``ManagedBy`` and ``Stack`` reach every taggable resource through
+    the provider's ``default_tags``. With ``remote_state`` the stack keeps its state in the
+    environment's S3 bucket under ``<env>/<stack>.tfstate``, locked by both the S3 lock file and
+    the DynamoDB table; otherwise (the bootstrap stack) it uses a local state file.
+    """
+
+    def __init__(self, scope: Construct, env: EnvironmentConfig, suffix: str, region: str, *, remote_state: bool = True):
+        self.env = env
+        self.region = region
+        self.name = stack_name(env, suffix)
+        super().__init__(scope, self.name)
+        self.tags = {**env.tags, "ManagedBy": "cdktf", "Stack": self.name}
+        emulator = env.aws.emulator
+        AwsProvider(
+            self,
+            "aws",
+            region=region,
+            default_tags=[AwsProviderDefaultTags(tags=self.tags)],
+            **(self._emulator_settings() if emulator else {}),
+        )
+        if remote_state:
+            self._s3_backend()
+        else:
+            # Terraform runs in cdktf.out/stacks/<stack>; keep the bootstrap state at the project
+            # root so that re-synthesizing never touches it (see README, "State backend").
+            LocalBackend(self, path=f"../../../terraform.{self.name}.tfstate")
+
+    def _emulator_settings(self) -> dict:
+        emulator = self.env.aws.emulator
+        assert emulator is not None
+        return {
+            "access_key": emulator.access_key,
+            "secret_key": emulator.secret_key,
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": "true",
+            "s3_use_path_style": True,
+            "endpoints": [AwsProviderEndpoints(**{service: emulator.endpoint for service in EMULATED_SERVICES})],
+        }
+
+    def _s3_backend(self) -> None:
+        state = self.env.state
+        emulator = self.env.aws.emulator
+        extra: dict = {}
+        if emulator:
+            extra = {
+                "access_key": emulator.access_key,
+                "secret_key": emulator.secret_key,
+                "skip_credentials_validation": True,
+                "skip_requesting_account_id": True,
+                "skip_metadata_api_check": True,
+                "skip_region_validation": True,
+                "use_path_style": True,
+                "endpoints": S3BackendEndpointConfig(
+                    s3=emulator.endpoint, dynamodb=emulator.endpoint, sts=emulator.endpoint, iam=emulator.endpoint
+                ),
+            }
+        S3Backend(
+            self,
+            bucket=state.bucket,
+            key=f"{self.env.name}/{self.name}.tfstate",
+            region=state.region,
+            encrypt=True,
+            dynamodb_table=state.lock_table,
+            **extra,
+        )
+        # Terraform 1.11 deprecates DynamoDB locking in favour of S3 lock files; cdktf 0.21 predates
+        # the option, so it is set directly. Both locks are taken while the table still exists.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
