@@ -12,8 +12,8 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import yaml
@@ -76,9 +76,21 @@ CASES = [
         _set((*WEST, "availability_zones", 2), "us-east-1c"),
         "network.us-west-2.availability_zones[2]: us-east-1c is not an availability zone of us-west-2",
     ),
-    ("bucket-name", _set(("state", "bucket"), "Tonebridge_State"), "state.bucket: 'Tonebridge_State' is not a valid S3"),
-    ("table-name", _set(("state", "lock_table"), "lock table!"), "state.lock_table: 'lock table!' is not a valid DynamoDB"),
-    ("reserved-tag-key", _set(("tags", "aws:owner"), "platform"), "tags.aws:owner: tag key 'aws:owner' uses the reserved"),
+    (
+        "bucket-name",
+        _set(("state", "bucket"), "Tonebridge_State"),
+        "state.bucket: 'Tonebridge_State' is not a valid S3",
+    ),
+    (
+        "table-name",
+        _set(("state", "lock_table"), "lock table!"),
+        "state.lock_table: 'lock table!' is not a valid DynamoDB",
+    ),
+    (
+        "reserved-tag-key",
+        _set(("tags", "aws:owner"), "platform"),
+        "tags.aws:owner: tag key 'aws:owner' uses the reserved",
+    ),
     ("unknown-key", _set((*WEST, "nat_gateway"), True), "network.us-west-2.nat_gateway: unknown key"),
     ("wrong-type", _set((*WEST, "vpn_gateway", "enabled"), "sometimes"), "network.us-west-2.vpn_gateway.enabled: "),
     ("nat-mode", _set((*WEST, "nat"), "two"), "network.us-west-2.nat: "),
@@ -94,7 +106,7 @@ CASES = [
     (
         "emulator-off-loopback",
         _set(("aws", "emulator"), {"endpoint": "http://10.1.2.3:4566"}),
-        "aws.emulator.endpoint: 'http://10.1.2.3:4566' must be an http:// URL on loopback",
+        "aws.emulator.endpoint: 'http://10.1.2.3:4566' must be a URL on loopback",
     ),
 ]
 
@@ -152,7 +164,11 @@ def test_bad_configuration_is_rejected_before_synthesis(project: Path, mutate, e
 
 
 def test_invalid_yaml_names_line(project: Path) -> None:
-    text = (PROJECT_ROOT / "environments" / "production.yaml").read_text().replace("  region: us-west-2", "  region: [us-west-2", 1)
+    text = (
+        (PROJECT_ROOT / "environments" / "production.yaml")
+        .read_text()
+        .replace("  region: us-west-2", "  region: [us-west-2", 1)
+    )
     (project / "environments" / "production.yaml").write_text(text)
     before = _tree_digest(project / "cdktf.out")
     _assert_rejected(project, _synth(project), f"{FILE}: (top level): invalid YAML: line ", before)
@@ -169,7 +185,9 @@ def test_unknown_environment_selection(project: Path) -> None:
     (project / "environments" / "production.yaml").write_text(yaml.safe_dump(PRODUCTION, sort_keys=False))
     before = _tree_digest(project / "cdktf.out")
     result = _synth(project, TONEBRIDGE_ENVIRONMENTS="staging")
-    _assert_rejected(project, result, "TONEBRIDGE_ENVIRONMENTS: (top level): no environment file environments/staging.yaml", before)
+    _assert_rejected(
+        project, result, "TONEBRIDGE_ENVIRONMENTS: (top level): no environment file environments/staging.yaml", before
+    )
 
 
 def test_every_problem_is_reported_at_once(project: Path) -> None:

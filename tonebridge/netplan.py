@@ -6,8 +6,8 @@ Kept free of cdktf imports so that configuration can be checked before any provi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from ipaddress import IPv4Network
-from typing import Iterable, Sequence
 
 #: AWS reserves the first four and the last address of every subnet.
 AWS_RESERVED_PER_SUBNET = 5

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 PathPart = str | int
 
@@ -42,5 +42,5 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.lines))
 
     @classmethod
-    def of(cls, source: str, problems: Iterable[Problem]) -> "ConfigError":
+    def of(cls, source: str, problems: Iterable[Problem]) -> ConfigError:
         return cls(p.render(source) for p in problems)

@@ -26,9 +26,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -94,7 +92,12 @@ def selected_environment_names(directory: Path | None = None) -> list[str]:
     if unknown:
         raise ConfigError.of(
             SELECTION_VAR,
-            [Problem((), f"no environment file {display_path(directory / (n + '.yaml'))} (have: {', '.join(available)})") for n in unknown],
+            [
+                Problem(
+                    (), f"no environment file {display_path(directory / (n + '.yaml'))} (have: {', '.join(available)})"
+                )
+                for n in unknown
+            ],
         )
     return wanted
 

@@ -8,7 +8,7 @@ problem is reported against the exact field it concerns.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
@@ -72,7 +72,9 @@ def _tag_value(value: str) -> str:
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME_RE.match(value):
-        raise ValueError(f"{value!r} must be 2-20 characters: lowercase letters, digits and '-', starting with a letter")
+        raise ValueError(
+            f"{value!r} must be 2-20 characters: lowercase letters, digits and '-', starting with a letter"
+        )
     return value
 
 
@@ -83,8 +85,8 @@ def _endpoint_service(value: str) -> str:
 
 
 def _loopback_url(value: str) -> str:
-    if not re.match(r"^http://(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{2,5}$", value):
-        raise ValueError(f"{value!r} must be an http:// URL on loopback with a port (the emulator never leaves this machine)")
+    if not re.match(r"^https?://(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{2,5}$", value):
+        raise ValueError(f"{value!r} must be a URL on loopback with a port (the emulator never leaves this machine)")
     return value
 
 
@@ -99,7 +101,9 @@ LoopbackUrl = Annotated[str, AfterValidator(_loopback_url)]
 Cidr = IPv4Network
 
 #: Retention periods CloudWatch Logs accepts.
-LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
 
 
 class StrictModel(BaseModel):
@@ -116,7 +120,7 @@ class EmulatorConfig(StrictModel):
 
     endpoint: LoopbackUrl
     access_key: str = "test"
-    secret_key: str = "test"
+    secret_key: str = "test"  # noqa: S105 - moto accepts any key; never a real credential
 
 
 class AwsConfig(StrictModel):
@@ -140,7 +144,7 @@ class StateConfig(StrictModel):
     noncurrent_version_retention_days: int = Field(default=90, ge=1, le=3650)
 
 
-class NatMode(str, Enum):
+class NatMode(StrEnum):
     PER_AZ = "per_az"
     SINGLE = "single"
     NONE = "none"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from ipaddress import IPv4Network
-from typing import Iterator
 
 from tonebridge import netplan
 from tonebridge.config.errors import Problem
@@ -22,7 +22,9 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
         if tag not in cfg.tags:
             problems.append(Problem(("tags",), f"required tag {tag!r} is missing"))
     if len(cfg.access_log_bucket) > 63:
-        problems.append(Problem(("state", "bucket"), "too long to derive '<bucket>-access-logs'; set state.access_log_bucket"))
+        problems.append(
+            Problem(("state", "bucket"), "too long to derive '<bucket>-access-logs'; set state.access_log_bucket")
+        )
     problems.extend(_check_regions(cfg))
     for region, net in cfg.network.items():
         problems.extend(_check_region_network(region, net))
@@ -45,25 +47,25 @@ def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Pro
     base = ("network", region)
     azs = net.availability_zones
     if len(set(azs)) != len(azs):
-        yield Problem(base + ("availability_zones",), "availability zones must be distinct")
+        yield Problem((*base, "availability_zones"), "availability zones must be distinct")
     for i, az in enumerate(azs):
         if not (az.startswith(region) and len(az) == len(region) + 1 and az[-1].isalpha()):
-            yield Problem(base + ("availability_zones", i), f"{az} is not an availability zone of {region}")
+            yield Problem((*base, "availability_zones", i), f"{az} is not an availability zone of {region}")
     if not netplan.within_allowed_vpc_ranges(net.vpc_cidr):
-        yield Problem(base + ("vpc_cidr",), f"{net.vpc_cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
+        yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
     if not 16 <= net.vpc_cidr.prefixlen <= 28:
-        yield Problem(base + ("vpc_cidr",), f"{net.vpc_cidr} must be between /16 and /28")
+        yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} must be between /16 and /28")
 
     seen: list[tuple[str, IPv4Network]] = []
     for tier in TIERS:
         subnets: list[IPv4Network] = getattr(net.subnets, tier)
         if len(subnets) != len(azs):
             yield Problem(
-                base + ("subnets", tier),
+                (*base, "subnets", tier),
                 f"has {len(subnets)} subnets but there are {len(azs)} availability zones (one per zone)",
             )
         for i, subnet in enumerate(subnets):
-            path = base + ("subnets", tier, i)
+            path = (*base, "subnets", tier, i)
             if not subnet.subnet_of(net.vpc_cidr):
                 yield Problem(path, f"{subnet} is outside the VPC {net.vpc_cidr}")
             clash = netplan.first_overlap(subnet, seen)
@@ -76,7 +78,7 @@ def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Pro
 
 def _check_pods(base: tuple, net: RegionNetworkConfig) -> Iterator[Problem]:
     pods = net.pods
-    path = base + ("pods", "cidr")
+    path = (*base, "pods", "cidr")
     if not netplan.within_allowed_vpc_ranges(pods.cidr):
         yield Problem(path, f"{pods.cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
         return

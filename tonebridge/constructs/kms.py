@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -79,7 +79,9 @@ class EncryptionKey(Construct):
                 "Resource": "*",
             }
             if grant.context_key:
-                statement["Condition"] = {"ArnLike": {f"kms:EncryptionContext:{grant.context_key}": grant.context_pattern}}
+                statement["Condition"] = {
+                    "ArnLike": {f"kms:EncryptionContext:{grant.context_key}": grant.context_pattern}
+                }
             statements.append(statement)
         self.key = KmsKey(
             self,

@@ -82,10 +82,14 @@ class StateBackend(Construct):
 
         self.log_bucket = self._log_bucket(props, lifecycle)
 
-        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle)
+        self.bucket = S3Bucket(
+            self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle
+        )
         self._private(self.bucket, "bucket")
         S3BucketVersioningA(
-            self, "versioning", bucket=self.bucket.id,
+            self,
+            "versioning",
+            bucket=self.bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketServerSideEncryptionConfigurationA(
@@ -146,7 +150,9 @@ class StateBackend(Construct):
         )
         self._private(bucket, "log-bucket")
         S3BucketVersioningA(
-            self, "log-versioning", bucket=bucket.id,
+            self,
+            "log-versioning",
+            bucket=bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketServerSideEncryptionConfigurationA(

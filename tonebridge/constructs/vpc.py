@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import Literal, Sequence
+from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -47,7 +48,12 @@ DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm"
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
 #: Ports the bastion may open inside the VPC: HTTPS (EKS API, endpoints), PostgreSQL, Redis, Elasticsearch.
-BASTION_EGRESS_PORTS = {443: "HTTPS to the EKS API and VPC endpoints", 5432: "PostgreSQL", 6379: "Redis", 9200: "Elasticsearch"}
+BASTION_EGRESS_PORTS = {
+    443: "HTTPS to the EKS API and VPC endpoints",
+    5432: "PostgreSQL",
+    6379: "Redis",
+    9200: "Elasticsearch",
+}
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,9 @@ class TonebridgeVpc(Construct):
 
         pod_association = None
         if props.pod_cidr:
-            pod_association = VpcIpv4CidrBlockAssociation(self, "pod-cidr", vpc_id=self.vpc.id, cidr_block=props.pod_cidr)
+            pod_association = VpcIpv4CidrBlockAssociation(
+                self, "pod-cidr", vpc_id=self.vpc.id, cidr_block=props.pod_cidr
+            )
 
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
 
@@ -205,7 +213,7 @@ class TonebridgeVpc(Construct):
                     map_public_ip_on_launch=False,
                     tags={"Name": f"{name}-{tier}-{az}", "Tier": tier, **tier_tags[tier]},
                 )
-                for az, cidr in zip(zones, props.tier_subnets(tier))
+                for az, cidr in zip(zones, props.tier_subnets(tier), strict=True)
             ]
             self.subnet_ids[tier] = [s.id for s in subnets[tier]]
 
@@ -220,7 +228,7 @@ class TonebridgeVpc(Construct):
                 tags={"Name": f"{name}-pods-{az}", "Tier": "pods"},
                 depends_on=[pod_association] if pod_association else None,
             )
-            for az, cidr in zip(zones, props.pod_subnets)
+            for az, cidr in zip(zones, props.pod_subnets, strict=True)
         ]
         self.pod_subnet_ids: list[str] = [s.id for s in pod_subnets]
 
@@ -249,7 +257,13 @@ class TonebridgeVpc(Construct):
                 table = RouteTable(self, f"rt-{tier}-{az}", vpc_id=self.vpc.id, tags={"Name": f"{name}-{tier}-{az}"})
                 RouteTableAssociation(self, f"rta-{tier}-{az}", route_table_id=table.id, subnet_id=subnets[tier][i].id)
                 if tier == "public":
-                    Route(self, f"route-{tier}-{az}-igw", route_table_id=table.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+                    Route(
+                        self,
+                        f"route-{tier}-{az}-igw",
+                        route_table_id=table.id,
+                        destination_cidr_block="0.0.0.0/0",
+                        gateway_id=igw.id,
+                    )
                 elif tier in ("private", "management") and nats:
                     Route(
                         self,
@@ -271,8 +285,10 @@ class TonebridgeVpc(Construct):
             )
             self.vpn_gateway_id = vgw.id
             for tier in ("private", "management"):
-                for az, table_id in zip(zones, self.route_table_ids[tier]):
-                    VpnGatewayRoutePropagation(self, f"vgw-propagation-{tier}-{az}", vpn_gateway_id=vgw.id, route_table_id=table_id)
+                for az, table_id in zip(zones, self.route_table_ids[tier], strict=True):
+                    VpnGatewayRoutePropagation(
+                        self, f"vgw-propagation-{tier}-{az}", vpn_gateway_id=vgw.id, route_table_id=table_id
+                    )
 
         self.db_subnet_group_name: str = DbSubnetGroup(
             self,

@@ -1,6 +1,7 @@
 """`make demo`: synthesize `local`, deploy it to moto server on loopback, plan again, destroy.
 
-Each stage prints a numbered banner so that a newcomer can follow what real Terraform is doing.
+Each stage prints a numbered banner so that a newcomer can follow what real Terraform does.
+The integration test runs the same :func:`deploy_plan_destroy` on the test session's synthesis.
 """
 
 from __future__ import annotations
@@ -8,13 +9,47 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
-from tonebridge.config import ConfigError, load_environment
+from tonebridge.config import ConfigError, EnvironmentConfig, load_environment
 from tonebridge.config.loader import environments_dir
 from tonebridge.ops import stacks as tf
 from tonebridge.ops.emulator import running_emulator
 
 ENVIRONMENT = "local"
+STEPS = 7
+
+
+def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
+    """Deploy every stack of ``env`` to its emulator, plan again expecting no change, destroy.
+
+    Returns the stack outputs. Raises SystemExit naming the stacks whose second plan was not empty.
+    """
+    if env.aws.emulator is None:
+        raise SystemExit(f"{env.name} has no aws.emulator section; only emulated environments deploy here")
+    stacks = tf.stacks_of(env.name, outdir)
+    state, rest = stacks[0], stacks[1:]
+    outputs_file = outdir / f"{env.name}-outputs.json"
+    tf.say(f"[2/{STEPS}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
+    with running_emulator(env.aws.emulator.endpoint, log_path=str(outdir / "moto.log")):
+        try:
+            tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
+            tf.deploy([state], outdir)
+            tf.say(f"[4/{STEPS}] Deploying the stacks that keep their state in it: {', '.join(rest)}")
+            tf.deploy(rest, outdir, outputs_file=outputs_file)
+            outputs = json.loads(outputs_file.read_text())
+            print(json.dumps(outputs, indent=2))
+            tf.say(f"[5/{STEPS}] Planning every stack again; nothing may change")
+            drifted = [s for s in stacks if tf.plan_exit_code(s, outdir) != 0]
+            if drifted:
+                raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")
+            print("No changes in any stack.")
+        finally:
+            tf.say(f"[6/{STEPS}] Destroying everything, state backend last")
+            failed = [s for s in ([*reversed(rest)], [state]) if s and not tf.destroy(s, outdir)]
+    if failed:
+        raise SystemExit(f"destroy failed for: {', '.join(n for group in failed for n in group)}")
+    return outputs
 
 
 def main() -> int:
@@ -24,36 +59,10 @@ def main() -> int:
     except ConfigError as exc:
         print("\n".join(exc.lines), file=sys.stderr)
         return 2
-    if env.aws.emulator is None:
-        print(f"{ENVIRONMENT}.yaml has no aws.emulator section; the demo only deploys to the emulator", file=sys.stderr)
-        return 2
-    steps = 7
-    tf.say(f"[1/{steps}] Synthesizing the '{ENVIRONMENT}' environment")
+    tf.say(f"[1/{STEPS}] Synthesizing the '{ENVIRONMENT}' environment")
     tf.synth(ENVIRONMENT)
-    stacks = tf.stacks_of(ENVIRONMENT)
-    state, rest = stacks[0], stacks[1:]
-    outputs = tf.OUTDIR / f"{ENVIRONMENT}-outputs.json"
-
-    tf.say(f"[2/{steps}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
-    with running_emulator(env.aws.emulator.endpoint, log_path=str(tf.OUTDIR / "moto.log")):
-        try:
-            tf.say(f"[3/{steps}] Deploying the state backend first: {state}")
-            tf.deploy([state])
-            tf.say(f"[4/{steps}] Deploying the remaining stacks (S3 backend in the new bucket): {', '.join(rest)}")
-            tf.deploy(rest, outputs_file=outputs)
-            print(json.dumps(json.loads(outputs.read_text()), indent=2))
-
-            tf.say(f"[5/{steps}] Planning every stack again; nothing may change")
-            drifted = [s for s in stacks if tf.plan_exit_code(s) != 0]
-            if drifted:
-                raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")
-            print("No changes in any stack.")
-        finally:
-            tf.say(f"[6/{steps}] Destroying everything, state backend last")
-            if rest:
-                tf.destroy(list(reversed(rest)))
-            tf.destroy([state])
-    tf.say(f"[7/{steps}] Emulator stopped. Demo finished in {time.monotonic() - started:.0f}s")
+    deploy_plan_destroy(env, tf.OUTDIR)
+    tf.say(f"[7/{STEPS}] Emulator stopped. Demo finished in {time.monotonic() - started:.0f}s")
     return 0
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tonebridge.ops.terraform_cli import PROJECT_ROOT, terraform_environment
 
@@ -28,7 +29,14 @@ def run(cmd: Sequence[str], *, cwd: Path = PROJECT_ROOT, env: dict | None = None
 
 
 def synth(environments: str, outdir: Path = OUTDIR) -> None:
-    """Synthesize the named environments (comma separated) through main.py."""
+    """Synthesize the named environments (comma separated) through main.py.
+
+    Their earlier stack folders go first: a `.terraform` folder initialized against another
+    backend configuration would make the next `terraform init` refuse to run.
+    """
+    for name in environments.split(","):
+        for stale in (outdir / "stacks").glob(f"{name.strip()}-*"):
+            shutil.rmtree(stale)
     env = {**terraform_environment(), "TONEBRIDGE_ENVIRONMENTS": environments, "CDKTF_OUTDIR": str(outdir)}
     run([sys.executable, "main.py"], env=env)
 
@@ -46,14 +54,38 @@ def stacks_of(environment: str, outdir: Path = OUTDIR) -> list[str]:
     return ordered
 
 
-def deploy(stacks: Sequence[str], outputs_file: Path | None = None) -> None:
-    extra = ["--outputs-file", str(outputs_file), "--outputs-file-include-sensitive-outputs=false"] if outputs_file else []
-    run([*CDKTF, "deploy", *stacks, "--skip-synth", "--skip-provider-lock", "--auto-approve",
-         "--ignore-missing-stack-dependencies", *extra])
+def deploy(stacks: Sequence[str], outdir: Path = OUTDIR, outputs_file: Path | None = None) -> None:
+    """`cdktf deploy` of already synthesized stacks (cdktf orders them by their dependencies)."""
+    extra = ["--outputs-file", str(outputs_file)] if outputs_file else []
+    run(
+        [
+            *CDKTF,
+            "deploy",
+            *stacks,
+            "--output",
+            str(outdir),
+            "--skip-synth",
+            "--skip-provider-lock",
+            "--auto-approve",
+            "--ignore-missing-stack-dependencies",
+            *extra,
+        ]
+    )
 
 
-def destroy(stacks: Sequence[str]) -> None:
-    run([*CDKTF, "destroy", *stacks, "--skip-synth", "--auto-approve", "--ignore-missing-stack-dependencies"])
+def destroy(stacks: Sequence[str], outdir: Path = OUTDIR) -> None:
+    run(
+        [
+            *CDKTF,
+            "destroy",
+            *stacks,
+            "--output",
+            str(outdir),
+            "--skip-synth",
+            "--auto-approve",
+            "--ignore-missing-stack-dependencies",
+        ]
+    )
 
 
 def plan_exit_code(stack: str, outdir: Path = OUTDIR) -> int:

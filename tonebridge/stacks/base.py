@@ -10,8 +10,27 @@ from tonebridge.config.models import EnvironmentConfig
 
 #: Services the emulator answers for; the provider is pointed at it for each of them.
 EMULATED_SERVICES = (
-    "acm", "autoscaling", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "ecr", "eks", "elasticache",
-    "elbv2", "iam", "kms", "rds", "route53", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2",
+    "acm",
+    "autoscaling",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "eks",
+    "elasticache",
+    "elbv2",
+    "iam",
+    "kms",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+    "wafv2",
 )
 
 
@@ -29,7 +48,9 @@ class TonebridgeStack(TerraformStack):
     the DynamoDB table; otherwise (the bootstrap stack) it uses a local state file.
     """
 
-    def __init__(self, scope: Construct, env: EnvironmentConfig, suffix: str, region: str, *, remote_state: bool = True):
+    def __init__(
+        self, scope: Construct, env: EnvironmentConfig, suffix: str, region: str, *, remote_state: bool = True
+    ):
         self.env = env
         self.region = region
         self.name = stack_name(env, suffix)
@@ -52,7 +73,8 @@ class TonebridgeStack(TerraformStack):
 
     def _emulator_settings(self) -> dict:
         emulator = self.env.aws.emulator
-        assert emulator is not None
+        if emulator is None:
+            raise ValueError("emulator settings requested for an environment without aws.emulator")
         return {
             "access_key": emulator.access_key,
             "secret_key": emulator.secret_key,
@@ -60,7 +82,8 @@ class TonebridgeStack(TerraformStack):
             "skip_requesting_account_id": True,
             "skip_metadata_api_check": "true",
             "s3_use_path_style": True,
-            "endpoints": [AwsProviderEndpoints(**{service: emulator.endpoint for service in EMULATED_SERVICES})],
+            "insecure": True,  # the emulator's ad-hoc TLS certificate, on loopback only
+            "endpoints": [AwsProviderEndpoints(**dict.fromkeys(EMULATED_SERVICES, emulator.endpoint))],
         }
 
     def _s3_backend(self) -> None:
@@ -76,6 +99,7 @@ class TonebridgeStack(TerraformStack):
                 "skip_metadata_api_check": True,
                 "skip_region_validation": True,
                 "use_path_style": True,
+                "insecure": True,
                 "endpoints": S3BackendEndpointConfig(
                     s3=emulator.endpoint, dynamodb=emulator.endpoint, sts=emulator.endpoint, iam=emulator.endpoint
                 ),

@@ -1,0 +1,20 @@
+"""Deploy `local` for real: cdktf deploy to moto server on loopback, plan again, destroy."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import require_tool
+from tonebridge.ops.demo import deploy_plan_destroy
+
+
+@pytest.mark.emulator
+def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
+    require_tool("terraform")
+    require_tool("npx")
+    outputs = deploy_plan_destroy(environments["local"], synth_dir)
+    assert outputs["local-state"]["state_bucket"] == "tonebridge-local-terraform-state"
+    west = outputs["local-us-west-2"]
+    assert west["vpc_id"].startswith("vpc-")
+    assert len(west["private_subnet_ids"]) == 3 and len(west["pod_subnet_ids"]) == 3
+    assert len(outputs["local-us-east-1"]["data_subnet_ids"]) == 2

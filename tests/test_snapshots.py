@@ -1,0 +1,30 @@
+"""Every synthesized stack, snapshotted. An intended change updates the snapshot in the same
+commit (`pipenv run pytest --snapshot-update`); an unintended one fails here."""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from tonebridge.config import load_selected
+from tonebridge.ops.terraform_cli import PROJECT_ROOT
+
+STACKS = [
+    f"{env.name}-{suffix}"
+    for env in load_selected(PROJECT_ROOT / "environments")
+    for suffix in ("state", *env.aws_regions)
+]
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_stack_list_is_complete(manifest):
+    assert sorted(manifest) == sorted(STACKS)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_stack_snapshot(stacks, snapshot_json, name):
+    assert stacks[name] == snapshot_json

@@ -1,0 +1,32 @@
+"""Terraform's own judgement of every AWS stack, with providers from the mirror (or registry)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import require_tool
+from tests.test_snapshots import STACKS
+from tonebridge.ops.terraform_cli import terraform_environment
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_terraform_validate(synth_dir, name):
+    terraform = require_tool("terraform")
+    workdir = synth_dir / "stacks" / name
+    env = terraform_environment()
+    init = subprocess.run(
+        [terraform, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = subprocess.run(
+        [terraform, "validate", "-json", "-no-color"], cwd=workdir, env=env, capture_output=True, text=True, check=False
+    )
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    assert '"valid": true' in validate.stdout

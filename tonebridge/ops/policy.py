@@ -1,0 +1,129 @@
+"""Policy scan: checkov over synthesized stacks, measured against policy/checkov_skips.yaml.
+
+`python -m tonebridge.ops.policy [cdktf.out]` prints every unexpected finding and every stale
+skip, and exits non-zero if there is any; the tests and the Jenkinsfile both use it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tonebridge.ops.terraform_cli import PROJECT_ROOT
+
+SKIPS_FILE = PROJECT_ROOT / "policy" / "checkov_skips.yaml"
+
+
+@dataclass(frozen=True)
+class Skip:
+    check: str
+    stack: str
+    resource: str
+    reason: str
+
+    def matches(self, finding: Finding) -> bool:
+        return (
+            finding.check == self.check
+            and fnmatch.fnmatchcase(finding.stack, self.stack)
+            and fnmatch.fnmatchcase(finding.resource, self.resource)
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    stack: str
+    resource: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.stack}: {self.resource}: {self.check} {self.name}"
+
+
+@dataclass(frozen=True)
+class Report:
+    passed: int
+    findings: list[Finding]
+    unexpected: list[Finding]
+    stale: list[Skip]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected and not self.stale
+
+
+def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
+    entries = yaml.safe_load(path.read_text())["skips"]
+    skips = [Skip(**entry) for entry in entries]
+    for skip in skips:
+        if len(skip.reason.strip()) < 20:
+            raise ValueError(f"{path}: {skip.check}: every skip needs a real reason")
+    return skips
+
+
+def run_checkov(stacks_dir: Path) -> tuple[int, list[Finding]]:
+    """Run checkov (offline: --skip-download) over every cdk.tf.json below ``stacks_dir``."""
+    checkov = shutil.which("checkov", path=str(Path(sys.executable).parent)) or shutil.which("checkov")
+    if not checkov:
+        raise SystemExit("checkov is not installed (run `make install`)")
+    result = subprocess.run(
+        [
+            checkov,
+            "-d",
+            str(stacks_dir),
+            "--framework",
+            "terraform_json",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        raise SystemExit(f"checkov failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    passed, findings = 0, []
+    for report in reports:
+        passed += report["summary"]["passed"]
+        for failed in report["results"]["failed_checks"]:
+            stack = Path(failed["file_path"]).parent.name
+            findings.append(Finding(failed["check_id"], stack, failed["resource"], failed["check_name"]))
+    return passed, findings
+
+
+def scan(stacks_dir: Path, skips: list[Skip] | None = None) -> Report:
+    skips = load_skips() if skips is None else skips
+    passed, findings = run_checkov(stacks_dir)
+    unexpected = [f for f in findings if not any(s.matches(f) for s in skips)]
+    stale = [s for s in skips if not any(s.matches(f) for f in findings)]
+    return Report(passed, findings, unexpected, stale)
+
+
+def main(argv: list[str]) -> int:
+    outdir = Path(argv[0]) if argv else PROJECT_ROOT / "cdktf.out"
+    report = scan(outdir / "stacks")
+    print(
+        f"checkov: {report.passed} passed, {len(report.findings)} accepted by policy/checkov_skips.yaml "
+        f"or unexpected, {len(report.unexpected)} unexpected, {len(report.stale)} stale skips"
+    )
+    for finding in report.unexpected:
+        print(f"FAILED {finding}")
+    for skip in report.stale:
+        print(f"STALE skip {skip.check} {skip.stack} {skip.resource}: matches nothing; remove it")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
