@@ -136,3 +136,10 @@ def test_local_targets_the_emulator_on_loopback_only(stacks):
         if name.startswith("production-"):
             assert "endpoints" not in stack["provider"]["aws"][0]
             assert "access_key" not in stack["provider"]["aws"][0]
+
+
+def test_production_bastions_keep_detailed_monitoring(stacks):
+    for region in ("us-west-2", "us-east-1"):
+        (bastion,) = resources(stacks[f"production-{region}"], "aws_instance").values()
+        assert bastion["monitoring"] is True
+        assert bastion["metadata_options"]["http_tokens"] == "required"

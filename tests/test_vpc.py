@@ -125,10 +125,12 @@ def test_single_and_no_nat_modes():
     assert not [r for r in resources(none, "aws_route").values() if "nat_gateway_id" in r]
 
 
-def test_vpn_gateway_propagates_into_private_and_management(vpc):
+def test_vpn_gateway_and_opt_in_route_propagation(vpc):
     (vgw,) = resources(vpc, "aws_vpn_gateway").values()
     assert vgw["amazon_side_asn"] == "64512"
-    assert len(resources(vpc, "aws_vpn_gateway_route_propagation")) == 6
+    assert not resources(vpc, "aws_vpn_gateway_route_propagation")
+    propagating = synth_vpc(propagate_vpn_routes=True)
+    assert len(resources(propagating, "aws_vpn_gateway_route_propagation")) == 6
 
 
 def test_default_security_group_is_emptied(vpc):

@@ -170,12 +170,17 @@ class PodNetworkConfig(StrictModel):
 class VpnGatewayConfig(StrictModel):
     enabled: bool = True
     amazon_side_asn: int = Field(default=64512, ge=64512, le=4294967294)
+    propagate_routes: bool = Field(
+        default=False,
+        description="Propagate the gateway's routes into the private and management tiers (needs a VPN connection).",
+    )
 
 
 class BastionConfig(StrictModel):
     enabled: bool = True
     instance_type: str = Field(default="t3.micro", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
     root_volume_gib: int = Field(default=20, ge=8, le=1024)
+    detailed_monitoring: bool = Field(default=True, description="One-minute CloudWatch metrics for the host.")
 
 
 class FlowLogConfig(StrictModel):

@@ -126,7 +126,12 @@ class StateBackend(Construct):
             ],
         )
         S3BucketLoggingA(
-            self, "logging", bucket=self.bucket.id, target_bucket=self.log_bucket.id, target_prefix=f"{props.bucket}/"
+            self,
+            "logging",
+            bucket=self.bucket.id,
+            target_bucket=self.log_bucket.id,
+            target_prefix=f"{props.bucket}/",
+            depends_on=[self._log_bucket_policy],  # delivery must be allowed before logging is switched on
         )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=_tls_only_policy(self.bucket.arn))
 
@@ -186,7 +191,7 @@ class StateBackend(Construct):
                 )
             ],
         )
-        S3BucketPolicy(
+        self._log_bucket_policy = S3BucketPolicy(
             self,
             "log-policy",
             bucket=bucket.id,

@@ -69,10 +69,13 @@ class TonebridgeVpcProps:
     max_nodes, max_pods_per_node: the capacity the pod range must hold (checked when pod_cidr is set).
     nat: ``per_az`` (default; one NAT gateway per zone, zone-independent), ``single`` (cheaper, one
         zone's outage cuts egress) or ``none``.
-    enable_vpn_gateway: attach a virtual private gateway and propagate its routes into the private
-        and management tiers (default True). vpn_amazon_side_asn: its BGP ASN (default 64512).
+    enable_vpn_gateway: attach a virtual private gateway (default True). vpn_amazon_side_asn: its BGP
+        ASN (default 64512). propagate_vpn_routes: propagate its routes into the private and management
+        route tables (default False, as in terraform-aws-modules/vpc: it only matters once a VPN
+        connection exists, and an unexpected on-premises route can shadow the NAT default).
     enable_bastion: an SSM-managed bastion in the first public subnet, no inbound rule at all (default True).
-    bastion_instance_type (default t3.micro), bastion_root_volume_gib (default 20).
+    bastion_instance_type (default t3.micro), bastion_root_volume_gib (default 20),
+    bastion_detailed_monitoring (default True).
     flow_log_retention_days: CloudWatch retention of VPC flow logs (default 365).
     flow_log_traffic_type: ALL (default), ACCEPT or REJECT.
     interface_endpoints: service suffixes of interface endpoints (default DEFAULT_INTERFACE_ENDPOINTS).
@@ -92,9 +95,11 @@ class TonebridgeVpcProps:
     nat: NatMode = "per_az"
     enable_vpn_gateway: bool = True
     vpn_amazon_side_asn: int = 64512
+    propagate_vpn_routes: bool = False
     enable_bastion: bool = True
     bastion_instance_type: str = "t3.micro"
     bastion_root_volume_gib: int = 20
+    bastion_detailed_monitoring: bool = True
     flow_log_retention_days: int = 365
     flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
     interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
@@ -284,7 +289,7 @@ class TonebridgeVpc(Construct):
                 self, "vgw", vpc_id=self.vpc.id, amazon_side_asn=str(props.vpn_amazon_side_asn), tags={"Name": name}
             )
             self.vpn_gateway_id = vgw.id
-            for tier in ("private", "management"):
+            for tier in ("private", "management") if props.propagate_vpn_routes else ():
                 for az, table_id in zip(zones, self.route_table_ids[tier], strict=True):
                     VpnGatewayRoutePropagation(
                         self, f"vgw-propagation-{tier}-{az}", vpn_gateway_id=vgw.id, route_table_id=table_id
@@ -443,7 +448,7 @@ class TonebridgeVpc(Construct):
             vpc_security_group_ids=[sg.id],
             iam_instance_profile=profile.name,
             associate_public_ip_address=False,
-            monitoring=True,
+            monitoring=self.props.bastion_detailed_monitoring,
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(
                 http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1

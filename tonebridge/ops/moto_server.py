@@ -12,6 +12,7 @@ statement whose conditions do not match does not apply. Nothing else in moto cha
 
 from __future__ import annotations
 
+import os
 import sys
 
 from moto import server
@@ -47,6 +48,8 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
 
 
 def main(argv: list[str]) -> None:
+    # AWS-managed policies (AmazonSSMManagedInstanceCore for the bastion) exist in every account.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
     server.main([*argv, "--ssl"])
 

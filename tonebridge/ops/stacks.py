@@ -54,38 +54,31 @@ def stacks_of(environment: str, outdir: Path = OUTDIR) -> list[str]:
     return ordered
 
 
+def _cdktf(command: str, stacks: Sequence[str], outdir: Path, *extra: str) -> list[str]:
+    """A cdktf CLI call over already synthesized stacks; provider locks stay as init wrote them
+    (`terraform providers lock` would ask the registry even when a mirror serves the providers)."""
+    return [
+        *CDKTF,
+        command,
+        *stacks,
+        "--output",
+        str(outdir),
+        "--skip-synth",
+        "--skip-provider-lock",
+        "--auto-approve",
+        "--ignore-missing-stack-dependencies",
+        *extra,
+    ]
+
+
 def deploy(stacks: Sequence[str], outdir: Path = OUTDIR, outputs_file: Path | None = None) -> None:
-    """`cdktf deploy` of already synthesized stacks (cdktf orders them by their dependencies)."""
-    extra = ["--outputs-file", str(outputs_file)] if outputs_file else []
-    run(
-        [
-            *CDKTF,
-            "deploy",
-            *stacks,
-            "--output",
-            str(outdir),
-            "--skip-synth",
-            "--skip-provider-lock",
-            "--auto-approve",
-            "--ignore-missing-stack-dependencies",
-            *extra,
-        ]
-    )
+    """`cdktf deploy` (cdktf orders the stacks by their dependencies); raises on failure."""
+    run(_cdktf("deploy", stacks, outdir, *(["--outputs-file", str(outputs_file)] if outputs_file else [])))
 
 
-def destroy(stacks: Sequence[str], outdir: Path = OUTDIR) -> None:
-    run(
-        [
-            *CDKTF,
-            "destroy",
-            *stacks,
-            "--output",
-            str(outdir),
-            "--skip-synth",
-            "--auto-approve",
-            "--ignore-missing-stack-dependencies",
-        ]
-    )
+def destroy(stacks: Sequence[str], outdir: Path = OUTDIR) -> bool:
+    """`cdktf destroy`; returns False instead of raising so that later stacks still get destroyed."""
+    return run(_cdktf("destroy", stacks, outdir), check=False) == 0
 
 
 def plan_exit_code(stack: str, outdir: Path = OUTDIR) -> int:
