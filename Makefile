@@ -3,9 +3,10 @@ SHELL := /bin/bash
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_VERBOSITY := -1
-PY := pipenv run python
+PIPENV := python3 -m pipenv
+PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt checkov clean
+.PHONY: install synth demo test lint fmt policy clean
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -17,15 +18,18 @@ demo: install ## Deploy `local` to the AWS emulator on loopback, plan again, des
 	$(PY) -m tonebridge.ops.demo
 
 test: ## Unit, snapshot, validate, policy and emulator-deploy tests
-	pipenv run pytest
+	$(PIPENV) run pytest
+
+policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
+	$(PY) -m tonebridge.ops.policy cdktf.out
 
 lint: ## ruff lint and format check
-	pipenv run ruff check .
-	pipenv run ruff format --check .
+	$(PIPENV) run ruff check .
+	$(PIPENV) run ruff format --check .
 
 fmt:
-	pipenv run ruff format .
-	pipenv run ruff check --fix .
+	$(PIPENV) run ruff format .
+	$(PIPENV) run ruff check --fix .
 
 clean:
 	rm -rf cdktf.out .cache .pytest_cache

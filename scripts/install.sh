@@ -17,15 +17,16 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
   echo "install: python3 must be 3.11 (Pipfile requires it); found $(python3 --version)" >&2; exit 1; }
 
-if ! command -v pipenv >/dev/null 2>&1; then
+# pipenv runs as `python3 -m pipenv` everywhere (Makefile, cdktf.json), so a --user install works
+# without touching PATH.
+if ! python3 -m pipenv --version >/dev/null 2>&1; then
   echo "==> pipenv not found; installing pipenv==${PIPENV_VERSION} for this user"
   python3 -m pip install --quiet --user "pipenv==${PIPENV_VERSION}"
-  export PATH="$(python3 -m site --user-base)/bin:${PATH}"
 fi
 
 echo "==> Python packages from Pipfile.lock (into .venv)"
-PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 pipenv sync --dev
+PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 python3 -m pipenv sync --dev
 echo "==> cdktf CLI and Node 22 from package-lock.json"
 npm ci --no-audit --no-fund --loglevel=error
 echo "==> Terraform provider source"
-pipenv run python -m tonebridge.ops.terraform_cli
+PIPENV_VERBOSITY=-1 python3 -m pipenv run python -m tonebridge.ops.terraform_cli

@@ -23,6 +23,7 @@ DENY_KEY = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:GetObject
 
 @pytest.fixture
 def patched(monkeypatch):
+    """The policy correction alone, undone after each test."""
     monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", moto_server._is_action_permitted)
     return monkeypatch
 
@@ -44,3 +45,25 @@ def test_plain_http_and_old_tls_are_still_denied(patched):
 def test_unconditional_deny_is_untouched(patched):
     policy = IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": [DENY_KEY]}))
     assert policy.is_action_permitted("s3:GetObject", f"{BUCKET}/secret") == PermissionResult.DENIED
+
+
+def test_force_destroy_of_a_versioned_bucket_with_delete_markers(monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from moto.s3.models import FakeDeleteMarker
+
+    monkeypatch.delattr(FakeDeleteMarker, "dispose", raising=False)
+    moto_server.install_corrections()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-west-2")
+        s3.create_bucket(Bucket="state", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        s3.put_bucket_versioning(Bucket="state", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket="state", Key="x.tflock", Body=b"lock")
+        s3.delete_object(Bucket="state", Key="x.tflock")
+        versions = s3.list_object_versions(Bucket="state")
+        objects = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+        ]
+        s3.delete_objects(Bucket="state", Delete={"Objects": objects})
+        s3.delete_bucket(Bucket="state")

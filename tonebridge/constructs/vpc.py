@@ -447,7 +447,8 @@ class TonebridgeVpc(Construct):
             subnet_id=subnet.id,
             vpc_security_group_ids=[sg.id],
             iam_instance_profile=profile.name,
-            associate_public_ip_address=False,
+            # No public address: the public subnets never map one on launch (map_public_ip_on_launch
+            # is false), and the host needs none for Session Manager through the VPC endpoints.
             monitoring=self.props.bastion_detailed_monitoring,
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(

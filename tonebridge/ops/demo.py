@@ -30,14 +30,15 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
     stacks = tf.stacks_of(env.name, outdir)
     state, rest = stacks[0], stacks[1:]
     outputs_file = outdir / f"{env.name}-outputs.json"
+    state_outputs_file = outdir / f"{env.name}-state-outputs.json"
     tf.say(f"[2/{STEPS}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
     with running_emulator(env.aws.emulator.endpoint, log_path=str(outdir / "moto.log")):
         try:
             tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
-            tf.deploy([state], outdir)
+            tf.deploy([state], outdir, outputs_file=state_outputs_file)
             tf.say(f"[4/{STEPS}] Deploying the stacks that keep their state in it: {', '.join(rest)}")
             tf.deploy(rest, outdir, outputs_file=outputs_file)
-            outputs = json.loads(outputs_file.read_text())
+            outputs = {**json.loads(state_outputs_file.read_text()), **json.loads(outputs_file.read_text())}
             print(json.dumps(outputs, indent=2))
             tf.say(f"[5/{STEPS}] Planning every stack again; nothing may change")
             drifted = [s for s in stacks if tf.plan_exit_code(s, outdir) != 0]
@@ -46,9 +47,9 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
             print("No changes in any stack.")
         finally:
             tf.say(f"[6/{STEPS}] Destroying everything, state backend last")
-            failed = [s for s in ([*reversed(rest)], [state]) if s and not tf.destroy(s, outdir)]
+            failed = [s for s in [*reversed(rest), state] if not tf.destroy(s, outdir)]
     if failed:
-        raise SystemExit(f"destroy failed for: {', '.join(n for group in failed for n in group)}")
+        raise SystemExit(f"destroy failed for: {', '.join(failed)}")
     return outputs
 
 

@@ -1,13 +1,19 @@
-"""moto server over TLS, with the request facts S3 bucket policies are evaluated against.
+"""moto server, with the few corrections the `local` environment needs to behave as AWS does.
 
-The state bucket's policy denies requests without TLS (``aws:SecureTransport``) and with TLS
-older than 1.2 (``s3:TlsVersion``), exactly as production runs it. moto 5.2 evaluates bucket
-policies but never supplies those two request facts, so every request would be denied. This
-launcher serves moto over TLS only (werkzeug's ad-hoc certificate; the provider connects with
-``insecure = true`` on loopback), hands the facts of that transport to the policy check, and
-evaluates the two condition operators the policy uses (moto 5.2 treats operators it does not
-know, Bool and NumericLessThan among them, as always matching), applying AWS's rule that a
-statement whose conditions do not match does not apply. Nothing else in moto changes.
+The infrastructure code deploys to the emulator exactly as it deploys to production; where moto
+5.2 differs from AWS in a way that code meets, this launcher corrects moto rather than the code:
+
+1. TLS. The state bucket's policy denies requests without TLS (``aws:SecureTransport``) or with
+   TLS older than 1.2 (``s3:TlsVersion``). The server runs over TLS only (werkzeug's ad-hoc
+   certificate; the provider connects with ``insecure = true`` on loopback), and the policy check
+   is given those facts of the transport.
+2. Policy conditions. moto treats condition operators it does not know (Bool, NumericLessThan
+   among them) as always matching, and answers DENIED for any statement whose conditions do not
+   match. In AWS such a statement simply does not apply; the two operators are evaluated here.
+3. Managed policies. AWS-managed policies (AmazonSSMManagedInstanceCore for the bastion) exist in
+   every account; moto loads them only when asked.
+4. Versioned deletes. Deleting a batch of objects that includes delete markers (what
+   ``force_destroy`` does to a versioned bucket) fails in moto with an AttributeError.
 """
 
 from __future__ import annotations
@@ -17,17 +23,17 @@ import sys
 
 from moto import server
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.s3.models import FakeDeleteMarker
 
 #: What every request to this server is: TLS (werkzeug serves TLS 1.2 or newer).
 TLS_REQUEST_FACTS = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}
-
-_moto_is_action_permitted = IAMPolicyStatement.is_action_permitted
-
 
 _OPERATORS = {
     "Bool": lambda fact, expected: fact is not None and fact.lower() == str(expected).lower(),
     "NumericLessThan": lambda fact, expected: fact is not None and float(fact) < float(expected),
 }
+
+_moto_is_action_permitted = IAMPolicyStatement.is_action_permitted
 
 
 def _conditions_match(condition: dict, facts: dict[str, str]) -> bool:
@@ -47,10 +53,15 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
     return _moto_is_action_permitted(self, action, resource, principal, facts)
 
 
-def main(argv: list[str]) -> None:
-    # AWS-managed policies (AmazonSSMManagedInstanceCore for the bastion) exist in every account.
+def install_corrections() -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
+    if not hasattr(FakeDeleteMarker, "dispose"):
+        FakeDeleteMarker.dispose = lambda self, garbage=False: None  # a marker holds no data to release
+
+
+def main(argv: list[str]) -> None:
+    install_corrections()
     server.main([*argv, "--ssl"])
 
 

@@ -76,9 +76,15 @@ def deploy(stacks: Sequence[str], outdir: Path = OUTDIR, outputs_file: Path | No
     run(_cdktf("deploy", stacks, outdir, *(["--outputs-file", str(outputs_file)] if outputs_file else [])))
 
 
-def destroy(stacks: Sequence[str], outdir: Path = OUTDIR) -> bool:
-    """`cdktf destroy`; returns False instead of raising so that later stacks still get destroyed."""
-    return run(_cdktf("destroy", stacks, outdir), check=False) == 0
+def destroy(stack: str, outdir: Path = OUTDIR) -> bool:
+    """``terraform destroy`` of one deployed stack; returns False instead of raising so that the
+    remaining stacks still get destroyed.
+
+    Terraform directly, not `cdktf destroy`: cdktf 0.21 re-spawns `terraform destroy` while the
+    first one still holds the state lock, and the run never ends.
+    """
+    cmd = ["terraform", "destroy", "-auto-approve", "-input=false", "-no-color"]
+    return run(cmd, cwd=outdir / "stacks" / stack, check=False) == 0
 
 
 def plan_exit_code(stack: str, outdir: Path = OUTDIR) -> int:
