@@ -231,21 +231,22 @@ class StateBackend(Construct):
 
 
 def _tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
-    """Deny every request that does not use TLS (and TLS older than 1.2)."""
-    deny = {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-    old_tls = {
-        "Sid": "DenyOutdatedTLS",
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [deny, old_tls, *(extra or [])]})
+    """Deny every request that does not use TLS, or uses TLS older than 1.2."""
+
+    def deny(sid: str, condition: dict) -> dict:
+        resources = [bucket_arn, f"{bucket_arn}/*"]
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": condition,
+        }
+
+    statements = [
+        deny("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}),
+        deny("DenyOutdatedTLS", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        *(extra or []),
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
