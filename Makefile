@@ -11,19 +11,19 @@ PY := $(PIPENV) run python
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
 
-synth: ## Synthesize every environment, or those in TONEBRIDGE_ENVIRONMENTS, into cdktf.out/
+synth: install ## Synthesize every environment, or those in TONEBRIDGE_ENVIRONMENTS, into cdktf.out/
 	$(PY) main.py
 
 demo: install ## Deploy `local` to the AWS emulator on loopback, plan again, destroy
 	$(PY) -m tonebridge.ops.demo
 
-test: ## Unit, snapshot, validate, policy and emulator-deploy tests
+test: install ## Unit, snapshot, validate, policy and emulator-deploy tests
 	$(PIPENV) run pytest
 
 policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
 	$(PY) -m tonebridge.ops.policy cdktf.out
 
-lint: ## ruff lint and format check
+lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .
 	$(PIPENV) run ruff format --check .
 

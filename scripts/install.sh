@@ -27,6 +27,10 @@ fi
 echo "==> Python packages from Pipfile.lock (into .venv)"
 PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 python3 -m pipenv sync --dev
 echo "==> cdktf CLI and Node 22 from package-lock.json"
-npm ci --no-audit --no-fund --loglevel=error
+if [ node_modules/.package-lock.json -nt package-lock.json ] && [ -x node_modules/.bin/cdktf ]; then
+  echo "node_modules is up to date"
+else
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 echo "==> Terraform provider source"
 PIPENV_VERBOSITY=-1 python3 -m pipenv run python -m tonebridge.ops.terraform_cli

@@ -12,10 +12,12 @@ from tonebridge.ops.terraform_cli import terraform_environment
 
 
 @pytest.mark.parametrize("name", STACKS)
-def test_terraform_validate(synth_dir, name):
+def test_terraform_validate(synth_dir, tmp_path, name):
     terraform = require_tool("terraform")
     workdir = synth_dir / "stacks" / name
-    env = terraform_environment()
+    # A data dir of its own: the stack folder may already be initialized against a live backend
+    # (the emulator deploy shares this synthesis), and validation must not depend on it.
+    env = {**terraform_environment(), "TF_DATA_DIR": str(tmp_path / "terraform-data")}
     init = subprocess.run(
         [terraform, "init", "-backend=false", "-input=false", "-no-color"],
         cwd=workdir,

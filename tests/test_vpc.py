@@ -95,12 +95,11 @@ def test_nat_gateway_per_zone_and_private_routes_stay_in_zone(vpc):
     routes = resources(vpc, "aws_route")
     for tier in ("private", "management"):
         for az in SPEC["availability_zones"]:
-            route = routes[next(k for k in routes if k.startswith(f"vpc_route-{tier}-{az}-nat".replace("-", "-")))]
+            table = _logical_id(vpc, "aws_route_table", f"tb-test-{tier}-{az}")
+            nat = _logical_id(vpc, "aws_nat_gateway", f"tb-test-{az}")
+            (route,) = [r for r in routes.values() if r["route_table_id"] == f"${{aws_route_table.{table}.id}}"]
             assert route["destination_cidr_block"] == "0.0.0.0/0"
-            assert (
-                route["nat_gateway_id"]
-                == f"${{aws_nat_gateway.{_logical_id(vpc, 'aws_nat_gateway', f'tb-test-{az}')}.id}}"
-            )
+            assert route["nat_gateway_id"] == f"${{aws_nat_gateway.{nat}.id}}"
 
 
 def test_route_table_per_tier_and_zone_and_data_tier_has_no_way_out(vpc):
