@@ -18,6 +18,7 @@ def test_every_skip_has_a_reason_and_a_narrow_scope():
     for skip in policy.load_skips():
         assert skip.stack != "*" and skip.resource != "*", skip
         assert len(skip.reason) > 60, skip
+        assert skip.scan in ("synthesized", "plan", "both"), skip
 
 
 def test_an_unlisted_finding_fails_the_scan():

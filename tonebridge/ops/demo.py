@@ -13,11 +13,12 @@ from pathlib import Path
 
 from tonebridge.config import ConfigError, EnvironmentConfig, load_environment
 from tonebridge.config.loader import environments_dir
+from tonebridge.ops import policy
 from tonebridge.ops import stacks as tf
 from tonebridge.ops.emulator import running_emulator
 
 ENVIRONMENT = "local"
-STEPS = 7
+STEPS = 8
 
 
 def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
@@ -45,8 +46,13 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
             if drifted:
                 raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")
             print("No changes in any stack.")
+            tf.say(f"[6/{STEPS}] checkov over the plans, with every reference resolved")
+            report = policy.scan_plans({s: outdir / "stacks" / s / "tfplan.json" for s in stacks})
+            print(f"checkov: {report.passed} passed, {len(report.unexpected)} unexpected failures")
+            if report.unexpected:
+                raise SystemExit("checkov failed on the plans:\n" + "\n".join(map(str, report.unexpected)))
         finally:
-            tf.say(f"[6/{STEPS}] Destroying everything, state backend last")
+            tf.say(f"[7/{STEPS}] Destroying everything, state backend last")
             failed = [s for s in [*reversed(rest), state] if not tf.destroy(s, outdir)]
     if failed:
         raise SystemExit(f"destroy failed for: {', '.join(failed)}")
@@ -63,7 +69,7 @@ def main() -> int:
     tf.say(f"[1/{STEPS}] Synthesizing the '{ENVIRONMENT}' environment")
     tf.synth(ENVIRONMENT)
     deploy_plan_destroy(env, tf.OUTDIR)
-    tf.say(f"[7/{STEPS}] Emulator stopped. Demo finished in {time.monotonic() - started:.0f}s")
+    tf.say(f"[8/{STEPS}] Emulator stopped. Demo finished in {time.monotonic() - started:.0f}s")
     return 0
 
 

@@ -28,6 +28,7 @@ class Skip:
     stack: str
     resource: str
     reason: str
+    scan: str = "both"  # where the finding appears: "synthesized", "plan" (the emulator deploy) or "both"
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -64,6 +65,8 @@ def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
     entries = yaml.safe_load(path.read_text())["skips"]
     skips = [Skip(**entry) for entry in entries]
     for skip in skips:
+        if skip.scan not in ("synthesized", "plan", "both"):
+            raise ValueError(f"{path}: {skip.check}: scan must be synthesized, plan or both")
         if len(skip.reason.strip()) < 20:
             raise ValueError(f"{path}: {skip.check}: every skip needs a real reason")
     return skips
@@ -83,15 +86,13 @@ def _scannable_copy(stacks_dir: Path, into: Path) -> None:
         target.write_text(json.dumps(document))
 
 
-def run_checkov(stacks_dir: Path) -> tuple[int, list[Finding]]:
-    """Run checkov (offline: --skip-download) over every cdk.tf.json below ``stacks_dir``."""
+def _checkov(directory: Path, framework: str) -> tuple[int, list[Finding]]:
+    """checkov (offline: --skip-download) over ``directory``/<stack>/<file>; findings by stack."""
     checkov = shutil.which("checkov", path=str(Path(sys.executable).parent)) or shutil.which("checkov")
     if not checkov:
         raise SystemExit("checkov is not installed (run `make install`)")
-    with tempfile.TemporaryDirectory(prefix="checkov-") as scratch:
-        _scannable_copy(stacks_dir, Path(scratch))
-        args = ["-d", scratch, "--framework", "terraform_json", "--output", "json", "--quiet", "--compact"]
-        result = subprocess.run([checkov, *args, "--skip-download"], capture_output=True, text=True, check=False)
+    args = ["-d", str(directory), "--framework", framework, "--output", "json", "--quiet", "--compact"]
+    result = subprocess.run([checkov, *args, "--skip-download"], capture_output=True, text=True, check=False)
     if result.returncode not in (0, 1) or not result.stdout.strip() or "Failed to parse" in result.stderr:
         raise SystemExit(f"checkov failed ({result.returncode}):\n{result.stderr[-3000:]}")
     reports = json.loads(result.stdout)
@@ -105,12 +106,29 @@ def run_checkov(stacks_dir: Path) -> tuple[int, list[Finding]]:
     return passed, findings
 
 
-def scan(stacks_dir: Path, skips: list[Skip] | None = None) -> Report:
-    skips = load_skips() if skips is None else skips
-    passed, findings = run_checkov(stacks_dir)
+def _report(passed: int, findings: list[Finding], skips: list[Skip] | None, scan: str) -> Report:
+    skips = [s for s in (load_skips() if skips is None else skips) if s.scan in (scan, "both")]
     unexpected = [f for f in findings if not any(s.matches(f) for s in skips)]
     stale = [s for s in skips if not any(s.matches(f) for f in findings)]
     return Report(passed, findings, unexpected, stale)
+
+
+def scan(stacks_dir: Path, skips: list[Skip] | None = None) -> Report:
+    """Every synthesized stack (``<outdir>/stacks``); stale skips are reported."""
+    with tempfile.TemporaryDirectory(prefix="checkov-") as scratch:
+        _scannable_copy(stacks_dir, Path(scratch))
+        return _report(*_checkov(Path(scratch), "terraform_json"), skips, "synthesized")
+
+
+def scan_plans(plans: dict[str, Path], skips: list[Skip] | None = None) -> Report:
+    """Terraform plans in JSON (``terraform show -json``), by stack name: what checkov sees once
+    references are resolved. Only ``unexpected`` matters: the plans cover the emulated stacks only,
+    so a skip for another stack is not stale here."""
+    with tempfile.TemporaryDirectory(prefix="checkov-plans-") as scratch:
+        for stack, plan in plans.items():
+            (Path(scratch) / stack).mkdir()
+            shutil.copy(plan, Path(scratch) / stack / "tfplan.json")
+        return _report(*_checkov(Path(scratch), "terraform_plan"), skips, "plan")
 
 
 def main(argv: list[str]) -> int:

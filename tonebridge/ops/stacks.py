@@ -88,9 +88,22 @@ def destroy(stack: str, outdir: Path = OUTDIR) -> bool:
 
 
 def plan_exit_code(stack: str, outdir: Path = OUTDIR) -> int:
-    """``terraform plan -detailed-exitcode``: 0 = no changes, 2 = changes, 1 = error."""
-    return run(
-        ["terraform", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"],
-        cwd=outdir / "stacks" / stack,
+    """``terraform plan -detailed-exitcode`` (0 = no changes, 2 = changes, 1 = error), saving the
+    plan as ``tfplan.json`` beside the stack for the policy scan."""
+    workdir = outdir / "stacks" / stack
+    code = run(
+        ["terraform", "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color", "-out=tfplan"],
+        cwd=workdir,
         check=False,
     )
+    if code != 1:
+        shown = subprocess.run(
+            ["terraform", "show", "-json", "tfplan"],
+            cwd=workdir,
+            env=terraform_environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (workdir / "tfplan.json").write_text(shown.stdout)
+    return code
