@@ -80,7 +80,7 @@ def test_pod_range_holds_max_nodes_times_max_pods():
 def test_pod_capacity_shortfall_is_rejected_early():
     from tonebridge.constructs.vpc import TonebridgeVpcProps
 
-    with pytest.raises(ValueError, match="cannot hold 110000 pod addresses"):
+    with pytest.raises(ValueError, match="needs 110000"):
         TonebridgeVpcProps(**{**SPEC, "max_nodes": 1000})
 
 
@@ -205,11 +205,14 @@ def test_db_subnet_group_uses_data_tier(vpc):
     [
         (
             {"data_subnets": ["10.0.20.0/24", "10.0.10.0/24", "10.0.22.0/24"]},
-            r"data\[1\] 10.0.10.0/24 overlaps private\[0\]",
+            r"data\[1\]: 10.0.10.0/24 overlaps private\[0\]",
         ),
-        ({"public_subnets": ["10.0.1.0/24", "10.0.2.0/24"]}, "public needs one subnet per zone"),
-        ({"management_subnets": ["10.0.30.0/24", "10.0.31.0/24", "10.9.0.0/24"]}, "outside 10.0.0.0/16"),
-        ({"pod_cidr": "10.0.128.0/17"}, "overlaps 10.0.0.0/16"),
+        (
+            {"public_subnets": ["10.0.1.0/24", "10.0.2.0/24"]},
+            "public: has 2 subnets but there are 3 availability zones",
+        ),
+        ({"management_subnets": ["10.0.30.0/24", "10.0.31.0/24", "10.9.0.0/24"]}, "outside the VPC 10.0.0.0/16"),
+        ({"pod_cidr": "10.0.128.0/17"}, "overlaps the VPC 10.0.0.0/16"),
         ({"availability_zones": ["us-west-2a"]}, "2-6 availability zones"),
     ],
 )

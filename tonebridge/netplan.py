@@ -56,3 +56,46 @@ def pod_capacity(pod_subnets: Sequence[IPv4Network]) -> int:
 
 def within_allowed_vpc_ranges(cidr: IPv4Network) -> bool:
     return any(cidr.subnet_of(r) for r in ALLOWED_VPC_RANGES)
+
+
+def layout_problems(
+    vpc: IPv4Network, tiers: dict[str, Sequence[IPv4Network]], zone_count: int
+) -> Iterable[tuple[str, int | None, str]]:
+    """Everything wrong with a tiered subnet layout, as ``(tier, index or None, reason)``.
+
+    One subnet per zone in each tier, each inside the VPC, none overlapping another (in tier order).
+    Shared by configuration validation (which names the field) and the VPC construct's props.
+    """
+    seen: list[tuple[str, IPv4Network]] = []
+    for tier, subnets in tiers.items():
+        if len(subnets) != zone_count:
+            yield tier, None, f"has {len(subnets)} subnets but there are {zone_count} availability zones (one per zone)"
+        for i, subnet in enumerate(subnets):
+            if not subnet.subnet_of(vpc):
+                yield tier, i, f"{subnet} is outside the VPC {vpc}"
+            clash = first_overlap(subnet, seen)
+            if clash:
+                yield tier, i, f"{subnet} overlaps {clash}"
+            seen.append((f"{tier}[{i}]", subnet))
+
+
+def pod_range_problem(
+    pods: IPv4Network, vpc: IPv4Network, zone_count: int, max_nodes: int, max_pods: int
+) -> str | None:
+    """Why ``pods`` cannot serve as the secondary pod range of ``vpc``, or None.
+
+    The range is split evenly over the zones; with the VPC CNI every pod takes one address, so
+    the usable addresses must cover ``max_nodes x max_pods``.
+    """
+    if not within_allowed_vpc_ranges(pods):
+        return f"{pods} is outside the RFC 1918 / RFC 6598 ranges AWS accepts"
+    if pods.overlaps(vpc):
+        return f"{pods} overlaps the VPC {vpc}"
+    try:
+        subnets = split_evenly(pods, zone_count)
+    except ValueError as exc:
+        return str(exc)
+    needed, available = max_nodes * max_pods, pod_capacity(subnets)
+    if available < needed:
+        return f"{pods} offers {available} pod addresses but max_nodes x max_pods_per_node needs {needed}"
+    return None

@@ -56,47 +56,13 @@ def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Pro
     if not 16 <= net.vpc_cidr.prefixlen <= 28:
         yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} must be between /16 and /28")
 
-    seen: list[tuple[str, IPv4Network]] = []
-    for tier in TIERS:
-        subnets: list[IPv4Network] = getattr(net.subnets, tier)
-        if len(subnets) != len(azs):
-            yield Problem(
-                (*base, "subnets", tier),
-                f"has {len(subnets)} subnets but there are {len(azs)} availability zones (one per zone)",
-            )
-        for i, subnet in enumerate(subnets):
-            path = (*base, "subnets", tier, i)
-            if not subnet.subnet_of(net.vpc_cidr):
-                yield Problem(path, f"{subnet} is outside the VPC {net.vpc_cidr}")
-            clash = netplan.first_overlap(subnet, seen)
-            if clash:
-                yield Problem(path, f"{subnet} overlaps {clash}")
-            seen.append((f"{tier}[{i}]", subnet))
-
-    yield from _check_pods(base, net)
-
-
-def _check_pods(base: tuple, net: RegionNetworkConfig) -> Iterator[Problem]:
+    tiers = {tier: getattr(net.subnets, tier) for tier in TIERS}
+    for tier, index, reason in netplan.layout_problems(net.vpc_cidr, tiers, len(azs)):
+        yield Problem((*base, "subnets", tier) + (() if index is None else (index,)), reason)
     pods = net.pods
-    path = (*base, "pods", "cidr")
-    if not netplan.within_allowed_vpc_ranges(pods.cidr):
-        yield Problem(path, f"{pods.cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
-        return
-    if pods.cidr.overlaps(net.vpc_cidr):
-        yield Problem(path, f"{pods.cidr} overlaps the VPC {net.vpc_cidr}")
-        return
-    try:
-        pod_subnets = netplan.split_evenly(pods.cidr, len(net.availability_zones))
-    except ValueError as exc:
-        yield Problem(path, str(exc))
-        return
-    needed = pods.max_nodes * pods.max_pods_per_node
-    available = netplan.pod_capacity(pod_subnets)
-    if available < needed:
-        yield Problem(
-            path,
-            f"{pods.cidr} offers {available} pod addresses but max_nodes x max_pods_per_node needs {needed}",
-        )
+    reason = netplan.pod_range_problem(pods.cidr, net.vpc_cidr, len(azs), pods.max_nodes, pods.max_pods_per_node)
+    if reason:
+        yield Problem((*base, "pods", "cidr"), reason)
 
 
 def _check_cross_region_overlap(cfg: EnvironmentConfig) -> Iterator[Problem]:

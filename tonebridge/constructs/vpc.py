@@ -111,27 +111,17 @@ class TonebridgeVpcProps:
         zones = len(self.availability_zones)
         if not 2 <= zones <= 6:
             raise ValueError(f"{self.name}: 2-6 availability zones are required, got {zones}")
-        seen: list[tuple[str, IPv4Network]] = []
-        for tier in TIERS:
-            subnets = [IPv4Network(s) for s in self.tier_subnets(tier)]
-            if len(subnets) != zones:
-                raise ValueError(f"{self.name}: {tier} needs one subnet per zone ({zones}), got {len(subnets)}")
-            for i, subnet in enumerate(subnets):
-                if not subnet.subnet_of(vpc):
-                    raise ValueError(f"{self.name}: {tier}[{i}] {subnet} is outside {vpc}")
-                clash = netplan.first_overlap(subnet, seen)
-                if clash:
-                    raise ValueError(f"{self.name}: {tier}[{i}] {subnet} overlaps {clash}")
-                seen.append((f"{tier}[{i}]", subnet))
         if self.nat not in ("per_az", "single", "none"):
             raise ValueError(f"{self.name}: nat must be per_az, single or none")
+        tiers = {tier: [IPv4Network(s) for s in self.tier_subnets(tier)] for tier in TIERS}
+        for tier, index, reason in netplan.layout_problems(vpc, tiers, zones):
+            raise ValueError(f"{self.name}: {tier}{'' if index is None else f'[{index}]'}: {reason}")
         if self.pod_cidr:
-            pods = IPv4Network(self.pod_cidr)
-            if pods.overlaps(vpc):
-                raise ValueError(f"{self.name}: pod_cidr {pods} overlaps {vpc}")
-            needed = self.max_nodes * self.max_pods_per_node
-            if netplan.pod_capacity(self.pod_subnets) < needed:
-                raise ValueError(f"{self.name}: pod_cidr {pods} cannot hold {needed} pod addresses")
+            reason = netplan.pod_range_problem(
+                IPv4Network(self.pod_cidr), vpc, zones, self.max_nodes, self.max_pods_per_node
+            )
+            if reason:
+                raise ValueError(f"{self.name}: pod_cidr: {reason}")
 
     def tier_subnets(self, tier: str) -> Sequence[str]:
         return getattr(self, f"{tier}_subnets")
