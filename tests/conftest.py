@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tonebridge.config import load_selected
-from tonebridge.ops.terraform_cli import PROJECT_ROOT, terraform_environment
+from tonebridge.ops.terraform_cli import terraform_environment
+from tonebridge.paths import PROJECT_ROOT
 
 os.environ.update({k: v for k, v in terraform_environment().items() if k in ("JSII_NODE", "TF_CLI_CONFIG_FILE")})
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tonebridge.ops.terraform_cli import PROJECT_ROOT
+from tonebridge.paths import PROJECT_ROOT
 
 PRODUCTION = yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text())
 FILE = "environments/production.yaml"

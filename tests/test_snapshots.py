@@ -7,7 +7,7 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from tonebridge.config import load_selected
-from tonebridge.ops.terraform_cli import PROJECT_ROOT
+from tonebridge.paths import PROJECT_ROOT
 
 STACKS = [
     f"{env.name}-{suffix}"

@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from tonebridge.config.errors import ConfigError, Problem
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
+from tonebridge.paths import PROJECT_ROOT
 
 ENVIRONMENTS_DIR_VAR = "TONEBRIDGE_ENVIRONMENTS_DIR"
 SELECTION_VAR = "TONEBRIDGE_ENVIRONMENTS"
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "environments"
+DEFAULT_DIR = PROJECT_ROOT / "environments"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -7,10 +7,10 @@ The integration test runs the same :func:`deploy_plan_destroy` on the test sessi
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
+from tonebridge.cli import report
 from tonebridge.config import ConfigError, EnvironmentConfig, load_environment
 from tonebridge.config.loader import environments_dir
 from tonebridge.ops import policy
@@ -64,8 +64,7 @@ def main() -> int:
     try:
         env = load_environment(environments_dir() / f"{ENVIRONMENT}.yaml")
     except ConfigError as exc:
-        print("\n".join(exc.lines), file=sys.stderr)
-        return 2
+        return report(exc)
     tf.say(f"[1/{STEPS}] Synthesizing the '{ENVIRONMENT}' environment")
     tf.synth(ENVIRONMENT)
     deploy_plan_destroy(env, tf.OUTDIR)

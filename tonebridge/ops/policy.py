@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tonebridge.ops.terraform_cli import PROJECT_ROOT
+from tonebridge.paths import PROJECT_ROOT
 
 SKIPS_FILE = PROJECT_ROOT / "policy" / "checkov_skips.yaml"
 

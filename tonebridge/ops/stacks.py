@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tonebridge.ops.terraform_cli import PROJECT_ROOT, terraform_environment
+from tonebridge.ops.terraform_cli import terraform_environment
+from tonebridge.paths import PROJECT_ROOT
 
 OUTDIR = PROJECT_ROOT / "cdktf.out"
 CDKTF = ["npx", "--no-install", "cdktf"]

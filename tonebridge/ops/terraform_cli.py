@@ -12,9 +12,10 @@ import glob
 import os
 from pathlib import Path
 
+from tonebridge.paths import PROJECT_NODE_BIN, PROJECT_ROOT, prefer_project_node
+
 MIRROR_VAR = "TONEBRIDGE_PROVIDER_MIRROR"
 REGISTRY_HOST = "registry.terraform.io"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = PROJECT_ROOT / ".cache" / "terraform"
 
 
@@ -86,10 +87,9 @@ def terraform_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("CHECKPOINT_DISABLE", "1")  # no HashiCorp version checks from CI
     env.setdefault("CDKTF_DISABLE_PLUGIN_CACHE_ENV", "1")
     env.setdefault("TF_IN_AUTOMATION", "1")
-    node = PROJECT_ROOT / "node_modules" / ".bin"
-    if (node / "node").exists():
-        env.setdefault("JSII_NODE", str(node / "node"))
-        env["PATH"] = f"{node}{os.pathsep}{env.get('PATH', '')}"
+    prefer_project_node(env)
+    if PROJECT_NODE_BIN.exists():  # npx, cdktf and the Node 22 that runs them
+        env["PATH"] = f"{PROJECT_NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
