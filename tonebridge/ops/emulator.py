@@ -31,7 +31,7 @@ def running_emulator(endpoint: str, timeout: float = 60.0, log_path: str | None 
     emulator would make the deploy and its no-change plan meaningless.
     """
     url = urlparse(endpoint)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
+    host, port = url.hostname or "127.0.0.1", url.port or (443 if url.scheme == "https" else 80)
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"the emulator must listen on loopback, not {host}")
     if _port_open(host, port):

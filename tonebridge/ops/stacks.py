@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,7 @@ def synth(environments: str, outdir: Path = OUTDIR) -> None:
     for name in environments.split(","):
         for stale in (outdir / "stacks").glob(f"{name.strip()}-*"):
             shutil.rmtree(stale)
-    env = {**terraform_environment(), "TONEBRIDGE_ENVIRONMENTS": environments, "CDKTF_OUTDIR": str(outdir)}
+    env = {**os.environ, "TONEBRIDGE_ENVIRONMENTS": environments, "CDKTF_OUTDIR": str(outdir)}
     run([sys.executable, "main.py"], env=env)
 
 
