@@ -152,6 +152,7 @@ class TonebridgeVpc(Construct):
         self.props = props
         name = props.name
         zones = list(props.availability_zones)
+        self.region = region = _region_of(zones[0])
 
         self.key = EncryptionKey(
             self,
@@ -161,9 +162,9 @@ class TonebridgeVpc(Construct):
                 description=f"{name}: VPC flow logs and bastion volumes",
                 service_grants=[
                     ServiceGrant(
-                        principal=f"logs.{_region_of(zones[0])}.amazonaws.com",
+                        principal=f"logs.{region}.amazonaws.com",
                         context_key="aws:logs:arn",
-                        context_pattern=f"arn:*:logs:{_region_of(zones[0])}:*:log-group:/aws/vpc-flow-logs/{name}*",
+                        context_pattern=f"arn:*:logs:{region}:*:log-group:/aws/vpc-flow-logs/{name}*",
                     )
                 ],
             ),
@@ -295,7 +296,7 @@ class TonebridgeVpc(Construct):
         ).name
 
         self._flow_logs(name)
-        self._endpoints(name, zones, subnets)
+        self._endpoints(name)
         self.bastion: Instance | None = self._bastion(name, subnets["public"][0]) if props.enable_bastion else None
 
     # --- flow logs ------------------------------------------------------------------------------
@@ -347,8 +348,8 @@ class TonebridgeVpc(Construct):
 
     # --- private access to AWS APIs -------------------------------------------------------------
 
-    def _endpoints(self, name: str, zones: list[str], subnets: dict[str, list[Subnet]]) -> None:
-        region = _region_of(zones[0])
+    def _endpoints(self, name: str) -> None:
+        region = self.region
         sources = [self.props.cidr] + ([self.props.pod_cidr] if self.props.pod_cidr else [])
         sg = SecurityGroup(
             self,
