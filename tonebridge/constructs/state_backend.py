@@ -80,7 +80,7 @@ class StateBackend(Construct):
             self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Terraform state in {props.bucket}")
         )
 
-        self.log_bucket = self._log_bucket(props, lifecycle)
+        self.log_bucket, log_delivery_policy = self._log_bucket(props, lifecycle)
 
         self.bucket = S3Bucket(
             self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle
@@ -131,7 +131,7 @@ class StateBackend(Construct):
             bucket=self.bucket.id,
             target_bucket=self.log_bucket.id,
             target_prefix=f"{props.bucket}/",
-            depends_on=[self._log_bucket_policy],  # delivery must be allowed before logging is switched on
+            depends_on=[log_delivery_policy],  # delivery must be allowed before logging is switched on
         )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=_tls_only_policy(self.bucket.arn))
 
@@ -148,8 +148,11 @@ class StateBackend(Construct):
             lifecycle=lifecycle,
         )
 
-    def _log_bucket(self, props: StateBackendProps, lifecycle: TerraformResourceLifecycle | None) -> S3Bucket:
-        """Server access logs of the state bucket. S3 log delivery writes only with SSE-S3."""
+    def _log_bucket(
+        self, props: StateBackendProps, lifecycle: TerraformResourceLifecycle | None
+    ) -> tuple[S3Bucket, S3BucketPolicy]:
+        """Server access logs of the state bucket (S3 log delivery writes only with SSE-S3), and the
+        policy that lets S3 deliver them, which logging must wait for."""
         bucket = S3Bucket(
             self, "log-bucket", bucket=props.access_log_bucket, force_destroy=not props.protect, lifecycle=lifecycle
         )
@@ -191,7 +194,7 @@ class StateBackend(Construct):
                 )
             ],
         )
-        self._log_bucket_policy = S3BucketPolicy(
+        policy = S3BucketPolicy(
             self,
             "log-policy",
             bucket=bucket.id,
@@ -209,7 +212,7 @@ class StateBackend(Construct):
                 ],
             ),
         )
-        return bucket
+        return bucket, policy
 
     def _private(self, bucket: S3Bucket, prefix: str) -> None:
         """Block every form of public access and disable ACLs (the bucket owner owns every object)."""
