@@ -23,6 +23,7 @@ from tonebridge.paths import PROJECT_ROOT
 PRODUCTION = yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text())
 FILE = "environments/production.yaml"
 WEST = ("network", "us-west-2")
+CLUSTER = ("clusters", "us-west-2")
 
 
 def _set(path: tuple, value) -> Callable[[dict], None]:
@@ -103,6 +104,47 @@ CASES = [
     ("missing-section", _drop(("state",)), "state: Field required"),
     ("name-vs-file", _set(("name",), "staging"), "name: 'staging' must match the file name 'production'"),
     ("missing-required-tag", _drop(("tags", "Project")), "tags: required tag 'Project' is missing"),
+    (
+        "eks-version-format",
+        _set((*CLUSTER, "version"), "1.28.3"),
+        "clusters.us-west-2.version: '1.28.3' is not an EKS version of the form 1.NN",
+    ),
+    (
+        "node-group-min-above-max",
+        _set((*CLUSTER, "node_groups", "system", "min_size"), 6),
+        "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
+    ),
+    (
+        "node-group-desired-outside",
+        _set((*CLUSTER, "node_groups", "application", "desired_size"), 21),
+        "clusters.us-west-2.node_groups.application: desired_size 21 is outside [min_size 3, max_size 20]",
+    ),
+    (
+        "taint-effect",
+        _set((*CLUSTER, "node_groups", "database", "taints", 0, "effect"), "NoRun"),
+        "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of",
+    ),
+    (
+        "node-groups-exceed-pod-plan",
+        _set((*CLUSTER, "node_groups", "application", "max_size"), 40),
+        "clusters.us-west-2.node_groups: node groups scale to 51 nodes but network.us-west-2.pods.max_nodes "
+        "plans for 31",
+    ),
+    (
+        "api-open-to-world",
+        _set((*CLUSTER, "public_access_cidrs"), ["0.0.0.0/0"]),
+        "clusters.us-west-2.public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone",
+    ),
+    (
+        "region-without-cluster",
+        _drop(("clusters", "us-east-1")),
+        "clusters: us-east-1 is an AWS region of this environment but has no cluster",
+    ),
+    (
+        "registry-prefixes-equal",
+        _set(("registries", "staging_prefix"), "tonebridge"),
+        "registries.staging_prefix: must differ from registries.production_prefix",
+    ),
     (
         "emulator-off-loopback",
         _set(("aws", "emulator"), {"endpoint": "http://10.1.2.3:4566"}),

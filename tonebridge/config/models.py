@@ -7,110 +7,26 @@ problem is reported against the exact field it concerns.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import Field
 
-# --- AWS naming rules -------------------------------------------------------------------------
-
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_TAG_CHARS_RE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
-_ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-_ENDPOINT_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
-
-
-def _region(value: str) -> str:
-    if not _REGION_RE.match(value):
-        raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
-    return value
-
-
-def _bucket(value: str) -> str:
-    if not _BUCKET_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, "
-            "dots and hyphens, starting and ending with a letter or digit"
-        )
-    if ".." in value or _IPV4_RE.match(value) or value.startswith(("xn--", "sthree-")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (no '..', IP form or reserved prefix)")
-    if value.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (reserved suffix)")
-    return value
-
-
-def _table(value: str) -> str:
-    if not _TABLE_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid DynamoDB table name: 3-255 characters of letters, digits, '_', '-', '.'"
-        )
-    return value
-
-
-def _tag_key(value: str) -> str:
-    if not 1 <= len(value) <= 128:
-        raise ValueError(f"tag key {value!r} must be 1-128 characters")
-    if value.lower().startswith("aws:"):
-        raise ValueError(f"tag key {value!r} uses the reserved prefix 'aws:'")
-    if not _TAG_CHARS_RE.match(value):
-        raise ValueError(f"tag key {value!r} contains characters AWS does not allow in tags")
-    return value
-
-
-def _tag_value(value: str) -> str:
-    if len(value) > 256:
-        raise ValueError("tag value must be at most 256 characters")
-    if not _TAG_CHARS_RE.match(value):
-        raise ValueError(f"tag value {value!r} contains characters AWS does not allow in tags")
-    return value
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_NAME_RE.match(value):
-        raise ValueError(
-            f"{value!r} must be 2-20 characters: lowercase letters, digits and '-', starting with a letter"
-        )
-    return value
-
-
-def _endpoint_service(value: str) -> str:
-    if not _ENDPOINT_SERVICE_RE.match(value):
-        raise ValueError(f"{value!r} is not a VPC endpoint service suffix (for example ecr.api)")
-    return value
-
-
-def _loopback_url(value: str) -> str:
-    if not re.match(r"^https?://(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{2,5}$", value):
-        raise ValueError(f"{value!r} must be a URL on loopback with a port (the emulator never leaves this machine)")
-    return value
-
-
-Region = Annotated[str, AfterValidator(_region)]
-BucketName = Annotated[str, AfterValidator(_bucket)]
-TableName = Annotated[str, AfterValidator(_table)]
-TagKey = Annotated[str, AfterValidator(_tag_key)]
-TagValue = Annotated[str, AfterValidator(_tag_value)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-EndpointService = Annotated[str, AfterValidator(_endpoint_service)]
-LoopbackUrl = Annotated[str, AfterValidator(_loopback_url)]
-Cidr = IPv4Network
-
-#: Retention periods CloudWatch Logs accepts.
-LogRetentionDays = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
-]
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors (a typo must never silently fall back to a default)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
-
+from tonebridge.config.compute import ClusterConfig, RegistriesConfig
+from tonebridge.config.types import (
+    BucketName,
+    Cidr,
+    EndpointService,
+    EnvName,
+    LogRetentionDays,
+    LoopbackUrl,
+    Region,
+    StrictModel,
+    TableName,
+    TagKey,
+    TagValue,
+)
 
 # --- sections ---------------------------------------------------------------------------------
 
@@ -211,6 +127,8 @@ class EnvironmentConfig(StrictModel):
     aws: AwsConfig
     state: StateConfig
     network: dict[Region, RegionNetworkConfig] = Field(min_length=1)
+    clusters: dict[Region, ClusterConfig] = Field(min_length=1, description="One EKS cluster per AWS region.")
+    registries: RegistriesConfig
 
     @property
     def aws_regions(self) -> list[str]:

@@ -29,6 +29,8 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     for region, net in cfg.network.items():
         problems.extend(_check_region_network(region, net))
     problems.extend(_check_cross_region_overlap(cfg))
+    problems.extend(_check_clusters(cfg))
+    problems.extend(_check_registries(cfg))
     return problems
 
 
@@ -75,3 +77,42 @@ def _check_cross_region_overlap(cfg: EnvironmentConfig) -> Iterator[Problem]:
             if clash:
                 yield Problem(("network", region, *field), f"{cidr} overlaps {clash}")
         earlier.extend((f"network.{region}.{'.'.join(field)}", cidr) for field, cidr in ranges)
+
+
+def _check_clusters(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """One cluster per AWS region, sized within the pod range the region's network was planned for."""
+    for region in cfg.aws_regions:
+        if region not in cfg.clusters:
+            yield Problem(("clusters",), f"{region} is an AWS region of this environment but has no cluster")
+    for region, cluster in cfg.clusters.items():
+        base = ("clusters", region)
+        if region not in cfg.aws_regions:
+            yield Problem(base, "is neither aws.primary_region nor aws.secondary_region")
+            continue
+        for i, cidr in enumerate(cluster.public_access_cidrs):
+            if cidr.prefixlen == 0:
+                yield Problem((*base, "public_access_cidrs", i), "0.0.0.0/0 would open the API endpoint to everyone")
+        most_nodes = sum(group.max_size for group in cluster.node_groups.values())
+        pods = cfg.network[region].pods if region in cfg.network else None
+        if pods and most_nodes > pods.max_nodes:
+            yield Problem(
+                (*base, "node_groups"),
+                f"node groups scale to {most_nodes} nodes but network.{region}.pods.max_nodes "
+                f"plans for {pods.max_nodes}",
+            )
+        net = cfg.network.get(region)
+        if net and any(cluster.service_cidr.overlaps(c) for c in (net.vpc_cidr, net.pods.cidr)):
+            yield Problem((*base, "service_cidr"), f"{cluster.service_cidr} overlaps the VPC or pod range")
+    names = [c.name for c in cfg.clusters.values()]
+    if len(set(names)) != len(names):
+        yield Problem(("clusters",), "cluster names must be distinct (autoscaler discovery tags name the cluster)")
+
+
+def _check_registries(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    registries = cfg.registries
+    if registries.production_prefix == registries.staging_prefix:
+        yield Problem(("registries", "staging_prefix"), "must differ from registries.production_prefix")
+    if len(set(registries.services)) != len(registries.services):
+        yield Problem(("registries", "services"), "service names must be distinct")
+    if registries.replicate_production and not cfg.aws.secondary_region:
+        yield Problem(("registries", "replicate_production"), "needs aws.secondary_region to replicate to")

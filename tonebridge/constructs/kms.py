@@ -12,6 +12,9 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+#: What a principal needs to encrypt and decrypt with a key, without administering it.
+KEY_USE_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
 
 @dataclass(frozen=True)
 class ServiceGrant:
@@ -22,7 +25,7 @@ class ServiceGrant:
     """
 
     principal: str
-    actions: Sequence[str] = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+    actions: Sequence[str] = KEY_USE_ACTIONS
     context_key: str | None = None
     context_pattern: str | None = None
 
@@ -34,12 +37,16 @@ class EncryptionKeyProps:
     alias: name after ``alias/`` (required).
     description: shown in the console (required).
     service_grants: services that may use the key besides IAM principals of this account.
+    role_grants: roles of this account, by path and name (for example the EC2 Auto Scaling service-linked
+        role), that may use the key and create grants for AWS resources. A service-linked role has no
+        identity policy for customer keys, so the key policy has to name it.
     deletion_window_in_days: waiting period before deletion (default 30, the AWS maximum).
     """
 
     alias: str
     description: str
     service_grants: Sequence[ServiceGrant] = field(default_factory=tuple)
+    role_grants: Sequence[str] = field(default_factory=tuple)
     deletion_window_in_days: int = 30
 
     def __post_init__(self) -> None:
@@ -83,6 +90,27 @@ class EncryptionKey(Construct):
                     "ArnLike": {f"kms:EncryptionContext:{grant.context_key}": grant.context_pattern}
                 }
             statements.append(statement)
+        if props.role_grants:
+            roles = [f"arn:{partition.partition}:iam::{account.account_id}:role/{path}" for path in props.role_grants]
+            statements.append(
+                {
+                    "Sid": "RolesUseKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": roles},
+                    "Action": list(KEY_USE_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+            statements.append(
+                {
+                    "Sid": "RolesGrantForAwsResources",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": roles},
+                    "Action": "kms:CreateGrant",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                }
+            )
         self.key = KmsKey(
             self,
             "key",

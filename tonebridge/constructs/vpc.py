@@ -36,6 +36,7 @@ from constructs import Construct
 
 from tonebridge import netplan
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+from tonebridge.constructs.trust import service_trust
 
 NatMode = Literal["per_az", "single", "none"]
 TIERS = ("public", "private", "data", "management")
@@ -314,7 +315,7 @@ class TonebridgeVpc(Construct):
             self,
             "flow-log-role",
             name=f"{name}-flow-logs",
-            assume_role_policy=_trust("vpc-flow-logs.amazonaws.com", self.key.account_id),
+            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", self.key.account_id),
         )
         IamRolePolicy(
             self,
@@ -401,7 +402,7 @@ class TonebridgeVpc(Construct):
             self,
             "bastion-role",
             name=f"{name}-bastion",
-            assume_role_policy=_trust("ec2.amazonaws.com"),
+            assume_role_policy=service_trust("ec2.amazonaws.com"),
         )
         IamRolePolicyAttachment(
             self,
@@ -461,12 +462,3 @@ class TonebridgeVpc(Construct):
 
 def _region_of(availability_zone: str) -> str:
     return availability_zone[:-1]
-
-
-def _trust(service: str, source_account: str | None = None) -> str:
-    """Trust policy for an AWS service; with ``source_account``, only on behalf of that account
-    (confused-deputy guard, for services that send aws:SourceAccount)."""
-    statement: dict = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    if source_account:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -20,6 +20,7 @@ EMULATED_SERVICES = (
     "eks",
     "elasticache",
     "elbv2",
+    "events",
     "iam",
     "kms",
     "rds",
@@ -81,7 +82,8 @@ class TonebridgeStack(TerraformStack):
             "access_key": emulator.access_key,
             "secret_key": emulator.secret_key,
             "skip_credentials_validation": True,
-            "skip_requesting_account_id": True,
+            # The account id is asked of the emulator's STS: registry-wide ECR settings are keyed by it.
+            "skip_requesting_account_id": False,
             "skip_metadata_api_check": "true",
             "s3_use_path_style": True,
             "insecure": True,  # the emulator's ad-hoc TLS certificate, on loopback only

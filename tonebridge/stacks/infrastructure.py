@@ -1,4 +1,4 @@
-"""``<env>-<region>``: the AWS infrastructure of one region (network now; cluster and data later)."""
+"""``<env>-<region>``: the AWS infrastructure of one region: network, cluster, registries."""
 
 from __future__ import annotations
 
@@ -6,8 +6,18 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.registries import (
+    ContainerRegistries,
+    ContainerRegistriesProps,
+    ReplicaRepositoryTemplate,
+    ReplicaRepositoryTemplateProps,
+)
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack
+
+#: Where cluster-critical add-on controllers (CoreDNS, EBS CSI) run: the system pool of spec §3.1.
+SYSTEM_POOL_SELECTOR = {"workload": "system"}
 
 
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
@@ -35,17 +45,123 @@ def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
         flow_log_retention_days=net.flow_logs.retention_days,
         flow_log_traffic_type=net.flow_logs.traffic_type,
         interface_endpoints=net.interface_endpoints,
+        eks_cluster_names=[env.clusters[region].name],
+    )
+
+
+def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> TonebridgeClusterProps:
+    """Map one region's cluster configuration onto the environment-agnostic cluster props."""
+    cfg = env.clusters[region]
+    net = env.network[region]
+    system_pool = any(group.labels.items() >= SYSTEM_POOL_SELECTOR.items() for group in cfg.node_groups.values())
+    return TonebridgeClusterProps(
+        name=cfg.name,
+        version=cfg.version,
+        vpc_id=vpc.vpc_id,
+        subnet_ids=vpc.subnet_ids["private"],
+        node_groups=[
+            NodeGroupSpec(
+                name=name,
+                instance_types=group.instance_types,
+                min_size=group.min_size,
+                desired_size=group.desired_size,
+                max_size=group.max_size,
+                labels=group.labels,
+                taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in group.taints],
+                disk_gib=group.disk_gib,
+                capacity_type=group.capacity_type,
+            )
+            for name, group in cfg.node_groups.items()
+        ],
+        api_allowed_cidrs=[str(net.vpc_cidr)],
+        public_access_cidrs=[str(c) for c in cfg.public_access_cidrs],
+        admin_role_arns=cfg.admin_role_arns,
+        log_retention_days=cfg.log_retention_days,
+        service_cidr=str(cfg.service_cidr),
+        max_pods_per_node=net.pods.max_pods_per_node,
+        custom_pod_networking=True,
+        managed_addons=cfg.managed_addons,
+        access_entries=cfg.access_entries,
+        addon_node_selector=SYSTEM_POOL_SELECTOR if system_pool else {},
+        karpenter=cfg.karpenter.enabled,
+        karpenter_namespace=cfg.karpenter.namespace,
+        karpenter_service_account=cfg.karpenter.service_account,
     )
 
 
 class InfrastructureStack(TonebridgeStack):
-    """Network of one region; its outputs are what the cluster, data and platform stacks consume."""
+    """Network, cluster and registries of one region; its outputs are what the platform stack consumes."""
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
         self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
-        TerraformOutput(self, "vpc_id", value=self.vpc.vpc_id)
-        for tier, ids in self.vpc.subnet_ids.items():
-            TerraformOutput(self, f"{tier}_subnet_ids", value=ids)
-        TerraformOutput(self, "pod_subnet_ids", value=self.vpc.pod_subnet_ids)
-        TerraformOutput(self, "db_subnet_group_name", value=self.vpc.db_subnet_group_name)
+        self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
+        self._registries(env, region)
+        self._outputs(env, region)
+
+    def _registries(self, env: EnvironmentConfig, region: str) -> None:
+        """Repositories live in the primary region; the secondary receives replicas of production's."""
+        registries = env.registries
+        prefix = f"{env.tags['Project']}-{env.name}"
+        replica_region = env.aws.secondary_region if registries.replicate_production else None
+        self.registries: ContainerRegistries | None = None
+        if region == env.aws.primary_region:
+            self.registries = ContainerRegistries(
+                self,
+                "registries",
+                ContainerRegistriesProps(
+                    name=prefix,
+                    services=registries.services,
+                    prefixes=[registries.production_prefix, registries.staging_prefix],
+                    keep_releases=registries.keep_releases,
+                    untagged_expiry_days=registries.untagged_expiry_days,
+                    enhanced_scanning=registries.enhanced_scanning,
+                    replicate_prefix=registries.production_prefix if replica_region else None,
+                    replica_region=replica_region,
+                ),
+            )
+        elif region == replica_region and registries.replica_template:
+            ReplicaRepositoryTemplate(
+                self,
+                "registry-replicas",
+                ReplicaRepositoryTemplateProps(
+                    name=prefix,
+                    prefix=registries.production_prefix,
+                    keep_releases=registries.keep_releases,
+                    untagged_expiry_days=registries.untagged_expiry_days,
+                ),
+            )
+
+    def _outputs(self, env: EnvironmentConfig, region: str) -> None:
+        vpc, cluster = self.vpc, self.cluster
+        outputs: dict[str, object] = {
+            "vpc_id": vpc.vpc_id,
+            **{f"{tier}_subnet_ids": ids for tier, ids in vpc.subnet_ids.items()},
+            "pod_subnet_ids": vpc.pod_subnet_ids,
+            "availability_zones": env.network[region].availability_zones,
+            "db_subnet_group_name": vpc.db_subnet_group_name,
+            "cluster_name": cluster.name,
+            "cluster_endpoint": cluster.endpoint,
+            "cluster_certificate_authority_data": cluster.certificate_authority_data,
+            "oidc_provider_arn": cluster.oidc_provider_arn,
+            "oidc_issuer": cluster.oidc_issuer,
+            "cluster_security_group_id": cluster.cluster_security_group_id,
+            "node_security_group_id": cluster.node_security_group_id,
+            "node_role_arn": cluster.node_role_arn,
+            "cluster_admin_role_arn": cluster.admin_role_arn,
+            "volumes_key_arn": cluster.volumes_key_arn,
+            **{f"{name.replace('-', '_')}_role_arn": role.arn for name, role in cluster.service_account_roles.items()},
+        }
+        if cluster.karpenter:
+            outputs |= {
+                "karpenter_controller_role_arn": cluster.karpenter.controller_role_arn,
+                "karpenter_node_role_name": cluster.karpenter.node_role_name,
+                "karpenter_instance_profile_name": cluster.karpenter.instance_profile_name,
+                "karpenter_queue_name": cluster.karpenter.queue_name,
+            }
+        if self.registries:
+            outputs["repository_urls"] = {
+                name: repo.repository_url for name, repo in self.registries.repositories.items()
+            }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)

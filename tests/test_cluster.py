@@ -1,0 +1,274 @@
+"""TonebridgeCluster in synthesized production us-west-2 (spec §3.1, §5, §10, §12.1), and its props' early checks."""
+
+from __future__ import annotations
+
+import base64
+import email
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import resources
+
+CLUSTER = "tonebridge-production"
+
+#: Spec §3.1, typed in from the spec (not imported from the code under test).
+SPEC_POOLS = {
+    "system": (["t3.medium"], 2, 2, 5, {"workload": "system"}, [("CriticalAddonsOnly", "true", "NO_SCHEDULE")]),
+    "application": (["c5.xlarge"], 3, 3, 20, {"workload": "application"}, []),
+    "database": (["r5.2xlarge"], 3, 3, 6, {"workload": "database"}, [("database", "true", "NO_SCHEDULE")]),
+}
+
+#: Spec §12.1.
+SPEC_SYSCTLS = {
+    "net.core.somaxconn": "65535",
+    "net.ipv4.tcp_max_syn_backlog": "8192",
+    "net.ipv4.tcp_tw_reuse": "1",
+    "net.ipv4.tcp_fin_timeout": "30",
+    "net.ipv4.ip_local_port_range": "10000 65000",
+    "vm.max_map_count": "262144",
+    "vm.swappiness": "1",
+    "fs.file-max": "2097152",
+    "fs.nr_open": "1048576",
+}
+
+
+@pytest.fixture(scope="module")
+def west(stacks):
+    return stacks["production-us-west-2"]
+
+
+def _ref_id(ref: str) -> str:
+    """``${aws_x.logical_id.attr}`` -> ``logical_id``."""
+    return ref.removeprefix("${").split(".")[1]
+
+
+def test_cluster_endpoint_encryption_logs_and_auth(west):
+    (cluster,) = resources(west, "aws_eks_cluster").values()
+    assert cluster["name"] == CLUSTER
+    assert cluster["version"] == "1.35"
+    vpc = cluster["vpc_config"]
+    assert (vpc["endpoint_private_access"], vpc["endpoint_public_access"]) == (True, False)
+    assert "public_access_cidrs" not in vpc
+    assert cluster["encryption_config"]["resources"] == ["secrets"]
+    key = resources(west, "aws_kms_key")[_ref_id(cluster["encryption_config"]["provider"]["key_arn"])]
+    assert key["enable_key_rotation"] is True
+    assert sorted(cluster["enabled_cluster_log_types"]) == sorted(
+        ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    )
+    (log_group,) = [g for g in resources(west, "aws_cloudwatch_log_group").values() if "/aws/eks/" in g["name"]]
+    assert log_group["name"] == f"/aws/eks/{CLUSTER}/cluster"
+    assert log_group["retention_in_days"] == 365 and log_group["kms_key_id"].startswith("${aws_kms_key.")
+    assert cluster["access_config"]["authentication_mode"] == "API"
+    assert cluster["bootstrap_self_managed_addons"] is False
+
+
+def test_exactly_the_three_spec_node_groups(west):
+    groups = {g["node_group_name"]: g for g in resources(west, "aws_eks_node_group").values()}
+    assert set(groups) == set(SPEC_POOLS)
+    private = sorted(s for s in west["resource"]["aws_subnet"] if "private-us-west-2" in s)
+    for name, (types, low, desired, high, labels, taints) in SPEC_POOLS.items():
+        group = groups[name]
+        assert group["instance_types"] == types
+        assert group["scaling_config"] == {"min_size": low, "desired_size": desired, "max_size": high}
+        assert group["labels"] == labels
+        assert [(t["key"], t["value"], t["effect"]) for t in group.get("taint", [])] == taints
+        assert sorted(_ref_id(s) for s in group["subnet_ids"]) == private
+        assert group["tags"]["k8s.io/cluster-autoscaler/enabled"] == "true"
+        assert group["tags"][f"k8s.io/cluster-autoscaler/{CLUSTER}"] == "owned"
+
+
+def _launch_template(stack, group):
+    return resources(stack, "aws_launch_template")[_ref_id(group["launch_template"]["id"])]
+
+
+def test_launch_templates_require_imdsv2_and_encrypt_gp3(west):
+    for group in resources(west, "aws_eks_node_group").values():
+        template = _launch_template(west, group)
+        assert template["metadata_options"]["http_tokens"] == "required"
+        assert template["metadata_options"]["http_put_response_hop_limit"] == 1
+        (device,) = template["block_device_mappings"]
+        assert device["ebs"]["volume_type"] == "gp3"
+        assert device["ebs"]["encrypted"] == "true" and device["ebs"]["kms_key_id"].startswith("${aws_kms_key.")
+
+
+def test_node_user_data_sets_every_kernel_parameter(west):
+    for group in resources(west, "aws_eks_node_group").values():
+        raw = base64.b64decode(_launch_template(west, group)["user_data"]).decode()
+        message = email.message_from_string(raw)
+        assert message.is_multipart()
+        parts = {part.get_content_type(): part.get_payload() for part in message.get_payload()}
+        script = parts["text/x-shellscript"]
+        assert script.startswith("#!/bin/bash\n") and "sysctl --system" in script
+        written = dict(
+            line.split(" = ", 1) for line in script.split("<<'SYSCTL'\n")[1].split("SYSCTL\n")[0].splitlines()
+        )
+        assert written == SPEC_SYSCTLS
+        assert "maxPods: 110" in parts["application/node.eks.aws"]
+
+
+def _web_identity_roles(stack) -> dict[str, dict]:
+    roles = {}
+    for role in resources(stack, "aws_iam_role").values():
+        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        if statement["Action"] == "sts:AssumeRoleWithWebIdentity":
+            roles[role["name"]] = statement
+    return roles
+
+
+def test_each_irsa_role_trusts_exactly_one_service_account(west):
+    roles = _web_identity_roles(west)
+    expected = {
+        f"{CLUSTER}-vpc-cni": "system:serviceaccount:kube-system:aws-node",
+        f"{CLUSTER}-ebs-csi": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        f"{CLUSTER}-cluster-autoscaler": "system:serviceaccount:kube-system:cluster-autoscaler",
+        f"{CLUSTER}-load-balancer-controller": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+        f"{CLUSTER}-karpenter": "system:serviceaccount:kube-system:karpenter",
+    }
+    assert set(roles) == set(expected)
+    for name, statement in roles.items():
+        assert statement["Principal"]["Federated"].startswith("${aws_iam_openid_connect_provider.")
+        assert set(statement["Condition"]) == {"StringEquals"}, name  # never StringLike
+        conditions = statement["Condition"]["StringEquals"]
+        subjects = [v for k, v in conditions.items() if k.endswith(":sub")]
+        audiences = [v for k, v in conditions.items() if k.endswith(":aud")]
+        assert subjects == [expected[name]], name
+        assert audiences == ["sts.amazonaws.com"], name
+
+
+def test_cluster_autoscaler_may_only_scale_this_clusters_groups(west):
+    roles = {r["name"]: logical for logical, r in resources(west, "aws_iam_role").items()}
+    (policy,) = [
+        json.loads(p["policy"])
+        for p in resources(west, "aws_iam_role_policy").values()
+        if _ref_id(p["role"]) == roles[f"{CLUSTER}-cluster-autoscaler"]
+    ]
+    (scale,) = [s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"]]
+    assert scale["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{CLUSTER}": "owned"}}
+
+
+def test_managed_addons_with_custom_pod_networking(west):
+    addons = {a["addon_name"]: a for a in resources(west, "aws_eks_addon").values()}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    cni = json.loads(addons["vpc-cni"]["configuration_values"])
+    assert cni["env"]["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] == "true"
+    assert cni["env"]["ENI_CONFIG_LABEL_DEF"] == "topology.kubernetes.io/zone"
+    assert cni["env"]["ENABLE_PREFIX_DELEGATION"] == "true"
+    assert addons["aws-ebs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.")
+    for late in ("coredns", "aws-ebs-csi-driver"):
+        assert all(d.startswith("aws_eks_node_group.") for d in addons[late]["depends_on"])
+
+
+def test_karpenter_interruption_queue_and_rules(west):
+    (queue,) = resources(west, "aws_sqs_queue").values()
+    assert queue["sqs_managed_sse_enabled"] is True
+    patterns = sorted(
+        (p["source"][0], p["detail-type"][0])
+        for p in (json.loads(r["event_pattern"]) for r in resources(west, "aws_cloudwatch_event_rule").values())
+    )
+    assert patterns == [
+        ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
+        ("aws.ec2", "EC2 Instance State-change Notification"),
+        ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
+        ("aws.health", "AWS Health Event"),
+    ]
+    for target in resources(west, "aws_cloudwatch_event_target").values():
+        assert target["arn"].startswith("${aws_sqs_queue.")
+    entries = [e for e in resources(west, "aws_eks_access_entry").values() if e.get("type") == "EC2_LINUX"]
+    assert len(entries) == 1
+
+
+def test_registries_per_spec(stacks, west):
+    repos = {r["name"]: r for r in resources(west, "aws_ecr_repository").values()}
+    services = ["api-gateway", "llm-service", "auth-service", "analytics-service"]
+    assert sorted(repos) == sorted(f"{p}/{s}" for p in ("tonebridge", "tonebridge-staging") for s in services)
+    for repo in repos.values():
+        assert repo["image_tag_mutability"] == "IMMUTABLE"
+        assert repo["image_scanning_configuration"]["scan_on_push"] is True
+        assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
+    assert len(resources(west, "aws_ecr_lifecycle_policy")) == 8
+    (scanning,) = resources(west, "aws_ecr_registry_scanning_configuration").values()
+    assert scanning["scan_type"] == "ENHANCED"
+    (replication,) = resources(west, "aws_ecr_replication_configuration").values()
+    (rule,) = replication["replication_configuration"]["rule"]
+    assert rule["destination"][0]["region"] == "us-east-1"
+    assert rule["repository_filter"] == [{"filter": "tonebridge/", "filter_type": "PREFIX_MATCH"}]
+    east = stacks["production-us-east-1"]
+    assert not resources(east, "aws_ecr_repository")
+    (template,) = resources(east, "aws_ecr_repository_creation_template").values()
+    assert (template["prefix"], template["applied_for"], template["image_tag_mutability"]) == (
+        "tonebridge",
+        ["REPLICATION"],
+        "IMMUTABLE",
+    )
+
+
+def test_standby_cluster_is_smaller_and_separately_named(stacks):
+    (east,) = resources(stacks["production-us-east-1"], "aws_eks_cluster").values()
+    assert east["name"] == "tonebridge-production-us-east-1"
+    groups = {g["node_group_name"]: g for g in resources(stacks["production-us-east-1"], "aws_eks_node_group").values()}
+    assert groups["application"]["scaling_config"]["desired_size"] < SPEC_POOLS["application"][2]
+
+
+# --- props are checked before anything is built --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster_module():
+    from tonebridge.constructs import cluster
+
+    return cluster
+
+
+def _props(cluster_module, **overrides):
+    group = cluster_module.NodeGroupSpec(
+        name="system", instance_types=["t3.medium"], min_size=2, desired_size=2, max_size=5
+    )
+    base = dict(name="tb", version="1.35", vpc_id="vpc-1", subnet_ids=["subnet-1"], node_groups=[group])
+    return cluster_module.TonebridgeClusterProps(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ((6, 6, 5), "min_size 6 is greater than max_size 5"),
+        ((2, 7, 5), "desired_size 7 is outside [min_size 2, max_size 5]"),
+        ((2, 1, 5), "desired_size 1 is outside [min_size 2, max_size 5]"),
+    ],
+)
+def test_node_group_sizes_are_checked(cluster_module, sizes, message):
+    low, desired, high = sizes
+    with pytest.raises(ValueError, match=re.escape(f"node group system: {message}")):
+        cluster_module.NodeGroupSpec(
+            name="system", instance_types=["t3.medium"], min_size=low, desired_size=desired, max_size=high
+        )
+
+
+def test_unknown_taint_effect_is_rejected(cluster_module):
+    expected = "taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        cluster_module.Taint(key="database", value="true", effect="NoRun")
+
+
+def test_empty_subnet_list_is_rejected(cluster_module):
+    with pytest.raises(ValueError, match="cluster tb: subnet_ids must not be empty"):
+        _props(cluster_module, subnet_ids=[])
+
+
+@pytest.mark.parametrize("version", ["1.28.3", "v1.35", "1.9", "2", "latest"])
+def test_version_must_be_1_nn(cluster_module, version):
+    with pytest.raises(ValueError, match=re.escape(f"'{version}' is not an EKS version of the form 1.NN")):
+        _props(cluster_module, version=version)
+
+
+def test_public_endpoint_never_open_to_the_world(cluster_module):
+    with pytest.raises(ValueError, match=r"must not open the API to 0\.0\.0\.0/0"):
+        _props(cluster_module, public_access_cidrs=["0.0.0.0/0"])
+
+
+def test_duplicate_node_group_names_are_rejected(cluster_module):
+    props = _props(cluster_module)
+    with pytest.raises(ValueError, match="node group names must be distinct"):
+        replace(props, node_groups=[*props.node_groups, *props.node_groups])

@@ -1,0 +1,626 @@
+"""TonebridgeCluster: the EKS cluster of one region, its node pools and the identities of its controllers
+(spec §3.1, §10, §12.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+from cdktf_cdktf_provider_aws.eks_access_policy_association import (
+    EksAccessPolicyAssociation,
+    EksAccessPolicyAssociationAccessScope,
+)
+from cdktf_cdktf_provider_aws.eks_addon import EksAddon
+from cdktf_cdktf_provider_aws.eks_cluster import (
+    EksCluster,
+    EksClusterAccessConfig,
+    EksClusterEncryptionConfig,
+    EksClusterEncryptionConfigProvider,
+    EksClusterKubernetesNetworkConfig,
+    EksClusterUpgradePolicy,
+    EksClusterVpcConfig,
+)
+from cdktf_cdktf_provider_aws.eks_node_group import (
+    EksNodeGroup,
+    EksNodeGroupLaunchTemplate,
+    EksNodeGroupScalingConfig,
+    EksNodeGroupTaint,
+    EksNodeGroupUpdateConfig,
+)
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateTagSpecifications,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from tonebridge import eksrules
+from tonebridge.constructs import controller_policies
+from tonebridge.constructs.controller_policies import ClusterScope
+from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+from tonebridge.constructs.node_role import NodeRole
+from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
+from tonebridge.constructs.trust import service_trust
+
+#: All five control-plane log types.
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+#: Ports the control plane opens to nodes: kubelet, and the webhook ports of common controllers
+#: (443 generic, 4443 metrics-server, 6443, 8443 Karpenter, 9443 AWS Load Balancer Controller).
+CONTROL_PLANE_TO_NODE_PORTS = (443, 4443, 6443, 8443, 9443, 10250)
+
+#: The service-linked role EC2 Auto Scaling launches managed nodes with; it encrypts their volumes.
+AUTOSCALING_SERVICE_ROLE = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+#: Where the in-cluster controllers run (namespace, service account); the platform stack installs them there.
+CONTROLLER_SERVICE_ACCOUNTS = {
+    "vpc-cni": ("kube-system", "aws-node"),
+    "ebs-csi": ("kube-system", "ebs-csi-controller-sa"),
+    "cluster-autoscaler": ("kube-system", "cluster-autoscaler"),
+    "load-balancer-controller": ("kube-system", "aws-load-balancer-controller"),
+}
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A Kubernetes taint; ``effect`` as Kubernetes spells it (NoSchedule, PreferNoSchedule, NoExecute)."""
+
+    key: str
+    value: str
+    effect: str
+
+    def __post_init__(self) -> None:
+        problem = eksrules.taint_effect_problem(self.effect)
+        if problem:
+            raise ValueError(f"taint {self.key}: {problem}")
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One managed node group.
+
+    name: node group name (required). instance_types: EC2 types (required, at least one).
+    min_size / desired_size / max_size: 0 <= min <= desired <= max, max >= 1 (required).
+    labels, taints: Kubernetes labels and taints of every node (default none).
+    disk_gib: root volume size (default 50). capacity_type: ON_DEMAND (default) or SPOT.
+    """
+
+    name: str
+    instance_types: Sequence[str]
+    min_size: int
+    desired_size: int
+    max_size: int
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[Taint] = field(default_factory=tuple)
+    disk_gib: int = 50
+    capacity_type: str = "ON_DEMAND"
+
+    def __post_init__(self) -> None:
+        problem = eksrules.scaling_problem(self.min_size, self.desired_size, self.max_size)
+        if not self.instance_types:
+            problem = problem or "instance_types must name at least one instance type"
+        for key, value in self.labels.items():
+            problem = problem or eksrules.label_problem(key, value)
+        if self.capacity_type not in ("ON_DEMAND", "SPOT"):
+            problem = problem or f"capacity_type {self.capacity_type!r} is not ON_DEMAND or SPOT"
+        if problem:
+            raise ValueError(f"node group {self.name}: {problem}")
+
+
+@dataclass(frozen=True)
+class TonebridgeClusterProps:
+    """Props of :class:`TonebridgeCluster`.
+
+    name: cluster name (required). version: Kubernetes version ``1.NN`` (required).
+    vpc_id: the cluster's VPC (required).
+    subnet_ids: private-app subnets for nodes and control-plane interfaces (required, not empty).
+    node_groups: managed node groups (required, at least one, distinct names).
+    api_allowed_cidrs: ranges inside the VPC that may reach the private API endpoint on 443 (default none).
+    public_access_cidrs: if not empty, the public endpoint is on for exactly these ranges (default: off).
+    admin_role_arns: existing roles granted cluster admin through access entries (default none); a
+        ``<name>-admin`` role (MFA required) is always created for operators.
+    log_retention_days: control-plane log retention (default 365).
+    service_cidr: Kubernetes service range (default 172.20.0.0/16, the EKS default).
+    kernel_parameters: sysctls applied on every node at boot (default: spec §12.1).
+    max_pods_per_node: kubelet maxPods (default 110, what the pod range was sized for).
+    custom_pod_networking: pods take addresses from per-zone pod subnets through ENIConfigs named
+        after the zones (default True). See :meth:`TonebridgeCluster._addons`.
+    managed_addons: EKS managed add-ons (default True). access_entries: access entries for admins and
+        Karpenter nodes (default True). Turn these off only where the EKS API lacks them.
+    addon_node_selector: where cluster-critical add-on controllers run (default none).
+    karpenter: create Karpenter's AWS side (default True), for ``karpenter_namespace``/``karpenter_service_account``.
+    """
+
+    name: str
+    version: str
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    node_groups: Sequence[NodeGroupSpec]
+    api_allowed_cidrs: Sequence[str] = field(default_factory=tuple)
+    public_access_cidrs: Sequence[str] = field(default_factory=tuple)
+    admin_role_arns: Sequence[str] = field(default_factory=tuple)
+    log_retention_days: int = 365
+    service_cidr: str = "172.20.0.0/16"
+    kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
+    max_pods_per_node: int = 110
+    custom_pod_networking: bool = True
+    managed_addons: bool = True
+    access_entries: bool = True
+    addon_node_selector: Mapping[str, str] = field(default_factory=dict)
+    karpenter: bool = True
+    karpenter_namespace: str = "kube-system"
+    karpenter_service_account: str = "karpenter"
+
+    def __post_init__(self) -> None:
+        """Fail at construction with the reason, not at apply time."""
+        for problem in (eksrules.cluster_name_problem(self.name), eksrules.version_problem(self.version)):
+            if problem:
+                raise ValueError(f"cluster {self.name}: {problem}")
+        if not self.subnet_ids:
+            raise ValueError(f"cluster {self.name}: subnet_ids must not be empty")
+        if not self.node_groups:
+            raise ValueError(f"cluster {self.name}: at least one node group is required")
+        names = [group.name for group in self.node_groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"cluster {self.name}: node group names must be distinct, got {names}")
+        if any(cidr.endswith("/0") for cidr in self.public_access_cidrs):
+            raise ValueError(f"cluster {self.name}: public_access_cidrs must not open the API to 0.0.0.0/0")
+        if not 1 <= self.max_pods_per_node <= 737:
+            raise ValueError(f"cluster {self.name}: max_pods_per_node must be 1-737")
+
+
+class TonebridgeCluster(Construct):
+    """An EKS cluster with a private API endpoint, envelope-encrypted secrets, all control-plane logs,
+    access entries instead of the aws-auth ConfigMap, managed node groups with hardened launch
+    templates, IRSA, managed add-ons, and the IAM side of the cluster's controllers.
+
+    Attributes: ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``oidc_provider_arn``,
+    ``oidc_issuer`` (without scheme), ``cluster_security_group_id``, ``node_security_group_id``,
+    ``node_role_arn``, ``admin_role_arn``, ``volumes_key_arn``, ``node_groups`` (name -> aws_eks_node_group),
+    ``launch_templates`` (name -> aws_launch_template), ``service_account_roles`` (component -> ServiceAccountRole),
+    ``karpenter`` (or None).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: TonebridgeClusterProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        name = props.name
+        region = DataAwsRegion(self, "region").name
+        self.secrets_key = EncryptionKey(
+            self,
+            "secrets-key",
+            EncryptionKeyProps(
+                alias=f"{name}-eks",
+                description=f"{name}: Kubernetes secrets envelope encryption and control-plane logs",
+                service_grants=[
+                    ServiceGrant(
+                        principal=f"logs.{region}.amazonaws.com",
+                        context_key="aws:logs:arn",
+                        context_pattern=f"arn:*:logs:{region}:*:log-group:/aws/eks/{name}/*",
+                    )
+                ],
+            ),
+        )
+        self.volumes_key = EncryptionKey(
+            self,
+            "volumes-key",
+            EncryptionKeyProps(
+                alias=f"{name}-volumes",
+                description=f"{name}: node root volumes and persistent volumes",
+                role_grants=[AUTOSCALING_SERVICE_ROLE],
+            ),
+        )
+        self.volumes_key_arn: str = self.volumes_key.arn
+        partition, account = self.secrets_key.partition, self.secrets_key.account_id
+        self.scope_ = ClusterScope(partition=partition, account_id=account, region=region, cluster_name=name)
+
+        log_group = CloudwatchLogGroup(
+            self,
+            "control-plane-logs",
+            name=f"/aws/eks/{name}/cluster",  # the name EKS writes to
+            retention_in_days=props.log_retention_days,
+            kms_key_id=self.secrets_key.arn,
+        )
+        role = self._cluster_role(name, partition)
+        self._security_groups(name)
+
+        self.cluster = EksCluster(
+            self,
+            "cluster",
+            name=name,
+            version=props.version,
+            role_arn=role.arn,
+            vpc_config=EksClusterVpcConfig(
+                subnet_ids=list(props.subnet_ids),
+                security_group_ids=[self.cluster_security_group_id],
+                endpoint_private_access=True,
+                endpoint_public_access=bool(props.public_access_cidrs),
+                public_access_cidrs=list(props.public_access_cidrs) or None,
+            ),
+            encryption_config=EksClusterEncryptionConfig(
+                resources=["secrets"], provider=EksClusterEncryptionConfigProvider(key_arn=self.secrets_key.arn)
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            access_config=EksClusterAccessConfig(
+                authentication_mode="API",
+                # The identity that applies this stack also applies the platform stack through the
+                # kubernetes and helm providers, so it keeps admin; people use the admin role.
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            kubernetes_network_config=EksClusterKubernetesNetworkConfig(
+                service_ipv4_cidr=props.service_cidr, ip_family="ipv4"
+            ),
+            upgrade_policy=EksClusterUpgradePolicy(support_type="STANDARD"),
+            # Without managed add-ons EKS has to install its own CNI, kube-proxy and CoreDNS.
+            bootstrap_self_managed_addons=not props.managed_addons,
+            depends_on=[log_group, self._cluster_policy],
+        )
+        self.name: str = self.cluster.name
+        self.endpoint: str = self.cluster.endpoint
+        self.certificate_authority_data: str = self.cluster.certificate_authority.get(0).data
+        issuer = self.cluster.identity.get(0).oidc.get(0).issuer
+        self.oidc = IamOpenidConnectProvider(
+            self, "oidc", url=issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{name}-irsa"}
+        )
+        self.oidc_provider_arn: str = self.oidc.arn
+        # A local, so that trust policies read ``${local....}:sub`` rather than a nested replace().
+        self.oidc_issuer: str = TerraformLocal(self, "oidc-issuer", Fn.replace(issuer, "https://", "")).as_string
+
+        self.service_account_roles: dict[str, ServiceAccountRole] = {}
+        self._component_roles(partition)
+        before_nodes = self._addons(before_nodes=True)
+        self._node_groups(name, before_nodes)
+        self._addons(before_nodes=False)
+        self._access(name, partition, account)
+        self.karpenter: Karpenter | None = None
+        if props.karpenter:
+            self.karpenter = Karpenter(
+                self,
+                "karpenter",
+                KarpenterProps(
+                    scope=self.scope_,
+                    oidc_provider_arn=self.oidc_provider_arn,
+                    oidc_issuer=self.oidc_issuer,
+                    volumes_key_arn=self.volumes_key.arn,
+                    namespace=props.karpenter_namespace,
+                    service_account=props.karpenter_service_account,
+                    create_access_entry=props.access_entries,
+                ),
+            )
+
+    # --- control plane ----------------------------------------------------------------------------
+
+    def _cluster_role(self, name: str, partition: str) -> IamRole:
+        role = IamRole(
+            self,
+            "cluster-role",
+            name=f"{name}-cluster",
+            assume_role_policy=service_trust("eks.amazonaws.com", tag_session=True),
+        )
+        self._cluster_policy = IamRolePolicyAttachment(
+            self, "cluster-policy", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy"
+        )
+        IamRolePolicy(
+            self,
+            "cluster-encryption",
+            role=role.id,
+            name="secrets-envelope-encryption",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                            "Resource": self.secrets_key.arn,
+                        }
+                    ],
+                }
+            ),
+        )
+        return role
+
+    def _security_groups(self, name: str) -> None:
+        """Control plane and nodes each get their own group; only the ports below connect them."""
+        vpc_id = self.props.vpc_id
+        cluster_sg = SecurityGroup(
+            self,
+            "cluster-sg",
+            name=f"{name}-cluster",
+            description=f"{name}: EKS control-plane interfaces",
+            vpc_id=vpc_id,
+            tags={"Name": f"{name}-cluster"},
+        )
+        node_sg = SecurityGroup(
+            self,
+            "node-sg",
+            name=f"{name}-node",
+            description=f"{name}: worker nodes and pods",
+            vpc_id=vpc_id,
+            tags={
+                "Name": f"{name}-node",
+                f"kubernetes.io/cluster/{name}": "owned",
+                "karpenter.sh/discovery": name,
+            },
+        )
+        self.cluster_security_group_id: str = cluster_sg.id
+        self.node_security_group_id: str = node_sg.id
+
+        def rule(kind, id_, sg, description, port=None, protocol="tcp", **target):
+            cls = VpcSecurityGroupIngressRule if kind == "in" else VpcSecurityGroupEgressRule
+            ports = {} if protocol == "-1" else {"from_port": port[0], "to_port": port[1]}
+            cls(self, id_, security_group_id=sg.id, description=description, ip_protocol=protocol, **ports, **target)
+
+        rule(
+            "in",
+            "api-from-nodes",
+            cluster_sg,
+            "Kubernetes API from nodes and pods",
+            (443, 443),
+            referenced_security_group_id=node_sg.id,
+        )
+        for i, cidr in enumerate(self.props.api_allowed_cidrs):
+            rule("in", f"api-from-cidr-{i}", cluster_sg, f"Kubernetes API from {cidr}", (443, 443), cidr_ipv4=cidr)
+        for port in CONTROL_PLANE_TO_NODE_PORTS:
+            rule(
+                "out",
+                f"control-plane-to-nodes-{port}",
+                cluster_sg,
+                f"Control plane to nodes on {port}",
+                (port, port),
+                referenced_security_group_id=node_sg.id,
+            )
+            rule(
+                "in",
+                f"nodes-from-control-plane-{port}",
+                node_sg,
+                f"Control plane to nodes on {port}",
+                (port, port),
+                referenced_security_group_id=cluster_sg.id,
+            )
+        rule(
+            "in",
+            "node-to-node",
+            node_sg,
+            "Nodes and pods to each other",
+            protocol="-1",
+            referenced_security_group_id=node_sg.id,
+        )
+        # Nodes pull images and reach AWS APIs through the NAT gateways and VPC endpoints; the
+        # destinations (registries, package mirrors) are not a fixed set of ranges.
+        rule("out", "node-egress", node_sg, "Nodes to anywhere (through NAT)", protocol="-1", cidr_ipv4="0.0.0.0/0")
+
+    # --- nodes ------------------------------------------------------------------------------------
+
+    def _node_groups(self, name: str, depends_on: list) -> None:
+        """Managed node groups in the private-app subnets, each from its own launch template."""
+        props = self.props
+        node_role = NodeRole(self, "node-role", f"{name}-node")
+        self.node_role_arn: str = node_role.arn
+        user_data = encoded(node_user_data(props.kernel_parameters, props.max_pods_per_node))
+        self.node_groups: dict[str, EksNodeGroup] = {}
+        self.launch_templates: dict[str, LaunchTemplate] = {}
+        for group in props.node_groups:
+            template = LaunchTemplate(
+                self,
+                f"lt-{group.name}",
+                name=f"{name}-{group.name}",
+                description=f"{name} {group.name} nodes: IMDSv2, encrypted gp3, kernel tuning",
+                update_default_version=True,
+                vpc_security_group_ids=[self.node_security_group_id],
+                user_data=user_data,
+                metadata_options=LaunchTemplateMetadataOptions(
+                    http_endpoint="enabled",
+                    http_tokens="required",
+                    # Pods get AWS credentials from IRSA, never from the node: one hop keeps
+                    # containers off the instance metadata service.
+                    http_put_response_hop_limit=1,
+                    instance_metadata_tags="disabled",
+                ),
+                block_device_mappings=[
+                    LaunchTemplateBlockDeviceMappings(
+                        device_name="/dev/xvda",
+                        ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                            volume_size=group.disk_gib,
+                            volume_type="gp3",
+                            encrypted="true",
+                            kms_key_id=self.volumes_key.arn,
+                            delete_on_termination="true",
+                        ),
+                    )
+                ],
+                monitoring=LaunchTemplateMonitoring(enabled=True),
+                tag_specifications=[
+                    LaunchTemplateTagSpecifications(
+                        resource_type=kind, tags={"Name": f"{name}-{group.name}", "NodeGroup": group.name}
+                    )
+                    for kind in ("instance", "volume", "network-interface")
+                ],
+                tags={"Name": f"{name}-{group.name}"},
+            )
+            self.launch_templates[group.name] = template
+            self.node_groups[group.name] = EksNodeGroup(
+                self,
+                f"ng-{group.name}",
+                cluster_name=self.cluster.name,
+                node_group_name=group.name,
+                node_role_arn=node_role.arn,
+                subnet_ids=list(props.subnet_ids),
+                ami_type="AL2023_x86_64_STANDARD",
+                capacity_type=group.capacity_type,
+                instance_types=list(group.instance_types),
+                scaling_config=EksNodeGroupScalingConfig(
+                    min_size=group.min_size, desired_size=group.desired_size, max_size=group.max_size
+                ),
+                update_config=EksNodeGroupUpdateConfig(max_unavailable_percentage=33),
+                launch_template=EksNodeGroupLaunchTemplate(
+                    id=template.id, version=Fn.tostring(template.latest_version)
+                ),
+                labels=dict(group.labels) or None,
+                taint=[
+                    EksNodeGroupTaint(key=t.key, value=t.value or None, effect=eksrules.TAINT_EFFECTS[t.effect])
+                    for t in group.taints
+                ]
+                or None,
+                tags={
+                    "Name": f"{name}-{group.name}",
+                    # spec §10.1: node-group auto-discovery by the cluster autoscaler
+                    "k8s.io/cluster-autoscaler/enabled": "true",
+                    f"k8s.io/cluster-autoscaler/{name}": "owned",
+                },
+                # The cluster autoscaler owns the running size once the group exists.
+                lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+                depends_on=[node_role.role, *depends_on],
+            )
+
+    # --- identities of in-cluster components --------------------------------------------------------
+
+    def _irsa(self, component: str, policy: dict | None = None, managed: Sequence[str] = ()) -> ServiceAccountRole:
+        namespace, service_account = CONTROLLER_SERVICE_ACCOUNTS[component]
+        role = ServiceAccountRole(
+            self,
+            f"irsa-{component}",
+            ServiceAccountRoleProps(
+                role_name=f"{self.props.name}-{component}",
+                oidc_provider_arn=self.oidc_provider_arn,
+                oidc_issuer=self.oidc_issuer,
+                namespace=namespace,
+                service_account=service_account,
+                policy=policy,
+                managed_policy_arns=managed,
+            ),
+        )
+        self.service_account_roles[component] = role
+        return role
+
+    def _component_roles(self, partition: str) -> None:
+        aws_policy = f"arn:{partition}:iam::aws:policy"
+        self._irsa("vpc-cni", managed=[f"{aws_policy}/AmazonEKS_CNI_Policy"])
+        self._irsa(
+            "ebs-csi",
+            policy=controller_policies.ebs_csi_key_use(self.volumes_key.arn),
+            managed=[f"{aws_policy}/service-role/AmazonEBSCSIDriverPolicy"],
+        )
+        self._irsa("cluster-autoscaler", policy=controller_policies.cluster_autoscaler(self.scope_))
+        self._irsa(
+            "load-balancer-controller",
+            policy=controller_policies.load_balancer_controller(self.scope_, self.props.vpc_id),
+        )
+
+    def _addons(self, *, before_nodes: bool) -> list[EksAddon]:
+        """EKS managed add-ons; the network ones exist before the first node, the rest need nodes.
+
+        vpc-cni uses custom networking: nodes keep their addresses in the private-app /24s while pods
+        take theirs from the 100.64.0.0/10 pod subnets, chosen per zone through ENIConfig objects
+        named after the zone (the platform stack creates them from this stack's pod subnet outputs).
+        Custom networking costs each node its primary interface for pods, so prefix delegation is on
+        too: every interface slot then carries /28 prefixes and a node reaches ``max_pods_per_node``.
+        ``enableNetworkPolicy`` turns on the CNI's policy agent, which enforces spec §8.1's NetworkPolicies.
+        """
+        if not self.props.managed_addons:
+            return []
+        placement = {"nodeSelector": dict(self.props.addon_node_selector)} if self.props.addon_node_selector else {}
+        critical = [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+        cni_env = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+        if self.props.custom_pod_networking:
+            cni_env |= {
+                "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
+                "ENI_CONFIG_LABEL_DEF": "topology.kubernetes.io/zone",
+            }
+        addons = (
+            {
+                "vpc-cni": ({"env": cni_env, "enableNetworkPolicy": "true"}, "vpc-cni"),
+                "kube-proxy": (None, None),
+                "eks-pod-identity-agent": (None, None),
+            }
+            if before_nodes
+            else {
+                "coredns": ({**placement, "tolerations": critical, "replicaCount": 2}, None),
+                "aws-ebs-csi-driver": ({"controller": {**placement, "tolerations": critical}}, "ebs-csi"),
+            }
+        )
+        created = []
+        for addon, (configuration, component) in addons.items():
+            created.append(
+                EksAddon(
+                    self,
+                    f"addon-{addon}",
+                    cluster_name=self.cluster.name,
+                    addon_name=addon,
+                    configuration_values=json.dumps(configuration) if configuration else None,
+                    service_account_role_arn=self.service_account_roles[component].arn if component else None,
+                    resolve_conflicts_on_create="OVERWRITE",
+                    resolve_conflicts_on_update="OVERWRITE",
+                    depends_on=None if before_nodes else list(self.node_groups.values()),
+                )
+            )
+        return created
+
+    # --- who may administer the cluster -----------------------------------------------------------
+
+    def _access(self, name: str, partition: str, account: str) -> None:
+        """An admin role for operators (MFA required), plus configured roles, as cluster admins."""
+        admin = IamRole(
+            self,
+            "admin-role",
+            name=f"{name}-admin",
+            description=f"Cluster admin of {name}; assume with MFA",
+            max_session_duration=3600,
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                        }
+                    ],
+                }
+            ),
+        )
+        IamRolePolicy(
+            self,
+            "admin-describe",
+            role=admin.id,
+            name="describe-cluster",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": self.cluster.arn}],
+                }
+            ),
+        )
+        self.admin_role_arn: str = admin.arn
+        if not self.props.access_entries:
+            return
+        for i, principal in enumerate([admin.arn, *self.props.admin_role_arns]):
+            entry = EksAccessEntry(self, f"admin-entry-{i}", cluster_name=self.cluster.name, principal_arn=principal)
+            EksAccessPolicyAssociation(
+                self,
+                f"admin-policy-{i}",
+                cluster_name=self.cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=f"arn:{partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
+            )

@@ -1,0 +1,134 @@
+"""AWS side of Karpenter (spec §10.2): node identity, controller identity, and spot interruption handling."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from constructs import Construct
+
+from tonebridge.constructs import controller_policies
+from tonebridge.constructs.controller_policies import ClusterScope
+from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.node_role import NodeRole
+
+#: EventBridge events Karpenter acts on: it drains a node before AWS takes it away.
+INTERRUPTION_EVENTS = {
+    "spot-interruption": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
+    "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
+    "instance-state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
+    "scheduled-change": ("aws.health", "AWS Health Event"),
+}
+
+
+@dataclass(frozen=True)
+class KarpenterProps:
+    """Props of :class:`Karpenter`.
+
+    scope: the cluster, account and region (required).
+    oidc_provider_arn, oidc_issuer: the cluster's IRSA provider (required).
+    volumes_key_arn: customer key of node volumes (required).
+    namespace / service_account: where the controller runs (default kube-system / karpenter).
+    create_access_entry: let nodes with the node role join through an EC2_LINUX access entry (default True).
+    """
+
+    scope: ClusterScope
+    oidc_provider_arn: str
+    oidc_issuer: str
+    volumes_key_arn: str
+    namespace: str = "kube-system"
+    service_account: str = "karpenter"
+    create_access_entry: bool = True
+
+
+class Karpenter(Construct):
+    """Node role and instance profile for the nodes Karpenter launches, the controller's IRSA role,
+    and an encrypted SQS queue fed by EventBridge with spot interruption, rebalance, instance state
+    and scheduled maintenance events.
+
+    Attributes: ``node_role_name``, ``node_role_arn``, ``instance_profile_name``, ``controller_role_arn``,
+    ``queue_name``, ``queue_arn``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: KarpenterProps) -> None:
+        super().__init__(scope, id_)
+        cluster = props.scope.cluster_name
+        node_role = NodeRole(self, "node-role", f"{cluster}-karpenter-node")
+        profile = IamInstanceProfile(self, "node-profile", name=f"{cluster}-karpenter-node", role=node_role.name)
+        if props.create_access_entry:
+            EksAccessEntry(self, "node-access", cluster_name=cluster, principal_arn=node_role.arn, type="EC2_LINUX")
+
+        queue = SqsQueue(
+            self,
+            "interruptions",
+            name=f"{cluster}-karpenter",
+            message_retention_seconds=300,
+            sqs_managed_sse_enabled=True,
+        )
+        SqsQueuePolicy(self, "interruptions-policy", queue_url=queue.url, policy=_queue_policy(queue.arn))
+        for name, (source, detail_type) in INTERRUPTION_EVENTS.items():
+            rule = CloudwatchEventRule(
+                self,
+                f"rule-{name}",
+                name=f"{cluster}-karpenter-{name}",
+                description=f"Karpenter ({cluster}): {detail_type}",
+                event_pattern=json.dumps({"source": [source], "detail-type": [detail_type]}),
+            )
+            CloudwatchEventTarget(self, f"target-{name}", rule=rule.name, target_id="karpenter", arn=queue.arn)
+
+        controller = ServiceAccountRole(
+            self,
+            "controller",
+            ServiceAccountRoleProps(
+                role_name=f"{cluster}-karpenter",
+                oidc_provider_arn=props.oidc_provider_arn,
+                oidc_issuer=props.oidc_issuer,
+                namespace=props.namespace,
+                service_account=props.service_account,
+                policy=controller_policies.karpenter_controller(
+                    props.scope,
+                    node_role_arn=node_role.arn,
+                    instance_profile_arn=profile.arn,
+                    queue_arn=queue.arn,
+                    volumes_key_arn=props.volumes_key_arn,
+                ),
+            ),
+        )
+        self.node_role_name: str = node_role.name
+        self.node_role_arn: str = node_role.arn
+        self.instance_profile_name: str = profile.name
+        self.controller_role_arn: str = controller.arn
+        self.queue_name: str = queue.name
+        self.queue_arn: str = queue.arn
+
+
+def _queue_policy(queue_arn: str) -> str:
+    """EventBridge (and SQS itself) may send; nobody may use the queue without TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EventBridgeSends",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                },
+                {
+                    "Sid": "DenyWithoutTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )

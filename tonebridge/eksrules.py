@@ -1,0 +1,57 @@
+"""Rules for EKS inputs, shared by configuration validation and the cluster construct's props.
+
+Pure Python (no cdktf): configuration is checked with these before any provider is imported, and
+TonebridgeClusterProps applies the same functions so that a construct used on its own fails early too.
+"""
+
+from __future__ import annotations
+
+import re
+
+_VERSION_RE = re.compile(r"^1\.(\d{2})$")
+_CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+#: Kubernetes taint effects and the names the EKS API uses for them.
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+def version_problem(version: str) -> str | None:
+    """EKS versions are ``1.NN``; anything else (``1.28.3``, ``v1.30``, ``1.9``) is a typo."""
+    if not _VERSION_RE.match(version):
+        return f"{version!r} is not an EKS version of the form 1.NN (for example 1.35)"
+    return None
+
+
+def cluster_name_problem(name: str) -> str | None:
+    if not _CLUSTER_NAME_RE.match(name):
+        return f"{name!r} is not a valid EKS cluster name: 1-100 letters, digits, '-' or '_', starting alphanumeric"
+    return None
+
+
+def scaling_problem(min_size: int, desired_size: int, max_size: int) -> str | None:
+    """Managed node groups need 0 <= min <= desired <= max and max >= 1."""
+    if min_size < 0:
+        return f"min_size {min_size} must not be negative"
+    if max_size < 1:
+        return f"max_size {max_size} must be at least 1"
+    if min_size > max_size:
+        return f"min_size {min_size} is greater than max_size {max_size}"
+    if not min_size <= desired_size <= max_size:
+        return f"desired_size {desired_size} is outside [min_size {min_size}, max_size {max_size}]"
+    return None
+
+
+def taint_effect_problem(effect: str) -> str | None:
+    if effect not in TAINT_EFFECTS:
+        return f"taint effect {effect!r} is not one of {', '.join(TAINT_EFFECTS)}"
+    return None
+
+
+def label_problem(key: str, value: str) -> str | None:
+    if not _LABEL_KEY_RE.match(key) or len(key) > 317:
+        return f"{key!r} is not a valid Kubernetes label key"
+    if not _LABEL_VALUE_RE.match(value):
+        return f"label {key}={value!r}: the value is not a valid Kubernetes label value"
+    return None
