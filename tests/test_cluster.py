@@ -156,9 +156,23 @@ def test_managed_addons_with_custom_pod_networking(west):
     assert cni["env"]["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] == "true"
     assert cni["env"]["ENI_CONFIG_LABEL_DEF"] == "topology.kubernetes.io/zone"
     assert cni["env"]["ENABLE_PREFIX_DELEGATION"] == "true"
+    # The add-on creates one ENIConfig per zone, on that zone's pod subnet, before any node exists.
+    eni = cni["eniConfig"]
+    assert eni["create"] is True
+    assert sorted(eni["subnets"]) == ["us-west-2a", "us-west-2b", "us-west-2c"]
+    for zone, subnet in eni["subnets"].items():
+        logical = _ref_id(subnet["id"])
+        assert west["resource"]["aws_subnet"][logical]["tags"]["Name"] == f"tonebridge-production-us-west-2-pods-{zone}"
+        assert subnet["securityGroups"][0].startswith("${aws_security_group.cluster_node-sg")
+    assert all(a.startswith("aws_eks_addon.") for a in _node_group_dependencies(west) if "addon-vpc-cni" in a)
+    assert any("addon-vpc-cni" in a for a in _node_group_dependencies(west))
     assert addons["aws-ebs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.")
     for late in ("coredns", "aws-ebs-csi-driver"):
         assert all(d.startswith("aws_eks_node_group.") for d in addons[late]["depends_on"])
+
+
+def _node_group_dependencies(stack) -> set[str]:
+    return {d for g in resources(stack, "aws_eks_node_group").values() for d in g.get("depends_on", [])}
 
 
 def test_karpenter_interruption_queue_and_rules(west):
@@ -176,8 +190,8 @@ def test_karpenter_interruption_queue_and_rules(west):
     ]
     for target in resources(west, "aws_cloudwatch_event_target").values():
         assert target["arn"].startswith("${aws_sqs_queue.")
-    entries = [e for e in resources(west, "aws_eks_access_entry").values() if e.get("type") == "EC2_LINUX"]
-    assert len(entries) == 1
+    (entry,) = [e for e in resources(west, "aws_eks_access_entry").values() if e.get("type") == "EC2_LINUX"]
+    assert entry["cluster_name"].startswith("${aws_eks_cluster.")  # waits for the cluster
 
 
 def test_registries_per_spec(stacks, west):

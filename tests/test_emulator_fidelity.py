@@ -67,3 +67,66 @@ def test_force_destroy_of_a_versioned_bucket_with_delete_markers(monkeypatch):
         ]
         s3.delete_objects(Bucket="state", Delete={"Objects": objects})
         s3.delete_bucket(Bucket="state")
+
+
+@pytest.fixture
+def compute_corrections(monkeypatch):
+    """The EKS, launch-template and security-group corrections, undone after the test."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.eks.responses import EKSResponse
+
+    monkeypatch.setattr(EKSResponse, "create_cluster", moto_server._create_cluster)
+    monkeypatch.setattr(EKSResponse, "create_nodegroup", moto_server._create_nodegroup)
+    monkeypatch.setattr(LaunchTemplates, "create_launch_template", moto_server._create_launch_template)
+    monkeypatch.setattr(SecurityGroupRule, "description", property(moto_server._rule_description))
+
+
+def test_cluster_node_group_and_template_read_back_as_written(compute_corrections):
+    """What TonebridgeCluster writes must read back unchanged, or the second plan replaces the cluster."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-west-2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        nodes = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc)["GroupId"]
+        plane = ec2.create_security_group(GroupName="plane", Description="plane", VpcId=vpc)["GroupId"]
+        pair = {"GroupId": plane, "Description": "Control plane to nodes on 10250"}
+        permission = {"IpProtocol": "tcp", "FromPort": 10250, "ToPort": 10250, "UserIdGroupPairs": [pair]}
+        rule = ec2.authorize_security_group_ingress(GroupId=nodes, IpPermissions=[permission])
+        rule_id = rule["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        (read,) = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule_id])["SecurityGroupRules"]
+        assert read["Description"] == "Control plane to nodes on 10250"
+
+        instance_tags = {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "node"}]}
+        ec2.create_launch_template(
+            LaunchTemplateName="nodes",
+            LaunchTemplateData={"TagSpecifications": [instance_tags]},
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Name", "Value": "lt"}]}],
+        )
+        (version,) = ec2.describe_launch_template_versions(LaunchTemplateName="nodes")["LaunchTemplateVersions"]
+        assert version["LaunchTemplateData"]["TagSpecifications"] == [instance_tags]
+
+        eks = boto3.client("eks", region_name="us-west-2")
+        eks.create_cluster(
+            name="c",
+            roleArn="arn:aws:iam::123456789012:role/c",
+            resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+            accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True},
+            upgradePolicy={"supportType": "STANDARD"},
+        )
+        cluster = eks.describe_cluster(name="c")["cluster"]
+        assert cluster["accessConfig"] == {"authenticationMode": "API"}
+        assert cluster["upgradePolicy"] == {"supportType": "STANDARD"}
+        eks.create_nodegroup(
+            clusterName="c",
+            nodegroupName="system",
+            subnets=["subnet-1"],
+            nodeRole="arn:aws:iam::123456789012:role/n",
+            launchTemplate={"name": "nodes"},
+            updateConfig={"maxUnavailablePercentage": 33},
+        )
+        group = eks.describe_nodegroup(clusterName="c", nodegroupName="system")["nodegroup"]
+        assert "remoteAccess" not in group
+        assert group["updateConfig"] == {"maxUnavailablePercentage": 33}

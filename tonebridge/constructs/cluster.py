@@ -142,8 +142,8 @@ class TonebridgeClusterProps:
     service_cidr: Kubernetes service range (default 172.20.0.0/16, the EKS default).
     kernel_parameters: sysctls applied on every node at boot (default: spec §12.1).
     max_pods_per_node: kubelet maxPods (default 110, what the pod range was sized for).
-    custom_pod_networking: pods take addresses from per-zone pod subnets through ENIConfigs named
-        after the zones (default True). See :meth:`TonebridgeCluster._addons`.
+    pod_subnets: availability zone -> pod subnet id. When given (the default is none), pods take their
+        addresses from these subnets (VPC CNI custom networking); see :meth:`TonebridgeCluster._addons`.
     managed_addons: EKS managed add-ons (default True). access_entries: access entries for admins and
         Karpenter nodes (default True). Turn these off only where the EKS API lacks them.
     addon_node_selector: where cluster-critical add-on controllers run (default none).
@@ -162,7 +162,7 @@ class TonebridgeClusterProps:
     service_cidr: str = "172.20.0.0/16"
     kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
     max_pods_per_node: int = 110
-    custom_pod_networking: bool = True
+    pod_subnets: Mapping[str, str] = field(default_factory=dict)
     managed_addons: bool = True
     access_entries: bool = True
     addon_node_selector: Mapping[str, str] = field(default_factory=dict)
@@ -304,6 +304,7 @@ class TonebridgeCluster(Construct):
                     namespace=props.karpenter_namespace,
                     service_account=props.karpenter_service_account,
                     create_access_entry=props.access_entries,
+                    cluster=self.cluster.name,
                 ),
             )
 
@@ -529,9 +530,10 @@ class TonebridgeCluster(Construct):
     def _addons(self, *, before_nodes: bool) -> list[EksAddon]:
         """EKS managed add-ons; the network ones exist before the first node, the rest need nodes.
 
-        vpc-cni uses custom networking: nodes keep their addresses in the private-app /24s while pods
-        take theirs from the 100.64.0.0/10 pod subnets, chosen per zone through ENIConfig objects
-        named after the zone (the platform stack creates them from this stack's pod subnet outputs).
+        With ``pod_subnets``, vpc-cni uses custom networking: nodes keep their addresses in the
+        private-app /24s while pods take theirs from the 100.64.0.0/10 pod subnets, chosen per zone
+        through ENIConfig objects named after the zone. The add-on creates those ENIConfigs itself
+        (``eniConfig``), so they exist before the first node starts and no node has to be recycled.
         Custom networking costs each node its primary interface for pods, so prefix delegation is on
         too: every interface slot then carries /28 prefixes and a node reaches ``max_pods_per_node``.
         ``enableNetworkPolicy`` turns on the CNI's policy agent, which enforces spec §8.1's NetworkPolicies.
@@ -541,14 +543,23 @@ class TonebridgeCluster(Construct):
         placement = {"nodeSelector": dict(self.props.addon_node_selector)} if self.props.addon_node_selector else {}
         critical = [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
         cni_env = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
-        if self.props.custom_pod_networking:
+        cni: dict = {"env": cni_env, "enableNetworkPolicy": "true"}
+        if self.props.pod_subnets:
             cni_env |= {
                 "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
                 "ENI_CONFIG_LABEL_DEF": "topology.kubernetes.io/zone",
             }
+            cni["eniConfig"] = {
+                "create": True,
+                "region": self.scope_.region,
+                "subnets": {
+                    zone: {"id": subnet, "securityGroups": [self.node_security_group_id]}
+                    for zone, subnet in self.props.pod_subnets.items()
+                },
+            }
         addons = (
             {
-                "vpc-cni": ({"env": cni_env, "enableNetworkPolicy": "true"}, "vpc-cni"),
+                "vpc-cni": (cni, "vpc-cni"),
                 "kube-proxy": (None, None),
                 "eks-pod-identity-agent": (None, None),
             }

@@ -36,6 +36,8 @@ class KarpenterProps:
     volumes_key_arn: customer key of node volumes (required).
     namespace / service_account: where the controller runs (default kube-system / karpenter).
     create_access_entry: let nodes with the node role join through an EC2_LINUX access entry (default True).
+    cluster: the cluster name as a reference to the cluster resource, so that the access entry waits for
+        the cluster (default: ``scope.cluster_name``).
     """
 
     scope: ClusterScope
@@ -45,6 +47,7 @@ class KarpenterProps:
     namespace: str = "kube-system"
     service_account: str = "karpenter"
     create_access_entry: bool = True
+    cluster: str | None = None
 
 
 class Karpenter(Construct):
@@ -62,7 +65,13 @@ class Karpenter(Construct):
         node_role = NodeRole(self, "node-role", f"{cluster}-karpenter-node")
         profile = IamInstanceProfile(self, "node-profile", name=f"{cluster}-karpenter-node", role=node_role.name)
         if props.create_access_entry:
-            EksAccessEntry(self, "node-access", cluster_name=cluster, principal_arn=node_role.arn, type="EC2_LINUX")
+            EksAccessEntry(
+                self,
+                "node-access",
+                cluster_name=props.cluster or cluster,
+                principal_arn=node_role.arn,
+                type="EC2_LINUX",
+            )
 
         queue = SqsQueue(
             self,

@@ -14,6 +14,14 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
    every account; moto loads them only when asked.
 4. Versioned deletes. Deleting a batch of objects that includes delete markers (what
    ``force_destroy`` does to a versioned bucket) fails in moto with an AttributeError.
+5. EKS clusters. moto drops ``accessConfig`` and ``upgradePolicy``; AWS returns the authentication
+   mode and the support type it was given (and, like AWS, not the create-only
+   ``bootstrapClusterCreatorAdminPermissions``).
+6. EKS node groups. moto invents SSH remote access (key ``eksKeypair``) for groups that asked for
+   none, and drops ``updateConfig``.
+7. Launch templates. moto copies the template's own tags into its launch data as a
+   ``launch-template`` tag specification, which AWS does not.
+8. Security group rules that reference another group lose their description in moto.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ import os
 import sys
 
 from moto import server
+from moto.ec2.models.security_groups import SecurityGroupRule
+from moto.ec2.responses.launch_templates import LaunchTemplates
+from moto.eks.responses import EKSResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.models import FakeDeleteMarker
 
@@ -53,9 +64,49 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
     return _moto_is_action_permitted(self, action, resource, principal, facts)
 
 
+_moto_create_cluster = EKSResponse.create_cluster
+_moto_create_nodegroup = EKSResponse.create_nodegroup
+_moto_create_launch_template = LaunchTemplates.create_launch_template
+_moto_rule_description = SecurityGroupRule.description
+
+
+def _create_cluster(self):
+    result = _moto_create_cluster(self)
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    access = self._get_param("accessConfig") or {}
+    cluster.access_config = {"authenticationMode": access.get("authenticationMode", "CONFIG_MAP")}
+    cluster.upgrade_policy = self._get_param("upgradePolicy") or {"supportType": "EXTENDED"}
+    return result
+
+
+def _create_nodegroup(self):
+    result = _moto_create_nodegroup(self)
+    group = self.eks_backend.clusters[self._get_param("name")].nodegroups[self._get_param("nodegroupName")]
+    group.remote_access = self._get_param("remoteAccess")
+    group.update_config = self._get_param("updateConfig") or {"maxUnavailable": 1}
+    return result
+
+
+def _create_launch_template(self):
+    result = _moto_create_launch_template(self)
+    template = self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+    for version in template.versions:
+        specs = version.data.get("TagSpecifications") or []
+        version.data["TagSpecifications"] = [t for t in specs if t.get("ResourceType") != "launch-template"]
+    return result
+
+
+def _rule_description(self):
+    return _moto_rule_description.fget(self) or (self.source_group or {}).get("Description")
+
+
 def install_corrections() -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
+    EKSResponse.create_cluster = _create_cluster
+    EKSResponse.create_nodegroup = _create_nodegroup
+    LaunchTemplates.create_launch_template = _create_launch_template
+    SecurityGroupRule.description = property(_rule_description)
     if not hasattr(FakeDeleteMarker, "dispose"):
         FakeDeleteMarker.dispose = lambda self, garbage=False: None  # a marker holds no data to release
 

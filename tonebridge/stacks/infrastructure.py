@@ -79,7 +79,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
         log_retention_days=cfg.log_retention_days,
         service_cidr=str(cfg.service_cidr),
         max_pods_per_node=net.pods.max_pods_per_node,
-        custom_pod_networking=True,
+        pod_subnets=dict(zip(net.availability_zones, vpc.pod_subnet_ids, strict=True)),
         managed_addons=cfg.managed_addons,
         access_entries=cfg.access_entries,
         addon_node_selector=SYSTEM_POOL_SELECTOR if system_pool else {},
