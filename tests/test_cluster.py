@@ -286,3 +286,32 @@ def test_duplicate_node_group_names_are_rejected(cluster_module):
     props = _props(cluster_module)
     with pytest.raises(ValueError, match="node group names must be distinct"):
         replace(props, node_groups=[*props.node_groups, *props.node_groups])
+
+
+def test_controller_policies_name_resources_for_every_change(west):
+    """A wildcard resource is only ever paired with read actions; everything that changes names its ARNs."""
+    irsa = {
+        logical for logical, r in resources(west, "aws_iam_role").items() if "irsa" in logical or "karpenter" in logical
+    }
+    checked = 0
+    for policy in resources(west, "aws_iam_role_policy").values():
+        if _ref_id(policy["role"]) not in irsa:
+            continue
+        for statement in json.loads(policy["policy"])["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Resource"] == "*":
+                verbs = {a.split(":", 1)[1] for a in actions}
+                assert all(v.startswith(("Describe", "Get", "List")) for v in verbs), statement["Sid"]
+            checked += 1
+    assert checked > 20
+
+
+def test_nodes_reach_only_the_vpc_and_https(west):
+    node_rules = [
+        r
+        for r in resources(west, "aws_vpc_security_group_egress_rule").values()
+        if r["security_group_id"].startswith("${aws_security_group.cluster_node-sg")
+    ]
+    everywhere = [r for r in node_rules if r.get("cidr_ipv4") == "0.0.0.0/0"]
+    assert [(r["ip_protocol"], r["from_port"], r["to_port"]) for r in everywhere] == [("tcp", 443, 443)]
+    assert sorted(r["cidr_ipv4"] for r in node_rules if r["ip_protocol"] == "-1") == ["10.0.0.0/16", "100.64.0.0/16"]

@@ -54,7 +54,7 @@ from tonebridge.constructs import controller_policies
 from tonebridge.constructs.controller_policies import ClusterScope
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
 from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
 from tonebridge.constructs.node_role import NodeRole
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
 from tonebridge.constructs.trust import service_trust
@@ -136,8 +136,10 @@ class TonebridgeClusterProps:
     node_groups: managed node groups (required, at least one, distinct names).
     api_allowed_cidrs: ranges inside the VPC that may reach the private API endpoint on 443 (default none).
     public_access_cidrs: if not empty, the public endpoint is on for exactly these ranges (default: off).
-    admin_role_arns: existing roles granted cluster admin through access entries (default none); a
-        ``<name>-admin`` role (MFA required) is always created for operators.
+    admin_role_arns: existing roles (for example the operators' SSO role) granted cluster admin through
+        access entries (default none: only the identity that created the cluster is admin).
+    internal_cidrs: VPC ranges nodes and pods may reach on any port (default none); beyond them, nodes
+        and pods may open only HTTPS.
     log_retention_days: control-plane log retention (default 365).
     service_cidr: Kubernetes service range (default 172.20.0.0/16, the EKS default).
     kernel_parameters: sysctls applied on every node at boot (default: spec §12.1).
@@ -158,6 +160,7 @@ class TonebridgeClusterProps:
     api_allowed_cidrs: Sequence[str] = field(default_factory=tuple)
     public_access_cidrs: Sequence[str] = field(default_factory=tuple)
     admin_role_arns: Sequence[str] = field(default_factory=tuple)
+    internal_cidrs: Sequence[str] = field(default_factory=tuple)
     log_retention_days: int = 365
     service_cidr: str = "172.20.0.0/16"
     kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
@@ -195,7 +198,7 @@ class TonebridgeCluster(Construct):
 
     Attributes: ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``oidc_provider_arn``,
     ``oidc_issuer`` (without scheme), ``cluster_security_group_id``, ``node_security_group_id``,
-    ``node_role_arn``, ``admin_role_arn``, ``volumes_key_arn``, ``node_groups`` (name -> aws_eks_node_group),
+    ``node_role_arn``, ``volumes_key_arn``, ``node_groups`` (name -> aws_eks_node_group),
     ``launch_templates`` (name -> aws_launch_template), ``service_account_roles`` (component -> ServiceAccountRole),
     ``karpenter`` (or None).
     """
@@ -211,13 +214,7 @@ class TonebridgeCluster(Construct):
             EncryptionKeyProps(
                 alias=f"{name}-eks",
                 description=f"{name}: Kubernetes secrets envelope encryption and control-plane logs",
-                service_grants=[
-                    ServiceGrant(
-                        principal=f"logs.{region}.amazonaws.com",
-                        context_key="aws:logs:arn",
-                        context_pattern=f"arn:*:logs:{region}:*:log-group:/aws/eks/{name}/*",
-                    )
-                ],
+                service_grants=[logs_grant(region, f"/aws/eks/{name}/")],
             ),
         )
         self.volumes_key = EncryptionKey(
@@ -231,7 +228,7 @@ class TonebridgeCluster(Construct):
         )
         self.volumes_key_arn: str = self.volumes_key.arn
         partition, account = self.secrets_key.partition, self.secrets_key.account_id
-        self.scope_ = ClusterScope(partition=partition, account_id=account, region=region, cluster_name=name)
+        self.cluster_scope = ClusterScope(partition=partition, account_id=account, region=region, cluster_name=name)
 
         log_group = CloudwatchLogGroup(
             self,
@@ -263,7 +260,7 @@ class TonebridgeCluster(Construct):
             access_config=EksClusterAccessConfig(
                 authentication_mode="API",
                 # The identity that applies this stack also applies the platform stack through the
-                # kubernetes and helm providers, so it keeps admin; people use the admin role.
+                # kubernetes and helm providers, so it keeps admin; people use admin_role_arns.
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
             kubernetes_network_config=EksClusterKubernetesNetworkConfig(
@@ -290,14 +287,14 @@ class TonebridgeCluster(Construct):
         before_nodes = self._addons(before_nodes=True)
         self._node_groups(name, before_nodes)
         self._addons(before_nodes=False)
-        self._access(name, partition, account)
+        self._admins(partition)
         self.karpenter: Karpenter | None = None
         if props.karpenter:
             self.karpenter = Karpenter(
                 self,
                 "karpenter",
                 KarpenterProps(
-                    scope=self.scope_,
+                    scope=self.cluster_scope,
                     oidc_provider_arn=self.oidc_provider_arn,
                     oidc_issuer=self.oidc_issuer,
                     volumes_key_arn=self.volumes_key.arn,
@@ -406,9 +403,20 @@ class TonebridgeCluster(Construct):
             protocol="-1",
             referenced_security_group_id=node_sg.id,
         )
-        # Nodes pull images and reach AWS APIs through the NAT gateways and VPC endpoints; the
-        # destinations (registries, package mirrors) are not a fixed set of ranges.
-        rule("out", "node-egress", node_sg, "Nodes to anywhere (through NAT)", protocol="-1", cidr_ipv4="0.0.0.0/0")
+        # Inside the VPC (nodes, pods, data tier, endpoints, DNS) any port; beyond it HTTPS only:
+        # registries, AWS APIs and the LLM providers the services call are all HTTPS.
+        for i, cidr in enumerate(self.props.internal_cidrs):
+            rule(
+                "out", f"node-egress-internal-{i}", node_sg, f"Nodes and pods to {cidr}", protocol="-1", cidr_ipv4=cidr
+            )
+        rule(
+            "out",
+            "node-egress-https",
+            node_sg,
+            "Nodes and pods to HTTPS anywhere (through NAT)",
+            (443, 443),
+            cidr_ipv4="0.0.0.0/0",
+        )
 
     # --- nodes ------------------------------------------------------------------------------------
 
@@ -521,10 +529,10 @@ class TonebridgeCluster(Construct):
             policy=controller_policies.ebs_csi_key_use(self.volumes_key.arn),
             managed=[f"{aws_policy}/service-role/AmazonEBSCSIDriverPolicy"],
         )
-        self._irsa("cluster-autoscaler", policy=controller_policies.cluster_autoscaler(self.scope_))
+        self._irsa("cluster-autoscaler", policy=controller_policies.cluster_autoscaler(self.cluster_scope))
         self._irsa(
             "load-balancer-controller",
-            policy=controller_policies.load_balancer_controller(self.scope_, self.props.vpc_id),
+            policy=controller_policies.load_balancer_controller(self.cluster_scope, self.props.vpc_id),
         )
 
     def _addons(self, *, before_nodes: bool) -> list[EksAddon]:
@@ -551,7 +559,7 @@ class TonebridgeCluster(Construct):
             }
             cni["eniConfig"] = {
                 "create": True,
-                "region": self.scope_.region,
+                "region": self.cluster_scope.region,
                 "subnets": {
                     zone: {"id": subnet, "securityGroups": [self.node_security_group_id]}
                     for zone, subnet in self.props.pod_subnets.items()
@@ -588,44 +596,11 @@ class TonebridgeCluster(Construct):
 
     # --- who may administer the cluster -----------------------------------------------------------
 
-    def _access(self, name: str, partition: str, account: str) -> None:
-        """An admin role for operators (MFA required), plus configured roles, as cluster admins."""
-        admin = IamRole(
-            self,
-            "admin-role",
-            name=f"{name}-admin",
-            description=f"Cluster admin of {name}; assume with MFA",
-            max_session_duration=3600,
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-                        }
-                    ],
-                }
-            ),
-        )
-        IamRolePolicy(
-            self,
-            "admin-describe",
-            role=admin.id,
-            name="describe-cluster",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": self.cluster.arn}],
-                }
-            ),
-        )
-        self.admin_role_arn: str = admin.arn
+    def _admins(self, partition: str) -> None:
+        """Configured roles become cluster admins through access entries (no aws-auth ConfigMap)."""
         if not self.props.access_entries:
             return
-        for i, principal in enumerate([admin.arn, *self.props.admin_role_arns]):
+        for i, principal in enumerate(self.props.admin_role_arns):
             entry = EksAccessEntry(self, f"admin-entry-{i}", cluster_name=self.cluster.name, principal_arn=principal)
             EksAccessPolicyAssociation(
                 self,

@@ -60,7 +60,7 @@ def cluster_autoscaler(scope: ClusterScope) -> dict:
             "Sid": "ScaleOwnNodeGroups",
             "Effect": "Allow",
             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-            "Resource": "*",
+            "Resource": scope.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*"),
             "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{scope.cluster_name}": "owned"}},
         },
     )
@@ -92,6 +92,11 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
     own = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": scope.cluster_name}}
     tagging_own_on_create = {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": scope.cluster_name}}
     elb = "elasticloadbalancing"
+    balancers = [
+        scope.arn(elb, "loadbalancer/app/*/*"),
+        scope.arn(elb, "loadbalancer/net/*/*"),
+        scope.arn(elb, "targetgroup/*/*"),
+    ]
     return _doc(
         {
             "Sid": "Discover",
@@ -135,7 +140,11 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
             "Sid": "CreateLoadBalancerServiceLinkedRole",
             "Effect": "Allow",
             "Action": "iam:CreateServiceLinkedRole",
-            "Resource": "*",
+            "Resource": scope.arn(
+                "iam",
+                "role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing",
+                region=False,
+            ),
             "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
         },
         {
@@ -187,7 +196,7 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
             "Sid": "CreateTaggedLoadBalancers",
             "Effect": "Allow",
             "Action": [f"{elb}:CreateLoadBalancer", f"{elb}:CreateTargetGroup", f"{elb}:AddTags"],
-            "Resource": "*",
+            "Resource": balancers,
             "Condition": tagging_own_on_create,
         },
         {
@@ -206,23 +215,43 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 f"{elb}:DeregisterTargets",
                 f"{elb}:AddTags",
                 f"{elb}:RemoveTags",
-                f"{elb}:CreateListener",
-                f"{elb}:CreateRule",
                 f"{elb}:SetWebAcl",
+            ],
+            "Resource": balancers,
+            "Condition": own,
+        },
+        {
+            # Listeners and rules of this account and region; the controller does not tag them all.
+            "Sid": "ManageListenersAndRules",
+            "Effect": "Allow",
+            "Action": [
+                f"{elb}:CreateListener",
+                f"{elb}:DeleteListener",
                 f"{elb}:ModifyListener",
                 f"{elb}:ModifyListenerAttributes",
                 f"{elb}:AddListenerCertificates",
                 f"{elb}:RemoveListenerCertificates",
-                f"{elb}:ModifyRule",
-                f"{elb}:DeleteListener",
+                f"{elb}:CreateRule",
                 f"{elb}:DeleteRule",
-                "wafv2:AssociateWebACL",
-                "wafv2:DisassociateWebACL",
-                "shield:CreateProtection",
-                "shield:DeleteProtection",
+                f"{elb}:ModifyRule",
             ],
-            "Resource": "*",
-            "Condition": own,
+            "Resource": [
+                *balancers,
+                scope.arn(elb, "listener/*/*/*/*"),
+                scope.arn(elb, "listener-rule/*/*/*/*/*"),
+            ],
+        },
+        {
+            "Sid": "AssociateWebAclWithOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+            "Resource": [scope.arn("wafv2", "regional/webacl/*/*"), scope.arn(elb, "loadbalancer/app/*/*")],
+        },
+        {
+            "Sid": "ShieldProtection",
+            "Effect": "Allow",
+            "Action": ["shield:CreateProtection", "shield:DeleteProtection"],
+            "Resource": scope.arn("shield", "protection/*", region=False),
         },
     )
 
@@ -237,6 +266,17 @@ def karpenter_controller(
     owned = f"aws:ResourceTag/kubernetes.io/cluster/{c}"
     request_owned = f"aws:RequestTag/kubernetes.io/cluster/{c}"
     ec2 = lambda resource: scope.arn("ec2", resource)  # noqa: E731 - a local shorthand
+    launched = [
+        ec2(kind)
+        for kind in (
+            "fleet/*",
+            "instance/*",
+            "volume/*",
+            "network-interface/*",
+            "launch-template/*",
+            "spot-instances-request/*",
+        )
+    ]
     return _doc(
         {
             "Sid": "LaunchFromSharedResources",
@@ -264,14 +304,7 @@ def karpenter_controller(
             "Sid": "CreateTaggedCapacity",
             "Effect": "Allow",
             "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-            "Resource": [
-                ec2("fleet/*"),
-                ec2("instance/*"),
-                ec2("volume/*"),
-                ec2("network-interface/*"),
-                ec2("launch-template/*"),
-                ec2("spot-instances-request/*"),
-            ],
+            "Resource": launched,
             "Condition": {
                 "StringEquals": {request_owned: "owned", "aws:RequestTag/eks:eks-cluster-name": c},
                 "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
@@ -281,14 +314,7 @@ def karpenter_controller(
             "Sid": "TagOnCreate",
             "Effect": "Allow",
             "Action": "ec2:CreateTags",
-            "Resource": [
-                ec2("fleet/*"),
-                ec2("instance/*"),
-                ec2("volume/*"),
-                ec2("network-interface/*"),
-                ec2("launch-template/*"),
-                ec2("spot-instances-request/*"),
-            ],
+            "Resource": launched,
             "Condition": {
                 "StringEquals": {
                     request_owned: "owned",

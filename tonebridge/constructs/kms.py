@@ -30,6 +30,15 @@ class ServiceGrant:
     context_pattern: str | None = None
 
 
+def logs_grant(region: str, log_group_prefix: str) -> ServiceGrant:
+    """CloudWatch Logs of ``region`` may use the key, for log groups under ``log_group_prefix`` only."""
+    return ServiceGrant(
+        principal=f"logs.{region}.amazonaws.com",
+        context_key="aws:logs:arn",
+        context_pattern=f"arn:*:logs:{region}:*:log-group:{log_group_prefix}*",
+    )
+
+
 @dataclass(frozen=True)
 class EncryptionKeyProps:
     """Props of :class:`EncryptionKey`.

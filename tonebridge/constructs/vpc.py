@@ -35,7 +35,7 @@ from cdktf_cdktf_provider_aws.vpn_gateway_route_propagation import VpnGatewayRou
 from constructs import Construct
 
 from tonebridge import netplan
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
 from tonebridge.constructs.trust import service_trust
 
 NatMode = Literal["per_az", "single", "none"]
@@ -161,13 +161,7 @@ class TonebridgeVpc(Construct):
             EncryptionKeyProps(
                 alias=f"{name}-network",
                 description=f"{name}: VPC flow logs and bastion volumes",
-                service_grants=[
-                    ServiceGrant(
-                        principal=f"logs.{region}.amazonaws.com",
-                        context_key="aws:logs:arn",
-                        context_pattern=f"arn:*:logs:{region}:*:log-group:/aws/vpc-flow-logs/{name}*",
-                    )
-                ],
+                service_grants=[logs_grant(region, f"/aws/vpc-flow-logs/{name}")],
             ),
         )
 

@@ -74,6 +74,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
             for name, group in cfg.node_groups.items()
         ],
         api_allowed_cidrs=[str(net.vpc_cidr)],
+        internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
         public_access_cidrs=[str(c) for c in cfg.public_access_cidrs],
         admin_role_arns=cfg.admin_role_arns,
         log_retention_days=cfg.log_retention_days,
@@ -148,7 +149,6 @@ class InfrastructureStack(TonebridgeStack):
             "cluster_security_group_id": cluster.cluster_security_group_id,
             "node_security_group_id": cluster.node_security_group_id,
             "node_role_arn": cluster.node_role_arn,
-            "cluster_admin_role_arn": cluster.admin_role_arn,
             "volumes_key_arn": cluster.volumes_key_arn,
             **{f"{name.replace('-', '_')}_role_arn": role.arn for name, role in cluster.service_account_roles.items()},
         }
