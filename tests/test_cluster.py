@@ -315,3 +315,26 @@ def test_nodes_reach_only_the_vpc_and_https(west):
     everywhere = [r for r in node_rules if r.get("cidr_ipv4") == "0.0.0.0/0"]
     assert [(r["ip_protocol"], r["from_port"], r["to_port"]) for r in everywhere] == [("tcp", 443, 443)]
     assert sorted(r["cidr_ipv4"] for r in node_rules if r["ip_protocol"] == "-1") == ["10.0.0.0/16", "100.64.0.0/16"]
+
+
+def test_no_restrictable_action_is_left_on_a_wildcard_resource():
+    """The judgement checkov's CKV_AWS_355 makes on the plan, made here on the policy documents themselves."""
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    from tonebridge.constructs import controller_policies as policies
+
+    scope = policies.ClusterScope("aws", "123456789012", "us-west-2", CLUSTER)
+    documents = {
+        "cluster-autoscaler": policies.cluster_autoscaler(scope),
+        "load-balancer-controller": policies.load_balancer_controller(scope, "vpc-0123"),
+        "ebs-csi": policies.ebs_csi_key_use("arn:aws:kms:us-west-2:123456789012:key/k"),
+        "karpenter": policies.karpenter_controller(
+            scope,
+            node_role_arn="arn:aws:iam::123456789012:role/node",
+            instance_profile_arn="arn:aws:iam::123456789012:instance-profile/node",
+            queue_arn="arn:aws:sqs:us-west-2:123456789012:queue",
+            volumes_key_arn="arn:aws:kms:us-west-2:123456789012:key/k",
+        ),
+    }
+    for name, document in documents.items():
+        assert PolicyDocument(document).all_allowed_unrestricted_actions == [], name

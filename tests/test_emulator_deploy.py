@@ -18,3 +18,14 @@ def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     assert west["vpc_id"].startswith("vpc-")
     assert len(west["private_subnet_ids"]) == 3 and len(west["pod_subnet_ids"]) == 3
     assert len(outputs["local-us-east-1"]["data_subnet_ids"]) == 2
+    # The compute layer applied for real: cluster, node groups (through their role), IRSA, Karpenter, registries.
+    assert west["cluster_name"] == "tonebridge-local"
+    assert west["cluster_endpoint"].startswith("https://")
+    assert ":oidc-provider/" in west["oidc_provider_arn"]
+    for role in ("node_role_arn", "vpc_cni_role_arn", "ebs_csi_role_arn", "karpenter_controller_role_arn"):
+        assert west[role].startswith("arn:aws:iam::"), role
+    assert west["karpenter_queue_name"] == "tonebridge-local-karpenter"
+    urls = west["repository_urls"]
+    assert len(urls) == 8
+    assert urls["tonebridge/api-gateway"].endswith(".dkr.ecr.us-west-2.amazonaws.com/tonebridge/api-gateway")
+    assert outputs["local-us-east-1"]["cluster_name"] == "tonebridge-local-us-east-1"
