@@ -2,24 +2,19 @@
 
 Provider bindings are imported once, by this process; tests read the synthesized JSON.
 While pytest collects and runs the tests that need no synthesis, the jsii kernel already loads
-the provider assemblies the project uses (see ``_KernelWarmUp``).
+the provider assemblies the project uses (tests/jsii_warmup.py).
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import functools
-import importlib.util
 import json
 import os
-import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.jsii_warmup import KernelWarmUp, imported_packages, may_use_bindings
 from tonebridge.config import load_selected
 from tonebridge.lazy_providers import PROVIDER_PACKAGES
 from tonebridge.ops.terraform_cli import terraform_environment
@@ -36,82 +31,22 @@ def require_tool(name: str) -> str:
     return path
 
 
-class _KernelWarmUp:
-    """Load the provider assemblies the project imports into the jsii kernel on a background thread.
-
-    Most of importing a provider package is the kernel (Node.js) loading its assembly while Python
-    waits: about 2 s for aws. The thread sends only those ``load`` requests and imports nothing, so
-    Python's import machinery is never used from two threads at once. When the session's synthesis
-    later imports the package, its own ``load`` finds the assembly loaded and returns at once.
-    Each request and its response become one exchange no other thread can split (the kernel serves
-    a request that arrives while it waits for a callback's result, so nothing else is needed).
-    """
-
-    ASSEMBLY = re.compile(r'JSIIAssembly\.load\(\s*"([^"]+)",\s*"([^"]+)",\s*[^,]+,\s*"([^"]+)"\s*\)')
-
-    def __init__(self) -> None:
-        self.thread: threading.Thread | None = None
-
-    @staticmethod
-    def used_provider_packages() -> list[str]:
-        """Provider packages imported anywhere in the project's code (not the tests)."""
-        used = set()
-        for path in (PROJECT_ROOT / "tonebridge").rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    used.add(node.module.split(".")[0])
-                elif isinstance(node, ast.Import):
-                    used.update(alias.name.split(".")[0] for alias in node.names)
-        return sorted(used & PROVIDER_PACKAGES)
-
-    @classmethod
-    def assembly(cls, package: str) -> tuple[str, str, str]:
-        """(name, version, tarball) as the package's ``_jsii`` module would load it."""
-        (location,) = importlib.util.find_spec(package).submodule_search_locations
-        jsii_dir = Path(location) / "_jsii"
-        name, version, tarball = cls.ASSEMBLY.search((jsii_dir / "__init__.py").read_text()).groups()
-        return name, version, str(jsii_dir / tarball)
-
-    def start(self) -> None:
-        from jsii._kernel.providers import process
-        from jsii._runtime import kernel
-
-        send = process._NodeProcess.send
-        lock = threading.Lock()
-
-        @functools.wraps(send)
-        def one_exchange_at_a_time(self, *args, **kwargs):
-            with lock:
-                return send(self, *args, **kwargs)
-
-        process._NodeProcess.send = one_exchange_at_a_time
-        import cdktf  # noqa: F401 - starts the kernel and loads what the providers depend on, on this thread
-
-        assemblies = [self.assembly(package) for package in self.used_provider_packages()]
-
-        def load() -> None:
-            with contextlib.suppress(Exception):  # the import that needs it fails the same way, in its test
-                for assembly in assemblies:
-                    kernel.load(*assembly)
-
-        self.thread = threading.Thread(target=load, name="jsii-warm-up", daemon=True)
-        self.thread.start()
-
-    def join(self) -> None:
-        if self.thread is not None:
-            self.thread.join()  # never leave the thread talking to the kernel while the interpreter exits
+_warm_up = KernelWarmUp(["constructs", "cdktf", *imported_packages(PROJECT_ROOT / "tonebridge", PROVIDER_PACKAGES)])
 
 
-_warm_up = _KernelWarmUp()
+#: What marks a test file as one that loads the bindings (only decides whether to warm up).
+_SYNTH_FIXTURES = frozenset({"synth_dir", "manifest", "stacks"})
+_BINDING_MODULES = ("cdktf", "constructs", "tonebridge.app", "tonebridge.stacks", "tonebridge.constructs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.option.collectonly:
+    paths = [Path(config.invocation_params.dir, arg.split("::")[0]) for arg in config.args]
+    if not config.option.collectonly and may_use_bindings(paths, _SYNTH_FIXTURES, _BINDING_MODULES):
         _warm_up.start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _warm_up.join()
+    _warm_up.wait()  # never leave the thread talking to the kernel while the interpreter exits
 
 
 @pytest.fixture(scope="session")
