@@ -19,8 +19,10 @@ import pytest
 
 from tests.test_snapshots import STACKS
 from tonebridge import lazy_providers
+from tonebridge.config import load_selected
 from tonebridge.paths import PROJECT_ROOT
 
+ENVIRONMENTS = sorted(env.name for env in load_selected(PROJECT_ROOT / "environments"))
 JSII_TYPE = re.compile(rb'jsii_type="([^"]+)"')
 
 #: Runs main.py as __main__ and then records which provider modules the run imported.
@@ -84,33 +86,36 @@ def test_provider_submodules_load_on_demand(synth_dir):
         aws.no_such_submodule  # noqa: B018
 
 
+def _synthesize(outdir: Path, **env: str) -> subprocess.Popen:
+    """main.py in a fresh interpreter, writing to ``outdir`` and the modules it imported beside it."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("TONEBRIDGE_ENVIRONMENTS", lazy_providers.EAGER_VAR)}
+    environ.update(CDKTF_OUTDIR=str(outdir), **env)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", PROBE, str(PROJECT_ROOT / "main.py"), str(outdir.parent / "modules.json")],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen, outdir: Path) -> tuple[Path, list[str]]:
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, f"synthesis into {outdir} failed:\n{output}"
+    return outdir, json.loads((outdir.parent / "modules.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def both_ways(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
     """Every environment synthesized by main.py, lazily and eagerly, side by side in two processes."""
     root = tmp_path_factory.mktemp("equivalence")
-    runs = {}
-    for mode in ("lazy", "eager"):
-        env = {k: v for k, v in os.environ.items() if k not in ("TONEBRIDGE_ENVIRONMENTS", lazy_providers.EAGER_VAR)}
-        (root / mode).mkdir()
-        env["CDKTF_OUTDIR"] = str(root / mode / "cdktf.out")
-        if mode == "eager":
-            env[lazy_providers.EAGER_VAR] = "1"
-        probe = root / f"{mode}-modules.json"
-        process = subprocess.Popen(
-            [sys.executable, "-c", PROBE, str(PROJECT_ROOT / "main.py"), str(probe)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        runs[mode] = (process, root / mode / "cdktf.out", probe)
-    results = {}
-    for mode, (process, outdir, probe) in runs.items():
-        output, _ = process.communicate(timeout=900)
-        assert process.returncode == 0, f"{mode} synthesis failed:\n{output}"
-        results[mode] = (outdir, json.loads(probe.read_text()))
-    return results
+    runs = {
+        "lazy": _synthesize(root / "lazy" / "cdktf.out"),
+        "eager": _synthesize(root / "eager" / "cdktf.out", **{lazy_providers.EAGER_VAR: "1"}),
+    }
+    return {mode: _finish(process, root / mode / "cdktf.out") for mode, process in runs.items()}
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -145,3 +150,23 @@ def test_stack_is_byte_identical(both_ways, name):
     assert sorted(lazy) == sorted(eager)
     for file, content in lazy.items():
         assert content == eager[file], f"stacks/{name}/{file} differs with lazy provider imports"
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_an_environment_loads_only_the_providers_its_stacks_use(tmp_path, env_name):
+    """Synthesizing one environment imports no provider package that none of its stacks requires
+    (a stack module whose provider not every environment uses is imported only where it is needed)."""
+    outdir, modules = _finish(
+        _synthesize(tmp_path / "cdktf.out", TONEBRIDGE_ENVIRONMENTS=env_name), tmp_path / "cdktf.out"
+    )
+    required = {
+        provider
+        for stack in json.loads((outdir / "manifest.json").read_text())["stacks"].values()
+        for provider in json.loads((outdir / stack["synthesizedStackPath"]).read_text())["terraform"][
+            "required_providers"
+        ]
+    }
+    loaded = {m for m in modules if m in lazy_providers.PROVIDER_PACKAGES}
+    assert loaded
+    assert loaded <= {f"cdktf_cdktf_provider_{provider}" for provider in required}
