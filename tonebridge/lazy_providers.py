@@ -77,7 +77,9 @@ class _LazyPackageLoader(importlib.abc.Loader):
         # holding only __all__; give that module lazy attribute access to the deferred submodules.
         public = sys.modules[name]
         public.__getattr__ = _submodule_getattr(name, submodules)
-        _register_submodules(name, submodules)
+        if not _register_submodules(name, submodules):
+            for submodule in sorted(submodules):  # a jsii runtime that cannot import on demand: as published
+                importlib.import_module(f"{name}.{submodule}")
 
     # importlib.resources (jsii loads the .tgz through it) asks the package's loader for files.
     def get_resource_reader(self, fullname):
@@ -102,15 +104,18 @@ def _submodule_getattr(package: str, submodules: frozenset[str]):
     return __getattr__
 
 
-def _register_submodules(package: str, submodules: frozenset[str]) -> None:
+def _register_submodules(package: str, submodules: frozenset[str]) -> bool:
     """Tell the jsii runtime which Python module holds each jsii submodule, so that an object of a
-    type from a submodule not yet imported makes the runtime import that submodule first."""
+    type from a submodule not yet imported makes the runtime import that submodule first (as the
+    jsii runtime in Pipfile.lock does). False if this runtime has no such map."""
     from jsii import _reference_map
 
+    fqn_map = getattr(_reference_map, "_submodule_fqn_map", None)
+    if fqn_map is None:
+        return False
     assembly = sys.modules[f"{package}._jsii"].__jsii_assembly__
-    _reference_map._submodule_fqn_map.update(
-        {f"{assembly.name}.{jsii_submodule_name(sub)}": f"{package}.{sub}" for sub in submodules}
-    )
+    fqn_map.update({f"{assembly.name}.{jsii_submodule_name(sub)}": f"{package}.{sub}" for sub in submodules})
+    return True
 
 
 class _LazyProviderFinder(importlib.abc.MetaPathFinder):
