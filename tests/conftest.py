@@ -7,6 +7,7 @@ the provider assemblies the project uses (tests/jsii_warmup.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -43,6 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = [Path(config.invocation_params.dir, arg.split("::")[0]) for arg in config.args]
     if not config.option.collectonly and may_use_bindings(paths, _SYNTH_FIXTURES, _BINDING_MODULES):
         _warm_up.start()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests of files that cannot load the bindings first, so that they run while the kernel loads them."""
+    uses = functools.cache(lambda path: may_use_bindings([path], _SYNTH_FIXTURES, _BINDING_MODULES))
+    items.sort(key=lambda item: uses(item.path))  # stable: the order within each group is kept
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -30,6 +30,10 @@ FILE = "environments/production.yaml"
 WEST = ("network", "us-west-2")
 
 
+def _yaml(doc: dict) -> str:
+    return yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+
+
 def _set(path: tuple, value) -> Callable[[dict], None]:
     def mutate(doc: dict) -> None:
         node = doc
@@ -175,7 +179,7 @@ def _assert_rejected(project: Path, result: subprocess.CompletedProcess, expecte
 def test_bad_configuration_is_rejected_before_synthesis(project: Path, mutate, expected: str) -> None:
     doc = copy.deepcopy(PRODUCTION)
     mutate(doc)
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    (project / "environments" / "production.yaml").write_text(_yaml(doc))
     before = _tree_digest(project / "cdktf.out")
     result = _synth(project)
     _assert_rejected(project, result, f"{FILE}: {expected}", before)
@@ -200,7 +204,7 @@ def test_duplicate_yaml_key_is_rejected(project: Path) -> None:
 
 
 def test_unknown_environment_selection(project: Path) -> None:
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(PRODUCTION, sort_keys=False))
+    (project / "environments" / "production.yaml").write_text(_yaml(PRODUCTION))
     before = _tree_digest(project / "cdktf.out")
     result = _synth(project, TONEBRIDGE_ENVIRONMENTS="staging")
     _assert_rejected(
@@ -212,7 +216,7 @@ def test_every_problem_is_reported_at_once(project: Path) -> None:
     doc = copy.deepcopy(PRODUCTION)
     _set(("state", "bucket"), "Bad_Bucket")(doc)
     _set((*WEST, "nat"), "two")(doc)
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    (project / "environments" / "production.yaml").write_text(_yaml(doc))
     before = _tree_digest(project / "cdktf.out")
     result = _synth_subprocess(project)
     _assert_rejected(project, result, f"{FILE}: state.bucket: ", before)
