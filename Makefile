@@ -23,6 +23,10 @@ test: install ## Unit, snapshot, validate, policy and emulator-deploy tests
 policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
 	$(PY) -m tonebridge.ops.policy cdktf.out
 
+.PHONY: bench
+bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a few minutes
+	$(PY) bench/synth.py
+
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .
 	$(PIPENV) run ruff format --check .

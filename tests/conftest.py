@@ -1,10 +1,14 @@
 """Shared fixtures: one synthesis of every environment per test session.
 
 Provider bindings are imported once, by this process; tests read the synthesized JSON.
+While pytest collects and runs the tests that need no synthesis, the jsii kernel already loads
+the provider assemblies the project uses (tests/jsii_warmup.py).
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import os
 import shutil
@@ -12,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.jsii_warmup import KernelWarmUp, imported_packages, may_use_bindings
 from tonebridge.config import load_selected
+from tonebridge.lazy_providers import PROVIDER_PACKAGES
 from tonebridge.ops.terraform_cli import terraform_environment
 from tonebridge.paths import PROJECT_ROOT
 
@@ -25,6 +31,44 @@ def require_tool(name: str) -> str:
     if not path:
         pytest.fail(f"{name} is required for this test but is not on PATH (run `make install`)")
     return path
+
+
+_warm_up = KernelWarmUp(["constructs", "cdktf", *imported_packages(PROJECT_ROOT / "tonebridge", PROVIDER_PACKAGES)])
+
+
+#: What marks a test file as one that loads the bindings (only decides whether to warm up).
+_SYNTH_FIXTURES = frozenset({"synth_dir", "manifest", "stacks"})
+_BINDING_MODULES = ("cdktf", "constructs", "tonebridge.app", "tonebridge.stacks", "tonebridge.constructs")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    gc.disable()  # until collection is done: imports leave little cyclic garbage, and full passes cost 0.1 s each
+    paths = [Path(config.invocation_params.dir, arg.split("::")[0]) for arg in config.args]
+    if not config.option.collectonly and may_use_bindings(paths, _SYNTH_FIXTURES, _BINDING_MODULES):
+        _warm_up.start()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests of files that cannot load the bindings first, so that they run while the kernel loads them."""
+    uses = functools.cache(lambda path: may_use_bindings([path], _SYNTH_FIXTURES, _BINDING_MODULES))
+    items.sort(key=lambda item: uses(item.path))  # stable: the order within each group is kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()  # what the imports built lives as long as the session: out of the collector's sight
+    gc.enable()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """One collection, so that pytest still reports what a test left unraisable; then every object
+    is moved out of the collector's sight: pytest collects five times more as it unconfigures, and
+    the interpreter again as it exits, each a walk of everything the session created (up to 1 s)."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _warm_up.wait()  # never leave the thread talking to the kernel while the interpreter exits
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +84,12 @@ def synth_dir(tmp_path_factory, environments) -> Path:
     from tonebridge.app import build_app  # provider bindings load here, once per session
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    build_app(list(environments.values()), outdir=str(outdir)).synth()
+    gc.disable()  # the jsii runtime keeps every object it creates for good: nothing for the collector to find
+    try:
+        build_app(list(environments.values()), outdir=str(outdir)).synth()
+    finally:
+        gc.freeze()
+        gc.enable()
     return outdir
 
 

@@ -1,14 +1,18 @@
 """A wrong configuration stops `main.py` before anything is synthesized.
 
-Each case runs main.py exactly as an operator would (from a project folder holding
+Each case runs main.py's entry point as an operator would (from a project folder holding
 environments/ and a previous cdktf.out/) and asserts the exit code, the problem line with
 file and field path, the absence of a traceback, and that cdktf.out/ is byte-for-byte unchanged.
+The cases call it in this process (a fresh interpreter per case cost about 0.2 s each);
+one test runs main.py itself in a subprocess, exactly as typed at a shell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -18,12 +22,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tonebridge import cli
 from tonebridge.paths import PROJECT_ROOT
 
 PRODUCTION = yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text())
 FILE = "environments/production.yaml"
 WEST = ("network", "us-west-2")
 CLUSTER = ("clusters", "us-west-2")
+
+
+def _yaml(doc: dict) -> str:
+    return yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
 
 
 def _set(path: tuple, value) -> Callable[[dict], None]:
@@ -175,6 +184,19 @@ def project(tmp_path: Path) -> Path:
 
 
 def _synth(project: Path, **env: str) -> subprocess.CompletedProcess:
+    """main.py's ``main()`` in this process, from the project folder, with its stderr captured."""
+    stderr = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(stderr):
+        mp.delenv("TONEBRIDGE_ENVIRONMENTS", raising=False)
+        for name, value in {"TONEBRIDGE_ENVIRONMENTS_DIR": str(project / "environments"), **env}.items():
+            mp.setenv(name, value)
+        mp.chdir(project)
+        returncode = cli.main()
+    return subprocess.CompletedProcess(["main.py"], returncode, "", stderr.getvalue())
+
+
+def _synth_subprocess(project: Path, **env: str) -> subprocess.CompletedProcess:
+    """``python main.py`` in a fresh interpreter, exactly as an operator runs it."""
     environ = {k: v for k, v in os.environ.items() if k != "TONEBRIDGE_ENVIRONMENTS"}
     environ.update(TONEBRIDGE_ENVIRONMENTS_DIR=str(project / "environments"), **env)
     return subprocess.run(
@@ -199,7 +221,7 @@ def _assert_rejected(project: Path, result: subprocess.CompletedProcess, expecte
 def test_bad_configuration_is_rejected_before_synthesis(project: Path, mutate, expected: str) -> None:
     doc = copy.deepcopy(PRODUCTION)
     mutate(doc)
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    (project / "environments" / "production.yaml").write_text(_yaml(doc))
     before = _tree_digest(project / "cdktf.out")
     result = _synth(project)
     _assert_rejected(project, result, f"{FILE}: {expected}", before)
@@ -224,7 +246,7 @@ def test_duplicate_yaml_key_is_rejected(project: Path) -> None:
 
 
 def test_unknown_environment_selection(project: Path) -> None:
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(PRODUCTION, sort_keys=False))
+    (project / "environments" / "production.yaml").write_text(_yaml(PRODUCTION))
     before = _tree_digest(project / "cdktf.out")
     result = _synth(project, TONEBRIDGE_ENVIRONMENTS="staging")
     _assert_rejected(
@@ -236,8 +258,9 @@ def test_every_problem_is_reported_at_once(project: Path) -> None:
     doc = copy.deepcopy(PRODUCTION)
     _set(("state", "bucket"), "Bad_Bucket")(doc)
     _set((*WEST, "nat"), "two")(doc)
-    (project / "environments" / "production.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    result = _synth(project)
-    assert result.returncode == 2
+    (project / "environments" / "production.yaml").write_text(_yaml(doc))
+    before = _tree_digest(project / "cdktf.out")
+    result = _synth_subprocess(project)
+    _assert_rejected(project, result, f"{FILE}: state.bucket: ", before)
     problem_lines = [line for line in result.stderr.splitlines() if line.startswith(f"{FILE}: ")]
     assert len(problem_lines) == 2, result.stderr

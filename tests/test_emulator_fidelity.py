@@ -53,6 +53,9 @@ def test_force_destroy_of_a_versioned_bucket_with_delete_markers(monkeypatch):
     from moto.s3.models import FakeDeleteMarker
 
     monkeypatch.delattr(FakeDeleteMarker, "dispose", raising=False)
+    # S3 alone is exercised: skip loading AWS's managed IAM policies (1.5 s), which
+    # install_corrections() would otherwise turn on for the rest of the session.
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
     moto_server.install_corrections()
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-west-2")

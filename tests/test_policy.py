@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import require_tool
 from tonebridge.ops import policy
 
 
+@pytest.mark.external
 def test_checkov_passes_every_stack(synth_dir):
     require_tool("checkov")
     report = policy.scan(synth_dir / "stacks")

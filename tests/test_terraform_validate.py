@@ -10,6 +10,8 @@ from tests.conftest import require_tool
 from tests.test_snapshots import STACKS
 from tonebridge.ops.terraform_cli import terraform_environment
 
+pytestmark = pytest.mark.external
+
 
 @pytest.mark.parametrize("name", STACKS)
 def test_terraform_validate(synth_dir, tmp_path, name):

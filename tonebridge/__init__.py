@@ -4,3 +4,8 @@ The code lives in this package rather than in top-level ``constructs/`` and ``st
 folders because a top-level ``constructs`` package would shadow the ``constructs``
 library that cdktf itself imports.
 """
+
+from tonebridge import lazy_providers
+
+# Before any provider package is imported: load provider submodules on demand (see lazy_providers).
+lazy_providers.install()

@@ -18,8 +18,11 @@ SELECTION_VAR = "TONEBRIDGE_ENVIRONMENTS"
 DEFAULT_DIR = PROJECT_ROOT / "environments"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one.
+
+    libyaml's parser when PyYAML has it (about eight times faster; same constructors, same data).
+    """
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

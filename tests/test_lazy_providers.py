@@ -1,0 +1,172 @@
+"""Provider submodules load on demand (tonebridge.lazy_providers), and nothing synthesized changes.
+
+The equivalence tests run the synth command twice in fresh interpreters, once with the provider
+packages imported as published (every submodule up front) and once lazily, and compare every
+file of the two outputs byte for byte: nothing is excluded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_snapshots import STACKS
+from tonebridge import lazy_providers
+from tonebridge.config import load_selected
+from tonebridge.paths import PROJECT_ROOT
+
+ENVIRONMENTS = sorted(env.name for env in load_selected(PROJECT_ROOT / "environments"))
+JSII_TYPE = re.compile(rb'jsii_type="([^"]+)"')
+
+#: Runs main.py as __main__ and then records which provider modules the run imported.
+PROBE = """
+import json, runpy, sys
+try:
+    runpy.run_path(sys.argv[1], run_name="__main__")
+finally:
+    with open(sys.argv[2], "w") as out:
+        json.dump(sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_")), out)
+"""
+
+
+def _first_jsii_type(path: Path) -> str:
+    with path.open("rb") as source:
+        text = b""
+        while chunk := source.read(1 << 16):
+            text += chunk
+            if match := JSII_TYPE.search(text):
+                return match.group(1).decode()
+    raise AssertionError(f"no jsii type in {path}")
+
+
+@pytest.mark.parametrize("package", sorted(lazy_providers.PROVIDER_PACKAGES))
+def test_jsii_submodule_names_match_the_generated_code(package):
+    """The FQN map handed to the jsii runtime names every submodule of every provider package right."""
+    (location,) = importlib.util.find_spec(package).submodule_search_locations
+    submodules = [d for d in Path(location).iterdir() if not d.name.startswith("_") and (d / "__init__.py").exists()]
+    assert submodules
+    wrong = {}
+    for sub in submodules:
+        _, jsii_sub, *_ = _first_jsii_type(sub / "__init__.py").split(".")
+        if jsii_sub != lazy_providers.jsii_submodule_name(sub.name):
+            wrong[sub.name] = jsii_sub
+    assert not wrong
+
+
+def test_provider_submodules_load_on_demand(synth_dir):
+    """After the session's synthesis: only the submodules used were imported, and the others load
+    on attribute access and when the jsii runtime meets one of their types."""
+    import cdktf_cdktf_provider_aws as aws
+    from jsii import _reference_map
+
+    package = aws.__name__
+    names = sorted(aws.__all__)
+    if lazy_providers.eager_requested():
+        assert not lazy_providers.loaded_lazily(aws)
+        assert all(f"{package}.{name}" in sys.modules for name in names)
+        return
+    assert lazy_providers.loaded_lazily(aws)
+    unloaded = [name for name in names if f"{package}.{name}" not in sys.modules]
+    assert len(unloaded) > len(names) * 0.9, "most submodules should never have been imported"
+
+    by_attribute, by_type = unloaded[0], unloaded[-1]
+    assert getattr(aws, by_attribute).__name__ == f"{package}.{by_attribute}"
+
+    fqn = f"@cdktf/provider-aws.{lazy_providers.jsii_submodule_name(by_type)}.AnyType"
+    assert _reference_map._try_import_type_module(fqn)
+    assert f"{package}.{by_type}" in sys.modules
+    with pytest.raises(AttributeError):
+        aws.no_such_submodule  # noqa: B018
+
+
+def _synthesize(outdir: Path, **env: str) -> subprocess.Popen:
+    """main.py in a fresh interpreter, writing to ``outdir`` and the modules it imported beside it."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("TONEBRIDGE_ENVIRONMENTS", lazy_providers.EAGER_VAR)}
+    environ.update(CDKTF_OUTDIR=str(outdir), **env)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", PROBE, str(PROJECT_ROOT / "main.py"), str(outdir.parent / "modules.json")],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen, outdir: Path) -> tuple[Path, list[str]]:
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, f"synthesis into {outdir} failed:\n{output}"
+    return outdir, json.loads((outdir.parent / "modules.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
+    """Every environment synthesized by main.py, lazily and eagerly, side by side in two processes."""
+    root = tmp_path_factory.mktemp("equivalence")
+    runs = {
+        "lazy": _synthesize(root / "lazy" / "cdktf.out"),
+        "eager": _synthesize(root / "eager" / "cdktf.out", **{lazy_providers.EAGER_VAR: "1"}),
+    }
+    return {mode: _finish(process, root / mode / "cdktf.out") for mode, process in runs.items()}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.equivalence
+def test_the_two_runs_really_differ_in_what_they_import(both_ways):
+    (_, lazy), (_, eager) = both_ways["lazy"], both_ways["eager"]
+    assert set(lazy) < set(eager)
+    for package in {m.split(".")[0] for m in eager}:
+        spec = importlib.util.find_spec(package)
+        submodules = {d.name for d in Path(*spec.submodule_search_locations).iterdir() if (d / "__init__.py").exists()}
+        submodules -= {"_jsii"}
+        assert {f"{package}.{s}" for s in submodules} <= set(eager), f"eager run did not import all of {package}"
+        assert len([m for m in lazy if m.startswith(f"{package}.") and "._" not in m]) < len(submodules) / 10
+
+
+@pytest.mark.equivalence
+def test_whole_output_is_byte_identical(both_ways):
+    lazy, eager = _files(both_ways["lazy"][0]), _files(both_ways["eager"][0])
+    assert sorted(lazy) == sorted(eager)
+    assert [name for name in lazy if lazy[name] != eager[name]] == []
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("name", STACKS)
+def test_stack_is_byte_identical(both_ways, name):
+    lazy = _files(both_ways["lazy"][0] / "stacks" / name)
+    eager = _files(both_ways["eager"][0] / "stacks" / name)
+    assert "cdk.tf.json" in lazy
+    assert sorted(lazy) == sorted(eager)
+    for file, content in lazy.items():
+        assert content == eager[file], f"stacks/{name}/{file} differs with lazy provider imports"
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_an_environment_loads_only_the_providers_its_stacks_use(tmp_path, env_name):
+    """Synthesizing one environment imports no provider package that none of its stacks requires
+    (a stack module whose provider not every environment uses is imported only where it is needed)."""
+    outdir, modules = _finish(
+        _synthesize(tmp_path / "cdktf.out", TONEBRIDGE_ENVIRONMENTS=env_name), tmp_path / "cdktf.out"
+    )
+    required = {
+        provider
+        for stack in json.loads((outdir / "manifest.json").read_text())["stacks"].values()
+        for provider in json.loads((outdir / stack["synthesizedStackPath"]).read_text())["terraform"][
+            "required_providers"
+        ]
+    }
+    loaded = {m for m in modules if m in lazy_providers.PROVIDER_PACKAGES}
+    assert loaded
+    assert loaded <= {f"cdktf_cdktf_provider_{provider}" for provider in required}

@@ -1,0 +1,149 @@
+"""Import the prebuilt provider bindings without their eager submodule imports.
+
+Each prebuilt provider package (``cdktf_cdktf_provider_aws`` and friends) ends its ``__init__``
+with one ``from . import <submodule>`` per Terraform resource and data source: 2,135 of them for
+aws alone, about 10 s of Python on every run. Submodules never import each other (each needs only
+the package's ``_jsii`` module, which loads the assembly into the jsii kernel), so this module
+runs the package ``__init__`` without those lines and lets each submodule load on first use:
+
+- ``from cdktf_cdktf_provider_aws.vpc import Vpc`` imports ``vpc`` as it always did;
+- ``cdktf_cdktf_provider_aws.vpc`` (attribute access) and ``from cdktf_cdktf_provider_aws import
+  vpc`` import it on demand;
+- when the jsii kernel hands Python an object whose type lives in a submodule not yet imported,
+  the jsii runtime imports that submodule first (through the FQN map registered here), so
+  objects resolve to the same classes as with the eager imports.
+
+What the kernel synthesizes does not depend on which Python modules were imported; a test
+synthesizes every stack with and without this and compares the files byte for byte.
+``TONEBRIDGE_EAGER_PROVIDERS=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from types import ModuleType
+
+#: The prebuilt provider packages whose ``__init__`` imports every submodule eagerly.
+PROVIDER_PACKAGES = frozenset(
+    {
+        "cdktf_cdktf_provider_aws",
+        "cdktf_cdktf_provider_google",
+        "cdktf_cdktf_provider_kubernetes",
+        "cdktf_cdktf_provider_helm",
+    }
+)
+#: Set to 1 (or true/yes) to import the providers as published, every submodule up front.
+EAGER_VAR = "TONEBRIDGE_EAGER_PROVIDERS"
+
+
+def eager_requested(environ=os.environ) -> bool:
+    return environ.get(EAGER_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
+def _is_submodule_import(node: ast.stmt) -> bool:
+    """``from . import x`` at the top level of a package ``__init__``."""
+    return isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None
+
+
+def jsii_submodule_name(python_name: str) -> str:
+    """The jsii name of a submodule from its Python name (``data_aws_vpc`` -> ``dataAwsVpc``)."""
+    first, *rest = python_name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class _LazyPackageLoader(importlib.abc.Loader):
+    """Runs a provider package's ``__init__`` minus its ``from . import <submodule>`` lines."""
+
+    def __init__(self, wrapped: importlib.machinery.SourceFileLoader):
+        self.wrapped = wrapped
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module: ModuleType) -> None:
+        name = module.__name__
+        path = self.wrapped.get_filename(name)
+        tree = ast.parse(self.wrapped.get_source(name), path)
+        deferred = [node for node in tree.body if _is_submodule_import(node)]
+        tree.body = [node for node in tree.body if not _is_submodule_import(node)]
+        exec(compile(tree, path, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - the package's own code
+        submodules = frozenset(alias.name for node in deferred for alias in node.names)
+        # publication.publish() in the __init__ has replaced sys.modules[name] with a "public" module
+        # holding only __all__; give that module lazy attribute access to the deferred submodules.
+        public = sys.modules[name]
+        public.__getattr__ = _submodule_getattr(name, submodules)
+        if not _register_submodules(name, submodules):
+            for submodule in sorted(submodules):  # a jsii runtime that cannot import on demand: as published
+                importlib.import_module(f"{name}.{submodule}")
+
+    # importlib.resources (jsii loads the .tgz through it) asks the package's loader for files.
+    def get_resource_reader(self, fullname):
+        return self.wrapped.get_resource_reader(fullname)
+
+    def get_filename(self, fullname):
+        return self.wrapped.get_filename(fullname)
+
+    def get_source(self, fullname):
+        return self.wrapped.get_source(fullname)
+
+    def is_package(self, fullname):
+        return True
+
+
+def _submodule_getattr(package: str, submodules: frozenset[str]):
+    def __getattr__(attr: str):
+        if attr in submodules:
+            return importlib.import_module(f"{package}.{attr}")
+        raise AttributeError(f"module {package!r} has no attribute {attr!r}")
+
+    return __getattr__
+
+
+def _register_submodules(package: str, submodules: frozenset[str]) -> bool:
+    """Tell the jsii runtime which Python module holds each jsii submodule, so that an object of a
+    type from a submodule not yet imported makes the runtime import that submodule first (as the
+    jsii runtime in Pipfile.lock does). False if this runtime has no such map."""
+    from jsii import _reference_map
+
+    fqn_map = getattr(_reference_map, "_submodule_fqn_map", None)
+    if fqn_map is None:
+        return False
+    assembly = sys.modules[f"{package}._jsii"].__jsii_assembly__
+    fqn_map.update({f"{assembly.name}.{jsii_submodule_name(sub)}": f"{package}.{sub}" for sub in submodules})
+    return True
+
+
+class _LazyProviderFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in PROVIDER_PACKAGES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec  # not a plain source package: import it as published
+        spec.loader = _LazyPackageLoader(spec.loader)
+        return spec
+
+
+_FINDER = _LazyProviderFinder()
+
+
+def loaded_lazily(package: ModuleType) -> bool:
+    """Whether this provider package was imported without its eager submodule imports."""
+    return isinstance(getattr(package.__spec__, "loader", None), _LazyPackageLoader)
+
+
+def install(environ=os.environ) -> bool:
+    """Put the lazy finder in front of the import system (idempotent); False if eager was asked for.
+
+    Must run before the first provider import; a provider package already imported stays as it is.
+    """
+    if eager_requested(environ):
+        return False
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    return True
