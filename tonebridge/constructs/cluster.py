@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
 from cdktf_cdktf_provider_aws.eks_access_policy_association import (
     EksAccessPolicyAssociation,
@@ -51,6 +50,7 @@ from constructs import Construct
 
 from tonebridge import eksrules
 from tonebridge.constructs import controller_policies
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.controller_policies import ClusterScope
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
 from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
@@ -207,7 +207,8 @@ class TonebridgeCluster(Construct):
         super().__init__(scope, id_)
         self.props = props
         name = props.name
-        region = DataAwsRegion(self, "region").name
+        aws = AwsContext.of(self)
+        region, partition, account = aws.region, aws.partition, aws.account_id
         self.secrets_key = EncryptionKey(
             self,
             "secrets-key",
@@ -227,7 +228,6 @@ class TonebridgeCluster(Construct):
             ),
         )
         self.volumes_key_arn: str = self.volumes_key.arn
-        partition, account = self.secrets_key.partition, self.secrets_key.account_id
         self.cluster_scope = ClusterScope(partition=partition, account_id=account, region=region, cluster_name=name)
 
         log_group = CloudwatchLogGroup(

@@ -6,11 +6,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
+
+from tonebridge.constructs.aws_context import AwsContext
 
 #: What a principal needs to encrypt and decrypt with a key, without administering it.
 KEY_USE_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
@@ -74,9 +74,8 @@ class EncryptionKey(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: EncryptionKeyProps) -> None:
         super().__init__(scope, id_)
-        account = DataAwsCallerIdentity(self, "account")
-        partition = DataAwsPartition(self, "partition")
-        root = f"arn:{partition.partition}:iam::{account.account_id}:root"
+        aws = AwsContext.of(self)
+        root = f"arn:{aws.partition}:iam::{aws.account_id}:root"
         statements: list[dict] = [
             {
                 "Sid": "AccountAdministration",
@@ -100,7 +99,7 @@ class EncryptionKey(Construct):
                 }
             statements.append(statement)
         if props.role_grants:
-            roles = [f"arn:{partition.partition}:iam::{account.account_id}:role/{path}" for path in props.role_grants]
+            roles = [f"arn:{aws.partition}:iam::{aws.account_id}:role/{path}" for path in props.role_grants]
             statements.append(
                 {
                     "Sid": "RolesUseKey",
@@ -131,5 +130,3 @@ class EncryptionKey(Construct):
         self.alias = KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
         self.arn: str = self.key.arn
         self.alias_name: str = self.alias.name
-        self.account_id: str = account.account_id
-        self.partition: str = partition.partition

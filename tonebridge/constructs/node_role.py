@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.trust import service_trust
 
 #: What a node itself needs: join the cluster, pull images, and be reachable through Session
@@ -23,7 +23,7 @@ class NodeRole(Construct):
 
     def __init__(self, scope: Construct, id_: str, name: str) -> None:
         super().__init__(scope, id_)
-        partition = DataAwsPartition(self, "partition").partition
+        partition = AwsContext.of(self).partition
         self.role = IamRole(self, "role", name=name, assume_role_policy=service_trust("ec2.amazonaws.com"))
         for policy in NODE_MANAGED_POLICIES:
             IamRolePolicyAttachment(

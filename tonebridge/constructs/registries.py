@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
 from tonebridge.constructs.trust import service_trust
 
@@ -162,7 +163,7 @@ class ContainerRegistries(Construct):
                         EcrReplicationConfigurationReplicationConfigurationRule(
                             destination=[
                                 EcrReplicationConfigurationReplicationConfigurationRuleDestination(
-                                    region=props.replica_region, registry_id=self.key.account_id
+                                    region=props.replica_region, registry_id=AwsContext.of(self).account_id
                                 )
                             ],
                             repository_filter=[
@@ -202,12 +203,13 @@ class ReplicaRepositoryTemplate(Construct):
             "key",
             EncryptionKeyProps(alias=f"{props.name}-ecr-replica", description=f"{props.name}: replicated images"),
         )
-        repositories = f"arn:{key.partition}:ecr:*:{key.account_id}:repository/{props.prefix}/*"
+        aws = AwsContext.of(self)
+        repositories = f"arn:{aws.partition}:ecr:*:{aws.account_id}:repository/{props.prefix}/*"
         role = IamRole(
             self,
             "creation-role",
             name=f"{props.name}-ecr-replica-creation",
-            assume_role_policy=service_trust("ecr.amazonaws.com", key.account_id),
+            assume_role_policy=service_trust("ecr.amazonaws.com", aws.account_id),
         )
         IamRolePolicy(
             self,

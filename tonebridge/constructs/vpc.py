@@ -35,6 +35,7 @@ from cdktf_cdktf_provider_aws.vpn_gateway_route_propagation import VpnGatewayRou
 from constructs import Construct
 
 from tonebridge import netplan
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
 from tonebridge.constructs.trust import service_trust
 
@@ -309,7 +310,7 @@ class TonebridgeVpc(Construct):
             self,
             "flow-log-role",
             name=f"{name}-flow-logs",
-            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", self.key.account_id),
+            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", AwsContext.of(self).account_id),
         )
         IamRolePolicy(
             self,
@@ -402,7 +403,7 @@ class TonebridgeVpc(Construct):
             self,
             "bastion-ssm",
             role=role.name,
-            policy_arn=f"arn:{self.key.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            policy_arn=f"arn:{AwsContext.of(self).partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
         profile = IamInstanceProfile(self, "bastion-profile", name=f"{name}-bastion", role=role.name)
         sg = SecurityGroup(
