@@ -278,7 +278,7 @@ def test_version_must_be_1_nn(cluster_module, version):
 
 
 def test_public_endpoint_never_open_to_the_world(cluster_module):
-    with pytest.raises(ValueError, match=r"must not open the API to 0\.0\.0\.0/0"):
+    with pytest.raises(ValueError, match=r"public_access_cidrs: 0\.0\.0\.0/0 would open the API endpoint to everyone"):
         _props(cluster_module, public_access_cidrs=["0.0.0.0/0"])
 
 

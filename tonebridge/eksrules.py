@@ -7,6 +7,7 @@ TonebridgeClusterProps applies the same functions so that a construct used on it
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network
 
 _VERSION_RE = re.compile(r"^1\.(\d{2})$")
 _CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
@@ -46,6 +47,13 @@ def scaling_problem(min_size: int, desired_size: int, max_size: int) -> str | No
 def taint_effect_problem(effect: str) -> str | None:
     if effect not in TAINT_EFFECTS:
         return f"taint effect {effect!r} is not one of {', '.join(TAINT_EFFECTS)}"
+    return None
+
+
+def public_access_problem(cidr: str) -> str | None:
+    """A public API endpoint is only ever open to named ranges."""
+    if IPv4Network(cidr, strict=False).prefixlen == 0:
+        return f"{cidr} would open the API endpoint to everyone"
     return None
 
 

@@ -27,6 +27,7 @@ def _checked(rule):
 EksVersion = Annotated[str, AfterValidator(_checked(eksrules.version_problem))]
 ClusterName = Annotated[str, AfterValidator(_checked(eksrules.cluster_name_problem))]
 TaintEffect = Annotated[str, AfterValidator(_checked(eksrules.taint_effect_problem))]
+PublicCidr = Annotated[Cidr, AfterValidator(_checked(lambda cidr: eksrules.public_access_problem(str(cidr))))]
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
 RepositoryName = Annotated[str, Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
@@ -73,7 +74,7 @@ class ClusterConfig(StrictModel):
 
     name: ClusterName
     version: EksVersion
-    public_access_cidrs: list[Cidr] = Field(
+    public_access_cidrs: list[PublicCidr] = Field(
         default_factory=list, description="Empty (default): the API endpoint is private only."
     )
     admin_role_arns: list[IamRoleArn] = Field(

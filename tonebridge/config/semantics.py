@@ -89,9 +89,6 @@ def _check_clusters(cfg: EnvironmentConfig) -> Iterator[Problem]:
         if region not in cfg.aws_regions:
             yield Problem(base, "is neither aws.primary_region nor aws.secondary_region")
             continue
-        for i, cidr in enumerate(cluster.public_access_cidrs):
-            if cidr.prefixlen == 0:
-                yield Problem((*base, "public_access_cidrs", i), "0.0.0.0/0 would open the API endpoint to everyone")
         most_nodes = sum(group.max_size for group in cluster.node_groups.values())
         pods = cfg.network[region].pods if region in cfg.network else None
         if pods and most_nodes > pods.max_nodes:

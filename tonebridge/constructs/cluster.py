@@ -185,8 +185,10 @@ class TonebridgeClusterProps:
         names = [group.name for group in self.node_groups]
         if len(set(names)) != len(names):
             raise ValueError(f"cluster {self.name}: node group names must be distinct, got {names}")
-        if any(cidr.endswith("/0") for cidr in self.public_access_cidrs):
-            raise ValueError(f"cluster {self.name}: public_access_cidrs must not open the API to 0.0.0.0/0")
+        for cidr in self.public_access_cidrs:
+            problem = eksrules.public_access_problem(cidr)
+            if problem:
+                raise ValueError(f"cluster {self.name}: public_access_cidrs: {problem}")
         if not 1 <= self.max_pods_per_node <= 737:
             raise ValueError(f"cluster {self.name}: max_pods_per_node must be 1-737")
 
