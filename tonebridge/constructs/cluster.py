@@ -239,7 +239,7 @@ class TonebridgeCluster(Construct):
             retention_in_days=props.log_retention_days,
             kms_key_id=self.secrets_key.arn,
         )
-        role = self._cluster_role(name, partition)
+        role, cluster_policy = self._cluster_role(name, partition)
         self._security_groups(name)
 
         self.cluster = EksCluster(
@@ -271,7 +271,7 @@ class TonebridgeCluster(Construct):
             upgrade_policy=EksClusterUpgradePolicy(support_type="STANDARD"),
             # Without managed add-ons EKS has to install its own CNI, kube-proxy and CoreDNS.
             bootstrap_self_managed_addons=not props.managed_addons,
-            depends_on=[log_group, self._cluster_policy],
+            depends_on=[log_group, cluster_policy],
         )
         self.name: str = self.cluster.name
         self.endpoint: str = self.cluster.endpoint
@@ -309,14 +309,15 @@ class TonebridgeCluster(Construct):
 
     # --- control plane ----------------------------------------------------------------------------
 
-    def _cluster_role(self, name: str, partition: str) -> IamRole:
+    def _cluster_role(self, name: str, partition: str) -> tuple[IamRole, IamRolePolicyAttachment]:
+        """The role EKS runs the control plane as; the attachment is returned so the cluster can wait for it."""
         role = IamRole(
             self,
             "cluster-role",
             name=f"{name}-cluster",
             assume_role_policy=service_trust("eks.amazonaws.com", tag_session=True),
         )
-        self._cluster_policy = IamRolePolicyAttachment(
+        cluster_policy = IamRolePolicyAttachment(
             self, "cluster-policy", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy"
         )
         IamRolePolicy(
@@ -337,7 +338,7 @@ class TonebridgeCluster(Construct):
                 }
             ),
         )
-        return role
+        return role, cluster_policy
 
     def _security_groups(self, name: str) -> None:
         """Control plane and nodes each get their own group; only the ports below connect them."""
@@ -367,7 +368,7 @@ class TonebridgeCluster(Construct):
 
         def rule(kind, id_, sg, description, port=None, protocol="tcp", **target):
             cls = VpcSecurityGroupIngressRule if kind == "in" else VpcSecurityGroupEgressRule
-            ports = {} if protocol == "-1" else {"from_port": port[0], "to_port": port[1]}
+            ports = {} if port is None else {"from_port": port, "to_port": port}
             cls(self, id_, security_group_id=sg.id, description=description, ip_protocol=protocol, **ports, **target)
 
         rule(
@@ -375,18 +376,18 @@ class TonebridgeCluster(Construct):
             "api-from-nodes",
             cluster_sg,
             "Kubernetes API from nodes and pods",
-            (443, 443),
+            443,
             referenced_security_group_id=node_sg.id,
         )
         for i, cidr in enumerate(self.props.api_allowed_cidrs):
-            rule("in", f"api-from-cidr-{i}", cluster_sg, f"Kubernetes API from {cidr}", (443, 443), cidr_ipv4=cidr)
+            rule("in", f"api-from-cidr-{i}", cluster_sg, f"Kubernetes API from {cidr}", 443, cidr_ipv4=cidr)
         for port in CONTROL_PLANE_TO_NODE_PORTS:
             rule(
                 "out",
                 f"control-plane-to-nodes-{port}",
                 cluster_sg,
                 f"Control plane to nodes on {port}",
-                (port, port),
+                port,
                 referenced_security_group_id=node_sg.id,
             )
             rule(
@@ -394,7 +395,7 @@ class TonebridgeCluster(Construct):
                 f"nodes-from-control-plane-{port}",
                 node_sg,
                 f"Control plane to nodes on {port}",
-                (port, port),
+                port,
                 referenced_security_group_id=cluster_sg.id,
             )
         rule(
@@ -416,7 +417,7 @@ class TonebridgeCluster(Construct):
             "node-egress-https",
             node_sg,
             "Nodes and pods to HTTPS anywhere (through NAT)",
-            (443, 443),
+            443,
             cidr_ipv4="0.0.0.0/0",
         )
 
