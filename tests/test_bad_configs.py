@@ -145,6 +145,12 @@ CASES = [
         "clusters.us-west-2.public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone",
     ),
     (
+        "cluster-name-too-long-for-karpenter",
+        _set(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby"),
+        "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names "
+        "would be 71 > 64 characters",
+    ),
+    (
         "region-without-cluster",
         _drop(("clusters", "us-east-1")),
         "clusters: us-east-1 is an AWS region of this environment but has no cluster",

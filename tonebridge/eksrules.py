@@ -57,6 +57,22 @@ def public_access_problem(cidr: str) -> str | None:
     return None
 
 
+#: Karpenter's EventBridge rules are named ``<cluster>-karpenter-<event>`` (at most 64 characters).
+KARPENTER_RULE_EVENTS = ("spot-interruption", "rebalance", "instance-state-change", "scheduled-change")
+
+
+def karpenter_rule_name(cluster: str, event: str) -> str:
+    return f"{cluster}-karpenter-{event}"
+
+
+def karpenter_name_problem(cluster: str) -> str | None:
+    """The rule names are the tightest limit a cluster name meets once Karpenter is on."""
+    longest = max(len(karpenter_rule_name(cluster, event)) for event in KARPENTER_RULE_EVENTS)
+    if longest > 64:
+        return f"Karpenter's rule names would be {longest} > 64 characters; shorten the cluster name"
+    return None
+
+
 def label_problem(key: str, value: str) -> str | None:
     if not _LABEL_KEY_RE.match(key) or len(key) > 317:
         return f"{key!r} is not a valid Kubernetes label key"

@@ -91,6 +91,13 @@ class ClusterConfig(StrictModel):
         default=True, description="EKS access entries; off only where the EKS API lacks them (the emulator)."
     )
 
+    @model_validator(mode="after")
+    def _names_fit_karpenter(self) -> ClusterConfig:
+        problem = self.karpenter.enabled and eksrules.karpenter_name_problem(self.name)
+        if problem:
+            raise ValueError(f"name {self.name!r}: {problem}")
+        return self
+
 
 class RegistriesConfig(StrictModel):
     """ECR repositories (spec §5.1, §5.2), created in the primary region."""

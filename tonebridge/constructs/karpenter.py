@@ -13,12 +13,14 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from tonebridge import eksrules
 from tonebridge.constructs import controller_policies
 from tonebridge.constructs.controller_policies import ClusterScope
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
 from tonebridge.constructs.node_role import NodeRole
 
-#: EventBridge events Karpenter acts on: it drains a node before AWS takes it away.
+#: EventBridge events Karpenter acts on (it drains a node before AWS takes it away), keyed by
+#: the names in eksrules.KARPENTER_RULE_EVENTS, which the rule names are checked against.
 INTERRUPTION_EVENTS = {
     "spot-interruption": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
     "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
@@ -48,6 +50,12 @@ class KarpenterProps:
     service_account: str = "karpenter"
     create_access_entry: bool = True
     cluster: str | None = None
+
+    def __post_init__(self) -> None:
+        """EventBridge rule names (64) are the tightest limit on the cluster name; fail here, not at apply."""
+        problem = eksrules.karpenter_name_problem(self.scope.cluster_name)
+        if problem:
+            raise ValueError(f"cluster {self.scope.cluster_name}: {problem}")
 
 
 class Karpenter(Construct):
@@ -85,7 +93,7 @@ class Karpenter(Construct):
             rule = CloudwatchEventRule(
                 self,
                 f"rule-{name}",
-                name=f"{cluster}-karpenter-{name}",
+                name=eksrules.karpenter_rule_name(cluster, name),
                 description=f"Karpenter ({cluster}): {detail_type}",
                 event_pattern=json.dumps({"source": [source], "detail-type": [detail_type]}),
             )
