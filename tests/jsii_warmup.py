@@ -23,7 +23,7 @@ import threading
 import warnings
 from pathlib import Path
 
-_ASSEMBLY = re.compile(r'JSIIAssembly\.load\(\s*"([^"]+)",\s*"([^"]+)",\s*[^,]+,\s*"([^"]+)"\s*\)')
+_ASSEMBLY = re.compile(r'JSIIAssembly\.load\(\s*"([^"]+)",\s*"([^"]+)",\s*[^,]+,\s*"([^"]+)",?\s*\)')
 
 
 def imported_packages(source_dir: Path, candidates: frozenset[str]) -> list[str]:

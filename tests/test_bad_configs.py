@@ -165,6 +165,12 @@ CASES = [
         _set(("aws", "emulator"), {"endpoint": "http://10.1.2.3:4566"}),
         "aws.emulator.endpoint: 'http://10.1.2.3:4566' must be a URL on loopback",
     ),
+    (
+        "region-without-platform",
+        _drop(("platform", "us-east-1")),
+        "platform: us-east-1 is an AWS region of this environment but has no platform",
+    ),
+    ("platform-unknown-key", _set(("platform", "us-west-2", "istoi"), {}), "platform.us-west-2.istoi: unknown key"),
 ]
 
 

@@ -12,8 +12,11 @@ from tonebridge.paths import PROJECT_ROOT
 STACKS = [
     f"{env.name}-{suffix}"
     for env in load_selected(PROJECT_ROOT / "environments")
-    for suffix in ("state", *env.aws_regions)
+    for suffix in ("state", *(f"{region}{kind}" for region in env.aws_regions for kind in ("", "-platform")))
 ]
+
+#: Stacks whose only provider is aws: Terraform can validate and plan them here (from the mirror).
+AWS_STACKS = [name for name in STACKS if not name.endswith("-platform")]
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import subprocess
 import pytest
 
 from tests.conftest import require_tool
-from tests.test_snapshots import STACKS
+from tests.test_snapshots import AWS_STACKS
 from tonebridge.ops.terraform_cli import terraform_environment
 
 pytestmark = pytest.mark.external
 
 
-@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("name", AWS_STACKS)
 def test_terraform_validate(synth_dir, tmp_path, name):
     terraform = require_tool("terraform")
     workdir = synth_dir / "stacks" / name

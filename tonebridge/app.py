@@ -8,17 +8,19 @@ from cdktf import App
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.platform import PlatformStack
 from tonebridge.stacks.state import StateStack
 
 
 def add_environment(app: App, env: EnvironmentConfig) -> list:
-    """All stacks of one environment: the state bootstrap first, then one stack per AWS region."""
+    """All stacks of one environment: the state bootstrap first, then per AWS region its
+    infrastructure and, on top of that region's cluster, its platform."""
     state = StateStack(app, env)
     stacks = [state]
     for region in env.aws_regions:
         infra = InfrastructureStack(app, env, region)
         infra.add_dependency(state)  # the backend must exist before the first init
-        stacks.append(infra)
+        stacks += [infra, PlatformStack(app, env, region, infra)]
     return stacks
 
 

@@ -31,6 +31,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_cross_region_overlap(cfg))
     problems.extend(_check_clusters(cfg))
     problems.extend(_check_registries(cfg))
+    problems.extend(_check_platform(cfg))
     return problems
 
 
@@ -113,3 +114,13 @@ def _check_registries(cfg: EnvironmentConfig) -> Iterator[Problem]:
         yield Problem(("registries", "services"), "service names must be distinct")
     if registries.replicate_production and not cfg.aws.secondary_region:
         yield Problem(("registries", "replicate_production"), "needs aws.secondary_region to replicate to")
+
+
+def _check_platform(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """One platform per AWS region: each cluster gets its in-cluster components."""
+    for region in cfg.aws_regions:
+        if region not in cfg.platform:
+            yield Problem(("platform",), f"{region} is an AWS region of this environment but has no platform")
+    for region in cfg.platform:
+        if region not in cfg.aws_regions:
+            yield Problem(("platform", region), "is neither aws.primary_region nor aws.secondary_region")

@@ -28,7 +28,10 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
     """
     if env.aws.emulator is None:
         raise SystemExit(f"{env.name} has no aws.emulator section; only emulated environments deploy here")
-    stacks = tf.stacks_of(env.name, outdir)
+    stacks = tf.stacks_of(env.name, outdir, providers={"aws"})
+    skipped = sorted(set(tf.stacks_of(env.name, outdir)) - set(stacks))
+    if skipped:
+        print(f"Not deployed here (they need a real Kubernetes API, not an AWS emulator): {', '.join(skipped)}")
     state, rest = stacks[0], stacks[1:]
     outputs_file = outdir / f"{env.name}-outputs.json"
     state_outputs_file = outdir / f"{env.name}-state-outputs.json"

@@ -43,13 +43,27 @@ def synth(environments: str, outdir: Path = OUTDIR) -> None:
     run([sys.executable, "main.py"], env=env)
 
 
-def stacks_of(environment: str, outdir: Path = OUTDIR) -> list[str]:
-    """The environment's stacks in dependency order: state first, then the stacks that need it."""
+def providers_of(stack: str, outdir: Path = OUTDIR) -> set[str]:
+    """Local names of the providers a synthesized stack requires (aws, kubernetes, helm, google)."""
+    synthesized = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+    return set(synthesized.get("terraform", {}).get("required_providers", {}))
+
+
+def stacks_of(environment: str, outdir: Path = OUTDIR, *, providers: set[str] | None = None) -> list[str]:
+    """The environment's stacks in dependency order: state first, then the stacks that need it.
+
+    With ``providers``, only the stacks that need nothing else (an AWS emulator serves the aws
+    provider only: platform stacks need a real Kubernetes API).
+    """
     manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
     names = [n for n in manifest if n.startswith(f"{environment}-")]
+    if providers is not None:
+        names = [n for n in names if providers_of(n, outdir) <= providers]
     ordered: list[str] = []
     while len(ordered) < len(names):
-        ready = [n for n in names if n not in ordered and set(manifest[n]["dependencies"]) <= set(ordered)]
+        ready = [
+            n for n in names if n not in ordered and set(manifest[n]["dependencies"]) & set(names) <= set(ordered)
+        ]
         if not ready:
             raise SystemExit(f"cyclic stack dependencies among {names}")
         ordered.extend(sorted(ready))

@@ -46,11 +46,19 @@ class TonebridgeStack(TerraformStack):
     Tags from configuration plus ``ManagedBy`` and ``Stack`` reach every taggable resource through
     the provider's ``default_tags``. With ``remote_state`` the stack keeps its state in the
     environment's S3 bucket under ``<env>/<stack>.tfstate``, locked by both the S3 lock file and
-    the DynamoDB table; otherwise (the bootstrap stack) it uses a local state file.
+    the DynamoDB table; otherwise (the bootstrap stack) it uses a local state file. A stack that
+    creates no AWS resources (the platform stacks) passes ``aws_provider=False``.
     """
 
     def __init__(
-        self, scope: Construct, env: EnvironmentConfig, suffix: str, region: str, *, remote_state: bool = True
+        self,
+        scope: Construct,
+        env: EnvironmentConfig,
+        suffix: str,
+        region: str,
+        *,
+        remote_state: bool = True,
+        aws_provider: bool = True,
     ):
         self.env = env
         self.region = region
@@ -59,14 +67,14 @@ class TonebridgeStack(TerraformStack):
         self.tags = {**env.tags, "ManagedBy": "cdktf", "Stack": self.name}
         # The spec asks for >= 1.0; S3 lock files (use_lockfile) need 1.10, and 1.11 is what we test.
         self.add_override("terraform.required_version", ">= 1.11.0")
-        emulator = env.aws.emulator
-        AwsProvider(
-            self,
-            "aws",
-            region=region,
-            default_tags=[AwsProviderDefaultTags(tags=self.tags)],
-            **(self._emulator_settings() if emulator else {}),
-        )
+        if aws_provider:
+            AwsProvider(
+                self,
+                "aws",
+                region=region,
+                default_tags=[AwsProviderDefaultTags(tags=self.tags)],
+                **(self._emulator_settings() if env.aws.emulator else {}),
+            )
         if remote_state:
             self._s3_backend()
         else:

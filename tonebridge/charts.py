@@ -1,0 +1,60 @@
+"""Every Helm chart the platform installs, pinned to a repository and a version in one place.
+
+An upgrade is a one-line change here, reviewed with its chart's release notes; nothing else in
+the code names a chart version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tonebridge.paths import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """A chart at an exact version in a named repository (``oci://`` repositories included)."""
+
+    repository: str
+    chart: str
+    version: str
+
+    def __post_init__(self) -> None:
+        if not self.repository.startswith(("https://", "oci://")):
+            raise ValueError(f"chart {self.chart}: repository {self.repository!r} must be https:// or oci://")
+        if not self.version or self.version[0] in "^~>=<*" or self.version in ("latest", "*"):
+            raise ValueError(f"chart {self.chart}: version {self.version!r} must be an exact version")
+
+
+@dataclass(frozen=True)
+class LocalChart:
+    """A chart kept in this repository (charts/<name>); its version is the one in its Chart.yaml."""
+
+    directory: Path
+    version: str
+
+
+_ISTIO = "https://istio-release.storage.googleapis.com/charts"
+_ISTIO_VERSION = "1.28.0"
+_HASHICORP = "https://helm.releases.hashicorp.com"
+
+ISTIO_BASE = HelmChart(_ISTIO, "base", _ISTIO_VERSION)
+ISTIOD = HelmChart(_ISTIO, "istiod", _ISTIO_VERSION)
+ISTIO_GATEWAY = HelmChart(_ISTIO, "gateway", _ISTIO_VERSION)
+AWS_LOAD_BALANCER_CONTROLLER = HelmChart("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.14.1")
+ARGO_CD = HelmChart("https://argoproj.github.io/argo-helm", "argo-cd", "9.1.3")
+VAULT = HelmChart(_HASHICORP, "vault", "0.31.0")
+VAULT_SECRETS_OPERATOR = HelmChart(_HASHICORP, "vault-secrets-operator", "1.0.1")
+SECRETS_STORE_CSI_DRIVER = HelmChart(
+    "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts", "secrets-store-csi-driver", "1.5.4"
+)
+TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-operator", "0.31.0")
+CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1")
+KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.8.2")
+METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.0")
+CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.1")
+REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.22.1")
+
+#: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
+RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources", "1.0.0")

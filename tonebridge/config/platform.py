@@ -1,0 +1,14 @@
+"""Typed models of the `platform` section: what runs inside each region's cluster (platform stack).
+
+One entry per AWS region (``platform.<region>``), so the secondary region can run a smaller copy.
+Each component's settings are a sub-model of :class:`PlatformConfig`, with the spec's values as
+defaults where the spec gives them.
+"""
+
+from __future__ import annotations
+
+from tonebridge.config.types import StrictModel
+
+
+class PlatformConfig(StrictModel):
+    """In-cluster platform of one region; each component adds its sub-section here."""
