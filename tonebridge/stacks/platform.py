@@ -35,6 +35,8 @@ class PlatformStack(TonebridgeStack):
         self.add_dependency(infra)
         self.infra = infra
         self.config = env.platform[region]
+        #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
+        self.kubernetes_version = env.clusters[region].version
         self._providers(infra, region)
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
