@@ -171,6 +171,22 @@ CASES = [
         "platform: us-east-1 is an AWS region of this environment but has no platform",
     ),
     ("platform-unknown-key", _set(("platform", "us-west-2", "istoi"), {}), "platform.us-west-2.istoi: unknown key"),
+    (
+        "autoscaler-minor-vs-cluster",
+        _set(("platform", "us-west-2", "autoscaling", "cluster_autoscaler", "image_version"), "1.34.2"),
+        "platform.us-west-2.autoscaling.cluster_autoscaler.image_version: 1.34.2 does not match "
+        "clusters.us-west-2.version 1.35",
+    ),
+    (
+        "autoscaler-own-flag-in-extra-args",
+        _set(("platform", "us-west-2", "autoscaling", "cluster_autoscaler", "extra_args"), {"expander": "random"}),
+        "platform.us-west-2.autoscaling.cluster_autoscaler.extra_args.expander: flag names go without dashes",
+    ),
+    (
+        "karpenter-ami-latest",
+        _set(("platform", "us-west-2", "autoscaling", "karpenter", "node_pool", "ami_alias"), "al2023@latest"),
+        "platform.us-west-2.autoscaling.karpenter.node_pool.ami_alias: ",
+    ),
 ]
 
 

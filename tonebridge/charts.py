@@ -50,9 +50,13 @@ SECRETS_STORE_CSI_DRIVER = HelmChart(
     "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts", "secrets-store-csi-driver", "1.5.4"
 )
 TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-operator", "0.31.0")
-CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1")
-KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.8.2")
-METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.0")
+# 9.52.1 predates cluster-autoscaler 1.35 (its default image is 1.34); 9.56.0 (2026-03) follows the
+# chart's switch to 1.35.0. The image tag itself comes from configuration, checked against the cluster.
+CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.56.0")
+# Karpenter 1.8 supports Kubernetes up to 1.34; 1.9+ supports 1.35. 1.15.0 is the newest release (2026-10).
+KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.15.0")
+# 3.13.1: metrics-server 0.8.1.
+METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.1")
 CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.1")
 REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.22.1")
 

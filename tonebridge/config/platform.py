@@ -7,8 +7,11 @@ defaults where the spec gives them.
 
 from __future__ import annotations
 
+from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.types import StrictModel
 
 
 class PlatformConfig(StrictModel):
     """In-cluster platform of one region; each component adds its sub-section here."""
+
+    autoscaling: AutoscalingConfig = AutoscalingConfig()

@@ -8,6 +8,7 @@ from ipaddress import IPv4Network
 from tonebridge import netplan
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
+from tonebridge.config.platform_scaling import autoscaling_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -32,6 +33,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_clusters(cfg))
     problems.extend(_check_registries(cfg))
     problems.extend(_check_platform(cfg))
+    problems.extend(autoscaling_problems(cfg))
     return problems
 
 

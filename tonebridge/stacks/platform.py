@@ -15,8 +15,12 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, Kuberne
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.cluster import Taint
+from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
+from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.stacks.base import TonebridgeStack
-from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.infrastructure import SYSTEM_POOL_SELECTOR, InfrastructureStack
 
 #: The client authentication API `aws eks get-token` answers with.
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
@@ -38,6 +42,7 @@ class PlatformStack(TonebridgeStack):
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
         self._providers(infra, region)
+        self._autoscaling(env, region)
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -59,3 +64,77 @@ class PlatformStack(TonebridgeStack):
                 exec=HelmProviderKubernetesExec(api_version=EXEC_API_VERSION, command="aws", args=args),
             ),
         )
+
+    def _autoscaling(self, env: EnvironmentConfig, region: str) -> None:
+        """Spec §10: cluster autoscaler for the managed groups, Karpenter's spot pool (where the
+        infrastructure stack made its AWS side), metrics-server; controllers on the system pool."""
+        cfg = self.config.autoscaling
+        cluster = self.infra.cluster
+        cluster_cfg = env.clusters[region]
+        placement = {
+            "node_selector": dict(SYSTEM_POOL_SELECTOR),
+            "tolerations": [
+                {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+            ],
+        }
+        ca = cfg.cluster_autoscaler
+        if ca.enabled:
+            ClusterAutoscaler(
+                self,
+                "cluster-autoscaler",
+                ClusterAutoscalerProps(
+                    cluster_name=cluster_cfg.name,
+                    region=region,
+                    kubernetes_version=self.kubernetes_version,
+                    image_version=ca.image_version,
+                    role_arn=cluster.service_account_roles["cluster-autoscaler"].arn,
+                    expander=ca.expander,
+                    skip_nodes_with_local_storage=ca.skip_nodes_with_local_storage,
+                    balance_similar_node_groups=ca.balance_similar_node_groups,
+                    verbosity=ca.verbosity,
+                    extra_args=ca.extra_args,
+                    replicas=ca.replicas,
+                    **placement,
+                ),
+            )
+        if cluster.karpenter is not None:
+            pool = cfg.karpenter.node_pool
+            KarpenterController(
+                self,
+                "karpenter",
+                KarpenterControllerProps(
+                    cluster_name=cluster_cfg.name,
+                    controller_role_arn=cluster.karpenter.controller_role_arn,
+                    interruption_queue=cluster.karpenter.queue_name,
+                    instance_profile=cluster.karpenter.instance_profile_name,
+                    subnet_ids=self.infra.vpc.subnet_ids["private"],
+                    security_group_ids=[cluster.node_security_group_id],
+                    volumes_key_arn=cluster.volumes_key_arn,
+                    pool=NodePoolSpec(
+                        name=pool.name,
+                        capacity_types=pool.capacity_types,
+                        architectures=pool.architectures,
+                        instance_types=pool.instance_types,
+                        cpu_limit=pool.cpu_limit,
+                        memory_limit=pool.memory_limit,
+                        consolidation_policy=pool.consolidation_policy,
+                        consolidate_after=pool.consolidate_after,
+                        expire_after=pool.expire_after,
+                        taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints],
+                        ami_alias=pool.ami_alias,
+                        root_volume_gib=pool.root_volume_gib,
+                        max_pods=env.network[region].pods.max_pods_per_node,
+                    ),
+                    namespace=cluster_cfg.karpenter.namespace,
+                    service_account=cluster_cfg.karpenter.service_account,
+                    replicas=cfg.karpenter.replicas,
+                    kernel_parameters=cluster.props.kernel_parameters,
+                    # Pods take their addresses from the pod subnets (VPC CNI custom networking),
+                    # so each node's primary interface carries none.
+                    reserved_enis=1 if cluster.props.pod_subnets else 0,
+                    tags=dict(env.tags),
+                    **placement,
+                ),
+            )
+        if cfg.metrics_server.enabled:
+            MetricsServer(self, "metrics-server", MetricsServerProps(replicas=cfg.metrics_server.replicas, **placement))

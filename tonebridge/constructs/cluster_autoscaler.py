@@ -1,0 +1,177 @@
+"""The cluster autoscaler (spec §10.1) from the kubernetes/autoscaler chart.
+
+It scales the managed node groups, which it finds by the tags TonebridgeCluster puts on them
+(``k8s.io/cluster-autoscaler/enabled`` and ``k8s.io/cluster-autoscaler/<cluster>``), and it takes
+AWS credentials from its IRSA role only. The image is the one for the cluster's minor version: the
+autoscaler embeds the scheduler of that version and simulates it. k8s.gcr.io is frozen, so the
+image comes from registry.k8s.io.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import CLUSTER_AUTOSCALER
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+
+IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
+EXPANDERS = ("least-waste", "random", "most-pods", "price", "priority")
+#: Flags the construct sets from typed props; ``extra_args`` may not override them.
+OWN_FLAGS = ("expander", "cloud-provider", "node-group-auto-discovery", "v", "stderrthreshold")
+_MINOR_RE = re.compile(r"^1\.\d{1,2}$")
+_PATCH_RE = re.compile(r"^1\.\d{1,2}\.\d{1,3}$")
+_FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(_[0-9]+)?$")
+
+
+def restricted_container() -> dict[str, Any]:
+    """Container security context that meets the ``restricted`` Pod Security profile."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerProps:
+    """Props of :class:`ClusterAutoscaler`.
+
+    :param cluster_name: the EKS cluster; discovery tags name it (required).
+    :param region: AWS region of the cluster's Auto Scaling groups (required).
+    :param kubernetes_version: the cluster's ``1.NN`` (required).
+    :param image_version: autoscaler patch release ``1.NN.P``; its minor must equal ``kubernetes_version`` (required).
+    :param role_arn: IRSA role the service account is annotated with (required).
+    :param namespace, service_account: where it runs; the IRSA role trusts exactly this pair
+        (default kube-system / cluster-autoscaler).
+    :param expander: how to choose a group to grow (default least-waste, spec §10.1).
+    :param skip_nodes_with_local_storage: default False (spec §10.1).
+    :param balance_similar_node_groups: default True.
+    :param verbosity: ``--v`` (default 4, spec §10.1).
+    :param extra_args: further flags, name without dashes -> value (default none).
+    :param replicas: default 2 (one leads, one stands by), with a PodDisruptionBudget of one unavailable.
+    :param node_selector, tolerations: placement (default: anywhere, no tolerations).
+    :param resources: requests and limits (default 100m/300Mi requested, 600Mi limit).
+    """
+
+    cluster_name: str
+    region: str
+    kubernetes_version: str
+    image_version: str
+    role_arn: str
+    namespace: str = "kube-system"
+    service_account: str = "cluster-autoscaler"
+    expander: str = "least-waste"
+    skip_nodes_with_local_storage: bool = False
+    balance_similar_node_groups: bool = True
+    verbosity: int = 4
+    extra_args: Mapping[str, str] = field(default_factory=dict)
+    replicas: int = 2
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"memory": "600Mi"}}
+    )
+
+    def __post_init__(self) -> None:
+        if not self.cluster_name:
+            raise ValueError("cluster_autoscaler: cluster_name is required")
+        if not _MINOR_RE.match(self.kubernetes_version):
+            raise ValueError(f"cluster_autoscaler: kubernetes_version {self.kubernetes_version!r} must look like 1.NN")
+        if not _PATCH_RE.match(self.image_version):
+            raise ValueError(f"cluster_autoscaler: image_version {self.image_version!r} must look like 1.NN.P")
+        if self.image_version.rsplit(".", 1)[0] != self.kubernetes_version:
+            raise ValueError(
+                f"cluster_autoscaler: image_version {self.image_version} must have the cluster's minor "
+                f"{self.kubernetes_version}"
+            )
+        if self.expander not in EXPANDERS:
+            raise ValueError(f"cluster_autoscaler: expander must be one of {', '.join(EXPANDERS)}")
+        if not 1 <= self.replicas <= 5:
+            raise ValueError("cluster_autoscaler: replicas must be 1-5")
+        for flag in self.extra_args:
+            if not _FLAG_RE.match(flag):
+                raise ValueError(f"cluster_autoscaler: extra_args {flag!r} must be a flag name without dashes")
+            if flag in OWN_FLAGS:
+                raise ValueError(f"cluster_autoscaler: extra_args {flag!r} is set by a field of its own")
+
+    @property
+    def image_tag(self) -> str:
+        return f"v{self.image_version}"
+
+
+def cluster_autoscaler_values(props: ClusterAutoscalerProps) -> dict[str, Any]:
+    """Chart values; the chart renders ``--node-group-auto-discovery=asg:tag=<tags>`` from ``autoDiscovery``."""
+    return {
+        # The Deployment keeps the spec's name (the chart's default is <release>-aws-cluster-autoscaler).
+        "fullnameOverride": "cluster-autoscaler",
+        "cloudProvider": "aws",
+        "awsRegion": props.region,
+        "autoDiscovery": {
+            "clusterName": props.cluster_name,
+            "tags": ["k8s.io/cluster-autoscaler/enabled", f"k8s.io/cluster-autoscaler/{props.cluster_name}"],
+        },
+        "image": {"repository": IMAGE_REPOSITORY, "tag": props.image_tag},
+        "extraArgs": {
+            "v": props.verbosity,
+            "stderrthreshold": "info",
+            "expander": props.expander,
+            "skip-nodes-with-local-storage": props.skip_nodes_with_local_storage,
+            "balance-similar-node-groups": props.balance_similar_node_groups,
+            **props.extra_args,
+        },
+        "rbac": {
+            "create": True,
+            "serviceAccount": {
+                "create": True,
+                "name": props.service_account,
+                "annotations": {"eks.amazonaws.com/role-arn": props.role_arn},
+            },
+        },
+        "replicaCount": props.replicas,
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "priorityClassName": "system-cluster-critical",
+        "nodeSelector": dict(props.node_selector),
+        "tolerations": [dict(t) for t in props.tolerations],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": restricted_container(),
+        "resources": {k: dict(v) for k, v in props.resources.items()},
+    }
+
+
+class ClusterAutoscaler(Construct):
+    """The autoscaler's Helm release. Attributes: ``release`` (ChartRelease), ``values``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: ClusterAutoscalerProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.values = cluster_autoscaler_values(props)
+        self.release = ChartRelease(
+            self,
+            "chart",
+            ChartReleaseProps(
+                release_name="cluster-autoscaler",
+                chart=CLUSTER_AUTOSCALER,
+                namespace=props.namespace,
+                values=self.values,
+            ),
+            depends_on=depends_on,
+        )

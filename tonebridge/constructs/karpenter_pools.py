@@ -1,0 +1,298 @@
+"""Karpenter in the cluster (spec §10.2): the controller from its chart, and the spot pool it launches.
+
+The spec's ``Provisioner`` (karpenter.sh/v1alpha5) no longer exists; its current form is a v1
+``NodePool`` (what to launch, limits, disruption) plus an ``EC2NodeClass`` (how: AMI, subnets,
+security groups, IAM, disks, user data). ``ttlSecondsAfterEmpty: 30`` is ``consolidationPolicy:
+WhenEmpty`` with ``consolidateAfter: 30s``.
+
+Spot nodes get the same boot-time kernel tuning (§12.1) as the managed node groups: the user data
+from :mod:`tonebridge.constructs.node_userdata` is a MIME document, into which Karpenter merges its
+own ``NodeConfig``. The controller runs on the system pool, never on a node it manages itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import KARPENTER
+from tonebridge.constructs.cluster import Taint
+from tonebridge.constructs.cluster_autoscaler import restricted_container
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
+
+NODEPOOL_API = "karpenter.sh/v1"
+NODECLASS_API = "karpenter.k8s.aws/v1"
+CAPACITY_TYPES = ("spot", "on-demand", "reserved")
+ARCHITECTURES = ("amd64", "arm64")
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$")
+_MEMORY_RE = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
+#: Pinned AMI releases only: ``@latest`` would let AWS roll a new AMI into production unreviewed.
+_AMI_ALIAS_RE = re.compile(r"^(al2023|bottlerocket)@v[0-9]{8}$")
+
+
+@dataclass(frozen=True)
+class NodePoolSpec:
+    """One Karpenter pool: a NodePool and its EC2NodeClass (both named ``name``, the class ``<name>``).
+
+    :param name: NodePool name (default ``spot-provisioner``, the spec's Provisioner name).
+    :param capacity_types, architectures, instance_types: the pool's requirements (defaults: spec §10.2).
+    :param cpu_limit, memory_limit: most the pool may launch in total (default 1000 / 1000Gi, spec §10.2).
+    :param consolidation_policy, consolidate_after: when nodes are removed (default WhenEmpty after 30s, spec §10.2).
+    :param expire_after: nodes are replaced after this long (default 720h), so AMI bumps reach old nodes.
+    :param taints: every node's taints (default spot=true:NoSchedule, spec §10.2).
+    :param ami_alias: pinned EKS AMI release ``al2023@vYYYYMMDD`` (required; ``@latest`` is refused).
+    :param root_volume_gib: gp3 root volume (default 50).
+    :param max_pods: kubelet maxPods; Karpenter schedules with it too (default 110).
+    """
+
+    ami_alias: str
+    name: str = "spot-provisioner"
+    capacity_types: Sequence[str] = ("spot",)
+    architectures: Sequence[str] = ("amd64",)
+    instance_types: Sequence[str] = ("c5.large", "c5.xlarge", "c5.2xlarge", "c5a.large", "c5a.xlarge")
+    cpu_limit: int = 1000
+    memory_limit: str = "1000Gi"
+    consolidation_policy: str = "WhenEmpty"
+    consolidate_after: str = "30s"
+    expire_after: str = "720h"
+    taints: Sequence[Taint] = (Taint(key="spot", value="true", effect="NoSchedule"),)
+    root_volume_gib: int = 50
+    max_pods: int = 110
+
+    def __post_init__(self) -> None:
+        problem = None
+        if not _NAME_RE.match(self.name):
+            problem = "name must be a DNS label"
+        elif not self.capacity_types or set(self.capacity_types) - set(CAPACITY_TYPES):
+            problem = f"capacity_types must be some of {', '.join(CAPACITY_TYPES)}"
+        elif not self.architectures or set(self.architectures) - set(ARCHITECTURES):
+            problem = f"architectures must be some of {', '.join(ARCHITECTURES)}"
+        elif not self.instance_types:
+            problem = "instance_types must name at least one instance type"
+        elif self.cpu_limit < 1:
+            problem = "cpu_limit must be positive"
+        elif not _MEMORY_RE.match(self.memory_limit):
+            problem = f"memory_limit {self.memory_limit!r} must be a quantity like 1000Gi"
+        elif self.consolidation_policy not in ("WhenEmpty", "WhenEmptyOrUnderutilized"):
+            problem = "consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized"
+        elif not _DURATION_RE.match(self.consolidate_after) or not _DURATION_RE.match(self.expire_after):
+            problem = "consolidate_after and expire_after must be durations like 30s or 720h"
+        elif not _AMI_ALIAS_RE.match(self.ami_alias):
+            problem = f"ami_alias {self.ami_alias!r} must pin a release (al2023@vYYYYMMDD), not @latest"
+        elif not 20 <= self.root_volume_gib <= 16384:
+            problem = "root_volume_gib must be 20-16384"
+        elif not 1 <= self.max_pods <= 737:
+            problem = "max_pods must be 1-737"
+        if problem:
+            raise ValueError(f"node pool {self.name}: {problem}")
+
+
+@dataclass(frozen=True)
+class KarpenterControllerProps:
+    """Props of :class:`KarpenterController`.
+
+    :param cluster_name: the EKS cluster (required).
+    :param controller_role_arn: IRSA role of the controller (required).
+    :param interruption_queue: SQS queue with spot interruption and rebalance events (required).
+    :param instance_profile: instance profile of the nodes; made beside the node role, so the
+        controller needs no IAM write access (required).
+    :param subnet_ids: private subnets the nodes go into (required, not empty).
+    :param security_group_ids: security groups of the nodes (required, not empty).
+    :param volumes_key_arn: customer key of the nodes' root volumes (required).
+    :param pool: the NodePool/EC2NodeClass (required).
+    :param namespace, service_account: where the controller runs; its IRSA role trusts exactly this
+        pair (default kube-system / karpenter).
+    :param replicas: controller replicas (default 2), with a PodDisruptionBudget of one unavailable.
+    :param node_selector, tolerations: placement of the controller (default none).
+    :param kernel_parameters: sysctls set on every node at boot (default spec §12.1).
+    :param reserved_enis: ENIs not usable for pods (default 0; 1 with VPC CNI custom networking).
+    :param tags: extra tags on everything Karpenter launches (default none).
+    """
+
+    cluster_name: str
+    controller_role_arn: str
+    interruption_queue: str
+    instance_profile: str
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+    volumes_key_arn: str
+    pool: NodePoolSpec
+    namespace: str = "kube-system"
+    service_account: str = "karpenter"
+    replicas: int = 2
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
+    reserved_enis: int = 0
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.cluster_name:
+            raise ValueError("karpenter: cluster_name is required")
+        if not self.subnet_ids:
+            raise ValueError("karpenter: subnet_ids must not be empty")
+        if not self.security_group_ids:
+            raise ValueError("karpenter: security_group_ids must not be empty")
+        if not 1 <= self.replicas <= 5:
+            raise ValueError("karpenter: replicas must be 1-5")
+        if not 0 <= self.reserved_enis <= 2:
+            raise ValueError("karpenter: reserved_enis must be 0-2")
+        for key in self.tags:
+            if key.startswith(("karpenter.sh/", "karpenter.k8s.aws/", "kubernetes.io/cluster/", "eks:")):
+                raise ValueError(f"karpenter: tag {key!r} is one Karpenter sets itself")
+
+
+def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
+    """Chart values: cluster, interruption queue, IRSA, two replicas on the system pool, hardened pods."""
+    return {
+        "settings": {
+            "clusterName": props.cluster_name,
+            "interruptionQueue": props.interruption_queue,
+            "reservedENIs": str(props.reserved_enis),
+        },
+        "serviceAccount": {
+            "create": True,
+            "name": props.service_account,
+            "annotations": {"eks.amazonaws.com/role-arn": props.controller_role_arn},
+        },
+        "replicas": props.replicas,
+        "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
+        "priorityClassName": "system-cluster-critical",
+        "nodeSelector": {"kubernetes.io/os": "linux", **props.node_selector},
+        "tolerations": [dict(t) for t in props.tolerations],
+        "affinity": {
+            # Never on a node Karpenter manages: it could remove the node it runs on.
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}
+                    ]
+                }
+            },
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname"}]
+            },
+        },
+        "podSecurityContext": {"fsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+        "controller": {
+            # The chart's container context already runs as 65532, read-only, no escalation, no capabilities.
+            "securityContext": {"seccompProfile": restricted_container()["seccompProfile"]},
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "1Gi"},
+                "limits": {"cpu": "1", "memory": "1Gi"},
+            },
+        },
+        "logLevel": "info",
+    }
+
+
+def node_class(props: KarpenterControllerProps) -> dict[str, Any]:
+    """The EC2NodeClass: pinned AMI, private subnets, node security group, IMDSv2, encrypted gp3, user data."""
+    pool = props.pool
+    return {
+        "apiVersion": NODECLASS_API,
+        "kind": "EC2NodeClass",
+        "metadata": {"name": pool.name},
+        "spec": {
+            "instanceProfile": props.instance_profile,
+            "amiSelectorTerms": [{"alias": pool.ami_alias}],
+            "subnetSelectorTerms": [{"id": subnet} for subnet in props.subnet_ids],
+            "securityGroupSelectorTerms": [{"id": group} for group in props.security_group_ids],
+            "associatePublicIPAddress": False,
+            "metadataOptions": {
+                "httpEndpoint": "enabled",
+                "httpProtocolIPv6": "disabled",
+                # Pods get AWS credentials from IRSA only: one hop keeps containers off the metadata service.
+                "httpPutResponseHopLimit": 1,
+                "httpTokens": "required",
+            },
+            "blockDeviceMappings": [
+                {
+                    "deviceName": "/dev/xvda",
+                    "rootVolume": True,
+                    "ebs": {
+                        "volumeSize": f"{pool.root_volume_gib}Gi",
+                        "volumeType": "gp3",
+                        "encrypted": True,
+                        "kmsKeyID": props.volumes_key_arn,
+                        "deleteOnTermination": True,
+                    },
+                }
+            ],
+            "detailedMonitoring": True,
+            "kubelet": {"maxPods": pool.max_pods},
+            "userData": node_user_data(props.kernel_parameters, pool.max_pods),
+            "tags": {"Name": f"{props.cluster_name}-{pool.name}", "NodePool": pool.name, **props.tags},
+        },
+    }
+
+
+def node_pool(pool: NodePoolSpec) -> dict[str, Any]:
+    """The NodePool of spec §10.2."""
+    return {
+        "apiVersion": NODEPOOL_API,
+        "kind": "NodePool",
+        "metadata": {"name": pool.name},
+        "spec": {
+            "template": {
+                "spec": {
+                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name},
+                    "requirements": [
+                        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": list(pool.architectures)},
+                        {
+                            "key": "node.kubernetes.io/instance-type",
+                            "operator": "In",
+                            "values": list(pool.instance_types),
+                        },
+                    ],
+                    "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
+                    "expireAfter": pool.expire_after,
+                }
+            },
+            "limits": {"cpu": pool.cpu_limit, "memory": pool.memory_limit},
+            "disruption": {
+                "consolidationPolicy": pool.consolidation_policy,
+                "consolidateAfter": pool.consolidate_after,
+            },
+        },
+    }
+
+
+class KarpenterController(Construct):
+    """The Karpenter release, then its NodePool and EC2NodeClass (whose CRDs the release installs).
+
+    Attributes: ``release`` (ChartRelease), ``pools`` (CustomResources), ``values``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: KarpenterControllerProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.values = karpenter_values(props)
+        self.release = ChartRelease(
+            self,
+            "chart",
+            ChartReleaseProps(release_name="karpenter", chart=KARPENTER, namespace=props.namespace, values=self.values),
+            depends_on=depends_on,
+        )
+        self.pools = CustomResources(
+            self,
+            "pools",
+            release_name="karpenter-pools",
+            namespace=props.namespace,
+            objects=[node_class(props), node_pool(props.pool)],
+            depends_on=[self.release.release],
+        )

@@ -1,0 +1,86 @@
+"""metrics-server: the resource metrics API (``metrics.k8s.io``) that HorizontalPodAutoscalers and
+``kubectl top`` read. Two replicas with a PodDisruptionBudget, because HPAs stop scaling while
+the API is down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import METRICS_SERVER
+from tonebridge.constructs.cluster_autoscaler import restricted_container
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+
+
+@dataclass(frozen=True)
+class MetricsServerProps:
+    """:param namespace: default kube-system.
+    :param replicas: default 2; with more than one, a PodDisruptionBudget keeps one running.
+    :param node_selector, tolerations: placement (default none).
+    :param resources: default 100m/200Mi requested (the chart's), 400Mi limit.
+    """
+
+    namespace: str = "kube-system"
+    replicas: int = 2
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}}
+    )
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.replicas <= 5:
+            raise ValueError("metrics_server: replicas must be 1-5")
+
+
+def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "replicas": props.replicas,
+        "podDisruptionBudget": {"enabled": props.replicas > 1, "minAvailable": 1},
+        "priorityClassName": "system-cluster-critical",
+        "nodeSelector": dict(props.node_selector),
+        "tolerations": [dict(t) for t in props.tolerations],
+        "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {**restricted_container(), "runAsUser": 1000},
+        "resources": {k: dict(v) for k, v in props.resources.items()},
+    }
+    if props.replicas > 1:
+        # One replica per node, so that a node drain never takes the API away.
+        values["affinity"] = {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "metrics-server"}},
+                    }
+                ]
+            }
+        }
+    return values
+
+
+class MetricsServer(Construct):
+    """Attributes: ``release`` (ChartRelease), ``values``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: MetricsServerProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.values = metrics_server_values(props)
+        self.release = ChartRelease(
+            self,
+            "chart",
+            ChartReleaseProps(
+                release_name="metrics-server", chart=METRICS_SERVER, namespace=props.namespace, values=self.values
+            ),
+            depends_on=depends_on,
+        )
