@@ -179,6 +179,11 @@ CASES = [
         "platform.us-west-2.namespaces.staging.pod_security: application namespaces must be restricted (spec §8.3)",
     ),
     (
+        "application-namespace-without-read-only-root",
+        _set((*NAMESPACES, "production", "read_only_root_filesystem"), False),
+        "platform.us-west-2.namespaces.production.read_only_root_filesystem: application namespaces must require it",
+    ),
+    (
         "relaxed-namespace-without-reason",
         _set((*NAMESPACES, "monitoring", "pod_security"), "privileged"),
         "platform.us-west-2.namespaces.monitoring.pod_security_reason: pod_security 'privileged' needs a reason",

@@ -306,3 +306,23 @@ def test_isolation_synthesizes_alone_without_a_mesh():
     }
     assert set(names) == {"default-deny", "allow-dns", "web-policy"}
     assert names["web-policy"]["spec"] == {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}
+
+
+def test_read_only_root_filesystem_is_required_where_pod_security_admission_cannot(platform):
+    """§8.3's readOnlyRootFilesystem: a ValidatingAdmissionPolicy bound to labelled namespaces."""
+    from tonebridge.constructs.read_only_root import EXPRESSION
+
+    policies = _objects(platform, "ValidatingAdmissionPolicy")
+    bindings = _objects(platform, "ValidatingAdmissionPolicyBinding")
+    policy = policies[("", "require-read-only-root-filesystem")]["spec"]
+    binding = bindings[("", "require-read-only-root-filesystem")]["spec"]
+    assert policy["failurePolicy"] == "Fail"
+    assert policy["matchConstraints"]["resourceRules"][0]["resources"] == ["pods"]
+    assert policy["validations"][0]["expression"] == EXPRESSION
+    assert "initContainers" in EXPRESSION and "readOnlyRootFilesystem" in EXPRESSION
+    assert binding["validationActions"] == ["Deny"]
+    selector = binding["matchResources"]["namespaceSelector"]["matchLabels"]
+    assert selector == {"tonebridge.io/read-only-root": "required"}
+    namespaces = {name: ns["metadata"]["labels"] for (_, name), ns in _objects(platform, "Namespace").items()}
+    for name in ("production", "staging", "monitoring"):
+        assert namespaces[name].items() >= selector.items(), name

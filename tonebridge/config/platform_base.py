@@ -104,6 +104,9 @@ class NamespaceConfig(StrictModel):
     environment: str | None = Field(default=None, description="Value of the `environment` label (spec §3.2).")
     pod_security: PodSecurityLevel = "restricted"
     pod_security_reason: str = Field(default="", description="Required below restricted; kept as an annotation.")
+    read_only_root_filesystem: bool = Field(
+        default=True, description="Admit only pods whose containers have a read-only root filesystem (§8.3)."
+    )
     labels: dict[str, str] = Field(default={}, description="Extra labels (istio-injection, ...).")
     quota: ResourceQuotaConfig | None = None
     limit_range: LimitRangeConfig | None = None
@@ -116,7 +119,9 @@ class NamespaceConfig(StrictModel):
             problem = eksrules.label_problem(key, value)
             if problem:
                 raise ValueError(problem)
-            if key == "environment" or key.startswith(("pod-security.kubernetes.io/", "kubernetes.io/")):
+            if key == "environment" or key.startswith(
+                ("pod-security.kubernetes.io/", "kubernetes.io/", "tonebridge.io/")
+            ):
                 raise ValueError(f"label {key!r} is set by the platform, not in `labels`")
         return labels
 

@@ -18,6 +18,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform_base import NamespaceConfig
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
+from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
 from tonebridge.stacks.base import TonebridgeStack
@@ -83,9 +84,17 @@ class PlatformStack(TonebridgeStack):
         ``restricted`` too: Prometheus, Alertmanager and Grafana run as non-root without host
         access; node-exporter, which needs hostNetwork, hostPID and host paths, gets a namespace of
         its own with a privileged level and its reason (observability issue), so that exception
-        never covers the rest of the monitoring stack."""
+        never covers the rest of the monitoring stack.
+
+        Pod Security Admission has no read-only-root rule; namespaces with
+        ``read_only_root_filesystem`` (the default) get it from one ValidatingAdmissionPolicy."""
+        read_only = [ns.read_only_root_filesystem for ns in self.config.namespaces.values()]
+        #: The §8.3 read-only root filesystem rule (None when no namespace asks for it).
+        self.read_only_root = ReadOnlyRoot(self, "read-only-root") if any(read_only) else None
         for name, ns in self.config.namespaces.items():
             labels = {**ns.labels, **({"environment": ns.environment} if ns.environment else {})}
+            if ns.read_only_root_filesystem:
+                labels |= ReadOnlyRoot.namespace_labels
             self.namespaces[name] = Namespace(
                 self,
                 f"namespace-{name}",
