@@ -326,3 +326,22 @@ def test_read_only_root_filesystem_is_required_where_pod_security_admission_cann
     namespaces = {name: ns["metadata"]["labels"] for (_, name), ns in _objects(platform, "Namespace").items()}
     for name in ("production", "staging", "monitoring"):
         assert namespaces[name].items() >= selector.items(), name
+
+
+def test_each_namespace_problem_is_reported_once(environments):
+    """A relaxed application namespace is one problem (must be restricted), not also a missing reason."""
+    from tonebridge.config.semantics import check_environment
+
+    production = environments["production"]
+    platform = production.platform["us-west-2"]
+    staging = platform.namespaces["staging"].model_copy(update={"pod_security": "baseline"})
+    namespaces = {**platform.namespaces, "staging": staging}
+    changed = production.model_copy(
+        update={
+            "platform": {**production.platform, "us-west-2": platform.model_copy(update={"namespaces": namespaces})}
+        }
+    )
+    problems = [p for p in check_environment(changed, "production") if "namespaces" in p.path]
+    assert [(p.path[-2:], p.reason) for p in problems] == [
+        (("staging", "pod_security"), "application namespaces must be restricted (spec §8.3)")
+    ]

@@ -142,10 +142,10 @@ def _check_platform_base(base: tuple, platform: PlatformConfig) -> Iterator[Prob
         application = name in RESTRICTED_ONLY or ns.environment in RESTRICTED_ONLY
         if application and ns.pod_security != "restricted":
             yield Problem((*at, "pod_security"), "application namespaces must be restricted (spec §8.3)")
-        if application and not ns.read_only_root_filesystem:
-            yield Problem((*at, "read_only_root_filesystem"), "application namespaces must require it (spec §8.3)")
         elif ns.pod_security != "restricted" and not ns.pod_security_reason.strip():
             yield Problem((*at, "pod_security_reason"), f"pod_security {ns.pod_security!r} needs a reason")
+        if application and not ns.read_only_root_filesystem:
+            yield Problem((*at, "read_only_root_filesystem"), "application namespaces must require it (spec §8.3)")
         if ns.limit_range:
             for resource in ("cpu", "memory"):
                 values = {bound: getattr(getattr(ns.limit_range, bound), resource) for bound in LIMIT_ORDER}
