@@ -112,6 +112,14 @@ class NamespaceConfig(StrictModel):
     limit_range: LimitRangeConfig | None = None
     network_isolation: NetworkIsolationConfig | None = None
 
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, environment: str | None) -> str | None:
+        problem = environment is not None and eksrules.label_problem("environment", environment)
+        if problem:
+            raise ValueError(problem)
+        return environment
+
     @field_validator("labels")
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
