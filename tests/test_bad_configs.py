@@ -29,6 +29,8 @@ PRODUCTION = yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").
 FILE = "environments/production.yaml"
 WEST = ("network", "us-west-2")
 CLUSTER = ("clusters", "us-west-2")
+NAMESPACES = ("platform", "us-west-2", "namespaces")
+FAST_SSD = ("platform", "us-west-2", "storage", "fast_ssd")
 
 
 def _yaml(doc: dict) -> str:
@@ -186,6 +188,69 @@ CASES = [
         "karpenter-ami-latest",
         _set(("platform", "us-west-2", "autoscaling", "karpenter", "node_pool", "ami_alias"), "al2023@latest"),
         "platform.us-west-2.autoscaling.karpenter.node_pool.ami_alias: ",
+    ),
+    (
+        "application-namespace-below-restricted",
+        _set((*NAMESPACES, "staging", "pod_security"), "baseline"),
+        "platform.us-west-2.namespaces.staging.pod_security: application namespaces must be restricted (spec §8.3)",
+    ),
+    (
+        "application-namespace-without-read-only-root",
+        _set((*NAMESPACES, "production", "read_only_root_filesystem"), False),
+        "platform.us-west-2.namespaces.production.read_only_root_filesystem: application namespaces must require it",
+    ),
+    (
+        "relaxed-namespace-without-reason",
+        _set((*NAMESPACES, "monitoring", "pod_security"), "privileged"),
+        "platform.us-west-2.namespaces.monitoring.pod_security_reason: pod_security 'privileged' needs a reason",
+    ),
+    (
+        "reserved-namespace-label",
+        _set((*NAMESPACES, "production", "labels", "environment"), "prod"),
+        "platform.us-west-2.namespaces.production.labels: label 'environment' is set by the platform",
+    ),
+    (
+        "quantity-syntax",
+        _set((*NAMESPACES, "production", "quota", "requests_memory"), "200GB"),
+        "platform.us-west-2.namespaces.production.quota.requests_memory: '200GB' is not a Kubernetes quantity",
+    ),
+    (
+        "quota-requests-above-limits",
+        _set((*NAMESPACES, "production", "quota", "requests_cpu"), "300"),
+        "platform.us-west-2.namespaces.production.quota.requests_cpu: requests_cpu 300 is greater than limits_cpu 200",
+    ),
+    (
+        "limit-range-default-request-above-default",
+        _set((*NAMESPACES, "production", "limit_range", "default_request", "cpu"), "600m"),
+        "platform.us-west-2.namespaces.production.limit_range.default_request.cpu: default_request 600m is greater "
+        "than default 500m",
+    ),
+    (
+        "limit-range-min-above-default-request",
+        _set((*NAMESPACES, "production", "limit_range", "min", "memory"), "1Gi"),
+        "platform.us-west-2.namespaces.production.limit_range.min.memory: min 1Gi is greater than default_request "
+        "256Mi",
+    ),
+    (
+        "service-graph-unknown-service",
+        _set((*NAMESPACES, "production", "network_isolation", "services", "llm-service", "from_services"), ["web"]),
+        "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.from_services[0]: 'web' "
+        "is not a service of network_isolation.services",
+    ),
+    (
+        "gp3-iops-range",
+        _set((*FAST_SSD, "iops"), 20000),
+        "platform.us-west-2.storage.fast_ssd.iops: 20000 is outside gp3's 3000-16000 IOPS",
+    ),
+    (
+        "gp3-iops-per-gib",
+        _set((*FAST_SSD, "iops"), 6000),
+        "platform.us-west-2.storage.fast_ssd.iops: 6000 IOPS exceed 500 per GiB of a 10 GiB volume",
+    ),
+    (
+        "gp3-throughput-per-iops",
+        lambda doc: (_set((*FAST_SSD, "iops"), 3000)(doc), _set((*FAST_SSD, "throughput"), 1000)(doc)),
+        "platform.us-west-2.storage.fast_ssd.throughput: 1000 MiB/s needs at least 4000 IOPS",
     ),
 ]
 

@@ -7,6 +7,9 @@ defaults where the spec gives them.
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.types import StrictModel
 
@@ -15,3 +18,5 @@ class PlatformConfig(StrictModel):
     """In-cluster platform of one region; each component adds its sub-section here."""
 
     autoscaling: AutoscalingConfig = AutoscalingConfig()
+    namespaces: dict[DnsLabel, NamespaceConfig] = Field(default={}, description="Application namespaces (§3.2).")
+    storage: StorageConfig = StorageConfig()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from tonebridge import netplan
+from tonebridge import ebsrules, netplan, quantities
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
+from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_scaling import autoscaling_problems
 
 TIERS = ("public", "private", "data", "management")
@@ -126,3 +127,48 @@ def _check_platform(cfg: EnvironmentConfig) -> Iterator[Problem]:
     for region in cfg.platform:
         if region not in cfg.aws_regions:
             yield Problem(("platform", region), "is neither aws.primary_region nor aws.secondary_region")
+    for region, platform in cfg.platform.items():
+        yield from _check_platform_base(("platform", region), platform)
+
+
+#: Namespaces that hold the application (by name or `environment` label): never below restricted (§8.3).
+RESTRICTED_ONLY = ("production", "staging")
+#: LimitRange bounds, each at most the next.
+LIMIT_ORDER = ("min", "default_request", "default", "max")
+
+
+def _check_platform_base(base: tuple, platform: PlatformConfig) -> Iterator[Problem]:
+    """Namespaces (pod security, quota, limit range, service graph) and the fast-ssd class."""
+    for name, ns in platform.namespaces.items():
+        at = (*base, "namespaces", name)
+        application = name in RESTRICTED_ONLY or ns.environment in RESTRICTED_ONLY
+        if application and ns.pod_security != "restricted":
+            yield Problem((*at, "pod_security"), "application namespaces must be restricted (spec §8.3)")
+        elif ns.pod_security != "restricted" and not ns.pod_security_reason.strip():
+            yield Problem((*at, "pod_security_reason"), f"pod_security {ns.pod_security!r} needs a reason")
+        if application and not ns.read_only_root_filesystem:
+            yield Problem((*at, "read_only_root_filesystem"), "application namespaces must require it (spec §8.3)")
+        if ns.limit_range:
+            for resource in ("cpu", "memory"):
+                values = {bound: getattr(getattr(ns.limit_range, bound), resource) for bound in LIMIT_ORDER}
+                for bound, reason in quantities.ordering_problems(values, LIMIT_ORDER):
+                    yield Problem((*at, "limit_range", bound, resource), reason)
+        if ns.quota:
+            for resource in ("cpu", "memory"):
+                order = (f"requests_{resource}", f"limits_{resource}")
+                values = {key: getattr(ns.quota, key) for key in order}
+                for key, reason in quantities.ordering_problems(values, order):
+                    yield Problem((*at, "quota", key), reason)
+        if ns.network_isolation:
+            services = ns.network_isolation.services
+            for service, traffic in services.items():
+                for field in ("from_services", "to_services"):
+                    for i, other in enumerate(getattr(traffic, field)):
+                        if other not in services:
+                            yield Problem(
+                                (*at, "network_isolation", "services", service, field, i),
+                                f"{other!r} is not a service of network_isolation.services",
+                            )
+    fast = platform.storage.fast_ssd
+    for field, reason in ebsrules.gp3_problems(fast.iops, fast.throughput, fast.smallest_volume_gib):
+        yield Problem((*base, "storage", "fast_ssd", field), reason)

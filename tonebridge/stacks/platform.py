@@ -15,12 +15,21 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, Kuberne
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.config.platform_base import NamespaceConfig
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
+from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
+from tonebridge.constructs.read_only_root import ReadOnlyRoot
+from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
+from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import SYSTEM_POOL_SELECTOR, InfrastructureStack
+
+#: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
+MESH_INJECTION = ("istio-injection", "enabled")
 
 #: The client authentication API `aws eks get-token` answers with.
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
@@ -42,6 +51,13 @@ class PlatformStack(TonebridgeStack):
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
         self._providers(infra, region)
+        #: Application namespaces by name (spec §3.2): give ``self.namespaces[name].manifest`` to ``depends_on``.
+        self.namespaces: dict[str, Namespace] = {}
+        self._namespaces()
+        self._resource_limits()
+        self._network_policies()
+        #: The cluster's StorageClasses (``fast-ssd`` and the default ``gp3``).
+        self.storage_classes = self._storage_classes()
         self._autoscaling(env, region)
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
@@ -138,3 +154,112 @@ class PlatformStack(TonebridgeStack):
             )
         if cfg.metrics_server.enabled:
             MetricsServer(self, "metrics-server", MetricsServerProps(replicas=cfg.metrics_server.replicas, **placement))
+
+    # --- namespaces, limits, isolation, storage (spec §3.2, §8.1, §8.3, §12.2) ----------------------
+
+    def _namespaces(self) -> None:
+        """Pod Security Admission replaces the spec's PodSecurityPolicy (§8.3): production and
+        staging are ``restricted`` (a config rule allows nothing else). ``monitoring`` stays
+        ``restricted`` too: Prometheus, Alertmanager and Grafana run as non-root without host
+        access; node-exporter, which needs hostNetwork, hostPID and host paths, gets a namespace of
+        its own with a privileged level and its reason (observability issue), so that exception
+        never covers the rest of the monitoring stack.
+
+        Pod Security Admission has no read-only-root rule; namespaces with
+        ``read_only_root_filesystem`` (the default) get it from one ValidatingAdmissionPolicy."""
+        read_only = [ns.read_only_root_filesystem for ns in self.config.namespaces.values()]
+        #: The §8.3 read-only root filesystem rule (None when no namespace asks for it).
+        self.read_only_root = ReadOnlyRoot(self, "read-only-root") if any(read_only) else None
+        for name, ns in self.config.namespaces.items():
+            labels = {**ns.labels, **({"environment": ns.environment} if ns.environment else {})}
+            if ns.read_only_root_filesystem:
+                labels |= ReadOnlyRoot.namespace_labels
+            self.namespaces[name] = Namespace(
+                self,
+                f"namespace-{name}",
+                NamespaceProps(
+                    name=name,
+                    kubernetes_version=self.kubernetes_version,
+                    pod_security=ns.pod_security,
+                    reason=ns.pod_security_reason,
+                    labels=labels,
+                ),
+            )
+
+    def _resource_limits(self) -> None:
+        """ResourceQuota (§3.2 and §12.2 merged: one quota with all five limits) and LimitRange (§12.2)."""
+        for name, ns in self.config.namespaces.items():
+            if not (ns.quota or ns.limit_range):
+                continue
+            ResourceLimits(
+                self,
+                f"resource-limits-{name}",
+                resource_limits_props(name, ns),
+                depends_on=[self.namespaces[name].manifest],
+            )
+
+    def _network_policies(self) -> None:
+        """Default deny plus the §8.1 service graph; istiod reachable where sidecars are injected."""
+        for name, ns in self.config.namespaces.items():
+            if not ns.network_isolation:
+                continue
+            meshed = ns.labels.get(MESH_INJECTION[0]) == MESH_INJECTION[1]
+            services = [
+                ServiceTraffic(
+                    name=service,
+                    port=traffic.port,
+                    from_namespaces=traffic.from_namespaces,
+                    from_services=traffic.from_services,
+                    to_services=traffic.to_services,
+                )
+                for service, traffic in ns.network_isolation.services.items()
+            ]
+            NetworkIsolation(
+                self,
+                f"network-isolation-{name}",
+                NetworkIsolationProps(namespace=name, services=services, mesh_control_plane=ISTIOD if meshed else None),
+                depends_on=[self.namespaces[name].manifest],
+            )
+
+    def _storage_classes(self) -> StorageClasses:
+        """Volumes encrypted with the cluster's volume key (the EBS CSI driver's role has a grant on it)."""
+        fast = self.config.storage.fast_ssd
+        return StorageClasses(
+            self,
+            "storage-classes",
+            StorageClassesProps(
+                kms_key_arn=self.infra.cluster.volumes_key_arn,
+                fast_iops=fast.iops,
+                fast_throughput=fast.throughput,
+                fast_smallest_volume_gib=fast.smallest_volume_gib,
+                fast_reclaim_policy=fast.reclaim_policy,
+            ),
+        )
+
+
+def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:
+    """Map a namespace's quota and limit range configuration onto the construct's props."""
+    hard: dict[str, str] = {}
+    quota_name = "quota"
+    if ns.quota:
+        quota_name = ns.quota.name
+        hard = {
+            "requests.cpu": ns.quota.requests_cpu,
+            "requests.memory": ns.quota.requests_memory,
+            "limits.cpu": ns.quota.limits_cpu,
+            "limits.memory": ns.quota.limits_memory,
+            "persistentvolumeclaims": str(ns.quota.persistentvolumeclaims),
+        }
+    limits: dict[str, dict[str, str]] = {}
+    limit_range_name = "resource-limits"
+    if ns.limit_range:
+        limit_range_name = ns.limit_range.name
+        bounds = {"max": "max", "min": "min", "default": "default", "defaultRequest": "default_request"}
+        limits = {key: getattr(ns.limit_range, attr).model_dump() for key, attr in bounds.items()}
+    return ResourceLimitsProps(
+        namespace=namespace,
+        quota_hard=hard,
+        quota_name=quota_name,
+        container_limits=limits,
+        limit_range_name=limit_range_name,
+    )
