@@ -7,8 +7,13 @@ defaults where the spec gives them.
 
 from __future__ import annotations
 
+from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.types import StrictModel
 
 
 class PlatformConfig(StrictModel):
     """In-cluster platform of one region; each component adds its sub-section here."""
+
+    istio: IstioConfig = IstioConfig()
+    edge: EdgeConfig = EdgeConfig()
+    argocd: ArgoCdConfig = ArgoCdConfig()

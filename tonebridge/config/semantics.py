@@ -8,6 +8,7 @@ from ipaddress import IPv4Network
 from tonebridge import netplan
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
+from tonebridge.config.platform import PlatformConfig
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -124,3 +125,25 @@ def _check_platform(cfg: EnvironmentConfig) -> Iterator[Problem]:
     for region in cfg.platform:
         if region not in cfg.aws_regions:
             yield Problem(("platform", region), "is neither aws.primary_region nor aws.secondary_region")
+    for region, platform in cfg.platform.items():
+        yield from _check_mesh_edge(("platform", region), platform)
+
+
+def _check_mesh_edge(base: tuple[str, ...], platform: PlatformConfig) -> Iterator[Problem]:
+    """Istio, the L7 edge and Argo CD of one region (spec §2.2, §3.3, §6.1)."""
+    istio, edge = platform.istio, platform.edge
+    for field in ("istiod_autoscale", "gateway_autoscale"):
+        scale = getattr(istio, field)
+        if scale.min > scale.max:
+            yield Problem((*base, "istio", field, "min"), f"{scale.min} exceeds max {scale.max}")
+    if istio.cni_namespace == istio.namespace:
+        yield Problem((*base, "istio", "cni_namespace"), "the privileged CNI agent needs a namespace of its own")
+    if edge.enabled:
+        if not edge.hostname:
+            yield Problem((*base, "edge", "hostname"), "required when edge.enabled (the ALB's certificate names it)")
+        if not istio.enabled:
+            yield Problem((*base, "edge", "enabled"), "the ALB forwards to the Istio gateway: needs istio.enabled")
+    for field in ("blocked_countries", "managed_rule_groups", "paths"):
+        values = getattr(edge, field)
+        if len(set(values)) != len(values):
+            yield Problem((*base, "edge", field), "values must be distinct")
