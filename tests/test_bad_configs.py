@@ -171,6 +171,21 @@ CASES = [
         "platform: us-east-1 is an AWS region of this environment but has no platform",
     ),
     ("platform-unknown-key", _set(("platform", "us-west-2", "istoi"), {}), "platform.us-west-2.istoi: unknown key"),
+    (
+        "edge-without-hostname",
+        _drop(("platform", "us-west-2", "edge", "hostname")),
+        "platform.us-west-2.edge.hostname: required when edge.enabled",
+    ),
+    (
+        "edge-unknown-country",
+        _set(("platform", "us-west-2", "edge", "blocked_countries"), ["KP", "XX"]),
+        "platform.us-west-2.edge.blocked_countries[1]: ",
+    ),
+    (
+        "istiod-autoscale-inverted",
+        _set(("platform", "us-west-2", "istio"), {"istiod_autoscale": {"min": 6, "max": 5}}),
+        "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
+    ),
 ]
 
 
