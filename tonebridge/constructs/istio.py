@@ -30,7 +30,7 @@ GATEWAY_HEALTH_PATH = "/healthz/ready"
 #: Istio's proxies run as this user (sidecars and gateways).
 PROXY_UID = 1337
 CNI_REASON = (
-    "Istio CNI node agent: installs the CNI plugin into the host's /opt/cni/bin and /etc/cni/net.d "
+    "Istio CNI node agent: installs the CNI plugin into the host's CNI binary and configuration directories "
     "(hostPath) and sets up traffic capture in pod network namespaces, so that sidecar-injected pods "
     "need no NET_ADMIN/NET_RAW init container and application namespaces stay restricted"
 )
