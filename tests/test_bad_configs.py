@@ -252,6 +252,21 @@ CASES = [
         lambda doc: (_set((*FAST_SSD, "iops"), 3000)(doc), _set((*FAST_SSD, "throughput"), 1000)(doc)),
         "platform.us-west-2.storage.fast_ssd.throughput: 1000 MiB/s needs at least 4000 IOPS",
     ),
+    (
+        "edge-without-hostname",
+        _drop(("platform", "us-west-2", "edge", "hostname")),
+        "platform.us-west-2.edge.hostname: required when edge.enabled",
+    ),
+    (
+        "edge-unknown-country",
+        _set(("platform", "us-west-2", "edge", "blocked_countries"), ["KP", "XX"]),
+        "platform.us-west-2.edge.blocked_countries[1]: ",
+    ),
+    (
+        "istiod-autoscale-inverted",
+        _set(("platform", "us-west-2", "istio"), {"istiod_autoscale": {"min": 6, "max": 5}}),
+        "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
+    ),
 ]
 
 

@@ -42,6 +42,7 @@ _HASHICORP = "https://helm.releases.hashicorp.com"
 ISTIO_BASE = HelmChart(_ISTIO, "base", _ISTIO_VERSION)
 ISTIOD = HelmChart(_ISTIO, "istiod", _ISTIO_VERSION)
 ISTIO_GATEWAY = HelmChart(_ISTIO, "gateway", _ISTIO_VERSION)
+ISTIO_CNI = HelmChart(_ISTIO, "cni", _ISTIO_VERSION)
 AWS_LOAD_BALANCER_CONTROLLER = HelmChart("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.14.1")
 ARGO_CD = HelmChart("https://argoproj.github.io/argo-helm", "argo-cd", "9.1.3")
 VAULT = HelmChart(_HASHICORP, "vault", "0.31.0")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
+from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.types import StrictModel
 
@@ -20,3 +21,6 @@ class PlatformConfig(StrictModel):
     autoscaling: AutoscalingConfig = AutoscalingConfig()
     namespaces: dict[DnsLabel, NamespaceConfig] = Field(default={}, description="Application namespaces (§3.2).")
     storage: StorageConfig = StorageConfig()
+    istio: IstioConfig = IstioConfig()
+    edge: EdgeConfig = EdgeConfig()
+    argocd: ArgoCdConfig = ArgoCdConfig()

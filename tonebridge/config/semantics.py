@@ -129,6 +129,7 @@ def _check_platform(cfg: EnvironmentConfig) -> Iterator[Problem]:
             yield Problem(("platform", region), "is neither aws.primary_region nor aws.secondary_region")
     for region, platform in cfg.platform.items():
         yield from _check_platform_base(("platform", region), platform)
+        yield from _check_mesh_edge(("platform", region), platform)
 
 
 #: Namespaces that hold the application (by name or `environment` label): never below restricted (§8.3).
@@ -172,3 +173,23 @@ def _check_platform_base(base: tuple, platform: PlatformConfig) -> Iterator[Prob
     fast = platform.storage.fast_ssd
     for field, reason in ebsrules.gp3_problems(fast.iops, fast.throughput, fast.smallest_volume_gib):
         yield Problem((*base, "storage", "fast_ssd", field), reason)
+
+
+def _check_mesh_edge(base: tuple[str, ...], platform: PlatformConfig) -> Iterator[Problem]:
+    """Istio, the L7 edge and Argo CD of one region (spec §2.2, §3.3, §6.1)."""
+    istio, edge = platform.istio, platform.edge
+    for field in ("istiod_autoscale", "gateway_autoscale"):
+        scale = getattr(istio, field)
+        if scale.min > scale.max:
+            yield Problem((*base, "istio", field, "min"), f"{scale.min} exceeds max {scale.max}")
+    if istio.cni_namespace == istio.namespace:
+        yield Problem((*base, "istio", "cni_namespace"), "the privileged CNI agent needs a namespace of its own")
+    if edge.enabled:
+        if not edge.hostname:
+            yield Problem((*base, "edge", "hostname"), "required when edge.enabled (the ALB's certificate names it)")
+        if not istio.enabled:
+            yield Problem((*base, "edge", "enabled"), "the ALB forwards to the Istio gateway: needs istio.enabled")
+    for field in ("blocked_countries", "managed_rule_groups", "paths"):
+        values = getattr(edge, field)
+        if len(set(values)) != len(values):
+            yield Problem((*base, "edge", field), "values must be distinct")

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -98,6 +99,7 @@ class InfrastructureStack(TonebridgeStack):
         self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
         self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
         self._registries(env, region)
+        self._edge(env, region)
         self._outputs(env, region)
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
@@ -133,6 +135,26 @@ class InfrastructureStack(TonebridgeStack):
                 ),
             )
 
+    def _edge(self, env: EnvironmentConfig, region: str) -> None:
+        """Web ACL and certificate of the region's public ALB (spec §2.2); the platform stack's Ingress names them."""
+        edge = env.platform[region].edge
+        self.edge: EdgeProtection | None = None
+        if edge.enabled and edge.hostname:
+            self.edge = EdgeProtection(
+                self,
+                "edge",
+                EdgeProtectionProps(
+                    name=f"{env.tags['Project']}-{env.name}-{region}",
+                    region=region,
+                    hostname=edge.hostname,
+                    alternative_names=edge.alternative_names,
+                    rate_limit=edge.rate_limit,
+                    blocked_countries=edge.blocked_countries,
+                    managed_rule_groups=edge.managed_rule_groups,
+                    log_retention_days=edge.waf_log_retention_days,
+                ),
+            )
+
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
         vpc, cluster = self.vpc, self.cluster
         outputs: dict[str, object] = {
@@ -158,6 +180,12 @@ class InfrastructureStack(TonebridgeStack):
                 "karpenter_node_role_name": cluster.karpenter.node_role_name,
                 "karpenter_instance_profile_name": cluster.karpenter.instance_profile_name,
                 "karpenter_queue_name": cluster.karpenter.queue_name,
+            }
+        if self.edge:
+            outputs |= {
+                "edge_web_acl_arn": self.edge.web_acl_arn,
+                "edge_certificate_arn": self.edge.certificate_arn,
+                "edge_certificate_validation": self.edge.validation_options,
             }
         if self.registries:
             outputs["repository_urls"] = {

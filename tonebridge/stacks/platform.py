@@ -16,9 +16,13 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform_base import NamespaceConfig
+from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+from tonebridge.constructs.edge_ingress import EdgeIngress, EdgeIngressProps
+from tonebridge.constructs.istio import Istio, IstioProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
+from tonebridge.constructs.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
@@ -59,6 +63,7 @@ class PlatformStack(TonebridgeStack):
         #: The cluster's StorageClasses (``fast-ssd`` and the default ``gp3``).
         self.storage_classes = self._storage_classes()
         self._autoscaling(env, region)
+        self._mesh_edge_gitops(env, region)
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -263,3 +268,110 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
         container_limits=limits,
         limit_range_name=limit_range_name,
     )
+
+    def _mesh_edge_gitops(self, env: EnvironmentConfig, region: str) -> None:
+        """Istio (§3.3), the public ALB with its controller (§2.2) and Argo CD (§6.1)."""
+        cfg, cluster = self.config, self.infra.cluster
+        system_pool = any(
+            g.labels.items() >= SYSTEM_POOL_SELECTOR.items() for g in env.clusters[region].node_groups.values()
+        )
+        selector = dict(SYSTEM_POOL_SELECTOR) if system_pool else {}
+        tolerations = (
+            [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+            if system_pool
+            else []
+        )
+        self.istio: Istio | None = None
+        if cfg.istio.enabled:
+            istio = cfg.istio
+            self.istio = Istio(
+                self,
+                "istio",
+                IstioProps(
+                    kubernetes_version=self.kubernetes_version,
+                    namespace=istio.namespace,
+                    cni_namespace=istio.cni_namespace,
+                    istiod_replicas=(istio.istiod_autoscale.min, istio.istiod_autoscale.max),
+                    istiod_resources=istio.istiod_resources.as_values(),
+                    proxy_resources=istio.proxy_resources.as_values(),
+                    gateway_replicas=(istio.gateway_autoscale.min, istio.gateway_autoscale.max),
+                    gateway_resources=istio.gateway_resources.as_values(),
+                    cni_resources=istio.cni_resources.as_values(),
+                    system_node_selector=selector,
+                    system_tolerations=tolerations,
+                    strict_mtls_namespaces=istio.strict_mtls_namespaces,
+                ),
+                depends_on=self._namespace_objects(istio.strict_mtls_namespaces),
+            )
+        edge = cfg.edge
+        if edge.enabled and self.istio and self.infra.edge and edge.hostname:
+            controller = LoadBalancerController(
+                self,
+                "load-balancer-controller",
+                LoadBalancerControllerProps(
+                    cluster_name=cluster.name,
+                    region=region,
+                    vpc_id=self.infra.vpc.vpc_id,
+                    role_arn=cluster.service_account_roles["load-balancer-controller"].arn,
+                    replicas=2,
+                    node_selector=selector,
+                    tolerations=tolerations,
+                ),
+            )
+            EdgeIngress(
+                self,
+                "edge",
+                EdgeIngressProps(
+                    hostname=edge.hostname,
+                    certificate_arn=self.infra.edge.certificate_arn,
+                    web_acl_arn=self.infra.edge.web_acl_arn,
+                    service=self.istio.gateway_service,
+                    namespace=cfg.istio.namespace,
+                    paths=edge.paths,
+                    ssl_policy=edge.ssl_policy,
+                    deletion_protection=edge.deletion_protection,
+                    access_logs_bucket=edge.access_logs_bucket,
+                    shield_advanced=edge.shield_advanced,
+                    tags={key: env.tags[key] for key in ("Environment", "Project")},
+                ),
+                depends_on=[controller.release, self.istio.gateway.release],
+            )
+        argocd = cfg.argocd
+        if argocd.enabled:
+            app = argocd.application
+            pool = selector if argocd.node_pool == "system" else {"workload": "application"}
+            ArgoCd(
+                self,
+                "argocd",
+                ArgoCdProps(
+                    kubernetes_version=self.kubernetes_version,
+                    namespace=argocd.namespace,
+                    project=argocd.project,
+                    server_replicas=argocd.server_replicas,
+                    repo_server_replicas=argocd.repo_server_replicas,
+                    node_selector=pool,
+                    tolerations=tolerations if argocd.node_pool == "system" else [],
+                    applications=[
+                        ArgoApplicationSpec(
+                            name=app.name,
+                            repo_url=app.repo_url,
+                            target_revision=app.target_revision,
+                            path=app.path,
+                            namespace=app.namespace,
+                            prune=app.prune,
+                            self_heal=app.self_heal,
+                            allow_empty=app.allow_empty,
+                            sync_options=app.sync_options,
+                            retry_limit=app.retry_limit,
+                            backoff_duration=app.backoff_duration,
+                            backoff_factor=app.backoff_factor,
+                            backoff_max_duration=app.backoff_max_duration,
+                        )
+                    ],
+                ),
+                depends_on=self._namespace_objects([app.namespace]),
+            )
+
+    def _namespace_objects(self, names) -> list:
+        """The namespace objects of ``names`` this stack creates, for ``depends_on``."""
+        return [self.namespaces[name].manifest for name in names if name in self.namespaces]

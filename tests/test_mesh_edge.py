@@ -1,0 +1,327 @@
+"""Istio (§3.3), the L7 edge (§2.2) and Argo CD (§6.1): the spec's values in the synthesized
+production us-west-2 stacks, and the early checks of the constructs' props."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import resources
+
+PLATFORM = "production-us-west-2-platform"
+INFRA = "production-us-west-2"
+SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def _releases(stack: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in resources(stack, "helm_release").values()}
+
+
+def _values(release: dict) -> dict:
+    (document,) = release["values"]
+    return json.loads(document)
+
+
+def _objects(stack: dict, kind: str) -> list[dict]:
+    from tonebridge.ops.kube_objects import objects_of
+
+    return [o for o in objects_of(stack) if o["kind"] == kind]
+
+
+# --- Istio (§3.3) ----------------------------------------------------------------------------
+
+
+def test_istio_charts_pinned_in_order(stacks):
+    from tonebridge import charts
+
+    releases = _releases(stacks[PLATFORM])
+    for name, chart in (
+        ("istio-base", charts.ISTIO_BASE),
+        ("istio-cni", charts.ISTIO_CNI),
+        ("istiod", charts.ISTIOD),
+        ("istio-ingressgateway", charts.ISTIO_GATEWAY),
+    ):
+        release = releases[name]
+        assert (release["repository"], release["chart"], release["version"]) == (
+            chart.repository,
+            chart.chart,
+            chart.version,
+        )
+    assert releases["istio-cni"]["namespace"] == "istio-cni"
+    assert {releases[n]["namespace"] for n in ("istio-base", "istiod", "istio-ingressgateway")} == {"istio-system"}
+    assert any("istio_base_release" in d for d in releases["istiod"]["depends_on"])
+    assert any("istio_istiod_release" in d for d in releases["istio-ingressgateway"]["depends_on"])
+
+
+def test_istiod_values_are_the_specs(stacks):
+    values = _values(_releases(stacks[PLATFORM])["istiod"])
+    assert values["autoscaleEnabled"] is True
+    assert (values["autoscaleMin"], values["autoscaleMax"]) == (2, 5)
+    assert values["resources"]["requests"] == {"cpu": "500m", "memory": "2048Mi"}
+    assert values["global"]["proxy"]["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "200m", "memory": "256Mi"},
+    }
+    assert values["cni"] == {"enabled": True}  # no NET_ADMIN/NET_RAW istio-init in application pods
+    assert values["nodeSelector"] == {"workload": "system"}
+    assert values["tolerations"] == [SYSTEM_TOLERATION]
+    assert values["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_ingress_gateway_autoscales_2_to_10_with_a_budget(stacks):
+    values = _values(_releases(stacks[PLATFORM])["istio-ingressgateway"])
+    assert values["autoscaling"]["enabled"] is True
+    assert (values["autoscaling"]["minReplicas"], values["autoscaling"]["maxReplicas"]) == (2, 10)
+    assert values["podDisruptionBudget"] == {"minAvailable": 1}
+    assert set(values["resources"]) == {"requests", "limits"}
+    assert values["service"]["type"] == "ClusterIP"
+    container = values["containerSecurityContext"]
+    assert container["runAsNonRoot"] and container["readOnlyRootFilesystem"]
+    assert container["capabilities"] == {"drop": ["ALL"]} and container["allowPrivilegeEscalation"] is False
+    assert values["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_namespaces_pod_security(stacks):
+    from tonebridge.constructs.namespace import REASON_ANNOTATION
+
+    namespaces = {o["metadata"]["name"]: o["metadata"] for o in _objects(stacks[PLATFORM], "Namespace")}
+    system = namespaces["istio-system"]
+    assert system["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert system["labels"]["name"] == "istio-system"  # what the §8.1 policy selects
+    cni = namespaces["istio-cni"]
+    assert cni["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert "NET_ADMIN" in cni["annotations"][REASON_ANNOTATION]
+    assert namespaces["argocd"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_production_has_strict_mtls(stacks):
+    (peer,) = _objects(stacks[PLATFORM], "PeerAuthentication")
+    assert peer == {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "default", "namespace": "production"},
+        "spec": {"mtls": {"mode": "STRICT"}},
+    }
+    release = _releases(stacks[PLATFORM])["istio-strict-mtls"]
+    assert any("istio_istiod_release" in d for d in release["depends_on"])
+
+
+# --- L7 edge (§2.2) --------------------------------------------------------------------------
+
+
+def test_web_acl_rules(stacks):
+    (acl,) = resources(stacks[INFRA], "aws_wafv2_web_acl").values()
+    assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
+    rules = {r["name"]: r for r in acl["rule"]}
+    assert sorted(r["priority"] for r in acl["rule"]) == list(range(len(acl["rule"])))
+    rate = rules["rate-limit"]["statement"]["rate_based_statement"]
+    assert (rate["limit"], rate["aggregate_key_type"]) == (2000, "IP")
+    assert rules["rate-limit"]["action"] == {"block": {}}
+    geo = rules["geo-block"]["statement"]["geo_match_statement"]
+    assert geo["country_codes"] == ["CU", "IR", "KP", "SY"]
+    managed = {
+        r["statement"]["managed_rule_group_statement"]["name"]
+        for r in acl["rule"]
+        if "managed_rule_group_statement" in r["statement"]
+    }
+    assert managed == {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesSQLiRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    }
+    for rule in [*acl["rule"], acl]:
+        visibility = rule["visibility_config"]
+        assert visibility["cloudwatch_metrics_enabled"] is True and visibility["sampled_requests_enabled"] is True
+
+
+def test_waf_logs_to_an_encrypted_group_with_credentials_redacted(stacks):
+    stack = stacks[INFRA]
+    (logging,) = resources(stack, "aws_wafv2_web_acl_logging_configuration").values()
+    groups = {k: g for k, g in resources(stack, "aws_cloudwatch_log_group").items() if k.startswith("edge_")}
+    ((group_id, group),) = groups.items()
+    assert group["name"] == "aws-waf-logs-tonebridge-production-us-west-2"
+    assert group["kms_key_id"].startswith("${aws_kms_key.edge_")
+    assert group["retention_in_days"] == 365
+    assert logging["log_destination_configs"] == [f"${{aws_cloudwatch_log_group.{group_id}.arn}}"]
+    assert {f["single_header"]["name"] for f in logging["redacted_fields"]} == {"authorization", "cookie"}
+
+
+def test_certificate_and_outputs(stacks):
+    stack = stacks[INFRA]
+    (cert,) = resources(stack, "aws_acm_certificate").values()
+    assert cert["domain_name"] == "api.tonebridge.io"
+    assert cert["validation_method"] == "DNS"
+    assert cert["lifecycle"] == {"create_before_destroy": True}
+    assert {"edge_web_acl_arn", "edge_certificate_arn", "edge_certificate_validation"} <= set(stack["output"])
+
+
+def test_load_balancer_controller(stacks):
+    from tonebridge import charts
+
+    release = _releases(stacks[PLATFORM])["aws-load-balancer-controller"]
+    assert (release["chart"], release["version"]) == (
+        "aws-load-balancer-controller",
+        charts.AWS_LOAD_BALANCER_CONTROLLER.version,
+    )
+    assert release["namespace"] == "kube-system"
+    values = _values(release)
+    assert values["replicaCount"] == 2 and values["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert values["serviceAccount"]["name"] == "aws-load-balancer-controller"
+    role = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert "irsa-load-balancer-controller_role" in role and role.startswith("${data.terraform_remote_state.")
+    assert values["clusterName"].startswith("${data.terraform_remote_state.")
+    assert values["vpcId"].startswith("${data.terraform_remote_state.")
+    assert values["region"] == "us-west-2"
+    assert values["nodeSelector"] == {"workload": "system"} and values["tolerations"] == [SYSTEM_TOLERATION]
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_ingress_in_front_of_the_gateway(stacks):
+    (ingress,) = _objects(stacks[PLATFORM], "Ingress")
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    assert ingress["metadata"]["namespace"] == "istio-system"
+    notes = {k.removeprefix("alb.ingress.kubernetes.io/"): v for k, v in ingress["metadata"]["annotations"].items()}
+    assert notes["scheme"] == "internet-facing" and notes["target-type"] == "ip"
+    assert json.loads(notes["listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
+    assert notes["ssl-redirect"] == "443"
+    assert notes["ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert "aws_acm_certificateedge_certificate" in notes["certificate-arn"]
+    assert "aws_wafv2_web_acledge_web-acl" in notes["wafv2-acl-arn"]
+    assert (notes["healthcheck-port"], notes["healthcheck-path"]) == ("15021", "/healthz/ready")
+    attributes = dict(a.split("=", 1) for a in notes["load-balancer-attributes"].split(","))
+    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert "shield-advanced-protection" not in notes
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "alb"
+    (rule,) = spec["rules"]
+    assert rule["host"] == "api.tonebridge.io"
+    assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [("/api", "Prefix"), ("/auth", "Prefix")]
+    for path in rule["http"]["paths"]:
+        assert path["backend"] == {"service": {"name": "istio-ingressgateway", "port": {"number": 80}}}
+
+
+# --- Argo CD (§6.1) --------------------------------------------------------------------------
+
+
+def test_argocd_release(stacks):
+    release = _releases(stacks[PLATFORM])["argocd"]
+    assert release["namespace"] == "argocd" and release["chart"] == "argo-cd"
+    values = _values(release)
+    assert values["server"]["replicas"] == 2 and values["server"]["pdb"]["enabled"] is True
+    assert values["repoServer"]["replicas"] == 2 and values["repoServer"]["pdb"]["enabled"] is True
+    assert values["controller"]["replicas"] == 1
+    assert values["server"]["service"]["type"] == "ClusterIP"
+    assert values["server"]["ingress"]["enabled"] is False
+    assert values["dex"]["enabled"] is False
+    assert values["global"]["nodeSelector"] == {"workload": "system"}
+    assert "argocdServerAdminPassword" not in json.dumps(values)
+
+
+def test_application_is_exactly_the_specs(stacks):
+    (app,) = _objects(stacks[PLATFORM], "Application")
+    assert app == {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "tonebridge-production", "namespace": "argocd"},
+        "spec": {
+            "project": "tonebridge",
+            "source": {
+                "repoURL": "https://github.com/tonebridge/k8s-manifests",
+                "targetRevision": "main",
+                "path": "environments/production",
+            },
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "production"},
+            "syncPolicy": {
+                "automated": {"prune": True, "selfHeal": True, "allowEmpty": False},
+                "syncOptions": ["Validate=true", "CreateNamespace=false"],
+                "retry": {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}},
+            },
+        },
+    }
+
+
+def test_app_project_confines_the_application(stacks):
+    (project,) = _objects(stacks[PLATFORM], "AppProject")
+    assert project["metadata"] == {"name": "tonebridge", "namespace": "argocd"}
+    spec = project["spec"]
+    assert spec["sourceRepos"] == ["https://github.com/tonebridge/k8s-manifests"]
+    assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "production"}]
+    assert spec["clusterResourceWhitelist"] == []
+    assert {"group": "", "kind": "ResourceQuota"} in spec["namespaceResourceBlacklist"]
+
+
+def test_standby_region_runs_no_argocd(stacks):
+    releases = _releases(stacks["production-us-east-1-platform"])
+    assert "argocd" not in releases and "istiod" in releases
+
+
+# --- props validation ------------------------------------------------------------------------
+
+_RES = {"requests": {"cpu": "100m", "memory": "128Mi"}}
+
+
+def test_istio_props_checked_early():
+    from tonebridge.constructs.istio import IstioProps
+
+    base = dict(
+        kubernetes_version="1.35",
+        istiod_resources=_RES,
+        proxy_resources=_RES,
+        gateway_resources=_RES,
+        cni_resources=_RES,
+    )
+    with pytest.raises(ValueError, match="istiod_replicas"):
+        IstioProps(**base, istiod_replicas=(5, 2))
+    with pytest.raises(ValueError, match="cni_namespace"):
+        IstioProps(**base, cni_namespace="istio-system")
+    with pytest.raises(ValueError, match="proxy_resources"):
+        IstioProps(**{**base, "proxy_resources": {"limits": {"cpu": "1"}}})
+    with pytest.raises(ValueError, match="DNS label"):
+        IstioProps(**base, strict_mtls_namespaces=["Production"])
+
+
+def test_edge_props_checked_early():
+    from tonebridge.constructs.edge_ingress import EdgeIngressProps
+    from tonebridge.constructs.edge_protection import EdgeProtectionProps
+
+    with pytest.raises(ValueError, match="blocked_countries"):
+        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", blocked_countries=["usa"])
+    with pytest.raises(ValueError, match="rate_limit"):
+        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", rate_limit=5)
+    with pytest.raises(ValueError, match="hostname"):
+        EdgeProtectionProps(name="edge", region="us-west-2", hostname="API.example.org")
+    with pytest.raises(ValueError, match="managed_rule_groups"):
+        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", managed_rule_groups=[])
+    ingress = dict(hostname="api.example.org", certificate_arn="arn", web_acl_arn="arn", service="gw")
+    with pytest.raises(ValueError, match="paths"):
+        EdgeIngressProps(**ingress, paths=["/api/"])
+    with pytest.raises(ValueError, match="ssl_policy"):
+        EdgeIngressProps(**ingress, paths=["/api"], ssl_policy="ELBSecurityPolicy-2016-08")
+    with pytest.raises(ValueError, match="TLS and WAF"):
+        EdgeIngressProps(**{**ingress, "web_acl_arn": ""}, paths=["/api"])
+
+
+def test_argocd_props_checked_early():
+    from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCdProps
+
+    app = dict(name="app", repo_url="https://example.org/r", target_revision="main", path="env/p", namespace="p")
+    with pytest.raises(ValueError, match="https"):
+        ArgoApplicationSpec(**{**app, "repo_url": "http://example.org/r"})
+    with pytest.raises(ValueError, match="duration"):
+        ArgoApplicationSpec(**app, backoff_max_duration="3 minutes")
+    with pytest.raises(ValueError, match="relative"):
+        ArgoApplicationSpec(**{**app, "path": "../other"})
+    with pytest.raises(ValueError, match="'default'"):
+        ArgoCdProps(kubernetes_version="1.35", applications=[ArgoApplicationSpec(**app)], project="default")
+
+
+def test_load_balancer_controller_props_checked_early():
+    from tonebridge.constructs.load_balancer_controller import LoadBalancerControllerProps
+
+    with pytest.raises(ValueError, match="role_arn"):
+        LoadBalancerControllerProps(cluster_name="c", region="us-west-2", vpc_id="vpc-1", role_arn="")
+    with pytest.raises(ValueError, match="replicas"):
+        LoadBalancerControllerProps(cluster_name="c", region="us-west-2", vpc_id="vpc-1", role_arn="arn", replicas=0)

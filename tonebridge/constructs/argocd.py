@@ -1,0 +1,230 @@
+"""Argo CD (spec §6.1) from its Helm chart, with the project and Application that deploy the workloads.
+
+The server is reachable only inside the cluster (ClusterIP; operators use ``kubectl port-forward``
+or the CLI's ``--core`` mode), Dex is off (no SSO configured yet), and the admin password is never
+set here: Argo CD generates it into ``argocd-initial-admin-secret`` on first start, to be rotated
+and the secret deleted. The Application lives in its own AppProject, which confines it to one
+repository, one destination namespace and no cluster-scoped resources, instead of ``default``
+(which allows anything anywhere).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import ARGO_CD
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.workload_security import restricted_container
+
+#: The current API of Argo CD's Application and AppProject.
+ARGO_API = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+#: Objects the platform stack owns in application namespaces; the Application may not replace them.
+PLATFORM_OWNED = (
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "", "kind": "LimitRange"},
+    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+    {"group": "security.istio.io", "kind": "PeerAuthentication"},
+)
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DURATION = re.compile(r"^\d+[smh]$")
+
+
+@dataclass(frozen=True)
+class ArgoApplicationSpec:
+    """One Argo CD Application: what to sync from where to where, and how (spec §6.1)."""
+
+    name: str
+    repo_url: str
+    target_revision: str
+    path: str
+    namespace: str
+    prune: bool = True
+    self_heal: bool = True
+    allow_empty: bool = False
+    sync_options: Sequence[str] = ("Validate=true", "CreateNamespace=false")
+    retry_limit: int = 5
+    backoff_duration: str = "5s"
+    backoff_factor: int = 2
+    backoff_max_duration: str = "3m"
+
+    def __post_init__(self) -> None:
+        if not _DNS_LABEL.match(self.name) or not _DNS_LABEL.match(self.namespace):
+            raise ValueError(f"application {self.name!r}: name and namespace must be DNS labels")
+        if not self.repo_url.startswith("https://"):
+            raise ValueError(f"application {self.name}: repo_url must be https://")
+        if self.path.startswith("/") or ".." in self.path.split("/"):
+            raise ValueError(f"application {self.name}: path must be relative inside the repository")
+        for duration in (self.backoff_duration, self.backoff_max_duration):
+            if not _DURATION.match(duration):
+                raise ValueError(f"application {self.name}: {duration!r} is not a duration like 5s or 3m")
+        if self.retry_limit < 0 or self.backoff_factor < 1:
+            raise ValueError(f"application {self.name}: retry_limit >= 0 and backoff_factor >= 1")
+        if any("=" not in option for option in self.sync_options):
+            raise ValueError(f"application {self.name}: sync options are Key=value")
+
+
+@dataclass(frozen=True)
+class ArgoCdProps:
+    """Props of :class:`ArgoCd`.
+
+    kubernetes_version: the cluster's ``1.NN`` (pod security profile of the namespace).
+    project: the AppProject the applications belong to (never ``default``).
+    applications: what Argo CD deploys; every one's repository and namespace is allowed by the project.
+    server_replicas, repo_server_replicas: 2+ in production, with PodDisruptionBudgets.
+    node_selector, tolerations: where every Argo CD pod runs.
+    """
+
+    kubernetes_version: str
+    applications: Sequence[ArgoApplicationSpec]
+    namespace: str = "argocd"
+    project: str = "tonebridge"
+    server_replicas: int = 2
+    repo_server_replicas: int = 2
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not _DNS_LABEL.match(self.namespace) or not _DNS_LABEL.match(self.project):
+            raise ValueError("namespace and project must be DNS labels")
+        if self.project == "default":
+            raise ValueError("project: 'default' allows any repository and destination; name a project of its own")
+        if self.server_replicas < 1 or self.repo_server_replicas < 1:
+            raise ValueError("server_replicas and repo_server_replicas must be at least 1")
+        names = [app.name for app in self.applications]
+        if len(set(names)) != len(names):
+            raise ValueError("application names must be distinct")
+
+
+def _component(replicas: int, cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "replicas": replicas,
+        "resources": {
+            "requests": {"cpu": cpu, "memory": memory},
+            "limits": {"cpu": limit_cpu, "memory": limit_memory},
+        },
+        "containerSecurityContext": restricted_container(),
+    }
+    if replicas > 1:
+        values["pdb"] = {"enabled": True, "minAvailable": 1}
+    return values
+
+
+def app_project(props: ArgoCdProps) -> dict[str, Any]:
+    """Only the applications' repositories, only their namespaces on this cluster, nothing cluster-scoped."""
+    apps = props.applications
+    return {
+        "apiVersion": ARGO_API,
+        "kind": "AppProject",
+        "metadata": {"name": props.project, "namespace": props.namespace},
+        "spec": {
+            "description": "ToneBridge workloads, synced from their manifests repository",
+            "sourceRepos": sorted({app.repo_url for app in apps}),
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted({app.namespace for app in apps})],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": [dict(kind) for kind in PLATFORM_OWNED],
+            "orphanedResources": {"warn": True},
+        },
+    }
+
+
+def application(app: ArgoApplicationSpec, project: str, namespace: str) -> dict[str, Any]:
+    """The Application as the spec writes it, in ``project``."""
+    return {
+        "apiVersion": ARGO_API,
+        "kind": "Application",
+        "metadata": {"name": app.name, "namespace": namespace},
+        "spec": {
+            "project": project,
+            "source": {"repoURL": app.repo_url, "targetRevision": app.target_revision, "path": app.path},
+            "destination": {"server": IN_CLUSTER, "namespace": app.namespace},
+            "syncPolicy": {
+                "automated": {"prune": app.prune, "selfHeal": app.self_heal, "allowEmpty": app.allow_empty},
+                "syncOptions": list(app.sync_options),
+                "retry": {
+                    "limit": app.retry_limit,
+                    "backoff": {
+                        "duration": app.backoff_duration,
+                        "factor": app.backoff_factor,
+                        "maxDuration": app.backoff_max_duration,
+                    },
+                },
+            },
+        },
+    }
+
+
+class ArgoCd(Construct):
+    """Attributes: ``namespace``, ``release`` (the argo-cd helm_release), ``resources`` (project + applications)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        props: ArgoCdProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        # The chart's pods meet restricted with the security contexts set below.
+        self.namespace = Namespace(
+            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
+        )
+        self.release = ChartRelease(
+            self,
+            "release",
+            ChartReleaseProps(
+                release_name="argocd", chart=ARGO_CD, namespace=props.namespace, values=self._values(props)
+            ),
+            depends_on=[self.namespace.manifest, *depends_on],
+        ).release
+        self.resources: CustomResources | None = None
+        if props.applications:
+            self.resources = CustomResources(
+                self,
+                "applications",
+                release_name="argocd-applications",
+                namespace=props.namespace,
+                objects=[
+                    app_project(props),
+                    *(application(app, props.project, props.namespace) for app in props.applications),
+                ],
+                depends_on=[self.release],
+            )
+
+    @staticmethod
+    def _values(props: ArgoCdProps) -> dict[str, Any]:
+        return {
+            "global": {"nodeSelector": dict(props.node_selector), "tolerations": list(props.tolerations)},
+            "crds": {"install": True, "keep": True},
+            "dex": {"enabled": False},
+            "notifications": {"enabled": False},
+            "configs": {
+                # No password here: Argo CD writes a random one to argocd-initial-admin-secret.
+                "secret": {"createSecret": True},
+                "cm": {"admin.enabled": True, "users.anonymous.enabled": False, "exec.enabled": False},
+            },
+            "server": {
+                **_component(props.server_replicas, "100m", "128Mi", "500m", "512Mi"),
+                "service": {"type": "ClusterIP"},
+                "ingress": {"enabled": False},
+            },
+            "repoServer": _component(props.repo_server_replicas, "100m", "256Mi", "1", "1Gi"),
+            # One controller unless sharded: two unsharded controllers would fight over the same apps.
+            "controller": _component(1, "250m", "512Mi", "2", "2Gi"),
+            "applicationSet": _component(1, "50m", "64Mi", "500m", "256Mi"),
+            "redis": {
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                    "limits": {"cpu": "500m", "memory": "256Mi"},
+                },
+                "containerSecurityContext": restricted_container(),
+            },
+        }

@@ -1,0 +1,213 @@
+"""The AWS side of a region's public L7 entry (spec §2.2): a WAFv2 web ACL and an ACM certificate.
+
+The ALB itself is made in the cluster by the AWS Load Balancer Controller from an Ingress (platform
+stack), which names the ACL and the certificate by ARN. Both live here so that Terraform validates,
+plans and applies them like any other AWS resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+    Wafv2WebAcl,
+    Wafv2WebAclDefaultAction,
+    Wafv2WebAclRule,
+    Wafv2WebAclRuleAction,
+    Wafv2WebAclRuleOverrideAction,
+    Wafv2WebAclRuleVisibilityConfig,
+    Wafv2WebAclVisibilityConfig,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
+from constructs import Construct
+
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
+
+#: WAF sends logs only to CloudWatch log groups whose name starts with this.
+WAF_LOG_PREFIX = "aws-waf-logs-"
+#: Headers that carry credentials: never written to the WAF log.
+REDACTED_HEADERS = ("authorization", "cookie")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_HOST_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_RETENTION = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653})
+
+
+@dataclass(frozen=True)
+class EdgeProtectionProps:
+    """Props of :class:`EdgeProtection`.
+
+    name: prefix of every resource name (web ACL, metrics, log group, key alias); letters, digits, '-', '_'.
+    region: the stack's region (the log key's CloudWatch Logs grant names it).
+    hostname: the public DNS name of the certificate.
+    alternative_names: further names on the certificate (default none).
+    rate_limit: requests per client IP in any 5-minute window before WAF blocks it (default 2000).
+    blocked_countries: ISO 3166-1 alpha-2 codes blocked outright (default none; no geo rule then).
+    managed_rule_groups: AWS managed rule groups evaluated in this order, before the rate rule.
+    log_retention_days: how long WAF logs are kept (default 365).
+    """
+
+    name: str
+    region: str
+    hostname: str
+    alternative_names: Sequence[str] = field(default_factory=tuple)
+    rate_limit: int = 2000
+    blocked_countries: Sequence[str] = field(default_factory=tuple)
+    managed_rule_groups: Sequence[str] = (
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesSQLiRuleSet",
+    )
+    log_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.name) or len(self.name) > 100 - len("-rate-limit"):
+            raise ValueError(f"name {self.name!r} must be letters, digits, '-' or '_' (at most 89)")
+        for host in (self.hostname, *self.alternative_names):
+            if not _HOST_RE.match(host):
+                raise ValueError(f"hostname {host!r} is not a lowercase DNS name")
+        if not 10 <= self.rate_limit <= 2_000_000_000:
+            raise ValueError("rate_limit must be between 10 and 2,000,000,000 (WAF's bounds)")
+        for code in self.blocked_countries:
+            if not _COUNTRY_RE.match(code):
+                raise ValueError(f"blocked_countries: {code!r} is not an ISO 3166-1 alpha-2 code")
+        if not self.managed_rule_groups:
+            raise ValueError("managed_rule_groups: at least one AWS managed rule group is required")
+        if len(set(self.managed_rule_groups)) != len(self.managed_rule_groups):
+            raise ValueError("managed_rule_groups must be distinct")
+        if self.log_retention_days not in _RETENTION:
+            raise ValueError(f"log_retention_days {self.log_retention_days} is not a CloudWatch retention period")
+
+
+def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
+    return Wafv2WebAclRuleVisibilityConfig(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+class EdgeProtection(Construct):
+    """A REGIONAL web ACL (AWS managed rule groups, geo block, per-IP rate limit; CloudWatch metrics
+    on every rule; logs to a CMK-encrypted log group with credentials redacted) and a DNS-validated
+    ACM certificate.
+
+    The certificate's validation records are published by the global DNS stack (a later issue); until
+    then it stays pending. Attributes: ``web_acl_arn``, ``certificate_arn``, ``log_group_name``,
+    ``validation_options`` (the records DNS must publish), ``web_acl``, ``certificate``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: EdgeProtectionProps) -> None:
+        super().__init__(scope, id_)
+        name = props.name
+        log_group_name = f"{WAF_LOG_PREFIX}{name}"
+        self.key = EncryptionKey(
+            self,
+            "key",
+            EncryptionKeyProps(
+                alias=f"{name}-waf-logs",
+                description=f"{name}: WAF logs",
+                service_grants=[logs_grant(props.region, log_group_name)],
+            ),
+        )
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "log-group",
+            name=log_group_name,
+            retention_in_days=props.log_retention_days,
+            kms_key_id=self.key.arn,
+        )
+        self.web_acl = Wafv2WebAcl(
+            self,
+            "web-acl",
+            name=name,
+            description=f"{name}: public L7 entry",
+            scope="REGIONAL",
+            default_action=Wafv2WebAclDefaultAction(allow={}),
+            rule=self._rules(props),
+            visibility_config=Wafv2WebAclVisibilityConfig(
+                cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+            ),
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self,
+            "logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[self.log_group.arn],
+            redacted_fields=[
+                Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
+                )
+                for header in REDACTED_HEADERS
+            ],
+        )
+        self.certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=props.hostname,
+            subject_alternative_names=list(props.alternative_names) or None,
+            validation_method="DNS",
+            options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        self.web_acl_arn: str = self.web_acl.arn
+        self.certificate_arn: str = self.certificate.arn
+        self.log_group_name: str = log_group_name
+        self.validation_options = self.certificate.domain_validation_options
+
+    @staticmethod
+    def _rules(props: EdgeProtectionProps) -> list[Wafv2WebAclRule]:
+        """Cheapest verdicts first: known-bad sources, geo block, rate limit, then the managed rule sets."""
+        name = props.name
+        rules: list[Wafv2WebAclRule] = []
+        groups = list(props.managed_rule_groups)
+        reputation = [g for g in groups if g == "AWSManagedRulesAmazonIpReputationList"]
+        ordered = reputation + [g for g in groups if g not in reputation]
+
+        def managed(group: str) -> Wafv2WebAclRule:
+            return Wafv2WebAclRule(
+                name=f"aws-{group}",
+                priority=len(rules),
+                override_action=Wafv2WebAclRuleOverrideAction(none={}),
+                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                visibility_config=_visibility(f"{name}-{group}"),
+            )
+
+        for group in reputation:
+            rules.append(managed(group))
+        if props.blocked_countries:
+            rules.append(
+                Wafv2WebAclRule(
+                    name="geo-block",
+                    priority=len(rules),
+                    action=Wafv2WebAclRuleAction(block={}),
+                    statement={"geo_match_statement": {"country_codes": list(props.blocked_countries)}},
+                    visibility_config=_visibility(f"{name}-geo-block"),
+                )
+            )
+        rules.append(
+            Wafv2WebAclRule(
+                name="rate-limit",
+                priority=len(rules),
+                action=Wafv2WebAclRuleAction(block={}),
+                statement={
+                    "rate_based_statement": {
+                        "limit": props.rate_limit,
+                        "aggregate_key_type": "IP",
+                        "evaluation_window_sec": 300,
+                    }
+                },
+                visibility_config=_visibility(f"{name}-rate-limit"),
+            )
+        )
+        for group in ordered[len(reputation) :]:
+            rules.append(managed(group))
+        return rules

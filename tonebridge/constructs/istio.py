@@ -1,0 +1,245 @@
+"""Istio service mesh (spec §3.3) from its Helm charts: base, cni, istiod and an ingress gateway.
+
+The spec's IstioOperator (install.istio.io) is gone; the charts take the same values. Sidecars
+normally get an ``istio-init`` container with NET_ADMIN and NET_RAW to set up traffic capture,
+which Pod Security ``restricted`` rejects. The Istio CNI node agent does that work on the node
+instead, so application namespaces stay ``restricted``; the agent itself is privileged and gets
+a namespace of its own that says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import ISTIO_BASE, ISTIO_CNI, ISTIO_GATEWAY, ISTIOD
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.workload_security import restricted_container, restricted_pod
+
+#: The current (GA) API of Istio's security resources.
+PEER_AUTHENTICATION_API = "security.istio.io/v1"
+#: Gateway's health port and path (the ALB health-checks these).
+GATEWAY_STATUS_PORT = 15021
+GATEWAY_HEALTH_PATH = "/healthz/ready"
+#: Istio's proxies run as this user (sidecars and gateways).
+PROXY_UID = 1337
+CNI_REASON = (
+    "Istio CNI node agent: installs the CNI plugin into the host's CNI binary and configuration directories "
+    "(hostPath) and sets up traffic capture in pod network namespaces, so that sidecar-injected pods "
+    "need no NET_ADMIN/NET_RAW init container and application namespaces stay restricted"
+)
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _resources_ok(resources: Mapping[str, Any]) -> bool:
+    return set(resources) <= {"requests", "limits"} and "requests" in resources
+
+
+@dataclass(frozen=True)
+class IstioProps:
+    """Props of :class:`Istio`.
+
+    kubernetes_version: the cluster's ``1.NN`` (pins the namespaces' pod security profile).
+    namespace: control plane and ingress gateway (default istio-system; restricted).
+    cni_namespace: the CNI node agent (default istio-cni; privileged, with the reason).
+    istiod_replicas: (min, max) of istiod's autoscaler (spec: 2-5).
+    istiod_resources, proxy_resources, gateway_resources, cni_resources: container requests/limits.
+    gateway_replicas: (min, max) of the ingress gateway's autoscaler (spec: 2-10).
+    gateway_name: release name, which names the gateway's Deployment and Service.
+    system_node_selector, system_tolerations: where istiod runs (the system pool).
+    strict_mtls_namespaces: namespaces that get PeerAuthentication ``default`` with mTLS STRICT.
+    """
+
+    kubernetes_version: str
+    istiod_resources: Mapping[str, Any]
+    proxy_resources: Mapping[str, Any]
+    gateway_resources: Mapping[str, Any]
+    cni_resources: Mapping[str, Any]
+    namespace: str = "istio-system"
+    cni_namespace: str = "istio-cni"
+    istiod_replicas: tuple[int, int] = (2, 5)
+    gateway_replicas: tuple[int, int] = (2, 10)
+    gateway_name: str = "istio-ingressgateway"
+    system_node_selector: Mapping[str, str] = field(default_factory=dict)
+    system_tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    strict_mtls_namespaces: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in (self.namespace, self.cni_namespace, self.gateway_name, *self.strict_mtls_namespaces):
+            if not _DNS_LABEL.match(name):
+                raise ValueError(f"{name!r} is not a DNS label")
+        if self.namespace == self.cni_namespace:
+            raise ValueError("cni_namespace: the privileged CNI agent needs a namespace of its own")
+        for label, (low, high) in (
+            ("istiod_replicas", self.istiod_replicas),
+            ("gateway_replicas", self.gateway_replicas),
+        ):
+            if not 1 <= low <= high:
+                raise ValueError(f"{label}: need 1 <= min <= max, got {low}-{high}")
+        for label in ("istiod_resources", "proxy_resources", "gateway_resources", "cni_resources"):
+            if not _resources_ok(getattr(self, label)):
+                raise ValueError(f"{label}: requests are required (and only requests/limits are allowed)")
+
+
+class Istio(Construct):
+    """Istio control plane, CNI node agent and ingress gateway; STRICT mTLS where asked.
+
+    Attributes: ``namespace`` (the Namespace), ``base``, ``cni``, ``istiod``, ``gateway`` (ChartRelease),
+    ``gateway_service`` (name of the gateway's Service), ``peer_authentication`` (CustomResources or None),
+    ``ready`` (what a mesh user should depend on).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        props: IstioProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        version = props.kubernetes_version
+        self.namespace = Namespace(
+            self,
+            "namespace",
+            # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
+            NamespaceProps(name=props.namespace, kubernetes_version=version, labels={"name": props.namespace}),
+        )
+        self.cni_namespace = Namespace(
+            self,
+            "cni-namespace",
+            NamespaceProps(
+                name=props.cni_namespace, kubernetes_version=version, pod_security="privileged", reason=CNI_REASON
+            ),
+        )
+        self.base = ChartRelease(
+            self,
+            "base",
+            ChartReleaseProps(
+                release_name="istio-base",
+                chart=ISTIO_BASE,
+                namespace=props.namespace,
+                values={"defaultRevision": "default"},
+            ),
+            depends_on=[self.namespace.manifest, *depends_on],
+        )
+        self.cni = ChartRelease(
+            self,
+            "cni",
+            ChartReleaseProps(
+                release_name="istio-cni", chart=ISTIO_CNI, namespace=props.cni_namespace, values=self._cni_values()
+            ),
+            depends_on=[self.cni_namespace.manifest, self.base.release],
+        )
+        self.istiod = ChartRelease(
+            self,
+            "istiod",
+            ChartReleaseProps(
+                release_name="istiod", chart=ISTIOD, namespace=props.namespace, values=self._istiod_values()
+            ),
+            depends_on=[self.base.release, self.cni.release],
+        )
+        self.gateway = ChartRelease(
+            self,
+            "gateway",
+            ChartReleaseProps(
+                release_name=props.gateway_name,
+                chart=ISTIO_GATEWAY,
+                namespace=props.namespace,
+                values=self._gateway_values(),
+            ),
+            depends_on=[self.istiod.release],
+        )
+        self.gateway_service = props.gateway_name
+        self.peer_authentication: CustomResources | None = None
+        if props.strict_mtls_namespaces:
+            self.peer_authentication = CustomResources(
+                self,
+                "mtls",
+                release_name="istio-strict-mtls",
+                namespace=props.namespace,
+                objects=[strict_mtls(ns) for ns in props.strict_mtls_namespaces],
+                depends_on=[self.istiod.release],
+            )
+        self.ready: list[ITerraformDependable] = [self.istiod.release, self.gateway.release]
+
+    def _system_placement(self) -> dict[str, Any]:
+        return {
+            "nodeSelector": dict(self.props.system_node_selector),
+            "tolerations": list(self.props.system_tolerations),
+        }
+
+    def _cni_values(self) -> dict[str, Any]:
+        # A node agent runs on every node (the chart tolerates every taint): pods anywhere need it.
+        return {
+            "resources": dict(self.props.cni_resources),
+            "seccompProfile": {"type": "RuntimeDefault"},
+            "global": {"istioNamespace": self.props.namespace},
+        }
+
+    def _istiod_values(self) -> dict[str, Any]:
+        low, high = self.props.istiod_replicas
+        return {
+            "autoscaleEnabled": True,
+            "autoscaleMin": low,
+            "autoscaleMax": high,
+            "replicaCount": low,
+            "resources": dict(self.props.istiod_resources),
+            "seccompProfile": {"type": "RuntimeDefault"},
+            **self._system_placement(),
+            # Sidecars' traffic capture is set up by the CNI agent: no privileged istio-init container.
+            "cni": {"enabled": True},
+            "global": {
+                "istioNamespace": self.props.namespace,
+                "proxy": {"resources": dict(self.props.proxy_resources)},
+                "defaultPodDisruptionBudget": {"enabled": True},
+            },
+        }
+
+    def _gateway_values(self) -> dict[str, Any]:
+        low, high = self.props.gateway_replicas
+        return {
+            "autoscaling": {
+                "enabled": True,
+                "minReplicas": low,
+                "maxReplicas": high,
+                "targetCPUUtilizationPercentage": 80,
+            },
+            "replicaCount": low,
+            "resources": dict(self.props.gateway_resources),
+            "podDisruptionBudget": {"minAvailable": 1},
+            # The ALB sends traffic straight to the pods (target type ip): no cloud load balancer here.
+            "service": {"type": "ClusterIP"},
+            # Binding 80/443 as a non-root user needs only this namespaced, restricted-safe sysctl.
+            "securityContext": restricted_pod(sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]),
+            "containerSecurityContext": {
+                **restricted_container(),
+                "runAsUser": PROXY_UID,
+                "runAsGroup": PROXY_UID,
+            },
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": {"app": self.props.gateway_name}},
+                }
+            ],
+        }
+
+
+def strict_mtls(namespace: str) -> dict[str, Any]:
+    """PeerAuthentication ``default``: every workload in ``namespace`` accepts mutual TLS only."""
+    return {
+        "apiVersion": PEER_AUTHENTICATION_API,
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "default", "namespace": namespace},
+        "spec": {"mtls": {"mode": "STRICT"}},
+    }
