@@ -49,6 +49,7 @@ VAULT_SECRETS_OPERATOR = HelmChart(_HASHICORP, "vault-secrets-operator", "1.0.1"
 SECRETS_STORE_CSI_DRIVER = HelmChart(
     "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts", "secrets-store-csi-driver", "1.5.4"
 )
+CERT_MANAGER = HelmChart("https://charts.jetstack.io", "cert-manager", "v1.19.1")
 TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-operator", "0.31.0")
 CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1")
 KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.8.2")

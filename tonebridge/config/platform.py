@@ -7,8 +7,12 @@ defaults where the spec gives them.
 
 from __future__ import annotations
 
+from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
 from tonebridge.config.types import StrictModel
 
 
 class PlatformConfig(StrictModel):
     """In-cluster platform of one region; each component adds its sub-section here."""
+
+    secrets: SecretsConfig = SecretsConfig()
+    scanning: ScanningConfig = ScanningConfig()

@@ -13,6 +13,7 @@ from tonebridge.constructs.registries import (
     ReplicaRepositoryTemplate,
     ReplicaRepositoryTemplateProps,
 )
+from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack
 
@@ -98,6 +99,7 @@ class InfrastructureStack(TonebridgeStack):
         self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
         self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
         self._registries(env, region)
+        self._vault(env, region)
         self._outputs(env, region)
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
@@ -133,6 +135,22 @@ class InfrastructureStack(TonebridgeStack):
                 ),
             )
 
+    def _vault(self, env: EnvironmentConfig, region: str) -> None:
+        """Vault's auto-unseal key and the IRSA role of its service account (spec §8.2)."""
+        secrets = env.platform[region].secrets
+        self.vault_unseal: VaultUnseal | None = None
+        if secrets.enabled:
+            self.vault_unseal = VaultUnseal(
+                self,
+                "vault-unseal",
+                VaultUnsealProps(
+                    name=env.clusters[region].name,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer,
+                    service_account=secrets.vault.service_account,
+                ),
+            )
+
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
         vpc, cluster = self.vpc, self.cluster
         outputs: dict[str, object] = {
@@ -158,6 +176,11 @@ class InfrastructureStack(TonebridgeStack):
                 "karpenter_node_role_name": cluster.karpenter.node_role_name,
                 "karpenter_instance_profile_name": cluster.karpenter.instance_profile_name,
                 "karpenter_queue_name": cluster.karpenter.queue_name,
+            }
+        if self.vault_unseal:
+            outputs |= {
+                "vault_unseal_key_arn": self.vault_unseal.key_arn,
+                "vault_unseal_role_arn": self.vault_unseal.role_arn,
             }
         if self.registries:
             outputs["repository_urls"] = {
