@@ -171,6 +171,16 @@ CASES = [
         "platform: us-east-1 is an AWS region of this environment but has no platform",
     ),
     ("platform-unknown-key", _set(("platform", "us-west-2", "istoi"), {}), "platform.us-west-2.istoi: unknown key"),
+    (
+        "vault-even-quorum",
+        _set(("platform", "us-west-2", "secrets", "vault", "replicas"), 2),
+        "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    ),
+    (
+        "trivy-severity",
+        _set(("platform", "us-west-2", "scanning", "severities"), ["HIGH", "SEVERE"]),
+        "platform.us-west-2.scanning.severities[1]: ",
+    ),
 ]
 
 
