@@ -125,8 +125,8 @@ def test_vault_secrets_operator_is_restricted_and_ha(stacks):
     assert release["namespace"] == "vault-secrets-operator-system"
     assert values["controller"]["replicas"] == 2
     assert values["controller"]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    (pdb,) = _objects(stacks, "PodDisruptionBudget", "vault-secrets-operator")
-    assert pdb["spec"]["maxUnavailable"] == 1
+    assert values["controller"]["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    assert values["controller"]["podSecurityContext"]["runAsNonRoot"] is True
 
 
 def test_trivy_reports_high_and_critical(stacks):

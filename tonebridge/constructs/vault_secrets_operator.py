@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from tonebridge.charts import VAULT_SECRETS_OPERATOR
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, kube_object
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
@@ -21,6 +21,8 @@ from tonebridge.constructs.pod_defaults import (
     restricted_container_context,
     restricted_pod_context,
 )
+
+_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class VaultSecretsOperator(Construct):
         self.namespace = Namespace(
             self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
         )
+        # The chart's selector labels (vso.chart.selectorLabels plus control-plane).
         pod_labels = {
+            "control-plane": "controller-manager",
             "app.kubernetes.io/name": "vault-secrets-operator",
             "app.kubernetes.io/instance": props.release_name,
         }
@@ -72,13 +76,12 @@ class VaultSecretsOperator(Construct):
                 "affinity": spread,
                 "podSecurityContext": restricted_pod_context(),
                 "securityContext": restricted_container_context(),
-                "manager": {
-                    "resources": {
-                        "requests": {"cpu": "50m", "memory": "128Mi"},
-                        "limits": {"cpu": "500m", "memory": "256Mi"},
-                    }
-                },
+                # The chart renders its PodDisruptionBudget only with more than one replica.
+                "podDisruptionBudget": {"enabled": props.replicas > 1, "maxUnavailable": 1},
+                "manager": {"resources": _RESOURCES},
             },
+            # The CRD upgrade hook runs with the controller's security contexts, so it is restricted too.
+            "hooks": {"resources": _RESOURCES},
             "defaultVaultConnection": {"enabled": False},
             "defaultAuthMethod": {"enabled": False},
         }
@@ -90,14 +93,3 @@ class VaultSecretsOperator(Construct):
             ),
             depends_on=[self.namespace.manifest],
         ).release
-        if props.replicas > 1:
-            kube_object(
-                self,
-                {
-                    "apiVersion": "policy/v1",
-                    "kind": "PodDisruptionBudget",
-                    "metadata": {"name": props.release_name, "namespace": props.namespace},
-                    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": pod_labels}},
-                },
-                depends_on=[self.namespace.manifest],
-            )
