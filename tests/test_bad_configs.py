@@ -267,6 +267,16 @@ CASES = [
         _set(("platform", "us-west-2", "istio"), {"istiod_autoscale": {"min": 6, "max": 5}}),
         "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
     ),
+    (
+        "vault-even-quorum",
+        _set(("platform", "us-west-2", "secrets", "vault", "replicas"), 2),
+        "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    ),
+    (
+        "trivy-severity",
+        _set(("platform", "us-west-2", "scanning", "severities"), ["HIGH", "SEVERE"]),
+        "platform.us-west-2.scanning.severities[1]: ",
+    ),
 ]
 
 

@@ -219,7 +219,10 @@ def test_volume_key_reaches_the_platform_as_a_cross_stack_output(stacks):
 
 def test_standby_region_runs_production_only(stacks):
     standby = stacks["production-us-east-1-platform"]
-    assert {name for (_, name) in _objects(standby, "Namespace")} == {"production", "monitoring"}
+    application = {
+        name for (_, name), ns in _objects(standby, "Namespace").items() if "environment" in ns["metadata"]["labels"]
+    }
+    assert application == {"production", "monitoring"}
     quota = _objects(standby, "ResourceQuota")[("production", "production-quota")]
     assert quota["spec"]["hard"]["requests.cpu"] == "100"
 

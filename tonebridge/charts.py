@@ -50,6 +50,7 @@ VAULT_SECRETS_OPERATOR = HelmChart(_HASHICORP, "vault-secrets-operator", "1.0.1"
 SECRETS_STORE_CSI_DRIVER = HelmChart(
     "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts", "secrets-store-csi-driver", "1.5.4"
 )
+CERT_MANAGER = HelmChart("https://charts.jetstack.io", "cert-manager", "v1.19.1")
 TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-operator", "0.31.0")
 # 9.52.1 predates cluster-autoscaler 1.35 (its default image is 1.34); 9.56.0 (2026-03) follows the
 # chart's switch to 1.35.0. The image tag itself comes from configuration, checked against the cluster.

@@ -12,6 +12,7 @@ from pydantic import Field
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
+from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
 from tonebridge.config.types import StrictModel
 
 
@@ -24,3 +25,5 @@ class PlatformConfig(StrictModel):
     istio: IstioConfig = IstioConfig()
     edge: EdgeConfig = EdgeConfig()
     argocd: ArgoCdConfig = ArgoCdConfig()
+    secrets: SecretsConfig = SecretsConfig()
+    scanning: ScanningConfig = ScanningConfig()

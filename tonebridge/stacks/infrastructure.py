@@ -14,6 +14,7 @@ from tonebridge.constructs.registries import (
     ReplicaRepositoryTemplate,
     ReplicaRepositoryTemplateProps,
 )
+from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack
 
@@ -100,6 +101,7 @@ class InfrastructureStack(TonebridgeStack):
         self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
         self._registries(env, region)
         self._edge(env, region)
+        self._vault(env, region)
         self._outputs(env, region)
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
@@ -155,6 +157,22 @@ class InfrastructureStack(TonebridgeStack):
                 ),
             )
 
+    def _vault(self, env: EnvironmentConfig, region: str) -> None:
+        """Vault's auto-unseal key and the IRSA role of its service account (spec §8.2)."""
+        secrets = env.platform[region].secrets
+        self.vault_unseal: VaultUnseal | None = None
+        if secrets.enabled:
+            self.vault_unseal = VaultUnseal(
+                self,
+                "vault-unseal",
+                VaultUnsealProps(
+                    name=env.clusters[region].name,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer,
+                    service_account=secrets.vault.service_account,
+                ),
+            )
+
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
         vpc, cluster = self.vpc, self.cluster
         outputs: dict[str, object] = {
@@ -186,6 +204,11 @@ class InfrastructureStack(TonebridgeStack):
                 "edge_web_acl_arn": self.edge.web_acl_arn,
                 "edge_certificate_arn": self.edge.certificate_arn,
                 "edge_certificate_validation": self.edge.validation_options,
+            }
+        if self.vault_unseal:
+            outputs |= {
+                "vault_unseal_key_arn": self.vault_unseal.key_arn,
+                "vault_unseal_role_arn": self.vault_unseal.role_arn,
             }
         if self.registries:
             outputs["repository_urls"] = {

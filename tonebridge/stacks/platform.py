@@ -16,7 +16,9 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform_base import NamespaceConfig
+from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
 from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
+from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.edge_ingress import EdgeIngress, EdgeIngressProps
@@ -28,7 +30,11 @@ from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
+from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
+from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
+from tonebridge.constructs.vault import Vault, VaultProps
+from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import SYSTEM_POOL_SELECTOR, InfrastructureStack
 
@@ -64,6 +70,8 @@ class PlatformStack(TonebridgeStack):
         self.storage_classes = self._storage_classes()
         self._autoscaling(env, region)
         self._mesh_edge_gitops(env, region)
+        self._secrets(region)
+        self._scanning()
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -241,34 +249,6 @@ class PlatformStack(TonebridgeStack):
             ),
         )
 
-
-def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:
-    """Map a namespace's quota and limit range configuration onto the construct's props."""
-    hard: dict[str, str] = {}
-    quota_name = "quota"
-    if ns.quota:
-        quota_name = ns.quota.name
-        hard = {
-            "requests.cpu": ns.quota.requests_cpu,
-            "requests.memory": ns.quota.requests_memory,
-            "limits.cpu": ns.quota.limits_cpu,
-            "limits.memory": ns.quota.limits_memory,
-            "persistentvolumeclaims": str(ns.quota.persistentvolumeclaims),
-        }
-    limits: dict[str, dict[str, str]] = {}
-    limit_range_name = "resource-limits"
-    if ns.limit_range:
-        limit_range_name = ns.limit_range.name
-        bounds = {"max": "max", "min": "min", "default": "default", "defaultRequest": "default_request"}
-        limits = {key: getattr(ns.limit_range, attr).model_dump() for key, attr in bounds.items()}
-    return ResourceLimitsProps(
-        namespace=namespace,
-        quota_hard=hard,
-        quota_name=quota_name,
-        container_limits=limits,
-        limit_range_name=limit_range_name,
-    )
-
     def _mesh_edge_gitops(self, env: EnvironmentConfig, region: str) -> None:
         """Istio (§3.3), the public ALB with its controller (§2.2) and Argo CD (§6.1)."""
         cfg, cluster = self.config, self.infra.cluster
@@ -334,7 +314,7 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
                     shield_advanced=edge.shield_advanced,
                     tags={key: env.tags[key] for key in ("Environment", "Project")},
                 ),
-                depends_on=[controller.release, self.istio.gateway.release],
+                depends_on=[controller.release, self.istio.gateway.release, self.istio.namespace.manifest],
             )
         argocd = cfg.argocd
         if argocd.enabled:
@@ -372,6 +352,134 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
                 depends_on=self._namespace_objects([app.namespace]),
             )
 
+    def _storage_class_objects(self, names) -> list:
+        """The StorageClass objects of ``names`` this stack creates, for ``depends_on`` of volume claims."""
+        return [self.storage_classes.classes[name] for name in names if name in self.storage_classes.classes]
+
     def _namespace_objects(self, names) -> list:
         """The namespace objects of ``names`` this stack creates, for ``depends_on``."""
         return [self.namespaces[name].manifest for name in names if name in self.namespaces]
+
+    def _secrets(self, region: str) -> None:
+        """Spec §8.2: cert-manager's private CA, Vault, the CSI path, the operator, the application's objects."""
+        cfg = self.config.secrets
+        unseal = self.infra.vault_unseal
+        if not cfg.enabled or unseal is None:
+            return
+        version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
+        csi_namespace = "kube-system"
+        cert_manager = CertManager(
+            self, "cert-manager", CertManagerProps(kubernetes_version=version, replicas=cfg.cert_manager_replicas)
+        )
+        vault = Vault(
+            self,
+            "vault",
+            VaultProps(
+                kubernetes_version=version,
+                region=region,
+                unseal_key_arn=unseal.key_arn,
+                unseal_role_arn=unseal.role_arn,
+                ca_issuer=cert_manager.ca_issuer,
+                storage_class=vault_cfg.storage_class,
+                service_account=vault_cfg.service_account,
+                replicas=vault_cfg.replicas,
+                data_storage=vault_cfg.data_storage,
+                audit_storage=vault_cfg.audit_storage,
+                zone_anti_affinity=vault_cfg.zone_anti_affinity,
+                node_selector=vault_cfg.node_selector,
+                resources=vault_cfg.resources.as_dict(),
+                ca_bundle_namespaces=[csi_namespace, app.namespace],
+                bootstrap={
+                    "role": app.role,
+                    "service_account": app.service_account,
+                    "namespace": app.namespace,
+                    "audience": app.audience,
+                    "auth_mount": app.auth_mount,
+                    "paths": [o.secret_path for o in app.objects],
+                },
+            ),
+            depends_on=[
+                cert_manager.issuers,
+                *self._namespace_objects([app.namespace]),
+                *self._storage_class_objects([vault_cfg.storage_class]),
+            ],
+        )
+        csi = SecretsStoreCsi(
+            self,
+            "secrets-store-csi",
+            SecretsStoreCsiProps(
+                vault_address=vault.address,
+                ca_secret=vault.ca_bundle_secret,
+                namespace=csi_namespace,
+                rotation_poll_interval=cfg.csi_rotation_poll_interval,
+            ),
+            depends_on=[vault.certificates],
+        )
+        operator = VaultSecretsOperator(
+            self,
+            "vault-secrets-operator",
+            VaultSecretsOperatorProps(kubernetes_version=version, replicas=cfg.operator_replicas),
+        )
+        ApplicationSecrets(
+            self,
+            "application-secrets",
+            ApplicationSecretsProps(
+                namespace=app.namespace,
+                service_account=app.service_account,
+                role=app.role,
+                vault_address=vault.address,
+                ca_cert_path=csi.ca_cert_path,
+                ca_secret=vault.ca_bundle_secret,
+                objects=[SecretObject(o.object_name, o.secret_path, o.secret_key) for o in app.objects],
+                auth_mount=app.auth_mount,
+                audience=app.audience,
+            ),
+            depends_on=[csi.driver, operator.release, vault.certificates, *self._namespace_objects([app.namespace])],
+        )
+
+    def _scanning(self) -> None:
+        """Spec §5.2: trivy-operator, HIGH and CRITICAL."""
+        cfg = self.config.scanning
+        if not cfg.enabled:
+            return
+        TrivyOperator(
+            self,
+            "trivy",
+            TrivyOperatorProps(
+                kubernetes_version=self.kubernetes_version,
+                severities=cfg.severities,
+                ignore_unfixed=cfg.ignore_unfixed,
+                concurrent_scan_jobs=cfg.concurrent_scan_jobs,
+                scan_job_timeout=cfg.scan_job_timeout,
+                scan_job_node_selector=cfg.scan_job_node_selector,
+                scan_job_resources=cfg.scan_job_resources.as_dict(),
+            ),
+        )
+
+
+def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:
+    """Map a namespace's quota and limit range configuration onto the construct's props."""
+    hard: dict[str, str] = {}
+    quota_name = "quota"
+    if ns.quota:
+        quota_name = ns.quota.name
+        hard = {
+            "requests.cpu": ns.quota.requests_cpu,
+            "requests.memory": ns.quota.requests_memory,
+            "limits.cpu": ns.quota.limits_cpu,
+            "limits.memory": ns.quota.limits_memory,
+            "persistentvolumeclaims": str(ns.quota.persistentvolumeclaims),
+        }
+    limits: dict[str, dict[str, str]] = {}
+    limit_range_name = "resource-limits"
+    if ns.limit_range:
+        limit_range_name = ns.limit_range.name
+        bounds = {"max": "max", "min": "min", "default": "default", "defaultRequest": "default_request"}
+        limits = {key: getattr(ns.limit_range, attr).model_dump() for key, attr in bounds.items()}
+    return ResourceLimitsProps(
+        namespace=namespace,
+        quota_hard=hard,
+        quota_name=quota_name,
+        container_limits=limits,
+        limit_range_name=limit_range_name,
+    )

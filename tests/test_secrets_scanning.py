@@ -1,0 +1,267 @@
+"""Spec §8.2 (Vault, the CSI path, the operator) and §5.2 (Trivy) in the synthesized production
+us-west-2 stacks, and the early checks of the constructs' props."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import resources
+
+PLATFORM = "production-us-west-2-platform"
+INFRA = "production-us-west-2"
+
+SPEC_OBJECTS = (
+    '- objectName: "database-password"\n'
+    '  secretPath: "secret/data/database"\n'
+    '  secretKey: "password"\n'
+    '- objectName: "jwt-secret"\n'
+    '  secretPath: "secret/data/jwt"\n'
+    '  secretKey: "secret"\n'
+    '- objectName: "openai-api-key"\n'
+    '  secretPath: "secret/data/openai"\n'
+    '  secretKey: "api-key"\n'
+)
+
+
+def _objects(stacks, kind, name=None):
+    from tonebridge.ops.kube_objects import objects_of
+
+    found = [o for o in objects_of(stacks[PLATFORM]) if o["kind"] == kind]
+    return [o for o in found if name is None or o["metadata"]["name"] == name]
+
+
+def _release(stacks, name):
+    (release,) = [r for r in resources(stacks[PLATFORM], "helm_release").values() if r["name"] == name]
+    return release, json.loads(release["values"][0])
+
+
+def test_secret_provider_class_is_the_specs(stacks):
+    (spc,) = _objects(stacks, "SecretProviderClass", "vault-secrets")
+    assert spc["apiVersion"] == "secrets-store.csi.x-k8s.io/v1"
+    assert spc["metadata"]["namespace"] == "production"
+    assert spc["spec"]["provider"] == "vault"
+    params = spc["spec"]["parameters"]
+    assert params["roleName"] == "tonebridge"
+    assert params["objects"] == SPEC_OBJECTS
+    assert params["vaultAddress"] == "https://vault.vault.svc:8200"  # spec: http://vault:8200 (README)
+    assert params["vaultCACertPath"] == "/vault/tls/ca.crt"
+
+
+def test_vault_auth_is_the_specs_over_a_tls_connection(stacks):
+    (auth,) = _objects(stacks, "VaultAuth", "tonebridge-auth")
+    assert auth["apiVersion"] == "secrets.hashicorp.com/v1beta1"
+    spec = auth["spec"]
+    assert (spec["method"], spec["mount"]) == ("kubernetes", "kubernetes")
+    assert spec["kubernetes"]["role"] == "tonebridge"
+    assert spec["kubernetes"]["serviceAccount"] == "tonebridge-sa"
+    (connection,) = _objects(stacks, "VaultConnection", spec["vaultConnectionRef"])
+    assert connection["spec"]["address"].startswith("https://")
+    assert connection["spec"]["caCertSecretRef"] == "vault-ca" and connection["spec"]["skipTLSVerify"] is False
+
+
+def test_service_account_does_not_automount_its_token(stacks):
+    (sa,) = _objects(stacks, "ServiceAccount", "tonebridge-sa")
+    assert sa["metadata"]["namespace"] == "production"
+    assert sa["automountServiceAccountToken"] is False
+
+
+def test_vault_is_ha_raft_tls_and_auto_unsealed(stacks):
+    release, values = _release(stacks, "vault")
+    assert release["namespace"] == "vault" and release["chart"] == "vault"
+    assert release["repository"] == "https://helm.releases.hashicorp.com"
+    assert values["global"]["tlsDisable"] is False
+    assert values["injector"]["enabled"] is False and values["ui"]["enabled"] is False
+    server = values["server"]
+    ha = server["ha"]
+    assert ha["enabled"] is True and ha["replicas"] == 3 and ha["raft"]["enabled"] is True
+    assert ha["disruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    config = ha["raft"]["config"]
+    assert "tls_disable = false" in config and "disable_mlock = true" in config
+    assert 'seal "awskms"' in config and 'region = "us-west-2"' in config
+    assert 'kms_key_id = "${data.terraform_remote_state.' in config
+    assert config.count("retry_join") == 3 and "https://vault-2.vault-internal:8200" in config
+    assert server["dataStorage"]["storageClass"] == "fast-ssd" and server["dataStorage"]["size"] == "10Gi"
+    assert server["ingress"]["enabled"] is False
+    term = server["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert term["topologyKey"] == "topology.kubernetes.io/zone"
+    role = server["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role.startswith("${data.terraform_remote_state.")
+    container = server["statefulSet"]["securityContext"]["container"]
+    assert container["capabilities"] == {"drop": ["ALL"]} and container["readOnlyRootFilesystem"] is True
+    assert server["statefulSet"]["securityContext"]["pod"]["runAsNonRoot"] is True
+
+
+def test_vault_certificate_comes_from_the_private_ca(stacks):
+    (cert,) = _objects(stacks, "Certificate", "vault-server-tls")
+    assert cert["apiVersion"] == "cert-manager.io/v1"
+    assert {"vault.vault.svc", "*.vault-internal"} <= set(cert["spec"]["dnsNames"])
+    assert cert["spec"]["issuerRef"] == {
+        "name": "tonebridge-internal-ca",
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
+    (ca,) = _objects(stacks, "ClusterIssuer", "tonebridge-internal-ca")
+    assert ca["spec"] == {"ca": {"secretName": "tonebridge-internal-ca"}}
+    bundles = {c["metadata"]["namespace"] for c in _objects(stacks, "Certificate", "vault-ca")}
+    assert bundles == {"kube-system", "production"}
+    release, values = _release(stacks, "cert-manager")
+    assert values["crds"]["enabled"] is True and release["version"] == "v1.19.1"
+
+
+def test_csi_driver_and_vault_provider_in_kube_system(stacks):
+    driver, values = _release(stacks, "secrets-store-csi-driver")
+    assert driver["namespace"] == "kube-system"
+    assert values["enableSecretRotation"] is True and values["syncSecret"]["enabled"] is False
+    provider, values = _release(stacks, "vault-csi-provider")
+    assert provider["namespace"] == "kube-system" and provider["chart"] == "vault"
+    assert values["server"]["enabled"] is False and values["injector"]["enabled"] is False
+    assert values["csi"]["enabled"] is True
+
+
+def test_vault_secrets_operator_is_restricted_and_ha(stacks):
+    release, values = _release(stacks, "vault-secrets-operator")
+    assert release["namespace"] == "vault-secrets-operator-system"
+    assert values["controller"]["replicas"] == 2
+    assert values["controller"]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert values["controller"]["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    assert values["controller"]["podSecurityContext"]["runAsNonRoot"] is True
+
+
+def test_trivy_reports_high_and_critical(stacks):
+    release, values = _release(stacks, "trivy-operator")
+    assert release["namespace"] == "trivy-system"
+    assert values["trivy"]["severity"] == "HIGH,CRITICAL"
+    assert values["operator"]["vulnerabilityScannerEnabled"] is True
+    assert values["trivy"]["resources"]["limits"] == {"cpu": "500m", "memory": "512Mi"}
+    job = values["trivyOperator"]
+    assert job["scanJobPodTemplatePodSecurityContext"]["runAsNonRoot"] is True
+    assert job["scanJobPodTemplateContainerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_new_namespaces_are_restricted(stacks):
+    namespaces = {o["metadata"]["name"]: o for o in _objects(stacks, "Namespace")}
+    for name in ("vault", "cert-manager", "vault-secrets-operator-system", "trivy-system"):
+        assert namespaces[name]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_bootstrap_ships_a_read_only_policy_for_the_three_paths(stacks):
+    (config_map,) = _objects(stacks, "ConfigMap", "vault-bootstrap")
+    policy = config_map["data"]["tonebridge-read.hcl"]
+    for path in ("secret/data/database", "secret/data/jwt", "secret/data/openai"):
+        assert f'path "{path}" {{\n  capabilities = ["read"]\n}}' in policy
+    assert policy.count("capabilities") == 3
+    script = config_map["data"]["bootstrap.sh"]
+    assert "bound_service_account_names=tonebridge-sa bound_service_account_namespaces=production" in script
+    assert "-version=2 kv" in script and "${" not in script
+
+
+def test_unseal_key_and_role_in_the_infrastructure_stack(stacks):
+    infra = stacks[INFRA]
+    keys = [k for k in resources(infra, "aws_kms_key").values() if "Vault auto-unseal" in k["description"]]
+    assert len(keys) == 1 and keys[0]["enable_key_rotation"] is True
+    role = resources(infra, "aws_iam_role")
+    (unseal,) = [r for r in role.values() if r["name"] == "tonebridge-production-vault-unseal"]
+    trust = json.loads(unseal["assume_role_policy"])
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:vault:vault" in condition.values()
+    (policy,) = [p for p in resources(infra, "aws_iam_role_policy").values() if "VaultAutoUnseal" in p["policy"]]
+    statement = json.loads(policy["policy"])["Statement"]
+    assert statement == [
+        {
+            "Sid": "VaultAutoUnseal",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+            "Resource": statement[0]["Resource"],
+        }
+    ]
+    assert statement[0]["Resource"].startswith("${aws_kms_key.")
+    assert {"vault_unseal_key_arn", "vault_unseal_role_arn"} <= set(infra["output"])
+
+
+def test_no_literal_secret_in_the_platform_stack(stacks):
+    text = json.dumps(stacks[PLATFORM])
+    assert "devRootToken" not in text and "VAULT_TOKEN=" not in text
+
+
+# --- props ---------------------------------------------------------------------------------------
+
+
+def test_vault_props_reject_even_quorums_and_missing_tls():
+    from tonebridge.constructs.vault import VaultProps
+
+    base = dict(
+        kubernetes_version="1.35",
+        region="us-west-2",
+        unseal_key_arn="arn",
+        unseal_role_arn="arn",
+        ca_issuer="ca",
+        storage_class="fast-ssd",
+        bootstrap={
+            "role": "r",
+            "service_account": "s",
+            "namespace": "n",
+            "audience": "a",
+            "auth_mount": "k",
+            "paths": [],
+        },
+    )
+    VaultProps(**base)
+    with pytest.raises(ValueError, match="odd"):
+        VaultProps(**{**base, "replicas": 2})
+    with pytest.raises(ValueError, match="ca_issuer"):
+        VaultProps(**{**base, "ca_issuer": ""})
+    with pytest.raises(ValueError, match="data_storage"):
+        VaultProps(**{**base, "data_storage": "10GB"})
+    with pytest.raises(ValueError, match="bootstrap is missing"):
+        VaultProps(**{**base, "bootstrap": {}})
+
+
+def test_application_secrets_props_require_https_and_distinct_objects():
+    from tonebridge.constructs.app_secrets import ApplicationSecretsProps, SecretObject
+
+    obj = SecretObject("a", "secret/data/a", "k")
+    base = dict(
+        namespace="production",
+        service_account="sa",
+        role="r",
+        vault_address="https://vault.vault.svc:8200",
+        ca_cert_path="/ca",
+        ca_secret="vault-ca",  # noqa: S106 - a secret's name
+        objects=[obj],
+    )
+    ApplicationSecretsProps(**base)
+    with pytest.raises(ValueError, match="https"):
+        ApplicationSecretsProps(**{**base, "vault_address": "http://vault:8200"})
+    with pytest.raises(ValueError, match="distinct"):
+        ApplicationSecretsProps(**{**base, "objects": [obj, obj]})
+
+
+def test_other_props_are_checked_early():
+    from tonebridge.constructs.cert_manager import CertManagerProps
+    from tonebridge.constructs.secrets_store import SecretsStoreCsiProps
+    from tonebridge.constructs.trivy import TrivyOperatorProps
+    from tonebridge.constructs.vault_aws import VaultUnsealProps
+    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps
+
+    with pytest.raises(ValueError, match="severities"):
+        TrivyOperatorProps(kubernetes_version="1.35", severities=("SEVERE",))
+    with pytest.raises(ValueError, match="https"):
+        SecretsStoreCsiProps(vault_address="http://vault:8200", ca_secret="vault-ca")  # noqa: S106
+    with pytest.raises(ValueError, match="ca_duration"):
+        CertManagerProps(kubernetes_version="1.35", ca_duration="10y")
+    with pytest.raises(ValueError, match="replicas"):
+        VaultSecretsOperatorProps(kubernetes_version="1.35", replicas=0)
+    with pytest.raises(ValueError, match="name"):
+        VaultUnsealProps(name="x" * 40, oidc_provider_arn="arn", oidc_issuer="issuer")
+
+
+def test_config_defaults_are_the_specs():
+    from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
+
+    assert ScanningConfig().severities == ["HIGH", "CRITICAL"]
+    app = SecretsConfig().application
+    assert (app.role, app.service_account) == ("tonebridge", "tonebridge-sa")
+    assert [o.object_name for o in app.objects] == ["database-password", "jwt-secret", "openai-api-key"]

@@ -1,0 +1,121 @@
+"""Typed models of the secrets path (spec §8.2) and in-cluster image scanning (spec §5.2).
+
+``platform.<region>.secrets``: Vault (HA, integrated storage, TLS from cert-manager, KMS auto-unseal),
+the Secrets Store CSI driver with Vault's provider, the Vault Secrets Operator and the application's
+secret objects. ``platform.<region>.scanning``: trivy-operator. Defaults are the spec's values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from tonebridge.config.types import StrictModel
+
+Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")]
+Storage = Annotated[str, Field(pattern=r"^\d+(Mi|Gi|Ti)$")]
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+
+class ResourcesConfig(StrictModel):
+    """Requests and limits of one container."""
+
+    cpu_request: Quantity
+    memory_request: Quantity
+    cpu_limit: Quantity
+    memory_limit: Quantity
+
+    def as_dict(self) -> dict:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+class VaultServerConfig(StrictModel):
+    """Vault in HA mode with integrated (raft) storage."""
+
+    replicas: int = Field(default=3, ge=1, le=7, description="Raft voters; odd, so that a quorum survives.")
+    data_storage: Storage = Field(default="10Gi", description="Raft data volume per replica (fast-ssd).")
+    audit_storage: Storage = Field(default="10Gi", description="Audit log volume per replica (fast-ssd).")
+    storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of the volumes (spec: fast-ssd).")
+    zone_anti_affinity: bool = Field(
+        default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
+    )
+    node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    resources: ResourcesConfig = ResourcesConfig(
+        cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
+    )
+    service_account: DnsLabel = Field(default="vault", description="Trusted by the unseal IRSA role.")
+
+    @field_validator("replicas")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"raft needs an odd number of voters, not {value}")
+        return value
+
+
+class SecretObjectConfig(StrictModel):
+    """One object of the SecretProviderClass: a key of a KV v2 secret, mounted as a file."""
+
+    object_name: str = Field(pattern=r"^[a-z0-9][-a-z0-9.]*$")
+    secret_path: str = Field(pattern=r"^secret/data/[a-z0-9][-a-z0-9/]*$")
+    secret_key: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+#: The three objects of spec §8.2 (object name, KV v2 path, key), in the spec's order.
+SPEC_OBJECT_ROWS = (
+    ("database-password", "secret/data/database", "password"),
+    ("jwt-secret", "secret/data/jwt", "secret"),
+    ("openai-api-key", "secret/data/openai", "api-key"),
+)
+SPEC_OBJECTS = [
+    SecretObjectConfig.model_validate(dict(zip(("object_name", "secret_path", "secret_key"), row, strict=True)))
+    for row in SPEC_OBJECT_ROWS
+]
+
+
+class ApplicationSecretsConfig(StrictModel):
+    """What the application namespace gets: its service account, the SecretProviderClass and VaultAuth."""
+
+    namespace: DnsLabel = "production"
+    service_account: DnsLabel = "tonebridge-sa"
+    role: DnsLabel = Field(default="tonebridge", description="Vault Kubernetes auth role (spec §8.2).")
+    auth_mount: DnsLabel = "kubernetes"
+    audience: DnsLabel = Field(default="vault", description="Audience of the service account tokens sent to Vault.")
+    objects: list[SecretObjectConfig] = Field(default_factory=lambda: list(SPEC_OBJECTS), min_length=1)
+
+
+class SecretsConfig(StrictModel):
+    """Spec §8.2: Vault and the paths from Vault into pods."""
+
+    enabled: bool = True
+    vault: VaultServerConfig = VaultServerConfig()
+    csi_rotation_poll_interval: str = Field(default="2m", pattern=r"^\d+[smh]$")
+    operator_replicas: int = Field(default=2, ge=1, le=5, description="Vault Secrets Operator controller replicas.")
+    cert_manager_replicas: int = Field(default=2, ge=1, le=5, description="cert-manager controller and webhook.")
+    application: ApplicationSecretsConfig = ApplicationSecretsConfig()
+
+
+class ScanningConfig(StrictModel):
+    """Spec §5.2: trivy-operator reporting HIGH and CRITICAL vulnerabilities as VulnerabilityReports."""
+
+    enabled: bool = True
+    severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
+    ignore_unfixed: bool = False
+    concurrent_scan_jobs: int = Field(default=3, ge=1, le=20)
+    scan_job_timeout: str = Field(default="10m", pattern=r"^\d+[smh]$")
+    scan_job_node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    scan_job_resources: ResourcesConfig = ResourcesConfig(
+        cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"
+    )
+
+    @field_validator("severities")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("severities must be distinct")
+        return value

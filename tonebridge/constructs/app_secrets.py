@@ -1,0 +1,146 @@
+"""An application namespace's way to its Vault secrets (spec §8.2).
+
+* ServiceAccount ``tonebridge-sa``: the identity Vault's Kubernetes auth role is bound to. Its token
+  is not automounted: the CSI provider and the operator request short-lived tokens for it through
+  the TokenRequest API, so no pod carries an API credential it does not use.
+* SecretProviderClass ``vault-secrets`` (secrets-store.csi.x-k8s.io/v1): provider vault, the spec's
+  objects in the spec's order; Vault over HTTPS with its CA (the spec's plain http is replaced).
+* VaultConnection over TLS with the CA, and the spec's VaultAuth (secrets.hashicorp.com/v1beta1;
+  the spec's vault.hashicorp.com/v1alpha1 never existed as a served API).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.constructs.kube import CustomResources, kube_object
+
+SPC_API = "secrets-store.csi.x-k8s.io/v1"
+VSO_API = "secrets.hashicorp.com/v1beta1"
+
+
+@dataclass(frozen=True)
+class SecretObject:
+    """One mounted file: ``object_name`` from key ``secret_key`` of the KV v2 secret at ``secret_path``."""
+
+    object_name: str
+    secret_path: str
+    secret_key: str
+
+
+def objects_parameter(objects: Sequence[SecretObject]) -> str:
+    """The provider's ``objects`` parameter, a YAML list written as in the spec (quoted values)."""
+    return "".join(
+        f"- objectName: {json.dumps(o.object_name)}\n"
+        f"  secretPath: {json.dumps(o.secret_path)}\n"
+        f"  secretKey: {json.dumps(o.secret_key)}\n"
+        for o in objects
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationSecretsProps:
+    """:param vault_address: https URL of Vault's service.
+    :param ca_cert_path: Vault's CA inside the CSI provider's pods.
+    :param ca_secret: secret in ``namespace`` whose ``ca.crt`` is Vault's CA (for the VaultConnection).
+    :param objects: the SecretProviderClass objects, in order.
+    """
+
+    namespace: str
+    service_account: str
+    role: str
+    vault_address: str
+    ca_cert_path: str
+    ca_secret: str
+    objects: Sequence[SecretObject]
+    auth_mount: str = "kubernetes"
+    audience: str = "vault"
+    provider_class: str = "vault-secrets"
+    vault_auth: str = "tonebridge-auth"
+    vault_connection: str = "vault"
+
+    def __post_init__(self) -> None:
+        if not self.vault_address.startswith("https://"):
+            raise ValueError(f"vault_address {self.vault_address!r} must be https:// (secrets never cross plain http)")
+        if not self.objects:
+            raise ValueError("objects: at least one secret object is required")
+        names = [o.object_name for o in self.objects]
+        if len(set(names)) != len(names):
+            raise ValueError("objects: object names must be distinct (each is a file name)")
+
+
+class ApplicationSecrets(Construct):
+    """Attributes: ``service_account`` (manifest), ``resources`` (release of the custom resources), ``objects``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: ApplicationSecretsProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        ns = props.namespace
+        self.service_account = kube_object(
+            self,
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": props.service_account, "namespace": ns},
+                "automountServiceAccountToken": False,
+            },
+            depends_on=depends_on,
+        )
+        self.objects = [
+            {
+                "apiVersion": SPC_API,
+                "kind": "SecretProviderClass",
+                "metadata": {"name": props.provider_class, "namespace": ns},
+                "spec": {
+                    "provider": "vault",
+                    "parameters": {
+                        "vaultAddress": props.vault_address,
+                        "vaultCACertPath": props.ca_cert_path,
+                        "roleName": props.role,
+                        "vaultKubernetesMountPath": props.auth_mount,
+                        "audience": props.audience,
+                        "objects": objects_parameter(props.objects),
+                    },
+                },
+            },
+            {
+                "apiVersion": VSO_API,
+                "kind": "VaultConnection",
+                "metadata": {"name": props.vault_connection, "namespace": ns},
+                "spec": {"address": props.vault_address, "caCertSecretRef": props.ca_secret, "skipTLSVerify": False},
+            },
+            {
+                "apiVersion": VSO_API,
+                "kind": "VaultAuth",
+                "metadata": {"name": props.vault_auth, "namespace": ns},
+                "spec": {
+                    "vaultConnectionRef": props.vault_connection,
+                    "method": "kubernetes",
+                    "mount": props.auth_mount,
+                    "kubernetes": {
+                        "role": props.role,
+                        "serviceAccount": props.service_account,
+                        "audiences": [props.audience],
+                    },
+                },
+            },
+        ]
+        self.resources = CustomResources(
+            self,
+            "resources",
+            release_name=f"{ns}-vault-secrets",
+            namespace=ns,
+            objects=self.objects,
+            depends_on=[self.service_account, *depends_on],
+        ).release

@@ -1,0 +1,35 @@
+"""Pod placement and security contexts shared by the charts the platform installs.
+
+System controllers run on the system pool (spec §3.1: ``workload=system``, tainted
+``CriticalAddonsOnly=true:NoSchedule``); every pod that can meets the ``restricted`` profile (spec §8.3).
+"""
+
+from __future__ import annotations
+
+#: The system node pool of spec §3.1.
+SYSTEM_NODE_SELECTOR = {"workload": "system"}
+SYSTEM_TOLERATIONS = [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+#: Node agents (CSI drivers and providers) run on every node, whatever its taints.
+EVERY_NODE_TOLERATIONS = [{"operator": "Exists"}]
+
+RUNTIME_DEFAULT_SECCOMP = {"type": "RuntimeDefault"}
+
+
+def restricted_pod_context(uid: int | None = None, gid: int | None = None) -> dict:
+    """Pod securityContext of the ``restricted`` profile; ``uid``/``gid`` where the image needs them."""
+    context: dict = {"runAsNonRoot": True, "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP)}
+    if uid is not None:
+        context["runAsUser"] = uid
+    if gid is not None:
+        context |= {"runAsGroup": gid, "fsGroup": gid}
+    return context
+
+
+def restricted_container_context(*, read_only_root: bool = True) -> dict:
+    """Container securityContext: no escalation, no capabilities, read-only root filesystem."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": read_only_root,
+        "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
+    }

@@ -1,0 +1,337 @@
+"""HashiCorp Vault in HA mode with integrated storage (spec §8.2), reachable only inside the cluster.
+
+* Raft storage on ``replicas`` pods, one per availability zone, volumes on the fast StorageClass,
+  a PodDisruptionBudget that keeps a quorum.
+* TLS on the listener (``tls_disable = false``) with a certificate from the cluster's private CA;
+  the CA reaches consumers as a ``ca.crt`` in a certificate secret of their own namespace.
+* Auto-unseal with ``seal "awskms"``: a KMS key and an IRSA role from the infrastructure stack.
+* ``disable_mlock = true`` as recommended for integrated storage, so no IPC_LOCK capability and the
+  namespace stays ``restricted``.
+* No injector (the CSI provider and the Vault Secrets Operator deliver secrets, without a mutating
+  webhook in every pod's admission path), no UI, no Ingress.
+* Vault's own configuration (auth method, role, policy, KV mount) cannot be planned without a
+  Vault provider: it ships as a reviewed, idempotent script and policy in a ConfigMap mounted into
+  the pods (README, "Vault bootstrap").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from tonebridge.charts import VAULT
+from tonebridge.constructs.cert_manager import CERT_MANAGER_API, issuer_ref
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
+from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
+
+_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
+#: uid/gid of the vault user in the official image (the chart's defaults).
+VAULT_UID, VAULT_GID = 100, 1000
+PORT = 8200
+
+
+def read_policy(paths: Sequence[str]) -> str:
+    """Policy HCL granting ``read`` on exactly ``paths`` (KV v2 data paths), nothing else."""
+    blocks = [f'path "{path}" {{\n  capabilities = ["read"]\n}}\n' for path in dict.fromkeys(paths)]
+    return "# Read-only access to the application's secrets (spec §8.2). Managed by tonebridge.\n" + "\n".join(blocks)
+
+
+def bootstrap_script(
+    *, role: str, service_account: str, namespace: str, policy: str, audience: str, auth_mount: str
+) -> str:
+    """Idempotent configuration of a freshly initialised Vault: every step checks first or overwrites.
+
+    Run inside a Vault pod with an operator's token (the root token from ``vault operator init``,
+    revoked afterwards): ``kubectl -n vault exec -ti vault-0 -- sh
+    /vault/userconfig/vault-bootstrap/bootstrap.sh``.
+    """
+    return "\n".join(
+        [
+            "#!/bin/sh",
+            "# Vault bootstrap for ToneBridge (spec §8.2). Safe to run again: each step checks or overwrites.",
+            "set -eu",
+            'if [ -z "$VAULT_TOKEN" ]; then echo "export VAULT_TOKEN (an operator token) first" >&2; exit 1; fi',
+            "vault secrets list -format=json | grep -q '\"secret/\"' || "
+            "vault secrets enable -path=secret -version=2 kv",
+            f"vault auth list -format=json | grep -q '\"{auth_mount}/\"' || "
+            f"vault auth enable -path={auth_mount} kubernetes",
+            f'vault write auth/{auth_mount}/config kubernetes_host="https://$KUBERNETES_SERVICE_HOST:'
+            '$KUBERNETES_SERVICE_PORT"',
+            f"vault policy write {policy} /vault/userconfig/vault-bootstrap/{policy}.hcl",
+            f"vault write auth/{auth_mount}/role/{role} bound_service_account_names={service_account} "
+            f"bound_service_account_namespaces={namespace} audience={audience} token_policies={policy} "
+            "token_ttl=1h token_max_ttl=4h",
+            "vault audit list -format=json | grep -q '\"file/\"' || "
+            "vault audit enable file file_path=/vault/audit/vault_audit.log",
+            "",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class VaultProps:
+    """:param kubernetes_version: the cluster's ``1.NN``.
+    :param region: AWS region of the unseal key.
+    :param unseal_key_arn, unseal_role_arn: from :class:`~tonebridge.constructs.vault_aws.VaultUnseal`.
+    :param ca_issuer: ClusterIssuer that signs the server certificate and the CA bundles.
+    :param storage_class: StorageClass of the raft and audit volumes (created elsewhere in the stack).
+    :param replicas: raft voters (odd).
+    :param zone_anti_affinity: replicas required in distinct zones; otherwise in distinct nodes.
+    :param ca_bundle_namespaces: namespaces that get a ``vault-ca`` secret (its ``ca.crt``) to trust Vault.
+    :param bootstrap: the application role to configure: role, service_account, namespace, audience,
+        auth_mount, and ``paths`` (KV v2 data paths it may read).
+    """
+
+    kubernetes_version: str
+    region: str
+    unseal_key_arn: str
+    unseal_role_arn: str
+    ca_issuer: str
+    storage_class: str
+    namespace: str = "vault"
+    release_name: str = "vault"
+    service_account: str = "vault"
+    replicas: int = 3
+    data_storage: str = "10Gi"
+    audit_storage: str = "10Gi"
+    zone_anti_affinity: bool = True
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
+    resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        }
+    )
+    ca_bundle_namespaces: Sequence[str] = ()
+    ca_bundle_secret: str = "vault-ca"  # noqa: S105 - a secret's name
+    bootstrap: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1 or self.replicas % 2 == 0:
+            raise ValueError(f"replicas must be odd (raft quorum), not {self.replicas}")
+        for name in ("data_storage", "audit_storage"):
+            if not _QUANTITY.match(getattr(self, name)):
+                raise ValueError(f"{name} {getattr(self, name)!r} must look like 10Gi")
+        if not self.storage_class:
+            raise ValueError("storage_class is required (the fast-ssd class)")
+        if not self.ca_issuer:
+            raise ValueError("ca_issuer is required: Vault never serves plain HTTP")
+        if "limits" not in self.resources or "requests" not in self.resources:
+            raise ValueError("resources needs requests and limits")
+        missing = {"role", "service_account", "namespace", "audience", "auth_mount", "paths"} - set(self.bootstrap)
+        if missing:
+            raise ValueError(f"bootstrap is missing {', '.join(sorted(missing))}")
+
+
+class Vault(Construct):
+    """Attributes: ``address`` (https URL of the service), ``ca_bundle_secret``, ``release``,
+    ``certificates`` (release of the TLS certificates, for ``depends_on``), ``namespace``, ``policy``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: VaultProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        ns, name = props.namespace, props.release_name
+        self.address = f"https://{name}.{ns}.svc:{PORT}"
+        self.ca_bundle_secret = props.ca_bundle_secret
+        self.namespace = Namespace(
+            self, "namespace", NamespaceProps(name=ns, kubernetes_version=props.kubernetes_version)
+        )
+        tls_secret = f"{name}-server-tls"
+        self.certificates = CustomResources(
+            self,
+            "certificates",
+            release_name=f"{name}-certificates",
+            namespace=ns,
+            objects=[_server_certificate(props, tls_secret), *_ca_bundles(props)],
+            depends_on=[self.namespace.manifest, *depends_on],
+        ).release
+        boot = props.bootstrap
+        self.policy_name = f"{boot['role']}-read"
+        self.policy = read_policy(list(boot["paths"]))  # type: ignore[arg-type]
+        script = bootstrap_script(
+            role=str(boot["role"]),
+            service_account=str(boot["service_account"]),
+            namespace=str(boot["namespace"]),
+            policy=self.policy_name,
+            audience=str(boot["audience"]),
+            auth_mount=str(boot["auth_mount"]),
+        )
+        bootstrap = kube_object(
+            self,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"{name}-bootstrap", "namespace": ns},
+                "data": {f"{self.policy_name}.hcl": self.policy, "bootstrap.sh": script},
+            },
+            depends_on=[self.namespace.manifest],
+        )
+        self.release = ChartRelease(
+            self,
+            "chart",
+            ChartReleaseProps(
+                release_name=name,
+                chart=VAULT,
+                namespace=ns,
+                values=_values(props, tls_secret),
+                # Pods report ready only once Vault is initialised (README, "Vault bootstrap").
+                wait=False,
+            ),
+            depends_on=[self.certificates, bootstrap],
+        ).release
+
+
+def _dns_names(props: VaultProps) -> list[str]:
+    ns, name = props.namespace, props.release_name
+    names = []
+    for service in (name, f"{name}-active"):
+        names += [service, f"{service}.{ns}", f"{service}.{ns}.svc", f"{service}.{ns}.svc.cluster.local"]
+    internal = f"{name}-internal"
+    names += [f"*.{internal}", f"*.{internal}.{ns}.svc", f"*.{internal}.{ns}.svc.cluster.local"]
+    return names
+
+
+def _server_certificate(props: VaultProps, secret: str) -> dict:
+    return {
+        "apiVersion": CERT_MANAGER_API,
+        "kind": "Certificate",
+        "metadata": {"name": secret, "namespace": props.namespace},
+        "spec": {
+            "secretName": secret,
+            "commonName": f"{props.release_name}.{props.namespace}.svc",
+            "dnsNames": _dns_names(props),
+            "ipAddresses": ["127.0.0.1"],
+            "duration": "2160h",
+            "renewBefore": "360h",
+            "usages": ["server auth", "digital signature", "key encipherment"],
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "issuerRef": issuer_ref(props.ca_issuer),
+        },
+    }
+
+
+def _ca_bundles(props: VaultProps) -> list[dict]:
+    """A short-lived client certificate per consumer namespace: only its ``ca.crt`` is used."""
+    return [
+        {
+            "apiVersion": CERT_MANAGER_API,
+            "kind": "Certificate",
+            "metadata": {"name": props.ca_bundle_secret, "namespace": namespace},
+            "spec": {
+                "secretName": props.ca_bundle_secret,
+                "commonName": f"{props.ca_bundle_secret}.{namespace}",
+                "duration": "2160h",
+                "usages": ["client auth"],
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                "issuerRef": issuer_ref(props.ca_issuer),
+            },
+        }
+        for namespace in dict.fromkeys(props.ca_bundle_namespaces)
+    ]
+
+
+def server_config(props: VaultProps, tls_dir: str) -> str:
+    """The server's HCL: TLS listener, raft with TLS joins to every peer, KMS seal, no mlock."""
+    name = props.release_name
+    joins = "".join(
+        f'  retry_join {{\n    leader_api_addr = "https://{name}-{i}.{name}-internal:{PORT}"\n'
+        f'    leader_ca_cert_file = "{tls_dir}/ca.crt"\n  }}\n'
+        for i in range(props.replicas)
+    )
+    return (
+        "ui = false\n"
+        "disable_mlock = true\n"
+        'listener "tcp" {\n'
+        "  tls_disable = false\n"
+        f'  address = "[::]:{PORT}"\n'
+        '  cluster_address = "[::]:8201"\n'
+        f'  tls_cert_file = "{tls_dir}/tls.crt"\n'
+        f'  tls_key_file = "{tls_dir}/tls.key"\n'
+        '  tls_min_version = "tls12"\n'
+        "}\n"
+        'storage "raft" {\n'
+        '  path = "/vault/data"\n'
+        f"{joins}"
+        "}\n"
+        'seal "awskms" {\n'
+        f'  region = "{props.region}"\n'
+        f'  kms_key_id = "{props.unseal_key_arn}"\n'
+        "}\n"
+        'service_registration "kubernetes" {}\n'
+    )
+
+
+def _affinity(props: VaultProps) -> dict:
+    topology = "topology.kubernetes.io/zone" if props.zone_anti_affinity else "kubernetes.io/hostname"
+    selector = {
+        "matchLabels": {
+            "app.kubernetes.io/name": "vault",
+            "app.kubernetes.io/instance": props.release_name,
+            "component": "server",
+        }
+    }
+    return {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{"labelSelector": selector, "topologyKey": topology}]
+        }
+    }
+
+
+def _values(props: VaultProps, tls_secret: str) -> dict:
+    tls_dir = f"/vault/userconfig/{tls_secret}"
+    storage = {"enabled": True, "storageClass": props.storage_class, "accessMode": "ReadWriteOnce"}
+    return {
+        "global": {"enabled": True, "tlsDisable": False},
+        "injector": {"enabled": False},
+        "csi": {"enabled": False},
+        "ui": {"enabled": False},
+        "server": {
+            "enabled": True,
+            "ingress": {"enabled": False},
+            "route": {"enabled": False},
+            "resources": {kind: dict(values) for kind, values in props.resources.items()},
+            "nodeSelector": dict(props.node_selector),
+            "tolerations": [dict(t) for t in props.tolerations],
+            "affinity": _affinity(props),
+            "extraEnvironmentVars": {"VAULT_CACERT": f"{tls_dir}/ca.crt", "AWS_REGION": props.region},
+            "extraVolumes": [
+                {"type": "secret", "name": tls_secret},
+                {"type": "configMap", "name": f"{props.release_name}-bootstrap"},
+            ],
+            # The chart's entrypoint renders the configuration into /tmp; the root filesystem stays read-only.
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
+            "dataStorage": {**storage, "size": props.data_storage},
+            "auditStorage": {**storage, "size": props.audit_storage},
+            "standalone": {"enabled": False},
+            "ha": {
+                "enabled": True,
+                "replicas": props.replicas,
+                "raft": {"enabled": True, "setNodeId": True, "config": server_config(props, tls_dir)},
+                "disruptionBudget": {"enabled": True, "maxUnavailable": 1},
+            },
+            "serviceAccount": {
+                "create": True,
+                "name": props.service_account,
+                "annotations": {"eks.amazonaws.com/role-arn": props.unseal_role_arn},
+            },
+            "statefulSet": {
+                "securityContext": {
+                    "pod": restricted_pod_context(VAULT_UID, VAULT_GID),
+                    "container": restricted_container_context(),
+                }
+            },
+        },
+    }

@@ -1,0 +1,77 @@
+"""AWS side of Vault's auto-unseal: a customer KMS key and the IRSA role Vault's pods use with it.
+
+Vault seals its root key with this key (``seal "awskms"``), so pods restart and reschedule without
+anyone typing unseal keys; the role may only encrypt, decrypt and describe with that one key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+
+#: All that the awskms seal calls (Encrypt to wrap the root key, Decrypt to unseal, DescribeKey at start).
+UNSEAL_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}$")
+
+
+def unseal_policy(key_arn: str) -> dict:
+    """Identity policy of the unseal role: the three seal actions on one key, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "VaultAutoUnseal", "Effect": "Allow", "Action": list(UNSEAL_ACTIONS), "Resource": key_arn}
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class VaultUnsealProps:
+    """Props of :class:`VaultUnseal`.
+
+    name: prefix of the key alias and role name, e.g. the cluster name (required; ≤ 39 characters so
+        that ``<name>-vault-unseal`` fits IAM's 64).
+    oidc_provider_arn, oidc_issuer: the cluster's IRSA provider (required).
+    namespace, service_account: Vault's service account (default ``vault``/``vault``).
+    """
+
+    name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str = "vault"
+    service_account: str = "vault"
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.name):
+            raise ValueError(f"name {self.name!r} must be 1-39 lowercase letters, digits and '-'")
+
+
+class VaultUnseal(Construct):
+    """Attributes: ``key`` (EncryptionKey), ``key_arn``, ``role`` (ServiceAccountRole), ``role_arn``."""
+
+    def __init__(self, scope: Construct, id_: str, props: VaultUnsealProps) -> None:
+        super().__init__(scope, id_)
+        self.key = EncryptionKey(
+            self,
+            "key",
+            EncryptionKeyProps(alias=f"{props.name}-vault-unseal", description=f"Vault auto-unseal, {props.name}"),
+        )
+        self.role = ServiceAccountRole(
+            self,
+            "role",
+            ServiceAccountRoleProps(
+                role_name=f"{props.name}-vault-unseal",
+                oidc_provider_arn=props.oidc_provider_arn,
+                oidc_issuer=props.oidc_issuer,
+                namespace=props.namespace,
+                service_account=props.service_account,
+                policy=unseal_policy(self.key.arn),
+            ),
+        )
+        self.key_arn: str = self.key.arn
+        self.role_arn: str = self.role.arn
