@@ -21,7 +21,7 @@ from constructs import Construct
 from tonebridge.charts import ARGO_CD
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
-from tonebridge.constructs.workload_security import restricted_container
+from tonebridge.constructs.pod_defaults import restricted_container_context
 
 #: The current API of Argo CD's Application and AppProject.
 ARGO_API = "argoproj.io/v1alpha1"
@@ -110,7 +110,7 @@ def _component(replicas: int, cpu: str, memory: str, limit_cpu: str, limit_memor
             "requests": {"cpu": cpu, "memory": memory},
             "limits": {"cpu": limit_cpu, "memory": limit_memory},
         },
-        "containerSecurityContext": restricted_container(),
+        "containerSecurityContext": restricted_container_context(),
     }
     if replicas > 1:
         values["pdb"] = {"enabled": True, "minAvailable": 1}
@@ -225,6 +225,6 @@ class ArgoCd(Construct):
                     "requests": {"cpu": "50m", "memory": "64Mi"},
                     "limits": {"cpu": "500m", "memory": "256Mi"},
                 },
-                "containerSecurityContext": restricted_container(),
+                "containerSecurityContext": restricted_container_context(),
             },
         }

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from tonebridge.charts import CLUSTER_AUTOSCALER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+from tonebridge.constructs.pod_defaults import restricted_container_context
 
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 EXPANDERS = ("least-waste", "random", "most-pods", "price", "priority")
@@ -27,17 +28,6 @@ OWN_FLAGS = ("expander", "cloud-provider", "node-group-auto-discovery", "v", "st
 _MINOR_RE = re.compile(r"^1\.\d{1,2}$")
 _PATCH_RE = re.compile(r"^1\.\d{1,2}\.\d{1,3}$")
 _FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(_[0-9]+)?$")
-
-
-def restricted_container() -> dict[str, Any]:
-    """Container security context that meets the ``restricted`` Pod Security profile."""
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
 
 
 @dataclass(frozen=True)
@@ -146,7 +136,7 @@ def cluster_autoscaler_values(props: ClusterAutoscalerProps) -> dict[str, Any]:
             "runAsGroup": 65532,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containerSecurityContext": restricted_container(),
+        "containerSecurityContext": restricted_container_context(),
         "resources": {k: dict(v) for k, v in props.resources.items()},
     }
 

@@ -20,7 +20,7 @@ from constructs import Construct
 from tonebridge.charts import ISTIO_BASE, ISTIO_CNI, ISTIO_GATEWAY, ISTIOD
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
-from tonebridge.constructs.workload_security import restricted_container, restricted_pod
+from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 
 #: The current (GA) API of Istio's security resources.
 PEER_AUTHENTICATION_API = "security.istio.io/v1"
@@ -218,9 +218,11 @@ class Istio(Construct):
             # The ALB sends traffic straight to the pods (target type ip): no cloud load balancer here.
             "service": {"type": "ClusterIP"},
             # Binding 80/443 as a non-root user needs only this namespaced, restricted-safe sysctl.
-            "securityContext": restricted_pod(sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]),
+            "securityContext": restricted_pod_context(
+                sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
+            ),
             "containerSecurityContext": {
-                **restricted_container(),
+                **restricted_container_context(),
                 "runAsUser": PROXY_UID,
                 "runAsGroup": PROXY_UID,
             },

@@ -22,9 +22,9 @@ from constructs import Construct
 
 from tonebridge.charts import KARPENTER
 from tonebridge.constructs.cluster import Taint
-from tonebridge.constructs.cluster_autoscaler import restricted_container
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
+from tonebridge.constructs.pod_defaults import restricted_container_context
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
@@ -183,7 +183,7 @@ def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
         "podSecurityContext": {"fsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
         "controller": {
             # The chart's container context already runs as 65532, read-only, no escalation, no capabilities.
-            "securityContext": {"seccompProfile": restricted_container()["seccompProfile"]},
+            "securityContext": {"seccompProfile": restricted_container_context()["seccompProfile"]},
             "resources": {
                 "requests": {"cpu": "500m", "memory": "1Gi"},
                 "limits": {"cpu": "1", "memory": "1Gi"},

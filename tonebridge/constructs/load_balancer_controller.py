@@ -16,7 +16,7 @@ from constructs import Construct
 
 from tonebridge.charts import AWS_LOAD_BALANCER_CONTROLLER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.workload_security import restricted_container, restricted_pod
+from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 
 INGRESS_CLASS = "alb"
 _SA_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -92,8 +92,8 @@ class LoadBalancerController(Construct):
             "nodeSelector": dict(props.node_selector),
             "tolerations": list(props.tolerations),
             "priorityClassName": "system-cluster-critical",
-            "podSecurityContext": restricted_pod(fsGroup=65534),
-            "securityContext": restricted_container(),
+            "podSecurityContext": restricted_pod_context(fsGroup=65534),
+            "securityContext": restricted_container_context(),
             # Only Ingresses of class alb (and Services that ask for it) get load balancers.
             "enableServiceMutatorWebhook": False,
         }

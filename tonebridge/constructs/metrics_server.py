@@ -12,8 +12,8 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import METRICS_SERVER
-from tonebridge.constructs.cluster_autoscaler import restricted_container
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+from tonebridge.constructs.pod_defaults import restricted_container_context
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
         "nodeSelector": dict(props.node_selector),
         "tolerations": [dict(t) for t in props.tolerations],
         "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-        "securityContext": {**restricted_container(), "runAsUser": 1000},
+        "securityContext": {**restricted_container_context(), "runAsUser": 1000},
         "resources": {k: dict(v) for k, v in props.resources.items()},
     }
     if props.replicas > 1:

@@ -15,9 +15,10 @@ EVERY_NODE_TOLERATIONS = [{"operator": "Exists"}]
 RUNTIME_DEFAULT_SECCOMP = {"type": "RuntimeDefault"}
 
 
-def restricted_pod_context(uid: int | None = None, gid: int | None = None) -> dict:
-    """Pod securityContext of the ``restricted`` profile; ``uid``/``gid`` where the image needs them."""
-    context: dict = {"runAsNonRoot": True, "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP)}
+def restricted_pod_context(uid: int | None = None, gid: int | None = None, **extra: object) -> dict:
+    """Pod securityContext of the ``restricted`` profile; ``uid``/``gid`` where the image needs them,
+    ``extra`` for fields such as ``fsGroup`` or namespaced ``sysctls``."""
+    context: dict = {"runAsNonRoot": True, "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP), **extra}
     if uid is not None:
         context["runAsUser"] = uid
     if gid is not None:
@@ -26,10 +27,13 @@ def restricted_pod_context(uid: int | None = None, gid: int | None = None) -> di
 
 
 def restricted_container_context(*, read_only_root: bool = True) -> dict:
-    """Container securityContext: no escalation, no capabilities, read-only root filesystem."""
+    """Container securityContext: non-root, unprivileged, no escalation, no capabilities,
+    read-only root filesystem, the runtime's default seccomp profile."""
     return {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
+        "privileged": False,
         "readOnlyRootFilesystem": read_only_root,
+        "runAsNonRoot": True,
         "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
     }

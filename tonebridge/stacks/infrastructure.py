@@ -8,6 +8,7 @@ from constructs import Construct
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
+from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -17,9 +18,6 @@ from tonebridge.constructs.registries import (
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack
-
-#: Where cluster-critical add-on controllers (CoreDNS, EBS CSI) run: the system pool of spec §3.1.
-SYSTEM_POOL_SELECTOR = {"workload": "system"}
 
 
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
@@ -55,7 +53,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
     """Map one region's cluster configuration onto the environment-agnostic cluster props."""
     cfg = env.clusters[region]
     net = env.network[region]
-    system_pool = any(group.labels.items() >= SYSTEM_POOL_SELECTOR.items() for group in cfg.node_groups.values())
+    system_pool = any(group.labels.items() >= SYSTEM_NODE_SELECTOR.items() for group in cfg.node_groups.values())
     return TonebridgeClusterProps(
         name=cfg.name,
         version=cfg.version,
@@ -85,7 +83,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
         pod_subnets=dict(zip(net.availability_zones, vpc.pod_subnet_ids, strict=True)),
         managed_addons=cfg.managed_addons,
         access_entries=cfg.access_entries,
-        addon_node_selector=SYSTEM_POOL_SELECTOR if system_pool else {},
+        addon_node_selector=SYSTEM_NODE_SELECTOR if system_pool else {},
         karpenter=cfg.karpenter.enabled,
         karpenter_namespace=cfg.karpenter.namespace,
         karpenter_service_account=cfg.karpenter.service_account,

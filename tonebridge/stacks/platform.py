@@ -28,6 +28,7 @@ from tonebridge.constructs.load_balancer_controller import LoadBalancerControlle
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
+from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATIONS
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
 from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
@@ -36,13 +37,22 @@ from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
-from tonebridge.stacks.infrastructure import SYSTEM_POOL_SELECTOR, InfrastructureStack
+from tonebridge.stacks.infrastructure import InfrastructureStack
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
 MESH_INJECTION = ("istio-injection", "enabled")
 
 #: The client authentication API `aws eks get-token` answers with.
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+
+
+def system_placement(env: EnvironmentConfig, region: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Node selector and tolerations of the system pool (``workload=system``, tainted
+    ``CriticalAddonsOnly``), or none when the region's cluster has no such pool."""
+    has_pool = any(g.labels.items() >= SYSTEM_NODE_SELECTOR.items() for g in env.clusters[region].node_groups.values())
+    if not has_pool:
+        return {}, []
+    return dict(SYSTEM_NODE_SELECTOR), [dict(t) for t in SYSTEM_TOLERATIONS]
 
 
 def get_token_args(cluster_name: str, region: str) -> list[str]:
@@ -60,6 +70,8 @@ class PlatformStack(TonebridgeStack):
         self.config = env.platform[region]
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
+        #: Where cluster controllers run: the system pool of spec §3.1 when the cluster has one.
+        self.system_node_selector, self.system_tolerations = system_placement(env, region)
         self._providers(infra, region)
         #: Application namespaces by name (spec §3.2): give ``self.namespaces[name].manifest`` to ``depends_on``.
         self.namespaces: dict[str, Namespace] = {}
@@ -100,12 +112,7 @@ class PlatformStack(TonebridgeStack):
         cfg = self.config.autoscaling
         cluster = self.infra.cluster
         cluster_cfg = env.clusters[region]
-        placement = {
-            "node_selector": dict(SYSTEM_POOL_SELECTOR),
-            "tolerations": [
-                {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
-            ],
-        }
+        placement = {"node_selector": self.system_node_selector, "tolerations": self.system_tolerations}
         ca = cfg.cluster_autoscaler
         if ca.enabled:
             ClusterAutoscaler(
@@ -252,15 +259,7 @@ class PlatformStack(TonebridgeStack):
     def _mesh_edge_gitops(self, env: EnvironmentConfig, region: str) -> None:
         """Istio (§3.3), the public ALB with its controller (§2.2) and Argo CD (§6.1)."""
         cfg, cluster = self.config, self.infra.cluster
-        system_pool = any(
-            g.labels.items() >= SYSTEM_POOL_SELECTOR.items() for g in env.clusters[region].node_groups.values()
-        )
-        selector = dict(SYSTEM_POOL_SELECTOR) if system_pool else {}
-        tolerations = (
-            [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
-            if system_pool
-            else []
-        )
+        selector, tolerations = self.system_node_selector, self.system_tolerations
         self.istio: Istio | None = None
         if cfg.istio.enabled:
             istio = cfg.istio
