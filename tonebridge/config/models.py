@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from tonebridge.config.compute import ClusterConfig, RegistriesConfig
+from tonebridge.config.data import BackupsConfig, DatabaseConfig
 from tonebridge.config.types import (
     BucketName,
     Cidr,
@@ -129,6 +130,8 @@ class EnvironmentConfig(StrictModel):
     network: dict[Region, RegionNetworkConfig] = Field(min_length=1)
     clusters: dict[Region, ClusterConfig] = Field(min_length=1, description="One EKS cluster per AWS region.")
     registries: RegistriesConfig
+    database: DatabaseConfig
+    backups: BackupsConfig
 
     @property
     def aws_regions(self) -> list[str]:
