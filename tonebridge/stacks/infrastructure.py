@@ -1,4 +1,4 @@
-"""``<env>-<region>``: the AWS infrastructure of one region: network, cluster, registries."""
+"""``<env>-<region>``: the AWS infrastructure of one region: network, cluster, registries, database, backups."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.postgres import (
+    RdsNetworkProps,
+    RdsPostgres,
+    RdsPostgresProps,
+    RdsPostgresReplica,
+    RdsPostgresReplicaProps,
+)
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -14,7 +22,7 @@ from tonebridge.constructs.registries import (
     ReplicaRepositoryTemplateProps,
 )
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
-from tonebridge.stacks.base import TonebridgeStack
+from tonebridge.stacks.base import TonebridgeStack, stack_name
 
 #: Where cluster-critical add-on controllers (CoreDNS, EBS CSI) run: the system pool of spec §3.1.
 SYSTEM_POOL_SELECTOR = {"workload": "system"}
@@ -90,15 +98,119 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
     )
 
 
+def database_identifier(env: EnvironmentConfig) -> str:
+    return f"{env.tags['Project']}-{env.name}"
+
+
+def rds_props(env: EnvironmentConfig, network: RdsNetworkProps) -> RdsPostgresProps:
+    """Map the database configuration onto the RDS primary's props (spec §4.1, §11.1)."""
+    rds = env.database.rds
+    return RdsPostgresProps(
+        identifier=database_identifier(env),
+        network=network,
+        parameters=env.database.settings.numeric(),
+        engine_version=rds.engine_version,
+        instance_class=rds.instance_class,
+        allocated_storage_gib=rds.allocated_storage_gib,
+        max_allocated_storage_gib=rds.max_allocated_storage_gib,
+        multi_az=rds.multi_az,
+        database_name=rds.database_name,
+        master_username=rds.master_username,
+        backup_retention_days=rds.backup_retention_days,
+        backup_window=rds.backup_window,
+        maintenance_window=rds.maintenance_window,
+        log_retention_days=rds.log_retention_days,
+        performance_insights_retention_days=rds.performance_insights_retention_days,
+        monitoring_interval=rds.monitoring_interval,
+        protect=rds.protect,
+    )
+
+
+def rds_replica_props(
+    env: EnvironmentConfig, region: str, source_arn: str, network: RdsNetworkProps
+) -> RdsPostgresReplicaProps:
+    """Map the database configuration onto the secondary region's replica props (spec §9.1)."""
+    rds = env.database.rds
+    return RdsPostgresReplicaProps(
+        identifier=f"{database_identifier(env)}-{region}",
+        source_arn=source_arn,
+        network=network,
+        parameters=env.database.settings.numeric(),
+        engine_version=rds.engine_version,
+        instance_class=rds.replica_instance_class or rds.instance_class,
+        multi_az=rds.replica_multi_az,
+        max_allocated_storage_gib=rds.max_allocated_storage_gib,
+        backup_retention_days=rds.backup_retention_days,
+        backup_window=rds.backup_window,
+        maintenance_window=rds.maintenance_window,
+        log_retention_days=rds.log_retention_days,
+        performance_insights_retention_days=rds.performance_insights_retention_days,
+        monitoring_interval=rds.monitoring_interval,
+        protect=rds.protect,
+        create_replica=rds.cross_region_replica,
+        replicate_automated_backups=rds.automated_backup_replication,
+        replicated_backup_retention_days=rds.replicated_backup_retention_days,
+    )
+
+
+def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucketsProps:
+    """Map the backups configuration onto the bucket props; the replica side gets an aliased provider."""
+    backups = env.backups
+    secondary = env.aws.secondary_region if backups.replicate else None
+    return BackupBucketsProps(
+        bucket=backups.bucket,
+        access_log_bucket=backups.access_log_bucket_name,
+        replica_bucket=backups.replica_bucket_name(secondary) if secondary else None,
+        replica_region=secondary,
+        replica_provider=stack.provider_for(secondary) if secondary else None,
+        infrequent_access_after_days=backups.infrequent_access_after_days,
+        archive_after_days=backups.archive_after_days,
+        archive_storage_class=backups.archive_storage_class,
+        noncurrent_expiry_days=backups.noncurrent_expiry_days,
+        object_lock_days=backups.object_lock_days,
+        replication_time_control=backups.replication_time_control,
+        access_log_retention_days=backups.access_log_retention_days,
+        protect=backups.protect,
+    )
+
+
 class InfrastructureStack(TonebridgeStack):
-    """Network, cluster and registries of one region; its outputs are what the platform stack consumes."""
+    """Network, cluster, registries, database and backups of one region; its outputs are what the
+    platform stack consumes.
+
+    The primary region's stack holds the RDS primary and the backups bucket (with its replica, through
+    an aliased provider: see :mod:`tonebridge.constructs.backups`); the secondary region's stack holds
+    the database replica, given the primary stack's database (so it depends on that stack).
+    """
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
         self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
         self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
         self._registries(env, region)
+        self.database: RdsPostgres | None = None
+        self.database_replica: RdsPostgresReplica | None = None
+        self.backups: BackupBuckets | None = None
+        self._data(env, region)
         self._outputs(env, region)
+
+    def _data(self, env: EnvironmentConfig, region: str) -> None:
+        rds = env.database.rds
+        network = RdsNetworkProps(
+            vpc_id=self.vpc.vpc_id,
+            db_subnet_group_name=self.vpc.db_subnet_group_name,
+            client_security_group_ids=[self.cluster.node_security_group_id, self.cluster.cluster_security_group_id],
+        )
+        if region == env.aws.primary_region:
+            self.database = RdsPostgres(self, "database", rds_props(env, network))
+            self.backups = BackupBuckets(self, "backups", backups_props(env, self))
+        elif rds.cross_region_replica or rds.automated_backup_replication:
+            primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
+            if not isinstance(primary, InfrastructureStack) or primary.database is None:
+                raise ValueError(f"{self.name}: the database replica needs the primary region's stack")
+            self.database_replica = RdsPostgresReplica(
+                self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
+            )
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
         """Repositories live in the primary region; the secondary receives replicas of production's."""
@@ -163,5 +275,20 @@ class InfrastructureStack(TonebridgeStack):
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()
             }
+        if self.database:
+            outputs |= {
+                "database_endpoint": self.database.address,
+                "database_port": self.database.port,
+                "database_master_secret_arn": self.database.master_secret_arn,
+                "database_security_group_id": self.database.security_group_id,
+            }
+        if self.database_replica:
+            if self.database_replica.address:
+                outputs["database_replica_endpoint"] = self.database_replica.address
+            outputs["database_replica_security_group_id"] = self.database_replica.security_group_id
+        if self.backups:
+            outputs |= {"backups_bucket": self.backups.bucket_name, "backups_bucket_arn": self.backups.bucket_arn}
+            if self.backups.replica_bucket_name:
+                outputs["backups_replica_bucket"] = self.backups.replica_bucket_name
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
