@@ -53,8 +53,10 @@ TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-
 CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.52.1")
 KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.8.2")
 METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.0")
-CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.1")
-REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.22.1")
+#: Operator 1.30.1 (the chart is one minor behind the operator); 1.30/1.31 still carry in-tree barmanObjectStore.
+CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.1")
+#: Operator v0.26.0; its CRDs serve redis.redis.opstreelabs.in/v1beta2.
+REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.26.1")
 
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
 RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources", "1.0.0")

@@ -7,8 +7,12 @@ defaults where the spec gives them.
 
 from __future__ import annotations
 
+from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.types import StrictModel
 
 
 class PlatformConfig(StrictModel):
     """In-cluster platform of one region; each component adds its sub-section here."""
+
+    postgres: PostgresPlatformConfig = PostgresPlatformConfig()  # spec §4.1: CloudNativePG clusters
+    redis: RedisConfig = RedisConfig()  # spec §4.2 / §9.1

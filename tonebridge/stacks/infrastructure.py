@@ -15,6 +15,7 @@ from tonebridge.constructs.postgres import (
     RdsPostgresReplica,
     RdsPostgresReplicaProps,
 )
+from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -192,6 +193,7 @@ class InfrastructureStack(TonebridgeStack):
         self.database_replica: RdsPostgresReplica | None = None
         self.backups: BackupBuckets | None = None
         self._data(env, region)
+        self._cnpg_backup_roles(env, region)
         self._outputs(env, region)
 
     def _data(self, env: EnvironmentConfig, region: str) -> None:
@@ -210,6 +212,46 @@ class InfrastructureStack(TonebridgeStack):
                 raise ValueError(f"{self.name}: the database replica needs the primary region's stack")
             self.database_replica = RdsPostgresReplica(
                 self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
+            )
+
+    def _cnpg_backup_roles(self, env: EnvironmentConfig, region: str) -> None:
+        """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups),
+        keyed ``<namespace>/<name>``; the platform stack annotates the cluster's service account with it."""
+        self.cnpg_backup_roles: dict[str, CnpgBackupRole] = {}
+        clusters = env.platform[region].postgres.clusters if region in env.platform else []
+        if not clusters:
+            return
+        primary = self
+        if region != env.aws.primary_region:
+            found = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
+            primary = found if isinstance(found, InfrastructureStack) else None
+        if primary is None or primary.backups is None:
+            raise ValueError(f"{self.name}: CloudNativePG backups need the primary region's backups bucket")
+        for cluster in clusters:
+            backups = primary.backups
+            if cluster.replica:  # reads the copy replicated into this region
+                bucket_arn, key_arn = (
+                    backups.replica_bucket_arn,
+                    backups.replica_key.arn if backups.replica_key else None,
+                )
+            else:
+                bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
+            if bucket_arn is None:
+                raise ValueError(f"{self.name}: CNPG replica {cluster.name} needs backups.replicate")
+            self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
+                self,
+                f"cnpg-backups-{cluster.namespace}-{cluster.name}",
+                CnpgBackupRoleProps(
+                    role_name=cluster.backup_role_name(env.clusters[region].name),
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer,
+                    namespace=cluster.namespace,
+                    cluster_name=cluster.name,
+                    bucket_arn=bucket_arn,
+                    bucket_region=region if cluster.replica else env.aws.primary_region,
+                    key_arn=key_arn,
+                    read_only=cluster.replica is not None,
+                ),
             )
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
