@@ -63,6 +63,33 @@ def _overlap(doc: dict) -> None:
 
 # (id, mutation of production.yaml, expected line after "<file>: ")
 CASES = [
+    (
+        "cnpg-cluster-outside-the-backups-region",
+        _set(("platform", "us-east-1", "postgres"), {"clusters": [{"name": "db", "namespace": "staging"}]}),
+        "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket",
+    ),
+    (
+        "cnpg-cluster-twice",
+        lambda doc: doc["platform"]["us-west-2"]["postgres"]["clusters"].append(
+            {"name": "tonebridge", "namespace": "staging"}
+        ),
+        "platform.us-west-2.postgres.clusters[1].name: staging/tonebridge is defined twice",
+    ),
+    (
+        "cnpg-instances",
+        _set(("platform", "us-west-2", "postgres", "clusters", 0, "instances"), 0),
+        "platform.us-west-2.postgres.clusters[0].instances: ",
+    ),
+    (
+        "redis-maxmemory-above-limit",
+        _set(("platform", "us-west-2", "redis", "maxmemory"), "4gb"),
+        "platform.us-west-2.redis.maxmemory: 4gb leaves no room under the memory limit 3Gi",
+    ),
+    (
+        "redis-too-few-leaders",
+        _set(("platform", "us-west-2", "redis", "leaders"), 2),
+        "platform.us-west-2.redis.leaders: ",
+    ),
     ("cidr-syntax", _set((*WEST, "vpc_cidr"), "10.0.0.0/33"), "network.us-west-2.vpc_cidr: "),
     ("cidr-host-bits", _set((*WEST, "subnets", "public", 0), "10.0.1.7/24"), "network.us-west-2.subnets.public[0]: "),
     (

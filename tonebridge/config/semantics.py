@@ -32,6 +32,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_clusters(cfg))
     problems.extend(_check_registries(cfg))
     problems.extend(_check_platform(cfg))
+    problems.extend(_check_platform_data(cfg))
     problems.extend(_check_database(cfg))
     problems.extend(_check_backups(cfg))
     return problems
@@ -224,3 +225,54 @@ def _check_backups(cfg: EnvironmentConfig) -> Iterator[Problem]:
         )
     if backups.replication_time_control and not backups.replicate:
         yield Problem((*base, "replication_time_control"), "needs backups.replicate")
+
+
+_K8S_BYTES = {"": 1, "k": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+_REDIS_BYTES = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def _quantity_bytes(value: str) -> float:
+    """Bytes in a memory quantity ("3Gi"); a fractional-byte quantity ("500m") counts as 0."""
+    number = value.rstrip("kMGTi")
+    return float(number) * _K8S_BYTES.get(value[len(number) :], 0)
+
+
+def _redis_bytes(value: str) -> int:
+    number = value.rstrip("kmgb")
+    return int(number) * _REDIS_BYTES[value[len(number) :]]
+
+
+def _check_platform_data(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """CloudNativePG clusters back up to the backups bucket of aws.primary_region; a replica reads
+    the copy replicated into its own region. Redis's maxmemory must fit under its memory limit."""
+    seen: set[tuple[str, str]] = set()
+    for region, platform in cfg.platform.items():
+        eks = cfg.clusters[region].name if region in cfg.clusters else ""
+        for i, cluster in enumerate(platform.postgres.clusters):
+            path = ("platform", region, "postgres", "clusters", i)
+            if (cluster.namespace, cluster.name) in seen:
+                yield Problem((*path, "name"), f"{cluster.namespace}/{cluster.name} is defined twice")
+            seen.add((cluster.namespace, cluster.name))
+            if cluster.replica is None and region != cfg.aws.primary_region:
+                yield Problem(
+                    (*path, "replica"),
+                    f"a cluster in {region} backs up to backups.bucket in aws.primary_region; "
+                    "only a replica may run here",
+                )
+            if cluster.replica is not None:
+                if region == cfg.aws.primary_region:
+                    yield Problem((*path, "replica"), "a replica reads the replicated backups of another region")
+                elif not cfg.backups.replicate:
+                    yield Problem((*path, "replica"), "needs backups.replicate (it recovers from the replicated copy)")
+            if len(cluster.backup_role_name(eks)) > 64:
+                yield Problem(
+                    (*path, "name"),
+                    f"the backup role name {cluster.backup_role_name(eks)!r} exceeds IAM's 64 characters",
+                )
+        redis = platform.redis
+        if redis.enabled and _redis_bytes(redis.maxmemory) >= _quantity_bytes(redis.resources.memory_limit):
+            yield Problem(
+                ("platform", region, "redis", "maxmemory"),
+                f"{redis.maxmemory} leaves no room under the memory limit {redis.resources.memory_limit} "
+                "(replication buffers and AOF rewrites need it)",
+            )
