@@ -61,9 +61,7 @@ def stacks_of(environment: str, outdir: Path = OUTDIR, *, providers: set[str] | 
         names = [n for n in names if providers_of(n, outdir) <= providers]
     ordered: list[str] = []
     while len(ordered) < len(names):
-        ready = [
-            n for n in names if n not in ordered and set(manifest[n]["dependencies"]) & set(names) <= set(ordered)
-        ]
+        ready = [n for n in names if n not in ordered and set(manifest[n]["dependencies"]) & set(names) <= set(ordered)]
         if not ready:
             raise SystemExit(f"cyclic stack dependencies among {names}")
         ordered.extend(sorted(ready))
