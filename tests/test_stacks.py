@@ -20,8 +20,9 @@ ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 def test_production_writes_state_and_both_regional_stacks(manifest):
     production = sorted(n for n in manifest if n.startswith("production-"))
     assert production == ["production-state", "production-us-east-1", "production-us-west-2"]
-    for regional in ("production-us-west-2", "production-us-east-1"):
-        assert manifest[regional]["dependencies"] == ["production-state"]
+    assert manifest["production-us-west-2"]["dependencies"] == ["production-state"]
+    # The secondary's database replica reads the primary's ARN (tests/test_data_tier.py).
+    assert sorted(manifest["production-us-east-1"]["dependencies"]) == ["production-state", "production-us-west-2"]
 
 
 def test_primary_region_carries_the_spec_vpc(stacks):
