@@ -57,7 +57,9 @@ class RdsConfig(StrictModel):
     )
     cross_region_replica: bool = Field(default=True, description="Read replica in aws.secondary_region (§9.1).")
     replica_instance_class: DbInstanceClass | None = Field(default=None, description="Defaults to instance_class.")
-    replica_multi_az: bool = False
+    replica_multi_az: bool = Field(
+        default=True, description="Standby for the replica too: after promotion it is the primary at once."
+    )
     automated_backup_replication: bool = Field(
         default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
     )

@@ -148,8 +148,8 @@ class BackupBuckets(Construct):
         self.key = EncryptionKey(
             self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Backups in {props.bucket}")
         )
-        self.log_bucket = self._log_bucket(self, props.access_log_bucket, props.bucket)
-        self.bucket = self._backup_bucket(self, props.bucket, self.key, self.log_bucket)
+        self.log_bucket, log_delivery = self._log_bucket(self, props.access_log_bucket, props.bucket)
+        self.bucket = self._backup_bucket(self, props.bucket, self.key, self.log_bucket, log_delivery)
         self.bucket_name: str = self.bucket.bucket
         self.bucket_arn: str = self.bucket.arn
 
@@ -164,7 +164,9 @@ class BackupBuckets(Construct):
 
     # --- buckets ----------------------------------------------------------------------------------
 
-    def _backup_bucket(self, scope: Construct, name: str, key: EncryptionKey, log_bucket: S3Bucket) -> S3Bucket:
+    def _backup_bucket(
+        self, scope: Construct, name: str, key: EncryptionKey, log_bucket: S3Bucket, log_delivery: S3BucketPolicy
+    ) -> S3Bucket:
         props = self.props
         bucket = S3Bucket(
             scope,
@@ -223,12 +225,14 @@ class BackupBuckets(Construct):
             bucket=bucket.id,
             target_bucket=log_bucket.id,
             target_prefix=f"{name}/",
+            depends_on=[log_delivery],  # S3 refuses logging until the log bucket lets it deliver
         )
         S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=_tls_only_policy(bucket.arn))
         return bucket
 
-    def _log_bucket(self, scope: Construct, name: str, source: str) -> S3Bucket:
-        """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3)."""
+    def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
+        """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3), and the policy
+        that lets S3 deliver them."""
         bucket = S3Bucket(
             scope, "log-bucket", bucket=name, force_destroy=not self.props.protect, lifecycle=self._lifecycle
         )
@@ -255,7 +259,7 @@ class BackupBuckets(Construct):
             ],
             depends_on=[versioning],
         )
-        S3BucketPolicy(
+        policy = S3BucketPolicy(
             scope,
             "log-policy",
             bucket=bucket.id,
@@ -273,7 +277,7 @@ class BackupBuckets(Construct):
                 ],
             ),
         )
-        return bucket
+        return bucket, policy
 
     def _hardened(
         self, scope: Construct, prefix: str, bucket: S3Bucket, sse_key_arn: str | None
@@ -335,8 +339,10 @@ class BackupBuckets(Construct):
             EncryptionKeyProps(alias=replica_bucket, description=f"Backups replicated to {replica_bucket}"),
         )
         log_bucket_name = props.replica_log_bucket or f"{replica_bucket}-access-logs"
-        self.replica_log_bucket = self._log_bucket(replica, log_bucket_name, replica_bucket)
-        self.replica_bucket = self._backup_bucket(replica, replica_bucket, self.replica_key, self.replica_log_bucket)
+        self.replica_log_bucket, log_delivery = self._log_bucket(replica, log_bucket_name, replica_bucket)
+        self.replica_bucket = self._backup_bucket(
+            replica, replica_bucket, self.replica_key, self.replica_log_bucket, log_delivery
+        )
         for child in replica.node.find_all():
             if isinstance(child, TerraformResource):
                 child.provider = props.replica_provider  # everything under "replica" lives in its region

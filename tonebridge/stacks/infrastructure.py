@@ -103,27 +103,35 @@ def database_identifier(env: EnvironmentConfig) -> str:
     return f"{env.tags['Project']}-{env.name}"
 
 
+def _rds_common(env: EnvironmentConfig, identifier: str, network: RdsNetworkProps) -> dict:
+    """Settings the primary and its replica take from the same configuration fields."""
+    rds = env.database.rds
+    return {
+        "identifier": identifier,
+        "network": network,
+        "parameters": env.database.settings.numeric(),
+        "engine_version": rds.engine_version,
+        "max_allocated_storage_gib": rds.max_allocated_storage_gib,
+        "backup_retention_days": rds.backup_retention_days,
+        "backup_window": rds.backup_window,
+        "maintenance_window": rds.maintenance_window,
+        "log_retention_days": rds.log_retention_days,
+        "performance_insights_retention_days": rds.performance_insights_retention_days,
+        "monitoring_interval": rds.monitoring_interval,
+        "protect": rds.protect,
+    }
+
+
 def rds_props(env: EnvironmentConfig, network: RdsNetworkProps) -> RdsPostgresProps:
     """Map the database configuration onto the RDS primary's props (spec §4.1, §11.1)."""
     rds = env.database.rds
     return RdsPostgresProps(
-        identifier=database_identifier(env),
-        network=network,
-        parameters=env.database.settings.numeric(),
-        engine_version=rds.engine_version,
+        **_rds_common(env, database_identifier(env), network),
         instance_class=rds.instance_class,
-        allocated_storage_gib=rds.allocated_storage_gib,
-        max_allocated_storage_gib=rds.max_allocated_storage_gib,
         multi_az=rds.multi_az,
+        allocated_storage_gib=rds.allocated_storage_gib,
         database_name=rds.database_name,
         master_username=rds.master_username,
-        backup_retention_days=rds.backup_retention_days,
-        backup_window=rds.backup_window,
-        maintenance_window=rds.maintenance_window,
-        log_retention_days=rds.log_retention_days,
-        performance_insights_retention_days=rds.performance_insights_retention_days,
-        monitoring_interval=rds.monitoring_interval,
-        protect=rds.protect,
     )
 
 
@@ -133,21 +141,10 @@ def rds_replica_props(
     """Map the database configuration onto the secondary region's replica props (spec §9.1)."""
     rds = env.database.rds
     return RdsPostgresReplicaProps(
-        identifier=f"{database_identifier(env)}-{region}",
+        **_rds_common(env, f"{database_identifier(env)}-{region}", network),
         source_arn=source_arn,
-        network=network,
-        parameters=env.database.settings.numeric(),
-        engine_version=rds.engine_version,
         instance_class=rds.replica_instance_class or rds.instance_class,
         multi_az=rds.replica_multi_az,
-        max_allocated_storage_gib=rds.max_allocated_storage_gib,
-        backup_retention_days=rds.backup_retention_days,
-        backup_window=rds.backup_window,
-        maintenance_window=rds.maintenance_window,
-        log_retention_days=rds.log_retention_days,
-        performance_insights_retention_days=rds.performance_insights_retention_days,
-        monitoring_interval=rds.monitoring_interval,
-        protect=rds.protect,
         create_replica=rds.cross_region_replica,
         replicate_automated_backups=rds.automated_backup_replication,
         replicated_backup_retention_days=rds.replicated_backup_retention_days,

@@ -2,6 +2,7 @@
 engines share are in :mod:`tonebridge.postgres_settings`."""
 
 from tonebridge.constructs.postgres.rds import (
+    RdsInstanceProps,
     RdsNetworkProps,
     RdsPostgres,
     RdsPostgresProps,
@@ -9,4 +10,11 @@ from tonebridge.constructs.postgres.rds import (
     RdsPostgresReplicaProps,
 )
 
-__all__ = ["RdsNetworkProps", "RdsPostgres", "RdsPostgresProps", "RdsPostgresReplica", "RdsPostgresReplicaProps"]
+__all__ = [
+    "RdsInstanceProps",
+    "RdsNetworkProps",
+    "RdsPostgres",
+    "RdsPostgresProps",
+    "RdsPostgresReplica",
+    "RdsPostgresReplicaProps",
+]

@@ -68,26 +68,22 @@ class RdsNetworkProps:
             raise ValueError("client_security_group_ids must name at least one security group (nothing could connect)")
 
 
-@dataclass(frozen=True)
-class RdsPostgresProps:
-    """Props of :class:`RdsPostgres`.
+@dataclass(frozen=True, kw_only=True)
+class RdsInstanceProps:
+    """What the primary and its replica share.
 
     identifier: DB instance identifier, also the prefix of its key alias, roles and log groups (required).
     network: VPC, subnet group and client security groups (required).
     parameters: PostgreSQL parameters in RDS units (``PostgresSettings.numeric()``) (required).
     engine_version: ``"16"`` (default; RDS picks the current minor, auto minor upgrades keep it current)
         or a pinned ``"16.NN"``; the parameter group family follows the major version.
-    instance_class: default ``db.r5.2xlarge`` (spec §11.1).
-    allocated_storage_gib: gp3 storage (default 100). max_allocated_storage_gib: autoscaling ceiling
-        (default 500; 0 turns autoscaling off).
-    multi_az: standby in another zone (default True).
-    database_name, master_username: initial database and its owner (defaults ``tonebridge`` and
-        ``tonebridge_admin``); the password is generated and kept in Secrets Manager by RDS.
+    instance_class: default ``db.r5.2xlarge`` (spec §11.1). multi_az: a standby in another zone (default True).
+    max_allocated_storage_gib: storage autoscaling ceiling (default 500; 0 turns autoscaling off).
     backup_retention_days: default 30. backup_window: default ``03:00-04:00``. maintenance_window:
         default ``sun:04:00-sun:05:00`` (all spec §11.1, UTC).
     log_retention_days: CloudWatch retention of the exported logs (default 365).
     performance_insights_retention_days: default 7. monitoring_interval: enhanced monitoring seconds (default 60).
-    protect: deletion protection and a final snapshot (default True).
+    protect: deletion protection (default True).
     """
 
     identifier: str
@@ -95,11 +91,8 @@ class RdsPostgresProps:
     parameters: Mapping[str, str]
     engine_version: str = "16"
     instance_class: str = "db.r5.2xlarge"
-    allocated_storage_gib: int = 100
-    max_allocated_storage_gib: int = 500
     multi_az: bool = True
-    database_name: str = "tonebridge"
-    master_username: str = "tonebridge_admin"
+    max_allocated_storage_gib: int = 500
     backup_retention_days: int = 30
     backup_window: str = "03:00-04:00"
     maintenance_window: str = "sun:04:00-sun:05:00"
@@ -114,10 +107,6 @@ class RdsPostgresProps:
             raise ValueError(f"RDS identifier {self.identifier!r}: {problem}")
         if not self.parameters:
             raise ValueError(f"{self.identifier}: parameters must not be empty")
-        if not 20 <= self.allocated_storage_gib <= 65536:
-            raise ValueError(f"{self.identifier}: allocated_storage_gib must be 20-65536 for gp3")
-        if self.max_allocated_storage_gib and self.max_allocated_storage_gib <= self.allocated_storage_gib:
-            raise ValueError(f"{self.identifier}: max_allocated_storage_gib must exceed allocated_storage_gib, or be 0")
         if not 1 <= self.backup_retention_days <= 35:
             raise ValueError(f"{self.identifier}: backup_retention_days must be 1-35 (0 would turn backups off)")
         if self.monitoring_interval not in (1, 5, 10, 15, 30, 60):
@@ -128,15 +117,63 @@ class RdsPostgresProps:
         return f"postgres{_major(self.engine_version)}"
 
 
-class _Monitored(Construct):
+@dataclass(frozen=True, kw_only=True)
+class RdsPostgresProps(RdsInstanceProps):
+    """Props of :class:`RdsPostgres`: those of :class:`RdsInstanceProps`, and
+
+    allocated_storage_gib: gp3 storage (default 100, spec §11.1).
+    database_name, master_username: initial database and its owner (defaults ``tonebridge`` and
+        ``tonebridge_admin``); the password is generated and kept in Secrets Manager by RDS.
+    With ``protect``, a final snapshot is taken and automated backups outlive the instance.
+    """
+
+    allocated_storage_gib: int = 100
+    database_name: str = "tonebridge"
+    master_username: str = "tonebridge_admin"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 20 <= self.allocated_storage_gib <= 65536:
+            raise ValueError(f"{self.identifier}: allocated_storage_gib must be 20-65536 for gp3")
+        if self.max_allocated_storage_gib and self.max_allocated_storage_gib <= self.allocated_storage_gib:
+            raise ValueError(f"{self.identifier}: max_allocated_storage_gib must exceed allocated_storage_gib, or be 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RdsPostgresReplicaProps(RdsInstanceProps):
+    """Props of :class:`RdsPostgresReplica`, created in the replica's own region (another stack): those
+    of :class:`RdsInstanceProps` (``backup_retention_days`` being the replica's own backups, there once
+    it is promoted; ``multi_az`` so that it is highly available at once), and
+
+    source_arn: the primary's ARN (required).
+    create_replica: the read replica itself (default True).
+    replicate_automated_backups: also replicate the primary's automated backups into this region,
+        under this region's key (default True). replicated_backup_retention_days: default 7.
+    A replica never takes a final snapshot (RDS refuses one).
+    """
+
+    source_arn: str
+    create_replica: bool = True
+    replicate_automated_backups: bool = True
+    replicated_backup_retention_days: int = 7
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (self.create_replica or self.replicate_automated_backups):
+            raise ValueError(f"{self.identifier}: neither a replica nor backup replication: nothing to create")
+        if not 1 <= self.replicated_backup_retention_days <= 35:
+            raise ValueError(f"{self.identifier}: replicated_backup_retention_days must be 1-35")
+
+
+class _RdsInstanceBase(Construct):
     """What every instance of this engine has: a customer key (storage, Performance Insights, logs,
     secret), CMK-encrypted log groups created before the instance exports to them, a parameter group,
     a security group open on 5432 only to the clients, and an enhanced-monitoring role."""
 
-    def _base(
-        self, identifier: str, network: RdsNetworkProps, parameters: Mapping[str, str], family: str, retention: int
-    ) -> None:
-        region = AwsContext.of(self).region
+    def __init__(self, scope: Construct, id_: str, props: RdsInstanceProps) -> None:
+        super().__init__(scope, id_)
+        identifier, network = props.identifier, props.network
+        aws = AwsContext.of(self)
         log_prefix = f"/aws/rds/instance/{identifier}/"
         self.key = EncryptionKey(
             self,
@@ -144,7 +181,7 @@ class _Monitored(Construct):
             EncryptionKeyProps(
                 alias=f"{identifier}-rds",
                 description=f"{identifier}: database storage, Performance Insights, logs and master secret",
-                service_grants=[logs_grant(region, log_prefix)],
+                service_grants=[logs_grant(aws.region, log_prefix)],
             ),
         )
         self.log_groups = [
@@ -152,7 +189,7 @@ class _Monitored(Construct):
                 self,
                 f"log-{log}",
                 name=f"{log_prefix}{log}",
-                retention_in_days=retention,
+                retention_in_days=props.log_retention_days,
                 kms_key_id=self.key.arn,
             )
             for log in LOG_EXPORTS
@@ -161,7 +198,7 @@ class _Monitored(Construct):
             self,
             "parameters",
             name=identifier,
-            family=family,
+            family=props.family,
             description=f"{identifier}: spec 4.1 settings in RDS units, TLS required",
             parameter=[
                 DbParameterGroupParameter(
@@ -169,7 +206,7 @@ class _Monitored(Construct):
                     value=value,
                     apply_method="pending-reboot" if name in STATIC_PARAMETERS else "immediate",
                 )
-                for name, value in sorted({**parameters, **RDS_PARAMETERS}.items())
+                for name, value in sorted({**props.parameters, **RDS_PARAMETERS}.items())
             ],
         )
         self.security_group = SecurityGroup(
@@ -191,7 +228,7 @@ class _Monitored(Construct):
                 to_port=POSTGRES_PORT,
                 referenced_security_group_id=client,
             )
-        aws = AwsContext.of(self)
+        self.security_group_id: str = self.security_group.id
         self.monitoring_role = IamRole(
             self,
             "monitoring-role",
@@ -205,39 +242,18 @@ class _Monitored(Construct):
             policy_arn=f"arn:{aws.partition}:iam::aws:policy/{ENHANCED_MONITORING_POLICY}",
         )
 
-
-class RdsPostgres(_Monitored):
-    """A private, encrypted, Multi-AZ RDS PostgreSQL primary: gp3 storage under a customer key,
-    the master password generated and rotated by RDS in Secrets Manager under the same key, IAM
-    authentication, TLS required (``rds.force_ssl``), logs exported to CloudWatch, Performance
-    Insights and enhanced monitoring, deletion protection and a final snapshot when protected.
-
-    Attributes: ``instance`` (aws_db_instance), ``arn``, ``identifier``, ``endpoint`` (host:port),
-    ``address``, ``port``, ``master_secret_arn``, ``security_group_id``, ``key`` (EncryptionKey),
-    ``parameter_group``, ``log_groups``, ``monitoring_role``.
-    """
-
-    def __init__(self, scope: Construct, id_: str, props: RdsPostgresProps) -> None:
-        super().__init__(scope, id_)
-        self.props = props
-        self._base(props.identifier, props.network, props.parameters, props.family, props.log_retention_days)
-        self.instance = DbInstance(
+    def _instance(self, props: RdsInstanceProps, **specific) -> DbInstance:
+        """The DB instance with every setting primary and replica share, plus ``specific``."""
+        return DbInstance(
             self,
             "instance",
             identifier=props.identifier,
-            engine="postgres",
-            engine_version=props.engine_version,
             instance_class=props.instance_class,
-            allocated_storage=props.allocated_storage_gib,
             max_allocated_storage=props.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=self.key.arn,
             multi_az=props.multi_az,
-            db_name=props.database_name,
-            username=props.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=self.key.arn,
             iam_database_authentication_enabled=True,
             port=POSTGRES_PORT,
             db_subnet_group_name=props.network.db_subnet_group_name,
@@ -249,7 +265,6 @@ class RdsPostgres(_Monitored):
             maintenance_window=props.maintenance_window,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.key.arn,
@@ -257,11 +272,39 @@ class RdsPostgres(_Monitored):
             monitoring_interval=props.monitoring_interval,
             monitoring_role_arn=self.monitoring_role.arn,
             deletion_protection=props.protect,
+            depends_on=self.log_groups,  # RDS would create the groups itself, unencrypted and kept forever
+            tags={"Name": props.identifier},
+            **specific,
+        )
+
+
+class RdsPostgres(_RdsInstanceBase):
+    """A private, encrypted, Multi-AZ RDS PostgreSQL primary: gp3 storage under a customer key,
+    the master password generated and rotated by RDS in Secrets Manager under the same key, IAM
+    authentication, TLS required (``rds.force_ssl``), logs exported to CloudWatch, Performance
+    Insights and enhanced monitoring, deletion protection and a final snapshot when protected.
+
+    Attributes: ``instance`` (aws_db_instance), ``arn``, ``identifier``, ``endpoint`` (host:port),
+    ``address``, ``port``, ``master_secret_arn``, ``security_group_id``, ``key`` (EncryptionKey),
+    ``parameter_group``, ``log_groups``, ``monitoring_role``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: RdsPostgresProps) -> None:
+        super().__init__(scope, id_, props)
+        self.props = props
+        self.instance = self._instance(
+            props,
+            engine="postgres",
+            engine_version=props.engine_version,
+            allocated_storage=props.allocated_storage_gib,
+            db_name=props.database_name,
+            username=props.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=self.key.arn,
+            allow_major_version_upgrade=False,
             skip_final_snapshot=not props.protect,
             final_snapshot_identifier=f"{props.identifier}-final" if props.protect else None,
             delete_automated_backups=not props.protect,
-            depends_on=self.log_groups,  # RDS would create the groups itself, unencrypted and kept forever
-            tags={"Name": props.identifier},
         )
         self.identifier: str = self.instance.identifier
         self.arn: str = self.instance.arn
@@ -269,60 +312,9 @@ class RdsPostgres(_Monitored):
         self.address: str = self.instance.address
         self.port: float = self.instance.port
         self.master_secret_arn: str = self.instance.master_user_secret.get(0).secret_arn
-        self.security_group_id: str = self.security_group.id
 
 
-@dataclass(frozen=True)
-class RdsPostgresReplicaProps:
-    """Props of :class:`RdsPostgresReplica`, created in the replica's own region (another stack).
-
-    identifier: the replica's identifier (required). source_arn: the primary's ARN (required).
-    network: the replica region's VPC, subnet group and client security groups (required).
-    parameters: as the primary's (required). engine_version: the primary's (default ``"16"``).
-    instance_class: default ``db.r5.2xlarge``. multi_az: default False (a warm standby).
-    max_allocated_storage_gib: default 500 (0: off). backup_retention_days: the replica's own backups,
-        there once it is promoted (default 30). backup_window / maintenance_window: as the primary's.
-    log_retention_days, performance_insights_retention_days, monitoring_interval: as for the primary.
-    protect: deletion protection (default True); a replica never takes a final snapshot (RDS refuses).
-    create_replica: the read replica itself (default True).
-    replicate_automated_backups: also replicate the primary's automated backups into this region,
-        under this region's key (default True). replicated_backup_retention_days: default 7.
-    """
-
-    identifier: str
-    source_arn: str
-    network: RdsNetworkProps
-    parameters: Mapping[str, str]
-    engine_version: str = "16"
-    instance_class: str = "db.r5.2xlarge"
-    multi_az: bool = False
-    max_allocated_storage_gib: int = 500
-    backup_retention_days: int = 30
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:04:00-sun:05:00"
-    log_retention_days: int = 365
-    performance_insights_retention_days: int = 7
-    monitoring_interval: int = 60
-    protect: bool = True
-    create_replica: bool = True
-    replicate_automated_backups: bool = True
-    replicated_backup_retention_days: int = 7
-
-    def __post_init__(self) -> None:
-        problem = _identifier_problem(self.identifier)
-        if problem:
-            raise ValueError(f"RDS identifier {self.identifier!r}: {problem}")
-        if not (self.create_replica or self.replicate_automated_backups):
-            raise ValueError(f"{self.identifier}: neither a replica nor backup replication: nothing to create")
-        if not 1 <= self.replicated_backup_retention_days <= 35:
-            raise ValueError(f"{self.identifier}: replicated_backup_retention_days must be 1-35")
-
-    @property
-    def family(self) -> str:
-        return f"postgres{_major(self.engine_version)}"
-
-
-class RdsPostgresReplica(_Monitored):
+class RdsPostgresReplica(_RdsInstanceBase):
     """The secondary region's side of an :class:`RdsPostgres` (spec §9.1): a cross-region read replica
     (its own key, parameter group, security group and subnet group in that region's VPC) and the
     replication of the primary's automated backups into that region under the same key, so that
@@ -333,47 +325,17 @@ class RdsPostgresReplica(_Monitored):
     """
 
     def __init__(self, scope: Construct, id_: str, props: RdsPostgresReplicaProps) -> None:
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, props)
         self.props = props
-        self._base(props.identifier, props.network, props.parameters, props.family, props.log_retention_days)
-        self.security_group_id: str = self.security_group.id
         self.instance: DbInstance | None = None
         self.arn: str | None = None
         self.endpoint: str | None = None
         self.address: str | None = None
         if props.create_replica:
-            self.instance = DbInstance(
-                self,
-                "instance",
-                identifier=props.identifier,
+            self.instance = self._instance(
+                props,
                 replicate_source_db=props.source_arn,
-                instance_class=props.instance_class,
-                max_allocated_storage=props.max_allocated_storage_gib,
-                storage_type="gp3",
-                storage_encrypted=True,
-                kms_key_id=self.key.arn,
-                multi_az=props.multi_az,
-                iam_database_authentication_enabled=True,
-                port=POSTGRES_PORT,
-                db_subnet_group_name=props.network.db_subnet_group_name,
-                vpc_security_group_ids=[self.security_group.id],
-                publicly_accessible=False,
-                parameter_group_name=self.parameter_group.name,
-                backup_retention_period=props.backup_retention_days,
-                backup_window=props.backup_window,
-                maintenance_window=props.maintenance_window,
-                copy_tags_to_snapshot=True,
-                auto_minor_version_upgrade=True,
-                enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
-                performance_insights_enabled=True,
-                performance_insights_kms_key_id=self.key.arn,
-                performance_insights_retention_period=props.performance_insights_retention_days,
-                monitoring_interval=props.monitoring_interval,
-                monitoring_role_arn=self.monitoring_role.arn,
-                deletion_protection=props.protect,
                 skip_final_snapshot=True,  # RDS takes no final snapshot of a read replica
-                depends_on=self.log_groups,
-                tags={"Name": props.identifier},
             )
             self.arn = self.instance.arn
             self.endpoint = self.instance.endpoint
