@@ -31,6 +31,7 @@ WEST = ("network", "us-west-2")
 CLUSTER = ("clusters", "us-west-2")
 NAMESPACES = ("platform", "us-west-2", "namespaces")
 FAST_SSD = ("platform", "us-west-2", "storage", "fast_ssd")
+RDS = ("database", "rds")
 
 
 def _yaml(doc: dict) -> str:
@@ -65,6 +66,33 @@ def _overlap(doc: dict) -> None:
 
 # (id, mutation of production.yaml, expected line after "<file>: ")
 CASES = [
+    (
+        "cnpg-cluster-outside-the-backups-region",
+        _set(("platform", "us-east-1", "postgres"), {"clusters": [{"name": "db", "namespace": "staging"}]}),
+        "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket",
+    ),
+    (
+        "cnpg-cluster-twice",
+        lambda doc: doc["platform"]["us-west-2"]["postgres"]["clusters"].append(
+            {"name": "tonebridge", "namespace": "staging"}
+        ),
+        "platform.us-west-2.postgres.clusters[1].name: staging/tonebridge is defined twice",
+    ),
+    (
+        "cnpg-instances",
+        _set(("platform", "us-west-2", "postgres", "clusters", 0, "instances"), 0),
+        "platform.us-west-2.postgres.clusters[0].instances: ",
+    ),
+    (
+        "redis-maxmemory-above-limit",
+        _set(("platform", "us-west-2", "redis", "maxmemory"), "4gb"),
+        "platform.us-west-2.redis.maxmemory: 4gb leaves no room under the memory limit 3Gi",
+    ),
+    (
+        "redis-too-few-leaders",
+        _set(("platform", "us-west-2", "redis", "leaders"), 2),
+        "platform.us-west-2.redis.leaders: ",
+    ),
     ("cidr-syntax", _set((*WEST, "vpc_cidr"), "10.0.0.0/33"), "network.us-west-2.vpc_cidr: "),
     ("cidr-host-bits", _set((*WEST, "subnets", "public", 0), "10.0.1.7/24"), "network.us-west-2.subnets.public[0]: "),
     (
@@ -161,6 +189,62 @@ CASES = [
         "registry-prefixes-equal",
         _set(("registries", "staging_prefix"), "tonebridge"),
         "registries.staging_prefix: must differ from registries.production_prefix",
+    ),
+    (
+        "postgres-memory-unit",
+        _set(("database", "settings", "shared_buffers"), "256M"),
+        "database.settings.shared_buffers: '256M' is not a PostgreSQL memory value",
+    ),
+    (
+        "postgres-memory-not-whole-pages",
+        _set(("database", "settings", "wal_buffers"), "12kB"),
+        "database.settings: wal_buffers = 12kB is not a whole number of 8 kB units",
+    ),
+    ("rds-instance-class", _set((*RDS, "instance_class"), "r5.2xlarge"), "database.rds.instance_class: "),
+    (
+        "rds-windows-overlap",
+        _set((*RDS, "maintenance_window"), "sun:03:30-sun:04:30"),
+        "database.rds.maintenance_window: sun:03:30-sun:04:30 overlaps the backup window 03:00-04:00",
+    ),
+    (
+        "rds-backup-window-too-short",
+        _set((*RDS, "backup_window"), "03:00-03:15"),
+        "database.rds.backup_window: 03:00-03:15 is shorter than the 30 minutes RDS requires",
+    ),
+    (
+        "rds-backups-off",
+        _set((*RDS, "backup_retention_days"), 0),
+        "database.rds.backup_retention_days: Input should be greater than or equal to 1",
+    ),
+    (
+        "rds-storage-ceiling-below-storage",
+        _set((*RDS, "max_allocated_storage_gib"), 80),
+        "database.rds.max_allocated_storage_gib: 80 must exceed allocated_storage_gib 100",
+    ),
+    (
+        "rds-replica-without-secondary",
+        _drop(("aws", "secondary_region")),
+        "database.rds.cross_region_replica: needs aws.secondary_region to replicate to",
+    ),
+    (
+        "backups-archive-before-ia",
+        _set(("backups", "archive_after_days"), 30),
+        "backups.archive_after_days: 30 must come after infrequent_access_after_days 30",
+    ),
+    (
+        "backups-expiry-inside-lock",
+        _set(("backups", "noncurrent_expiry_days"), 14),
+        "backups.noncurrent_expiry_days: 14 is shorter than object_lock_days 30",
+    ),
+    (
+        "backups-bucket-reused",
+        _set(("backups", "replica_bucket"), "tonebridge-terraform-state"),
+        "backups.replica_bucket: 'tonebridge-terraform-state' is already used by state.bucket",
+    ),
+    (
+        "backups-ia-too-early",
+        _set(("backups", "infrequent_access_after_days"), 7),
+        "backups.infrequent_access_after_days: Input should be greater than or equal to 30",
     ),
     (
         "emulator-off-loopback",

@@ -127,6 +127,7 @@ def test_each_irsa_role_trusts_exactly_one_service_account(west):
         f"{CLUSTER}-load-balancer-controller": "system:serviceaccount:kube-system:aws-load-balancer-controller",
         f"{CLUSTER}-karpenter": "system:serviceaccount:kube-system:karpenter",
         f"{CLUSTER}-vault-unseal": "system:serviceaccount:vault:vault",
+        f"{CLUSTER}-cnpg-staging-tonebridge": "system:serviceaccount:staging:tonebridge",  # CNPG backups (§4.1)
     }
     assert set(roles) == set(expected)
     for name, statement in roles.items():

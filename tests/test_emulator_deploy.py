@@ -29,3 +29,11 @@ def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     assert len(urls) == 8
     assert urls["tonebridge/api-gateway"].endswith(".dkr.ecr.us-west-2.amazonaws.com/tonebridge/api-gateway")
     assert outputs["local-us-east-1"]["cluster_name"] == "tonebridge-local-us-east-1"
+    # The data tier applied for real: RDS primary and its cross-region replica, backups and their replica.
+    assert west["database_endpoint"].startswith("tonebridge-local.") and west["database_port"] == 5432
+    assert ":secretsmanager:us-west-2:" in west["database_master_secret_arn"]
+    assert west["database_security_group_id"].startswith("sg-")
+    assert outputs["local-us-east-1"]["database_replica_endpoint"].startswith("tonebridge-local-us-east-1.")
+    assert west["backups_bucket"] == "tonebridge-local-backups"
+    assert west["backups_bucket_arn"] == "arn:aws:s3:::tonebridge-local-backups"
+    assert west["backups_replica_bucket"] == "tonebridge-local-backups-us-east-1"

@@ -26,8 +26,10 @@ def test_production_writes_state_and_both_regional_stacks(manifest):
         "production-us-west-2",
         "production-us-west-2-platform",
     ]
+    assert manifest["production-us-west-2"]["dependencies"] == ["production-state"]
+    # The secondary's database replica reads the primary's ARN (tests/test_data_tier.py).
+    assert sorted(manifest["production-us-east-1"]["dependencies"]) == ["production-state", "production-us-west-2"]
     for regional in ("production-us-west-2", "production-us-east-1"):
-        assert manifest[regional]["dependencies"] == ["production-state"]
         assert manifest[f"{regional}-platform"]["dependencies"] == [regional]
 
 

@@ -59,8 +59,10 @@ CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "clust
 KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.15.0")
 # 3.13.1: metrics-server 0.8.1.
 METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.1")
-CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.26.1")
-REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.22.1")
+#: Operator 1.30.1 (the chart is one minor behind the operator); 1.30/1.31 still carry in-tree barmanObjectStore.
+CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.1")
+#: Operator v0.26.0; its CRDs serve redis.redis.opstreelabs.in/v1beta2.
+REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.26.1")
 
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
 RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources", "1.0.0")

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from tonebridge.config.compute import ClusterConfig, RegistriesConfig
+from tonebridge.config.data import BackupsConfig, DatabaseConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.types import (
     BucketName,
@@ -133,6 +134,8 @@ class EnvironmentConfig(StrictModel):
     platform: dict[Region, PlatformConfig] = Field(
         min_length=1, description="What runs inside each region's cluster (the platform stacks)."
     )
+    database: DatabaseConfig
+    backups: BackupsConfig
 
     @property
     def aws_regions(self) -> list[str]:

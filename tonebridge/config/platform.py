@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
+from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
@@ -27,3 +28,5 @@ class PlatformConfig(StrictModel):
     argocd: ArgoCdConfig = ArgoCdConfig()
     secrets: SecretsConfig = SecretsConfig()
     scanning: ScanningConfig = ScanningConfig()
+    postgres: PostgresPlatformConfig = PostgresPlatformConfig()  # spec §4.1: CloudNativePG clusters
+    redis: RedisConfig = RedisConfig()  # spec §4.2 / §9.1

@@ -35,6 +35,9 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_registries(cfg))
     problems.extend(_check_platform(cfg))
     problems.extend(autoscaling_problems(cfg))
+    problems.extend(_check_platform_data(cfg))
+    problems.extend(_check_database(cfg))
+    problems.extend(_check_backups(cfg))
     return problems
 
 
@@ -193,3 +196,152 @@ def _check_mesh_edge(base: tuple[str, ...], platform: PlatformConfig) -> Iterato
         values = getattr(edge, field)
         if len(set(values)) != len(values):
             yield Problem((*base, "edge", field), "values must be distinct")
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 24 * 60
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _daily_window(window: str) -> tuple[int, int]:
+    """``03:00-04:00`` as (start, length) in minutes; a window may run past midnight."""
+    start, end = (_minutes(part) for part in window.split("-"))
+    return start, (end - start) % (24 * 60)
+
+
+def _weekly_window(window: str) -> tuple[int, int]:
+    """``sun:04:00-sun:05:00`` as (start, length) in minutes of the week, Monday 00:00 first."""
+    start, end = (_DAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:]) for part in window.split("-"))
+    return start, (end - start) % _WEEK
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int], period: int) -> bool:
+    """Whether two windows (start, length) on a circular timeline of ``period`` minutes intersect."""
+    return (b[0] - a[0]) % period < a[1] or (a[0] - b[0]) % period < b[1]
+
+
+def _check_database(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """RDS accepts these windows and retention periods only in these combinations."""
+    rds = cfg.database.rds
+    base = ("database", "rds")
+    backup = _daily_window(rds.backup_window)
+    maintenance = _weekly_window(rds.maintenance_window)
+    if backup[1] < 30:
+        yield Problem((*base, "backup_window"), f"{rds.backup_window} is shorter than the 30 minutes RDS requires")
+    if maintenance[1] < 30:
+        yield Problem(
+            (*base, "maintenance_window"), f"{rds.maintenance_window} is shorter than the 30 minutes RDS requires"
+        )
+    # The daily backup window recurs on every day of the week; RDS refuses any overlap with maintenance.
+    if any(_overlap((day * 24 * 60 + backup[0], backup[1]), maintenance, _WEEK) for day in range(7)):
+        yield Problem(
+            (*base, "maintenance_window"), f"{rds.maintenance_window} overlaps the backup window {rds.backup_window}"
+        )
+    if rds.max_allocated_storage_gib and rds.max_allocated_storage_gib <= rds.allocated_storage_gib:
+        yield Problem(
+            (*base, "max_allocated_storage_gib"),
+            f"{rds.max_allocated_storage_gib} must exceed allocated_storage_gib {rds.allocated_storage_gib} "
+            "(or be 0 to turn storage autoscaling off)",
+        )
+    days = rds.performance_insights_retention_days
+    if days != 7 and not (days % 31 == 0 and 31 <= days <= 731):
+        yield Problem((*base, "performance_insights_retention_days"), f"{days} is not 7 or a multiple of 31 up to 731")
+    for field in ("cross_region_replica", "automated_backup_replication"):
+        if getattr(rds, field) and not cfg.aws.secondary_region:
+            yield Problem((*base, field), "needs aws.secondary_region to replicate to")
+    if rds.replicated_backup_retention_days > rds.backup_retention_days:
+        yield Problem(
+            (*base, "replicated_backup_retention_days"),
+            f"{rds.replicated_backup_retention_days} exceeds backup_retention_days {rds.backup_retention_days}",
+        )
+
+
+def _check_backups(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """Bucket names stay distinct and derivable; lifecycle steps come in an order S3 accepts and never
+    expire a version the object lock still protects."""
+    backups = cfg.backups
+    base = ("backups",)
+    names = {"bucket": backups.bucket, "access_log_bucket": backups.access_log_bucket_name}
+    if backups.replicate:
+        if not cfg.aws.secondary_region:
+            yield Problem((*base, "replicate"), "needs aws.secondary_region to replicate to")
+        else:
+            replica = backups.replica_bucket_name(cfg.aws.secondary_region)
+            names |= {"replica_bucket": replica, "replica access log bucket": f"{replica}-access-logs"}
+    for field, name in names.items():
+        if len(name) > 63:
+            yield Problem((*base, "bucket"), f"too long to derive the {field.replace('_', ' ')} {name!r}; set it")
+    seen: dict[str, str] = {cfg.state.bucket: "state.bucket", cfg.access_log_bucket: "the state access log bucket"}
+    for field, name in names.items():
+        if name in seen:
+            yield Problem((*base, field.split()[0]), f"{name!r} is already used by {seen[name]}")
+        seen[name] = f"backups.{field}"
+    if backups.archive_after_days <= backups.infrequent_access_after_days:
+        yield Problem(
+            (*base, "archive_after_days"),
+            f"{backups.archive_after_days} must come after infrequent_access_after_days "
+            f"{backups.infrequent_access_after_days}",
+        )
+    if backups.object_lock_days > backups.noncurrent_expiry_days:
+        yield Problem(
+            (*base, "noncurrent_expiry_days"),
+            f"{backups.noncurrent_expiry_days} is shorter than object_lock_days {backups.object_lock_days}: "
+            "lifecycle would try to expire versions the lock still protects",
+        )
+    if backups.replication_time_control and not backups.replicate:
+        yield Problem((*base, "replication_time_control"), "needs backups.replicate")
+
+
+_K8S_BYTES = {"": 1, "k": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+_REDIS_BYTES = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def _quantity_bytes(value: str) -> float:
+    """Bytes in a memory quantity ("3Gi"); a fractional-byte quantity ("500m") counts as 0."""
+    number = value.rstrip("kMGTi")
+    return float(number) * _K8S_BYTES.get(value[len(number) :], 0)
+
+
+def _redis_bytes(value: str) -> int:
+    number = value.rstrip("kmgb")
+    return int(number) * _REDIS_BYTES[value[len(number) :]]
+
+
+def _check_platform_data(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """CloudNativePG clusters back up to the backups bucket of aws.primary_region; a replica reads
+    the copy replicated into its own region. Redis's maxmemory must fit under its memory limit."""
+    seen: set[tuple[str, str]] = set()
+    for region, platform in cfg.platform.items():
+        eks = cfg.clusters[region].name if region in cfg.clusters else ""
+        for i, cluster in enumerate(platform.postgres.clusters):
+            path = ("platform", region, "postgres", "clusters", i)
+            if (cluster.namespace, cluster.name) in seen:
+                yield Problem((*path, "name"), f"{cluster.namespace}/{cluster.name} is defined twice")
+            seen.add((cluster.namespace, cluster.name))
+            if cluster.replica is None and region != cfg.aws.primary_region:
+                yield Problem(
+                    (*path, "replica"),
+                    f"a cluster in {region} backs up to backups.bucket in aws.primary_region; "
+                    "only a replica may run here",
+                )
+            if cluster.replica is not None:
+                if region == cfg.aws.primary_region:
+                    yield Problem((*path, "replica"), "a replica reads the replicated backups of another region")
+                elif not cfg.backups.replicate:
+                    yield Problem((*path, "replica"), "needs backups.replicate (it recovers from the replicated copy)")
+            if len(cluster.backup_role_name(eks)) > 64:
+                yield Problem(
+                    (*path, "name"),
+                    f"the backup role name {cluster.backup_role_name(eks)!r} exceeds IAM's 64 characters",
+                )
+        redis = platform.redis
+        if redis.enabled and _redis_bytes(redis.maxmemory) >= _quantity_bytes(redis.resources.memory_limit):
+            yield Problem(
+                ("platform", region, "redis", "maxmemory"),
+                f"{redis.maxmemory} leaves no room under the memory limit {redis.resources.memory_limit} "
+                "(replication buffers and AOF rewrites need it)",
+            )

@@ -22,6 +22,15 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
 7. Launch templates. moto copies the template's own tags into its launch data as a
    ``launch-template`` tag specification, which AWS does not.
 8. Security group rules that reference another group lose their description in moto.
+9. RDS windows. moto calls a backup window that ends as the maintenance window begins (03:00-04:00
+   and sun:04:00-sun:05:00, spec §11.1) overlapping; AWS accepts windows that only touch.
+10. Cross-region read replicas. moto copies the source instance and applies the request to the copy
+    while the copy still belongs to the source's region, so the replica's subnet group is looked up
+    there (and not found); the copy also shares the source's master secret (deleting the replica
+    deleted the primary's secret), and deleting it fails to unlink it from its source.
+11. S3 replication. moto answers GetBucketReplication with every rule's delete-marker replication
+   ``Disabled``, an empty prefix filter and no source selection criteria, whatever was put; AWS
+   returns the rules as they were given (the backups bucket replicates delete markers).
 """
 
 from __future__ import annotations
@@ -30,11 +39,15 @@ import os
 import sys
 
 from moto import server
+from moto.core.responses import ActionResult
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.launch_templates import LaunchTemplates
 from moto.eks.responses import EKSResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.rds import models as rds_models
+from moto.rds.models import DBInstance, RDSBackend
 from moto.s3.models import FakeDeleteMarker
+from moto.s3.responses import S3Response
 
 #: What every request to this server is: TLS (werkzeug serves TLS 1.2 or newer).
 TLS_REQUEST_FACTS = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}
@@ -68,6 +81,7 @@ _moto_create_cluster = EKSResponse.create_cluster
 _moto_create_nodegroup = EKSResponse.create_nodegroup
 _moto_create_launch_template = LaunchTemplates.create_launch_template
 _moto_rule_description = SecurityGroupRule.description
+_moto_get_bucket_replication = S3Response.get_bucket_replication
 
 
 def _create_cluster(self):
@@ -100,6 +114,75 @@ def _rule_description(self):
     return _moto_rule_description.fget(self) or (self.source_group or {}).get("Description")
 
 
+_moto_valid_maintenance_window = rds_models.valid_preferred_maintenance_window
+_OVERLAP = "The backup window and maintenance window must not overlap."
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 24 * 60
+
+
+def _minute_of_week(day: int, clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return day * 24 * 60 + int(hours) * 60 + int(minutes)
+
+
+def _windows_share_time(maintenance_window: str, backup_window: str) -> bool:
+    """Whether the windows have a minute in common (touching ends do not count)."""
+    begin, end = maintenance_window.lower().split("-")
+    m_start = _minute_of_week(_DAYS.index(begin[:3]), begin[4:])
+    m_length = (_minute_of_week(_DAYS.index(end[:3]), end[4:]) - m_start) % _WEEK
+    b_begin, b_end = backup_window.split("-")
+    b_length = (_minute_of_week(0, b_end) - _minute_of_week(0, b_begin)) % (24 * 60)
+    for day in range(7):
+        b_start = _minute_of_week(day, b_begin)
+        if (b_start - m_start) % _WEEK < m_length or (m_start - b_start) % _WEEK < b_length:
+            return True
+    return False
+
+
+def _valid_maintenance_window(maintenance_window, backup_window):
+    message = _moto_valid_maintenance_window(maintenance_window, backup_window)
+    if message == _OVERLAP and not _windows_share_time(maintenance_window, backup_window):
+        return _moto_valid_maintenance_window(maintenance_window, None)  # the format and length checks
+    return message
+
+
+_moto_create_read_replica = RDSBackend.create_db_instance_read_replica
+
+
+def _create_db_instance_read_replica(self, db_kwargs):
+    # The replica belongs to this region before anything is looked up by region (the subnet group).
+    replica = _moto_create_read_replica(self, {"backend": self, **db_kwargs})
+    replica.manage_master_user_password = False  # the master secret stays the source's own
+    replica.__dict__.pop("master_user_secret", None)
+    return replica
+
+
+def _remove_replica(self, replica) -> None:
+    for reference in (replica.db_instance_identifier, replica.db_instance_arn):  # ARN when cross-region
+        if reference in self.replicas:
+            self.replicas.remove(reference)
+
+
+_REPLICATION_RULE_FIELDS = (
+    "ID",
+    "Priority",
+    "Status",
+    "Filter",
+    "SourceSelectionCriteria",
+    "ExistingObjectReplication",
+    "Destination",
+    "DeleteMarkerReplication",
+)
+
+
+def _get_bucket_replication(self):
+    _moto_get_bucket_replication(self)  # raises moto's own error when there is no configuration
+    replication = self.backend.get_bucket_replication(self.bucket_name)
+    rules = [{key: rule[key] for key in _REPLICATION_RULE_FIELDS if key in rule} for rule in replication["Rule"]]
+    config = {"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}}
+    return self.serialized(ActionResult(config))
+
+
 def install_corrections() -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
@@ -107,6 +190,10 @@ def install_corrections() -> None:
     EKSResponse.create_nodegroup = _create_nodegroup
     LaunchTemplates.create_launch_template = _create_launch_template
     SecurityGroupRule.description = property(_rule_description)
+    S3Response.get_bucket_replication = _get_bucket_replication
+    rds_models.valid_preferred_maintenance_window = _valid_maintenance_window
+    RDSBackend.create_db_instance_read_replica = _create_db_instance_read_replica
+    DBInstance.remove_replica = _remove_replica
     if not hasattr(FakeDeleteMarker, "dispose"):
         FakeDeleteMarker.dispose = lambda self, garbage=False: None  # a marker holds no data to release
 

@@ -86,8 +86,27 @@ def _cdktf(command: str, stacks: Sequence[str], outdir: Path, *extra: str) -> li
 
 
 def deploy(stacks: Sequence[str], outdir: Path = OUTDIR, outputs_file: Path | None = None) -> None:
-    """`cdktf deploy` (cdktf orders the stacks by their dependencies); raises on failure."""
-    run(_cdktf("deploy", stacks, outdir, *(["--outputs-file", str(outputs_file)] if outputs_file else [])))
+    """`cdktf deploy`, one dependency level at a time; raises on failure.
+
+    With --ignore-missing-stack-dependencies (needed because the state stack is deployed on its own
+    first) cdktf starts every stack at once, so a stack that reads another's outputs through remote
+    state would plan before they exist; each call here holds only stacks whose dependencies are done.
+    """
+    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    pending, done, outputs = list(stacks), set(manifest) - set(stacks), {}
+    while pending:
+        level = [s for s in pending if set(manifest[s]["dependencies"]) <= done]
+        if not level:
+            raise SystemExit(f"cyclic stack dependencies among {pending}")
+        part = outputs_file.with_suffix(f".{len(done)}.json") if outputs_file else None
+        run(_cdktf("deploy", level, outdir, *(["--outputs-file", str(part)] if part else [])))
+        if part:
+            outputs |= json.loads(part.read_text())
+            part.unlink()
+        done |= set(level)
+        pending = [s for s in pending if s not in level]
+    if outputs_file:
+        outputs_file.write_text(json.dumps(outputs, indent=2))
 
 
 def destroy(stack: str, outdir: Path = OUTDIR) -> bool:

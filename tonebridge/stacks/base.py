@@ -67,20 +67,32 @@ class TonebridgeStack(TerraformStack):
         self.tags = {**env.tags, "ManagedBy": "cdktf", "Stack": self.name}
         # The spec asks for >= 1.0; S3 lock files (use_lockfile) need 1.10, and 1.11 is what we test.
         self.add_override("terraform.required_version", ">= 1.11.0")
+        self._region_providers: dict[str, AwsProvider] = {}
         if aws_provider:
-            AwsProvider(
-                self,
-                "aws",
-                region=region,
-                default_tags=[AwsProviderDefaultTags(tags=self.tags)],
-                **(self._emulator_settings() if env.aws.emulator else {}),
-            )
+            self._aws_provider(region)
         if remote_state:
             self._s3_backend()
         else:
             # Terraform runs in cdktf.out/stacks/<stack>; keep the bootstrap state at the project
             # root so that re-synthesizing never touches it (see README, "State backend").
             LocalBackend(self, path=f"../../../terraform.{self.name}.tfstate")
+
+    def _aws_provider(self, region: str, alias: str | None = None) -> AwsProvider:
+        return AwsProvider(
+            self,
+            f"aws-{alias}" if alias else "aws",
+            region=region,
+            alias=alias,
+            default_tags=[AwsProviderDefaultTags(tags=self.tags)],
+            **(self._emulator_settings() if self.env.aws.emulator else {}),
+        )
+
+    def provider_for(self, region: str) -> AwsProvider:
+        """An AWS provider aliased to another region (same tags, same emulator), for resources this
+        stack must own there to avoid a dependency cycle between the regional stacks."""
+        if region not in self._region_providers:
+            self._region_providers[region] = self._aws_provider(region, alias=region.replace("-", "_"))
+        return self._region_providers[region]
 
     def _emulator_settings(self) -> dict:
         emulator = self.env.aws.emulator

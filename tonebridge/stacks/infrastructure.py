@@ -1,4 +1,4 @@
-"""``<env>-<region>``: the AWS infrastructure of one region: network, cluster, registries."""
+"""``<env>-<region>``: the AWS infrastructure of one region: network, cluster, registries, database, backups."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR
+from tonebridge.constructs.postgres import (
+    RdsNetworkProps,
+    RdsPostgres,
+    RdsPostgresProps,
+    RdsPostgresReplica,
+    RdsPostgresReplicaProps,
+)
+from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -17,7 +26,7 @@ from tonebridge.constructs.registries import (
 )
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
-from tonebridge.stacks.base import TonebridgeStack
+from tonebridge.stacks.base import TonebridgeStack, stack_name
 
 
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
@@ -90,8 +99,87 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
     )
 
 
+def database_identifier(env: EnvironmentConfig) -> str:
+    return f"{env.tags['Project']}-{env.name}"
+
+
+def _rds_common(env: EnvironmentConfig, identifier: str, network: RdsNetworkProps) -> dict:
+    """Settings the primary and its replica take from the same configuration fields."""
+    rds = env.database.rds
+    return {
+        "identifier": identifier,
+        "network": network,
+        "parameters": env.database.settings.numeric(),
+        "engine_version": rds.engine_version,
+        "max_allocated_storage_gib": rds.max_allocated_storage_gib,
+        "backup_retention_days": rds.backup_retention_days,
+        "backup_window": rds.backup_window,
+        "maintenance_window": rds.maintenance_window,
+        "log_retention_days": rds.log_retention_days,
+        "performance_insights_retention_days": rds.performance_insights_retention_days,
+        "monitoring_interval": rds.monitoring_interval,
+        "protect": rds.protect,
+    }
+
+
+def rds_props(env: EnvironmentConfig, network: RdsNetworkProps) -> RdsPostgresProps:
+    """Map the database configuration onto the RDS primary's props (spec §4.1, §11.1)."""
+    rds = env.database.rds
+    return RdsPostgresProps(
+        **_rds_common(env, database_identifier(env), network),
+        instance_class=rds.instance_class,
+        multi_az=rds.multi_az,
+        allocated_storage_gib=rds.allocated_storage_gib,
+        database_name=rds.database_name,
+        master_username=rds.master_username,
+    )
+
+
+def rds_replica_props(
+    env: EnvironmentConfig, region: str, source_arn: str, network: RdsNetworkProps
+) -> RdsPostgresReplicaProps:
+    """Map the database configuration onto the secondary region's replica props (spec §9.1)."""
+    rds = env.database.rds
+    return RdsPostgresReplicaProps(
+        **_rds_common(env, f"{database_identifier(env)}-{region}", network),
+        source_arn=source_arn,
+        instance_class=rds.replica_instance_class or rds.instance_class,
+        multi_az=rds.replica_multi_az,
+        create_replica=rds.cross_region_replica,
+        replicate_automated_backups=rds.automated_backup_replication,
+        replicated_backup_retention_days=rds.replicated_backup_retention_days,
+    )
+
+
+def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucketsProps:
+    """Map the backups configuration onto the bucket props; the replica side gets an aliased provider."""
+    backups = env.backups
+    secondary = env.aws.secondary_region if backups.replicate else None
+    return BackupBucketsProps(
+        bucket=backups.bucket,
+        access_log_bucket=backups.access_log_bucket_name,
+        replica_bucket=backups.replica_bucket_name(secondary) if secondary else None,
+        replica_region=secondary,
+        replica_provider=stack.provider_for(secondary) if secondary else None,
+        infrequent_access_after_days=backups.infrequent_access_after_days,
+        archive_after_days=backups.archive_after_days,
+        archive_storage_class=backups.archive_storage_class,
+        noncurrent_expiry_days=backups.noncurrent_expiry_days,
+        object_lock_days=backups.object_lock_days,
+        replication_time_control=backups.replication_time_control,
+        access_log_retention_days=backups.access_log_retention_days,
+        protect=backups.protect,
+    )
+
+
 class InfrastructureStack(TonebridgeStack):
-    """Network, cluster and registries of one region; its outputs are what the platform stack consumes."""
+    """Network, cluster, registries, database and backups of one region; its outputs are what the
+    platform stack consumes.
+
+    The primary region's stack holds the RDS primary and the backups bucket (with its replica, through
+    an aliased provider: see :mod:`tonebridge.constructs.backups`); the secondary region's stack holds
+    the database replica, given the primary stack's database (so it depends on that stack).
+    """
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
@@ -100,7 +188,70 @@ class InfrastructureStack(TonebridgeStack):
         self._registries(env, region)
         self._edge(env, region)
         self._vault(env, region)
+        self.database: RdsPostgres | None = None
+        self.database_replica: RdsPostgresReplica | None = None
+        self.backups: BackupBuckets | None = None
+        self._data(env, region)
+        self._cnpg_backup_roles(env, region)
         self._outputs(env, region)
+
+    def _data(self, env: EnvironmentConfig, region: str) -> None:
+        rds = env.database.rds
+        network = RdsNetworkProps(
+            vpc_id=self.vpc.vpc_id,
+            db_subnet_group_name=self.vpc.db_subnet_group_name,
+            client_security_group_ids=[self.cluster.node_security_group_id, self.cluster.cluster_security_group_id],
+        )
+        if region == env.aws.primary_region:
+            self.database = RdsPostgres(self, "database", rds_props(env, network))
+            self.backups = BackupBuckets(self, "backups", backups_props(env, self))
+        elif rds.cross_region_replica or rds.automated_backup_replication:
+            primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
+            if not isinstance(primary, InfrastructureStack) or primary.database is None:
+                raise ValueError(f"{self.name}: the database replica needs the primary region's stack")
+            self.database_replica = RdsPostgresReplica(
+                self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
+            )
+
+    def _cnpg_backup_roles(self, env: EnvironmentConfig, region: str) -> None:
+        """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups),
+        keyed ``<namespace>/<name>``; the platform stack annotates the cluster's service account with it."""
+        self.cnpg_backup_roles: dict[str, CnpgBackupRole] = {}
+        clusters = env.platform[region].postgres.clusters if region in env.platform else []
+        if not clusters:
+            return
+        primary = self
+        if region != env.aws.primary_region:
+            found = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
+            primary = found if isinstance(found, InfrastructureStack) else None
+        if primary is None or primary.backups is None:
+            raise ValueError(f"{self.name}: CloudNativePG backups need the primary region's backups bucket")
+        for cluster in clusters:
+            backups = primary.backups
+            if cluster.replica:  # reads the copy replicated into this region
+                bucket_arn, key_arn = (
+                    backups.replica_bucket_arn,
+                    backups.replica_key.arn if backups.replica_key else None,
+                )
+            else:
+                bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
+            if bucket_arn is None:
+                raise ValueError(f"{self.name}: CNPG replica {cluster.name} needs backups.replicate")
+            self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
+                self,
+                f"cnpg-backups-{cluster.namespace}-{cluster.name}",
+                CnpgBackupRoleProps(
+                    role_name=cluster.backup_role_name(env.clusters[region].name),
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer,
+                    namespace=cluster.namespace,
+                    cluster_name=cluster.name,
+                    bucket_arn=bucket_arn,
+                    bucket_region=region if cluster.replica else env.aws.primary_region,
+                    key_arn=key_arn,
+                    read_only=cluster.replica is not None,
+                ),
+            )
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
         """Repositories live in the primary region; the secondary receives replicas of production's."""
@@ -212,5 +363,20 @@ class InfrastructureStack(TonebridgeStack):
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()
             }
+        if self.database:
+            outputs |= {
+                "database_endpoint": self.database.address,
+                "database_port": self.database.port,
+                "database_master_secret_arn": self.database.master_secret_arn,
+                "database_security_group_id": self.database.security_group_id,
+            }
+        if self.database_replica:
+            if self.database_replica.address:
+                outputs["database_replica_endpoint"] = self.database_replica.address
+            outputs["database_replica_security_group_id"] = self.database_replica.security_group_id
+        if self.backups:
+            outputs |= {"backups_bucket": self.backups.bucket_name, "backups_bucket_arn": self.backups.bucket_arn}
+            if self.backups.replica_bucket_name:
+                outputs["backups_replica_bucket"] = self.backups.replica_bucket_name
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)

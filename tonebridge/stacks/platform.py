@@ -16,6 +16,7 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform_base import NamespaceConfig
+from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
 from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
 from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
 from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
@@ -29,7 +30,22 @@ from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerPro
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
 from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATIONS
+from tonebridge.constructs.postgres.cnpg import (
+    BarmanStore,
+    CnpgCluster,
+    CnpgClusterProps,
+    CnpgOperator,
+    CnpgOperatorProps,
+    CnpgReplicaSource,
+)
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
+from tonebridge.constructs.redis import (
+    RedisCluster,
+    RedisClusterProps,
+    RedisOperator,
+    RedisOperatorProps,
+    VaultPassword,
+)
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
 from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
@@ -84,6 +100,8 @@ class PlatformStack(TonebridgeStack):
         self._mesh_edge_gitops(env, region)
         self._secrets(region)
         self._scanning()
+        self._postgres()
+        self._redis()
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -363,6 +381,8 @@ class PlatformStack(TonebridgeStack):
         """Spec §8.2: cert-manager's private CA, Vault, the CSI path, the operator, the application's objects."""
         cfg = self.config.secrets
         unseal = self.infra.vault_unseal
+        #: The Vault Secrets Operator (serves VaultAuth/VaultStaticSecret), where this region runs one.
+        self.vault_secrets_operator: VaultSecretsOperator | None = None
         if not cfg.enabled or unseal is None:
             return
         version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
@@ -419,6 +439,7 @@ class PlatformStack(TonebridgeStack):
             "vault-secrets-operator",
             VaultSecretsOperatorProps(kubernetes_version=version, replicas=cfg.operator_replicas),
         )
+        self.vault_secrets_operator = operator
         ApplicationSecrets(
             self,
             "application-secrets",
@@ -455,6 +476,60 @@ class PlatformStack(TonebridgeStack):
             ),
         )
 
+    # --- data tier (spec §4.1, §4.2) -------------------------------------------------------------
+
+    def _postgres(self) -> None:
+        """CloudNativePG clusters of this region; their backup roles come from the infrastructure stack."""
+        postgres = self.config.postgres
+        if not postgres.clusters:
+            return
+        operator = CnpgOperator(
+            self,
+            "cnpg",
+            CnpgOperatorProps(
+                kubernetes_version=self.kubernetes_version,
+                namespace=postgres.operator_namespace,
+                replicas=postgres.operator_replicas,
+            ),
+        )
+        for cluster in postgres.clusters:
+            CnpgCluster(
+                self,
+                f"postgres-{cluster.namespace}-{cluster.name}",
+                cnpg_cluster_props(
+                    self.env,
+                    self.region,
+                    cluster,
+                    self.infra.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"].arn,
+                ),
+                depends_on=[
+                    operator.release,
+                    *self._namespace_objects([cluster.namespace]),
+                    *self._storage_class_objects([cluster.storage_class]),
+                ],
+            )
+
+    def _redis(self) -> None:
+        redis = self.config.redis
+        if not redis.enabled:
+            return
+        operator = RedisOperator(
+            self,
+            "redis-operator",
+            RedisOperatorProps(kubernetes_version=self.kubernetes_version, namespace=redis.operator_namespace),
+        )
+        RedisCluster(
+            self,
+            f"redis-{redis.namespace}-{redis.name}",
+            redis_cluster_props(self.env, self.region, redis),
+            depends_on=[
+                operator.release,
+                *self._namespace_objects([redis.namespace]),
+                *self._storage_class_objects([redis.storage_class]),
+                *([self.vault_secrets_operator.release] if self.vault_secrets_operator else []),
+            ],
+        )
+
 
 def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:
     """Map a namespace's quota and limit range configuration onto the construct's props."""
@@ -481,4 +556,64 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
         quota_name=quota_name,
         container_limits=limits,
         limit_range_name=limit_range_name,
+    )
+
+
+def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConfig, role_arn: str) -> CnpgClusterProps:
+    """Map one CloudNativePG cluster's configuration onto its props. Server settings are spec §4.1's,
+    from ``database.settings`` (the same values the RDS engine gets, in RDS's units)."""
+    backups = env.backups
+    replica = None
+    backup = BarmanStore(bucket=backups.bucket, compression=cfg.compression, encryption=cfg.encryption)
+    if cfg.replica:
+        replica = CnpgReplicaSource(
+            source_cluster=cfg.replica.source_cluster,
+            store=BarmanStore(bucket=backups.replica_bucket_name(region), compression=cfg.compression),
+        )
+        backup = None  # a replica only reads; the primary cluster's backups are the ones that count
+    return CnpgClusterProps(
+        name=cfg.name,
+        namespace=cfg.namespace,
+        parameters=env.database.settings.postgresql_conf(),
+        backup_role_arn=role_arn,
+        backup=backup,
+        instances=cfg.instances,
+        image=cfg.image,
+        database=cfg.database,
+        owner=cfg.owner,
+        storage_size=cfg.storage_size,
+        storage_class=cfg.storage_class,
+        monitoring=cfg.monitoring,
+        retention=cfg.retention,
+        schedule=cfg.backup_schedule,
+        resources=cfg.resources.manifest(),
+        replica=replica,
+    )
+
+
+def redis_cluster_props(env: EnvironmentConfig, region: str, cfg: RedisConfig) -> RedisClusterProps:
+    """Map the Redis configuration onto its props; the secondary region's copy is a warm cache."""
+    warm = region != env.aws.primary_region
+    return RedisClusterProps(
+        name=cfg.name,
+        namespace=cfg.namespace,
+        password=VaultPassword(
+            mount=cfg.password.mount,
+            path=cfg.password.path,
+            key=cfg.password.key,
+            vault_auth=cfg.password.vault_auth,
+            refresh_after=cfg.password.refresh_after,
+        ),
+        leaders=cfg.leaders,
+        followers=cfg.followers,
+        maxmemory=cfg.maxmemory,
+        maxmemory_policy=cfg.maxmemory_policy,
+        appendonly=cfg.appendonly,
+        appendfsync=cfg.appendfsync,
+        storage_size=cfg.storage_size,
+        storage_class=cfg.storage_class,
+        image=cfg.image,
+        exporter_image=cfg.exporter_image,
+        resources=cfg.resources.manifest(),
+        labels={"tonebridge.io/cache-role": "warm-standby" if warm else "primary"},
     )

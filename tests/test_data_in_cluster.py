@@ -1,0 +1,321 @@
+"""The in-cluster data tier (spec §4.1 on CloudNativePG, §4.2, §9.1) in synthesized production,
+and the early checks of its props."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import resources
+
+WEST = "production-us-west-2-platform"
+EAST = "production-us-east-1-platform"
+
+#: Spec §4.1, typed in from the spec (not imported from the code under test).
+SPEC_PARAMETERS = {
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+    "effective_cache_size": "1GB",
+    "work_mem": "4MB",
+    "maintenance_work_mem": "64MB",
+    "checkpoint_completion_target": "0.9",
+    "wal_buffers": "16MB",
+    "default_statistics_target": "100",
+    "random_page_cost": "1.1",
+    "effective_io_concurrency": "200",
+}
+#: Spec §4.2.
+SPEC_REDIS_CONF = ["maxmemory 2gb", "maxmemory-policy allkeys-lru", "appendonly yes", "appendfsync everysec"]
+DATABASE_TOLERATION = {"key": "database", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def _objects(stack) -> dict[tuple[str, str], dict]:
+    from tonebridge.ops.kube_objects import objects_of
+
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects_of(stack)}
+
+
+def _release(stack, chart: str) -> tuple[str, dict]:
+    (found,) = [(k, r) for k, r in resources(stack, "helm_release").items() if r["chart"] == chart]
+    return found
+
+
+@pytest.fixture(scope="module")
+def west(stacks):
+    return stacks[WEST]
+
+
+@pytest.fixture(scope="module")
+def west_objects(west):
+    return _objects(west)
+
+
+# --- CloudNativePG (spec §4.1) -------------------------------------------------------------------
+
+
+def test_cnpg_cluster_has_the_spec_values(west_objects):
+    cluster = west_objects[("Cluster", "tonebridge")]
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    assert cluster["metadata"]["namespace"] == "staging"
+    spec = cluster["spec"]
+    assert spec["instances"] == 3
+    assert spec["imageName"].startswith("ghcr.io/cloudnative-pg/postgresql:16.")
+    assert spec["postgresql"]["parameters"] == SPEC_PARAMETERS
+    assert spec["bootstrap"] == {"initdb": {"database": "tonebridge", "owner": "tonebridge"}}
+    assert spec["storage"] == {"size": "100Gi", "storageClass": "fast-ssd"}
+    assert spec["monitoring"] == {"enablePodMonitor": True}
+    assert spec["enablePDB"] is True  # CloudNativePG manages the PodDisruptionBudgets
+
+
+def test_cnpg_backups_go_to_the_backups_bucket_through_irsa(west_objects):
+    spec = west_objects[("Cluster", "tonebridge")]["spec"]
+    backup = spec["backup"]
+    assert backup["retentionPolicy"] == "30d"
+    store = backup["barmanObjectStore"]
+    assert store["destinationPath"] == "s3://tonebridge-backups/postgres"
+    assert store["s3Credentials"] == {"inheritFromIAMRole": True}  # no access keys anywhere
+    assert store["wal"]["compression"] == store["data"]["compression"] == "gzip"
+    role = spec["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role.startswith("${data.terraform_remote_state.") and "cnpg-backups-staging-tonebridge" in role
+    scheduled = west_objects[("ScheduledBackup", "tonebridge-daily")]["spec"]
+    assert scheduled["cluster"] == {"name": "tonebridge"}
+    assert scheduled["backupOwnerReference"] == "self"
+    assert scheduled["method"] == "barmanObjectStore"
+    assert len(scheduled["schedule"].split()) == 6  # CloudNativePG's cron has seconds
+
+
+def test_cnpg_instances_spread_across_zones_on_the_database_pool(west_objects):
+    affinity = west_objects[("Cluster", "tonebridge")]["spec"]["affinity"]
+    assert affinity["enablePodAntiAffinity"] is True
+    assert affinity["topologyKey"] == "topology.kubernetes.io/zone"
+    assert affinity["podAntiAffinityType"] == "required"
+    assert affinity["nodeSelector"] == {"workload": "database"}
+    assert affinity["tolerations"] == [DATABASE_TOLERATION]
+    resources_ = west_objects[("Cluster", "tonebridge")]["spec"]["resources"]
+    assert set(resources_) == {"requests", "limits"}
+
+
+def test_cnpg_operator_is_pinned_restricted_and_on_system_nodes(west, west_objects):
+    from tonebridge.charts import CLOUDNATIVE_PG
+
+    release_id, release = _release(west, "cloudnative-pg")
+    assert release["repository"] == "https://cloudnative-pg.github.io/charts"
+    assert release["version"] == CLOUDNATIVE_PG.version
+    assert release["namespace"] == "cnpg-system"
+    values = json.loads(release["values"][0])
+    assert values["replicaCount"] == 2
+    assert values["nodeSelector"] == {"workload": "system"}
+    assert values["tolerations"][0]["key"] == "CriticalAddonsOnly"
+    assert values["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert values["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    namespace = west_objects[("Namespace", "cnpg-system")]
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    # the Cluster is installed after its operator (whose chart brings the CRDs)
+    (cluster_release,) = [
+        r for k, r in resources(west, "helm_release").items() if k.startswith("postgres-staging-tonebridge")
+    ]
+    assert f"helm_release.{release_id}" in cluster_release["depends_on"]
+
+
+def test_cnpg_backup_role_is_limited_to_the_postgres_prefix(stacks):
+    infra = stacks["production-us-west-2"]
+    roles = {r["name"]: (k, r) for k, r in resources(infra, "aws_iam_role").items()}
+    key, role = roles["tonebridge-production-cnpg-staging-tonebridge"]
+    (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+    subjects = [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    assert subjects == ["system:serviceaccount:staging:tonebridge"]
+    (policy,) = [p for p in resources(infra, "aws_iam_role_policy").values() if key in p["role"]]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["BackupObjects"]["Resource"].endswith("/postgres/*")
+    assert statements["BackupObjects"]["Resource"].startswith("${aws_s3_bucket.backups_bucket")
+    assert statements["ListBackupPrefix"]["Condition"] == {
+        "StringLikeIfExists": {"s3:prefix": ["postgres", "postgres/*"]}
+    }
+    assert statements["BucketKeyThroughS3"]["Resource"].startswith("${aws_kms_key.backups_key")
+    assert statements["BucketKeyThroughS3"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+    }
+
+
+# --- Redis (spec §4.2, §9.1) ---------------------------------------------------------------------
+
+
+def test_redis_cluster_has_the_spec_values(west_objects):
+    redis = west_objects[("RedisCluster", "redis")]
+    assert redis["apiVersion"] == "redis.redis.opstreelabs.in/v1beta2"
+    spec = redis["spec"]
+    assert spec["clusterSize"] == 3
+    assert spec["redisLeader"]["replicas"] == 3
+    assert spec["redisFollower"]["replicas"] == 3
+    volume = spec["storage"]["volumeClaimTemplate"]["spec"]
+    assert volume["storageClassName"] == "fast-ssd"
+    assert volume["resources"]["requests"]["storage"] == "10Gi"
+    assert spec["redisExporter"]["enabled"] is True
+    for role in ("redisLeader", "redisFollower"):
+        assert spec[role]["redisConfig"] == {"additionalRedisConfig": "redis-config"}
+        assert spec[role]["pdb"] == {"enabled": True, "maxUnavailable": 1}
+        assert spec[role]["nodeSelector"] == {"workload": "database"}
+        assert spec[role]["tolerations"] == [DATABASE_TOLERATION]
+    config = west_objects[("ConfigMap", "redis-config")]
+    assert config["data"]["redis-additional.conf"].splitlines() == SPEC_REDIS_CONF
+
+
+def test_redis_pods_meet_the_restricted_profile(west_objects):
+    spec = west_objects[("RedisCluster", "redis")]["spec"]
+    pod = spec["podSecurityContext"]
+    assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    for context in (spec["redisLeader"]["securityContext"], spec["redisExporter"]["securityContext"]):
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["runAsNonRoot"] is True
+
+
+def test_redis_password_comes_from_vault_never_from_the_stack(west, west_objects):
+    spec = west_objects[("RedisCluster", "redis")]["spec"]
+    secret = spec["kubernetesConfig"]["redisSecret"]
+    assert secret == {"name": "redis-password", "key": "password"}
+    vss = west_objects[("VaultStaticSecret", "redis-password")]
+    assert vss["apiVersion"] == "secrets.hashicorp.com/v1beta1"
+    assert vss["metadata"]["namespace"] == "production"
+    assert (vss["spec"]["type"], vss["spec"]["mount"], vss["spec"]["path"]) == ("kv-v2", "secret", "redis")
+    assert vss["spec"]["destination"]["name"] == "redis-password"
+    assert vss["spec"]["destination"]["create"] is True
+    assert not [o for o in west_objects.values() if o["kind"] == "Secret"]
+    assert "kubernetes_secret" not in west.get("resource", {})
+
+
+def test_redis_operator_is_pinned_and_restricted(west, west_objects):
+    from tonebridge.charts import REDIS_OPERATOR
+
+    _, release = _release(west, "redis-operator")
+    assert release["repository"] == "https://ot-container-kit.github.io/helm-charts"
+    assert release["version"] == REDIS_OPERATOR.version
+    values = json.loads(release["values"][0])
+    assert values["replicas"] == 2
+    assert values["redisOperator"]["webhook"] is False
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+    labels = west_objects[("Namespace", "redis-operator")]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_secondary_region_runs_a_warm_redis_cache_and_no_cnpg(stacks):
+    east = _objects(stacks[EAST])
+    redis = east[("RedisCluster", "redis")]
+    assert redis["metadata"]["labels"] == {"tonebridge.io/cache-role": "warm-standby"}
+    assert redis["spec"]["redisFollower"]["replicas"] == 0
+    assert not [k for k in east if k[0] in ("Cluster", "ScheduledBackup")]
+
+
+# --- props and policies --------------------------------------------------------------------------
+
+
+def _cnpg_props(**overrides):
+    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgClusterProps
+
+    base = {
+        "name": "db",
+        "namespace": "staging",
+        "parameters": SPEC_PARAMETERS,
+        "backup_role_arn": "arn:aws:iam::123456789012:role/db",
+        "backup": BarmanStore(bucket="tonebridge-backups"),
+    }
+    return CnpgClusterProps(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"image": "ghcr.io/cloudnative-pg/postgresql:17.6"}, "not a pinned PostgreSQL 16 image"),
+        ({"image": "ghcr.io/cloudnative-pg/postgresql:latest"}, "not a pinned PostgreSQL 16 image"),
+        ({"instances": 0}, "instances must be 1-9"),
+        ({"parameters": {"max_connections": 200}}, "parameters must be strings"),
+        ({"retention": "30 days"}, "retention"),
+        ({"schedule": "0 3 * * *"}, "six fields"),
+        ({"backup": None}, "backup is required"),
+        ({"backup_role_arn": ""}, "backup_role_arn is required"),
+        ({"namespace": "Staging"}, "not a DNS label"),
+        ({"anti_affinity": "sometimes"}, "required or preferred"),
+    ],
+)
+def test_cnpg_props_are_checked_early(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _cnpg_props(**overrides)
+
+
+def test_barman_store_rejects_unknown_algorithms_and_an_empty_prefix():
+    from tonebridge.constructs.postgres.cnpg import BarmanStore
+
+    with pytest.raises(ValueError, match="compression"):
+        BarmanStore(bucket="b-backups", compression="rar")
+    with pytest.raises(ValueError, match="encryption"):
+        BarmanStore(bucket="b-backups", encryption="rot13")
+    with pytest.raises(ValueError, match="prefix"):
+        BarmanStore(bucket="b-backups", prefix="/")
+    with pytest.raises(ValueError, match="bucket name"):
+        BarmanStore(bucket="Not_A_Bucket")
+
+
+def test_explicit_encryption_reaches_wal_and_data():
+    from tonebridge.constructs.postgres.cnpg import BarmanStore, object_store
+
+    store = object_store(BarmanStore(bucket="b-backups", encryption="aws:kms"))
+    assert store["wal"]["encryption"] == store["data"]["encryption"] == "aws:kms"
+    assert "encryption" not in object_store(BarmanStore(bucket="b-backups"))["wal"]
+
+
+def test_replica_cluster_recovers_from_the_replicated_backups():
+    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource, cluster_objects
+
+    replica = CnpgReplicaSource(source_cluster="tonebridge", store=BarmanStore(bucket="tonebridge-backups-us-east-1"))
+    objects = cluster_objects(_cnpg_props(name="tonebridge-replica", backup=None, replica=replica))
+    assert [o["kind"] for o in objects] == ["Cluster"]  # no ScheduledBackup: a replica only reads
+    spec = objects[0]["spec"]
+    assert spec["replica"] == {"enabled": True, "source": "tonebridge"}
+    assert spec["bootstrap"] == {"recovery": {"source": "tonebridge"}}
+    assert "backup" not in spec
+    (external,) = spec["externalClusters"]
+    assert external["name"] == "tonebridge"
+    store = external["barmanObjectStore"]
+    assert store["destinationPath"] == "s3://tonebridge-backups-us-east-1/postgres"
+    assert store["serverName"] == "tonebridge"  # the primary's folder in the replicated bucket
+    assert store["s3Credentials"] == {"inheritFromIAMRole": True}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"leaders": 2}, "at least 3"),
+        ({"maxmemory": "2 GB"}, "must look like 2gb"),
+        ({"maxmemory_policy": "lru"}, "unknown"),
+        ({"appendfsync": "sometimes"}, "always, everysec or no"),
+        ({"image": "quay.io/opstree/redis"}, "pinned"),
+        ({"image": "quay.io/opstree/redis:latest"}, "pinned"),
+        ({"name": "Redis"}, "DNS label"),
+    ],
+)
+def test_redis_props_are_checked_early(overrides, message):
+    from tonebridge.constructs.redis import RedisClusterProps, VaultPassword
+
+    base = {"name": "redis", "namespace": "production", "password": VaultPassword(mount="secret", path="redis")}
+    with pytest.raises(ValueError, match=message):
+        RedisClusterProps(**{**base, **overrides})
+
+
+def test_backup_policies_grant_nothing_unrestricted():
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    from tonebridge.constructs.postgres.backup_role import backup_policy
+
+    bucket, key = "arn:aws:s3:::tonebridge-backups", "arn:aws:kms:us-west-2:123456789012:key/k"
+    write = backup_policy(bucket_arn=bucket, prefix="postgres", region="us-west-2", key_arn=key)
+    read = backup_policy(bucket_arn=bucket, prefix="postgres", region="us-east-1", key_arn=key, read_only=True)
+    for document in (write, read):
+        assert PolicyDocument(document).all_allowed_unrestricted_actions == []
+        assert all(s["Resource"] in (bucket, f"{bucket}/postgres/*", key) for s in document["Statement"])
+    read_actions = {
+        a for s in read["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert read_actions == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
+    with pytest.raises(ValueError, match="prefix is required"):
+        backup_policy(bucket_arn=bucket, prefix="/", region="us-west-2")

@@ -1,0 +1,103 @@
+"""Typed models of the data sections: the RDS PostgreSQL database (spec §4.1, §9.1, §11.1) and the
+backups bucket with its cross-region replica (spec §9.2).
+
+Cross-field rules (replication needs a secondary region, window overlap, lifecycle ordering) live in
+:mod:`tonebridge.config.semantics`, so that each problem is reported against its own field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
+from tonebridge.postgres_settings import PostgresSettings
+
+DbInstanceClass = Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
+#: A major version ("16", kept current by auto minor upgrades) or a pinned "16.NN".
+PostgresVersion = Annotated[str, Field(pattern=r"^1[0-9](\.\d{1,2})?$")]
+#: RDS window syntax: "hh24:mi-hh24:mi" (UTC) and "ddd:hh24:mi-ddd:hh24:mi".
+BackupWindow = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
+MaintenanceWindow = Annotated[
+    str,
+    Field(
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+    ),
+]
+DbIdentifierPart = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+
+
+class RdsConfig(StrictModel):
+    """The RDS PostgreSQL primary in the primary region and its cross-region replica (spec §11.1, §9.1)."""
+
+    engine_version: PostgresVersion = Field(
+        default="16", description="'16' lets RDS pick the current 16.x and auto minor upgrades keep it current."
+    )
+    instance_class: DbInstanceClass = "db.r5.2xlarge"
+    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    max_allocated_storage_gib: int = Field(
+        default=500, ge=0, le=65536, description="Storage autoscaling ceiling; 0 turns autoscaling off."
+    )
+    multi_az: bool = True
+    database_name: DbIdentifierPart = "tonebridge"
+    master_username: DbIdentifierPart = "tonebridge_admin"
+    backup_retention_days: int = Field(default=30, ge=1, le=35)
+    backup_window: BackupWindow = "03:00-04:00"
+    maintenance_window: MaintenanceWindow = "sun:04:00-sun:05:00"
+    log_retention_days: LogRetentionDays = 365
+    performance_insights_retention_days: int = Field(
+        default=7, description="7 (free tier) or a multiple of 31 up to 731."
+    )
+    monitoring_interval: Literal[1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced monitoring granularity in seconds."
+    )
+    protect: bool = Field(
+        default=True, description="Deletion protection and a final snapshot; off only for throw-away environments."
+    )
+    cross_region_replica: bool = Field(default=True, description="Read replica in aws.secondary_region (§9.1).")
+    replica_instance_class: DbInstanceClass | None = Field(default=None, description="Defaults to instance_class.")
+    replica_multi_az: bool = Field(
+        default=True, description="Standby for the replica too: after promotion it is the primary at once."
+    )
+    automated_backup_replication: bool = Field(
+        default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
+    )
+    replicated_backup_retention_days: int = Field(default=7, ge=1, le=35)
+
+
+class DatabaseConfig(StrictModel):
+    """The relational database: server settings of spec §4.1 and the RDS engine that runs them."""
+
+    settings: PostgresSettings = PostgresSettings()
+    rds: RdsConfig = RdsConfig()
+
+
+class BackupsConfig(StrictModel):
+    """Backup storage (spec §9.2): a versioned, locked, KMS-encrypted bucket replicated to the secondary region."""
+
+    bucket: BucketName
+    replica_bucket: BucketName | None = Field(
+        default=None, description="Bucket in aws.secondary_region; defaults to '<bucket>-<secondary region>'."
+    )
+    access_log_bucket: BucketName | None = Field(
+        default=None, description="Server access logs of the bucket; defaults to '<bucket>-access-logs'."
+    )
+    infrequent_access_after_days: int = Field(default=30, ge=30, le=3650, description="S3 needs at least 30.")
+    archive_after_days: int = Field(default=90, ge=1, le=3650)
+    archive_storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = "GLACIER"
+    noncurrent_expiry_days: int = Field(default=90, ge=1, le=3650)
+    object_lock_days: int = Field(
+        default=30, ge=0, le=3650, description="Governance-mode default retention; 0 leaves object lock without it."
+    )
+    replicate: bool = Field(default=True, description="Replicate to aws.secondary_region.")
+    replication_time_control: bool = Field(default=True, description="S3 RTC: 15-minute SLA plus its metrics.")
+    access_log_retention_days: int = Field(default=365, ge=1, le=3650)
+    protect: bool = Field(default=True, description="prevent_destroy and no force_destroy on the buckets.")
+
+    def replica_bucket_name(self, secondary_region: str) -> str:
+        return self.replica_bucket or f"{self.bucket}-{secondary_region}"
+
+    @property
+    def access_log_bucket_name(self) -> str:
+        return self.access_log_bucket or f"{self.bucket}-access-logs"

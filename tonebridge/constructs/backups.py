@@ -1,0 +1,464 @@
+"""BackupBuckets (spec §9.2): the backups bucket of the primary region and its replica in the secondary.
+
+Stack layout. Replication needs the replica bucket and its key to exist before the source's
+replication rule; were they in the secondary region's stack, the primary stack would depend on it,
+while the secondary stack already depends on the primary (its database replica reads the primary's
+ARN). So the replica side is created here, in the primary stack, through an AWS provider aliased to
+the secondary region (``replica_provider``), and no cycle can form.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+    S3BucketLifecycleConfigurationRuleTransition,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleDestinationMetrics,
+    S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTime,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from constructs import Construct
+
+from tonebridge.constructs.aws_context import AwsContext
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+from tonebridge.constructs.state_backend import _tls_only_policy
+from tonebridge.constructs.trust import service_trust
+
+#: S3 Replication Time Control's only threshold: 99.99 % of objects within 15 minutes.
+RTC_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class BackupBucketsProps:
+    """Props of :class:`BackupBuckets`.
+
+    bucket: backups bucket in the stack's region (required).
+    access_log_bucket: receives the bucket's server access logs (required).
+    replica_bucket / replica_region / replica_provider: the replica bucket, its region, and an AWS
+        provider aliased to that region (all three or none; default none: no replication). The
+        replica's access logs go to ``<replica_bucket>-access-logs`` in that region.
+    infrequent_access_after_days: move to STANDARD_IA (default 30, the S3 minimum).
+    archive_after_days / archive_storage_class: then to an archive class (default 90, GLACIER).
+    noncurrent_expiry_days: superseded versions are deleted after (default 90).
+    object_lock_days: governance-mode default retention of new objects (default 30; 0: lock on,
+        no default retention).
+    replication_time_control: S3 RTC and replication metrics (default True).
+    access_log_retention_days: default 365.
+    protect: prevent_destroy and no force_destroy (default True).
+    """
+
+    bucket: str
+    access_log_bucket: str
+    replica_bucket: str | None = None
+    replica_region: str | None = None
+    replica_provider: TerraformProvider | None = None
+    infrequent_access_after_days: int = 30
+    archive_after_days: int = 90
+    archive_storage_class: str = "GLACIER"
+    noncurrent_expiry_days: int = 90
+    object_lock_days: int = 30
+    replication_time_control: bool = True
+    access_log_retention_days: int = 365
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        replica = (self.replica_bucket, self.replica_region, self.replica_provider)
+        if any(part is None for part in replica) and any(part is not None for part in replica):
+            raise ValueError(f"{self.bucket}: replica_bucket, replica_region and replica_provider go together")
+        names = [self.bucket, self.access_log_bucket]
+        if self.replicates:
+            names += [self.replica_bucket, self.replica_log_bucket]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.bucket}: bucket names must be distinct, got {names}")
+        if self.infrequent_access_after_days < 30:
+            raise ValueError(f"{self.bucket}: S3 moves objects to STANDARD_IA after 30 days at the earliest")
+        if self.archive_after_days <= self.infrequent_access_after_days:
+            raise ValueError(f"{self.bucket}: archive_after_days must come after infrequent_access_after_days")
+        if self.archive_storage_class not in ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"):
+            raise ValueError(f"{self.bucket}: archive_storage_class must be GLACIER_IR, GLACIER or DEEP_ARCHIVE")
+        if self.object_lock_days > self.noncurrent_expiry_days:
+            raise ValueError(f"{self.bucket}: noncurrent versions would expire while still locked")
+        if self.replication_time_control and not self.replicates:
+            raise ValueError(f"{self.bucket}: replication_time_control needs a replica")
+
+    @property
+    def replicates(self) -> bool:
+        return self.replica_bucket is not None
+
+    @property
+    def replica_log_bucket(self) -> str | None:
+        return f"{self.replica_bucket}-access-logs" if self.replica_bucket else None
+
+
+class BackupBuckets(Construct):
+    """A versioned, object-locked (governance), KMS-encrypted, private, TLS-only backups bucket with
+    lifecycle tiering and server access logs, replicated (deletes markers included, under Replication
+    Time Control) to a bucket of the same build in another region under that region's own key.
+
+    Attributes: ``bucket`` (aws_s3_bucket), ``bucket_name``, ``bucket_arn``, ``key``, ``log_bucket``;
+    and, with a replica, ``replica_bucket``, ``replica_bucket_name``, ``replica_bucket_arn``,
+    ``replica_key``, ``replica_log_bucket``, ``replication_role`` (else None).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: BackupBucketsProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
+        self._versionings: list[S3BucketVersioningA] = []  # of the backup buckets; replication follows them
+        self.key = EncryptionKey(
+            self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Backups in {props.bucket}")
+        )
+        self.log_bucket, log_delivery = self._log_bucket(self, props.access_log_bucket, props.bucket)
+        self.bucket = self._backup_bucket(self, props.bucket, self.key, self.log_bucket, log_delivery)
+        self.bucket_name: str = self.bucket.bucket
+        self.bucket_arn: str = self.bucket.arn
+
+        self.replica_bucket: S3Bucket | None = None
+        self.replica_bucket_name: str | None = None
+        self.replica_bucket_arn: str | None = None
+        self.replica_key: EncryptionKey | None = None
+        self.replica_log_bucket: S3Bucket | None = None
+        self.replication_role: IamRole | None = None
+        if props.replicates:
+            self._replicate(props)
+
+    # --- buckets ----------------------------------------------------------------------------------
+
+    def _backup_bucket(
+        self, scope: Construct, name: str, key: EncryptionKey, log_bucket: S3Bucket, log_delivery: S3BucketPolicy
+    ) -> S3Bucket:
+        props = self.props
+        bucket = S3Bucket(
+            scope,
+            "bucket",
+            bucket=name,
+            object_lock_enabled=True,  # only possible at creation
+            force_destroy=not props.protect,
+            lifecycle=self._lifecycle,
+        )
+        versioning = self._hardened(scope, "bucket", bucket, sse_key_arn=key.arn)
+        self._versionings.append(versioning)
+        if props.object_lock_days:
+            S3BucketObjectLockConfigurationA(
+                scope,
+                "object-lock",
+                bucket=bucket.id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode="GOVERNANCE", days=props.object_lock_days
+                    )
+                ),
+                depends_on=[versioning],
+            )
+        S3BucketLifecycleConfiguration(
+            scope,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="tier-and-expire-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=props.infrequent_access_after_days, storage_class="STANDARD_IA"
+                        ),
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=props.archive_after_days, storage_class=props.archive_storage_class
+                        ),
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.noncurrent_expiry_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+            depends_on=[versioning],
+        )
+        S3BucketLoggingA(
+            scope,
+            "logging",
+            bucket=bucket.id,
+            target_bucket=log_bucket.id,
+            target_prefix=f"{name}/",
+            depends_on=[log_delivery],  # S3 refuses logging until the log bucket lets it deliver
+        )
+        S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=_tls_only_policy(bucket.arn))
+        return bucket
+
+    def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
+        """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3), and the policy
+        that lets S3 deliver them."""
+        bucket = S3Bucket(
+            scope, "log-bucket", bucket=name, force_destroy=not self.props.protect, lifecycle=self._lifecycle
+        )
+        versioning = self._hardened(scope, "log-bucket", bucket, sse_key_arn=None)
+        S3BucketLifecycleConfiguration(
+            scope,
+            "log-lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(days=self.props.access_log_retention_days)
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+            depends_on=[versioning],
+        )
+        policy = S3BucketPolicy(
+            scope,
+            "log-policy",
+            bucket=bucket.id,
+            policy=_tls_only_policy(
+                bucket.arn,
+                extra=[
+                    {
+                        "Sid": "S3ServerAccessLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"{bucket.arn}/{source}/*",
+                        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:*:s3:::{source}"}},
+                    }
+                ],
+            ),
+        )
+        return bucket, policy
+
+    def _hardened(
+        self, scope: Construct, prefix: str, bucket: S3Bucket, sse_key_arn: str | None
+    ) -> S3BucketVersioningA:
+        """Public access blocked, ACLs off, versioned, encrypted by default (the CMK with a bucket key,
+        or SSE-S3 where S3 log delivery needs it). Returns the versioning resource, which lifecycle,
+        object lock and replication must follow."""
+        S3BucketPublicAccessBlock(
+            scope,
+            f"{prefix}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            scope,
+            f"{prefix}-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        default = (
+            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="aws:kms", kms_master_key_id=sse_key_arn
+            )
+            if sse_key_arn
+            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="AES256"
+            )
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            scope,
+            f"{prefix}-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=default, bucket_key_enabled=bool(sse_key_arn) or None
+                )
+            ],
+        )
+        return S3BucketVersioningA(
+            scope,
+            f"{prefix}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+
+    # --- replication -----------------------------------------------------------------------------
+
+    def _replicate(self, props: BackupBucketsProps) -> None:
+        replica_region, replica_bucket = props.replica_region, props.replica_bucket
+        if replica_region is None or replica_bucket is None or props.replica_provider is None:
+            raise ValueError("replication needs a replica bucket, region and provider")
+        replica = Construct(self, "replica")
+        self.replica_key = EncryptionKey(
+            replica,
+            "key",
+            EncryptionKeyProps(alias=replica_bucket, description=f"Backups replicated to {replica_bucket}"),
+        )
+        log_bucket_name = props.replica_log_bucket or f"{replica_bucket}-access-logs"
+        self.replica_log_bucket, log_delivery = self._log_bucket(replica, log_bucket_name, replica_bucket)
+        self.replica_bucket = self._backup_bucket(
+            replica, replica_bucket, self.replica_key, self.replica_log_bucket, log_delivery
+        )
+        for child in replica.node.find_all():
+            if isinstance(child, TerraformResource):
+                child.provider = props.replica_provider  # everything under "replica" lives in its region
+        self.replica_bucket_name = self.replica_bucket.bucket
+        self.replica_bucket_arn = self.replica_bucket.arn
+
+        aws = AwsContext.of(self)
+        self.replication_role = IamRole(
+            self,
+            "replication-role",
+            name=f"{props.bucket}-replication"[:64],
+            description=f"S3 replication of {props.bucket} to {replica_bucket}",
+            assume_role_policy=service_trust("s3.amazonaws.com", aws.account_id),
+        )
+        policy = IamRolePolicy(
+            self,
+            "replication-policy",
+            role=self.replication_role.id,
+            name="replicate-backups",
+            policy=self._replication_policy(aws.region, replica_region, self.replica_key),
+        )
+        destination: dict = {
+            "bucket": self.replica_bucket.arn,
+            "storage_class": "STANDARD",
+            "encryption_configuration": S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                replica_kms_key_id=self.replica_key.arn
+            ),
+        }
+        if props.replication_time_control:
+            destination |= {
+                "replication_time": S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                    status="Enabled",
+                    time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(minutes=RTC_MINUTES),
+                ),
+                "metrics": S3BucketReplicationConfigurationRuleDestinationMetrics(
+                    status="Enabled",
+                    event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                        minutes=RTC_MINUTES
+                    ),
+                ),
+            }
+        S3BucketReplicationConfigurationA(
+            self,
+            "replication",
+            bucket=self.bucket.id,
+            role=self.replication_role.arn,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id=f"to-{replica_region}",
+                    priority=1,
+                    status="Enabled",
+                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                        sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=S3BucketReplicationConfigurationRuleDestination(**destination),
+                )
+            ],
+            # Both buckets must be versioned, and the role allowed, before S3 accepts the rule.
+            depends_on=[policy, *self._versionings],
+        )
+
+    def _replication_policy(self, region: str, replica_region: str, replica_key: EncryptionKey) -> str:
+        """Read versions (with their lock and tags) of the source, write replicas into the replica
+        bucket; decrypt with the source key and encrypt with the replica key, only through S3 and
+        only for these buckets."""
+        source, target = self.bucket.arn, self.replica_bucket_arn
+        statements = [
+            {
+                "Sid": "ReadReplicationConfiguration",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": source,
+            },
+            {
+                "Sid": "ReadSourceVersions",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                    "s3:GetObjectRetention",
+                    "s3:GetObjectLegalHold",
+                ],
+                "Resource": f"{source}/*",
+            },
+            {
+                "Sid": "WriteReplicas",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": f"{target}/*",
+            },
+            {
+                "Sid": "DecryptSource",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": self.key.arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source, f"{source}/*"]},
+                },
+            },
+            {
+                "Sid": "EncryptReplicas",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": replica_key.arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [target, f"{target}/*"]},
+                },
+            },
+        ]
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -1,0 +1,130 @@
+"""The IRSA role a CloudNativePG cluster's pods use to archive WAL and base backups to S3.
+
+CloudNativePG runs every instance of a cluster under one service account named after the
+cluster, in its namespace; ``inheritFromIAMRole`` makes barman-cloud take this role's
+credentials from the web identity token EKS mounts there. The role may touch only its prefix of
+the backups bucket, and the bucket's key only through S3 in the bucket's region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+
+#: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
+_KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
+_KEY_READ = ("kms:Decrypt",)
+
+
+def backup_policy(
+    *, bucket_arn: str, prefix: str, region: str, key_arn: str | None = None, read_only: bool = False
+) -> dict:
+    """Least privilege for barman-cloud on ``<bucket>/<prefix>/``.
+
+    Objects: put, get, delete (retention) and abort of failed multipart uploads under the prefix
+    (get only when ``read_only``, for a replica that recovers from the replicated copy).
+    Listing: ``s3:ListBucket`` with ``StringLikeIfExists`` on ``s3:prefix``, so that a listing of
+    another prefix is refused. ``IfExists`` because barman-cloud first calls HeadBucket (also
+    authorized by ``s3:ListBucket``, and carrying no prefix) and fails on a 403; the price is that
+    a listing without any prefix is admitted too: key names, never contents.
+    Key: use of the bucket's key only when S3 in ``region`` asks for it (``kms:ViaService``).
+    """
+    prefix = prefix.strip("/")
+    if not prefix:
+        raise ValueError("backup_policy: a prefix is required (the role never gets the whole bucket)")
+    object_actions = (
+        ["s3:GetObject"]
+        if read_only
+        else [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+        ]
+    )
+    statements: list[dict] = [
+        {
+            "Sid": "BackupObjects",
+            "Effect": "Allow",
+            "Action": object_actions,
+            "Resource": f"{bucket_arn}/{prefix}/*",
+        },
+        {
+            "Sid": "ListBackupPrefix",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLikeIfExists": {"s3:prefix": [prefix, f"{prefix}/*"]}},
+        },
+    ]
+    if key_arn:
+        statements.append(
+            {
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": list(_KEY_READ if read_only else _KEY_WRITE),
+                "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class CnpgBackupRoleProps:
+    """Props of :class:`CnpgBackupRole`.
+
+    role_name: IAM role name (≤ 64 characters).
+    oidc_provider_arn / oidc_issuer: the cluster's IAM OIDC provider and issuer (without https://).
+    namespace / cluster_name: the CloudNativePG cluster; its service account has the cluster's name.
+    bucket_arn / bucket_region: the backups bucket (or, for a replica, its replicated copy).
+    prefix: the object prefix the cluster writes under (default ``postgres``).
+    key_arn: the bucket's KMS key when it is SSE-KMS (default none).
+    read_only: a replica cluster that only recovers from the backups (default false).
+    """
+
+    role_name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+    cluster_name: str
+    bucket_arn: str
+    bucket_region: str
+    prefix: str = "postgres"
+    key_arn: str | None = None
+    read_only: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.prefix.strip("/"):
+            raise ValueError(f"{self.role_name}: prefix must not be empty")
+        if not self.bucket_region:
+            raise ValueError(f"{self.role_name}: bucket_region is required (it scopes the key's kms:ViaService)")
+
+
+class CnpgBackupRole(Construct):
+    """IRSA role of one CloudNativePG cluster's backups. Attributes: ``arn``, ``role``."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: CnpgBackupRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        self.role = ServiceAccountRole(
+            self,
+            "irsa",
+            ServiceAccountRoleProps(
+                role_name=props.role_name,
+                oidc_provider_arn=props.oidc_provider_arn,
+                oidc_issuer=props.oidc_issuer,
+                namespace=props.namespace,
+                service_account=props.cluster_name,
+                policy=backup_policy(
+                    bucket_arn=props.bucket_arn,
+                    prefix=props.prefix,
+                    region=props.bucket_region,
+                    key_arn=props.key_arn,
+                    read_only=props.read_only,
+                ),
+            ),
+        )
+        self.arn: str = self.role.arn
