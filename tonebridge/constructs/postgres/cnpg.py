@@ -3,11 +3,11 @@
 Backups: in-tree ``barmanObjectStore``, not the Barman Cloud Plugin. CloudNativePG deprecated the
 in-tree integration in 1.26 in favour of the plugin, and keeps it through 1.31 (removed in 1.32);
 the pinned operator is 1.30. The plugin needs cert-manager for the TLS between operator and
-plugin; the platform runs cert-manager for Vault now, so the plugin is the next step. :func:`object_store` builds the store exactly as the
-plugin's ``ObjectStore.spec.configuration`` takes it (the mapping is one to one; only the
-retention policy moves there), so the switch, due before the operator goes past 1.31, is
-mechanical. In-tree backups need barman-cloud inside the PostgreSQL image: the ``-system-``
-images carry it.
+plugin; the platform runs cert-manager for Vault now, so the plugin is the next step.
+:func:`object_store` builds the store exactly as the plugin's ``ObjectStore.spec.configuration``
+takes it (the mapping is one to one; only the retention policy moves there), so the switch, due
+before the operator goes past 1.31, is mechanical. In-tree backups need barman-cloud inside the
+PostgreSQL image: the ``-system-`` images carry it.
 
 Credentials: none stored. The instances run under a service account CloudNativePG names after
 the cluster; ``serviceAccountTemplate`` annotates it with an IRSA role (made in the
