@@ -89,6 +89,21 @@ CASES = [
         "platform.us-west-2.redis.maxmemory: 4gb leaves no room under the memory limit 3Gi",
     ),
     (
+        "redis-vault-role-is-the-applications",
+        _set(("platform", "us-west-2", "redis", "password", "role"), "tonebridge"),
+        "platform.us-west-2.redis.password.role: 'tonebridge' is the application's Vault role",
+    ),
+    (
+        "redis-service-account-is-the-applications",
+        _set(("platform", "us-west-2", "redis", "password", "service_account"), "tonebridge-sa"),
+        "platform.us-west-2.redis.password.service_account: 'tonebridge-sa' is the application's service account",
+    ),
+    (
+        "redis-without-vault",
+        _set(("platform", "us-west-2", "secrets", "enabled"), False),
+        "platform.us-west-2.redis.enabled: the Redis password comes from Vault",
+    ),
+    (
         "redis-too-few-leaders",
         _set(("platform", "us-west-2", "redis", "leaders"), 2),
         "platform.us-west-2.redis.leaders: ",

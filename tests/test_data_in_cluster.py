@@ -185,6 +185,62 @@ def test_redis_password_comes_from_vault_never_from_the_stack(west, west_objects
     assert "kubernetes_secret" not in west.get("resource", {})
 
 
+@pytest.mark.parametrize("stack", [WEST, EAST])
+def test_redis_password_syncs_through_a_vault_auth_of_its_own_namespace(stacks, stack):
+    """VSO only uses a service account of the VaultStaticSecret's namespace (VSO docs, "Vault
+    authentication in detail"): the VaultAuth, its VaultConnection and the account live there."""
+    from tonebridge.ops.kube_objects import objects_of
+
+    objects = objects_of(stacks[stack])
+    by_kind_ns = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objects}
+    vss = by_kind_ns[("VaultStaticSecret", "production", "redis-password")]
+    namespace = vss["metadata"]["namespace"]
+    auth_ref = vss["spec"]["vaultAuthRef"]
+    assert "/" not in auth_ref  # no cross-namespace reference, no VSO default
+    auth = by_kind_ns[("VaultAuth", namespace, auth_ref)]
+    assert auth["apiVersion"] == "secrets.hashicorp.com/v1beta1"
+    assert (auth["spec"]["method"], auth["spec"]["mount"]) == ("kubernetes", "kubernetes")
+    login = auth["spec"]["kubernetes"]
+    assert login["role"] == "redis" and login["audiences"] == ["vault"]
+    account = by_kind_ns[("ServiceAccount", namespace, login["serviceAccount"])]
+    assert account["metadata"]["name"] == "redis-vault"
+    assert account["automountServiceAccountToken"] is False
+    # not the application's identity, even though Redis shares its namespace
+    assert login["serviceAccount"] != "tonebridge-sa" and auth_ref != "tonebridge-auth"
+    connection = by_kind_ns[("VaultConnection", namespace, auth["spec"]["vaultConnectionRef"])]
+    assert connection["spec"]["address"] == "https://vault.vault.svc:8200"
+    assert connection["spec"]["skipTLSVerify"] is False
+    ca_secret = connection["spec"]["caCertSecretRef"]
+    # Vault's CA is distributed into the Redis namespace (a cert-manager Certificate's ca.crt)
+    ca = by_kind_ns[("Certificate", namespace, ca_secret)]
+    assert ca["spec"]["secretName"] == ca_secret
+    # each VSO object name is owned by one release (the application's VaultConnection is "vault")
+    names = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("stack", [WEST, EAST])
+def test_vault_bootstrap_binds_the_redis_role_to_exactly_the_redis_path(stacks, stack):
+    from tonebridge.ops.kube_objects import objects_of
+
+    (config_map,) = [
+        o for o in objects_of(stacks[stack]) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "vault-bootstrap"
+    ]
+    data = config_map["data"]
+    policy = data["redis-read.hcl"]
+    assert policy.count("path ") == 1 and policy.count("capabilities") == 1
+    assert 'path "secret/data/redis" {\n  capabilities = ["read"]\n}' in policy
+    script = data["bootstrap.sh"].splitlines()
+    assert "vault policy write redis-read /vault/userconfig/vault-bootstrap/redis-read.hcl" in script
+    (role,) = [line for line in script if line.startswith("vault write auth/kubernetes/role/redis ")]
+    assert "bound_service_account_names=redis-vault bound_service_account_namespaces=production" in role
+    assert "token_policies=redis-read" in role and "audience=vault" in role
+    # the application's role and policy stay as they were, and never cover the Redis password
+    (app_role,) = [line for line in script if line.startswith("vault write auth/kubernetes/role/tonebridge ")]
+    assert "bound_service_account_names=tonebridge-sa " in app_role and "token_policies=tonebridge-read " in app_role
+    assert "secret/data/redis" not in data["tonebridge-read.hcl"]
+
+
 def test_redis_operator_is_pinned_and_restricted(west, west_objects):
     from tonebridge.charts import REDIS_OPERATOR
 
@@ -297,9 +353,27 @@ def test_replica_cluster_recovers_from_the_replicated_backups():
 def test_redis_props_are_checked_early(overrides, message):
     from tonebridge.constructs.redis import RedisClusterProps, VaultPassword
 
-    base = {"name": "redis", "namespace": "production", "password": VaultPassword(mount="secret", path="redis")}
+    password = VaultPassword(mount="secret", path="redis", address="https://vault.vault.svc:8200")
+    base = {"name": "redis", "namespace": "production", "password": password}
     with pytest.raises(ValueError, match=message):
         RedisClusterProps(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"address": "http://vault.vault.svc:8200"}, "https"),
+        ({"role": "Redis"}, "role 'Redis' is not a DNS label"),
+        ({"service_account": ""}, "service_account '' is not a DNS label"),
+        ({"refresh_after": "1d"}, "refresh_after"),
+    ],
+)
+def test_redis_vault_password_is_checked_early(overrides, message):
+    from tonebridge.constructs.redis import VaultPassword
+
+    base = {"mount": "secret", "path": "redis", "address": "https://vault.vault.svc:8200"}
+    with pytest.raises(ValueError, match=message):
+        VaultPassword(**{**base, **overrides})
 
 
 def test_backup_policies_grant_nothing_unrestricted():

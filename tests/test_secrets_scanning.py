@@ -217,6 +217,35 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         VaultProps(**{**base, "data_storage": "10GB"})
     with pytest.raises(ValueError, match="bootstrap is missing"):
         VaultProps(**{**base, "bootstrap": {}})
+    extra = {"role": "redis", "service_account": "redis-vault", "namespace": "n", "paths": ["secret/data/redis"]}
+    VaultProps(**{**base, "bootstrap_roles": [extra]})
+    with pytest.raises(ValueError, match="distinct"):
+        VaultProps(**{**base, "bootstrap_roles": [{**extra, "role": "r"}]})
+    with pytest.raises(ValueError, match="at least one path"):
+        VaultProps(**{**base, "bootstrap_roles": [{**extra, "paths": []}]})
+    with pytest.raises(ValueError, match="missing service_account"):
+        VaultProps(**{**base, "bootstrap_roles": [{k: v for k, v in extra.items() if k != "service_account"}]})
+
+
+def test_bootstrap_script_writes_extra_roles_after_the_applications():
+    from tonebridge.constructs.vault import bootstrap_script, read_policy
+
+    common = {"audience": "vault", "auth_mount": "kubernetes"}
+    app = {"role": "tonebridge", "service_account": "tonebridge-sa", "namespace": "production"}
+    alone = bootstrap_script(**app, policy="tonebridge-read", **common).splitlines()
+    extra = {"role": "redis", "service_account": "redis-vault", "namespace": "production", "policy": "redis-read"}
+    both = bootstrap_script(**app, policy="tonebridge-read", **common, extra_roles=[extra]).splitlines()
+    added = [line for line in both if line not in alone]
+    assert added == [
+        "vault policy write redis-read /vault/userconfig/vault-bootstrap/redis-read.hcl",
+        "vault write auth/kubernetes/role/redis bound_service_account_names=redis-vault "
+        "bound_service_account_namespaces=production audience=vault token_policies=redis-read "
+        "token_ttl=1h token_max_ttl=4h",
+    ]
+    assert [line for line in both if line in alone] == alone  # the application's lines, unchanged and in order
+    assert read_policy(["secret/data/redis"], "the Redis password").startswith(
+        "# Read-only access to the Redis password"
+    )
 
 
 def test_application_secrets_props_require_https_and_distinct_objects():

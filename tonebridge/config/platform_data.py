@@ -88,13 +88,22 @@ class PostgresPlatformConfig(StrictModel):
 
 
 class RedisVaultSecretConfig(StrictModel):
-    """Where the Redis password lives in Vault; VSO copies it into a Kubernetes secret."""
+    """Where the Redis password lives in Vault; VSO copies it into a Kubernetes secret.
+
+    VSO logs in for the Redis namespace with its own ServiceAccount and VaultAuth (VSO only uses a
+    service account of the requesting resource's namespace), bound to Vault role ``role``.
+    """
 
     mount: VaultPath = "secret"
     path: VaultPath = "redis"
     key: str = Field(default="password", pattern=r"^[A-Za-z0-9_.-]+$")
-    vault_auth: str = Field(
-        default="", description="VaultAuth (name or namespace/name); empty is VSO's default VaultAuth."
+    role: DnsLabel = Field(
+        default="redis",
+        description="Vault Kubernetes auth role of the Redis namespace, read-only on exactly this path.",
+    )
+    service_account: DnsLabel = Field(
+        default="redis-vault",
+        description="ServiceAccount in the Redis namespace that the role is bound to (VSO logs in with it).",
     )
     refresh_after: str = Field(default="1h", pattern=r"^\d+[smh]$")
 

@@ -313,7 +313,8 @@ def _redis_bytes(value: str) -> int:
 
 def _check_platform_data(cfg: EnvironmentConfig) -> Iterator[Problem]:
     """CloudNativePG clusters back up to the backups bucket of aws.primary_region; a replica reads
-    the copy replicated into its own region. Redis's maxmemory must fit under its memory limit."""
+    the copy replicated into its own region. Redis's maxmemory must fit under its memory limit, and
+    its Vault login is its own."""
     seen: set[tuple[str, str]] = set()
     for region, platform in cfg.platform.items():
         eks = cfg.clusters[region].name if region in cfg.clusters else ""
@@ -339,9 +340,33 @@ def _check_platform_data(cfg: EnvironmentConfig) -> Iterator[Problem]:
                     f"the backup role name {cluster.backup_role_name(eks)!r} exceeds IAM's 64 characters",
                 )
         redis = platform.redis
+        yield from _check_redis_vault(region, platform)
         if redis.enabled and _redis_bytes(redis.maxmemory) >= _quantity_bytes(redis.resources.memory_limit):
             yield Problem(
                 ("platform", region, "redis", "maxmemory"),
                 f"{redis.maxmemory} leaves no room under the memory limit {redis.resources.memory_limit} "
                 "(replication buffers and AOF rewrites need it)",
             )
+
+
+def _check_redis_vault(region: str, platform: PlatformConfig) -> Iterator[Problem]:
+    """The Redis password comes from Vault through the Vault Secrets Operator: both come with
+    ``secrets``. Its Vault role and service account are its own, never the application's."""
+    redis, secrets = platform.redis, platform.secrets
+    if not redis.enabled:
+        return
+    at = ("platform", region, "redis", "password")
+    app = secrets.application
+    if not secrets.enabled:
+        yield Problem(
+            ("platform", region, "redis", "enabled"),
+            "the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
+        )
+    if redis.password.role == app.role:
+        yield Problem((*at, "role"), f"{app.role!r} is the application's Vault role; Redis needs a role of its own")
+    if redis.namespace == app.namespace and redis.password.service_account == app.service_account:
+        yield Problem(
+            (*at, "service_account"),
+            f"{app.service_account!r} is the application's service account in {app.namespace}; "
+            "Redis needs one of its own",
+        )

@@ -6,7 +6,9 @@ persistence settings travel as that ConfigMap, a core object validated against t
 
 Password: the cluster reads it from a Kubernetes secret (``kubernetesConfig.redisSecret``). The
 secret is never written by this code: a Vault Secrets Operator ``VaultStaticSecret`` copies it from
-a Vault KV path, and keeps it in step every ``refresh_after``. Rotating it is a Vault write plus a
+a Vault KV path, and keeps it in step every ``refresh_after``. VSO logs in for it with a
+ServiceAccount, VaultConnection and VaultAuth of the Redis namespace (it never uses a service
+account of another namespace), as a Vault role that may read only that path. Rotating it is a Vault write plus a
 rolling restart of the leader and follower StatefulSets (Redis reads ``requirepass`` at start).
 
 Pod security: pods and the exporter sidecar run as non-root UID 1000 with no privilege escalation,
@@ -69,22 +71,41 @@ def container_security_context(read_only_root: bool) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class VaultPassword:
-    """A Vault KV v2 secret that holds the password under ``key``.
+    """A Vault KV v2 secret that holds the password under ``key``, and how VSO logs in to read it.
 
-    vault_auth: the VaultAuth to use (name, or namespace/name); empty uses VSO's default.
+    VSO uses only a service account of the requesting resource's namespace, so the Redis namespace
+    gets its own: ServiceAccount ``service_account``, a VaultConnection over TLS (``address``, CA
+    from the ``ca_secret`` secret of that namespace) and a VaultAuth (kubernetes auth at
+    ``auth_mount``, Vault role ``role``, token audience ``audience``). The role is bound to that
+    service account and may read exactly this path (Vault's bootstrap, ``constructs/vault.py``).
     """
 
     mount: str
     path: str
+    address: str
+    ca_secret: str = "vault-ca"  # noqa: S105 - a secret's name
     key: str = "password"
-    vault_auth: str = ""
     refresh_after: str = "1h"
+    role: str = "redis"
+    service_account: str = "redis-vault"
+    auth_mount: str = "kubernetes"
+    audience: str = "vault"
 
     def __post_init__(self) -> None:
         if not self.mount or not self.path:
             raise ValueError("vault password: mount and path are required")
         if not re.match(r"^\d+[smh]$", self.refresh_after):
             raise ValueError("vault password: refresh_after must look like 30s, 10m or 1h")
+        if not self.address.startswith("https://"):
+            raise ValueError(f"vault password: address {self.address!r} must be https://")
+        for label in ("ca_secret", "role", "service_account", "auth_mount", "audience"):
+            if not _DNS_LABEL.match(getattr(self, label)):
+                raise ValueError(f"vault password: {label} {getattr(self, label)!r} is not a DNS label")
+
+    @property
+    def data_path(self) -> str:
+        """The KV v2 data path a Vault policy names (``<mount>/data/<path>``)."""
+        return f"{self.mount}/data/{self.path}"
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,14 @@ class RedisClusterProps:
     def config_name(self) -> str:
         return f"{self.name}-config"
 
+    @property
+    def vault_connection_name(self) -> str:
+        return f"{self.name}-vault"
+
+    @property
+    def vault_auth_name(self) -> str:
+        return f"{self.name}-vault-auth"
+
 
 def redis_conf(props: RedisClusterProps) -> str:
     """The lines the operator appends to its generated redis.conf."""
@@ -181,15 +210,56 @@ def vault_static_secret(props: RedisClusterProps) -> dict[str, Any]:
         "path": password.path,
         "refreshAfter": password.refresh_after,
         "destination": {"name": props.secret_name, "create": True, "labels": dict(props.labels)},
+        "vaultAuthRef": props.vault_auth_name,
     }
-    if password.vault_auth:
-        spec["vaultAuthRef"] = password.vault_auth
     return {
         "apiVersion": VSO_API_VERSION,
         "kind": "VaultStaticSecret",
         "metadata": {"name": props.secret_name, "namespace": props.namespace},
         "spec": spec,
     }
+
+
+def service_account(props: RedisClusterProps) -> dict[str, Any]:
+    """The identity VSO logs in to Vault with for this namespace (tokens requested, never mounted)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": props.password.service_account,
+            "namespace": props.namespace,
+            "labels": dict(props.labels),
+        },
+        "automountServiceAccountToken": False,
+    }
+
+
+def vault_login(props: RedisClusterProps) -> list[dict[str, Any]]:
+    """VaultConnection (TLS with Vault's CA) and VaultAuth of the Redis namespace."""
+    password = props.password
+    return [
+        {
+            "apiVersion": VSO_API_VERSION,
+            "kind": "VaultConnection",
+            "metadata": {"name": props.vault_connection_name, "namespace": props.namespace},
+            "spec": {"address": password.address, "caCertSecretRef": password.ca_secret, "skipTLSVerify": False},
+        },
+        {
+            "apiVersion": VSO_API_VERSION,
+            "kind": "VaultAuth",
+            "metadata": {"name": props.vault_auth_name, "namespace": props.namespace},
+            "spec": {
+                "vaultConnectionRef": props.vault_connection_name,
+                "method": "kubernetes",
+                "mount": password.auth_mount,
+                "kubernetes": {
+                    "role": password.role,
+                    "serviceAccount": password.service_account,
+                    "audiences": [password.audience],
+                },
+            },
+        },
+    ]
 
 
 def _role(props: RedisClusterProps, replicas: int) -> dict[str, Any]:
@@ -247,10 +317,12 @@ def redis_cluster_manifest(props: RedisClusterProps) -> dict[str, Any]:
 
 
 class RedisCluster(Construct):
-    """ConfigMap (core object), password secret from Vault and the RedisCluster (custom resources).
+    """ConfigMap and VSO's ServiceAccount (core objects); VaultConnection, VaultAuth, the password
+    secret from Vault and the RedisCluster (custom resources).
 
-    Give ``depends_on`` the operator release, the Vault Secrets Operator release, the namespace
-    and the storage class. Attributes: ``config_map``, ``objects`` (the custom resources), ``resources``.
+    Give ``depends_on`` the operator release, the Vault Secrets Operator release, the release of
+    Vault's CA bundles (the ``ca_secret`` of this namespace), the namespace and the storage class.
+    Attributes: ``config_map``, ``service_account``, ``objects`` (the custom resources), ``resources``.
     """
 
     def __init__(
@@ -264,14 +336,17 @@ class RedisCluster(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         self.config_map = kube_object(self, config_map(props), depends_on=depends_on, construct_id="config")
-        self.objects = [vault_static_secret(props), redis_cluster_manifest(props)]
+        self.service_account = kube_object(
+            self, service_account(props), depends_on=depends_on, construct_id="vault-service-account"
+        )
+        self.objects = [*vault_login(props), vault_static_secret(props), redis_cluster_manifest(props)]
         self.resources = CustomResources(
             self,
             "resources",
             release_name=f"redis-{props.name}",
             namespace=props.namespace,
             objects=self.objects,
-            depends_on=[*depends_on, self.config_map],
+            depends_on=[*depends_on, self.config_map, self.service_account],
         )
 
 

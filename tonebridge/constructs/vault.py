@@ -35,21 +35,54 @@ VAULT_UID, VAULT_GID = 100, 1000
 PORT = 8200
 
 
-def read_policy(paths: Sequence[str]) -> str:
+def read_policy(paths: Sequence[str], subject: str = "the application's secrets") -> str:
     """Policy HCL granting ``read`` on exactly ``paths`` (KV v2 data paths), nothing else."""
     blocks = [f'path "{path}" {{\n  capabilities = ["read"]\n}}\n' for path in dict.fromkeys(paths)]
-    return "# Read-only access to the application's secrets (spec §8.2). Managed by tonebridge.\n" + "\n".join(blocks)
+    return f"# Read-only access to {subject} (spec §8.2). Managed by tonebridge.\n" + "\n".join(blocks)
+
+
+def _role_lines(*, role: str, service_account: str, namespace: str, policy: str, audience: str, auth_mount: str):
+    return [
+        f"vault policy write {policy} /vault/userconfig/vault-bootstrap/{policy}.hcl",
+        f"vault write auth/{auth_mount}/role/{role} bound_service_account_names={service_account} "
+        f"bound_service_account_namespaces={namespace} audience={audience} token_policies={policy} "
+        "token_ttl=1h token_max_ttl=4h",
+    ]
 
 
 def bootstrap_script(
-    *, role: str, service_account: str, namespace: str, policy: str, audience: str, auth_mount: str
+    *,
+    role: str,
+    service_account: str,
+    namespace: str,
+    policy: str,
+    audience: str,
+    auth_mount: str,
+    extra_roles: Sequence[Mapping[str, str]] = (),
 ) -> str:
     """Idempotent configuration of a freshly initialised Vault: every step checks first or overwrites.
 
     Run inside a Vault pod with an operator's token (the root token from ``vault operator init``,
     revoked afterwards): ``kubectl -n vault exec -ti vault-0 -- sh
     /vault/userconfig/vault-bootstrap/bootstrap.sh``.
+
+    ``extra_roles``: more roles on the same auth mount and audience, each a mapping of ``role``,
+    ``service_account``, ``namespace`` and ``policy`` (written after the application's role).
     """
+    common = {"audience": audience, "auth_mount": auth_mount}
+    roles = [
+        _role_lines(role=role, service_account=service_account, namespace=namespace, policy=policy, **common),
+        *(
+            _role_lines(
+                role=r["role"],
+                service_account=r["service_account"],
+                namespace=r["namespace"],
+                policy=r["policy"],
+                **common,
+            )
+            for r in extra_roles
+        ),
+    ]
     return "\n".join(
         [
             "#!/bin/sh",
@@ -62,10 +95,7 @@ def bootstrap_script(
             f"vault auth enable -path={auth_mount} kubernetes",
             f'vault write auth/{auth_mount}/config kubernetes_host="https://$KUBERNETES_SERVICE_HOST:'
             '$KUBERNETES_SERVICE_PORT"',
-            f"vault policy write {policy} /vault/userconfig/vault-bootstrap/{policy}.hcl",
-            f"vault write auth/{auth_mount}/role/{role} bound_service_account_names={service_account} "
-            f"bound_service_account_namespaces={namespace} audience={audience} token_policies={policy} "
-            "token_ttl=1h token_max_ttl=4h",
+            *(line for lines in roles for line in lines),
             "vault audit list -format=json | grep -q '\"file/\"' || "
             "vault audit enable file file_path=/vault/audit/vault_audit.log",
             "",
@@ -85,6 +115,9 @@ class VaultProps:
     :param ca_bundle_namespaces: namespaces that get a ``vault-ca`` secret (its ``ca.crt``) to trust Vault.
     :param bootstrap: the application role to configure: role, service_account, namespace, audience,
         auth_mount, and ``paths`` (KV v2 data paths it may read).
+    :param bootstrap_roles: more roles on the same auth mount and audience (Redis's, for the Vault
+        Secrets Operator): each a mapping of role, service_account, namespace, ``paths`` and
+        ``subject`` (what the policy's comment says it reads). Each gets a ``<role>-read`` policy.
     """
 
     kubernetes_version: str
@@ -111,6 +144,7 @@ class VaultProps:
     ca_bundle_namespaces: Sequence[str] = ()
     ca_bundle_secret: str = "vault-ca"  # noqa: S105 - a secret's name
     bootstrap: Mapping[str, object] = field(default_factory=dict)
+    bootstrap_roles: Sequence[Mapping[str, object]] = ()
 
     def __post_init__(self) -> None:
         if self.replicas < 1 or self.replicas % 2 == 0:
@@ -127,11 +161,22 @@ class VaultProps:
         missing = {"role", "service_account", "namespace", "audience", "auth_mount", "paths"} - set(self.bootstrap)
         if missing:
             raise ValueError(f"bootstrap is missing {', '.join(sorted(missing))}")
+        roles = [self.bootstrap["role"]]
+        for extra in self.bootstrap_roles:
+            missing = {"role", "service_account", "namespace", "paths"} - set(extra)
+            if missing:
+                raise ValueError(f"bootstrap_roles: a role is missing {', '.join(sorted(missing))}")
+            if not extra["paths"]:
+                raise ValueError(f"bootstrap_roles: role {extra['role']} needs at least one path")
+            roles.append(extra["role"])
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"bootstrap roles must be distinct: {', '.join(map(str, roles))}")
 
 
 class Vault(Construct):
     """Attributes: ``address`` (https URL of the service), ``ca_bundle_secret``, ``release``,
-    ``certificates`` (release of the TLS certificates, for ``depends_on``), ``namespace``, ``policy``."""
+    ``certificates`` (release of the TLS certificates, for ``depends_on``), ``namespace``, ``policy`` (the
+    application's), ``policies`` (every bootstrap policy by name)."""
 
     def __init__(
         self,
@@ -160,6 +205,21 @@ class Vault(Construct):
         boot = props.bootstrap
         self.policy_name = f"{boot['role']}-read"
         self.policy = read_policy(list(boot["paths"]))  # type: ignore[arg-type]
+        #: Every policy of the bootstrap by name (``<role>-read``): the application's and the extra roles'.
+        self.policies = {self.policy_name: self.policy}
+        extra_roles = []
+        for extra in props.bootstrap_roles:
+            policy_name = f"{extra['role']}-read"
+            subject = str(extra.get("subject", f"the secrets of role {extra['role']}"))
+            self.policies[policy_name] = read_policy(list(extra["paths"]), subject)  # type: ignore[call-overload]
+            extra_roles.append(
+                {
+                    "role": str(extra["role"]),
+                    "service_account": str(extra["service_account"]),
+                    "namespace": str(extra["namespace"]),
+                    "policy": policy_name,
+                }
+            )
         script = bootstrap_script(
             role=str(boot["role"]),
             service_account=str(boot["service_account"]),
@@ -167,6 +227,7 @@ class Vault(Construct):
             policy=self.policy_name,
             audience=str(boot["audience"]),
             auth_mount=str(boot["auth_mount"]),
+            extra_roles=extra_roles,
         )
         bootstrap = kube_object(
             self,
@@ -174,7 +235,7 @@ class Vault(Construct):
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
                 "metadata": {"name": f"{name}-bootstrap", "namespace": ns},
-                "data": {f"{self.policy_name}.hcl": self.policy, "bootstrap.sh": script},
+                "data": {**{f"{name}.hcl": hcl for name, hcl in self.policies.items()}, "bootstrap.sh": script},
             },
             depends_on=[self.namespace.manifest],
         )

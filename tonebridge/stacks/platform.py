@@ -383,9 +383,26 @@ class PlatformStack(TonebridgeStack):
         unseal = self.infra.vault_unseal
         #: The Vault Secrets Operator (serves VaultAuth/VaultStaticSecret), where this region runs one.
         self.vault_secrets_operator: VaultSecretsOperator | None = None
+        #: Vault, where this region runs one (its address and CA bundles serve the Redis namespace too).
+        self.vault: Vault | None = None
         if not cfg.enabled or unseal is None:
             return
         version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
+        redis = self.config.redis
+        # Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one.
+        redis_roles = (
+            [
+                {
+                    "role": redis.password.role,
+                    "service_account": redis.password.service_account,
+                    "namespace": redis.namespace,
+                    "paths": [f"{redis.password.mount}/data/{redis.password.path}"],
+                    "subject": "the Redis password",
+                }
+            ]
+            if redis.enabled
+            else []
+        )
         csi_namespace = "kube-system"
         cert_manager = CertManager(
             self, "cert-manager", CertManagerProps(kubernetes_version=version, replicas=cfg.cert_manager_replicas)
@@ -407,7 +424,7 @@ class PlatformStack(TonebridgeStack):
                 zone_anti_affinity=vault_cfg.zone_anti_affinity,
                 node_selector=vault_cfg.node_selector,
                 resources=vault_cfg.resources.as_dict(),
-                ca_bundle_namespaces=[csi_namespace, app.namespace],
+                ca_bundle_namespaces=[csi_namespace, app.namespace, *([redis.namespace] if redis.enabled else [])],
                 bootstrap={
                     "role": app.role,
                     "service_account": app.service_account,
@@ -416,6 +433,7 @@ class PlatformStack(TonebridgeStack):
                     "auth_mount": app.auth_mount,
                     "paths": [o.secret_path for o in app.objects],
                 },
+                bootstrap_roles=redis_roles,
             ),
             depends_on=[
                 cert_manager.issuers,
@@ -423,6 +441,7 @@ class PlatformStack(TonebridgeStack):
                 *self._storage_class_objects([vault_cfg.storage_class]),
             ],
         )
+        self.vault = vault
         csi = SecretsStoreCsi(
             self,
             "secrets-store-csi",
@@ -518,15 +537,25 @@ class PlatformStack(TonebridgeStack):
             "redis-operator",
             RedisOperatorProps(kubernetes_version=self.kubernetes_version, namespace=redis.operator_namespace),
         )
+        if self.vault is None or self.vault_secrets_operator is None:
+            # The configuration's rules make Redis need the secrets path; this is the last guard.
+            raise ValueError(f"{self.region}: Redis reads its password from Vault: platform secrets must be enabled")
         RedisCluster(
             self,
             f"redis-{redis.namespace}-{redis.name}",
-            redis_cluster_props(self.env, self.region, redis),
+            redis_cluster_props(
+                self.env,
+                self.region,
+                redis,
+                vault_address=self.vault.address,
+                ca_secret=self.vault.ca_bundle_secret,
+            ),
             depends_on=[
                 operator.release,
                 *self._namespace_objects([redis.namespace]),
                 *self._storage_class_objects([redis.storage_class]),
-                *([self.vault_secrets_operator.release] if self.vault_secrets_operator else []),
+                self.vault_secrets_operator.release,
+                self.vault.certificates,
             ],
         )
 
@@ -591,18 +620,27 @@ def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConf
     )
 
 
-def redis_cluster_props(env: EnvironmentConfig, region: str, cfg: RedisConfig) -> RedisClusterProps:
-    """Map the Redis configuration onto its props; the secondary region's copy is a warm cache."""
+def redis_cluster_props(
+    env: EnvironmentConfig, region: str, cfg: RedisConfig, *, vault_address: str, ca_secret: str
+) -> RedisClusterProps:
+    """Map the Redis configuration onto its props; the secondary region's copy is a warm cache.
+    VSO logs in over the auth mount and audience of the application's secrets, as Redis's own role."""
     warm = region != env.aws.primary_region
+    app = env.platform[region].secrets.application
     return RedisClusterProps(
         name=cfg.name,
         namespace=cfg.namespace,
         password=VaultPassword(
             mount=cfg.password.mount,
             path=cfg.password.path,
+            address=vault_address,
+            ca_secret=ca_secret,
             key=cfg.password.key,
-            vault_auth=cfg.password.vault_auth,
             refresh_after=cfg.password.refresh_after,
+            role=cfg.password.role,
+            service_account=cfg.password.service_account,
+            auth_mount=app.auth_mount,
+            audience=app.audience,
         ),
         leaders=cfg.leaders,
         followers=cfg.followers,
