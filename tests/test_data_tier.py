@@ -65,6 +65,7 @@ def test_rds_primary_carries_every_spec_value(west):
     assert db["engine_version"].split(".")[0] == "16"
     assert db["storage_type"] == "gp3" and db["max_allocated_storage"] > db["allocated_storage"]
     assert db["multi_az"] is True and db["publicly_accessible"] is False
+    assert db["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
     assert db["db_name"] == "tonebridge" and db["port"] == 5432
     key = resources(west, "aws_kms_key")[_ref_id(db["kms_key_id"])]

@@ -28,9 +28,15 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
     while the copy still belongs to the source's region, so the replica's subnet group is looked up
     there (and not found); the copy also shares the source's master secret (deleting the replica
     deleted the primary's secret), and deleting it fails to unlink it from its source.
-11. S3 replication. moto answers GetBucketReplication with every rule's delete-marker replication
-   ``Disabled``, an empty prefix filter and no source selection criteria, whatever was put; AWS
-   returns the rules as they were given (the backups bucket replicates delete markers).
+11. RDS Performance Insights. moto drops the request's Performance Insights settings and reports
+    them off; AWS keeps them (enabled, key, retention).
+12. RDS parameters. moto's DescribeDBParameters omits each parameter's ``Source``; the AWS provider
+    keeps only parameters whose source it can see, so every parameter of the group looked unset.
+    What moto stores was set by the user, so it is reported with ``Source: user``.
+13. S3 replication. moto answers GetBucketReplication with every rule's delete-marker replication
+    ``Disabled``, an empty prefix filter and no source selection criteria, whatever was put; AWS
+    returns the rules as they were given (the backups bucket replicates delete markers), an empty
+    filter as an empty prefix.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from moto.eks.responses import EKSResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.rds import models as rds_models
 from moto.rds.models import DBInstance, RDSBackend
+from moto.rds.responses import RDSResponse
 from moto.s3.models import FakeDeleteMarker
 from moto.s3.responses import S3Response
 
@@ -157,6 +164,32 @@ def _create_db_instance_read_replica(self, db_kwargs):
     return replica
 
 
+_moto_db_instance_init = DBInstance.__init__
+_PERFORMANCE_INSIGHTS = ("enable_performance_insights", "performance_insights_kms_key_id")
+
+
+def _db_instance_init(self, backend, **kwargs) -> None:
+    _moto_db_instance_init(self, backend, **kwargs)
+    for key in _PERFORMANCE_INSIGHTS:  # moto's update() sets these same names on modification
+        setattr(self, key, kwargs.get(key))
+    self.performance_insights_retention_period = kwargs.get("performance_insights_retention_period")
+
+
+def _performance_insights_enabled(self) -> bool:
+    return bool(getattr(self, "enable_performance_insights", False))
+
+
+_moto_describe_db_parameters = RDSResponse.describe_db_parameters
+
+
+def _describe_db_parameters(self):
+    result = _moto_describe_db_parameters(self)
+    wanted = self.params.get("Source")
+    parameters = [] if wanted not in (None, "user") else result.result["Parameters"]
+    result.result["Parameters"] = [{**parameter, "Source": "user"} for parameter in parameters]
+    return result
+
+
 def _remove_replica(self, replica) -> None:
     for reference in (replica.db_instance_identifier, replica.db_instance_arn):  # ARN when cross-region
         if reference in self.replicas:
@@ -179,6 +212,12 @@ def _get_bucket_replication(self):
     _moto_get_bucket_replication(self)  # raises moto's own error when there is no configuration
     replication = self.backend.get_bucket_replication(self.bucket_name)
     rules = [{key: rule[key] for key in _REPLICATION_RULE_FIELDS if key in rule} for rule in replication["Rule"]]
+    for rule in rules:  # an empty filter or prefix reads back as None from moto's XML parser; AWS says ""
+        if "Filter" in rule:
+            rule_filter = dict(rule["Filter"] or {})
+            if not rule_filter or "Prefix" in rule_filter:
+                rule_filter["Prefix"] = rule_filter.get("Prefix") or ""
+            rule["Filter"] = rule_filter
     config = {"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}}
     return self.serialized(ActionResult(config))
 
@@ -194,6 +233,9 @@ def install_corrections() -> None:
     rds_models.valid_preferred_maintenance_window = _valid_maintenance_window
     RDSBackend.create_db_instance_read_replica = _create_db_instance_read_replica
     DBInstance.remove_replica = _remove_replica
+    DBInstance.__init__ = _db_instance_init
+    RDSResponse.describe_db_parameters = _describe_db_parameters
+    DBInstance.performance_insights_enabled = property(_performance_insights_enabled)
     if not hasattr(FakeDeleteMarker, "dispose"):
         FakeDeleteMarker.dispose = lambda self, garbage=False: None  # a marker holds no data to release
 

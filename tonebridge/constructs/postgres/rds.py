@@ -39,6 +39,9 @@ RDS_PARAMETERS = {"rds.force_ssl": "1"}
 
 ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 
+#: Server certificate authority: RSA 2048, valid to 2061 (the older rds-ca-2019 expired in 2024).
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
 _IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
@@ -259,6 +262,7 @@ class _RdsInstanceBase(Construct):
             db_subnet_group_name=props.network.db_subnet_group_name,
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
+            ca_cert_identifier=CA_CERTIFICATE,
             parameter_group_name=self.parameter_group.name,
             backup_retention_period=props.backup_retention_days,
             backup_window=props.backup_window,
