@@ -6,9 +6,11 @@ System controllers run on the system pool (spec §3.1: ``workload=system``, tain
 
 from __future__ import annotations
 
-#: The system node pool of spec §3.1.
-SYSTEM_NODE_SELECTOR = {"workload": "system"}
-SYSTEM_TOLERATIONS = [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+from tonebridge.constructs.pools import SYSTEM_POOL
+
+#: The system node pool of spec §3.1 (defined once, in :mod:`tonebridge.constructs.pools`), as chart values take it.
+SYSTEM_NODE_SELECTOR = dict(SYSTEM_POOL[0])
+SYSTEM_TOLERATIONS = [toleration.manifest() for toleration in SYSTEM_POOL[1]]
 #: Node agents (CSI drivers and providers) run on every node, whatever its taints.
 EVERY_NODE_TOLERATIONS = [{"operator": "Exists"}]
 
