@@ -8,7 +8,7 @@ the machine spreads over all of them), after one warm-up round that is not count
 
   (a) floor: a fresh Python that imports cdktf and the four prebuilt provider packages as published;
   (b) `python main.py` (the app command of `make synth` and `cdktf synth`) for every environment;
-  (c) the same for the AWS-only environment `local`;
+  (c) the same for the `local` environment only;
   (d) pytest over the unit and snapshot tests (not terraform validate, checkov, the emulator deploy
       or the lazy/eager equivalence test, which synthesizes twice in subprocesses);
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {
         "a": f"(a) floor: python -c '{FLOOR}'",
         "b": "(b) full synthesis: python main.py, every environment",
-        "c": "(c) one AWS-only environment: TONEBRIDGE_ENVIRONMENTS=local python main.py",
+        "c": "(c) one environment: TONEBRIDGE_ENVIRONMENTS=local python main.py",
         "d": f"(d) unit and snapshot tests: pytest -m '{UNIT_TESTS}'",
     }
     print(f"\nmedian of {args.runs} runs each, {os.cpu_count()} CPUs")
