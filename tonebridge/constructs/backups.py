@@ -31,12 +31,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
     S3BucketObjectLockConfigurationRuleA,
     S3BucketObjectLockConfigurationRuleDefaultRetentionA,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
     S3BucketReplicationConfigurationRule,
@@ -61,7 +56,7 @@ from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
-from tonebridge.constructs.state_backend import _tls_only_policy
+from tonebridge.constructs.s3_hardening import block_public_access, log_delivery_statement, tls_only_policy
 from tonebridge.constructs.trust import service_trust
 
 #: S3 Replication Time Control's only threshold: 99.99 % of objects within 15 minutes.
@@ -227,7 +222,7 @@ class BackupBuckets(Construct):
             target_prefix=f"{name}/",
             depends_on=[log_delivery],  # S3 refuses logging until the log bucket lets it deliver
         )
-        S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=_tls_only_policy(bucket.arn))
+        S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=tls_only_policy(bucket.arn))
         return bucket
 
     def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
@@ -263,18 +258,9 @@ class BackupBuckets(Construct):
             scope,
             "log-policy",
             bucket=bucket.id,
-            policy=_tls_only_policy(
+            policy=tls_only_policy(
                 bucket.arn,
-                extra=[
-                    {
-                        "Sid": "S3ServerAccessLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"{bucket.arn}/{source}/*",
-                        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:*:s3:::{source}"}},
-                    }
-                ],
+                extra=[log_delivery_statement(bucket.arn, source)],
             ),
         )
         return bucket, policy
@@ -285,21 +271,7 @@ class BackupBuckets(Construct):
         """Public access blocked, ACLs off, versioned, encrypted by default (the CMK with a bucket key,
         or SSE-S3 where S3 log delivery needs it). Returns the versioning resource, which lifecycle,
         object lock and replication must follow."""
-        S3BucketPublicAccessBlock(
-            scope,
-            f"{prefix}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            scope,
-            f"{prefix}-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
+        block_public_access(scope, prefix, bucket)
         default = (
             S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm="aws:kms", kms_master_key_id=sse_key_arn

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
@@ -22,12 +21,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
@@ -37,6 +31,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S
 from constructs import Construct
 
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+from tonebridge.constructs.s3_hardening import block_public_access, log_delivery_statement, tls_only_policy
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ class StateBackend(Construct):
         self.bucket = S3Bucket(
             self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle
         )
-        self._private(self.bucket, "bucket")
+        block_public_access(self, "bucket", self.bucket)
         S3BucketVersioningA(
             self,
             "versioning",
@@ -133,7 +128,7 @@ class StateBackend(Construct):
             target_prefix=f"{props.bucket}/",
             depends_on=[log_delivery_policy],  # delivery must be allowed before logging is switched on
         )
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=_tls_only_policy(self.bucket.arn))
+        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=tls_only_policy(self.bucket.arn))
 
         self.table = DynamodbTable(
             self,
@@ -156,7 +151,7 @@ class StateBackend(Construct):
         bucket = S3Bucket(
             self, "log-bucket", bucket=props.access_log_bucket, force_destroy=not props.protect, lifecycle=lifecycle
         )
-        self._private(bucket, "log-bucket")
+        block_public_access(self, "log-bucket", bucket)
         S3BucketVersioningA(
             self,
             "log-versioning",
@@ -198,58 +193,9 @@ class StateBackend(Construct):
             self,
             "log-policy",
             bucket=bucket.id,
-            policy=_tls_only_policy(
+            policy=tls_only_policy(
                 bucket.arn,
-                extra=[
-                    {
-                        "Sid": "S3ServerAccessLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"{bucket.arn}/{props.bucket}/*",
-                        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:*:s3:::{props.bucket}"}},
-                    }
-                ],
+                extra=[log_delivery_statement(bucket.arn, props.bucket)],
             ),
         )
         return bucket, policy
-
-    def _private(self, bucket: S3Bucket, prefix: str) -> None:
-        """Block every form of public access and disable ACLs (the bucket owner owns every object)."""
-        S3BucketPublicAccessBlock(
-            self,
-            f"{prefix}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            f"{prefix}-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-
-
-def _tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
-    """Deny every request that does not use TLS, or uses TLS older than 1.2."""
-
-    def deny(sid: str, condition: dict) -> dict:
-        resources = [bucket_arn, f"{bucket_arn}/*"]
-        return {
-            "Sid": sid,
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": condition,
-        }
-
-    statements = [
-        deny("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}),
-        deny("DenyOutdatedTLS", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
-        *(extra or []),
-    ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
