@@ -19,8 +19,8 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ARGO_CD
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
-from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
+from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
 
 #: The current API of Argo CD's Application and AppProject.
@@ -174,17 +174,15 @@ class ArgoCd(Construct):
     ) -> None:
         super().__init__(scope, id_)
         # The chart's pods meet restricted with the security contexts set below.
-        self.namespace = Namespace(
-            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
-        )
-        self.release = ChartRelease(
+        self.namespace, self.release = namespaced_release(
             self,
             "release",
             ChartReleaseProps(
                 release_name="argocd", chart=ARGO_CD, namespace=props.namespace, values=self._values(props)
             ),
-            depends_on=[self.namespace.manifest, *depends_on],
-        ).release
+            props.kubernetes_version,
+            depends_on=depends_on,
+        )
         self.resources: CustomResources | None = None
         if props.applications:
             self.resources = CustomResources(

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from tonebridge.charts import CERT_MANAGER
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
-from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
+from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATIONS,
@@ -59,17 +59,14 @@ class CertManager(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: CertManagerProps) -> None:
         super().__init__(scope, construct_id)
-        self.namespace = Namespace(
-            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
-        )
-        self.release = ChartRelease(
+        self.namespace, self.release = namespaced_release(
             self,
             "chart",
             ChartReleaseProps(
                 release_name="cert-manager", chart=CERT_MANAGER, namespace=props.namespace, values=_values(props)
             ),
-            depends_on=[self.namespace.manifest],
-        ).release
+            props.kubernetes_version,
+        )
         selfsigned, ca_secret = f"{props.ca_name}-selfsigned", f"{props.ca_name}-ca"
         self.ca_issuer = f"{props.ca_name}-ca"
         objects = [

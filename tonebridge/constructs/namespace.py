@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, kube_object
 
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -84,3 +85,20 @@ class Namespace(Construct):
             depends_on=depends_on,
             construct_id="namespace",
         )
+
+
+def namespaced_release(
+    scope: Construct,
+    release_id: str,
+    props: ChartReleaseProps,
+    kubernetes_version: str,
+    *,
+    depends_on: Sequence[ITerraformDependable] = (),
+) -> tuple[Namespace, Release]:
+    """An operator's usual shape: its own ``restricted`` namespace (construct id ``namespace``) and
+    its pinned chart released into it (construct id ``release_id``) once the namespace exists."""
+    namespace = Namespace(
+        scope, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=kubernetes_version)
+    )
+    release = ChartRelease(scope, release_id, props, depends_on=[namespace.manifest, *depends_on]).release
+    return namespace, release

@@ -28,8 +28,8 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import REDIS_OPERATOR, HelmChart
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
-from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
+from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
@@ -403,10 +403,7 @@ class RedisOperator(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: RedisOperatorProps) -> None:
         super().__init__(scope, construct_id)
-        self.namespace = Namespace(
-            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
-        )
-        self.release = ChartRelease(
+        self.namespace, self.release = namespaced_release(
             self,
             "operator",
             ChartReleaseProps(
@@ -415,5 +412,5 @@ class RedisOperator(Construct):
                 namespace=props.namespace,
                 values=operator_values(props),
             ),
-            depends_on=[self.namespace.manifest],
-        ).release
+            props.kubernetes_version,
+        )

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from tonebridge.charts import TRIVY_OPERATOR
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.kube import ChartReleaseProps
+from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATIONS,
@@ -69,17 +69,14 @@ class TrivyOperator(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: TrivyOperatorProps) -> None:
         super().__init__(scope, construct_id)
-        self.namespace = Namespace(
-            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
-        )
-        self.release = ChartRelease(
+        self.namespace, self.release = namespaced_release(
             self,
             "chart",
             ChartReleaseProps(
                 release_name="trivy-operator", chart=TRIVY_OPERATOR, namespace=props.namespace, values=_values(props)
             ),
-            depends_on=[self.namespace.manifest],
-        ).release
+            props.kubernetes_version,
+        )
 
 
 def _values(props: TrivyOperatorProps) -> dict:

@@ -31,8 +31,8 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import CLOUDNATIVE_PG, HelmChart
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
-from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
+from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 
 API_VERSION = "postgresql.cnpg.io/v1"
@@ -319,10 +319,7 @@ class CnpgOperator(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: CnpgOperatorProps) -> None:
         super().__init__(scope, construct_id)
-        self.namespace = Namespace(
-            self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=props.kubernetes_version)
-        )
-        self.release = ChartRelease(
+        self.namespace, self.release = namespaced_release(
             self,
             "operator",
             ChartReleaseProps(
@@ -331,5 +328,5 @@ class CnpgOperator(Construct):
                 namespace=props.namespace,
                 values=operator_values(props),
             ),
-            depends_on=[self.namespace.manifest],
-        ).release
+            props.kubernetes_version,
+        )
