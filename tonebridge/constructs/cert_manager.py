@@ -18,6 +18,7 @@ from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATIONS,
+    check_replicas,
     restricted_container_context,
     restricted_pod_context,
 )
@@ -47,8 +48,7 @@ class CertManagerProps:
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=lambda: list(SYSTEM_TOLERATIONS))
 
     def __post_init__(self) -> None:
-        if not 1 <= self.replicas <= 5:
-            raise ValueError(f"replicas must be 1-5, not {self.replicas}")
+        check_replicas("cert-manager", self.replicas)
         if not self.ca_duration.endswith("h") or not self.ca_duration[:-1].isdigit():
             raise ValueError(f"ca_duration {self.ca_duration!r} must be hours, e.g. 87600h")
 

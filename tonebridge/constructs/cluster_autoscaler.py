@@ -19,7 +19,7 @@ from constructs import Construct
 
 from tonebridge.charts import CLUSTER_AUTOSCALER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.pod_defaults import restricted_container_context
+from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 EXPANDERS = ("least-waste", "random", "most-pods", "price", "priority")
@@ -84,8 +84,7 @@ class ClusterAutoscalerProps:
             )
         if self.expander not in EXPANDERS:
             raise ValueError(f"cluster_autoscaler: expander must be one of {', '.join(EXPANDERS)}")
-        if not 1 <= self.replicas <= 5:
-            raise ValueError("cluster_autoscaler: replicas must be 1-5")
+        check_replicas("cluster_autoscaler", self.replicas)
         for flag in self.extra_args:
             if not _FLAG_RE.match(flag):
                 raise ValueError(f"cluster_autoscaler: extra_args {flag!r} must be a flag name without dashes")

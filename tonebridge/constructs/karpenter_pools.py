@@ -24,7 +24,7 @@ from tonebridge.charts import KARPENTER
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
-from tonebridge.constructs.pod_defaults import restricted_container_context
+from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
@@ -140,8 +140,7 @@ class KarpenterControllerProps:
             raise ValueError("karpenter: subnet_ids must not be empty")
         if not self.security_group_ids:
             raise ValueError("karpenter: security_group_ids must not be empty")
-        if not 1 <= self.replicas <= 5:
-            raise ValueError("karpenter: replicas must be 1-5")
+        check_replicas("karpenter", self.replicas)
         if not 0 <= self.reserved_enis <= 2:
             raise ValueError("karpenter: reserved_enis must be 0-2")
         for key in self.tags:

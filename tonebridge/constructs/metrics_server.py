@@ -13,7 +13,7 @@ from constructs import Construct
 
 from tonebridge.charts import METRICS_SERVER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.pod_defaults import restricted_container_context
+from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,7 @@ class MetricsServerProps:
     )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.replicas <= 5:
-            raise ValueError("metrics_server: replicas must be 1-5")
+        check_replicas("metrics_server", self.replicas)
 
 
 def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:

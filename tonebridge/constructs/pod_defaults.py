@@ -39,3 +39,13 @@ def restricted_container_context(*, read_only_root: bool = True) -> dict:
         "runAsNonRoot": True,
         "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
     }
+
+
+#: Controller replicas the platform accepts: at least one, and more than five only wastes the system pool.
+MAX_REPLICAS = 5
+
+
+def check_replicas(component: str, replicas: int) -> None:
+    """Raise ValueError naming ``component`` unless 1 <= replicas <= MAX_REPLICAS."""
+    if not 1 <= replicas <= MAX_REPLICAS:
+        raise ValueError(f"{component}: replicas must be 1-{MAX_REPLICAS}, not {replicas}")

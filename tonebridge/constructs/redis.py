@@ -30,6 +30,7 @@ from constructs import Construct
 from tonebridge.charts import REDIS_OPERATOR, HelmChart
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
@@ -375,8 +376,7 @@ class RedisOperatorProps:
     )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.replicas <= 5:
-            raise ValueError("redis operator: replicas must be 1-5")
+        check_replicas("redis operator", self.replicas)
 
 
 def operator_values(props: RedisOperatorProps) -> dict[str, Any]:

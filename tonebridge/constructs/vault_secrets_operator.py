@@ -18,6 +18,7 @@ from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATIONS,
+    check_replicas,
     restricted_container_context,
     restricted_pod_context,
 )
@@ -37,8 +38,7 @@ class VaultSecretsOperatorProps:
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=lambda: list(SYSTEM_TOLERATIONS))
 
     def __post_init__(self) -> None:
-        if not 1 <= self.replicas <= 5:
-            raise ValueError(f"replicas must be 1-5, not {self.replicas}")
+        check_replicas("vault-secrets-operator", self.replicas)
 
 
 class VaultSecretsOperator(Construct):

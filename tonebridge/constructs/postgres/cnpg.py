@@ -33,6 +33,7 @@ from constructs import Construct
 from tonebridge.charts import CLOUDNATIVE_PG, HelmChart
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 
 API_VERSION = "postgresql.cnpg.io/v1"
@@ -291,8 +292,7 @@ class CnpgOperatorProps:
     )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.replicas <= 5:
-            raise ValueError("cnpg operator: replicas must be 1-5")
+        check_replicas("cnpg operator", self.replicas)
 
 
 def operator_values(props: CnpgOperatorProps) -> dict[str, Any]:
