@@ -6,6 +6,8 @@ System controllers run on the system pool (spec §3.1: ``workload=system``, tain
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from tonebridge.constructs.pools import SYSTEM_POOL
 
 #: The system node pool of spec §3.1 (defined once, in :mod:`tonebridge.constructs.pools`), as chart values take it.
@@ -49,3 +51,11 @@ def check_replicas(component: str, replicas: int) -> None:
     """Raise ValueError naming ``component`` unless 1 <= replicas <= MAX_REPLICAS."""
     if not 1 <= replicas <= MAX_REPLICAS:
         raise ValueError(f"{component}: replicas must be 1-{MAX_REPLICAS}, not {replicas}")
+
+
+def system_placement(node_group_labels: Iterable[Mapping[str, str]]) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Node selector and tolerations of the system pool, given the labels of a cluster's node groups;
+    none when no group carries the system pool's label (controllers then run anywhere)."""
+    if not any(labels.items() >= SYSTEM_NODE_SELECTOR.items() for labels in node_group_labels):
+        return {}, []
+    return dict(SYSTEM_NODE_SELECTOR), [dict(t) for t in SYSTEM_TOLERATIONS]

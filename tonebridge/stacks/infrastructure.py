@@ -9,7 +9,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
-from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR
+from tonebridge.constructs.pod_defaults import system_placement
 from tonebridge.constructs.postgres import (
     RdsNetworkProps,
     RdsPostgres,
@@ -62,7 +62,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
     """Map one region's cluster configuration onto the environment-agnostic cluster props."""
     cfg = env.clusters[region]
     net = env.network[region]
-    system_pool = any(group.labels.items() >= SYSTEM_NODE_SELECTOR.items() for group in cfg.node_groups.values())
+    addon_node_selector, _ = system_placement(group.labels for group in cfg.node_groups.values())
     return TonebridgeClusterProps(
         name=cfg.name,
         version=cfg.version,
@@ -92,7 +92,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
         pod_subnets=dict(zip(net.availability_zones, vpc.pod_subnet_ids, strict=True)),
         managed_addons=cfg.managed_addons,
         access_entries=cfg.access_entries,
-        addon_node_selector=SYSTEM_NODE_SELECTOR if system_pool else {},
+        addon_node_selector=addon_node_selector,
         karpenter=cfg.karpenter.enabled,
         karpenter_namespace=cfg.karpenter.namespace,
         karpenter_service_account=cfg.karpenter.service_account,

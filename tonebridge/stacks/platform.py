@@ -29,7 +29,7 @@ from tonebridge.constructs.load_balancer_controller import LoadBalancerControlle
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
-from tonebridge.constructs.pod_defaults import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATIONS
+from tonebridge.constructs.pod_defaults import system_placement
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
     CnpgCluster,
@@ -62,15 +62,6 @@ MESH_INJECTION = ("istio-injection", "enabled")
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
-def system_placement(env: EnvironmentConfig, region: str) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Node selector and tolerations of the system pool (``workload=system``, tainted
-    ``CriticalAddonsOnly``), or none when the region's cluster has no such pool."""
-    has_pool = any(g.labels.items() >= SYSTEM_NODE_SELECTOR.items() for g in env.clusters[region].node_groups.values())
-    if not has_pool:
-        return {}, []
-    return dict(SYSTEM_NODE_SELECTOR), [dict(t) for t in SYSTEM_TOLERATIONS]
-
-
 def get_token_args(cluster_name: str, region: str) -> list[str]:
     """Arguments of ``aws eks get-token`` for one cluster (the AWS CLI must be on the operator's PATH)."""
     return ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
@@ -87,7 +78,9 @@ class PlatformStack(TonebridgeStack):
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
         #: Where cluster controllers run: the system pool of spec §3.1 when the cluster has one.
-        self.system_node_selector, self.system_tolerations = system_placement(env, region)
+        self.system_node_selector, self.system_tolerations = system_placement(
+            group.labels for group in env.clusters[region].node_groups.values()
+        )
         self._providers(infra, region)
         #: Application namespaces by name (spec §3.2): give ``self.namespaces[name].manifest`` to ``depends_on``.
         self.namespaces: dict[str, Namespace] = {}
