@@ -84,7 +84,8 @@ def test_values_escape_terraform_templates_but_keep_references():
 
 def test_release_and_object_inputs_are_checked_early():
     from tonebridge.charts import HelmChart
-    from tonebridge.constructs.kube import ChartReleaseProps, object_problem
+    from tonebridge.constructs.kube import ChartReleaseProps
+    from tonebridge.kubeapi import object_problem
 
     chart = HelmChart("https://example.org/charts", "thing", "1.2.3")
     with pytest.raises(ValueError, match="1-53 characters"):

@@ -20,7 +20,7 @@ import kubernetes_validate
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 from tonebridge.charts import RESOURCES
-from tonebridge.constructs.kube import is_core
+from tonebridge.kubeapi import is_core
 
 
 def objects_of(stack: dict) -> list[dict[str, Any]]:
