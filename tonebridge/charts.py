@@ -6,7 +6,9 @@ the code names a chart version.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from tonebridge.paths import PROJECT_ROOT
@@ -29,10 +31,16 @@ class HelmChart:
 
 @dataclass(frozen=True)
 class LocalChart:
-    """A chart kept in this repository (charts/<name>); its version is the one in its Chart.yaml."""
+    """A chart kept in this repository (charts/<name>); its version is read from its Chart.yaml."""
 
     directory: Path
-    version: str
+
+    @cached_property
+    def version(self) -> str:
+        match = re.search(r"^version:\s*(\S+)\s*$", (self.directory / "Chart.yaml").read_text(), re.MULTILINE)
+        if not match:
+            raise ValueError(f"{self.directory / 'Chart.yaml'} has no version")
+        return match.group(1)
 
 
 _ISTIO = "https://istio-release.storage.googleapis.com/charts"
@@ -65,4 +73,4 @@ CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnati
 REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.26.1")
 
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
-RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources", "1.0.0")
+RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources")

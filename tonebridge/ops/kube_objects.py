@@ -19,7 +19,6 @@ from typing import Any
 import kubernetes_validate
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
-from tonebridge.charts import RESOURCES
 from tonebridge.kubeapi import is_core
 
 
@@ -29,8 +28,6 @@ def objects_of(stack: dict) -> list[dict[str, Any]]:
     objects = [r["manifest"] for r in resources.get("kubernetes_manifest", {}).values()]
     for release in resources.get("helm_release", {}).values():
         if release.get("repository") is None and str(release.get("chart", "")).startswith("assets/"):
-            if release.get("version") != RESOURCES.version:
-                continue
             for document in release.get("values", []):
                 objects.extend(json.loads(document).get("resources", []))
     return objects
