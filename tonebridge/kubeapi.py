@@ -5,6 +5,7 @@ offline checks (tonebridge.ops.kube_objects) run without starting the jsii runti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,3 +46,7 @@ def object_problem(obj: Mapping[str, Any]) -> str | None:
     if not name:
         return f"{obj['kind']} needs metadata.name"
     return None
+
+
+#: RFC 1123 label: namespace names, most object names.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

@@ -8,16 +8,14 @@ namespaces) live in :mod:`tonebridge.config.semantics`, so each is reported at i
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from tonebridge import eksrules
 from tonebridge.config.types import StrictModel
+from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.quantities import quantity_problem
-
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _quantity(value: str) -> str:
@@ -28,7 +26,7 @@ def _quantity(value: str) -> str:
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL_RE.match(value):
+    if not DNS_LABEL.match(value):
         raise ValueError(f"{value!r} is not a DNS label (lowercase letters, digits and '-', at most 63)")
     return value
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from tonebridge.config.types import StrictModel
+from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 #: Kubernetes object names the operators turn into pods, services and PVCs: DNS labels.
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
@@ -23,7 +24,7 @@ Image = Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w.
 CnpgSchedule = Annotated[str, Field(pattern=r"^(\S+\s+){5}\S+$")]
 #: Barman's retention policy syntax ("30d", "4w", "3m").
 Retention = Annotated[str, Field(pattern=r"^[1-9]\d*[dwm]$")]
-RedisMemory = Annotated[str, Field(pattern=r"^\d+(b|kb|mb|gb)?$")]
+RedisMemory = Annotated[str, Field(pattern=MEMORY_PATTERN)]
 VaultPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
 
 
@@ -120,18 +121,9 @@ class RedisConfig(StrictModel):
     image: Image = "quay.io/opstree/redis:v7.0.15"
     exporter_image: Image = "quay.io/opstree/redis-exporter:v1.44.0"
     maxmemory: RedisMemory = "2gb"
-    maxmemory_policy: Literal[
-        "noeviction",
-        "allkeys-lru",
-        "allkeys-lfu",
-        "allkeys-random",
-        "volatile-lru",
-        "volatile-lfu",
-        "volatile-random",
-        "volatile-ttl",
-    ] = "allkeys-lru"
+    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "allkeys-lru"
     appendonly: bool = True
-    appendfsync: Literal["always", "everysec", "no"] = "everysec"
+    appendfsync: Literal[APPENDFSYNC_MODES] = "everysec"
     storage_size: Quantity = "10Gi"
     storage_class: DnsLabel = "fast-ssd"
     resources: Resources = Resources(cpu_request="500m", memory_request="2560Mi", cpu_limit="1", memory_limit="3Gi")

@@ -17,9 +17,9 @@ from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, kube_object
+from tonebridge.kubeapi import DNS_LABEL
 
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _MINOR = re.compile(r"^1\.\d{1,2}$")
 REASON_ANNOTATION = "tonebridge.io/pod-security-reason"
 
@@ -42,7 +42,7 @@ class NamespaceProps:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL.match(self.name):
+        if not DNS_LABEL.match(self.name):
             raise ValueError(f"namespace {self.name!r} is not a DNS label")
         if self.pod_security not in POD_SECURITY_LEVELS:
             raise ValueError(f"namespace {self.name}: pod_security must be one of {', '.join(POD_SECURITY_LEVELS)}")

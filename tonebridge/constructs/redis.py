@@ -32,22 +32,13 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
+from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 CONFIG_KEY = "redis-additional.conf"
-MAXMEMORY_POLICIES = (
-    "noeviction",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
-)
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_REDIS_MEMORY = re.compile(r"^\d+(b|kb|mb|gb)?$")
+_REDIS_MEMORY = re.compile(MEMORY_PATTERN)
 _PINNED_IMAGE = re.compile(r"^[^\s:@]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
 
 #: The restricted profile's demands, for the pod and for each container.
@@ -100,7 +91,7 @@ class VaultPassword:
         if not self.address.startswith("https://"):
             raise ValueError(f"vault password: address {self.address!r} must be https://")
         for label in ("ca_secret", "role", "service_account", "auth_mount", "audience"):
-            if not _DNS_LABEL.match(getattr(self, label)):
+            if not DNS_LABEL.match(getattr(self, label)):
                 raise ValueError(f"vault password: {label} {getattr(self, label)!r} is not a DNS label")
 
     @property
@@ -148,9 +139,9 @@ class RedisClusterProps:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL.match(self.name) or len(self.name) > 40:
+        if not DNS_LABEL.match(self.name) or len(self.name) > 40:
             raise ValueError(f"redis cluster {self.name!r}: name must be a DNS label of at most 40 characters")
-        if not _DNS_LABEL.match(self.namespace):
+        if not DNS_LABEL.match(self.namespace):
             raise ValueError(f"redis cluster {self.name}: namespace {self.namespace!r} is not a DNS label")
         if self.leaders < 3:
             raise ValueError(f"redis cluster {self.name}: leaders must be at least 3 (Redis Cluster's minimum)")
@@ -160,7 +151,7 @@ class RedisClusterProps:
             raise ValueError(f"redis cluster {self.name}: maxmemory {self.maxmemory!r} must look like 2gb")
         if self.maxmemory_policy not in MAXMEMORY_POLICIES:
             raise ValueError(f"redis cluster {self.name}: maxmemory_policy {self.maxmemory_policy!r} is unknown")
-        if self.appendfsync not in ("always", "everysec", "no"):
+        if self.appendfsync not in APPENDFSYNC_MODES:
             raise ValueError(f"redis cluster {self.name}: appendfsync must be always, everysec or no")
         for label, image in (("image", self.image), ("exporter_image", self.exporter_image)):
             if not _PINNED_IMAGE.match(image) or image.endswith(":latest"):
