@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tonebridge.constructs.app_secrets import VSO_API as VSO_API_VERSION
 from tonebridge.kubeapi import DNS_LABEL
 
-VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 _REFRESH = re.compile(r"^\d+[smh]$")
 
 
