@@ -79,7 +79,7 @@ def test_the_spec_scrape_jobs(west):
     assert api["kubernetes_sd_configs"] == [{"role": "endpoints"}]
     assert api["scheme"] == "https"
     assert api["tls_config"] == {"ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"}
-    assert api["bearer_token_file"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert api["bearer_token_file"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
     assert api["relabel_configs"][0]["regex"] == "default;kubernetes;https"
     assert jobs["kubernetes-nodes"]["kubernetes_sd_configs"] == [{"role": "node"}]
     pods = jobs["kubernetes-pods"]
@@ -334,7 +334,7 @@ def test_logs_props_reject_an_even_or_missing_master():
         LogsProps(namespace="logging", agents_namespace="node-agents", version="8.11.0", node_sets=[data])
     with pytest.raises(ValueError, match="roles"):
         NodeSet("x", 1, ["coordinator"], "1Gi", resources_)
-    with pytest.raises(ValueError, match="8.11.0"):
+    with pytest.raises(ValueError, match=r"8\.11\.0"):
         LogsProps(namespace="logging", agents_namespace="node-agents", version="latest", node_sets=[data])
 
 
@@ -349,7 +349,7 @@ def test_dashboard_and_metrics_props_are_checked_early():
             namespace="monitoring",
             agents_namespace="monitoring",
             receiver=AlertReceiver("oncall", "hook"),
-            grafana_admin_secret="grafana-admin",
+            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
         )
 
 
