@@ -67,6 +67,8 @@ def test_prometheus_intervals_alertmanager_port_and_storage(west):
     assert claim["resources"]["requests"]["storage"] == "100Gi"
     assert values["alertmanager"]["service"]["port"] == 9093
     assert spec["ruleSelectorNilUsesHelmValues"] is False  # every PrometheusRule, not only the release's
+    assert values["alertmanager"]["podDisruptionBudget"]["enabled"] is True
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 3
 
 
 def test_the_spec_scrape_jobs(west):
@@ -184,7 +186,23 @@ def test_vault_bootstrap_has_the_monitoring_role(west_objects):
     assert 'path "secret/data/monitoring/grafana"' in policy
     assert 'path "secret/data/monitoring/alertmanager"' in policy
     assert policy.count("path ") == 2
-    assert west_objects[("Certificate", "vault-ca")]  # Vault's CA bundle reaches the namespaces that log in
+
+
+def test_vault_ca_bundle_reaches_the_monitoring_namespace(west):
+    from tonebridge.ops.kube_objects import objects_of
+
+    bundles = {
+        o["metadata"]["namespace"]
+        for o in objects_of(west)
+        if o["kind"] == "Certificate" and o["metadata"]["name"] == "vault-ca"
+    }
+    assert "monitoring" in bundles  # the VaultConnection there verifies Vault's certificate with it
+    connection = _objects(west)[("VaultConnection", "monitoring-vault")]
+    assert connection["spec"] == {
+        "address": "https://vault.vault.svc:8200",
+        "caCertSecretRef": "vault-ca",
+        "skipTLSVerify": False,
+    }
 
 
 # --- logs (spec §7.2) ----------------------------------------------------------------------------

@@ -22,7 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
+from tonebridge.constructs.pod_defaults import (
+    EVERY_NODE_TOLERATIONS,
+    restricted_container_context,
+    restricted_pod_context,
+)
 
 PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -351,6 +355,7 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
             },
         },
         "prometheus": {
+            "podDisruptionBudget": {"enabled": props.prometheus_replicas > 1, "maxUnavailable": 1},
             "prometheusSpec": {
                 "replicas": props.prometheus_replicas,
                 "scrapeInterval": props.scrape_interval,
@@ -367,10 +372,11 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
                 "resources": {k: dict(v) for k, v in props.prometheus_resources.items()},
                 "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
                 **placement,
-            }
+            },
         },
         "alertmanager": {
             "service": {"port": props.alertmanager_port},
+            "podDisruptionBudget": {"enabled": props.alertmanager_replicas > 1, "maxUnavailable": 1},
             "config": alertmanager_config(props.receiver),
             "alertmanagerSpec": {
                 "replicas": props.alertmanager_replicas,
@@ -414,6 +420,6 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
         # Host network, host PID and host paths: the agents' namespace, whose pod security says why.
         "prometheus-node-exporter": {
             "namespaceOverride": props.agents_namespace,
-            "tolerations": [{"operator": "Exists"}],
+            "tolerations": [dict(t) for t in EVERY_NODE_TOLERATIONS],
         },
     }
