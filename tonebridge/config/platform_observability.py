@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 #: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
 Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
 #: Elastic Stack version (spec §7.2: 8.11.0).
 StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
 
@@ -71,7 +72,7 @@ class MetricsConfig(StrictModel):
 
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
-    alertmanager_port: int = Field(default=9093, ge=1, le=65535)
+    alertmanager_port: Port = 9093
     prometheus_replicas: int = Field(default=2, ge=1, le=5)
     alertmanager_replicas: int = Field(default=3, ge=1, le=5)
     retention: Duration = "15d"
@@ -84,7 +85,7 @@ class MetricsConfig(StrictModel):
     )
     rules: PrometheusRulesConfig = PrometheusRulesConfig()
     receiver: AlertReceiverConfig = AlertReceiverConfig()
-    scrape_ports: list[int] = Field(
+    scrape_ports: list[Port] = Field(
         default_factory=lambda: [15020],
         description="Ports Prometheus may reach in namespaces with a default deny (15020: Istio's merged metrics).",
     )

@@ -351,7 +351,10 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
             "securityContext": restricted_pod_context(uid=65534, gid=65534),
             "containerSecurityContext": container,
             "admissionWebhooks": {
-                "patch": {**placement, "securityContext": restricted_pod_context(uid=2000, gid=2000)}
+                # The release does not wait for its pods (Grafana waits for Vault), so on the first
+                # install the rule files may arrive before the webhook serves: skip it then, and only then.
+                "failurePolicy": "IgnoreOnInstallOnly",
+                "patch": {**placement, "securityContext": restricted_pod_context(uid=2000, gid=2000)},
             },
         },
         "prometheus": {
