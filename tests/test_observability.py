@@ -331,6 +331,18 @@ def test_rds_and_nat_alarms_with_thresholds_from_config(stacks):
     assert not any("replica-lag" in name for name in west)
 
 
+
+def test_forbidden_api_calls_are_counted_from_the_audit_log(stacks):
+    infra = stacks["production-us-west-2"]
+    (log_filter,) = resources(infra, "aws_cloudwatch_log_metric_filter").values()
+    assert log_filter["log_group_name"].startswith("${aws_cloudwatch_log_group.cluster_control-plane-logs")
+    assert log_filter["pattern"] == "{ $.responseStatus.code = 403 }"
+    metric = log_filter["metric_transformation"]
+    alarm = _alarms(infra)["tonebridge-production-us-west-2-eks-forbidden-api-calls"]
+    assert (alarm["namespace"], alarm["metric_name"]) == (metric["namespace"], metric["name"])
+    assert alarm["statistic"] == "Sum" and alarm["threshold"] == 50
+
+
 # --- props and configuration checks --------------------------------------------------------------
 
 

@@ -141,6 +141,9 @@ class CloudAlarmsConfig(StrictModel):
     rds_replica_lag_seconds: int = Field(default=300, ge=1)
     nat_packets_dropped: int = Field(default=100, ge=1, description="Packets dropped per period.")
     nat_port_allocation_errors: int = Field(default=1, ge=1)
+    forbidden_api_calls: int = Field(
+        default=50, ge=1, description="EKS API requests answered 403 per period (audit log) before the alarm fires."
+    )
 
 
 class ObservabilityConfig(StrictModel):

@@ -2,8 +2,10 @@
 
 Prometheus (spec §7.1) watches the cluster. Managed services outside it report to CloudWatch only:
 the RDS instances (CPU, free storage, a replica's lag behind its primary) and the NAT gateways (port
-allocation errors: connections refused for lack of source ports; dropped packets). Each alarm
-notifies one SNS topic on alarm and on recovery.
+allocation errors: connections refused for lack of source ports; dropped packets). The EKS control
+plane's audit log is in CloudWatch Logs: a metric filter counts the API requests it answered with 403,
+whose surge means a misconfigured client or someone probing the API. Each alarm notifies one SNS
+topic on alarm and on recovery.
 
 * The topic is encrypted with a customer key (rotation on). CloudWatch publishes to an encrypted
   topic only if the key policy lets it generate data keys and decrypt, so the key names
@@ -20,6 +22,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
@@ -30,6 +36,8 @@ from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, Service
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 GIB = 1024**3
+#: Where metrics derived from log filters are published.
+METRIC_NAMESPACE = "ToneBridge/ControlPlane"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class CloudAlarmsProps:
         (labels name the alarms: identifiers may be tokens of the instances).
     :param replicas: RDS read replicas whose ``ReplicaLag`` is watched, the same way.
     :param nat_gateways: NAT gateways whose errors are watched, id by availability zone.
+    :param control_plane_log_group: the EKS cluster's log group (audit log), or None.
     :param period_seconds / evaluation_periods: how long a breach lasts before the alarm fires.
     """
 
@@ -46,6 +55,7 @@ class CloudAlarmsProps:
     databases: Mapping[str, str] = field(default_factory=dict)
     replicas: Mapping[str, str] = field(default_factory=dict)
     nat_gateways: Mapping[str, str] = field(default_factory=dict)
+    control_plane_log_group: str | None = None
     period_seconds: int = 300
     evaluation_periods: int = 3
     rds_cpu_percent: float = 80
@@ -53,6 +63,7 @@ class CloudAlarmsProps:
     rds_replica_lag_seconds: int = 300
     nat_packets_dropped: int = 100
     nat_port_allocation_errors: int = 1
+    forbidden_api_calls: int = 50
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -173,6 +184,34 @@ class CloudAlarms(Construct):
                 missing="notBreaching",
             )
 
+        if props.control_plane_log_group:
+            self._forbidden_api_calls(props.control_plane_log_group)
+
+    def _forbidden_api_calls(self, log_group: str) -> None:
+        props = self.props
+        metric = f"{props.name}-forbidden-api-calls"
+        CloudwatchLogMetricFilter(
+            self,
+            "forbidden-api-calls",
+            name=metric,
+            log_group_name=log_group,
+            pattern="{ $.responseStatus.code = 403 }",
+            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                name=metric, namespace=METRIC_NAMESPACE, value="1", default_value="0"
+            ),
+        )
+        self._alarm(
+            "eks-forbidden-api-calls",
+            METRIC_NAMESPACE,
+            metric,
+            {},
+            "GreaterThanThreshold",
+            props.forbidden_api_calls,
+            "Sum",
+            f"EKS API: more than {props.forbidden_api_calls} requests answered 403 per period",
+            missing="notBreaching",
+        )
+
     def _alarm(
         self,
         suffix: str,
@@ -195,7 +234,7 @@ class CloudAlarms(Construct):
             alarm_description=description,
             namespace=namespace,
             metric_name=metric,
-            dimensions=dimensions,
+            dimensions=dimensions or None,
             comparison_operator=comparison,
             threshold=threshold,
             statistic=statistic,

@@ -43,6 +43,8 @@ def add_cloud_alarms(stack: InfrastructureStack, env: EnvironmentConfig, region:
             rds_replica_lag_seconds=cfg.rds_replica_lag_seconds,
             nat_packets_dropped=cfg.nat_packets_dropped,
             nat_port_allocation_errors=cfg.nat_port_allocation_errors,
+            control_plane_log_group=stack.cluster.log_group_name,
+            forbidden_api_calls=cfg.forbidden_api_calls,
         ),
     )
     TerraformOutput(stack, "alarms_topic_arn", value=alarms.topic_arn)
