@@ -74,7 +74,8 @@ REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "re
 
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
 RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources")
-#: Prometheus Operator 0.8x, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics (2026-08).
+#: 88.1.3 (2026-08): Prometheus Operator, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics;
+#: the admission webhook's failurePolicy accepts IgnoreOnInstallOnly.
 KUBE_PROMETHEUS_STACK = HelmChart(
     "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.1.3"
 )
