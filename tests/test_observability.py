@@ -331,7 +331,6 @@ def test_rds_and_nat_alarms_with_thresholds_from_config(stacks):
     assert not any("replica-lag" in name for name in west)
 
 
-
 def test_forbidden_api_calls_are_counted_from_the_audit_log(stacks):
     infra = stacks["production-us-west-2"]
     (log_filter,) = resources(infra, "aws_cloudwatch_log_metric_filter").values()
