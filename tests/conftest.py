@@ -112,3 +112,16 @@ def resources(stack: dict, kind: str) -> dict[str, dict]:
 def by_name_tag(stack: dict, kind: str) -> dict[str, dict]:
     """Resources of one type keyed by their Name tag."""
     return {r["tags"]["Name"]: r for r in resources(stack, kind).values() if "Name" in r.get("tags", {})}
+
+
+def objects_by_name(stack: dict) -> dict[tuple[str, str], dict]:
+    """Every Kubernetes object a platform stack applies, keyed by (kind, name)."""
+    from tonebridge.ops.kube_objects import objects_of
+
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects_of(stack)}
+
+
+def chart_release(stack: dict, chart: str) -> tuple[str, dict]:
+    """The one helm_release of ``chart`` in a stack, with its logical id."""
+    (found,) = [(k, r) for k, r in resources(stack, "helm_release").items() if r["chart"] == chart]
+    return found

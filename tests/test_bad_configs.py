@@ -104,6 +104,36 @@ CASES = [
         "platform.us-west-2.redis.enabled: the Redis password comes from Vault",
     ),
     (
+        "observability-namespace-missing",
+        _set(("platform", "us-west-2", "observability", "namespace"), "metrics"),
+        "platform.us-west-2.observability.namespace: 'metrics' is not one of platform.us-west-2.namespaces",
+    ),
+    (
+        "observability-agents-in-an-application-namespace",
+        _set(("platform", "us-west-2", "observability", "agents_namespace"), "production"),
+        "platform.us-west-2.observability.agents_namespace: 'production' is privileged for node agents",
+    ),
+    (
+        "observability-vault-role-is-the-applications",
+        _set(("platform", "us-west-2", "observability", "vault_role"), "tonebridge"),
+        "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
+    ),
+    (
+        "observability-without-vault",
+        _set(("platform", "us-east-1", "secrets", "enabled"), False),
+        "platform.us-east-1.observability.enabled: Grafana's login and the alert webhook come from Vault",
+    ),
+    (
+        "elasticsearch-even-masters",
+        _set(("platform", "us-west-2", "observability", "logs", "master", "count"), 2),
+        "platform.us-west-2.observability.logs.master.count: master-eligible nodes must be odd",
+    ),
+    (
+        "prometheus-interval-syntax",
+        _set(("platform", "us-west-2", "observability", "metrics", "scrape_interval"), "15 seconds"),
+        "platform.us-west-2.observability.metrics.scrape_interval: ",
+    ),
+    (
         "redis-too-few-leaders",
         _set(("platform", "us-west-2", "redis", "leaders"), 2),
         "platform.us-west-2.redis.leaders: ",

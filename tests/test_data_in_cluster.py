@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.conftest import chart_release as _release
+from tests.conftest import objects_by_name as _objects
 from tests.conftest import resources
 
 WEST = "production-us-west-2-platform"
@@ -28,17 +30,6 @@ SPEC_PARAMETERS = {
 #: Spec §4.2.
 SPEC_REDIS_CONF = ["maxmemory 2gb", "maxmemory-policy allkeys-lru", "appendonly yes", "appendfsync everysec"]
 DATABASE_TOLERATION = {"key": "database", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
-
-
-def _objects(stack) -> dict[tuple[str, str], dict]:
-    from tonebridge.ops.kube_objects import objects_of
-
-    return {(o["kind"], o["metadata"]["name"]): o for o in objects_of(stack)}
-
-
-def _release(stack, chart: str) -> tuple[str, dict]:
-    (found,) = [(k, r) for k, r in resources(stack, "helm_release").items() if r["chart"] == chart]
-    return found
 
 
 @pytest.fixture(scope="module")

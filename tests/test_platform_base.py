@@ -181,6 +181,7 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
         "api-gateway-policy",
         "llm-service-policy",
         "auth-service-policy",
+        "allow-monitoring-scrape",  # Prometheus's way in (observability)
     }
 
 

@@ -105,7 +105,7 @@ def test_vault_certificate_comes_from_the_private_ca(stacks):
     (ca,) = _objects(stacks, "ClusterIssuer", "tonebridge-internal-ca")
     assert ca["spec"] == {"ca": {"secretName": "tonebridge-internal-ca"}}
     bundles = {c["metadata"]["namespace"] for c in _objects(stacks, "Certificate", "vault-ca")}
-    assert bundles == {"kube-system", "production"}
+    assert bundles == {"kube-system", "production", "monitoring"}  # monitoring: Grafana's and Alertmanager's secrets
     release, values = _release(stacks, "cert-manager")
     assert values["crds"]["enabled"] is True and release["version"] == "v1.19.1"
 

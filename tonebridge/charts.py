@@ -74,3 +74,10 @@ REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "re
 
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
 RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources")
+#: 88.1.3 (2026-08): Prometheus Operator, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics;
+#: the admission webhook's failurePolicy accepts IgnoreOnInstallOnly.
+KUBE_PROMETHEUS_STACK = HelmChart(
+    "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.1.3"
+)
+#: ECK 3.5.0 (2026-08): serves elasticsearch.k8s.elastic.co/v1, kibana.k8s.elastic.co/v1, beat.k8s.elastic.co/v1beta1.
+ECK_OPERATOR = HelmChart("https://helm.elastic.co", "eck-operator", "3.5.0")

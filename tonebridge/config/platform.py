@@ -12,6 +12,7 @@ from pydantic import Field
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
 from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
+from tonebridge.config.platform_observability import ObservabilityConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
 from tonebridge.config.types import StrictModel
@@ -30,3 +31,4 @@ class PlatformConfig(StrictModel):
     scanning: ScanningConfig = ScanningConfig()
     postgres: PostgresPlatformConfig = PostgresPlatformConfig()  # spec §4.1: CloudNativePG clusters
     redis: RedisConfig = RedisConfig()  # spec §4.2 / §9.1
+    observability: ObservabilityConfig = ObservabilityConfig()  # spec §7.1-§7.3 and cloud alarms

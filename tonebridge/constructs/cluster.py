@@ -239,6 +239,8 @@ class TonebridgeCluster(Construct):
             retention_in_days=props.log_retention_days,
             kms_key_id=self.secrets_key.arn,
         )
+        #: The control plane's log group (audit, API, authenticator, ...), for metric filters.
+        self.log_group_name: str = log_group.name
         role, cluster_policy = self._cluster_role(name, partition)
         self._security_groups(name)
 

@@ -32,11 +32,11 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
+from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
-VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 CONFIG_KEY = "redis-additional.conf"
 _REDIS_MEMORY = re.compile(MEMORY_PATTERN)
 _PINNED_IMAGE = re.compile(r"^[^\s:@]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
@@ -194,64 +194,41 @@ def config_map(props: RedisClusterProps) -> dict[str, Any]:
     }
 
 
+def _login(props: RedisClusterProps) -> VaultLogin:
+    password = props.password
+    return VaultLogin(
+        namespace=props.namespace,
+        address=password.address,
+        role=password.role,
+        service_account=password.service_account,
+        name=props.vault_connection_name,
+        ca_secret=password.ca_secret,
+        auth_mount=password.auth_mount,
+        audience=password.audience,
+        labels=props.labels,
+    )
+
+
 def vault_static_secret(props: RedisClusterProps) -> dict[str, Any]:
     password = props.password
-    spec: dict[str, Any] = {
-        "type": "kv-v2",
-        "mount": password.mount,
-        "path": password.path,
-        "refreshAfter": password.refresh_after,
-        "destination": {"name": props.secret_name, "create": True, "labels": dict(props.labels)},
-        "vaultAuthRef": props.vault_auth_name,
-    }
-    return {
-        "apiVersion": VSO_API_VERSION,
-        "kind": "VaultStaticSecret",
-        "metadata": {"name": props.secret_name, "namespace": props.namespace},
-        "spec": spec,
-    }
+    return static_secret(
+        _login(props),
+        name=props.secret_name,
+        mount=password.mount,
+        path=password.path,
+        refresh_after=password.refresh_after,
+        labels=props.labels,
+    )
 
 
 def service_account(props: RedisClusterProps) -> dict[str, Any]:
     """The identity VSO logs in to Vault with for this namespace (tokens requested, never mounted)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": {
-            "name": props.password.service_account,
-            "namespace": props.namespace,
-            "labels": dict(props.labels),
-        },
-        "automountServiceAccountToken": False,
-    }
+    return login_service_account(_login(props))
 
 
 def vault_login(props: RedisClusterProps) -> list[dict[str, Any]]:
     """VaultConnection (TLS with Vault's CA) and VaultAuth of the Redis namespace."""
-    password = props.password
-    return [
-        {
-            "apiVersion": VSO_API_VERSION,
-            "kind": "VaultConnection",
-            "metadata": {"name": props.vault_connection_name, "namespace": props.namespace},
-            "spec": {"address": password.address, "caCertSecretRef": password.ca_secret, "skipTLSVerify": False},
-        },
-        {
-            "apiVersion": VSO_API_VERSION,
-            "kind": "VaultAuth",
-            "metadata": {"name": props.vault_auth_name, "namespace": props.namespace},
-            "spec": {
-                "vaultConnectionRef": props.vault_connection_name,
-                "method": "kubernetes",
-                "mount": password.auth_mount,
-                "kubernetes": {
-                    "role": password.role,
-                    "serviceAccount": password.service_account,
-                    "audiences": [password.audience],
-                },
-            },
-        },
-    ]
+    return login_objects(_login(props))
 
 
 def _role(props: RedisClusterProps, replicas: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from tonebridge.constructs.registries import (
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack, stack_name
+from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
 
 
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
@@ -193,6 +194,8 @@ class InfrastructureStack(TonebridgeStack):
         self.backups: BackupBuckets | None = None
         self._data(env, region)
         self._cnpg_backup_roles(env, region)
+        #: CloudWatch alarms and their encrypted topic (None where off).
+        self.alarms = add_cloud_alarms(self, env, region)
         self._outputs(env, region)
 
     def _data(self, env: EnvironmentConfig, region: str) -> None:

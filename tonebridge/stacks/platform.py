@@ -54,6 +54,7 @@ from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
 MESH_INJECTION = ("istio-injection", "enabled")
@@ -93,6 +94,8 @@ class PlatformStack(TonebridgeStack):
         self._mesh_edge_gitops(env, region)
         self._secrets(region)
         self._scanning()
+        #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
+        self.observability = add_observability(self)
         self._postgres()
         self._redis()
 
@@ -417,7 +420,12 @@ class PlatformStack(TonebridgeStack):
                 zone_anti_affinity=vault_cfg.zone_anti_affinity,
                 node_selector=vault_cfg.node_selector,
                 resources=vault_cfg.resources.as_dict(),
-                ca_bundle_namespaces=[csi_namespace, app.namespace, *([redis.namespace] if redis.enabled else [])],
+                ca_bundle_namespaces=[
+                    csi_namespace,
+                    app.namespace,
+                    *([redis.namespace] if redis.enabled else []),
+                    *vault_namespaces(self.config),
+                ],
                 bootstrap={
                     "role": app.role,
                     "service_account": app.service_account,
@@ -426,11 +434,11 @@ class PlatformStack(TonebridgeStack):
                     "auth_mount": app.auth_mount,
                     "paths": [o.secret_path for o in app.objects],
                 },
-                bootstrap_roles=redis_roles,
+                bootstrap_roles=[*redis_roles, *vault_roles(self.config)],
             ),
             depends_on=[
                 cert_manager.issuers,
-                *self._namespace_objects([app.namespace]),
+                *self._namespace_objects([app.namespace, *vault_namespaces(self.config)]),
                 *self._storage_class_objects([vault_cfg.storage_class]),
             ],
         )
@@ -518,6 +526,8 @@ class PlatformStack(TonebridgeStack):
                     operator.release,
                     *self._namespace_objects([cluster.namespace]),
                     *self._storage_class_objects([cluster.storage_class]),
+                    # enablePodMonitor: the PodMonitor CRD comes with the Prometheus Operator.
+                    *([self.observability.metrics_release] if self.observability and cluster.monitoring else []),
                 ],
             )
 

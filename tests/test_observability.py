@@ -1,0 +1,380 @@
+"""Observability (spec §7.1, §7.2, §7.3) in synthesized production, the cloud-side alarms, and the
+early checks of the constructs' props. Expected values are typed in from the spec."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import chart_release as _release
+from tests.conftest import objects_by_name as _objects
+from tests.conftest import resources
+
+WEST = "production-us-west-2-platform"
+EAST = "production-us-east-1-platform"
+
+#: Spec §7.3, typed in from the spec: (title, expr) in its order.
+SPEC_PANELS = [
+    ("Cluster CPU Usage", "sum(rate(container_cpu_usage_seconds_total[5m])) by (node)"),
+    ("Memory Usage", "sum(container_memory_usage_bytes) by (node)"),
+    ("Network I/O", "sum(rate(container_network_receive_bytes_total[5m]))"),
+    ("Disk Usage", "sum(node_filesystem_size_bytes - node_filesystem_free_bytes) by (instance)"),
+]
+DATABASE_TOLERATION = {"key": "database", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def _values(stack, chart: str) -> dict:
+    return json.loads(_release(stack, chart)[1]["values"][0])
+
+
+@pytest.fixture(scope="module")
+def west(stacks):
+    return stacks[WEST]
+
+
+@pytest.fixture(scope="module")
+def west_objects(west):
+    return _objects(west)
+
+
+# --- metrics (spec §7.1) -------------------------------------------------------------------------
+
+
+def test_prometheus_intervals_alertmanager_port_and_storage(west):
+    from tonebridge.charts import KUBE_PROMETHEUS_STACK
+
+    _, release = _release(west, "kube-prometheus-stack")
+    assert release["repository"] == "https://prometheus-community.github.io/helm-charts"
+    assert release["version"] == KUBE_PROMETHEUS_STACK.version
+    assert release["namespace"] == "monitoring"
+    values = json.loads(release["values"][0])
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["scrapeInterval"] == "15s"
+    assert spec["evaluationInterval"] == "15s"
+    assert spec["retention"] == "15d"
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "fast-ssd"
+    assert claim["resources"]["requests"]["storage"] == "100Gi"
+    assert values["alertmanager"]["service"]["port"] == 9093
+    assert spec["ruleSelectorNilUsesHelmValues"] is False  # every PrometheusRule, not only the release's
+    assert values["alertmanager"]["podDisruptionBudget"]["enabled"] is True
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 3
+
+
+def test_the_spec_scrape_jobs(west):
+    jobs = {
+        j["job_name"]: j
+        for j in _values(west, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]["additionalScrapeConfigs"]
+    }
+    assert sorted(jobs) == ["kubernetes-apiservers", "kubernetes-nodes", "kubernetes-pods"]
+    api = jobs["kubernetes-apiservers"]
+    assert api["kubernetes_sd_configs"] == [{"role": "endpoints"}]
+    assert api["scheme"] == "https"
+    assert api["tls_config"] == {"ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"}
+    assert api["bearer_token_file"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
+    assert api["relabel_configs"][0]["regex"] == "default;kubernetes;https"
+    assert jobs["kubernetes-nodes"]["kubernetes_sd_configs"] == [{"role": "node"}]
+    pods = jobs["kubernetes-pods"]
+    assert pods["kubernetes_sd_configs"] == [{"role": "pod"}]
+    assert pods["relabel_configs"][0] == {
+        "source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+        "action": "keep",
+        "regex": "true",
+    }
+
+
+def test_rule_files_cover_cluster_health_and_the_services(west_objects):
+    health = west_objects[("PrometheusRule", "cluster-health")]
+    assert health["apiVersion"] == "monitoring.coreos.com/v1"
+    alerts = {r["alert"] for g in health["spec"]["groups"] for r in g["rules"]}
+    assert {"NodeNotReady", "NodeDiskFilling", "PodCrashLooping"} <= alerts
+    services = west_objects[("PrometheusRule", "tonebridge-services")]
+    rules = {r["alert"]: r for g in services["spec"]["groups"] for r in g["rules"]}
+    assert set(rules) == {
+        "ApiGatewayHighErrorRate",
+        "ApiGatewayHighLatency",
+        "LlmServiceHighErrorRate",
+        "LlmServiceHighLatency",
+    }
+    assert 'destination_workload="llm-service"' in rules["LlmServiceHighErrorRate"]["expr"]
+    assert 'response_code=~"5.."' in rules["LlmServiceHighErrorRate"]["expr"]
+    assert rules["ApiGatewayHighErrorRate"]["expr"].endswith("> 0.05")
+    assert rules["ApiGatewayHighLatency"]["expr"].startswith("histogram_quantile(0.99,")
+
+
+def test_alertmanager_routes_to_the_receiver_with_the_url_from_vault(west, west_objects):
+    am = _values(west, "kube-prometheus-stack")["alertmanager"]
+    config = am["config"]
+    assert config["route"]["receiver"] == "oncall"
+    (receiver,) = [r for r in config["receivers"] if r["name"] == "oncall"]
+    assert receiver["webhook_configs"] == [
+        {"url_file": "/etc/alertmanager/secrets/alertmanager-webhook/url", "send_resolved": True}
+    ]
+    assert am["alertmanagerSpec"]["secrets"] == ["alertmanager-webhook"]
+    secret = west_objects[("VaultStaticSecret", "alertmanager-webhook")]
+    assert secret["spec"]["path"] == "monitoring/alertmanager"
+    assert secret["spec"]["vaultAuthRef"] == "monitoring-vault-auth"
+
+
+def test_cnpg_pod_monitor_waits_for_the_prometheus_operator(west):
+    stack_id, _ = _release(west, "kube-prometheus-stack")
+    (cluster,) = [r for k, r in resources(west, "helm_release").items() if k.startswith("postgres-staging-tonebridge")]
+    assert f"helm_release.{stack_id}" in cluster["depends_on"]
+
+
+def test_prometheus_may_scrape_the_isolated_namespaces(west):
+    from tonebridge.ops.kube_objects import objects_of
+
+    policies = {
+        o["metadata"]["namespace"]: o
+        for o in objects_of(west)
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "allow-monitoring-scrape"
+    }
+    assert sorted(policies) == ["production", "staging"]  # the namespaces with a default deny
+    for policy in policies.values():
+        (rule,) = policy["spec"]["ingress"]
+        assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        assert {p["port"] for p in rule["ports"]} == {15020, 9121, 9187}
+
+
+# --- dashboards (spec §7.3) ----------------------------------------------------------------------
+
+
+def test_infrastructure_overview_dashboard(west_objects):
+    config_map = west_objects[("ConfigMap", "grafana-dashboards")]
+    assert config_map["metadata"]["namespace"] == "monitoring"
+    assert config_map["metadata"]["labels"] == {"grafana_dashboard": "1"}
+    dashboard = json.loads(config_map["data"]["infrastructure.json"])
+    assert dashboard["title"] == "Infrastructure Overview"
+    assert [(p["title"], p["targets"][0]["expr"]) for p in dashboard["panels"]] == SPEC_PANELS
+    # laid out without overlap on Grafana's grid
+    cells = {(p["gridPos"]["x"], p["gridPos"]["y"]) for p in dashboard["panels"]}
+    assert len(cells) == 4
+
+
+def test_grafana_login_comes_from_a_vault_secret(west, west_objects):
+    grafana = _values(west, "kube-prometheus-stack")["grafana"]
+    assert grafana["admin"] == {
+        "existingSecret": "grafana-admin",
+        "userKey": "admin-user",
+        "passwordKey": "admin-password",
+    }
+    assert "adminPassword" not in grafana
+    assert grafana["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
+    secret = west_objects[("VaultStaticSecret", "grafana-admin")]
+    assert secret["spec"]["mount"] == "secret" and secret["spec"]["path"] == "monitoring/grafana"
+    auth = west_objects[("VaultAuth", "monitoring-vault-auth")]
+    assert auth["spec"]["kubernetes"]["role"] == "monitoring"
+    assert auth["spec"]["kubernetes"]["serviceAccount"] == "monitoring-vault"
+
+
+def test_vault_bootstrap_has_the_monitoring_role(west_objects):
+    bootstrap = west_objects[("ConfigMap", "vault-bootstrap")]["data"]
+    assert "auth/kubernetes/role/monitoring bound_service_account_names=monitoring-vault" in bootstrap["bootstrap.sh"]
+    assert "bound_service_account_namespaces=monitoring" in bootstrap["bootstrap.sh"]
+    policy = bootstrap["monitoring-read.hcl"]
+    assert 'path "secret/data/monitoring/grafana"' in policy
+    assert 'path "secret/data/monitoring/alertmanager"' in policy
+    assert policy.count("path ") == 2
+
+
+def test_vault_ca_bundle_reaches_the_monitoring_namespace(west):
+    from tonebridge.ops.kube_objects import objects_of
+
+    bundles = {
+        o["metadata"]["namespace"]
+        for o in objects_of(west)
+        if o["kind"] == "Certificate" and o["metadata"]["name"] == "vault-ca"
+    }
+    assert "monitoring" in bundles  # the VaultConnection there verifies Vault's certificate with it
+    connection = _objects(west)[("VaultConnection", "monitoring-vault")]
+    assert connection["spec"] == {
+        "address": "https://vault.vault.svc:8200",
+        "caCertSecretRef": "vault-ca",
+        "skipTLSVerify": False,
+    }
+
+
+# --- logs (spec §7.2) ----------------------------------------------------------------------------
+
+
+def test_elasticsearch_has_the_spec_node_sets(west_objects):
+    es = west_objects[("Elasticsearch", "elasticsearch")]
+    assert es["apiVersion"] == "elasticsearch.k8s.elastic.co/v1"
+    assert es["spec"]["version"] == "8.11.0"
+    sets = {s["name"]: s for s in es["spec"]["nodeSets"]}
+    assert sorted(sets) == ["data", "master"]
+    expected = {"master": (3, ["master"], "10Gi"), "data": (3, ["data", "ingest"], "100Gi")}
+    for name, (count, roles, size) in expected.items():
+        node_set = sets[name]
+        assert node_set["count"] == count
+        assert node_set["config"]["node.roles"] == roles
+        (claim,) = node_set["volumeClaimTemplates"]
+        assert claim["metadata"]["name"] == "elasticsearch-data"
+        assert claim["spec"]["storageClassName"] == "fast-ssd"
+        assert claim["spec"]["resources"]["requests"]["storage"] == size
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        pod = node_set["podTemplate"]["spec"]
+        assert pod["nodeSelector"] == {"workload": "database"}
+        assert pod["tolerations"] == [DATABASE_TOLERATION]
+        assert not pod.get("initContainers")  # vm.max_map_count is set on the nodes at boot (§12.1)
+
+
+def test_kibana_and_filebeat_are_wired_by_eck(west_objects):
+    kibana = west_objects[("Kibana", "kibana")]
+    assert kibana["apiVersion"] == "kibana.k8s.elastic.co/v1"
+    assert kibana["spec"]["elasticsearchRef"] == {"name": "elasticsearch"}
+    beat = west_objects[("Beat", "filebeat")]
+    assert beat["apiVersion"] == "beat.k8s.elastic.co/v1beta1"
+    assert beat["spec"]["type"] == "filebeat"
+    assert beat["spec"]["elasticsearchRef"] == {"name": "elasticsearch", "namespace": "logging"}
+    assert beat["spec"]["version"] == kibana["spec"]["version"] == "8.11.0"
+    pod = beat["spec"]["daemonSet"]["podTemplate"]["spec"]
+    assert pod["tolerations"] == [{"operator": "Exists"}]  # every node
+    paths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
+    assert paths == {"/var/log/containers", "/var/log/pods"}
+    (container,) = pod["containers"]
+    assert container["securityContext"]["privileged"] is False
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_index_lifecycle_deletes_after_retention(west_objects):
+    policy = json.loads(west_objects[("ConfigMap", "filebeat-ilm")]["data"]["policy.json"])["policy"]
+    assert policy["phases"]["delete"] == {"min_age": "30d", "actions": {"delete": {}}}
+    assert policy["phases"]["hot"]["actions"]["rollover"]["max_primary_shard_size"] == "50gb"
+    config = west_objects[("Beat", "filebeat")]["spec"]["config"]
+    assert config["setup.ilm.policy_file"] == "/usr/share/filebeat/ilm/policy.json"
+
+
+def test_custom_resources_follow_their_operators(west):
+    eck_id, eck = _release(west, "eck-operator")
+    assert eck["repository"] == "https://helm.elastic.co"
+    stack_id, _ = _release(west, "kube-prometheus-stack")
+    releases = resources(west, "helm_release")
+    elastic = next(r for k, r in releases.items() if k.startswith("observability_elastic-stack"))
+    shipper = next(r for k, r in releases.items() if k.startswith("observability_log-shipper"))
+    rules = next(r for k, r in releases.items() if k.startswith("observability_rules"))
+    assert f"helm_release.{eck_id}" in elastic["depends_on"]
+    assert f"helm_release.{eck_id}" in shipper["depends_on"]
+    assert f"helm_release.{stack_id}" in rules["depends_on"]
+
+
+def test_pod_security_levels(west_objects):
+    def enforce(name):
+        return west_objects[("Namespace", name)]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+
+    assert enforce("monitoring") == enforce("logging") == enforce("elastic-system") == "restricted"
+    agents = west_objects[("Namespace", "node-agents")]
+    assert enforce("node-agents") == "privileged"
+    assert "node-exporter" in agents["metadata"]["annotations"]["tonebridge.io/pod-security-reason"]
+
+
+def test_node_exporter_runs_in_the_agents_namespace(west):
+    values = _values(west, "kube-prometheus-stack")
+    assert values["prometheus-node-exporter"]["namespaceOverride"] == "node-agents"
+    grafana = values["grafana"]
+    assert grafana["initChownData"] == {"enabled": False}  # no root init container in monitoring
+    assert grafana["containerSecurityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_standby_region_runs_a_smaller_stack(stacks):
+    east = _objects(stacks[EAST])
+    sets = {s["name"]: s["count"] for s in east[("Elasticsearch", "elasticsearch")]["spec"]["nodeSets"]}
+    assert sets == {"master": 3, "data": 2}
+    spec = _values(stacks[EAST], "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
+    assert spec["scrapeInterval"] == "15s" and spec["replicas"] == 1
+
+
+# --- cloud alarms ----------------------------------------------------------------------------------
+
+
+def _alarms(stack) -> dict[str, dict]:
+    return {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
+
+
+def test_alarms_go_to_an_encrypted_tls_only_topic(stacks):
+    infra = stacks["production-us-west-2"]
+    (topic,) = resources(infra, "aws_sns_topic").values()
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.alarms_key")
+    keys = {k: v for k, v in resources(infra, "aws_kms_key").items() if k.startswith("alarms_key")}
+    (key,) = keys.values()
+    assert key["enable_key_rotation"] is True
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert statements["ServiceCloudwatch"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    (policy,) = resources(infra, "aws_sns_topic_policy").values()
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert "aws:SourceAccount" in statements["CloudWatchPublishes"]["Condition"]["StringEquals"]
+    for alarm in _alarms(infra).values():
+        (action,) = alarm["alarm_actions"]
+        assert action.startswith("${aws_sns_topic.alarms_topic") and alarm["ok_actions"] == [action]
+
+
+def test_rds_and_nat_alarms_with_thresholds_from_config(stacks):
+    west = _alarms(stacks["production-us-west-2"])
+    prefix = "tonebridge-production-us-west-2-"
+    cpu = west[prefix + "rds-cpu-primary"]
+    assert (cpu["namespace"], cpu["metric_name"], cpu["threshold"]) == ("AWS/RDS", "CPUUtilization", 80)
+    assert cpu["dimensions"]["DBInstanceIdentifier"].startswith("${aws_db_instance.database")
+    storage = west[prefix + "rds-free-storage-primary"]
+    assert storage["comparison_operator"] == "LessThanThreshold"
+    assert storage["threshold"] == 10 * 1024**3
+    for zone in ("us-west-2a", "us-west-2b", "us-west-2c"):
+        assert west[prefix + f"nat-port-allocation-{zone}"]["metric_name"] == "ErrorPortAllocation"
+        dropped = west[prefix + f"nat-packets-dropped-{zone}"]
+        assert (dropped["namespace"], dropped["metric_name"]) == ("AWS/NATGateway", "PacketsDropCount")
+        assert dropped["treat_missing_data"] == "notBreaching"
+    east = _alarms(stacks["production-us-east-1"])
+    lag = east["tonebridge-production-us-east-1-rds-replica-lag-replica"]
+    assert (lag["metric_name"], lag["threshold"]) == ("ReplicaLag", 300)
+    assert not any("replica-lag" in name for name in west)
+
+
+def test_forbidden_api_calls_are_counted_from_the_audit_log(stacks):
+    infra = stacks["production-us-west-2"]
+    (log_filter,) = resources(infra, "aws_cloudwatch_log_metric_filter").values()
+    assert log_filter["log_group_name"].startswith("${aws_cloudwatch_log_group.cluster_control-plane-logs")
+    assert log_filter["pattern"] == "{ $.responseStatus.code = 403 }"
+    metric = log_filter["metric_transformation"]
+    alarm = _alarms(infra)["tonebridge-production-us-west-2-eks-forbidden-api-calls"]
+    assert (alarm["namespace"], alarm["metric_name"]) == (metric["namespace"], metric["name"])
+    assert alarm["statistic"] == "Sum" and alarm["threshold"] == 50
+
+
+# --- props and configuration checks --------------------------------------------------------------
+
+
+def test_logs_props_reject_an_even_or_missing_master():
+    from tonebridge.constructs.observability.logs import LogsProps, NodeSet
+
+    resources_ = {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}
+    data = NodeSet("data", 3, ["data"], "100Gi", resources_)
+    with pytest.raises(ValueError, match="master-eligible"):
+        LogsProps(namespace="logging", agents_namespace="node-agents", version="8.11.0", node_sets=[data])
+    with pytest.raises(ValueError, match="roles"):
+        NodeSet("x", 1, ["coordinator"], "1Gi", resources_)
+    with pytest.raises(ValueError, match=r"8\.11\.0"):
+        LogsProps(namespace="logging", agents_namespace="node-agents", version="latest", node_sets=[data])
+
+
+def test_dashboard_and_metrics_props_are_checked_early():
+    from tonebridge.constructs.observability.dashboards import Dashboard, Panel
+    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+
+    with pytest.raises(ValueError, match="distinct"):
+        Dashboard("d", "d", [Panel("a", "up"), Panel("a", "up")])
+    with pytest.raises(ValueError, match="namespace of its own"):
+        MetricsProps(
+            namespace="monitoring",
+            agents_namespace="monitoring",
+            receiver=AlertReceiver("oncall", "hook"),
+            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+        )
+
+
+def test_alarm_props_reject_sub_minute_periods():
+    from tonebridge.constructs.cloud_alarms import CloudAlarmsProps
+
+    with pytest.raises(ValueError, match="multiple of 60"):
+        CloudAlarmsProps(name="x", period_seconds=90)

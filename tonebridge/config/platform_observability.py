@@ -1,0 +1,194 @@
+"""Typed models of ``platform.<region>.observability`` (spec §7.1, §7.2, §7.3) and the cloud-side
+alarms of the same region, with the spec's values as defaults where the spec gives them.
+
+* ``metrics``: kube-prometheus-stack (Prometheus, Alertmanager, the Prometheus Operator, node-exporter).
+* ``dashboards``: Grafana with the spec's "Infrastructure Overview" dashboard.
+* ``logs``: the ECK operator, Elasticsearch and Kibana, Filebeat on every node.
+* ``cloud_alarms``: CloudWatch alarms (infrastructure stack) for what Prometheus cannot see.
+
+Secrets (Grafana's admin login, Alertmanager's webhook URL) live in Vault and reach the cluster
+through the Vault Secrets Operator, as the monitoring namespace's own Vault role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from tonebridge.config.errors import Problem
+from tonebridge.config.platform_data import DnsLabel, Quantity, Resources, VaultPath
+from tonebridge.config.types import StrictModel
+
+if TYPE_CHECKING:
+    from tonebridge.config.models import EnvironmentConfig
+
+#: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
+Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+#: Elastic Stack version (spec §7.2: 8.11.0).
+StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+
+
+class VaultSecretRef(StrictModel):
+    """A key of a Vault KV v2 secret that the Vault Secrets Operator copies into the monitoring namespace."""
+
+    mount: VaultPath = "secret"
+    path: VaultPath
+
+
+class PrometheusRulesConfig(StrictModel):
+    """Alert thresholds of the rule files (spec §7.1 ``rule_files``)."""
+
+    services: list[DnsLabel] = Field(
+        default_factory=lambda: ["api-gateway", "llm-service"],
+        min_length=1,
+        description="Workloads (Istio destination_workload) whose error rate and latency are alerted on.",
+    )
+    services_namespace: DnsLabel = "production"
+    error_rate: float = Field(default=0.05, gt=0, lt=1, description="Share of 5xx responses over 5 minutes.")
+    latency_p99_ms: int = Field(default=2000, ge=10, description="99th percentile request latency.")
+    node_cpu_ratio: float = Field(default=0.9, gt=0, le=1)
+    node_memory_ratio: float = Field(default=0.9, gt=0, le=1)
+    disk_usage_ratio: float = Field(default=0.85, gt=0, lt=1)
+    for_duration: Duration = Field(default="10m", description="How long a condition holds before it fires.")
+
+
+class AlertReceiverConfig(StrictModel):
+    """Where Alertmanager sends alerts: a webhook whose URL (it carries a token) lives in Vault."""
+
+    name: DnsLabel = "oncall"
+    webhook: VaultSecretRef = VaultSecretRef(path="monitoring/alertmanager")
+    webhook_key: str = Field(default="url", pattern=r"^[A-Za-z0-9_.-]+$")
+    group_wait: Duration = "30s"
+    group_interval: Duration = "5m"
+    repeat_interval: Duration = "4h"
+    send_resolved: bool = True
+
+
+class MetricsConfig(StrictModel):
+    """kube-prometheus-stack; spec §7.1's intervals, Alertmanager port and scrape jobs."""
+
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "15s"
+    alertmanager_port: Port = 9093
+    prometheus_replicas: int = Field(default=2, ge=1, le=5)
+    alertmanager_replicas: int = Field(default=3, ge=1, le=5)
+    retention: Duration = "15d"
+    retention_size: str = Field(default="90GB", pattern=r"^\d+(MB|GB|TB)$")
+    storage_size: Quantity = "100Gi"
+    alertmanager_storage_size: Quantity = "10Gi"
+    storage_class: DnsLabel = "fast-ssd"
+    prometheus_resources: Resources = Resources(
+        cpu_request="1", memory_request="4Gi", cpu_limit="2", memory_limit="8Gi"
+    )
+    rules: PrometheusRulesConfig = PrometheusRulesConfig()
+    receiver: AlertReceiverConfig = AlertReceiverConfig()
+    scrape_ports: list[Port] = Field(
+        default_factory=lambda: [15020],
+        description="Ports Prometheus may reach in namespaces with a default deny (15020: Istio's merged metrics).",
+    )
+
+
+class DashboardsConfig(StrictModel):
+    """Grafana (spec §7.3); its admin login comes from Vault, never from configuration."""
+
+    replicas: int = Field(default=1, ge=1, le=5)
+    admin: VaultSecretRef = VaultSecretRef(path="monitoring/grafana")
+
+
+class NodeSetConfig(StrictModel):
+    """One Elasticsearch node set."""
+
+    count: int = Field(ge=1, le=50)
+    storage_size: Quantity
+    resources: Resources
+
+
+class LogsConfig(StrictModel):
+    """ECK (spec §7.2): Elasticsearch with the spec's node sets, Kibana, Filebeat on every node."""
+
+    enabled: bool = True
+    namespace: DnsLabel = "logging"
+    operator_namespace: DnsLabel = "elastic-system"
+    version: StackVersion = "8.11.0"
+    storage_class: DnsLabel = "fast-ssd"
+    master: NodeSetConfig = NodeSetConfig(
+        count=3,
+        storage_size="10Gi",
+        resources=Resources(cpu_request="500m", memory_request="2Gi", cpu_limit="1", memory_limit="2Gi"),
+    )
+    data: NodeSetConfig = NodeSetConfig(
+        count=3,
+        storage_size="100Gi",
+        resources=Resources(cpu_request="1", memory_request="8Gi", cpu_limit="2", memory_limit="8Gi"),
+    )
+    kibana_count: int = Field(default=2, ge=1, le=5)
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Log indices are deleted after this.")
+    rollover_size: str = Field(default="50gb", pattern=r"^\d+(mb|gb)$", description="Primary shard size.")
+    rollover_age: str = Field(default="1d", pattern=r"^\d+[hd]$")
+
+
+class CloudAlarmsConfig(StrictModel):
+    """CloudWatch alarms of the infrastructure stack, sent to an SNS topic under a customer key."""
+
+    enabled: bool = True
+    period_seconds: int = Field(default=300, ge=60, le=86400)
+    evaluation_periods: int = Field(default=3, ge=1, le=100)
+    rds_cpu_percent: float = Field(default=80, gt=0, le=100)
+    rds_free_storage_gib: int = Field(default=10, ge=1)
+    rds_replica_lag_seconds: int = Field(default=300, ge=1)
+    nat_packets_dropped: int = Field(default=100, ge=1, description="Packets dropped per period.")
+    nat_port_allocation_errors: int = Field(default=1, ge=1)
+    forbidden_api_calls: int = Field(
+        default=50, ge=1, description="EKS API requests answered 403 per period (audit log) before the alarm fires."
+    )
+
+
+class ObservabilityConfig(StrictModel):
+    """The observability stack of one region; off unless enabled."""
+
+    enabled: bool = False
+    namespace: DnsLabel = Field(default="monitoring", description="One of platform.<region>.namespaces (spec §3.2).")
+    agents_namespace: DnsLabel = Field(
+        default="node-agents",
+        description="node-exporter and Filebeat: host network, PID and paths, so a privileged namespace of their own.",
+    )
+    vault_role: DnsLabel = "monitoring"
+    vault_service_account: DnsLabel = "monitoring-vault"
+    metrics: MetricsConfig = MetricsConfig()
+    dashboards: DashboardsConfig = DashboardsConfig()
+    logs: LogsConfig = LogsConfig()
+    cloud_alarms: CloudAlarmsConfig = CloudAlarmsConfig()
+
+
+def observability_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """Cross-field rules: the monitoring namespace exists and is restricted; secrets come from Vault
+    through the Vault Secrets Operator (``secrets`` on), as a role of the namespace's own; the agents'
+    namespace is none of the platform's namespaces (its pod security is relaxed)."""
+    for region, platform in cfg.platform.items():
+        obs = platform.observability
+        if not obs.enabled:
+            continue
+        at = ("platform", region, "observability")
+        ns = platform.namespaces.get(obs.namespace)
+        if ns is None:
+            yield Problem((*at, "namespace"), f"{obs.namespace!r} is not one of platform.{region}.namespaces")
+        elif ns.pod_security != "restricted":
+            yield Problem((*at, "namespace"), f"{obs.namespace!r} must be restricted (only the agents are not)")
+        if obs.agents_namespace in platform.namespaces or obs.agents_namespace in (obs.namespace, obs.logs.namespace):
+            yield Problem(
+                (*at, "agents_namespace"),
+                f"{obs.agents_namespace!r} is privileged for node agents: it must be a namespace of its own",
+            )
+        if not platform.secrets.enabled:
+            yield Problem(
+                (*at, "enabled"),
+                "Grafana's login and the alert webhook come from Vault: needs platform.<region>.secrets.enabled",
+            )
+        app = platform.secrets.application
+        if obs.vault_role in (app.role, platform.redis.password.role):
+            yield Problem((*at, "vault_role"), f"{obs.vault_role!r} is another component's Vault role")
+        if obs.logs.enabled and obs.logs.master.count % 2 == 0:
+            yield Problem((*at, "logs", "master", "count"), "master-eligible nodes must be odd to keep a quorum")

@@ -1,0 +1,428 @@
+"""Metrics (spec §7.1): kube-prometheus-stack's values, the spec's scrape jobs, the rule files and
+Alertmanager's routing, as plain data built from typed props.
+
+* Intervals: ``scrape_interval`` and ``evaluation_interval`` as the spec's ``global`` (15s).
+* Alertmanager serves on 9093 (the spec's ``alertmanager:9093``); Prometheus finds it through the
+  operator, which writes the ``alerting`` section.
+* The spec's three jobs (API servers, nodes, annotated pods) are ``additionalScrapeConfigs``. The
+  spec lists them without the relabelling that makes them scrape the right targets: the API-server
+  job keeps only ``default/kubernetes:https`` (otherwise it would scrape every endpoint over
+  HTTPS), the node job talks HTTPS to the kubelet with the service account's CA and token, and
+  the pod job honours ``prometheus.io/path`` and ``prometheus.io/port`` besides the spec's
+  ``prometheus.io/scrape=true``.
+* Rule files are ``PrometheusRule`` objects (cluster health; error rate and latency of the
+  services), which the operator loads as the spec's ``/etc/prometheus/rules/*.yml``.
+* Alertmanager's webhook URL carries a token: it is read from a file (``url_file``) of a secret
+  that the Vault Secrets Operator fills from Vault, never written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tonebridge.constructs.pod_defaults import (
+    EVERY_NODE_TOLERATIONS,
+    restricted_container_context,
+    restricted_pod_context,
+)
+
+PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+#: Where the operator mounts ``alertmanagerSpec.secrets`` in Alertmanager's pods.
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+#: Prometheus image's user and the chart's group (the chart's defaults).
+PROMETHEUS_UID, PROMETHEUS_GID = 1000, 2000
+#: Grafana image's user and group.
+GRAFANA_UID = 472
+#: Real disks only: not the in-memory and container overlay filesystems.
+_DISKS = 'fstype!~"tmpfs|overlay"'
+
+
+@dataclass(frozen=True)
+class AlertReceiver:
+    """Alertmanager's one receiver: a webhook whose URL is key ``url_key`` of secret ``secret``."""
+
+    name: str
+    secret: str
+    url_key: str = "url"
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+    send_resolved: bool = True
+
+    @property
+    def url_file(self) -> str:
+        return f"{ALERTMANAGER_SECRETS_DIR}/{self.secret}/{self.url_key}"
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """Thresholds of the rule files; ``services`` are Istio ``destination_workload`` names."""
+
+    services: Sequence[str] = ("api-gateway", "llm-service")
+    services_namespace: str = "production"
+    error_rate: float = 0.05
+    latency_p99_ms: int = 2000
+    node_cpu_ratio: float = 0.9
+    node_memory_ratio: float = 0.9
+    disk_usage_ratio: float = 0.85
+    for_duration: str = "10m"
+
+    def __post_init__(self) -> None:
+        if not self.services:
+            raise ValueError("alert thresholds: at least one service")
+        for name, ratio in (
+            ("error_rate", self.error_rate),
+            ("node_cpu_ratio", self.node_cpu_ratio),
+            ("node_memory_ratio", self.node_memory_ratio),
+            ("disk_usage_ratio", self.disk_usage_ratio),
+        ):
+            if not 0 < ratio <= 1:
+                raise ValueError(f"alert thresholds: {name} must be in (0, 1], not {ratio}")
+
+
+@dataclass(frozen=True)
+class MetricsProps:
+    """kube-prometheus-stack in ``namespace``; node-exporter in ``agents_namespace``.
+
+    :param scrape_interval / evaluation_interval: spec §7.1 (15s).
+    :param alertmanager_port: spec §7.1 (9093).
+    :param retention / retention_size / storage_size / storage_class: Prometheus's TSDB volume.
+    :param grafana_admin_secret: existing secret with ``admin-user`` and ``admin-password``.
+    :param dashboard_label: label of the ConfigMaps Grafana's sidecar loads.
+    """
+
+    namespace: str
+    agents_namespace: str
+    receiver: AlertReceiver
+    grafana_admin_secret: str
+    scrape_interval: str = "15s"
+    evaluation_interval: str = "15s"
+    alertmanager_port: int = 9093
+    prometheus_replicas: int = 2
+    alertmanager_replicas: int = 3
+    grafana_replicas: int = 1
+    retention: str = "15d"
+    retention_size: str = "90GB"
+    storage_size: str = "100Gi"
+    alertmanager_storage_size: str = "10Gi"
+    storage_class: str = "fast-ssd"
+    prometheus_resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "8Gi"}}
+    )
+    thresholds: AlertThresholds = AlertThresholds()
+    dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.alertmanager_port <= 65535:
+            raise ValueError(f"alertmanager port {self.alertmanager_port} is outside 1-65535")
+        if self.namespace == self.agents_namespace:
+            raise ValueError("metrics: node-exporter needs a namespace of its own (host network, PID and paths)")
+        for name, replicas in (
+            ("prometheus", self.prometheus_replicas),
+            ("alertmanager", self.alertmanager_replicas),
+            ("grafana", self.grafana_replicas),
+        ):
+            if not 1 <= replicas <= 5:
+                raise ValueError(f"{name}: replicas must be 1-5, not {replicas}")
+
+
+def scrape_configs() -> list[dict[str, Any]]:
+    """Spec §7.1's three jobs, with the relabelling that makes each scrape what it names."""
+    in_cluster = {
+        "scheme": "https",
+        "tls_config": {"ca_file": f"{SERVICE_ACCOUNT_DIR}/ca.crt"},
+        "bearer_token_file": f"{SERVICE_ACCOUNT_DIR}/token",
+    }
+    return [
+        {
+            "job_name": "kubernetes-apiservers",
+            "kubernetes_sd_configs": [{"role": "endpoints"}],
+            **in_cluster,
+            "relabel_configs": [
+                {
+                    "source_labels": [
+                        "__meta_kubernetes_namespace",
+                        "__meta_kubernetes_service_name",
+                        "__meta_kubernetes_endpoint_port_name",
+                    ],
+                    "action": "keep",
+                    "regex": "default;kubernetes;https",
+                }
+            ],
+        },
+        {
+            "job_name": "kubernetes-nodes",
+            "kubernetes_sd_configs": [{"role": "node"}],
+            **in_cluster,
+            "relabel_configs": [{"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"}],
+        },
+        {
+            "job_name": "kubernetes-pods",
+            "kubernetes_sd_configs": [{"role": "pod"}],
+            "relabel_configs": [
+                {
+                    "source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+                    "action": "keep",
+                    "regex": "true",
+                },
+                {
+                    "source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
+                    "action": "replace",
+                    "target_label": "__metrics_path__",
+                    "regex": "(.+)",
+                },
+                {
+                    "source_labels": ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+                    "action": "replace",
+                    "regex": "([^:]+)(?::\\d+)?;(\\d+)",
+                    "replacement": "$1:$2",
+                    "target_label": "__address__",
+                },
+                {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+                {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
+            ],
+        },
+    ]
+
+
+def alertmanager_config(receiver: AlertReceiver) -> dict[str, Any]:
+    """One route to the configured receiver; the chart's always-firing Watchdog goes nowhere."""
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": receiver.name,
+            "group_by": ["alertname", "namespace", "severity"],
+            "group_wait": receiver.group_wait,
+            "group_interval": receiver.group_interval,
+            "repeat_interval": receiver.repeat_interval,
+            "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}],
+        },
+        "receivers": [
+            {
+                "name": receiver.name,
+                "webhook_configs": [{"url_file": receiver.url_file, "send_resolved": receiver.send_resolved}],
+            },
+            {"name": "null"},
+        ],
+        "inhibit_rules": [
+            {
+                "source_matchers": ['severity = "critical"'],
+                "target_matchers": ['severity = "warning"'],
+                "equal": ["alertname", "namespace"],
+            }
+        ],
+    }
+
+
+def _rule(alert: str, expr: str, duration: str, severity: str, summary: str) -> dict[str, Any]:
+    return {
+        "alert": alert,
+        "expr": expr,
+        "for": duration,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary},
+    }
+
+
+def prometheus_rules(namespace: str, t: AlertThresholds) -> list[dict[str, Any]]:
+    """The rule files: cluster health, and error rate and latency of ``t.services``."""
+    d = t.for_duration
+    cluster = [
+        _rule(
+            "NodeNotReady",
+            'kube_node_status_condition{condition="Ready",status="true"} == 0',
+            d,
+            "critical",
+            "Node {{ $labels.node }} is not Ready.",
+        ),
+        _rule(
+            "NodeHighCpu",
+            f"sum(rate(container_cpu_usage_seconds_total[5m])) by (node)"
+            f' / sum(kube_node_status_allocatable{{resource="cpu"}}) by (node) > {t.node_cpu_ratio}',
+            d,
+            "warning",
+            "Node {{ $labels.node }} uses more than " + f"{t.node_cpu_ratio:.0%} of its allocatable CPU.",
+        ),
+        _rule(
+            "NodeHighMemory",
+            "sum(container_memory_working_set_bytes) by (node)"
+            f' / sum(kube_node_status_allocatable{{resource="memory"}}) by (node) > {t.node_memory_ratio}',
+            d,
+            "warning",
+            "Node {{ $labels.node }} uses more than " + f"{t.node_memory_ratio:.0%} of its allocatable memory.",
+        ),
+        _rule(
+            "NodeDiskFilling",
+            f"(node_filesystem_size_bytes{{{_DISKS}}} - node_filesystem_free_bytes{{{_DISKS}}})"
+            f" / node_filesystem_size_bytes{{{_DISKS}}} > {t.disk_usage_ratio}",
+            d,
+            "warning",
+            "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} is more than "
+            + f"{t.disk_usage_ratio:.0%} full.",
+        ),
+        _rule(
+            "PersistentVolumeFilling",
+            f"kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes > {t.disk_usage_ratio}",
+            d,
+            "warning",
+            "Volume {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} is filling up.",
+        ),
+        _rule(
+            "PodCrashLooping",
+            "increase(kube_pod_container_status_restarts_total[15m]) > 3",
+            d,
+            "warning",
+            "{{ $labels.namespace }}/{{ $labels.pod }} restarts repeatedly.",
+        ),
+    ]
+    services: list[dict[str, Any]] = []
+    for service in t.services:
+        where = f'destination_workload="{service}",destination_workload_namespace="{t.services_namespace}"'
+        title = "".join(part.capitalize() for part in service.split("-"))
+        services += [
+            _rule(
+                f"{title}HighErrorRate",
+                f'sum(rate(istio_requests_total{{{where},response_code=~"5.."}}[5m]))'
+                f" / sum(rate(istio_requests_total{{{where}}}[5m])) > {t.error_rate}",
+                d,
+                "critical",
+                f"{service}: more than {t.error_rate:.0%} of requests fail with 5xx.",
+            ),
+            _rule(
+                f"{title}HighLatency",
+                "histogram_quantile(0.99, sum(rate("
+                f"istio_request_duration_milliseconds_bucket{{{where}}}[5m])) by (le)) > {t.latency_p99_ms}",
+                d,
+                "warning",
+                f"{service}: p99 latency above {t.latency_p99_ms} ms.",
+            ),
+        ]
+    return [
+        {
+            "apiVersion": PROMETHEUS_RULE_API,
+            "kind": "PrometheusRule",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"groups": [{"name": name, "rules": rules}]},
+        }
+        for name, rules in (("cluster-health", cluster), ("tonebridge-services", services))
+    ]
+
+
+def _volume(storage_class: str, size: str) -> dict[str, Any]:
+    return {
+        "volumeClaimTemplate": {
+            "spec": {
+                "storageClassName": storage_class,
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": size}},
+            }
+        }
+    }
+
+
+def stack_values(props: MetricsProps) -> dict[str, Any]:
+    """kube-prometheus-stack's values (keys of its values.yaml and of its subcharts')."""
+    placement = {"nodeSelector": dict(props.node_selector), "tolerations": [dict(t) for t in props.tolerations]}
+    container = restricted_container_context()
+    label, value = props.dashboard_label
+    # EKS runs the control plane: its scheduler, controller manager, etcd and (node-local) kube-proxy
+    # cannot be scraped from inside, so neither their monitors nor their rules are installed.
+    hidden = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+    return {
+        **{component: {"enabled": False} for component in hidden},
+        "defaultRules": {
+            "create": True,
+            "rules": {
+                "etcd": False,
+                "kubeControllerManager": False,
+                "kubeProxy": False,
+                "kubeSchedulerAlerting": False,
+                "kubeSchedulerRecording": False,
+            },
+        },
+        "prometheusOperator": {
+            **placement,
+            "securityContext": restricted_pod_context(uid=65534, gid=65534),
+            "containerSecurityContext": container,
+            "admissionWebhooks": {
+                # The release does not wait for its pods (Grafana waits for Vault), so on the first
+                # install the rule files may arrive before the webhook serves: skip it then, and only then.
+                "failurePolicy": "IgnoreOnInstallOnly",
+                "patch": {**placement, "securityContext": restricted_pod_context(uid=2000, gid=2000)},
+            },
+        },
+        "prometheus": {
+            "podDisruptionBudget": {"enabled": props.prometheus_replicas > 1, "maxUnavailable": 1},
+            "prometheusSpec": {
+                "replicas": props.prometheus_replicas,
+                "scrapeInterval": props.scrape_interval,
+                "evaluationInterval": props.evaluation_interval,
+                "retention": props.retention,
+                "retentionSize": props.retention_size,
+                "storageSpec": _volume(props.storage_class, props.storage_size),
+                "additionalScrapeConfigs": scrape_configs(),
+                # Every PrometheusRule, ServiceMonitor and PodMonitor of the cluster (CloudNativePG's
+                # PodMonitor included), not only those labelled with this release.
+                "ruleSelectorNilUsesHelmValues": False,
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "resources": {k: dict(v) for k, v in props.prometheus_resources.items()},
+                "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
+                **placement,
+            },
+        },
+        "alertmanager": {
+            "service": {"port": props.alertmanager_port},
+            "podDisruptionBudget": {"enabled": props.alertmanager_replicas > 1, "maxUnavailable": 1},
+            "config": alertmanager_config(props.receiver),
+            "alertmanagerSpec": {
+                "replicas": props.alertmanager_replicas,
+                "secrets": [props.receiver.secret],
+                "storage": _volume(props.storage_class, props.alertmanager_storage_size),
+                "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
+                **placement,
+            },
+        },
+        "grafana": {
+            "replicas": props.grafana_replicas,
+            "admin": {
+                "existingSecret": props.grafana_admin_secret,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "defaultDashboardsEnabled": True,
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": label, "labelValue": value},
+                "securityContext": container,
+            },
+            # Dashboards are provisioned from ConfigMaps and the login from a secret: no volume, and
+            # so no root init container that chowns one.
+            "persistence": {"enabled": False},
+            "initChownData": {"enabled": False},
+            "testFramework": {"enabled": False},
+            "securityContext": restricted_pod_context(uid=GRAFANA_UID, gid=GRAFANA_UID),
+            "containerSecurityContext": container,
+            "grafana.ini": {
+                "analytics": {"check_for_updates": False, "reporting_enabled": False},
+                "auth.anonymous": {"enabled": False},
+                "users": {"allow_sign_up": False},
+            },
+            **placement,
+        },
+        "kube-state-metrics": {
+            **placement,
+            "securityContext": restricted_pod_context(uid=65534, gid=65534),
+            "containerSecurityContext": container,
+        },
+        # Host network, host PID and host paths: the agents' namespace, whose pod security says why.
+        "prometheus-node-exporter": {
+            "namespaceOverride": props.agents_namespace,
+            "tolerations": [dict(t) for t in EVERY_NODE_TOLERATIONS],
+        },
+    }

@@ -1,0 +1,159 @@
+"""The platform stack's observability (spec §7.1-§7.3): ``platform.<region>.observability`` mapped
+onto :class:`~tonebridge.constructs.observability.ObservabilityStack`.
+
+Called from ``PlatformStack.__init__`` after the secrets path (its secrets come from Vault through
+the Vault Secrets Operator) and before the data tier (CloudNativePG's PodMonitor needs the
+Prometheus Operator's CRDs). The Vault side (a ``monitoring`` role reading exactly the two secrets,
+Vault's CA bundle in the monitoring namespace) is given to Vault's bootstrap by
+:func:`vault_roles` and :func:`vault_namespaces`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tonebridge.config.platform import PlatformConfig
+from tonebridge.config.platform_observability import ObservabilityConfig
+from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack, VaultSecret
+from tonebridge.constructs.observability.logs import LogsProps, NodeSet
+from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
+from tonebridge.constructs.vault_login import VaultLogin
+
+if TYPE_CHECKING:
+    from tonebridge.stacks.platform import PlatformStack
+
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a secret's name
+ALERT_WEBHOOK_SECRET = "alertmanager-webhook"  # noqa: S105 - a secret's name
+
+
+def _data_path(mount: str, path: str) -> str:
+    return f"{mount}/data/{path}"
+
+
+def vault_roles(platform: PlatformConfig) -> list[dict[str, object]]:
+    """The monitoring namespace's Vault role for the bootstrap: read-only on exactly its two secrets."""
+    obs = platform.observability
+    if not obs.enabled:
+        return []
+    admin, webhook = obs.dashboards.admin, obs.metrics.receiver.webhook
+    return [
+        {
+            "role": obs.vault_role,
+            "service_account": obs.vault_service_account,
+            "namespace": obs.namespace,
+            "paths": [_data_path(admin.mount, admin.path), _data_path(webhook.mount, webhook.path)],
+            "subject": "Grafana's admin login and the alert webhook",
+        }
+    ]
+
+
+def vault_namespaces(platform: PlatformConfig) -> list[str]:
+    """Namespaces that need Vault's CA bundle for the observability stack's VaultConnection."""
+    obs = platform.observability
+    return [obs.namespace] if obs.enabled else []
+
+
+def observability_props(stack: PlatformStack, obs: ObservabilityConfig) -> ObservabilityProps:
+    cfg = stack.config
+    m, rules, receiver = obs.metrics, obs.metrics.rules, obs.metrics.receiver
+    app = cfg.secrets.application
+    placement = {"node_selector": stack.system_node_selector, "tolerations": stack.system_tolerations}
+    vault = stack.vault
+    if vault is None:
+        raise ValueError(
+            f"{stack.region}: observability reads its secrets from Vault: platform secrets must be enabled"
+        )
+    metrics = MetricsProps(
+        namespace=obs.namespace,
+        agents_namespace=obs.agents_namespace,
+        receiver=AlertReceiver(
+            name=receiver.name,
+            secret=ALERT_WEBHOOK_SECRET,
+            url_key=receiver.webhook_key,
+            group_wait=receiver.group_wait,
+            group_interval=receiver.group_interval,
+            repeat_interval=receiver.repeat_interval,
+            send_resolved=receiver.send_resolved,
+        ),
+        grafana_admin_secret=GRAFANA_ADMIN_SECRET,
+        scrape_interval=m.scrape_interval,
+        evaluation_interval=m.evaluation_interval,
+        alertmanager_port=m.alertmanager_port,
+        prometheus_replicas=m.prometheus_replicas,
+        alertmanager_replicas=m.alertmanager_replicas,
+        grafana_replicas=obs.dashboards.replicas,
+        retention=m.retention,
+        retention_size=m.retention_size,
+        storage_size=m.storage_size,
+        alertmanager_storage_size=m.alertmanager_storage_size,
+        storage_class=m.storage_class,
+        prometheus_resources=m.prometheus_resources.manifest(),
+        thresholds=AlertThresholds(
+            services=rules.services,
+            services_namespace=rules.services_namespace,
+            error_rate=rules.error_rate,
+            latency_p99_ms=rules.latency_p99_ms,
+            node_cpu_ratio=rules.node_cpu_ratio,
+            node_memory_ratio=rules.node_memory_ratio,
+            disk_usage_ratio=rules.disk_usage_ratio,
+            for_duration=rules.for_duration,
+        ),
+        **placement,
+    )
+    lg = obs.logs
+    logs = None
+    if lg.enabled:
+        logs = LogsProps(
+            namespace=lg.namespace,
+            agents_namespace=obs.agents_namespace,
+            version=lg.version,
+            node_sets=[
+                NodeSet("master", lg.master.count, ["master"], lg.master.storage_size, lg.master.resources.manifest()),
+                NodeSet("data", lg.data.count, ["data", "ingest"], lg.data.storage_size, lg.data.resources.manifest()),
+            ],
+            storage_class=lg.storage_class,
+            kibana_count=lg.kibana_count,
+            retention_days=lg.retention_days,
+            rollover_size=lg.rollover_size,
+            rollover_age=lg.rollover_age,
+        )
+    return ObservabilityProps(
+        kubernetes_version=stack.kubernetes_version,
+        metrics=metrics,
+        vault_login=VaultLogin(
+            namespace=obs.namespace,
+            address=vault.address,
+            role=obs.vault_role,
+            service_account=obs.vault_service_account,
+            name="monitoring-vault",
+            ca_secret=vault.ca_bundle_secret,
+            auth_mount=app.auth_mount,
+            audience=app.audience,
+        ),
+        grafana_admin=VaultSecret(obs.dashboards.admin.mount, obs.dashboards.admin.path),
+        alert_webhook=VaultSecret(receiver.webhook.mount, receiver.webhook.path),
+        logs=logs,
+        operator_namespace=lg.operator_namespace,
+        scrape_namespaces=isolated_namespaces(cfg),
+        scrape_ports=m.scrape_ports,
+        **placement,
+    )
+
+
+def add_observability(stack: PlatformStack) -> ObservabilityStack | None:
+    """The region's observability stack, or None where it is off."""
+    obs = stack.config.observability
+    if not obs.enabled:
+        return None
+    depends_on = [
+        *stack._namespace_objects([obs.namespace, *isolated_namespaces(stack.config)]),
+        *stack._storage_class_objects([obs.metrics.storage_class, obs.logs.storage_class]),
+    ]
+    if stack.vault_secrets_operator is not None and stack.vault is not None:
+        depends_on += [stack.vault_secrets_operator.release, stack.vault.certificates]
+    return ObservabilityStack(stack, "observability", observability_props(stack, obs), depends_on=depends_on)
+
+
+def isolated_namespaces(platform: PlatformConfig) -> list[str]:
+    """Namespaces that deny ingress by default (spec §8.1): Prometheus needs a policy there."""
+    return [name for name, ns in platform.namespaces.items() if ns.network_isolation is not None]
