@@ -35,6 +35,7 @@ from cdktf_cdktf_provider_google.artifact_registry_repository import (
     ArtifactRegistryRepositoryDockerConfig,
 )
 from cdktf_cdktf_provider_google.artifact_registry_repository_iam_member import ArtifactRegistryRepositoryIamMember
+from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall, ComputeFirewallDeny, ComputeFirewallLogConfig
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork
 from cdktf_cdktf_provider_google.compute_router import ComputeRouter
@@ -259,6 +260,20 @@ class DrRegion(Construct):
                 flow_sampling=p.flow_log_sampling,
                 metadata="INCLUDE_ALL_METADATA",
             ),
+        )
+        # Explicit and logged: nothing reaches the network unless a rule of higher priority (GKE's
+        # own control-plane rules, later ingress) admits it.
+        ComputeFirewall(
+            self,
+            "deny-ingress",
+            name=f"{p.name}-deny-all-ingress",
+            project=p.project_id,
+            network=self.network.id,
+            direction="INGRESS",
+            priority=65534,
+            source_ranges=["0.0.0.0/0"],
+            deny=[ComputeFirewallDeny(protocol="all")],
+            log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
         router = ComputeRouter(
             self, "router", name=f"{p.name}-router", project=p.project_id, region=p.region, network=self.network.id
