@@ -210,7 +210,7 @@ class DrRegion(Construct):
             "registry": f"serviceAccount:service-{number}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
         }
         self.keys: dict[str, KmsCryptoKey] = {}
-        self._key_grants: list[KmsCryptoKeyIamMember] = []
+        self._key_grants: dict[str, KmsCryptoKeyIamMember] = {}
         for purpose, member in agents.items():
             key = KmsCryptoKey(
                 self,
@@ -222,8 +222,8 @@ class DrRegion(Construct):
                 labels=p.labels,
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
-            self._key_grants.append(
-                KmsCryptoKeyIamMember(self, f"key-{purpose}-agent", crypto_key_id=key.id, role=KEY_ROLE, member=member)
+            self._key_grants[purpose] = KmsCryptoKeyIamMember(
+                self, f"key-{purpose}-agent", crypto_key_id=key.id, role=KEY_ROLE, member=member
             )
             self.keys[purpose] = key
 
@@ -331,7 +331,7 @@ class DrRegion(Construct):
                 ),
             ],
             labels=p.labels,
-            depends_on=self._key_grants,
+            depends_on=[self._key_grants["registry"]],  # the agent must be able to use the key first
         )
 
     # --- cluster -------------------------------------------------------------------------------
@@ -420,7 +420,7 @@ class DrRegion(Construct):
                 metadata={"disable-legacy-endpoints": "true"},
             ),
             resource_labels=p.labels,
-            depends_on=self._key_grants,
+            depends_on=[self._key_grants["gke-secrets"]],
         )
         self.node_pool = ContainerNodePool(
             self,
@@ -516,5 +516,5 @@ class DrRegion(Construct):
             logging=StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=p.backups_bucket),
             labels=p.labels,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=p.protect),
-            depends_on=self._key_grants,
+            depends_on=[self._key_grants["backups"]],
         )
