@@ -86,7 +86,11 @@ def test_least_privilege_service_accounts_and_key_grants(stacks):
     assert {k["rotation_period"] for k in keys} == {f"{90 * 86400}s"}
     assert all(k["lifecycle"]["prevent_destroy"] is True for k in keys)
     sink_roles = {m["role"] for m in resources(dr, "google_storage_bucket_iam_member").values()}
-    assert sink_roles == {"roles/storage.objectCreator", "roles/storage.legacyBucketReader", "roles/storage.objectViewer"}
+    assert sink_roles == {
+        "roles/storage.objectCreator",
+        "roles/storage.legacyBucketReader",
+        "roles/storage.objectViewer",
+    }
 
 
 def test_backups_bucket(stacks):
@@ -100,8 +104,15 @@ def test_backups_bucket(stacks):
     # GCS refuses versioning next to a retention policy; the retention policy protects every object.
     assert bucket["versioning"] == {"enabled": False}
     assert bucket["soft_delete_policy"]["retention_duration_seconds"] == 7 * 86400
-    rules = [(r["action"]["type"], r["action"].get("storage_class"), r["condition"].get("age")) for r in bucket["lifecycle_rule"]]
-    assert rules[:3] == [("SetStorageClass", "NEARLINE", 30), ("SetStorageClass", "COLDLINE", 90), ("Delete", None, 365)]
+    rules = [
+        (r["action"]["type"], r["action"].get("storage_class"), r["condition"].get("age"))
+        for r in bucket["lifecycle_rule"]
+    ]
+    assert rules[:3] == [
+        ("SetStorageClass", "NEARLINE", 30),
+        ("SetStorageClass", "COLDLINE", 90),
+        ("Delete", None, 365),
+    ]
     assert bucket["force_destroy"] is False and bucket["lifecycle"]["prevent_destroy"] is True
     assert bucket["logging"]["log_bucket"].startswith("${google_storage_bucket.dr_access-logs")
     logs = buckets["tonebridge-backups-europe-west1-logs"]
@@ -182,5 +193,5 @@ def test_dr_props_checked_early(environments):
     )
     with pytest.raises(ValueError, match="hh:mm"):
         BackupTransferProps(**transfer, start_time_utc="5:00")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month"):
         BackupTransferProps(**{**transfer, "start_date": "2026-13-01"}, start_time_utc="05:00")

@@ -103,7 +103,9 @@ def test_dr_failover_switch_repoints_the_secondary(environments, tmp_path):
     from tonebridge.app import add_environment
 
     env = environments["production"]
-    switched = env.model_copy(update={"dns": env.dns.model_copy(update={"dr": env.dns.dr.model_copy(update={"failover": True})})})
+    switched = env.model_copy(
+        update={"dns": env.dns.model_copy(update={"dr": env.dns.dr.model_copy(update={"failover": True})})}
+    )
     app = App(outdir=str(tmp_path))
     add_environment(app, switched)
     app.synth()

@@ -213,7 +213,9 @@ def test_alb_in_the_infrastructure_stack(stacks):
     ingress = resources(infra, "aws_vpc_security_group_ingress_rule")
     public = [r for r in ingress.values() if r.get("cidr_ipv4") == "0.0.0.0/0"]
     assert sorted(r["from_port"] for r in public) == [80, 443]
-    targets = [r for r in ingress.values() if "referenced_security_group_id" in r and "ALB" in str(r.get("description"))]
+    targets = [
+        r for r in ingress.values() if "referenced_security_group_id" in r and "ALB" in str(r.get("description"))
+    ]
     assert sorted(r["from_port"] for r in targets) == [80, 15021]
     outputs = infra["output"]
     for name in ("edge_load_balancer_dns_name", "edge_load_balancer_zone_id", "edge_gateway_target_group_arn"):

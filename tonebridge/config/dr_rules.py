@@ -69,7 +69,10 @@ def _dr(cfg: EnvironmentConfig) -> Iterator[Problem]:
     net = dr.network
     aws_ranges: list[tuple[str, IPv4Network]] = []
     for region, region_net in cfg.network.items():
-        aws_ranges += [(f"network.{region}.vpc_cidr", region_net.vpc_cidr), (f"network.{region}.pods.cidr", region_net.pods.cidr)]
+        aws_ranges += [
+            (f"network.{region}.vpc_cidr", region_net.vpc_cidr),
+            (f"network.{region}.pods.cidr", region_net.pods.cidr),
+        ]
     for region, cluster in cfg.clusters.items():
         aws_ranges.append((f"clusters.{region}.service_cidr", cluster.service_cidr))
     earlier = list(aws_ranges)
@@ -85,7 +88,9 @@ def _dr(cfg: EnvironmentConfig) -> Iterator[Problem]:
     if pool.min_nodes > pool.max_nodes:
         yield Problem(("dr", "gke", "node_pool", "min_nodes"), f"{pool.min_nodes} exceeds max_nodes {pool.max_nodes}")
     if len(f"{dr.gke.name}-nodes") > ACCOUNT_ID_MAX:
-        yield Problem(("dr", "gke", "name"), f"'{dr.gke.name}-nodes' (the nodes' service account) exceeds 30 characters")
+        yield Problem(
+            ("dr", "gke", "name"), f"'{dr.gke.name}-nodes' (the nodes' service account) exceeds 30 characters"
+        )
     backups = dr.backups
     if backups.bucket == backups.access_log_bucket:
         yield Problem(("dr", "backups", "access_log_bucket"), "must differ from dr.backups.bucket")
@@ -94,4 +99,6 @@ def _dr(cfg: EnvironmentConfig) -> Iterator[Problem]:
     if not backups.coldline_after_days < backups.delete_after_days:
         yield Problem(("dr", "backups", "delete_after_days"), "must come after coldline_after_days")
     if backups.delete_after_days < backups.retention_days:
-        yield Problem(("dr", "backups", "delete_after_days"), "is shorter than retention_days: GCS would refuse the deletes")
+        yield Problem(
+            ("dr", "backups", "delete_after_days"), "is shorter than retention_days: GCS would refuse the deletes"
+        )

@@ -15,7 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionFixedResponse
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionFixedResponse,
+)
 from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRule,
     LbListenerRuleAction,
@@ -120,7 +124,9 @@ class EdgeListener(Construct):
     ) -> LbListenerRule:
         conditions = [LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=patterns))]
         if hosts:
-            conditions.append(LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=list(hosts))))
+            conditions.append(
+                LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=list(hosts)))
+            )
         return LbListenerRule(
             self,
             id_,

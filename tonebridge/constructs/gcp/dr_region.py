@@ -154,7 +154,9 @@ class DrRegionProps:
         for attr in ("name", "key_ring", "cluster_name", "node_pool_name", "registry_id", "edge_address_name"):
             if not _NAME_RE.match(getattr(self, attr)):
                 raise ValueError(f"{attr} {getattr(self, attr)!r} is not an RFC 1035 label")
-        ranges = {n: IPv4Network(getattr(self, n)) for n in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")}
+        ranges = {
+            n: IPv4Network(getattr(self, n)) for n in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")
+        }
         if ranges["master_cidr"].prefixlen != 28:
             raise ValueError("master_cidr must be a /28 (GKE's control-plane range)")
         names = list(ranges)
@@ -402,9 +404,7 @@ class DrRegion(Construct):
                 evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
             ),
             authenticator_groups_config=(
-                ContainerClusterAuthenticatorGroupsConfig(security_group=p.security_group)
-                if p.security_group
-                else None
+                ContainerClusterAuthenticatorGroupsConfig(security_group=p.security_group) if p.security_group else None
             ),
             deletion_protection=p.deletion_protection,
             # The default pool is replaced by the managed one below; its node_config still applies

@@ -73,8 +73,12 @@ def transfer_read_policy(bucket_arn: str, key_arn: str, region: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "ListBackups", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                 "Resource": bucket_arn},
+                {
+                    "Sid": "ListBackups",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "Resource": bucket_arn,
+                },
                 {"Sid": "ReadBackups", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"},
                 {
                     "Sid": "DecryptThroughS3",
@@ -119,7 +123,10 @@ class BackupTransferProps:
 
 
 class BackupTransfer(Construct):
-    """The role is made with the stack's default AWS provider. Attributes: ``role`` (AWS), ``job`` (Google), ``service_agent`` (its ``email`` and ``subject_id``)."""
+    """The role is made with the stack's default AWS provider.
+
+    Attributes: ``role`` (AWS), ``job`` (Google), ``service_agent`` (its ``email`` and ``subject_id``).
+    """
 
     def __init__(self, scope: Construct, id_: str, props: BackupTransferProps) -> None:
         super().__init__(scope, id_)
@@ -143,7 +150,9 @@ class BackupTransfer(Construct):
         )
         member = f"serviceAccount:{self.service_agent.email}"
         grants = [
-            StorageBucketIamMember(self, f"sink-{role.split('.')[-1]}", bucket=props.sink_bucket, role=role, member=member)
+            StorageBucketIamMember(
+                self, f"sink-{role.split('.')[-1]}", bucket=props.sink_bucket, role=role, member=member
+            )
             for role in SINK_ROLES
         ]
         start = date.fromisoformat(props.start_date)
