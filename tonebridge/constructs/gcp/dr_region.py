@@ -451,70 +451,55 @@ class DrRegion(Construct):
 
     # --- backups bucket ------------------------------------------------------------------------
 
+    def _private_bucket(self, id_: str, name: str, rules: list[StorageBucketLifecycleRule], **extra) -> StorageBucket:
+        """A bucket in the region: uniform access, public access prevention enforced, labelled."""
+        p = self.props
+        return StorageBucket(
+            self,
+            id_,
+            name=name,
+            project=p.project_id,
+            location=p.region.upper(),
+            storage_class="STANDARD",
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=not p.protect,
+            lifecycle_rule=rules,
+            labels=p.labels,
+            **extra,
+        )
+
     def _bucket(self) -> None:
         p = self.props
-        location = p.region.upper()
-        self.access_log_bucket = StorageBucket(
-            self,
+        self.access_log_bucket = self._private_bucket(
             "access-logs",
-            name=p.access_log_bucket,
-            project=p.project_id,
-            location=location,
-            storage_class="STANDARD",
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            force_destroy=not p.protect,
+            p.access_log_bucket,
+            [_rule("Delete", age=p.access_log_retention_days), _rule("Delete", days_since_noncurrent_time=30)],
             versioning=StorageBucketVersioning(enabled=True),
-            lifecycle_rule=[
-                StorageBucketLifecycleRule(
-                    condition=StorageBucketLifecycleRuleCondition(age=p.access_log_retention_days),
-                    action=StorageBucketLifecycleRuleAction(type="Delete"),
-                ),
-                StorageBucketLifecycleRule(
-                    condition=StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=30),
-                    action=StorageBucketLifecycleRuleAction(type="Delete"),
-                ),
-            ],
-            labels=p.labels,
         )
-        self.bucket = StorageBucket(
-            self,
+        self.bucket = self._private_bucket(
             "backups",
-            name=p.backups_bucket,
-            project=p.project_id,
-            location=location,
-            storage_class="STANDARD",
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            force_destroy=not p.protect,
+            p.backups_bucket,
+            [
+                _rule("SetStorageClass", "NEARLINE", age=p.nearline_after_days, matches_storage_class=["STANDARD"]),
+                _rule("SetStorageClass", "COLDLINE", age=p.coldline_after_days, matches_storage_class=["NEARLINE"]),
+                _rule("Delete", age=p.delete_after_days),
+                _rule("AbortIncompleteMultipartUpload", age=1, with_state="ANY"),
+            ],
             encryption=StorageBucketEncryption(default_kms_key_name=self.keys["backups"].id),
             retention_policy=StorageBucketRetentionPolicy(
                 retention_period=p.retention_days * _DAY, is_locked=p.lock_retention
             ),
             versioning=StorageBucketVersioning(enabled=False),
             soft_delete_policy=StorageBucketSoftDeletePolicy(retention_duration_seconds=p.soft_delete_days * _DAY),
-            lifecycle_rule=[
-                StorageBucketLifecycleRule(
-                    condition=StorageBucketLifecycleRuleCondition(age=days, matches_storage_class=matches),
-                    action=StorageBucketLifecycleRuleAction(type="SetStorageClass", storage_class=target),
-                )
-                for days, matches, target in (
-                    (p.nearline_after_days, ["STANDARD"], "NEARLINE"),
-                    (p.coldline_after_days, ["NEARLINE"], "COLDLINE"),
-                )
-            ]
-            + [
-                StorageBucketLifecycleRule(
-                    condition=StorageBucketLifecycleRuleCondition(age=p.delete_after_days),
-                    action=StorageBucketLifecycleRuleAction(type="Delete"),
-                ),
-                StorageBucketLifecycleRule(
-                    condition=StorageBucketLifecycleRuleCondition(age=1, with_state="ANY"),
-                    action=StorageBucketLifecycleRuleAction(type="AbortIncompleteMultipartUpload"),
-                ),
-            ],
             logging=StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=p.backups_bucket),
-            labels=p.labels,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=p.protect),
             depends_on=[self._key_grants["backups"]],
         )
+
+
+def _rule(action: str, storage_class: str | None = None, **condition) -> StorageBucketLifecycleRule:
+    return StorageBucketLifecycleRule(
+        condition=StorageBucketLifecycleRuleCondition(**condition),
+        action=StorageBucketLifecycleRuleAction(type=action, storage_class=storage_class),
+    )
