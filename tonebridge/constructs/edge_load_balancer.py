@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionRedirect
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.shield_protection import ShieldProtection
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
@@ -57,6 +58,7 @@ class EdgeLoadBalancerProps:
     service_port: the gateway Service's HTTP port (default 80).
     deletion_protection: the ALB cannot be deleted until this is turned off (production).
     access_logs_bucket: S3 bucket for access logs (ELB log delivery allowed), or None.
+    shield_advanced: enrol the ALB in Shield Advanced (needs the account's paid subscription).
     """
 
     name: str
@@ -69,6 +71,7 @@ class EdgeLoadBalancerProps:
     service_port: int = 80
     deletion_protection: bool = True
     access_logs_bucket: str | None = None
+    shield_advanced: bool = False
     idle_timeout: int = 60
 
     def __post_init__(self) -> None:
@@ -159,6 +162,8 @@ class EdgeLoadBalancer(Construct):
             ),
         )
         Wafv2WebAclAssociation(self, "web-acl", resource_arn=self.lb.arn, web_acl_arn=props.web_acl_arn)
+        if props.shield_advanced:
+            ShieldProtection(self, "shield", name=props.name, resource_arn=self.lb.arn)
         self.gateway_target_group = self._target_group(props, "gateway", "gw", props.service_port)
         self.status_target_group = self._target_group(props, "status", "st", GATEWAY_STATUS_PORT)
         LbListener(

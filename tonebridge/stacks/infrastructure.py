@@ -321,6 +321,7 @@ class InfrastructureStack(TonebridgeStack):
                     web_acl_arn=self.edge.web_acl_arn,
                     deletion_protection=edge.deletion_protection,
                     access_logs_bucket=edge.access_logs_bucket,
+                    shield_advanced=edge.shield_advanced,
                 ),
             )
 
