@@ -67,6 +67,41 @@ def _overlap(doc: dict) -> None:
 # (id, mutation of production.yaml, expected line after "<file>: ")
 CASES = [
     (
+        "dr-subnet-overlaps-an-aws-vpc",
+        _set(("dr", "network", "subnet_cidr"), "10.0.0.0/20"),
+        "dr.network.subnet_cidr: 10.0.0.0/20 overlaps network.us-west-2.vpc_cidr",
+    ),
+    (
+        "dr-master-range-not-28",
+        _set(("dr", "network", "master_cidr"), "172.16.0.0/27"),
+        "dr.network.master_cidr: 172.16.0.0/27 must be a /28",
+    ),
+    (
+        "dr-delete-before-coldline",
+        _set(("dr", "backups", "delete_after_days"), 60),
+        "dr.backups.delete_after_days: must come after coldline_after_days",
+    ),
+    (
+        "dr-project-id",
+        _set(("dr", "project_id"), "Tonebridge"),
+        "dr.project_id: ",
+    ),
+    (
+        "dns-edge-hostname-outside-the-zone",
+        _set(("dns", "zone"), "example.org"),
+        "platform.us-west-2.edge.hostname: api.tonebridge.io is outside the zone dns.zone example.org",
+    ),
+    (
+        "dns-failover-names-differ",
+        _set(("platform", "us-east-1", "edge", "hostname"), "east.tonebridge.io"),
+        "platform.us-east-1.edge.hostname: east.tonebridge.io differs from the primary's api.tonebridge.io",
+    ),
+    (
+        "dns-dr-record-without-dr-site",
+        lambda doc: doc.pop("dr"),
+        "dns.dr: needs a dr section",
+    ),
+    (
         "cnpg-cluster-outside-the-backups-region",
         _set(("platform", "us-east-1", "postgres"), {"clusters": [{"name": "db", "namespace": "staging"}]}),
         "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket",

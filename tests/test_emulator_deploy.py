@@ -37,3 +37,7 @@ def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     assert west["backups_bucket"] == "tonebridge-local-backups"
     assert west["backups_bucket_arn"] == "arn:aws:s3:::tonebridge-local-backups"
     assert west["backups_replica_bucket"] == "tonebridge-local-backups-us-east-1"
+    # The edge ALB is Terraform's, and the global stack (zone, validation, listener, health check, records) applied.
+    assert west["edge_load_balancer_dns_name"].endswith(".us-west-2.elb.amazonaws.com")
+    assert west["edge_load_balancer_zone_id"]
+    assert outputs["local-global"]["zone_id"] and outputs["local-global"]["name_servers"]

@@ -178,29 +178,48 @@ def test_load_balancer_controller(stacks):
     assert values["securityContext"]["readOnlyRootFilesystem"] is True
 
 
-def test_ingress_in_front_of_the_gateway(stacks):
-    (ingress,) = _objects(stacks[PLATFORM], "Ingress")
-    assert ingress["apiVersion"] == "networking.k8s.io/v1"
-    assert ingress["metadata"]["namespace"] == "istio-system"
-    notes = {k.removeprefix("alb.ingress.kubernetes.io/"): v for k, v in ingress["metadata"]["annotations"].items()}
-    assert notes["scheme"] == "internet-facing" and notes["target-type"] == "ip"
-    assert json.loads(notes["listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
-    assert notes["ssl-redirect"] == "443"
-    assert notes["ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert "aws_acm_certificateedge_certificate" in notes["certificate-arn"]
-    assert "aws_wafv2_web_acledge_web-acl" in notes["wafv2-acl-arn"]
-    assert (notes["healthcheck-port"], notes["healthcheck-path"]) == ("15021", "/healthz/ready")
-    attributes = dict(a.split("=", 1) for a in notes["load-balancer-attributes"].split(","))
-    assert attributes["deletion_protection.enabled"] == "true"
-    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    assert "shield-advanced-protection" not in notes
-    spec = ingress["spec"]
-    assert spec["ingressClassName"] == "alb"
-    (rule,) = spec["rules"]
-    assert rule["host"] == "api.tonebridge.io"
-    assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [("/api", "Prefix"), ("/auth", "Prefix")]
-    for path in rule["http"]["paths"]:
-        assert path["backend"] == {"service": {"name": "istio-ingressgateway", "port": {"number": 80}}}
+def test_gateway_bound_to_the_terraform_owned_alb(stacks):
+    """The ALB is Terraform's (infrastructure stack); the controller only registers the gateway's pods."""
+    bindings = {o["metadata"]["name"]: o for o in _objects(stacks[PLATFORM], "TargetGroupBinding")}
+    assert sorted(bindings) == ["edge-gateway", "edge-status"]
+    for name, port, target in (("edge-gateway", 80, "gateway"), ("edge-status", 15021, "status")):
+        binding = bindings[name]
+        assert binding["apiVersion"] == "elbv2.k8s.aws/v1beta1"
+        assert binding["metadata"]["namespace"] == "istio-system"
+        spec = binding["spec"]
+        assert spec["serviceRef"] == {"name": "istio-ingressgateway", "port": port}
+        assert spec["targetType"] == "ip"
+        assert f"aws_lb_target_groupedge-alb_{target}" in spec["targetGroupARN"]
+        assert "networking" not in spec  # Terraform owns the security group rules
+    assert not _objects(stacks[PLATFORM], "Ingress")
+
+
+def test_alb_in_the_infrastructure_stack(stacks):
+    infra = stacks[INFRA]
+    (alb,) = resources(infra, "aws_lb").values()
+    assert alb["internal"] is False and alb["load_balancer_type"] == "application"
+    assert alb["drop_invalid_header_fields"] is True and alb["enable_deletion_protection"] is True
+    assert "aws_subnet" in json.dumps(alb["subnets"]) and "public" in json.dumps(alb["subnets"])
+    (association,) = resources(infra, "aws_wafv2_web_acl_association").values()
+    assert "aws_wafv2_web_acl.edge_web-acl" in association["web_acl_arn"]
+    groups = {g["port"]: g for g in resources(infra, "aws_lb_target_group").values()}
+    assert sorted(groups) == [80, 15021]
+    for group in groups.values():
+        assert group["target_type"] == "ip"
+        assert (group["health_check"]["port"], group["health_check"]["path"]) == ("15021", "/healthz/ready")
+        assert group["tags"] == {"elbv2.k8s.aws/cluster": "tonebridge-production"}
+    (http,) = resources(infra, "aws_lb_listener").values()
+    assert http["port"] == 80 and http["default_action"][0]["redirect"]["protocol"] == "HTTPS"
+    ingress = resources(infra, "aws_vpc_security_group_ingress_rule")
+    public = [r for r in ingress.values() if r.get("cidr_ipv4") == "0.0.0.0/0"]
+    assert sorted(r["from_port"] for r in public) == [80, 443]
+    targets = [
+        r for r in ingress.values() if "referenced_security_group_id" in r and "ALB" in str(r.get("description"))
+    ]
+    assert sorted(r["from_port"] for r in targets) == [80, 15021]
+    outputs = infra["output"]
+    for name in ("edge_load_balancer_dns_name", "edge_load_balancer_zone_id", "edge_gateway_target_group_arn"):
+        assert name in outputs
 
 
 # --- Argo CD (§6.1) --------------------------------------------------------------------------
@@ -284,7 +303,9 @@ def test_istio_props_checked_early():
 
 
 def test_edge_props_checked_early():
-    from tonebridge.constructs.edge_ingress import EdgeIngressProps
+    from tonebridge.constructs.edge_binding import EdgeBindingProps
+    from tonebridge.constructs.edge_listener import EdgeListenerProps
+    from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancerProps
     from tonebridge.constructs.edge_protection import EdgeProtectionProps
 
     with pytest.raises(ValueError, match="blocked_countries"):
@@ -295,13 +316,27 @@ def test_edge_props_checked_early():
         EdgeProtectionProps(name="edge", region="us-west-2", hostname="API.example.org")
     with pytest.raises(ValueError, match="managed_rule_groups"):
         EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", managed_rule_groups=[])
-    ingress = dict(hostname="api.example.org", certificate_arn="arn", web_acl_arn="arn", service="gw")
+    listener = dict(
+        load_balancer_arn="arn",
+        certificate_arn="arn",
+        gateway_target_group_arn="arn",
+        status_target_group_arn="arn",
+        hostnames=["api.example.org"],
+        provider=None,
+    )
     with pytest.raises(ValueError, match="paths"):
-        EdgeIngressProps(**ingress, paths=["/api/"])
+        EdgeListenerProps(**listener, paths=["/api/"])
     with pytest.raises(ValueError, match="ssl_policy"):
-        EdgeIngressProps(**ingress, paths=["/api"], ssl_policy="ELBSecurityPolicy-2016-08")
-    with pytest.raises(ValueError, match="TLS and WAF"):
-        EdgeIngressProps(**{**ingress, "web_acl_arn": ""}, paths=["/api"])
+        EdgeListenerProps(**listener, paths=["/api"], ssl_policy="ELBSecurityPolicy-2016-08")
+    with pytest.raises(ValueError, match="paths"):
+        EdgeListenerProps(**listener, paths=[f"/p{i}" for i in range(100)])
+    alb = dict(vpc_id="vpc", subnet_ids=["a", "b"], target_cidrs=["10.0.0.0/16"], target_security_group_id="sg")
+    with pytest.raises(ValueError, match="ALB name"):
+        EdgeLoadBalancerProps(**alb, name="tonebridge-production-eu-central-1", cluster_name="c", web_acl_arn="arn")
+    with pytest.raises(ValueError, match="WAF"):
+        EdgeLoadBalancerProps(**alb, name="edge", cluster_name="c", web_acl_arn="")
+    with pytest.raises(ValueError, match="DNS label"):
+        EdgeBindingProps(namespace="Istio", service="gw", gateway_target_group_arn="a", status_target_group_arn="b")
 
 
 def test_argocd_props_checked_early():

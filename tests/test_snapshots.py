@@ -12,11 +12,17 @@ from tonebridge.paths import PROJECT_ROOT
 STACKS = [
     f"{env.name}-{suffix}"
     for env in load_selected(PROJECT_ROOT / "environments")
-    for suffix in ("state", *(f"{region}{kind}" for region in env.aws_regions for kind in ("", "-platform")))
+    for suffix in (
+        "state",
+        *(f"{region}{kind}" for region in env.aws_regions for kind in ("", "-platform")),
+        *(["dr"] if env.dr else []),
+        *(["global"] if env.dns else []),
+    )
 ]
 
 #: Stacks whose only provider is aws: Terraform can validate and plan them here (from the mirror).
-AWS_STACKS = [name for name in STACKS if not name.endswith("-platform")]
+#: Not the platform stacks (kubernetes, helm) nor the DR stacks (google: not in the mirror).
+AWS_STACKS = [name for name in STACKS if not name.endswith(("-platform", "-dr"))]
 
 
 @pytest.fixture

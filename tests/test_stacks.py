@@ -20,6 +20,8 @@ ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 def test_production_writes_state_and_both_regional_stacks(manifest):
     production = sorted(n for n in manifest if n.startswith("production-"))
     assert production == [
+        "production-dr",
+        "production-global",
         "production-state",
         "production-us-east-1",
         "production-us-east-1-platform",

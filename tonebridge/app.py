@@ -17,10 +17,26 @@ def add_environment(app: App, env: EnvironmentConfig) -> list:
     infrastructure and, on top of that region's cluster, its platform."""
     state = StateStack(app, env)
     stacks = [state]
+    regional: dict[str, InfrastructureStack] = {}
+    platforms: list = []
     for region in env.aws_regions:
         infra = InfrastructureStack(app, env, region)
         infra.add_dependency(state)  # the backend must exist before the first init
-        stacks += [infra, PlatformStack(app, env, region, infra)]
+        regional[region] = infra
+        platforms.append(PlatformStack(app, env, region, infra))
+        stacks += [infra, platforms[-1]]
+    dr = None
+    if env.dr:  # google bindings only where a DR site is configured (tests/test_lazy_providers.py)
+        from tonebridge.stacks.dr import DrStack
+
+        dr = DrStack(app, env, regional[env.aws.primary_region])
+        stacks.append(dr)
+    if env.dns:
+        from tonebridge.stacks.global_dns import GlobalDnsStack
+
+        after = [*platforms, *([dr] if dr else [])]
+        address = dr.site.edge_address.address if dr else None
+        stacks.append(GlobalDnsStack(app, env, regional, after=after, dr_address=address))
     return stacks
 
 

@@ -15,6 +15,8 @@ from pydantic import Field
 
 from tonebridge.config.compute import ClusterConfig, RegistriesConfig
 from tonebridge.config.data import BackupsConfig, DatabaseConfig
+from tonebridge.config.dr import DrConfig
+from tonebridge.config.global_dns import GlobalDnsConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.types import (
     BucketName,
@@ -136,6 +138,8 @@ class EnvironmentConfig(StrictModel):
     )
     database: DatabaseConfig
     backups: BackupsConfig
+    dns: GlobalDnsConfig | None = Field(default=None, description="The <env>-global stack (Route53, failover).")
+    dr: DrConfig | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
 
     @property
     def aws_regions(self) -> list[str]:

@@ -130,8 +130,8 @@ DEFAULT_MANAGED_RULE_GROUPS = (
 
 
 class EdgeConfig(StrictModel):
-    """The region's public L7 entry: WAFv2 web ACL and ACM certificate (infrastructure stack),
-    an ALB made by the AWS Load Balancer Controller in front of the Istio gateway (platform stack)."""
+    """The region's public L7 entry: WAFv2 web ACL, ACM certificate and the ALB (infrastructure stack),
+    the Istio gateway's pods bound to its target groups (platform stack), its HTTPS listener (global stack)."""
 
     enabled: bool = True
     hostname: Hostname | None = Field(default=None, description="Public name the ALB's certificate is for.")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from tonebridge import ebsrules, netplan, quantities
+from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
 from tonebridge.config.platform import PlatformConfig
@@ -40,6 +41,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_database(cfg))
     problems.extend(_check_backups(cfg))
     problems.extend(observability_problems(cfg))
+    problems.extend(dns_dr_problems(cfg))
     return problems
 
 

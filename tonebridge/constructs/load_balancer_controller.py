@@ -1,4 +1,5 @@
-"""AWS Load Balancer Controller from its Helm chart: turns Ingresses of class ``alb`` into ALBs.
+"""AWS Load Balancer Controller from its Helm chart: registers pods in target groups (TargetGroupBinding)
+and turns Ingresses of class ``alb`` into ALBs.
 
 Its IRSA role (least privilege, resources tagged for this cluster only) is made with the cluster
 in the infrastructure stack; this release only names it on the service account.

@@ -8,6 +8,7 @@ from constructs import Construct
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.pod_defaults import system_placement
 from tonebridge.constructs.postgres import (
@@ -293,6 +294,7 @@ class InfrastructureStack(TonebridgeStack):
         """Web ACL and certificate of the region's public ALB (spec §2.2); the platform stack's Ingress names them."""
         edge = env.platform[region].edge
         self.edge: EdgeProtection | None = None
+        self.edge_lb: EdgeLoadBalancer | None = None
         if edge.enabled and edge.hostname:
             self.edge = EdgeProtection(
                 self,
@@ -306,6 +308,23 @@ class InfrastructureStack(TonebridgeStack):
                     blocked_countries=edge.blocked_countries,
                     managed_rule_groups=edge.managed_rule_groups,
                     log_retention_days=edge.waf_log_retention_days,
+                ),
+            )
+            net = env.network[region]
+            self.edge_lb = EdgeLoadBalancer(
+                self,
+                "edge-alb",
+                EdgeLoadBalancerProps(
+                    name=f"{env.tags['Project']}-{env.name}-{region}",
+                    vpc_id=self.vpc.vpc_id,
+                    subnet_ids=self.vpc.subnet_ids["public"],
+                    target_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
+                    target_security_group_id=self.cluster.node_security_group_id,
+                    cluster_name=env.clusters[region].name,
+                    web_acl_arn=self.edge.web_acl_arn,
+                    deletion_protection=edge.deletion_protection,
+                    access_logs_bucket=edge.access_logs_bucket,
+                    shield_advanced=edge.shield_advanced,
                 ),
             )
 
@@ -356,6 +375,14 @@ class InfrastructureStack(TonebridgeStack):
                 "edge_web_acl_arn": self.edge.web_acl_arn,
                 "edge_certificate_arn": self.edge.certificate_arn,
                 "edge_certificate_validation": self.edge.validation_options,
+            }
+        if self.edge_lb:
+            outputs |= {
+                "edge_load_balancer_arn": self.edge_lb.arn,
+                "edge_load_balancer_dns_name": self.edge_lb.dns_name,
+                "edge_load_balancer_zone_id": self.edge_lb.zone_id,
+                "edge_gateway_target_group_arn": self.edge_lb.gateway_target_group_arn,
+                "edge_status_target_group_arn": self.edge_lb.status_target_group_arn,
             }
         if self.vault_unseal:
             outputs |= {

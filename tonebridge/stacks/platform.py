@@ -22,7 +22,7 @@ from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProp
 from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
-from tonebridge.constructs.edge_ingress import EdgeIngress, EdgeIngressProps
+from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
 from tonebridge.constructs.istio import Istio, IstioProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
 from tonebridge.constructs.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
@@ -297,7 +297,7 @@ class PlatformStack(TonebridgeStack):
                 depends_on=self._namespace_objects(istio.strict_mtls_namespaces),
             )
         edge = cfg.edge
-        if edge.enabled and self.istio and self.infra.edge and edge.hostname:
+        if edge.enabled and self.istio and self.infra.edge_lb and edge.hostname:
             controller = LoadBalancerController(
                 self,
                 "load-balancer-controller",
@@ -311,23 +311,16 @@ class PlatformStack(TonebridgeStack):
                     tolerations=tolerations,
                 ),
             )
-            EdgeIngress(
+            EdgeBinding(
                 self,
                 "edge",
-                EdgeIngressProps(
-                    hostname=edge.hostname,
-                    certificate_arn=self.infra.edge.certificate_arn,
-                    web_acl_arn=self.infra.edge.web_acl_arn,
-                    service=self.istio.gateway_service,
+                EdgeBindingProps(
                     namespace=cfg.istio.namespace,
-                    paths=edge.paths,
-                    ssl_policy=edge.ssl_policy,
-                    deletion_protection=edge.deletion_protection,
-                    access_logs_bucket=edge.access_logs_bucket,
-                    shield_advanced=edge.shield_advanced,
-                    tags={key: env.tags[key] for key in ("Environment", "Project")},
+                    service=self.istio.gateway_service,
+                    gateway_target_group_arn=self.infra.edge_lb.gateway_target_group_arn,
+                    status_target_group_arn=self.infra.edge_lb.status_target_group_arn,
                 ),
-                depends_on=[controller.release, self.istio.gateway.release, self.istio.namespace.manifest],
+                depends_on=[controller.release, self.istio.gateway.release],
             )
         argocd = cfg.argocd
         if argocd.enabled:

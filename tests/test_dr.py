@@ -1,0 +1,197 @@
+"""The DR site on GCP (spec §9.1, §9.2, §5.1): the production-dr stack's settings, its place in the
+stack order, and the early checks of the constructs' props."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import resources
+
+DR = "production-dr"
+
+
+def _one(stack: dict, kind: str) -> dict:
+    (resource,) = resources(stack, kind).values()
+    return resource
+
+
+def test_only_production_has_a_dr_stack_and_it_follows_the_backups_bucket(manifest, stacks):
+    assert "local-dr" not in manifest
+    assert manifest[DR]["dependencies"] == ["production-us-west-2"]
+    assert "backups_bucket" in json.dumps(_one(stacks[DR], "google_storage_transfer_job"))
+    # Nothing on the AWS side waits for the DR site.
+    assert all(DR not in m["dependencies"] for n, m in manifest.items() if n != "production-global")
+    provider = stacks[DR]["provider"]["google"][0]
+    assert (provider["project"], provider["region"]) == ("tonebridge-dr-production", "europe-west1")
+
+
+def test_network_private_subnet_with_secondary_ranges_and_nat(stacks):
+    dr = stacks[DR]
+    assert _one(dr, "google_compute_network")["auto_create_subnetworks"] is False
+    subnet = _one(dr, "google_compute_subnetwork")
+    assert subnet["ip_cidr_range"] == "10.2.0.0/20" and subnet["private_ip_google_access"] is True
+    assert {r["range_name"]: r["ip_cidr_range"] for r in subnet["secondary_ip_range"]} == {
+        "pods": "10.3.0.0/17",
+        "services": "10.2.16.0/20",
+    }
+    assert subnet["log_config"]["metadata"] == "INCLUDE_ALL_METADATA"
+    nat = _one(dr, "google_compute_router_nat")
+    assert nat["source_subnetwork_ip_ranges_to_nat"] == "LIST_OF_SUBNETWORKS"
+    assert "google_compute_router" in nat["router"] and nat["log_config"]["enable"] is True
+    firewall = _one(dr, "google_compute_firewall")
+    assert firewall["direction"] == "INGRESS" and firewall["deny"] == [{"protocol": "all"}]
+
+
+def test_standby_gke_cluster(stacks):
+    dr = stacks[DR]
+    cluster = _one(dr, "google_container_cluster")
+    private = cluster["private_cluster_config"]
+    assert private["enable_private_nodes"] is True and private["enable_private_endpoint"] is True
+    assert private["master_ipv4_cidr_block"] == "172.16.0.0/28"
+    assert cluster["workload_identity_config"]["workload_pool"] == "tonebridge-dr-production.svc.id.goog"
+    assert cluster["enable_shielded_nodes"] is True
+    assert cluster["release_channel"]["channel"] == "REGULAR"
+    assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
+    assert cluster["database_encryption"]["state"] == "ENCRYPTED"
+    assert "google_kms_crypto_key.dr_key-gke-secrets" in cluster["database_encryption"]["key_name"]
+    assert cluster["deletion_protection"] is True and cluster["remove_default_node_pool"] is True
+    assert cluster["master_auth"]["client_certificate_config"]["issue_client_certificate"] is False
+    assert cluster["master_authorized_networks_config"]["cidr_blocks"] == [
+        {"cidr_block": "10.2.0.0/20", "display_name": "allowed-0"}
+    ]
+    pool = _one(dr, "google_container_node_pool")
+    assert pool["autoscaling"]["min_node_count"] == 0 and pool["autoscaling"]["max_node_count"] == 5
+    assert pool["initial_node_count"] == 0
+    assert pool["management"] == {"auto_repair": True, "auto_upgrade": True}
+    config = pool["node_config"]
+    assert config["shielded_instance_config"] == {"enable_integrity_monitoring": True, "enable_secure_boot": True}
+    assert config["workload_metadata_config"]["mode"] == "GKE_METADATA"
+    assert "google_service_account.dr_nodes" in config["service_account"]
+
+
+def test_least_privilege_service_accounts_and_key_grants(stacks):
+    dr = stacks[DR]
+    (project_role,) = resources(dr, "google_project_iam_member").values()
+    assert project_role["role"] == "roles/container.defaultNodeServiceAccount"
+    (pull,) = resources(dr, "google_artifact_registry_repository_iam_member").values()
+    assert pull["role"] == "roles/artifactregistry.reader"
+    grants = resources(dr, "google_kms_crypto_key_iam_member").values()
+    assert {g["role"] for g in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    members = sorted(g["member"] for g in grants)
+    assert any("container-engine-robot" in m for m in members)
+    assert any("gcp-sa-artifactregistry" in m for m in members)
+    keys = resources(dr, "google_kms_crypto_key").values()
+    assert {k["rotation_period"] for k in keys} == {f"{90 * 86400}s"}
+    assert all(k["lifecycle"]["prevent_destroy"] is True for k in keys)
+    sink_roles = {m["role"] for m in resources(dr, "google_storage_bucket_iam_member").values()}
+    assert sink_roles == {
+        "roles/storage.objectCreator",
+        "roles/storage.legacyBucketReader",
+        "roles/storage.objectViewer",
+    }
+
+
+def test_backups_bucket(stacks):
+    buckets = {b["name"]: b for b in resources(stacks[DR], "google_storage_bucket").values()}
+    bucket = buckets["tonebridge-backups-europe-west1"]
+    assert bucket["location"] == "EUROPE-WEST1"
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert "google_kms_crypto_key.dr_key-backups" in bucket["encryption"]["default_kms_key_name"]
+    assert bucket["retention_policy"] == {"retention_period": 30 * 86400, "is_locked": False}
+    # GCS refuses versioning next to a retention policy; the retention policy protects every object.
+    assert bucket["versioning"] == {"enabled": False}
+    assert bucket["soft_delete_policy"]["retention_duration_seconds"] == 7 * 86400
+    rules = [
+        (r["action"]["type"], r["action"].get("storage_class"), r["condition"].get("age"))
+        for r in bucket["lifecycle_rule"]
+    ]
+    assert rules[:3] == [
+        ("SetStorageClass", "NEARLINE", 30),
+        ("SetStorageClass", "COLDLINE", 90),
+        ("Delete", None, 365),
+    ]
+    assert bucket["force_destroy"] is False and bucket["lifecycle"]["prevent_destroy"] is True
+    assert bucket["logging"]["log_bucket"].startswith("${google_storage_bucket.dr_access-logs")
+    logs = buckets["tonebridge-backups-europe-west1-logs"]
+    assert logs["public_access_prevention"] == "enforced" and logs["uniform_bucket_level_access"] is True
+
+
+def test_transfer_job_copies_the_s3_backups_daily(stacks):
+    dr = stacks[DR]
+    job = _one(dr, "google_storage_transfer_job")
+    spec = job["transfer_spec"]
+    source = spec["aws_s3_data_source"]
+    assert "backups_bucket" in source["bucket_name"] and "production-us-west-2" in source["bucket_name"]
+    assert source["role_arn"] == "${aws_iam_role.backup-transfer_source-role_1150B604.arn}"
+    assert "aws_access_key" not in source  # no long-lived AWS key
+    assert spec["gcs_data_sink"]["bucket_name"].startswith("${google_storage_bucket.dr_backups")
+    assert spec["transfer_options"]["delete_objects_unique_in_sink"] is False
+    assert spec["transfer_options"]["delete_objects_from_source_after_transfer"] is False
+    schedule = job["schedule"]
+    assert schedule["repeat_interval"] == "86400s"
+    assert schedule["start_time_of_day"] == {"hours": 5, "minutes": 0, "seconds": 0, "nanos": 0}
+    assert schedule["schedule_start_date"] == {"year": 2026, "month": 12, "day": 1}
+    assert job["status"] == "ENABLED"
+
+
+def test_transfer_role_is_read_only_and_trusts_only_googles_agent(stacks):
+    dr = stacks[DR]
+    role = _one(dr, "aws_iam_role")
+    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    assert statement["Principal"] == {"Federated": "accounts.google.com"}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"]["accounts.google.com:sub"].startswith(
+        "${data.google_storage_transfer_project_service_account."
+    )
+    policy = json.loads(_one(dr, "aws_iam_role_policy")["policy"])
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt"}
+    (kms,) = [s for s in policy["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+
+
+def test_development_registry(stacks):
+    repo = _one(stacks[DR], "google_artifact_registry_repository")
+    assert (repo["repository_id"], repo["format"], repo["location"]) == ("tonebridge-dev", "DOCKER", "europe-west1")
+    assert repo["docker_config"]["immutable_tags"] is True
+    assert repo["cleanup_policy_dry_run"] is False
+    policies = {p["id"]: p for p in repo["cleanup_policies"]}
+    assert policies["keep-recent"]["action"] == "KEEP"
+    assert policies["keep-recent"]["most_recent_versions"]["keep_count"] == 10
+    assert policies["delete-untagged"]["condition"] == {"tag_state": "UNTAGGED", "older_than": f"{7 * 86400}s"}
+    assert policies["delete-old"]["condition"] == {"tag_state": "ANY", "older_than": f"{90 * 86400}s"}
+    assert "google_kms_crypto_key.dr_key-registry" in repo["kms_key_name"]
+
+
+def test_dr_props_checked_early(environments):
+    from dataclasses import replace
+
+    from tonebridge.constructs.gcp.transfer import BackupTransferProps
+    from tonebridge.stacks.dr import dr_region_props
+
+    props = dr_region_props(environments["production"])
+    with pytest.raises(ValueError, match="/28"):
+        replace(props, master_cidr="172.16.0.0/27")
+    with pytest.raises(ValueError, match="overlaps"):
+        replace(props, pods_cidr="10.2.0.0/16")
+    with pytest.raises(ValueError, match="min_nodes"):
+        replace(props, min_nodes=6)
+    with pytest.raises(ValueError, match="retention policy"):
+        replace(props, retention_days=400)
+    transfer = dict(
+        project_id="p",
+        role_name="r",
+        source_bucket="b",
+        source_bucket_arn="arn",
+        source_key_arn="arn",
+        source_region="us-west-2",
+        sink_bucket="s",
+        start_date="2026-12-01",
+    )
+    with pytest.raises(ValueError, match="hh:mm"):
+        BackupTransferProps(**transfer, start_time_utc="5:00")
+    with pytest.raises(ValueError, match="month"):
+        BackupTransferProps(**{**transfer, "start_date": "2026-13-01"}, start_time_utc="05:00")

@@ -1,0 +1,117 @@
+"""The `dr` section: the disaster-recovery site on GCP (spec §9.1, §9.2, §5.1 development registry).
+
+One region of one Google Cloud project holds a network, a standby GKE cluster scaled to zero, a
+backups bucket that Storage Transfer Service fills from the primary's S3 backups bucket every day,
+and the development registry. Cross-field rules (ranges apart from the AWS regions', names) live in
+:mod:`tonebridge.config.dr_rules`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from tonebridge.config.types import Cidr, StrictModel
+
+#: A project id: 6-30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen.
+ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+#: A GCP region such as europe-west1.
+GcpRegion = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]$")]
+#: Names of networks, clusters, keys, service accounts: RFC 1035 labels.
+GcpName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")]
+#: A GCS bucket name (no dots: no domain verification).
+GcsBucket = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class DrNetworkConfig(StrictModel):
+    """VPC-native ranges: nodes in the subnet, pods and services in its secondary ranges."""
+
+    name: GcpName = "tonebridge-dr"
+    subnet_cidr: Cidr
+    pods_cidr: Cidr
+    services_cidr: Cidr
+    master_cidr: Cidr = Field(description="The control plane's /28 (private cluster peering).")
+    flow_log_sampling: float = Field(default=0.5, gt=0, le=1)
+
+
+class DrNodePoolConfig(StrictModel):
+    """The standby pool: zero nodes until a failover scales it up (autoscaler from 0)."""
+
+    name: GcpName = "standby"
+    machine_type: str = Field(default="e2-standard-4", pattern=r"^[a-z0-9]+-[a-z0-9-]+$")
+    min_nodes: int = Field(default=0, ge=0, description="Per zone; 0 keeps the standby cold.")
+    max_nodes: int = Field(default=5, ge=1, le=1000, description="Per zone.")
+    disk_size_gb: int = Field(default=100, ge=20, le=65536)
+    disk_type: Literal["pd-balanced", "pd-ssd", "pd-standard"] = "pd-balanced"
+
+
+class GkeConfig(StrictModel):
+    """The standby GKE cluster: private nodes and endpoint, regional, on a release channel."""
+
+    name: GcpName = "tonebridge-dr"
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    master_authorized_cidrs: list[Cidr] = Field(
+        default_factory=list, description="Besides the subnet itself (bastion, CI, VPN), who may reach the API."
+    )
+    node_pool: DrNodePoolConfig = DrNodePoolConfig()
+    deletion_protection: bool = True
+    security_group: str | None = Field(
+        default=None,
+        pattern=r"^gke-security-groups@[a-z0-9.-]+$",
+        description="Google Groups for RBAC (gke-security-groups@<domain>), once the Workspace domain exists.",
+    )
+
+
+class DrBackupsConfig(StrictModel):
+    """The GCS copy of the S3 backups bucket."""
+
+    bucket: GcsBucket
+    access_log_bucket: GcsBucket
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Nothing deleted or replaced before this.")
+    lock_retention: bool = Field(default=False, description="Lock the retention policy (irreversible).")
+    nearline_after_days: int = Field(default=30, ge=1)
+    coldline_after_days: int = Field(default=90, ge=1)
+    delete_after_days: int = Field(default=365, ge=1, description="Objects older than this are deleted.")
+    soft_delete_days: int = Field(default=7, ge=7, le=90, description="Deleted objects stay restorable this long.")
+    access_log_retention_days: int = Field(default=365, ge=1)
+    protect: bool = Field(default=True, description="No force_destroy, and prevent_destroy on the bucket.")
+
+
+class TransferConfig(StrictModel):
+    """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included)."""
+
+    start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
+    start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    aws_role_name: str = Field(default="tonebridge-gcp-storage-transfer", pattern=r"^[\w+=,.@-]{1,64}$")
+    delete_objects_unique_in_sink: bool = Field(
+        default=False, description="Never: the GCS copy must outlive a deletion on the AWS side."
+    )
+
+
+class DevRegistryConfig(StrictModel):
+    """§5.1 development registry: an Artifact Registry Docker repository with cleanup policies."""
+
+    repository_id: GcpName = "tonebridge-dev"
+    keep_recent: int = Field(default=10, ge=1, description="Most recent versions per image always kept.")
+    untagged_expiry_days: int = Field(default=7, ge=1)
+    tagged_expiry_days: int = Field(default=90, ge=1)
+    immutable_tags: bool = True
+
+
+class DrConfig(StrictModel):
+    """The `<env>-dr` stack (google provider, plus aws for the transfer's read-only role)."""
+
+    project_id: ProjectId
+    region: GcpRegion = "europe-west1"
+    key_ring: GcpName = "tonebridge-dr"
+    key_rotation_days: int = Field(default=90, ge=1, le=365)
+    network: DrNetworkConfig
+    gke: GkeConfig = GkeConfig()
+    backups: DrBackupsConfig
+    transfer: TransferConfig = TransferConfig()
+    registry: DevRegistryConfig = DevRegistryConfig()
+    edge_address_name: GcpName = Field(
+        default="tonebridge-dr-edge", description="Global static address the standby's ingress will use."
+    )

@@ -1,0 +1,505 @@
+"""DrRegion: the disaster-recovery site in one Google Cloud region (spec §9.1, §9.2, §5.1).
+
+* Network: a custom-mode VPC, one private subnet (Private Google Access, flow logs) with secondary
+  ranges for pods and services, a Cloud Router and Cloud NAT for egress (nodes have no public IP).
+* A standby GKE cluster: regional, private nodes and private endpoint, Workload Identity, shielded
+  nodes, a release channel, Dataplane V2 (eBPF network policy), Secrets encrypted with a Cloud KMS
+  key, deletion protection; its one node pool autoscales from 0, so the standby costs only its
+  control plane until a failover scales it up.
+* A GCS bucket for the backups: uniform bucket-level access, public access prevention enforced, a
+  customer-managed key, a retention policy, soft delete, lifecycle tiering, access logs. GCS refuses
+  Object Versioning on a bucket with a retention policy; the retention policy is the stronger
+  guarantee (no object can be deleted or replaced before it expires, where versioning keeps
+  overwritten copies but lets anyone with delete rights remove them), so versioning stays off.
+* The §5.1 development registry: an Artifact Registry Docker repository with immutable tags,
+  cleanup policies and the same kind of customer-managed key.
+* Service accounts with least privilege: the nodes' account has only the node role and read access
+  to this repository; Google's service agents get Encrypter/Decrypter on their own key only.
+
+The Storage Transfer job that fills the bucket lives in :mod:`tonebridge.constructs.gcp.transfer`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_google.artifact_registry_repository import (
+    ArtifactRegistryRepository,
+    ArtifactRegistryRepositoryCleanupPolicies,
+    ArtifactRegistryRepositoryCleanupPoliciesCondition,
+    ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions,
+    ArtifactRegistryRepositoryDockerConfig,
+)
+from cdktf_cdktf_provider_google.artifact_registry_repository_iam_member import ArtifactRegistryRepositoryIamMember
+from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall, ComputeFirewallDeny, ComputeFirewallLogConfig
+from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress
+from cdktf_cdktf_provider_google.compute_network import ComputeNetwork
+from cdktf_cdktf_provider_google.compute_router import ComputeRouter
+from cdktf_cdktf_provider_google.compute_router_nat import (
+    ComputeRouterNat,
+    ComputeRouterNatLogConfig,
+    ComputeRouterNatSubnetwork,
+)
+from cdktf_cdktf_provider_google.compute_subnetwork import (
+    ComputeSubnetwork,
+    ComputeSubnetworkLogConfig,
+    ComputeSubnetworkSecondaryIpRange,
+)
+from cdktf_cdktf_provider_google.container_cluster import (
+    ContainerCluster,
+    ContainerClusterAuthenticatorGroupsConfig,
+    ContainerClusterBinaryAuthorization,
+    ContainerClusterDatabaseEncryption,
+    ContainerClusterIpAllocationPolicy,
+    ContainerClusterMasterAuth,
+    ContainerClusterMasterAuthClientCertificateConfig,
+    ContainerClusterMasterAuthorizedNetworksConfig,
+    ContainerClusterMasterAuthorizedNetworksConfigCidrBlocks,
+    ContainerClusterNodeConfig,
+    ContainerClusterNodeConfigShieldedInstanceConfig,
+    ContainerClusterNodeConfigWorkloadMetadataConfig,
+    ContainerClusterPrivateClusterConfig,
+    ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig,
+    ContainerClusterReleaseChannel,
+    ContainerClusterWorkloadIdentityConfig,
+)
+from cdktf_cdktf_provider_google.container_node_pool import (
+    ContainerNodePool,
+    ContainerNodePoolAutoscaling,
+    ContainerNodePoolManagement,
+    ContainerNodePoolNodeConfig,
+    ContainerNodePoolNodeConfigShieldedInstanceConfig,
+    ContainerNodePoolNodeConfigWorkloadMetadataConfig,
+)
+from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
+from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
+    DataGoogleStorageProjectServiceAccount,
+)
+from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
+from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
+from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
+from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
+from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.storage_bucket import (
+    StorageBucket,
+    StorageBucketEncryption,
+    StorageBucketLifecycleRule,
+    StorageBucketLifecycleRuleAction,
+    StorageBucketLifecycleRuleCondition,
+    StorageBucketLogging,
+    StorageBucketRetentionPolicy,
+    StorageBucketSoftDeletePolicy,
+    StorageBucketVersioning,
+)
+from constructs import Construct
+
+_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_DAY = 86_400
+#: What GKE nodes need to run (logging, monitoring, metadata), and nothing else.
+NODE_ROLE = "roles/container.defaultNodeServiceAccount"
+KEY_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+@dataclass(frozen=True)
+class DrRegionProps:
+    """Props of :class:`DrRegion` (see :class:`tonebridge.config.dr.DrConfig` for the meaning of each).
+
+    name: prefix of the network, router, NAT, key ring and service account names (an RFC 1035 label).
+    """
+
+    project_id: str
+    region: str
+    name: str
+    key_ring: str
+    key_rotation_days: int
+    subnet_cidr: str
+    pods_cidr: str
+    services_cidr: str
+    master_cidr: str
+    cluster_name: str
+    release_channel: str
+    node_pool_name: str
+    machine_type: str
+    min_nodes: int
+    max_nodes: int
+    disk_size_gb: int
+    disk_type: str
+    backups_bucket: str
+    access_log_bucket: str
+    retention_days: int
+    nearline_after_days: int
+    coldline_after_days: int
+    delete_after_days: int
+    soft_delete_days: int
+    access_log_retention_days: int
+    registry_id: str
+    keep_recent: int
+    untagged_expiry_days: int
+    tagged_expiry_days: int
+    edge_address_name: str
+    master_authorized_cidrs: Sequence[str] = field(default_factory=tuple)
+    security_group: str | None = None
+    flow_log_sampling: float = 0.5
+    lock_retention: bool = False
+    immutable_tags: bool = True
+    deletion_protection: bool = True
+    protect: bool = True
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for attr in ("name", "key_ring", "cluster_name", "node_pool_name", "registry_id", "edge_address_name"):
+            if not _NAME_RE.match(getattr(self, attr)):
+                raise ValueError(f"{attr} {getattr(self, attr)!r} is not an RFC 1035 label")
+        ranges = {
+            n: IPv4Network(getattr(self, n)) for n in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")
+        }
+        if ranges["master_cidr"].prefixlen != 28:
+            raise ValueError("master_cidr must be a /28 (GKE's control-plane range)")
+        names = list(ranges)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if ranges[a].overlaps(ranges[b]):
+                    raise ValueError(f"{a} {ranges[a]} overlaps {b} {ranges[b]}")
+        if self.min_nodes > self.max_nodes:
+            raise ValueError("min_nodes exceeds max_nodes")
+        if not self.nearline_after_days < self.coldline_after_days < self.delete_after_days:
+            raise ValueError("lifecycle: nearline < coldline < delete (days)")
+        if self.delete_after_days < self.retention_days:
+            raise ValueError("delete_after_days is shorter than the retention policy (GCS would refuse the deletes)")
+
+
+class DrRegion(Construct):
+    """Attributes: ``network``, ``subnet``, ``cluster``, ``node_pool``, ``bucket``, ``repository``,
+    ``node_service_account``, ``keys`` (by purpose), ``edge_address``, ``project_number``."""
+
+    def __init__(self, scope: Construct, id_: str, props: DrRegionProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        project = DataGoogleProject(self, "project", project_id=props.project_id)
+        self.project_number = project.number
+        self._keys()
+        self._network()
+        self._registry()
+        self._cluster()
+        self._bucket()
+        self.edge_address = ComputeGlobalAddress(
+            self,
+            "edge-address",
+            name=props.edge_address_name,
+            project=props.project_id,
+            description="The standby's public ingress; the global stack's DR record points here",
+            address_type="EXTERNAL",
+            ip_version="IPV4",
+        )
+
+    # --- keys ----------------------------------------------------------------------------------
+
+    def _keys(self) -> None:
+        p = self.props
+        ring = KmsKeyRing(self, "key-ring", name=p.key_ring, location=p.region, project=p.project_id)
+        number = self.project_number
+        agents = {
+            # GKE's service agent encrypts Secrets in etcd (application-layer encryption).
+            "gke-secrets": f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com",
+            # Cloud Storage's service agent encrypts the backups bucket's objects.
+            "backups": "serviceAccount:"
+            + DataGoogleStorageProjectServiceAccount(self, "storage-agent", project=p.project_id).email_address,
+            # Artifact Registry's service agent encrypts the registry's layers.
+            "registry": f"serviceAccount:service-{number}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+        }
+        self.keys: dict[str, KmsCryptoKey] = {}
+        self._key_grants: dict[str, KmsCryptoKeyIamMember] = {}
+        for purpose, member in agents.items():
+            key = KmsCryptoKey(
+                self,
+                f"key-{purpose}",
+                name=f"{p.name}-{purpose}",
+                key_ring=ring.id,
+                purpose="ENCRYPT_DECRYPT",
+                rotation_period=f"{p.key_rotation_days * _DAY}s",
+                labels=p.labels,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            )
+            self._key_grants[purpose] = KmsCryptoKeyIamMember(
+                self, f"key-{purpose}-agent", crypto_key_id=key.id, role=KEY_ROLE, member=member
+            )
+            self.keys[purpose] = key
+
+    # --- network -------------------------------------------------------------------------------
+
+    def _network(self) -> None:
+        p = self.props
+        self.network = ComputeNetwork(
+            self,
+            "network",
+            name=p.name,
+            project=p.project_id,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            delete_default_routes_on_create=False,
+        )
+        self.subnet = ComputeSubnetwork(
+            self,
+            "subnet",
+            name=f"{p.name}-{p.region}",
+            project=p.project_id,
+            region=p.region,
+            network=self.network.id,
+            ip_cidr_range=p.subnet_cidr,
+            private_ip_google_access=True,
+            purpose="PRIVATE",
+            stack_type="IPV4_ONLY",
+            secondary_ip_range=[
+                ComputeSubnetworkSecondaryIpRange(range_name="pods", ip_cidr_range=p.pods_cidr),
+                ComputeSubnetworkSecondaryIpRange(range_name="services", ip_cidr_range=p.services_cidr),
+            ],
+            log_config=ComputeSubnetworkLogConfig(
+                aggregation_interval="INTERVAL_5_SEC",
+                flow_sampling=p.flow_log_sampling,
+                metadata="INCLUDE_ALL_METADATA",
+            ),
+        )
+        # Explicit and logged: nothing reaches the network unless a rule of higher priority (GKE's
+        # own control-plane rules, later ingress) admits it.
+        ComputeFirewall(
+            self,
+            "deny-ingress",
+            name=f"{p.name}-deny-all-ingress",
+            project=p.project_id,
+            network=self.network.id,
+            direction="INGRESS",
+            priority=65534,
+            source_ranges=["0.0.0.0/0"],
+            deny=[ComputeFirewallDeny(protocol="all")],
+            log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
+        )
+        router = ComputeRouter(
+            self, "router", name=f"{p.name}-router", project=p.project_id, region=p.region, network=self.network.id
+        )
+        ComputeRouterNat(
+            self,
+            "nat",
+            name=f"{p.name}-nat",
+            project=p.project_id,
+            region=p.region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetwork=[ComputeRouterNatSubnetwork(name=self.subnet.id, source_ip_ranges_to_nat=["ALL_IP_RANGES"])],
+            enable_endpoint_independent_mapping=False,
+            log_config=ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
+        )
+
+    # --- registry ------------------------------------------------------------------------------
+
+    def _registry(self) -> None:
+        p = self.props
+        self.repository = ArtifactRegistryRepository(
+            self,
+            "registry",
+            repository_id=p.registry_id,
+            project=p.project_id,
+            location=p.region,
+            format="DOCKER",
+            description="ToneBridge development images (spec §5.1)",
+            docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=p.immutable_tags),
+            kms_key_name=self.keys["registry"].id,
+            cleanup_policy_dry_run=False,
+            cleanup_policies=[
+                ArtifactRegistryRepositoryCleanupPolicies(
+                    id="keep-recent",
+                    action="KEEP",
+                    most_recent_versions=ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions(
+                        keep_count=p.keep_recent
+                    ),
+                ),
+                ArtifactRegistryRepositoryCleanupPolicies(
+                    id="delete-untagged",
+                    action="DELETE",
+                    condition=ArtifactRegistryRepositoryCleanupPoliciesCondition(
+                        tag_state="UNTAGGED", older_than=f"{p.untagged_expiry_days * _DAY}s"
+                    ),
+                ),
+                ArtifactRegistryRepositoryCleanupPolicies(
+                    id="delete-old",
+                    action="DELETE",
+                    condition=ArtifactRegistryRepositoryCleanupPoliciesCondition(
+                        tag_state="ANY", older_than=f"{p.tagged_expiry_days * _DAY}s"
+                    ),
+                ),
+            ],
+            labels=p.labels,
+            depends_on=[self._key_grants["registry"]],  # the agent must be able to use the key first
+        )
+
+    # --- cluster -------------------------------------------------------------------------------
+
+    def _cluster(self) -> None:
+        p = self.props
+        self.node_service_account = ServiceAccount(
+            self,
+            "nodes",
+            account_id=f"{p.cluster_name}-nodes"[:30],
+            project=p.project_id,
+            display_name=f"{p.cluster_name}: GKE nodes (logs, metrics, pulls from {p.registry_id})",
+        )
+        member = f"serviceAccount:{self.node_service_account.email}"
+        ProjectIamMember(self, "nodes-role", project=p.project_id, role=NODE_ROLE, member=member)
+        ArtifactRegistryRepositoryIamMember(
+            self,
+            "nodes-pull",
+            project=p.project_id,
+            location=p.region,
+            repository=self.repository.name,
+            role="roles/artifactregistry.reader",
+            member=member,
+        )
+        shielded = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
+        authorized = [p.subnet_cidr, *p.master_authorized_cidrs]
+        self.cluster = ContainerCluster(
+            self,
+            "cluster",
+            name=p.cluster_name,
+            project=p.project_id,
+            location=p.region,
+            network=self.network.id,
+            subnetwork=self.subnet.id,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=ContainerClusterIpAllocationPolicy(
+                cluster_secondary_range_name="pods", services_secondary_range_name="services"
+            ),
+            private_cluster_config=ContainerClusterPrivateClusterConfig(
+                enable_private_nodes=True,
+                enable_private_endpoint=True,
+                master_ipv4_cidr_block=p.master_cidr,
+                master_global_access_config=ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig(enabled=False),
+            ),
+            master_authorized_networks_config=ContainerClusterMasterAuthorizedNetworksConfig(
+                cidr_blocks=[
+                    ContainerClusterMasterAuthorizedNetworksConfigCidrBlocks(cidr_block=c, display_name=f"allowed-{i}")
+                    for i, c in enumerate(authorized)
+                ]
+            ),
+            master_auth=ContainerClusterMasterAuth(
+                client_certificate_config=ContainerClusterMasterAuthClientCertificateConfig(
+                    issue_client_certificate=False
+                )
+            ),
+            workload_identity_config=ContainerClusterWorkloadIdentityConfig(
+                workload_pool=f"{p.project_id}.svc.id.goog"
+            ),
+            release_channel=ContainerClusterReleaseChannel(channel=p.release_channel),
+            datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: network policy enforced by eBPF
+            enable_shielded_nodes=True,
+            enable_intranode_visibility=True,
+            enable_legacy_abac=False,
+            database_encryption=ContainerClusterDatabaseEncryption(
+                state="ENCRYPTED", key_name=self.keys["gke-secrets"].id
+            ),
+            binary_authorization=ContainerClusterBinaryAuthorization(
+                evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
+            ),
+            authenticator_groups_config=(
+                ContainerClusterAuthenticatorGroupsConfig(security_group=p.security_group) if p.security_group else None
+            ),
+            deletion_protection=p.deletion_protection,
+            # The default pool is replaced by the managed one below; its node_config still applies
+            # while it exists, so it is as hardened as the real pool.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config=ContainerClusterNodeConfig(
+                service_account=self.node_service_account.email,
+                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                shielded_instance_config=ContainerClusterNodeConfigShieldedInstanceConfig(**shielded),
+                workload_metadata_config=ContainerClusterNodeConfigWorkloadMetadataConfig(mode="GKE_METADATA"),
+                image_type="COS_CONTAINERD",
+                metadata={"disable-legacy-endpoints": "true"},
+            ),
+            resource_labels=p.labels,
+            depends_on=[self._key_grants["gke-secrets"]],
+        )
+        self.node_pool = ContainerNodePool(
+            self,
+            "node-pool",
+            name=p.node_pool_name,
+            project=p.project_id,
+            location=p.region,
+            cluster=self.cluster.id,
+            initial_node_count=p.min_nodes,
+            autoscaling=ContainerNodePoolAutoscaling(
+                min_node_count=p.min_nodes, max_node_count=p.max_nodes, location_policy="BALANCED"
+            ),
+            management=ContainerNodePoolManagement(auto_repair=True, auto_upgrade=True),
+            node_config=ContainerNodePoolNodeConfig(
+                machine_type=p.machine_type,
+                disk_size_gb=p.disk_size_gb,
+                disk_type=p.disk_type,
+                image_type="COS_CONTAINERD",
+                service_account=self.node_service_account.email,
+                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                shielded_instance_config=ContainerNodePoolNodeConfigShieldedInstanceConfig(**shielded),
+                workload_metadata_config=ContainerNodePoolNodeConfigWorkloadMetadataConfig(mode="GKE_METADATA"),
+                metadata={"disable-legacy-endpoints": "true"},
+                labels={"workload": "standby"},
+                resource_labels=p.labels,
+            ),
+        )
+
+    # --- backups bucket ------------------------------------------------------------------------
+
+    def _private_bucket(self, id_: str, name: str, rules: list[StorageBucketLifecycleRule], **extra) -> StorageBucket:
+        """A bucket in the region: uniform access, public access prevention enforced, labelled."""
+        p = self.props
+        return StorageBucket(
+            self,
+            id_,
+            name=name,
+            project=p.project_id,
+            location=p.region.upper(),
+            storage_class="STANDARD",
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=not p.protect,
+            lifecycle_rule=rules,
+            labels=p.labels,
+            **extra,
+        )
+
+    def _bucket(self) -> None:
+        p = self.props
+        self.access_log_bucket = self._private_bucket(
+            "access-logs",
+            p.access_log_bucket,
+            [_rule("Delete", age=p.access_log_retention_days), _rule("Delete", days_since_noncurrent_time=30)],
+            versioning=StorageBucketVersioning(enabled=True),
+        )
+        self.bucket = self._private_bucket(
+            "backups",
+            p.backups_bucket,
+            [
+                _rule("SetStorageClass", "NEARLINE", age=p.nearline_after_days, matches_storage_class=["STANDARD"]),
+                _rule("SetStorageClass", "COLDLINE", age=p.coldline_after_days, matches_storage_class=["NEARLINE"]),
+                _rule("Delete", age=p.delete_after_days),
+                _rule("AbortIncompleteMultipartUpload", age=1, with_state="ANY"),
+            ],
+            encryption=StorageBucketEncryption(default_kms_key_name=self.keys["backups"].id),
+            retention_policy=StorageBucketRetentionPolicy(
+                retention_period=p.retention_days * _DAY, is_locked=p.lock_retention
+            ),
+            versioning=StorageBucketVersioning(enabled=False),
+            soft_delete_policy=StorageBucketSoftDeletePolicy(retention_duration_seconds=p.soft_delete_days * _DAY),
+            logging=StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=p.backups_bucket),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=p.protect),
+            depends_on=[self._key_grants["backups"]],
+        )
+
+
+def _rule(action: str, storage_class: str | None = None, **condition) -> StorageBucketLifecycleRule:
+    return StorageBucketLifecycleRule(
+        condition=StorageBucketLifecycleRuleCondition(**condition),
+        action=StorageBucketLifecycleRuleAction(type=action, storage_class=storage_class),
+    )

@@ -1,0 +1,190 @@
+"""The daily copy of the primary's S3 backups bucket into the DR site's GCS bucket (spec §9.2).
+
+Two halves, one per cloud:
+
+* :class:`TransferSourceRole` (AWS): the role Google's Storage Transfer Service assumes with web
+  identity federation (``accounts.google.com``, the project's transfer service agent's subject id),
+  no long-lived AWS key anywhere. Read-only: list the bucket, read its objects, decrypt with the
+  bucket's key only through S3 in the bucket's region.
+* :class:`BackupTransferJob` (Google): the transfer job, daily from a start date at a fixed UTC
+  time, copying everything (PostgreSQL base backups and WAL under ``postgres/`` included) and never
+  deleting in the sink what disappeared from the source.
+
+Both live in the DR stack, which depends on the primary region's stack (the bucket and its key);
+the role cannot live in the primary's stack, which would then need the Google project's service
+agent before the DR stack exists: a cycle. Having the DR stack read the subject id from Google
+(``google_storage_transfer_project_service_account``) also means no id is copied into configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_google.data_google_storage_transfer_project_service_account import (
+    DataGoogleStorageTransferProjectServiceAccount,
+)
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from cdktf_cdktf_provider_google.storage_transfer_job import (
+    StorageTransferJob,
+    StorageTransferJobLoggingConfig,
+    StorageTransferJobSchedule,
+    StorageTransferJobScheduleScheduleStartDate,
+    StorageTransferJobScheduleStartTimeOfDay,
+    StorageTransferJobTransferSpec,
+    StorageTransferJobTransferSpecAwsS3DataSource,
+    StorageTransferJobTransferSpecGcsDataSink,
+    StorageTransferJobTransferSpecTransferOptions,
+)
+from constructs import Construct
+
+GOOGLE_ISSUER = "accounts.google.com"
+_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+_CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+#: What Storage Transfer needs of an S3 source (list, read, locate), nothing that writes.
+S3_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
+#: Storage Transfer's documented sink roles: create objects, read bucket metadata; no delete.
+SINK_ROLES = ("roles/storage.objectCreator", "roles/storage.legacyBucketReader", "roles/storage.objectViewer")
+
+
+def transfer_trust(subject_id: str) -> str:
+    """Only Google's Storage Transfer service agent of this project, by its subject id."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": GOOGLE_ISSUER},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {f"{GOOGLE_ISSUER}:sub": subject_id}},
+                }
+            ],
+        }
+    )
+
+
+def transfer_read_policy(bucket_arn: str, key_arn: str, region: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ListBackups",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "Resource": bucket_arn,
+                },
+                {"Sid": "ReadBackups", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"},
+                {
+                    "Sid": "DecryptThroughS3",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": key_arn,
+                    "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                },
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class BackupTransferProps:
+    """Props of :class:`BackupTransfer`.
+
+    project_id: the DR project (its transfer service agent is trusted and runs the job).
+    role_name: the AWS role's name; source_bucket / source_bucket_arn / source_key_arn / source_region:
+    the primary's backups bucket and its key (tokens from the primary stack).
+    sink_bucket: the GCS bucket (a token).
+    start_date: ``YYYY-MM-DD``; start_time_utc: ``hh:mm``; repeats daily.
+    """
+
+    project_id: str
+    role_name: str
+    source_bucket: str
+    source_bucket_arn: str
+    source_key_arn: str
+    source_region: str
+    sink_bucket: str
+    start_date: str
+    start_time_utc: str
+    delete_objects_unique_in_sink: bool = False
+
+    def __post_init__(self) -> None:
+        if not _ROLE_NAME_RE.match(self.role_name):
+            raise ValueError(f"role_name {self.role_name!r} is not an IAM role name")
+        if not _CLOCK_RE.match(self.start_time_utc):
+            raise ValueError(f"start_time_utc {self.start_time_utc!r} must be hh:mm")
+        date.fromisoformat(self.start_date)
+
+
+class BackupTransfer(Construct):
+    """The role is made with the stack's default AWS provider.
+
+    Attributes: ``role`` (AWS), ``job`` (Google), ``service_agent`` (its ``email`` and ``subject_id``).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: BackupTransferProps) -> None:
+        super().__init__(scope, id_)
+        self.service_agent = DataGoogleStorageTransferProjectServiceAccount(
+            self, "service-agent", project=props.project_id
+        )
+        self.role = IamRole(
+            self,
+            "source-role",
+            name=props.role_name,
+            description="Google Storage Transfer Service: read-only copy of the backups bucket to GCP",
+            assume_role_policy=transfer_trust(self.service_agent.subject_id),
+            max_session_duration=3600,
+        )
+        IamRolePolicy(
+            self,
+            "source-read",
+            name="read-backups",
+            role=self.role.id,
+            policy=transfer_read_policy(props.source_bucket_arn, props.source_key_arn, props.source_region),
+        )
+        member = f"serviceAccount:{self.service_agent.email}"
+        grants = [
+            StorageBucketIamMember(
+                self, f"sink-{role.split('.')[-1]}", bucket=props.sink_bucket, role=role, member=member
+            )
+            for role in SINK_ROLES
+        ]
+        start = date.fromisoformat(props.start_date)
+        hours, minutes = (int(x) for x in props.start_time_utc.split(":"))
+        self.job = StorageTransferJob(
+            self,
+            "job",
+            project=props.project_id,
+            description=f"Daily copy of s3://{props.source_bucket} (PostgreSQL backups included) to GCS",
+            transfer_spec=StorageTransferJobTransferSpec(
+                aws_s3_data_source=StorageTransferJobTransferSpecAwsS3DataSource(
+                    bucket_name=props.source_bucket, role_arn=self.role.arn
+                ),
+                gcs_data_sink=StorageTransferJobTransferSpecGcsDataSink(bucket_name=props.sink_bucket),
+                transfer_options=StorageTransferJobTransferSpecTransferOptions(
+                    overwrite_objects_already_existing_in_sink=False,
+                    delete_objects_unique_in_sink=props.delete_objects_unique_in_sink,
+                    delete_objects_from_source_after_transfer=False,
+                ),
+            ),
+            schedule=StorageTransferJobSchedule(
+                schedule_start_date=StorageTransferJobScheduleScheduleStartDate(
+                    year=start.year, month=start.month, day=start.day
+                ),
+                start_time_of_day=StorageTransferJobScheduleStartTimeOfDay(
+                    hours=hours, minutes=minutes, seconds=0, nanos=0
+                ),
+                repeat_interval="86400s",
+            ),
+            logging_config=StorageTransferJobLoggingConfig(
+                log_actions=["FIND", "COPY", "DELETE"], log_action_states=["SUCCEEDED", "FAILED"]
+            ),
+            status="ENABLED",
+            depends_on=grants,
+        )

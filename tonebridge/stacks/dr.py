@@ -1,0 +1,121 @@
+"""``<env>-dr``: the disaster-recovery site on Google Cloud (spec §9.1, §9.2, §5.1).
+
+Only environments with a ``dr`` section get this stack, and only they import the google provider
+(see :func:`tonebridge.app.add_environment`). It depends on the primary region's stack, whose
+backups bucket and key the transfer job reads; nothing on the AWS side depends on it. Its state
+lives in the environment's S3 bucket like every other stack's, and it keeps an AWS provider (the
+primary region) for the one AWS resource it owns: the role Storage Transfer assumes.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_google.provider import GoogleProvider
+from constructs import Construct
+
+from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.gcp.dr_region import DrRegion, DrRegionProps
+from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps
+from tonebridge.stacks.base import TonebridgeStack
+from tonebridge.stacks.infrastructure import InfrastructureStack
+
+
+def gcp_labels(env: EnvironmentConfig) -> dict[str, str]:
+    """The environment's tags as GCP labels (lowercase keys and values), plus managed-by and stack."""
+    labels = {k.lower(): v.lower() for k, v in env.tags.items()}
+    return labels | {"managed-by": "cdktf", "stack": f"{env.name}-dr"}
+
+
+def dr_region_props(env: EnvironmentConfig) -> DrRegionProps:
+    dr = env.dr
+    if dr is None:
+        raise ValueError(f"{env.name}: no dr section")
+    net, gke, pool, backups, registry = dr.network, dr.gke, dr.gke.node_pool, dr.backups, dr.registry
+    return DrRegionProps(
+        project_id=dr.project_id,
+        region=dr.region,
+        name=net.name,
+        key_ring=dr.key_ring,
+        key_rotation_days=dr.key_rotation_days,
+        subnet_cidr=str(net.subnet_cidr),
+        pods_cidr=str(net.pods_cidr),
+        services_cidr=str(net.services_cidr),
+        master_cidr=str(net.master_cidr),
+        flow_log_sampling=net.flow_log_sampling,
+        cluster_name=gke.name,
+        release_channel=gke.release_channel,
+        master_authorized_cidrs=[str(c) for c in gke.master_authorized_cidrs],
+        security_group=gke.security_group,
+        deletion_protection=gke.deletion_protection,
+        node_pool_name=pool.name,
+        machine_type=pool.machine_type,
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        disk_size_gb=pool.disk_size_gb,
+        disk_type=pool.disk_type,
+        backups_bucket=backups.bucket,
+        access_log_bucket=backups.access_log_bucket,
+        retention_days=backups.retention_days,
+        lock_retention=backups.lock_retention,
+        nearline_after_days=backups.nearline_after_days,
+        coldline_after_days=backups.coldline_after_days,
+        delete_after_days=backups.delete_after_days,
+        soft_delete_days=backups.soft_delete_days,
+        access_log_retention_days=backups.access_log_retention_days,
+        protect=backups.protect,
+        registry_id=registry.repository_id,
+        keep_recent=registry.keep_recent,
+        untagged_expiry_days=registry.untagged_expiry_days,
+        tagged_expiry_days=registry.tagged_expiry_days,
+        immutable_tags=registry.immutable_tags,
+        edge_address_name=dr.edge_address_name,
+        labels=gcp_labels(env),
+    )
+
+
+class DrStack(TonebridgeStack):
+    """The GCP standby and the daily backup copy; ``primary`` is the primary region's stack."""
+
+    def __init__(self, scope: Construct, env: EnvironmentConfig, primary: InfrastructureStack) -> None:
+        super().__init__(scope, env, "dr", env.aws.primary_region)
+        dr = env.dr
+        if dr is None or primary.backups is None:
+            raise ValueError(f"{self.name}: needs a dr section and the primary region's backups bucket")
+        GoogleProvider(
+            self,
+            "google",
+            project=dr.project_id,
+            region=dr.region,
+            default_labels=gcp_labels(env),
+            add_terraform_attribution_label=True,
+        )
+        self.site = DrRegion(self, "dr", dr_region_props(env))
+        self.transfer = BackupTransfer(
+            self,
+            "backup-transfer",
+            BackupTransferProps(
+                project_id=dr.project_id,
+                role_name=dr.transfer.aws_role_name,
+                source_bucket=primary.backups.bucket_name,
+                source_bucket_arn=primary.backups.bucket_arn,
+                source_key_arn=primary.backups.key.arn,
+                source_region=env.aws.primary_region,
+                sink_bucket=self.site.bucket.name,
+                start_date=dr.transfer.start_date,
+                start_time_utc=dr.transfer.start_time_utc,
+                delete_objects_unique_in_sink=dr.transfer.delete_objects_unique_in_sink,
+            ),
+        )
+        self.add_dependency(primary)
+        outputs = {
+            "gke_cluster_name": self.site.cluster.name,
+            "gke_cluster_endpoint": self.site.cluster.endpoint,
+            "network": self.site.network.name,
+            "backups_bucket": self.site.bucket.name,
+            "registry_url": f"{dr.region}-docker.pkg.dev/{dr.project_id}/{dr.registry.repository_id}",
+            "transfer_job": self.transfer.job.name,
+            "transfer_role_arn": self.transfer.role.arn,
+            "edge_address": self.site.edge_address.address,
+        }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value, sensitive=name == "gke_cluster_endpoint")
