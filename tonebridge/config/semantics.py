@@ -9,6 +9,7 @@ from tonebridge import ebsrules, netplan, quantities
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
 from tonebridge.config.platform import PlatformConfig
+from tonebridge.config.platform_ci import ci_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 
 TIERS = ("public", "private", "data", "management")
@@ -38,6 +39,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_platform_data(cfg))
     problems.extend(_check_database(cfg))
     problems.extend(_check_backups(cfg))
+    problems.extend(ci_problems(cfg))
     return problems
 
 
