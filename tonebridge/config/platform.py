@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tonebridge.config.platform_ci import CiConfig
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
+from tonebridge.config.platform_ci import CiConfig
 from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig

@@ -89,6 +89,14 @@ class CiAgentConfig(StrictModel):
     )
 
 
+class CiTestTargetConfig(StrictModel):
+    """A service the integration-test stage calls directly (spec §6.2 "Integration Tests")."""
+
+    namespace: DnsLabel = "staging"
+    service: DnsLabel = Field(default="api-gateway", description="Pods labelled app=<service>.")
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
 class CiVaultConfig(StrictModel):
     """Vault paths (KV v2 under ``mount``) the controller reads through the CSI driver, as role ``role``."""
 
@@ -96,6 +104,11 @@ class CiVaultConfig(StrictModel):
     mount: DnsLabel = "secret"
     admin_path: str = Field(default="jenkins/admin", pattern=r"^[a-z0-9][-a-z0-9/]*$")
     notifications_path: str = Field(default="jenkins/notifications", pattern=r"^[a-z0-9][-a-z0-9/]*$")
+    manifests_path: str = Field(
+        default="jenkins/manifests-repo",
+        pattern=r"^[a-z0-9][-a-z0-9/]*$",
+        description="Token that commits image tags to the manifests repository (production deploys).",
+    )
 
 
 class CiConfig(StrictModel):
@@ -114,6 +127,7 @@ class CiConfig(StrictModel):
         default="jenkins-deployer", description="Deploy pods': may only get, list and patch deployments."
     )
     deploy_namespaces: list[DnsLabel] = Field(default_factory=lambda: ["staging", "production"], min_length=1)
+    test_targets: list[CiTestTargetConfig] = Field(default_factory=lambda: [CiTestTargetConfig()])
     controller: CiControllerConfig = CiControllerConfig()
     agents: CiAgentConfig = CiAgentConfig()
     vault: CiVaultConfig = CiVaultConfig()
@@ -128,7 +142,7 @@ def ci_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
             continue
         base = ("platform", region, "ci")
         if region != cfg.aws.primary_region:
-            yield Problem((*base, "enabled"), "the image-push role needs the registries, which live in aws.primary_region")
+            yield Problem((*base, "enabled"), "the image-push role needs the registries, in aws.primary_region only")
         if not platform.secrets.enabled:
             yield Problem((*base, "enabled"), "the admin credentials come from Vault: platform secrets must be enabled")
         cluster = cfg.clusters.get(region)
@@ -151,6 +165,9 @@ def ci_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
         for i, name in enumerate(ci.deploy_namespaces):
             if name not in platform.namespaces:
                 yield Problem((*base, "deploy_namespaces", i), f"{name} is not a namespace of platform.{region}")
+        for i, target in enumerate(ci.test_targets):
+            if target.namespace not in ci.deploy_namespaces or target.namespace == "production":
+                yield Problem((*base, "test_targets", i, "namespace"), "integration tests run against staging only")
         accounts = [ci.service_account, ci.builder_service_account, ci.deployer_service_account]
         if len(set(accounts)) != len(accounts):
             yield Problem((*base, "builder_service_account"), "controller, builder and deployer need distinct accounts")

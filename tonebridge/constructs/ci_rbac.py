@@ -101,5 +101,7 @@ class DeployAccess(Construct):
         for namespace in props.target_namespaces:
             self.roles[namespace] = kube_object(self, deploy_role(props, namespace), depends_on=target_depends_on)
             self.bindings[namespace] = kube_object(
-                self, deploy_binding(props, namespace), depends_on=[self.roles[namespace], self.service_account]
+                self,
+                deploy_binding(props, namespace),
+                depends_on=[self.roles[namespace], self.service_account, *target_depends_on],
             )

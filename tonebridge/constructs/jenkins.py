@@ -71,9 +71,11 @@ TOOL_UID = 65532
 HTTP_PORT, AGENT_PORT = 8080, 50000
 #: Where the controller sees its Vault files (JCasC reads them with ${readFile:...}).
 SECRETS_DIR = "/run/secrets/jenkins"
+#: Scratch space of the tool containers: an emptyDir of the pod (their root filesystems are read-only).
+TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
 #: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
 KANIKO_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID")
-BUILD_TEMPLATE, DEPLOY_TEMPLATE = "tonebridge-build", "tonebridge-deploy"
+BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE = "tonebridge-build", "tonebridge-deploy", "tonebridge-test"
 #: Why the agents' namespace enforces baseline (kept as an annotation on the namespace).
 AGENTS_REASON = (
     "Kaniko builds images without a daemon or privileged container, but as root inside its container "
@@ -104,6 +106,19 @@ class AgentImages:
 
 
 @dataclass(frozen=True)
+class TestTarget:
+    """A service the integration tests call: pods ``app=<service>`` of ``namespace`` on ``port``."""
+
+    namespace: str
+    service: str
+    port: int
+
+    def __post_init__(self) -> None:
+        if not (DNS_LABEL.match(self.namespace) and DNS_LABEL.match(self.service)) or not 1 <= self.port <= 65535:
+            raise ValueError(f"test target {self.namespace}/{self.service}:{self.port} is not valid")
+
+
+@dataclass(frozen=True)
 class VaultFiles:
     """The controller's files from Vault: a SecretProviderClass read as ``role`` (bound to the
     controller's service account only). Object names are the file names under :data:`SECRETS_DIR`;
@@ -118,13 +133,14 @@ class VaultFiles:
     admin_username: str = "admin-username"
     admin_password: str = "admin-password"  # noqa: S105 - a file name
     webhook: str = "notification-webhook"
+    manifests_token: str = "manifests-repo-token"  # noqa: S105 - a file name
     provider_class: str = "jenkins-secrets"
 
     def __post_init__(self) -> None:
         if not self.vault_address.startswith("https://"):
             raise ValueError("vault_address must be https://")
         names = {o.object_name for o in self.objects}
-        missing = {self.admin_username, self.admin_password, self.webhook} - names
+        missing = {self.admin_username, self.admin_password, self.webhook, self.manifests_token} - names
         if missing:
             raise ValueError(f"Vault objects missing: {', '.join(sorted(missing))}")
 
@@ -140,7 +156,8 @@ class JenkinsProps:
     agents: images and scan severities. max_agents: agent pods at once.
     build_resources / tool_resources: Kaniko's, and each other agent container's, requests and limits.
     builder_role_arn: the IRSA role of the build pods (image push). deploy_namespaces: where the
-    deployer may update images. vault: the controller's files from Vault.
+    deployer may update images. test_targets: services the integration-test stage may call.
+    vault: the controller's files from Vault.
     node_selector, tolerations: the management pool (controller and agents).
     registry: the ECR registry host, as ``TONEBRIDGE_REGISTRY`` for every build.
     """
@@ -154,6 +171,7 @@ class JenkinsProps:
     vault: VaultFiles
     registry: str
     config_reload_image: str
+    test_targets: Sequence[TestTarget] = ()
     namespace: str = "ci"
     agents_namespace: str = "ci-builds"
     service_account: str = "jenkins"
@@ -213,10 +231,10 @@ def _tool_container(name: str, image: str, resources: Mapping, env: Sequence[Map
         "image": image,
         "command": ["cat"],
         "tty": True,
-        "env": [{"name": "HOME", "value": "/tmp"}, *(dict(e) for e in env)],
+        "env": [{"name": "HOME", "value": TMP}, *(dict(e) for e in env)],
         "resources": {k: dict(v) for k, v in resources.items()},
         "securityContext": {**restricted_container_context(), "runAsUser": TOOL_UID, "runAsGroup": TOOL_UID},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
     }
 
 
@@ -228,7 +246,7 @@ def _jnlp(props: JenkinsProps) -> dict:
         "resources": {k: dict(v) for k, v in props.tool_resources.items()},
         "securityContext": {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID},
         "volumeMounts": [
-            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "tmp", "mountPath": TMP},
             {"name": "remoting", "mountPath": "/home/jenkins/.jenkins"},
         ],
     }
@@ -277,7 +295,7 @@ def build_pod(props: JenkinsProps) -> dict:
         [
             {"name": "TRIVY_SEVERITY", "value": severity},
             {"name": "TRIVY_EXIT_CODE", "value": "1"},
-            {"name": "TRIVY_CACHE_DIR", "value": "/tmp/trivy"},
+            {"name": "TRIVY_CACHE_DIR", "value": f"{TMP}/trivy"},
         ],
     )
     return _pod(props, props.builder_service_account, [kaniko, trivy], token=False)
@@ -289,11 +307,18 @@ def deploy_pod(props: JenkinsProps) -> dict:
     return _pod(props, props.deployer_service_account, [kubectl], token=True)
 
 
+def test_pod(props: JenkinsProps) -> dict:
+    """§6.2 "Integration Tests": no credential at all (the namespace's default account, no token);
+    pipelines merge their test runner container into it."""
+    return _pod(props, "default", [], token=False)
+
+
 def pod_templates(props: JenkinsProps) -> dict[str, str]:
     """The kubernetes cloud's pod templates as the chart's ``agent.podTemplates`` takes them (JCasC)."""
     templates = {
         BUILD_TEMPLATE: (build_pod(props), props.builder_service_account),
         DEPLOY_TEMPLATE: (deploy_pod(props), props.deployer_service_account),
+        TEST_TEMPLATE: (test_pod(props), "default"),
     }
     return {
         name: yaml.safe_dump(
@@ -318,6 +343,11 @@ def _read(name: str) -> str:
     return "${readFile:" + f"{SECRETS_DIR}/{name}" + "}"
 
 
+def _string_credential(name: str, description: str) -> dict:
+    """A secret-text credential whose id is the Vault file's name and whose value is read from it."""
+    return {"string": {"scope": "GLOBAL", "id": name, "description": description, "secret": _read(name)}}
+
+
 def jcasc(props: JenkinsProps) -> dict[str, str]:
     """JCasC documents (the chart's ``controller.JCasC``): security realm, authorization, credentials, registry."""
     vault = props.vault
@@ -325,7 +355,9 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
         "local": {
             "allowsSignup": False,
             "enableCaptcha": False,
-            "users": [{"id": _read(vault.admin_username), "name": "Jenkins Admin", "password": _read(vault.admin_password)}],
+            "users": [
+                {"id": _read(vault.admin_username), "name": "Jenkins Admin", "password": _read(vault.admin_password)}
+            ],
         }
     }
     credentials = {
@@ -334,14 +366,10 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
                 "domainCredentials": [
                     {
                         "credentials": [
-                            {
-                                "string": {
-                                    "scope": "GLOBAL",
-                                    "id": vault.webhook,
-                                    "description": "Pipeline notifications webhook (from Vault)",
-                                    "secret": _read(vault.webhook),
-                                }
-                            }
+                            _string_credential(vault.webhook, "Pipeline notifications webhook (from Vault)"),
+                            _string_credential(
+                                vault.manifests_token, "Commits image tags to the manifests repository (from Vault)"
+                            ),
                         ]
                     }
                 ]
@@ -475,7 +503,8 @@ ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 
 
 def network_policies(props: JenkinsProps) -> list[dict]:
-    """Beyond default deny and DNS: agents -> controller on 8080/50000, HTTPS out from both."""
+    """Beyond default deny and DNS: agents -> controller on 8080/50000, HTTPS out from both, and
+    agents -> each integration-test target (with the matching ingress rule in the target's namespace)."""
     controller = {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}}
     agents_ns = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: props.agents_namespace}}}
     controller_peer = {
@@ -483,7 +512,30 @@ def network_policies(props: JenkinsProps) -> list[dict]:
         "podSelector": controller,
     }
     ports = _ports(HTTP_PORT, AGENT_PORT)
+    tests = [
+        _policy(
+            "allow-ci-integration-tests",
+            target.namespace,
+            {"matchLabels": {"app": target.service}},
+            ["Ingress"],
+            ingress=[{"from": [agents_ns], "ports": _ports(target.port)}],
+        )
+        for target in props.test_targets
+    ]
+    to_targets = [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: target.namespace}},
+                    "podSelector": {"matchLabels": {"app": target.service}},
+                }
+            ],
+            "ports": _ports(target.port),
+        }
+        for target in props.test_targets
+    ]
     return [
+        *tests,
         _policy(
             "jenkins-controller",
             props.namespace,
@@ -497,7 +549,7 @@ def network_policies(props: JenkinsProps) -> list[dict]:
             props.agents_namespace,
             {},
             ["Egress"],
-            egress=[{"to": [controller_peer], "ports": ports}, {"to": ANYWHERE, "ports": _ports(443)}],
+            egress=[{"to": [controller_peer], "ports": ports}, *to_targets, {"to": ANYWHERE, "ports": _ports(443)}],
         ),
     ]
 
@@ -530,7 +582,9 @@ class Jenkins(Construct):
         NetworkIsolation(
             self, "agents-isolation", NetworkIsolationProps(namespace=props.agents_namespace), depends_on=namespaces
         )
-        self.policies: list[Manifest] = [kube_object(self, p, depends_on=namespaces) for p in network_policies(props)]
+        self.policies: list[Manifest] = [
+            kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
+        ]
         self.builder_account: Manifest = kube_object(
             self,
             {

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import CiConfig
 from tonebridge.constructs.app_secrets import SecretObject
-from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, VaultFiles
+from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, TestTarget, VaultFiles
 from tonebridge.constructs.pools import MANAGEMENT_POOL, pool_placement
 
 if TYPE_CHECKING:
@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 
 
 def vault_objects(ci: CiConfig) -> list[SecretObject]:
-    """The controller's files: admin user and password, the notification webhook (KV v2 paths)."""
+    """The controller's files: admin user and password, the notification webhook, the manifests
+    repository token (KV v2 paths)."""
     vault = ci.vault
-    admin, notifications = f"{vault.mount}/data/{vault.admin_path}", f"{vault.mount}/data/{vault.notifications_path}"
+    path = {name: f"{vault.mount}/data/{getattr(vault, name)}" for name in ("admin_path", "notifications_path")}
     return [
-        SecretObject("admin-username", admin, "username"),
-        SecretObject("admin-password", admin, "password"),
-        SecretObject("notification-webhook", notifications, "webhook-url"),
+        SecretObject("admin-username", path["admin_path"], "username"),
+        SecretObject("admin-password", path["admin_path"], "password"),
+        SecretObject("notification-webhook", path["notifications_path"], "webhook-url"),
+        SecretObject("manifests-repo-token", f"{vault.mount}/data/{vault.manifests_path}", "token"),
     ]
 
 
@@ -42,7 +44,7 @@ def ci_vault_roles(platform: PlatformConfig) -> list[dict]:
             "service_account": ci.service_account,
             "namespace": ci.namespace,
             "paths": sorted({o.secret_path for o in vault_objects(ci)}),
-            "subject": "Jenkins' admin credentials and notification webhook",
+            "subject": "Jenkins' admin credentials, notification webhook and manifests token",
         }
     ]
 
@@ -57,7 +59,8 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
     vault, csi = stack.vault, stack.secrets_store
     if push_role is None or registries is None or vault is None or csi is None:
         raise ValueError(f"{stack.region}: Jenkins needs the image-push role, the registries and Vault")
-    placement = pool_placement(MANAGEMENT_POOL, (g.labels for g in stack.env.clusters[stack.region].node_groups.values()))
+    groups = stack.env.clusters[stack.region].node_groups.values()
+    placement = pool_placement(MANAGEMENT_POOL, (group.labels for group in groups))
     if placement is None:
         raise ValueError(f"{stack.region}: Jenkins runs on the management pool, which this cluster lacks")
     node_selector, tolerations = placement
@@ -80,6 +83,7 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
             ),
             builder_role_arn=push_role.arn,
             deploy_namespaces=ci.deploy_namespaces,
+            test_targets=[TestTarget(t.namespace, t.service, t.port) for t in ci.test_targets],
             vault=VaultFiles(
                 vault_address=vault.address,
                 ca_cert_path=csi.ca_cert_path,
