@@ -53,6 +53,14 @@ class DeployAccessProps:
             raise ValueError("deploy access: the account must not live in a namespace it deploys to")
 
 
+def service_account(name: str, namespace: str, *, token: bool, annotations: dict | None = None) -> dict:
+    """A ServiceAccount; ``token`` says whether its pods mount a Kubernetes API token."""
+    metadata: dict = {"name": name, "namespace": namespace}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata, "automountServiceAccountToken": token}
+
+
 def deploy_role(props: DeployAccessProps, namespace: str) -> dict:
     return {
         "apiVersion": RBAC_API,
@@ -85,17 +93,9 @@ class DeployAccess(Construct):
         target_depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        self.service_account: Manifest = kube_object(
-            self,
-            {
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": {"name": props.service_account, "namespace": props.namespace},
-                # kubectl in the deploy container uses this token; nothing else in the pod needs one.
-                "automountServiceAccountToken": True,
-            },
-            depends_on=depends_on,
-        )
+        # kubectl in the deploy container uses this account's token.
+        account = service_account(props.service_account, props.namespace, token=True)
+        self.service_account: Manifest = kube_object(self, account, depends_on=depends_on)
         self.roles: dict[str, Manifest] = {}
         self.bindings: dict[str, Manifest] = {}
         for namespace in props.target_namespaces:

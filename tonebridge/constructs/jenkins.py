@@ -57,7 +57,7 @@ from constructs import Construct
 
 from tonebridge.charts import JENKINS
 from tonebridge.constructs.app_secrets import SecretObject, secret_provider_class
-from tonebridge.constructs.ci_rbac import DeployAccess, DeployAccessProps
+from tonebridge.constructs.ci_rbac import DeployAccess, DeployAccessProps, service_account
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import NAMESPACE_LABEL, NetworkIsolation, NetworkIsolationProps
@@ -585,21 +585,14 @@ class Jenkins(Construct):
         self.policies: list[Manifest] = [
             kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
         ]
-        self.builder_account: Manifest = kube_object(
-            self,
-            {
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": {
-                    "name": props.builder_service_account,
-                    "namespace": props.agents_namespace,
-                    "annotations": {"eks.amazonaws.com/role-arn": props.builder_role_arn},
-                },
-                # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
-                "automountServiceAccountToken": False,
-            },
-            depends_on=namespaces,
+        # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
+        builder = service_account(
+            props.builder_service_account,
+            props.agents_namespace,
+            token=False,
+            annotations={"eks.amazonaws.com/role-arn": props.builder_role_arn},
         )
+        self.builder_account: Manifest = kube_object(self, builder, depends_on=namespaces)
         self.deploy_access = DeployAccess(
             self,
             "deploy-access",
