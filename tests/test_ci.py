@@ -352,3 +352,12 @@ def test_management_placement_needs_the_pool():
     assert pool_placement(MANAGEMENT_POOL, [{"workload": "system"}]) is None
     selector, tolerations = pool_placement(MANAGEMENT_POOL, [{"workload": "management", "x": "y"}])
     assert selector == {"workload": "management"} and tolerations == [MANAGEMENT_TOLERATION]
+
+
+def test_agent_pods_pass_the_kubernetes_schema_strictly(values):
+    """The pod templates travel as strings inside the chart values, out of the stack-wide schema check."""
+    from tonebridge.ops.kube_objects import validation_problems
+
+    pods = [{**t["pod"], "metadata": {"name": name}} for name, t in _pods(values).items()]
+    assert len(pods) == 3
+    assert validation_problems(pods, "1.35") == []
