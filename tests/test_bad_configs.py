@@ -246,8 +246,8 @@ CASES = [
     (
         "node-groups-exceed-pod-plan",
         _set((*CLUSTER, "node_groups", "application", "max_size"), 40),
-        "clusters.us-west-2.node_groups: node groups scale to 51 nodes but network.us-west-2.pods.max_nodes "
-        "plans for 31",
+        "clusters.us-west-2.node_groups: node groups scale to 55 nodes but network.us-west-2.pods.max_nodes "
+        "plans for 35",
     ),
     (
         "api-open-to-world",
@@ -440,6 +440,47 @@ CASES = [
         "trivy-severity",
         _set(("platform", "us-west-2", "scanning", "severities"), ["HIGH", "SEVERE"]),
         "platform.us-west-2.scanning.severities[1]: ",
+    ),
+    # --- CI (spec §6.2) ---
+    (
+        "ci-without-management-pool",
+        _drop(("clusters", "us-west-2", "node_groups", "management")),
+        "platform.us-west-2.ci.enabled: needs a node group labelled workload=management with subnet_tier management",
+    ),
+    (
+        "ci-management-pool-on-the-app-subnets",
+        _set(("clusters", "us-west-2", "node_groups", "management", "subnet_tier"), "private"),
+        "platform.us-west-2.ci.enabled: needs a node group labelled workload=management",
+    ),
+    (
+        "ci-in-the-standby-region",
+        _set(("platform", "us-east-1", "ci"), {"enabled": True}),
+        "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
+    ),
+    (
+        "ci-deploys-to-an-unknown-namespace",
+        _set(("platform", "us-west-2", "ci", "deploy_namespaces"), ["staging", "prod"]),
+        "platform.us-west-2.ci.deploy_namespaces[1]: prod is not a namespace of platform.us-west-2",
+    ),
+    (
+        "ci-shares-the-application-vault-role",
+        _set(("platform", "us-west-2", "ci", "vault"), {"role": "tonebridge"}),
+        "platform.us-west-2.ci.vault.role: tonebridge is already another component's Vault role",
+    ),
+    (
+        "ci-agent-image-unpinned",
+        _set(("platform", "us-west-2", "ci", "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest"),
+        "platform.us-west-2.ci.agents.kaniko_image: ",
+    ),
+    (
+        "ci-integration-tests-against-production",
+        _set(("platform", "us-west-2", "ci", "test_targets"), [{"namespace": "production"}]),
+        "platform.us-west-2.ci.test_targets[0].namespace: integration tests run against staging only",
+    ),
+    (
+        "ci-in-an-application-namespace",
+        _set(("platform", "us-west-2", "ci", "namespace"), "staging"),
+        "platform.us-west-2.ci.namespace: staging is an application namespace",
     ),
 ]
 

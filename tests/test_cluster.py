@@ -67,7 +67,8 @@ def test_cluster_endpoint_encryption_logs_and_auth(west):
 
 def test_exactly_the_three_spec_node_groups(west):
     groups = {g["node_group_name"]: g for g in resources(west, "aws_eks_node_group").values()}
-    assert set(groups) == set(SPEC_POOLS)
+    # Plus §2.2's management pool for CI/CD, on the management subnets (tests/test_ci.py).
+    assert set(groups) == set(SPEC_POOLS) | {"management"}
     private = sorted(s for s in west["resource"]["aws_subnet"] if "private-us-west-2" in s)
     for name, (types, low, desired, high, labels, taints) in SPEC_POOLS.items():
         group = groups[name]
@@ -128,6 +129,7 @@ def test_each_irsa_role_trusts_exactly_one_service_account(west):
         f"{CLUSTER}-karpenter": "system:serviceaccount:kube-system:karpenter",
         f"{CLUSTER}-vault-unseal": "system:serviceaccount:vault:vault",
         f"{CLUSTER}-cnpg-staging-tonebridge": "system:serviceaccount:staging:tonebridge",  # CNPG backups (§4.1)
+        f"{CLUSTER}-ci-image-push": "system:serviceaccount:ci-builds:jenkins-builder",  # image push (§6.2)
     }
     assert set(roles) == set(expected)
     for name, statement in roles.items():

@@ -182,6 +182,8 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
         "llm-service-policy",
         "auth-service-policy",
         "allow-monitoring-scrape",  # Prometheus's way in (observability)
+        # Jenkins' integration tests reach api-gateway in staging (platform.<region>.ci.test_targets).
+        *(["allow-ci-integration-tests"] if namespace == "staging" else []),
     }
 
 

@@ -72,6 +72,10 @@ CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnati
 #: Operator v0.26.0; its CRDs serve redis.redis.opstreelabs.in/v1beta2.
 REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.26.1")
 
+#: Jenkins (spec §6.2). Controller image, plugins and agent images are set explicitly in configuration
+#: (platform.<region>.ci), so none of the chart's defaults reaches the cluster unpinned.
+JENKINS = HelmChart("https://charts.jenkins.io", "jenkins", "5.8.104")
+
 #: Custom resources of every component go through this chart (see charts/tonebridge-resources/Chart.yaml).
 RESOURCES = LocalChart(PROJECT_ROOT / "charts" / "tonebridge-resources")
 #: 88.1.3 (2026-08): Prometheus Operator, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics;

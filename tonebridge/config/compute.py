@@ -40,7 +40,8 @@ class TaintConfig(StrictModel):
 
 
 class NodeGroupConfig(StrictModel):
-    """A managed node group in the private-app subnets (spec §3.1)."""
+    """A managed node group in the private-app subnets (spec §3.1), or in the private-management
+    subnets (``subnet_tier: management``: spec §2.2's tier for monitoring and CI/CD)."""
 
     instance_types: list[InstanceType] = Field(min_length=1, max_length=20)
     min_size: int
@@ -50,6 +51,7 @@ class NodeGroupConfig(StrictModel):
     taints: list[TaintConfig] = Field(default_factory=list)
     disk_gib: int = Field(default=50, ge=20, le=16384)
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    subnet_tier: Literal["private", "management"] = "private"
 
     @model_validator(mode="after")
     def _scaling_and_labels(self) -> NodeGroupConfig:

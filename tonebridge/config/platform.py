@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
+from tonebridge.config.platform_ci import CiConfig
 from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
 from tonebridge.config.platform_observability import ObservabilityConfig
@@ -32,3 +33,4 @@ class PlatformConfig(StrictModel):
     postgres: PostgresPlatformConfig = PostgresPlatformConfig()  # spec §4.1: CloudNativePG clusters
     redis: RedisConfig = RedisConfig()  # spec §4.2 / §9.1
     observability: ObservabilityConfig = ObservabilityConfig()  # spec §7.1-§7.3 and cloud alarms
+    ci: CiConfig = CiConfig()  # spec §6.2: Jenkins on the management tier

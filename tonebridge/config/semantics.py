@@ -10,6 +10,7 @@ from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
 from tonebridge.config.platform import PlatformConfig
+from tonebridge.config.platform_ci import ci_problems
 from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 
@@ -42,6 +43,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_backups(cfg))
     problems.extend(observability_problems(cfg))
     problems.extend(dns_dr_problems(cfg))
+    problems.extend(ci_problems(cfg))
     return problems
 
 

@@ -43,6 +43,36 @@ def objects_parameter(objects: Sequence[SecretObject]) -> str:
     )
 
 
+def secret_provider_class(
+    name: str,
+    namespace: str,
+    *,
+    vault_address: str,
+    ca_cert_path: str,
+    role: str,
+    auth_mount: str,
+    audience: str,
+    objects: Sequence[SecretObject],
+) -> dict:
+    """A SecretProviderClass of Vault's CSI provider: ``objects`` read as Vault role ``role`` over TLS."""
+    return {
+        "apiVersion": SPC_API,
+        "kind": "SecretProviderClass",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "provider": "vault",
+            "parameters": {
+                "vaultAddress": vault_address,
+                "vaultCACertPath": ca_cert_path,
+                "roleName": role,
+                "vaultKubernetesMountPath": auth_mount,
+                "audience": audience,
+                "objects": objects_parameter(objects),
+            },
+        },
+    }
+
+
 @dataclass(frozen=True)
 class ApplicationSecretsProps:
     """:param vault_address: https URL of Vault's service.
@@ -98,22 +128,16 @@ class ApplicationSecrets(Construct):
             depends_on=depends_on,
         )
         self.objects = [
-            {
-                "apiVersion": SPC_API,
-                "kind": "SecretProviderClass",
-                "metadata": {"name": props.provider_class, "namespace": ns},
-                "spec": {
-                    "provider": "vault",
-                    "parameters": {
-                        "vaultAddress": props.vault_address,
-                        "vaultCACertPath": props.ca_cert_path,
-                        "roleName": props.role,
-                        "vaultKubernetesMountPath": props.auth_mount,
-                        "audience": props.audience,
-                        "objects": objects_parameter(props.objects),
-                    },
-                },
-            },
+            secret_provider_class(
+                props.provider_class,
+                ns,
+                vault_address=props.vault_address,
+                ca_cert_path=props.ca_cert_path,
+                role=props.role,
+                auth_mount=props.auth_mount,
+                audience=props.audience,
+                objects=props.objects,
+            ),
             {
                 "apiVersion": VSO_API,
                 "kind": "VaultConnection",

@@ -102,6 +102,8 @@ class NodeGroupSpec:
     min_size / desired_size / max_size: 0 <= min <= desired <= max, max >= 1 (required).
     labels, taints: Kubernetes labels and taints of every node (default none).
     disk_gib: root volume size (default 50). capacity_type: ON_DEMAND (default) or SPOT.
+    subnet_ids: the group's own subnets (default: the cluster's private-app subnets); spec §2.2 puts
+        CI/CD and monitoring on the private-management tier, so their pool names those subnets.
     """
 
     name: str
@@ -113,6 +115,7 @@ class NodeGroupSpec:
     taints: Sequence[Taint] = field(default_factory=tuple)
     disk_gib: int = 50
     capacity_type: str = "ON_DEMAND"
+    subnet_ids: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         problem = eksrules.scaling_problem(self.min_size, self.desired_size, self.max_size)
@@ -426,7 +429,7 @@ class TonebridgeCluster(Construct):
     # --- nodes ------------------------------------------------------------------------------------
 
     def _node_groups(self, name: str, depends_on: list) -> None:
-        """Managed node groups in the private-app subnets, each from its own launch template."""
+        """Managed node groups in the private-app subnets (or a group's own tier), each from its own launch template."""
         props = self.props
         node_role = NodeRole(self, "node-role", f"{name}-node")
         self.node_role_arn: str = node_role.arn
@@ -478,7 +481,7 @@ class TonebridgeCluster(Construct):
                 cluster_name=self.cluster.name,
                 node_group_name=group.name,
                 node_role_arn=node_role.arn,
-                subnet_ids=list(props.subnet_ids),
+                subnet_ids=list(group.subnet_ids or props.subnet_ids),
                 ami_type="AL2023_x86_64_STANDARD",
                 capacity_type=group.capacity_type,
                 instance_types=list(group.instance_types),

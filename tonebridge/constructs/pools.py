@@ -24,3 +24,17 @@ class Toleration:
 #: (node selector, tolerations) of each pool.
 DATABASE_POOL = ({"workload": "database"}, (Toleration("database", "true"),))
 SYSTEM_POOL = ({"workload": "system"}, (Toleration("CriticalAddonsOnly", "true"),))
+#: Spec §2.2's management tier: a node group in the private-management subnets, labelled and tainted
+#: so that only what belongs there (CI/CD, and monitoring when it moves there) is scheduled on it.
+MANAGEMENT_POOL = ({"workload": "management"}, (Toleration("management", "true"),))
+
+
+def pool_placement(
+    pool: tuple[dict[str, str], tuple[Toleration, ...]], node_group_labels
+) -> tuple[dict[str, str], list[dict[str, str]]] | None:
+    """Node selector and tolerations of ``pool`` as chart values take them, or None when no node
+    group (given as its labels) carries the pool's selector, so a caller can refuse or fall back."""
+    selector, tolerations = pool
+    if not any(dict(labels).items() >= selector.items() for labels in node_group_labels):
+        return None
+    return dict(selector), [t.manifest() for t in tolerations]

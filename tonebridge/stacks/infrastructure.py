@@ -7,6 +7,7 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
+from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
@@ -81,6 +82,7 @@ def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> To
                 taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in group.taints],
                 disk_gib=group.disk_gib,
                 capacity_type=group.capacity_type,
+                subnet_ids=vpc.subnet_ids[group.subnet_tier] if group.subnet_tier != "private" else (),
             )
             for name, group in cfg.node_groups.items()
         ],
@@ -197,6 +199,7 @@ class InfrastructureStack(TonebridgeStack):
         self._cnpg_backup_roles(env, region)
         #: CloudWatch alarms and their encrypted topic (None where off).
         self.alarms = add_cloud_alarms(self, env, region)
+        self._ci(env, region)
         self._outputs(env, region)
 
     def _data(self, env: EnvironmentConfig, region: str) -> None:
@@ -344,6 +347,26 @@ class InfrastructureStack(TonebridgeStack):
                 ),
             )
 
+    def _ci(self, env: EnvironmentConfig, region: str) -> None:
+        """The build agents' image-push role (spec §6.2), trusted by their service account only and
+        limited to this environment's repositories (spec §5.1); the platform stack annotates with it."""
+        ci = env.platform[region].ci if region in env.platform else None
+        self.ci_image_push: ImagePushRole | None = None
+        if ci is None or not ci.enabled or self.registries is None:
+            return
+        self.ci_image_push = ImagePushRole(
+            self,
+            "ci-image-push",
+            ImagePushRoleProps(
+                role_name=f"{env.clusters[region].name}-ci-image-push",
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer=self.cluster.oidc_issuer,
+                namespace=ci.agents_namespace,
+                service_account=ci.builder_service_account,
+                repository_arns=list(self.registries.repository_arns.values()),
+            ),
+        )
+
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
         vpc, cluster = self.vpc, self.cluster
         outputs: dict[str, object] = {
@@ -389,6 +412,8 @@ class InfrastructureStack(TonebridgeStack):
                 "vault_unseal_key_arn": self.vault_unseal.key_arn,
                 "vault_unseal_role_arn": self.vault_unseal.role_arn,
             }
+        if self.ci_image_push:
+            outputs["ci_image_push_role_arn"] = self.ci_image_push.arn
         if self.registries:
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()

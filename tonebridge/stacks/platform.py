@@ -54,6 +54,7 @@ from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
@@ -98,6 +99,8 @@ class PlatformStack(TonebridgeStack):
         self.observability = add_observability(self)
         self._postgres()
         self._redis()
+        #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
+        self.jenkins = add_ci(self)
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -374,6 +377,8 @@ class PlatformStack(TonebridgeStack):
         self.vault_secrets_operator: VaultSecretsOperator | None = None
         #: Vault, where this region runs one (its address and CA bundles serve the Redis namespace too).
         self.vault: Vault | None = None
+        #: The Secrets Store CSI driver (its CA path serves other namespaces' SecretProviderClasses).
+        self.secrets_store: SecretsStoreCsi | None = None
         if not cfg.enabled or unseal is None:
             return
         version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
@@ -427,7 +432,7 @@ class PlatformStack(TonebridgeStack):
                     "auth_mount": app.auth_mount,
                     "paths": [o.secret_path for o in app.objects],
                 },
-                bootstrap_roles=[*redis_roles, *vault_roles(self.config)],
+                bootstrap_roles=[*redis_roles, *vault_roles(self.config), *ci_vault_roles(self.config)],
             ),
             depends_on=[
                 cert_manager.issuers,
@@ -447,6 +452,7 @@ class PlatformStack(TonebridgeStack):
             ),
             depends_on=[vault.certificates],
         )
+        self.secrets_store = csi
         operator = VaultSecretsOperator(
             self,
             "vault-secrets-operator",

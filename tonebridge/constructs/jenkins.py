@@ -1,0 +1,633 @@
+"""Jenkins for the application pipeline of spec §6.2, from its Helm chart, configured as code.
+
+Controller (namespace ``ci``, Pod Security ``restricted``):
+
+* One replica (Jenkins has no active-active mode) from the pinned chart and image, every plugin
+  pinned to a version and its dependencies resolved to the minimum those require, so a restart
+  never upgrades anything. No executors on the controller: every build runs in an agent pod.
+* JENKINS_HOME on a ``fast-ssd`` volume (encrypted with the cluster's key, retained on delete).
+* Configuration as code only (JCasC): local security realm with sign-up off, logged-in users only,
+  the Kubernetes cloud and its pod templates, the credentials the pipeline uses.
+* Admin credentials and the notification webhook come from Vault through the Secrets Store CSI
+  driver (a SecretProviderClass read as the Vault role bound to the controller's service account
+  only) as files, which JCasC reads with ``${readFile:...}``. No Kubernetes Secret holds them
+  and nothing is in code, state or plan; the chart's own admin secret is off.
+* ClusterIP only, no Ingress: operators use ``kubectl port-forward``; webhooks from the source host
+  come later through the edge, not by exposing the controller.
+
+Placement (spec §2.2: CI/CD on the private-management tier): a managed node group in the
+private-management subnets, labelled ``workload=management`` and tainted
+``management=true:NoSchedule`` (:data:`tonebridge.constructs.pools.MANAGEMENT_POOL`). A selector
+on an existing pool would put builds next to the application on the private-app subnets, which
+§2.2 keeps apart; the node group keeps the tier's own subnets and route tables, and the taint keeps
+everything else off it. Controller and agents both select and tolerate it.
+
+Agents (namespace ``ci-builds``): the spec's privileged ``docker:dind`` is replaced by rootless
+image builds with Kaniko, which needs no daemon, no privileged container and no host path. Kaniko
+does need root inside its container: it unpacks the base image over its own root filesystem and
+runs the Dockerfile's steps there, setting file owners as the image says. So that container sets
+``runAsUser: 0``, keeps a writable root filesystem, and adds back CHOWN, DAC_OVERRIDE, FOWNER,
+FSETID, SETUID and SETGID after dropping ALL, which the ``restricted`` profile forbids
+(``runAsNonRoot``, ``capabilities.add``) and ``baseline`` allows. BuildKit rootless is no way out:
+it needs ``seccompProfile: Unconfined`` (user namespaces and mounts), which ``baseline`` forbids as
+well. The agents therefore get a namespace of their own at ``baseline`` (audit and warn stay
+``restricted``), with that reason on the namespace; the controller's namespace stays restricted.
+Everything else in the pods stays restricted: no privileged container, no privilege escalation,
+seccomp RuntimeDefault, no host namespaces or paths; the other containers run as non-root with
+all capabilities dropped and read-only root filesystems.
+
+Two pod templates, two identities: ``tonebridge-build`` (jnlp, kaniko, trivy) runs as the builder
+account, whose only credential is the IRSA role that pushes to the platform's repositories (no
+Kubernetes API token is mounted); ``tonebridge-deploy`` (jnlp, kubectl) runs as the deployer
+account, whose only rights are get/list/watch/patch on Deployments in the deploy namespaces
+(:mod:`tonebridge.constructs.ci_rbac`). A Dockerfile step therefore never holds a deploy credential.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest
+from constructs import Construct
+
+from tonebridge.charts import JENKINS
+from tonebridge.constructs.app_secrets import SecretObject, secret_provider_class
+from tonebridge.constructs.ci_rbac import DeployAccess, DeployAccessProps, service_account
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
+from tonebridge.constructs.namespace import Namespace, NamespaceProps
+from tonebridge.constructs.network_policies import NAMESPACE_LABEL, NetworkIsolation, NetworkIsolationProps
+from tonebridge.constructs.pod_defaults import RUNTIME_DEFAULT_SECCOMP, restricted_container_context
+from tonebridge.kubeapi import DNS_LABEL
+
+#: uid/gid of the jenkins user in the controller and inbound-agent images.
+JENKINS_UID = 1000
+#: Non-root uid for the kubectl and trivy containers (their images default to root).
+TOOL_UID = 65532
+HTTP_PORT, AGENT_PORT = 8080, 50000
+#: Where the controller sees its Vault files (JCasC reads them with ${readFile:...}).
+SECRETS_DIR = "/run/secrets/jenkins"
+#: Scratch space of the tool containers: an emptyDir of the pod (their root filesystems are read-only).
+TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
+#: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
+KANIKO_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID")
+BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE = "tonebridge-build", "tonebridge-deploy", "tonebridge-test"
+#: Why the agents' namespace enforces baseline (kept as an annotation on the namespace).
+AGENTS_REASON = (
+    "Kaniko builds images without a daemon or privileged container, but as root inside its container "
+    "(runAsUser 0 and CHOWN, DAC_OVERRIDE, FOWNER, FSETID, SETGID, SETUID to unpack layers with their "
+    "owners); restricted forbids both, baseline allows them. BuildKit rootless would need seccomp "
+    "Unconfined, which baseline forbids too. The controller stays in a restricted namespace."
+)
+_SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class AgentImages:
+    """Pinned images of the agent pods and the scan policy their trivy container enforces."""
+
+    inbound: str
+    kaniko: str
+    kubectl: str
+    trivy: str
+    severities: Sequence[str] = ("HIGH", "CRITICAL")
+
+    def __post_init__(self) -> None:
+        for image in (self.inbound, self.kaniko, self.kubectl, self.trivy):
+            tag = image.rsplit("/", 1)[-1]
+            if ":" not in tag or tag.endswith((":latest", ":dind")):
+                raise ValueError(f"agent image {image!r} must carry an exact tag")
+        if not self.severities or set(self.severities) - set(_SEVERITIES):
+            raise ValueError(f"severities must be a non-empty subset of {', '.join(_SEVERITIES)}")
+
+
+@dataclass(frozen=True)
+class TestTarget:
+    """A service the integration tests call: pods ``app=<service>`` of ``namespace`` on ``port``."""
+
+    namespace: str
+    service: str
+    port: int
+
+    def __post_init__(self) -> None:
+        if not (DNS_LABEL.match(self.namespace) and DNS_LABEL.match(self.service)) or not 1 <= self.port <= 65535:
+            raise ValueError(f"test target {self.namespace}/{self.service}:{self.port} is not valid")
+
+
+@dataclass(frozen=True)
+class VaultFiles:
+    """The controller's files from Vault: a SecretProviderClass read as ``role`` (bound to the
+    controller's service account only). Object names are the file names under :data:`SECRETS_DIR`;
+    ``admin_username``, ``admin_password`` and ``webhook`` name which object is which."""
+
+    vault_address: str
+    ca_cert_path: str
+    role: str
+    objects: Sequence[SecretObject]
+    auth_mount: str = "kubernetes"
+    audience: str = "vault"
+    admin_username: str = "admin-username"
+    admin_password: str = "admin-password"  # noqa: S105 - a file name
+    webhook: str = "notification-webhook"
+    manifests_token: str = "manifests-repo-token"  # noqa: S105 - a file name
+    provider_class: str = "jenkins-secrets"
+
+    def __post_init__(self) -> None:
+        if not self.vault_address.startswith("https://"):
+            raise ValueError("vault_address must be https://")
+        names = {o.object_name for o in self.objects}
+        missing = {self.admin_username, self.admin_password, self.webhook, self.manifests_token} - names
+        if missing:
+            raise ValueError(f"Vault objects missing: {', '.join(sorted(missing))}")
+
+
+@dataclass(frozen=True)
+class JenkinsProps:
+    """Props of :class:`Jenkins`.
+
+    kubernetes_version: the cluster's ``1.NN`` (pod security profiles).
+    controller_image_tag: ``jenkins/jenkins`` tag. plugins: name -> exact version (at least one).
+    storage, storage_class: JENKINS_HOME claim. resources: the controller container's.
+    config_reload_image: the JCasC reload sidecar (pinned).
+    agents: images and scan severities. max_agents: agent pods at once.
+    build_resources / tool_resources: Kaniko's, and each other agent container's, requests and limits.
+    builder_role_arn: the IRSA role of the build pods (image push). deploy_namespaces: where the
+    deployer may update images. test_targets: services the integration-test stage may call.
+    vault: the controller's files from Vault.
+    node_selector, tolerations: the management pool (controller and agents).
+    registry: the ECR registry host, as ``TONEBRIDGE_REGISTRY`` for every build.
+    """
+
+    kubernetes_version: str
+    controller_image_tag: str
+    plugins: Mapping[str, str]
+    agents: AgentImages
+    builder_role_arn: str
+    deploy_namespaces: Sequence[str]
+    vault: VaultFiles
+    registry: str
+    config_reload_image: str
+    test_targets: Sequence[TestTarget] = ()
+    namespace: str = "ci"
+    agents_namespace: str = "ci-builds"
+    service_account: str = "jenkins"
+    builder_service_account: str = "jenkins-builder"
+    deployer_service_account: str = "jenkins-deployer"
+    storage: str = "50Gi"
+    storage_class: str = "fast-ssd"
+    resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+    )
+    build_resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+    )
+    tool_resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        }
+    )
+    max_agents: int = 10
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = (
+            self.namespace,
+            self.agents_namespace,
+            self.service_account,
+            self.builder_service_account,
+            self.deployer_service_account,
+            *self.deploy_namespaces,
+        )
+        for name in names:
+            if not DNS_LABEL.match(name):
+                raise ValueError(f"jenkins: {name!r} is not a DNS label")
+        if self.namespace == self.agents_namespace:
+            raise ValueError("jenkins: agents need a namespace of their own (baseline, not restricted)")
+        accounts = {self.service_account, self.builder_service_account, self.deployer_service_account}
+        if len(accounts) != 3:
+            raise ValueError("jenkins: controller, builder and deployer need distinct service accounts")
+        if not self.plugins or any(not v or v in ("latest", "experimental") for v in self.plugins.values()):
+            raise ValueError("jenkins: every plugin needs an exact version")
+        if not 1 <= self.max_agents <= 50:
+            raise ValueError("jenkins: max_agents must be 1-50")
+        if not self.node_selector:
+            raise ValueError("jenkins: node_selector must place it on the management pool")
+
+
+def _tmp_volume(name: str = "tmp") -> dict:
+    return {"name": name, "emptyDir": {}}
+
+
+def _tool_container(name: str, image: str, resources: Mapping, env: Sequence[Mapping[str, str]] = ()) -> dict:
+    """A long-running tool container for pipeline steps: non-root, read-only root, writable /tmp."""
+    return {
+        "name": name,
+        "image": image,
+        "command": ["cat"],
+        "tty": True,
+        "env": [{"name": "HOME", "value": TMP}, *(dict(e) for e in env)],
+        "resources": {k: dict(v) for k, v in resources.items()},
+        "securityContext": {**restricted_container_context(), "runAsUser": TOOL_UID, "runAsGroup": TOOL_UID},
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
+    }
+
+
+def _jnlp(props: JenkinsProps) -> dict:
+    """The inbound agent (remoting), restricted; its workspace volume is added by the plugin."""
+    return {
+        "name": "jnlp",
+        "image": props.agents.inbound,
+        "resources": {k: dict(v) for k, v in props.tool_resources.items()},
+        "securityContext": {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID},
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": TMP},
+            {"name": "remoting", "mountPath": "/home/jenkins/.jenkins"},
+        ],
+    }
+
+
+def _pod(props: JenkinsProps, service_account: str, containers: list[dict], *, token: bool) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "spec": {
+            "serviceAccountName": service_account,
+            "automountServiceAccountToken": token,
+            "nodeSelector": dict(props.node_selector),
+            "tolerations": [dict(t) for t in props.tolerations],
+            "securityContext": {"seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP), "fsGroup": JENKINS_UID},
+            "containers": [_jnlp(props), *containers],
+            "volumes": [_tmp_volume(), _tmp_volume("remoting")],
+        },
+    }
+
+
+def build_pod(props: JenkinsProps) -> dict:
+    """§6.2 "Build" and "Security Scan": Kaniko (no privileged container, no daemon) and Trivy,
+    whose defaults fail the step on the configured severities (``--exit-code 1``)."""
+    kaniko = {
+        "name": "kaniko",
+        "image": props.agents.kaniko,
+        "command": ["/busybox/cat"],
+        "tty": True,
+        "resources": {k: dict(v) for k, v in props.build_resources.items()},
+        "securityContext": {
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "runAsUser": 0,
+            "runAsNonRoot": False,
+            "readOnlyRootFilesystem": False,
+            "capabilities": {"drop": ["ALL"], "add": list(KANIKO_CAPABILITIES)},
+            "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
+        },
+    }
+    severity = ",".join(props.agents.severities)
+    trivy = _tool_container(
+        "trivy",
+        props.agents.trivy,
+        props.tool_resources,
+        [
+            {"name": "TRIVY_SEVERITY", "value": severity},
+            {"name": "TRIVY_EXIT_CODE", "value": "1"},
+            {"name": "TRIVY_CACHE_DIR", "value": f"{TMP}/trivy"},
+        ],
+    )
+    return _pod(props, props.builder_service_account, [kaniko, trivy], token=False)
+
+
+def deploy_pod(props: JenkinsProps) -> dict:
+    """§6.2 "Deploy to Staging/Production": kubectl as the deployer account."""
+    kubectl = _tool_container("kubectl", props.agents.kubectl, props.tool_resources)
+    return _pod(props, props.deployer_service_account, [kubectl], token=True)
+
+
+def test_pod(props: JenkinsProps) -> dict:
+    """§6.2 "Integration Tests": no credential at all (the namespace's default account, no token);
+    pipelines merge their test runner container into it."""
+    return _pod(props, "default", [], token=False)
+
+
+def pod_templates(props: JenkinsProps) -> dict[str, str]:
+    """The kubernetes cloud's pod templates as the chart's ``agent.podTemplates`` takes them (JCasC)."""
+    templates = {
+        BUILD_TEMPLATE: (build_pod(props), props.builder_service_account),
+        DEPLOY_TEMPLATE: (deploy_pod(props), props.deployer_service_account),
+        TEST_TEMPLATE: (test_pod(props), "default"),
+    }
+    return {
+        name: yaml.safe_dump(
+            [
+                {
+                    "name": name,
+                    "label": name,
+                    "namespace": props.agents_namespace,
+                    "serviceAccount": account,
+                    "yamlMergeStrategy": "override",
+                    "showRawYaml": False,
+                    "yaml": json.dumps(pod, sort_keys=True),
+                }
+            ],
+            sort_keys=False,
+        )
+        for name, (pod, account) in templates.items()
+    }
+
+
+def _read(name: str) -> str:
+    return "${readFile:" + f"{SECRETS_DIR}/{name}" + "}"
+
+
+def _string_credential(name: str, description: str) -> dict:
+    """A secret-text credential whose id is the Vault file's name and whose value is read from it."""
+    return {"string": {"scope": "GLOBAL", "id": name, "description": description, "secret": _read(name)}}
+
+
+def jcasc(props: JenkinsProps) -> dict[str, str]:
+    """JCasC documents (the chart's ``controller.JCasC``): security realm, authorization, credentials, registry."""
+    vault = props.vault
+    realm = {
+        "local": {
+            "allowsSignup": False,
+            "enableCaptcha": False,
+            "users": [
+                {"id": _read(vault.admin_username), "name": "Jenkins Admin", "password": _read(vault.admin_password)}
+            ],
+        }
+    }
+    credentials = {
+        "credentials": {
+            "system": {
+                "domainCredentials": [
+                    {
+                        "credentials": [
+                            _string_credential(vault.webhook, "Pipeline notifications webhook (from Vault)"),
+                            _string_credential(
+                                vault.manifests_token, "Commits image tags to the manifests repository (from Vault)"
+                            ),
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    return {
+        "securityRealm": yaml.safe_dump(realm, sort_keys=False),
+        "authorizationStrategy": yaml.safe_dump({"loggedInUsersCanDoAnything": {"allowAnonymousRead": False}}),
+        "credentials": yaml.safe_dump(credentials, sort_keys=False),
+    }
+
+
+def registry_script(registry: str) -> str:
+    """The registry host as a global environment variable (its own JCasC document: it is a reference
+    to the infrastructure stack, resolved by Terraform, and so must not share a string with JCasC's
+    own ``${...}`` expressions)."""
+    return (
+        "jenkins:\n  globalNodeProperties:\n  - envVars:\n      env:\n"
+        f"      - key: TONEBRIDGE_REGISTRY\n        value: {registry}\n"
+    )
+
+
+def values(props: JenkinsProps) -> dict[str, Any]:
+    """Chart values: controller, persistence, agents, RBAC, service accounts."""
+    docs = jcasc(props)
+    reload_image, reload_tag = props.config_reload_image.rsplit(":", 1)
+    reload_registry, reload_repository = reload_image.split("/", 1)
+    context = {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID}
+    return {
+        "controller": {
+            "image": {
+                "registry": "docker.io",
+                "repository": "jenkins/jenkins",
+                "tag": props.controller_image_tag,
+                "pullPolicy": "IfNotPresent",
+            },
+            "numExecutors": 0,
+            "admin": {"createSecret": False, "existingSecret": ""},
+            "installPlugins": [f"{name}:{version}" for name, version in sorted(props.plugins.items())],
+            "installLatestPlugins": False,
+            "installLatestSpecifiedPlugins": False,
+            "overwritePlugins": True,
+            "resources": {k: dict(v) for k, v in props.resources.items()},
+            "javaOpts": "-XX:MaxRAMPercentage=75.0",
+            "serviceType": "ClusterIP",
+            "agentListenerServiceType": "ClusterIP",
+            "agentListenerPort": AGENT_PORT,
+            "servicePort": HTTP_PORT,
+            "targetPort": HTTP_PORT,
+            "nodeSelector": dict(props.node_selector),
+            "tolerations": [dict(t) for t in props.tolerations],
+            "podSecurityContextOverride": {
+                "runAsUser": JENKINS_UID,
+                "runAsGroup": JENKINS_UID,
+                "fsGroup": JENKINS_UID,
+                "fsGroupChangePolicy": "OnRootMismatch",
+                "runAsNonRoot": True,
+                "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
+            },
+            "containerSecurityContext": context,
+            "sidecars": {
+                "configAutoReload": {
+                    "enabled": True,
+                    "image": {"registry": reload_registry, "repository": reload_repository, "tag": reload_tag},
+                    "containerSecurityContext": context,
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"cpu": "200m", "memory": "256Mi"},
+                    },
+                }
+            },
+            "JCasC": {
+                "defaultConfig": True,
+                "overwriteConfiguration": True,
+                "securityRealm": docs["securityRealm"],
+                "authorizationStrategy": docs["authorizationStrategy"],
+                "configScripts": {"credentials": docs["credentials"], "registry": registry_script(props.registry)},
+            },
+            "ingress": {"enabled": False},
+            "prometheus": {"enabled": False},
+            "testEnabled": False,
+        },
+        "persistence": {
+            "enabled": True,
+            "storageClass": props.storage_class,
+            "size": props.storage,
+            "accessMode": "ReadWriteOnce",
+            "volumes": [
+                {
+                    "name": "vault-secrets",
+                    "csi": {
+                        "driver": "secrets-store.csi.k8s.io",
+                        "readOnly": True,
+                        "volumeAttributes": {"secretProviderClass": props.vault.provider_class},
+                    },
+                }
+            ],
+            "mounts": [{"name": "vault-secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
+        },
+        "agent": {
+            "enabled": True,
+            "disableDefaultAgent": True,
+            "namespace": props.agents_namespace,
+            "containerCap": props.max_agents,
+            "restrictedPssSecurityContext": True,
+            "podTemplates": pod_templates(props),
+        },
+        "rbac": {"create": True, "readSecrets": False},
+        "serviceAccount": {"create": True, "name": props.service_account},
+        "serviceAccountAgent": {"create": False},
+        "networkPolicy": {"enabled": False},
+    }
+
+
+def _policy(name: str, namespace: str, pods: dict, types: list[str], **rules: list) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"podSelector": pods, "policyTypes": types, **rules},
+    }
+
+
+def _ports(*ports: int) -> list[dict]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+#: Where HTTPS may go: anywhere (ECR, the update center, GitHub, the API server's endpoints).
+ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
+
+
+def network_policies(props: JenkinsProps) -> list[dict]:
+    """Beyond default deny and DNS: agents -> controller on 8080/50000, HTTPS out from both, and
+    agents -> each integration-test target (with the matching ingress rule in the target's namespace)."""
+    controller = {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}}
+    agents_ns = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: props.agents_namespace}}}
+    controller_peer = {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: props.namespace}},
+        "podSelector": controller,
+    }
+    ports = _ports(HTTP_PORT, AGENT_PORT)
+    tests = [
+        _policy(
+            "allow-ci-integration-tests",
+            target.namespace,
+            {"matchLabels": {"app": target.service}},
+            ["Ingress"],
+            ingress=[{"from": [agents_ns], "ports": _ports(target.port)}],
+        )
+        for target in props.test_targets
+    ]
+    to_targets = [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: target.namespace}},
+                    "podSelector": {"matchLabels": {"app": target.service}},
+                }
+            ],
+            "ports": _ports(target.port),
+        }
+        for target in props.test_targets
+    ]
+    return [
+        *tests,
+        _policy(
+            "jenkins-controller",
+            props.namespace,
+            controller,
+            ["Ingress", "Egress"],
+            ingress=[{"from": [agents_ns], "ports": ports}],
+            egress=[{"to": ANYWHERE, "ports": _ports(443)}],
+        ),
+        _policy(
+            "jenkins-agents",
+            props.agents_namespace,
+            {},
+            ["Egress"],
+            egress=[{"to": [controller_peer], "ports": ports}, *to_targets, {"to": ANYWHERE, "ports": _ports(443)}],
+        ),
+    ]
+
+
+class Jenkins(Construct):
+    """Attributes: ``namespace`` and ``agents_namespace`` (Namespace), ``release``, ``secret_provider``
+    (release of the SecretProviderClass), ``builder_account``, ``deploy_access``, ``values``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: JenkinsProps,
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+        deploy_depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        version = props.kubernetes_version
+        self.namespace = Namespace(self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=version))
+        self.agents_namespace = Namespace(
+            self,
+            "agents-namespace",
+            NamespaceProps(
+                name=props.agents_namespace, kubernetes_version=version, pod_security="baseline", reason=AGENTS_REASON
+            ),
+        )
+        namespaces = [self.namespace.manifest, self.agents_namespace.manifest]
+        NetworkIsolation(self, "isolation", NetworkIsolationProps(namespace=props.namespace), depends_on=namespaces)
+        NetworkIsolation(
+            self, "agents-isolation", NetworkIsolationProps(namespace=props.agents_namespace), depends_on=namespaces
+        )
+        self.policies: list[Manifest] = [
+            kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
+        ]
+        # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
+        builder = service_account(
+            props.builder_service_account,
+            props.agents_namespace,
+            token=False,
+            annotations={"eks.amazonaws.com/role-arn": props.builder_role_arn},
+        )
+        self.builder_account: Manifest = kube_object(self, builder, depends_on=namespaces)
+        self.deploy_access = DeployAccess(
+            self,
+            "deploy-access",
+            DeployAccessProps(
+                service_account=props.deployer_service_account,
+                namespace=props.agents_namespace,
+                target_namespaces=props.deploy_namespaces,
+            ),
+            depends_on=namespaces,
+            target_depends_on=deploy_depends_on,
+        )
+        vault = props.vault
+        self.secret_provider = CustomResources(
+            self,
+            "secrets",
+            release_name="jenkins-vault-secrets",
+            namespace=props.namespace,
+            objects=[
+                secret_provider_class(
+                    vault.provider_class,
+                    props.namespace,
+                    vault_address=vault.vault_address,
+                    ca_cert_path=vault.ca_cert_path,
+                    role=vault.role,
+                    auth_mount=vault.auth_mount,
+                    audience=vault.audience,
+                    objects=vault.objects,
+                )
+            ],
+            depends_on=[*namespaces, *depends_on],
+        ).release
+        self.values = values(props)
+        self.release = ChartRelease(
+            self,
+            "release",
+            ChartReleaseProps(release_name="jenkins", chart=JENKINS, namespace=props.namespace, values=self.values),
+            depends_on=[*namespaces, self.secret_provider, self.builder_account, self.deploy_access.service_account],
+        ).release
