@@ -10,6 +10,7 @@ errors) for the cluster's Kubernetes version; a core kind without a schema is an
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterable
@@ -17,9 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+from kubernetes_validate import utils as _kv_utils
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 from tonebridge.kubeapi import is_core
+
+# kubernetes-validate opens and parses the kind's schema and the shared _definitions.json (several MB)
+# again for every object it validates: 1.8 s for the platform stacks' ~300 objects, 0.2 s with each file
+# parsed once. The files never change within a process and jsonschema only reads them.
+if not hasattr(_kv_utils.schema_contents, "cache_info"):
+    _kv_utils.schema_contents = functools.lru_cache(maxsize=None)(_kv_utils.schema_contents)
 
 
 def objects_of(stack: dict) -> list[dict[str, Any]]:
