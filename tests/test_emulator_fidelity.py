@@ -133,3 +133,34 @@ def test_cluster_node_group_and_template_read_back_as_written(compute_correction
         group = eks.describe_nodegroup(clusterName="c", nodegroupName="system")["nodegroup"]
         assert "remoteAccess" not in group
         assert group["updateConfig"] == {"maxUnavailablePercentage": 33}
+
+
+def test_a_retried_write_is_carried_out_once_and_answered_again(monkeypatch):
+    """Correction 14: an SDK retry of a write moto already carried out gets the first answer, not a conflict."""
+    calls = []
+
+    def moto(self, environ, start_response):
+        calls.append(environ["REQUEST_METHOD"])
+        ok = len(calls) == 1 or environ.get("HTTP_AMZ_SDK_INVOCATION_ID") != "call-1"
+        start_response("200 OK" if ok else "409 Conflict", [("Content-Type", "text/xml")])
+        return [b"<created/>" if ok else b"<EntityAlreadyExists/>"]
+
+    monkeypatch.setattr(moto_server, "_moto_dispatch", moto)
+    monkeypatch.setattr(moto_server, "_ANSWERED", moto_server.OrderedDict())
+
+    def call(invocation, attempt, method="POST"):
+        statuses = []
+        environ = {"REQUEST_METHOD": method, "HTTP_AMZ_SDK_REQUEST": f"attempt={attempt}; max=25"}
+        if invocation:
+            environ["HTTP_AMZ_SDK_INVOCATION_ID"] = invocation
+        body = b"".join(moto_server._dispatch_once(None, environ, lambda status, headers: statuses.append(status)))
+        return statuses[0], body
+
+    assert call("call-1", 1) == ("200 OK", b"<created/>")
+    assert call("call-1", 2) == ("200 OK", b"<created/>")  # the retry: answered again, not carried out
+    assert calls == ["POST"]
+    assert call("call-1", 1)[0] == "409 Conflict"  # a new first attempt is a new request
+    assert call(None, 2)[0] == "200 OK" and len(calls) == 3  # no invocation id: passed through
+    call("call-2", 1, "GET")
+    call("call-2", 2, "GET")
+    assert calls[-2:] == ["GET", "GET"]  # reads are never replayed

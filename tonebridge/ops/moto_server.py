@@ -37,12 +37,20 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
     ``Disabled``, an empty prefix filter and no source selection criteria, whatever was put; AWS
     returns the rules as they were given (the backups bucket replicates delete markers), an empty
     filter as an empty prefix.
+14. Retried requests. Under load an SDK sometimes loses the response to a request that moto has
+    already carried out (seen here: CreateRole, AuthorizeSecurityGroupEgress) and sends it again;
+    moto then answers "already exists" and the apply fails. AWS SDKs mark every attempt of one call
+    with the same ``amz-sdk-invocation-id`` and count attempts in ``amz-sdk-request``; a retried
+    write whose first attempt succeeded is answered with that first response (the outcome the
+    caller missed) instead of being carried out twice. Every replay is written to the server's log.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections import OrderedDict
 
 from moto import server
 from moto.core.responses import ActionResult
@@ -50,6 +58,7 @@ from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.launch_templates import LaunchTemplates
 from moto.eks.responses import EKSResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rds import models as rds_models
 from moto.rds.models import DBInstance, RDSBackend
 from moto.rds.responses import RDSResponse
@@ -222,6 +231,51 @@ def _get_bucket_replication(self):
     return self.serialized(ActionResult(config))
 
 
+_moto_dispatch = DomainDispatcherApplication.__call__
+#: Successful responses to writes, by SDK invocation id (the newest few thousand).
+_ANSWERED: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+_ANSWERED_LOCK = threading.Lock()
+_ANSWERED_MAX = 5000
+_READS = ("GET", "HEAD", "OPTIONS")
+
+
+def _attempt(environ: dict) -> int:
+    """The attempt number an AWS SDK gives in ``amz-sdk-request: attempt=N; max=M`` (1 if absent)."""
+    for part in environ.get("HTTP_AMZ_SDK_REQUEST", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "attempt" and value.isdigit():
+            return int(value)
+    return 1
+
+
+def _dispatch_once(self, environ, start_response):
+    """Carry out each SDK call's write once; answer its retries with the first attempt's response."""
+    invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+    if not invocation or environ.get("REQUEST_METHOD", "GET") in _READS:
+        return _moto_dispatch(self, environ, start_response)
+    if _attempt(environ) > 1:
+        with _ANSWERED_LOCK:
+            answered = _ANSWERED.get(invocation)
+        if answered is not None:
+            status, headers, body = answered
+            print(f"replayed the answer to retried write {invocation} ({status})", file=sys.stderr, flush=True)
+            start_response(status, headers)
+            return [body]
+    seen: dict = {}
+
+    def recording_start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, list(headers)
+        return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+    body = b"".join(_moto_dispatch(self, environ, recording_start_response))
+    if seen.get("status", "").startswith("2"):
+        with _ANSWERED_LOCK:
+            _ANSWERED[invocation] = (seen["status"], seen["headers"], body)
+            while len(_ANSWERED) > _ANSWERED_MAX:
+                _ANSWERED.popitem(last=False)
+    return [body]
+
+
 def install_corrections() -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
@@ -236,6 +290,7 @@ def install_corrections() -> None:
     DBInstance.__init__ = _db_instance_init
     RDSResponse.describe_db_parameters = _describe_db_parameters
     DBInstance.performance_insights_enabled = property(_performance_insights_enabled)
+    DomainDispatcherApplication.__call__ = _dispatch_once
     if not hasattr(FakeDeleteMarker, "dispose"):
         FakeDeleteMarker.dispose = lambda self, garbage=False: None  # a marker holds no data to release
 
