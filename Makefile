@@ -17,8 +17,8 @@ synth: install ## Synthesize every environment, or those in TONEBRIDGE_ENVIRONME
 demo: install ## Deploy `local` to the AWS emulator on loopback, plan again, destroy
 	$(PY) -m tonebridge.ops.demo
 
-test: install ## Unit, snapshot, validate, policy and emulator-deploy tests
-	$(PIPENV) run pytest
+test: install ## Unit, snapshot, validate, policy and emulator-deploy tests (two processes: scripts/test.sh)
+	@./scripts/test.sh
 
 policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
 	$(PY) -m tonebridge.ops.policy cdktf.out

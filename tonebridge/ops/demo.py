@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tonebridge.cli import report
@@ -45,7 +46,9 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
             outputs = {**json.loads(state_outputs_file.read_text()), **json.loads(outputs_file.read_text())}
             print(json.dumps(outputs, indent=2))
             tf.say(f"[5/{STEPS}] Planning every stack again; nothing may change")
-            drifted = [s for s in stacks if tf.plan_exit_code(s, outdir) != 0]
+            with ThreadPoolExecutor(max_workers=len(stacks)) as pool:  # read-only plans: no order needed
+                codes = dict(zip(stacks, pool.map(lambda s: tf.plan_exit_code(s, outdir), stacks), strict=True))
+            drifted = [s for s in stacks if codes[s] != 0]
             if drifted:
                 raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")
             print("No changes in any stack.")
