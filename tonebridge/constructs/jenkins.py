@@ -73,6 +73,10 @@ HTTP_PORT, AGENT_PORT = 8080, 50000
 SECRETS_DIR = "/run/secrets/jenkins"
 #: Scratch space of the tool containers: an emptyDir of the pod (their root filesystems are read-only).
 TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
+#: Home of the inbound-agent image's `jenkins` user (UID 1000): a fact of that image, not of any machine.
+#: Remoting keeps its JAR cache under ``<home>/.jenkins``; with a read-only root it must be a volume.
+AGENT_HOME = "/home/jenkins"
+REMOTING_CACHE = f"{AGENT_HOME}/.jenkins"
 #: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
 KANIKO_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID")
 BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE = "tonebridge-build", "tonebridge-deploy", "tonebridge-test"
@@ -247,7 +251,7 @@ def _jnlp(props: JenkinsProps) -> dict:
         "securityContext": {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID},
         "volumeMounts": [
             {"name": "tmp", "mountPath": TMP},
-            {"name": "remoting", "mountPath": "/home/jenkins/.jenkins"},
+            {"name": "remoting", "mountPath": REMOTING_CACHE},
         ],
     }
 
