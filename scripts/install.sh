@@ -26,6 +26,8 @@ fi
 
 echo "==> Python packages from Pipfile.lock (into .venv)"
 PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 python3 -m pipenv sync --dev
+echo "==> network-config-analyzer (tools/nca/Pipfile.lock, into tools/nca/.venv; the fit check runs it)"
+(cd tools/nca && PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 python3 -m pipenv sync)
 echo "==> cdktf CLI and Node 22 from package-lock.json"
 if [ node_modules/.package-lock.json -nt package-lock.json ] && [ -x node_modules/.bin/cdktf ]; then
   echo "node_modules is up to date"
