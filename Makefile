@@ -3,10 +3,14 @@ SHELL := /bin/bash
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_VERBOSITY := -1
+# The Helm chart repository the fit check renders charts from: an offline copy (index.yaml + archives) in
+# shared/charts beside the checkout where there is one, unless the environment names another folder.
+TONEBRIDGE_CHART_REPOSITORY ?= $(wildcard $(abspath ../shared/charts))
+export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy clean
+.PHONY: install synth demo test lint fmt policy fit clean
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -26,6 +30,9 @@ policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.
 .PHONY: bench
 bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a few minutes
 	$(PY) bench/synth.py
+
+fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
+	$(PY) -m tonebridge.ops.fit cdktf.out
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

@@ -111,7 +111,8 @@ def test_karpenter_release_settings_identity_and_placement(stacks):
     assert account["name"] == "karpenter"
     _output_ref(account["annotations"]["eks.amazonaws.com/role-arn"], "aws_iam_role", "karpenter_controller")
     assert values["replicas"] == 2 and values["podDisruptionBudget"]["maxUnavailable"] == 1
-    assert values["nodeSelector"]["workload"] == "system" and values["tolerations"] == [SYSTEM_TOLERATION]
+    # Not a critical add-on: on the application pool (managed, so never one of its own nodes).
+    assert values["nodeSelector"]["workload"] == "application" and values["tolerations"] == []
     (term,) = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert term == {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]}
     assert values["controller"]["resources"]["limits"]

@@ -129,11 +129,6 @@ CASES = [
         "platform.us-west-2.redis.password.role: 'tonebridge' is the application's Vault role",
     ),
     (
-        "redis-service-account-is-the-applications",
-        _set(("platform", "us-west-2", "redis", "password", "service_account"), "tonebridge-sa"),
-        "platform.us-west-2.redis.password.service_account: 'tonebridge-sa' is the application's service account",
-    ),
-    (
         "redis-without-vault",
         _set(("platform", "us-west-2", "secrets", "enabled"), False),
         "platform.us-west-2.redis.enabled: the Redis password comes from Vault",
@@ -481,6 +476,16 @@ CASES = [
         "ci-in-an-application-namespace",
         _set(("platform", "us-west-2", "ci", "namespace"), "staging"),
         "platform.us-west-2.ci.namespace: staging is an application namespace",
+    ),
+    (
+        "redis-claim-below-its-class",
+        _set(("platform", "us-west-2", "redis", "storage_size"), "5Gi"),
+        "platform.us-west-2.redis.storage_size: 5Gi is below fast-ssd's smallest volume (10Gi, ",
+    ),
+    (
+        "redis-among-the-applications",
+        _set(("platform", "us-west-2", "redis", "namespace"), "production"),
+        "platform.us-west-2.redis.namespace: 'production' must hold Redis alone, behind a default deny",
     ),
 ]
 

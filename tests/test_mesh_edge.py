@@ -49,6 +49,7 @@ def test_istio_charts_pinned_in_order(stacks):
             chart.version,
         )
     assert releases["istio-cni"]["namespace"] == "istio-cni"
+    assert "global" not in _values(releases["istio-cni"])  # no template of the cni chart reads global.*
     assert {releases[n]["namespace"] for n in ("istio-base", "istiod", "istio-ingressgateway")} == {"istio-system"}
     assert any("istio_base_release" in d for d in releases["istiod"]["depends_on"])
     assert any("istio_istiod_release" in d for d in releases["istio-ingressgateway"]["depends_on"])
@@ -64,8 +65,9 @@ def test_istiod_values_are_the_specs(stacks):
         "limits": {"cpu": "200m", "memory": "256Mi"},
     }
     assert values["cni"] == {"enabled": True}  # no NET_ADMIN/NET_RAW istio-init in application pods
-    assert values["nodeSelector"] == {"workload": "system"}
-    assert values["tolerations"] == [SYSTEM_TOLERATION]
+    # 2 x 2Gi fits no t3.medium of the system pool beside its DaemonSets: the application pool.
+    assert values["nodeSelector"] == {"workload": "application"}
+    assert values["tolerations"] == []
     assert values["seccompProfile"] == {"type": "RuntimeDefault"}
 
 
@@ -73,6 +75,7 @@ def test_ingress_gateway_autoscales_2_to_10_with_a_budget(stacks):
     values = _values(_releases(stacks[PLATFORM])["istio-ingressgateway"])
     assert values["autoscaling"]["enabled"] is True
     assert (values["autoscaling"]["minReplicas"], values["autoscaling"]["maxReplicas"]) == (2, 10)
+    assert "replicaCount" not in values  # the HPA owns replicas; the chart reads no replicaCount then
     assert values["podDisruptionBudget"] == {"minAvailable": 1}
     assert set(values["resources"]) == {"requests", "limits"}
     assert values["service"]["type"] == "ClusterIP"
@@ -174,7 +177,7 @@ def test_load_balancer_controller(stacks):
     assert values["clusterName"].startswith("${data.terraform_remote_state.")
     assert values["vpcId"].startswith("${data.terraform_remote_state.")
     assert values["region"] == "us-west-2"
-    assert values["nodeSelector"] == {"workload": "system"} and values["tolerations"] == [SYSTEM_TOLERATION]
+    assert values["nodeSelector"] == {"workload": "application"} and values["tolerations"] == []
     assert values["securityContext"]["readOnlyRootFilesystem"] is True
 
 
@@ -235,7 +238,7 @@ def test_argocd_release(stacks):
     assert values["server"]["service"]["type"] == "ClusterIP"
     assert values["server"]["ingress"]["enabled"] is False
     assert values["dex"]["enabled"] is False
-    assert values["global"]["nodeSelector"] == {"workload": "system"}
+    assert values["global"]["nodeSelector"] == {"workload": "application"}
     assert "argocdServerAdminPassword" not in json.dumps(values)
 
 

@@ -58,8 +58,29 @@ def test_prometheus_intervals_alertmanager_port_and_storage(west):
     assert claim["resources"]["requests"]["storage"] == "100Gi"
     assert values["alertmanager"]["service"]["port"] == 9093
     assert spec["ruleSelectorNilUsesHelmValues"] is False  # every PrometheusRule, not only the release's
-    assert values["alertmanager"]["podDisruptionBudget"]["enabled"] is True
     assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 3
+    for component in ("prometheus", "alertmanager"):  # one field only: null deletes the chart's minAvailable
+        budget = values[component]["podDisruptionBudget"]
+        assert budget == {"enabled": True, "maxUnavailable": 1, "minAvailable": None}
+
+
+def test_monitoring_runs_on_the_management_pool(west):
+    """Spec §2.2: monitoring on the private-management subnets, beside Jenkins, off the system pool."""
+    values = _values(west, "kube-prometheus-stack")
+    placement = (
+        {"workload": "management"},
+        [{"key": "management", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+    )
+    for pod in (
+        values["prometheus"]["prometheusSpec"],
+        values["alertmanager"]["alertmanagerSpec"],
+        values["grafana"],
+        values["prometheusOperator"],
+        values["prometheusOperator"]["admissionWebhooks"]["patch"],
+        values["kube-state-metrics"],
+        _values(west, "eck-operator"),
+    ):
+        assert (pod["nodeSelector"], pod["tolerations"]) == placement
 
 
 def test_the_spec_scrape_jobs(west):
@@ -126,15 +147,27 @@ def test_cnpg_pod_monitor_waits_for_the_prometheus_operator(west):
 def test_prometheus_may_scrape_the_isolated_namespaces(west):
     from tonebridge.ops.kube_objects import objects_of
 
+    network_policies = [o for o in objects_of(west) if o["kind"] == "NetworkPolicy"]
     policies = {
-        o["metadata"]["namespace"]: o
-        for o in objects_of(west)
-        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "allow-monitoring-scrape"
+        o["metadata"]["namespace"]: o for o in network_policies if o["metadata"]["name"] == "allow-monitoring-scrape"
     }
-    assert sorted(policies) == ["production", "staging"]  # the namespaces with a default deny
+    denying = {o["metadata"]["namespace"] for o in network_policies if o["metadata"]["name"] == "default-deny"}
+    # The platform's namespaces behind a default deny (spec §8.1's two, and the data stores' own).
+    assert {"production", "staging"} <= set(policies) <= denying
     for policy in policies.values():
         (rule,) = policy["spec"]["ingress"]
-        assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        assert rule["from"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                # the labels the Prometheus Operator puts on Prometheus's pods (and the chart's PDB selects)
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+                    }
+                },
+            }
+        ]
         assert {p["port"] for p in rule["ports"]} == {15020, 9121, 9187}
 
 
@@ -274,7 +307,7 @@ def test_node_exporter_runs_in_the_agents_namespace(west):
     values = _values(west, "kube-prometheus-stack")
     assert values["prometheus-node-exporter"]["namespaceOverride"] == "node-agents"
     grafana = values["grafana"]
-    assert grafana["initChownData"] == {"enabled": False}  # no root init container in monitoring
+    assert grafana["persistence"] == {"enabled": False}  # no volume, so no root init container to chown it
     assert grafana["containerSecurityContext"]["readOnlyRootFilesystem"] is True
 
 
@@ -378,3 +411,156 @@ def test_alarm_props_reject_sub_minute_periods():
 
     with pytest.raises(ValueError, match="multiple of 60"):
         CloudAlarmsProps(name="x", period_seconds=90)
+
+
+# --- charts as the API server receives them, placement, flows, volumes (issue 15) ----------------
+
+
+def _rendered(chart, values: dict, release: str, namespace: str) -> list[dict]:
+    """``chart`` rendered by Helm's engine from the offline repository, its objects."""
+    import os
+
+    import helm_python
+    import yaml
+
+    repository = os.environ.get("TONEBRIDGE_CHART_REPOSITORY")
+    if not repository:
+        pytest.fail("TONEBRIDGE_CHART_REPOSITORY must name the offline chart repository")
+    archive = f"{repository}/{chart.chart}-{chart.version}.tgz"
+    manifests = helm_python.Chart.load(archive).render(values, name=release, namespace=namespace, is_install=True)
+    return [
+        doc
+        for path, text in manifests.items()
+        if path.endswith((".yaml", ".yml"))
+        for doc in yaml.safe_load_all(text)
+        if isinstance(doc, dict) and doc.get("kind")
+    ]
+
+
+def _budgets(objects: list[dict]) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "PodDisruptionBudget"}
+
+
+def _metrics_props(**overrides):
+    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+
+    return MetricsProps(
+        namespace="monitoring",
+        agents_namespace="node-agents",
+        receiver=AlertReceiver(name="oncall", secret="alertmanager-webhook"),  # noqa: S106 - a secret's name
+        grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+        **overrides,
+    )
+
+
+def test_kube_prometheus_stack_budgets_set_one_field_only():
+    """The chart's default minAvailable beside our maxUnavailable would make the API server refuse both."""
+    from tonebridge.charts import KUBE_PROMETHEUS_STACK
+    from tonebridge.constructs.kube import values_document
+    from tonebridge.constructs.observability.metrics import stack_values
+
+    # Through the JSON document the release passes, so that null reaches Helm as null.
+    values = json.loads(values_document(stack_values(_metrics_props())))
+    budgets = _budgets(_rendered(KUBE_PROMETHEUS_STACK, values, "kube-prometheus-stack", "monitoring"))
+    assert sorted(budgets) == ["kube-prometheus-stack-alertmanager", "kube-prometheus-stack-prometheus"]
+    for spec in budgets.values():
+        assert spec["maxUnavailable"] == 1 and "minAvailable" not in spec
+
+
+def test_vault_secrets_operator_budget_sets_one_field_only():
+    from tonebridge.charts import VAULT_SECRETS_OPERATOR
+    from tonebridge.constructs.kube import values_document
+    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps, operator_values
+
+    props = VaultSecretsOperatorProps(kubernetes_version="1.35")
+    values = json.loads(values_document(operator_values(props)))
+    (spec,) = _budgets(_rendered(VAULT_SECRETS_OPERATOR, values, props.release_name, props.namespace)).values()
+    assert spec["maxUnavailable"] == 1 and "minAvailable" not in spec
+
+
+def test_monitoring_pods_request_what_they_need():
+    """Requests on every pod of the stack, so the pool they are placed on is sized by them."""
+    from tonebridge.constructs.observability.metrics import stack_values
+
+    placement = {"node_selector": {"workload": "management"}, "tolerations": [{"key": "management"}]}
+    values = stack_values(_metrics_props(**placement))
+    for pod in (
+        values["alertmanager"]["alertmanagerSpec"],
+        values["grafana"],
+        values["grafana"]["sidecar"],
+        values["prometheusOperator"],
+        values["prometheusOperator"]["prometheusConfigReloader"],
+        values["kube-state-metrics"],
+        values["prometheus-node-exporter"],
+    ):
+        assert set(pod["resources"]["requests"]) == {"cpu", "memory"}
+    assert values["prometheus"]["prometheusSpec"]["nodeSelector"] == {"workload": "management"}
+    assert values["prometheus-node-exporter"]["tolerations"] == [{"operator": "Exists"}]  # every node
+
+
+def test_declared_flows_follow_the_scrape_policy():
+    from tonebridge.constructs.observability import scrape_policy
+    from tonebridge.constructs.observability.flows import dashboard_flows, log_flows, scrape_flows
+
+    flows = scrape_flows("monitoring", ["production"], [15020, 9121])
+    assert [f.describe() for f in flows] == [
+        "prometheus -> production-pods:15020/TCP (Prometheus scrapes metrics port 15020 in production)",
+        "prometheus -> production-pods:9121/TCP (Prometheus scrapes metrics port 9121 in production)",
+    ]
+    (peer,) = scrape_policy("production", "monitoring", [15020, 9121])["spec"]["ingress"][0]["from"]
+    assert peer["podSelector"]["matchLabels"] == flows[0].source.pod_labels
+    assert [f.describe() for f in dashboard_flows("monitoring")] == [
+        "grafana -> prometheus:9090/TCP (Grafana queries Prometheus)"
+    ]
+    shipping = {f.source.name: f for f in log_flows("logging", "node-agents", "elastic-system", "elasticsearch")}
+    assert sorted(shipping) == ["eck-operator", "filebeat", "kibana"]
+    filebeat = shipping["filebeat"]
+    assert (filebeat.source.namespace, filebeat.destination.namespace, filebeat.port) == (
+        "node-agents",
+        "logging",
+        9200,
+    )
+
+
+def _environment(mutate):
+    import copy
+
+    import yaml
+
+    from tonebridge.config.models import EnvironmentConfig
+    from tonebridge.paths import PROJECT_ROOT
+
+    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text()))
+    mutate(doc)
+    return EnvironmentConfig.model_validate(doc)
+
+
+def test_monitoring_needs_its_pool_in_the_region():
+    from tonebridge.config.platform_observability import observability_problems
+
+    def without_management(doc):
+        del doc["clusters"]["us-east-1"]["node_groups"]["management"]
+
+    lines = [p.render("environments/production.yaml") for p in observability_problems(_environment(without_management))]
+    assert lines == [
+        "environments/production.yaml: platform.us-east-1.observability.node_pool: no node group of "
+        "clusters.us-east-1 is labelled workload=management with subnet_tier management: "
+        "add one or choose another pool"
+    ]
+
+
+def test_claims_below_the_class_smallest_volume_are_refused():
+    from tonebridge.config.platform_secrets import volume_problems
+
+    def small_volumes(doc):
+        doc["platform"]["us-east-1"]["secrets"]["vault"]["data_storage"] = "5Gi"
+        doc["platform"]["us-west-2"]["observability"]["metrics"]["alertmanager_storage_size"] = "2048Mi"
+
+    lines = [p.render("environments/production.yaml") for p in volume_problems(_environment(small_volumes))]
+    assert lines == [
+        "environments/production.yaml: platform.us-west-2.observability.metrics.alertmanager_storage_size: "
+        "2048Mi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
+        "environments/production.yaml: platform.us-east-1.secrets.vault.data_storage: "
+        "5Gi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
+    ]
+    assert list(volume_problems(_environment(lambda doc: None))) == []

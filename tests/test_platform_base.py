@@ -66,9 +66,11 @@ def test_production_quota_is_the_specs(platform):
             "persistentvolumeclaims": "10",
         }
     }
+    # Redis has a namespace and quota of its own: its claims leave production's ten to the applications.
     assert set(_objects(platform, "ResourceQuota")) == {
         ("production", "production-quota"),
         ("staging", "staging-quota"),
+        ("redis", "redis-quota"),
     }
 
 
@@ -184,6 +186,9 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
         "allow-monitoring-scrape",  # Prometheus's way in (observability)
         # Jenkins' integration tests reach api-gateway in staging (platform.<region>.ci.test_targets).
         *(["allow-ci-integration-tests"] if namespace == "staging" else []),
+        # The data stores' clients (llm-service, auth-service) reach them, and nothing else does.
+        *(["redis-clients"] if namespace == "production" else []),
+        *(["tonebridge-postgres", "tonebridge-postgres-clients"] if namespace == "staging" else []),
     }
 
 
@@ -225,7 +230,7 @@ def test_standby_region_runs_production_only(stacks):
     application = {
         name for (_, name), ns in _objects(standby, "Namespace").items() if "environment" in ns["metadata"]["labels"]
     }
-    assert application == {"production", "monitoring"}
+    assert application == {"production", "monitoring", "redis"}
     quota = _objects(standby, "ResourceQuota")[("production", "production-quota")]
     assert quota["spec"]["hard"]["requests.cpu"] == "100"
 

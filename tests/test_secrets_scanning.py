@@ -105,7 +105,8 @@ def test_vault_certificate_comes_from_the_private_ca(stacks):
     (ca,) = _objects(stacks, "ClusterIssuer", "tonebridge-internal-ca")
     assert ca["spec"] == {"ca": {"secretName": "tonebridge-internal-ca"}}
     bundles = {c["metadata"]["namespace"] for c in _objects(stacks, "Certificate", "vault-ca")}
-    assert bundles == {"kube-system", "production", "monitoring"}  # monitoring: Grafana's and Alertmanager's secrets
+    # monitoring: Grafana's and Alertmanager's secrets; redis: its password (VSO's VaultConnection there)
+    assert bundles == {"kube-system", "production", "monitoring", "redis"}
     release, values = _release(stacks, "cert-manager")
     assert values["crds"]["enabled"] is True and release["version"] == "v1.19.1"
 
@@ -125,7 +126,8 @@ def test_vault_secrets_operator_is_restricted_and_ha(stacks):
     assert release["namespace"] == "vault-secrets-operator-system"
     assert values["controller"]["replicas"] == 2
     assert values["controller"]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert values["controller"]["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    # minAvailable "" keeps the chart's default "0" out of the budget (both fields: refused by the API server)
+    assert values["controller"]["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1, "minAvailable": ""}
     assert values["controller"]["podSecurityContext"]["runAsNonRoot"] is True
 
 

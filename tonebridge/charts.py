@@ -63,12 +63,14 @@ TRIVY_OPERATOR = HelmChart("https://aquasecurity.github.io/helm-charts", "trivy-
 # 9.52.1 predates cluster-autoscaler 1.35 (its default image is 1.34); 9.56.0 (2026-03) follows the
 # chart's switch to 1.35.0. The image tag itself comes from configuration, checked against the cluster.
 CLUSTER_AUTOSCALER = HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.56.0")
-# Karpenter 1.8 supports Kubernetes up to 1.34; 1.9+ supports 1.35. 1.15.0 is the newest release (2026-10).
-KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.15.0")
+# Karpenter 1.8 supports Kubernetes up to 1.34; 1.9+ supports 1.35. 1.14.1: the newest release the offline chart
+# repository holds (1.15.0 is not in its upstream source), so the chart can be rendered and checked before it ships.
+KARPENTER = HelmChart("oci://public.ecr.aws/karpenter", "karpenter", "1.14.1")
 # 3.13.1: metrics-server 0.8.1.
 METRICS_SERVER = HelmChart("https://kubernetes-sigs.github.io/metrics-server", "metrics-server", "3.13.1")
-#: Operator 1.30.1 (the chart is one minor behind the operator); 1.30/1.31 still carry in-tree barmanObjectStore.
-CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.1")
+#: Chart 0.29.0: the newest release in the chart's source and the offline repository (0.29.1 was never released
+#: there); operator 1.30 (the chart is one minor behind the operator); 1.30/1.31 still carry in-tree barmanObjectStore.
+CLOUDNATIVE_PG = HelmChart("https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.0")
 #: Operator v0.26.0; its CRDs serve redis.redis.opstreelabs.in/v1beta2.
 REDIS_OPERATOR = HelmChart("https://ot-container-kit.github.io/helm-charts", "redis-operator", "0.26.1")
 

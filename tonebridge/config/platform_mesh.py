@@ -178,5 +178,7 @@ class ArgoCdConfig(StrictModel):
     project: str = "tonebridge"
     server_replicas: int = Field(default=2, ge=1)
     repo_server_replicas: int = Field(default=2, ge=1)
-    node_pool: Literal["system", "application"] = "system"
+    #: Where the server, repo server and controller run: beside the other controllers on the application
+    #: pool by default (the system pool's t3.medium nodes keep the critical add-ons only).
+    node_pool: Literal["system", "application"] = "application"
     application: ArgoApplicationConfig = ArgoApplicationConfig()

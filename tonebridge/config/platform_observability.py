@@ -8,18 +8,23 @@ alarms of the same region, with the spec's values as defaults where the spec giv
 
 Secrets (Grafana's admin login, Alertmanager's webhook URL) live in Vault and reach the cluster
 through the Vault Secrets Operator, as the monitoring namespace's own Vault role.
+
+Placement (``node_pool``): spec §2.2 puts monitoring in the private-management subnets, so
+Prometheus, Alertmanager, Grafana, the Prometheus Operator, kube-state-metrics and the ECK operator
+run on the management pool by default; its node group must exist in the region's cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from tonebridge.config.errors import Problem
 from tonebridge.config.platform_data import DnsLabel, Quantity, Resources, VaultPath
 from tonebridge.config.types import StrictModel
+from tonebridge.constructs.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -29,6 +34,13 @@ Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 #: Elastic Stack version (spec §7.2: 8.11.0).
 StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+#: Pools the monitoring stack may run on, by ``node_pool`` name (selector and tolerations).
+MONITORING_POOLS: dict[str, tuple[dict[str, str], tuple[Toleration, ...]]] = {
+    "management": MANAGEMENT_POOL,
+    "system": SYSTEM_POOL,
+}
+#: Node groups of the management pool sit in this subnet tier (spec §2.2).
+MANAGEMENT_TIER = "management"
 
 
 class VaultSecretRef(StrictModel):
@@ -157,6 +169,10 @@ class ObservabilityConfig(StrictModel):
     )
     vault_role: DnsLabel = "monitoring"
     vault_service_account: DnsLabel = "monitoring-vault"
+    node_pool: Literal["management", "system"] = Field(
+        default="management",
+        description="Pool of Prometheus, Alertmanager, Grafana and the operators (spec §2.2: the management tier).",
+    )
     metrics: MetricsConfig = MetricsConfig()
     dashboards: DashboardsConfig = DashboardsConfig()
     logs: LogsConfig = LogsConfig()
@@ -166,7 +182,8 @@ class ObservabilityConfig(StrictModel):
 def observability_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
     """Cross-field rules: the monitoring namespace exists and is restricted; secrets come from Vault
     through the Vault Secrets Operator (``secrets`` on), as a role of the namespace's own; the agents'
-    namespace is none of the platform's namespaces (its pod security is relaxed)."""
+    namespace is none of the platform's namespaces (its pod security is relaxed); the pool it is
+    placed on has a node group in the region's cluster."""
     for region, platform in cfg.platform.items():
         obs = platform.observability
         if not obs.enabled:
@@ -190,5 +207,21 @@ def observability_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
         app = platform.secrets.application
         if obs.vault_role in (app.role, platform.redis.password.role):
             yield Problem((*at, "vault_role"), f"{obs.vault_role!r} is another component's Vault role")
+        pool_problem = _pool_problem(cfg, region, obs.node_pool)
+        if pool_problem:
+            yield Problem((*at, "node_pool"), pool_problem)
         if obs.logs.enabled and obs.logs.master.count % 2 == 0:
             yield Problem((*at, "logs", "master", "count"), "master-eligible nodes must be odd to keep a quorum")
+
+
+def _pool_problem(cfg: EnvironmentConfig, region: str, pool: str) -> str | None:
+    """Why no node group of ``region``'s cluster can take the monitoring pods, or None."""
+    selector = MONITORING_POOLS[pool][0]
+    cluster = cfg.clusters.get(region)
+    groups = cluster.node_groups.values() if cluster else ()
+    for group in groups:
+        if group.labels.items() >= selector.items() and (pool != "management" or group.subnet_tier == MANAGEMENT_TIER):
+            return None
+    where = " with subnet_tier management" if pool == "management" else ""
+    label = ",".join(f"{k}={v}" for k, v in selector.items())
+    return f"no node group of clusters.{region} is labelled {label}{where}: add one or choose another pool"

@@ -3,15 +3,25 @@
 ``platform.<region>.secrets``: Vault (HA, integrated storage, TLS from cert-manager, KMS auto-unseal),
 the Secrets Store CSI driver with Vault's provider, the Vault Secrets Operator and the application's
 secret objects. ``platform.<region>.scanning``: trivy-operator. Defaults are the spec's values.
+:func:`volume_problems` holds every sized claim of the platform's components to its class's
+smallest volume.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
+from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
+
+if TYPE_CHECKING:
+    from tonebridge.config.models import EnvironmentConfig
+    from tonebridge.config.platform import PlatformConfig
 
 Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")]
 Storage = Annotated[str, Field(pattern=r"^\d+(Mi|Gi|Ti)$")]
@@ -119,3 +129,49 @@ class ScanningConfig(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError("severities must be distinct")
         return value
+
+
+#: The StorageClass that carries ``platform.<region>.storage.fast_ssd`` (its provisioned IOPS).
+FAST_SSD = "fast-ssd"
+_GIB = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
+
+
+def _gib(size: str) -> int:
+    """Whole GiB of the volume the EBS CSI driver creates for ``size`` (it rounds up)."""
+    return math.ceil(int(size[:-2]) * _GIB[size[-2:]])
+
+
+def _sized_claims(platform: PlatformConfig) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """``(field path under platform.<region>, size, storage class)`` of every volume a component
+    claims per replica: Vault's data and audit, Prometheus and Alertmanager, the Elasticsearch
+    node sets, Jenkins's home."""
+    vault = platform.secrets.vault
+    if platform.secrets.enabled:
+        for field in ("data_storage", "audit_storage"):
+            yield ("secrets", "vault", field), getattr(vault, field), vault.storage_class
+    obs = platform.observability
+    if obs.enabled:
+        for field in ("storage_size", "alertmanager_storage_size"):
+            yield ("observability", "metrics", field), getattr(obs.metrics, field), obs.metrics.storage_class
+        if obs.logs.enabled:
+            for node_set in ("master", "data"):
+                size = getattr(obs.logs, node_set).storage_size
+                yield ("observability", "logs", node_set, "storage_size"), size, obs.logs.storage_class
+    ci = platform.ci
+    if ci.enabled:
+        yield ("ci", "controller", "storage"), ci.controller.storage, ci.controller.storage_class
+
+
+def volume_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """Every claim on ``fast-ssd`` is at least its ``smallest_volume_gib``: the class provisions its
+    IOPS for every volume, and gp3 allows at most 500 IOPS per GiB, so EC2 refuses a smaller
+    volume and the claim stays Pending."""
+    for region, platform in cfg.platform.items():
+        fast = platform.storage.fast_ssd
+        for path, size, storage_class in _sized_claims(platform):
+            if storage_class == FAST_SSD and _gib(size) < fast.smallest_volume_gib:
+                yield Problem(
+                    ("platform", region, *path),
+                    f"{size} is below {FAST_SSD}'s smallest_volume_gib {fast.smallest_volume_gib} Gi "
+                    f"({fast.iops} IOPS need at least {fast.iops / GP3_MAX_IOPS_PER_GIB:g} GiB on gp3); raise it",
+                )

@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from tonebridge import ebsrules, netplan, quantities
+from tonebridge.config.capacity_rules import capacity_problems
 from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import ci_problems
+from tonebridge.config.platform_data import data_problems
 from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
+from tonebridge.config.platform_secrets import volume_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -44,6 +47,9 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(observability_problems(cfg))
     problems.extend(dns_dr_problems(cfg))
     problems.extend(ci_problems(cfg))
+    problems.extend(data_problems(cfg))
+    problems.extend(volume_problems(cfg))
+    problems.extend(capacity_problems(cfg))
     return problems
 
 

@@ -19,6 +19,7 @@ from tonebridge.constructs.pod_defaults import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATIONS,
     check_replicas,
+    disruption_budget,
     restricted_container_context,
     restricted_pod_context,
 )
@@ -114,7 +115,7 @@ def _values(props: CertManagerProps) -> dict:
         "securityContext": restricted_pod_context(),
         "containerSecurityContext": restricted_container_context(),
     }
-    ha = {"replicaCount": props.replicas, "podDisruptionBudget": {"enabled": props.replicas > 1, "minAvailable": 1}}
+    ha = {"replicaCount": props.replicas, "podDisruptionBudget": disruption_budget(props.replicas, minAvailable=1)}
 
     def resources(cpu: str, memory: str) -> dict:
         return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": "500m", "memory": memory}}

@@ -52,7 +52,7 @@ class IstioProps:
     istiod_resources, proxy_resources, gateway_resources, cni_resources: container requests/limits.
     gateway_replicas: (min, max) of the ingress gateway's autoscaler (spec: 2-10).
     gateway_name: release name, which names the gateway's Deployment and Service.
-    system_node_selector, system_tolerations: where istiod runs (the system pool).
+    node_selector, tolerations: where istiod runs (the platform stack: the application pool).
     strict_mtls_namespaces: namespaces that get PeerAuthentication ``default`` with mTLS STRICT.
     """
 
@@ -66,8 +66,8 @@ class IstioProps:
     istiod_replicas: tuple[int, int] = (2, 5)
     gateway_replicas: tuple[int, int] = (2, 10)
     gateway_name: str = "istio-ingressgateway"
-    system_node_selector: Mapping[str, str] = field(default_factory=dict)
-    system_tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     strict_mtls_namespaces: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -170,18 +170,19 @@ class Istio(Construct):
             )
         self.ready: list[ITerraformDependable] = [self.istiod.release, self.gateway.release]
 
-    def _system_placement(self) -> dict[str, Any]:
+    def _placement(self) -> dict[str, Any]:
         return {
-            "nodeSelector": dict(self.props.system_node_selector),
-            "tolerations": list(self.props.system_tolerations),
+            "nodeSelector": dict(self.props.node_selector),
+            "tolerations": list(self.props.tolerations),
         }
 
     def _cni_values(self) -> dict[str, Any]:
         # A node agent runs on every node (the chart tolerates every taint): pods anywhere need it.
+        # No ``global.istioNamespace``: no template of the cni chart reads it (the agent finds
+        # istiod through the sidecars it serves, not by namespace).
         return {
             "resources": dict(self.props.cni_resources),
             "seccompProfile": {"type": "RuntimeDefault"},
-            "global": {"istioNamespace": self.props.namespace},
         }
 
     def _istiod_values(self) -> dict[str, Any]:
@@ -193,7 +194,7 @@ class Istio(Construct):
             "replicaCount": low,
             "resources": dict(self.props.istiod_resources),
             "seccompProfile": {"type": "RuntimeDefault"},
-            **self._system_placement(),
+            **self._placement(),
             # Sidecars' traffic capture is set up by the CNI agent: no privileged istio-init container.
             "cni": {"enabled": True},
             "global": {
@@ -212,9 +213,10 @@ class Istio(Construct):
                 "maxReplicas": high,
                 "targetCPUUtilizationPercentage": 80,
             },
-            "replicaCount": low,
+            # No replicaCount: with autoscaling on, the chart leaves the Deployment's replicas to the HPA.
             "resources": dict(self.props.gateway_resources),
-            "podDisruptionBudget": {"minAvailable": 1},
+            # The chart renders a budget only where the autoscaler keeps more than one replica.
+            **({"podDisruptionBudget": {"minAvailable": 1}} if low > 1 else {}),
             # The ALB sends traffic straight to the pods (target type ip): no cloud load balancer here.
             "service": {"type": "ClusterIP"},
             # Binding 80/443 as a non-root user needs only this namespaced, restricted-safe sysctl.

@@ -55,9 +55,11 @@ from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
+from tonebridge import flows
 from tonebridge.charts import JENKINS
 from tonebridge.constructs.app_secrets import SecretObject, secret_provider_class
 from tonebridge.constructs.ci_rbac import DeployAccess, DeployAccessProps, service_account
+from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import NAMESPACE_LABEL, NetworkIsolation, NetworkIsolationProps
@@ -412,7 +414,7 @@ def values(props: JenkinsProps) -> dict[str, Any]:
                 "pullPolicy": "IfNotPresent",
             },
             "numExecutors": 0,
-            "admin": {"createSecret": False, "existingSecret": ""},
+            "admin": {"createSecret": False},
             "installPlugins": [f"{name}:{version}" for name, version in sorted(props.plugins.items())],
             "installLatestPlugins": False,
             "installLatestSpecifiedPlugins": False,
@@ -558,6 +560,31 @@ def network_policies(props: JenkinsProps) -> list[dict]:
     ]
 
 
+def jenkins_flows(props: JenkinsProps) -> list[flows.Flow]:
+    """What the policies above exist for: agents reach the controller (web and inbound-agent ports) and the
+    integration-test targets; controller and agents fetch over HTTPS (ECR, update center, GitHub)."""
+    agents = flows.Endpoint("jenkins agents", namespace=props.agents_namespace)
+    controller = flows.Endpoint(
+        "jenkins", namespace=props.namespace, pod_labels={"app.kubernetes.io/component": "jenkins-controller"}
+    )
+    internet = flows.Endpoint("https anywhere", cidr=ANYWHERE[0]["ipBlock"]["cidr"])
+    return [
+        flows.Flow(agents, controller, HTTP_PORT, "agents call the controller's API"),
+        flows.Flow(agents, controller, AGENT_PORT, "inbound agents connect to the controller"),
+        *(
+            flows.Flow(
+                agents,
+                flows.Endpoint(t.service, namespace=t.namespace, pod_labels={"app": t.service}),
+                t.port,
+                "integration tests",
+            )
+            for t in props.test_targets
+        ),
+        flows.Flow(controller, internet, 443, "plugins, update center and repositories over HTTPS"),
+        flows.Flow(agents, internet, 443, "image registries and repositories over HTTPS"),
+    ]
+
+
 class Jenkins(Construct):
     """Attributes: ``namespace`` and ``agents_namespace`` (Namespace), ``release``, ``secret_provider``
     (release of the SecretProviderClass), ``builder_account``, ``deploy_access``, ``values``."""
@@ -589,6 +616,7 @@ class Jenkins(Construct):
         self.policies: list[Manifest] = [
             kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
         ]
+        declare_flows(self, jenkins_flows(props))
         # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
         builder = service_account(
             props.builder_service_account,

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from tonebridge.charts import METRICS_SERVER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
+from tonebridge.constructs.pod_defaults import check_replicas, disruption_budget, restricted_container_context
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class MetricsServerProps:
 def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
     values: dict[str, Any] = {
         "replicas": props.replicas,
-        "podDisruptionBudget": {"enabled": props.replicas > 1, "minAvailable": 1},
+        "podDisruptionBudget": disruption_budget(props.replicas, minAvailable=1),
         "priorityClassName": "system-cluster-critical",
         "nodeSelector": dict(props.node_selector),
         "tolerations": [dict(t) for t in props.tolerations],

@@ -16,6 +16,9 @@ Namespaces are selected by ``kubernetes.io/metadata.name``, which the API server
 namespace and nobody can change (the spec's ``name: istio-system`` label exists only where someone
 adds it); pods by ``app: <service>``, as the spec does. EKS enforces these policies through the VPC
 CNI's network policy agent (``enableNetworkPolicy`` in tonebridge/constructs/cluster.py).
+
+Each path a policy exists for is also declared as a flow (:mod:`tonebridge.flows`), so the cluster-fit
+check proves the policies admit it, and that nothing else is admitted between isolated namespaces.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
+from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import kube_object
+from tonebridge.flows import Endpoint, Flow
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -138,8 +143,40 @@ def _peer_egress(peer: Peer) -> list[dict]:
     return [{"to": [to], "ports": [{"protocol": p, "port": peer.port} for p in peer.protocols]}]
 
 
+def _peer_endpoint(peer: Peer, name: str) -> Endpoint:
+    return Endpoint(name, namespace=peer.namespace, pod_labels=dict(peer.pod_labels))
+
+
+def isolation_flows(props: NetworkIsolationProps) -> list[Flow]:
+    """The flows the policies of ``props`` exist for, each once."""
+    everyone = Endpoint(props.namespace, namespace=props.namespace)
+    flows = [
+        Flow(everyone, _peer_endpoint(props.dns, "kube-dns"), props.dns.port, "cluster DNS", p)
+        for p in props.dns.protocols
+    ]
+    if props.mesh_control_plane:
+        istiod = _peer_endpoint(props.mesh_control_plane, "istiod")
+        purpose = "sidecars fetch configuration and certificates"
+        flows += [
+            Flow(everyone, istiod, props.mesh_control_plane.port, purpose, p)
+            for p in props.mesh_control_plane.protocols
+        ]
+    ports = {s.name: s.port for s in props.services}
+    graph = f"service graph of {props.namespace}"
+
+    def service(name: str) -> Endpoint:
+        return Endpoint(name, namespace=props.namespace, pod_labels={"app": name})
+
+    for s in props.services:
+        flows += [Flow(Endpoint(n, namespace=n), service(s.name), s.port, graph) for n in s.from_namespaces]
+        flows += [Flow(service(n), service(s.name), s.port, graph) for n in s.from_services]
+        flows += [Flow(service(s.name), service(n), ports[n], graph) for n in s.to_services]
+    unique = {repr(sorted(f.to_json().items())): f for f in flows}
+    return list(unique.values())
+
+
 class NetworkIsolation(Construct):
-    """Attributes: ``policies`` (policy name -> kubernetes_manifest)."""
+    """Attributes: ``policies`` (policy name -> kubernetes_manifest), ``flows`` (what they exist for, declared)."""
 
     def __init__(
         self,
@@ -167,6 +204,8 @@ class NetworkIsolation(Construct):
             egress = [{"to": [_app_selector(n)], "ports": _tcp(ports[n])} for n in service.to_services]
             types = ["Ingress", "Egress"] if egress else ["Ingress"]
             self._policy(f"{service.name}-policy", {"matchLabels": {"app": service.name}}, types, ingress, egress)
+        self.flows = isolation_flows(props)
+        declare_flows(self, self.flows)
 
     def _policy(
         self,

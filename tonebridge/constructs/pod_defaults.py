@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tonebridge.constructs.pools import SYSTEM_POOL
+from tonebridge.constructs.pools import APPLICATION_POOL, SYSTEM_POOL
 
 #: The system node pool of spec §3.1 (defined once, in :mod:`tonebridge.constructs.pools`), as chart values take it.
 SYSTEM_NODE_SELECTOR = dict(SYSTEM_POOL[0])
 SYSTEM_TOLERATIONS = [toleration.manifest() for toleration in SYSTEM_POOL[1]]
+#: Platform controllers that are not critical add-ons: the application pool (spec §3.1).
+APPLICATION_NODE_SELECTOR = dict(APPLICATION_POOL[0])
 #: Node agents (CSI drivers and providers) run on every node, whatever its taints.
 EVERY_NODE_TOLERATIONS = [{"operator": "Exists"}]
 
@@ -43,6 +45,13 @@ def restricted_container_context(*, read_only_root: bool = True) -> dict:
     }
 
 
+def disruption_budget(replicas: int, **fields: object) -> dict:
+    """A chart's PodDisruptionBudget values: on with ``fields`` where more than one replica runs, else
+    off and nothing more (a budget over one pod blocks every node drain, and the charts render none
+    then: fields set anyway would be read by no template)."""
+    return {"enabled": True, **fields} if replicas > 1 else {"enabled": False}
+
+
 #: Controller replicas the platform accepts: at least one, and more than five only wastes the system pool.
 MAX_REPLICAS = 5
 
@@ -59,3 +68,16 @@ def system_placement(node_group_labels: Iterable[Mapping[str, str]]) -> tuple[di
     if not any(labels.items() >= SYSTEM_NODE_SELECTOR.items() for labels in node_group_labels):
         return {}, []
     return dict(SYSTEM_NODE_SELECTOR), [dict(t) for t in SYSTEM_TOLERATIONS]
+
+
+def controller_placement(
+    node_group_labels: Iterable[Mapping[str, str]],
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Where platform controllers that are not critical add-ons run (istiod, Karpenter, Argo CD, cert-manager,
+    the operators): the application pool when a group carries its label, else wherever the system pool's
+    placement says. The system pool keeps CoreDNS, the EBS CSI controller, cluster-autoscaler and
+    metrics-server: two t3.medium nodes hold those with headroom, not a control plane of twenty controllers."""
+    labels = [dict(group) for group in node_group_labels]
+    if any(group.items() >= APPLICATION_NODE_SELECTOR.items() for group in labels):
+        return dict(APPLICATION_NODE_SELECTOR), [t.manifest() for t in APPLICATION_POOL[1]]
+    return system_placement(labels)

@@ -11,10 +11,27 @@ ServiceAccount, VaultConnection and VaultAuth of the Redis namespace (it never u
 account of another namespace), as a Vault role that may read only that path. Rotating it is a Vault write plus a
 rolling restart of the leader and follower StatefulSets (Redis reads ``requirepass`` at start).
 
-Pod security: pods and the exporter sidecar run as non-root UID 1000 with no privilege escalation,
-every capability dropped and the RuntimeDefault seccomp profile: what ``restricted`` admits. The
-redis container's root filesystem stays writable: the operator's image writes its generated
-redis.conf there when it starts.
+Pod security: pods, the exporter sidecar and the operator's ``init-config`` init container run as
+non-root UID 1000 with no privilege escalation, every capability dropped, the RuntimeDefault seccomp
+profile and a read-only root filesystem: what ``restricted`` and the read-only-root policy (§8.3)
+admit. What Redis writes lives on volumes (operator 0.26 and its images, read in their source):
+
+* ``/etc/redis``: redis.conf. The image's entrypoint would append to the file baked into the image;
+  with the operator's ``GenerateConfigInInitContainer`` feature gate (set in its release) the
+  operator's ``init-config`` container writes it into the ``config`` emptyDir the operator mounts
+  there, and redis-server starts on it directly. That container takes its security context from
+  ``spec.initContainer`` (the CRD requires an image there; the custom init container stays off).
+* ``/data``: the data claim (RDB, AOF) and ``nodes.conf`` (``NODE_CONF_DIR=/data``): the node's
+  cluster identity persists with its data on one claim, so no separate node-conf claim (it would
+  double the claims and be smaller than ``fast-ssd`` serves: gp3 allows 500 IOPS per GiB).
+* ``/var/run``: redis.pid (``pidfile`` of the generated config), an emptyDir given through
+  ``storage.volumeMount``.
+
+Network: the namespace denies by default; :func:`network_policies` admits, and :func:`flows`
+declares, exactly the cluster bus and client port between members, clients on 6379, the operator
+on 6379 (it speaks to every node to create and heal the cluster) and Prometheus on the exporter's
+9121. Redis never calls the API server. Pods are selected by ``redis_setup_type: cluster``, which
+the operator puts on every pod of a RedisCluster; the namespace holds this cluster alone.
 """
 
 from __future__ import annotations
@@ -28,16 +45,38 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import REDIS_OPERATOR, HelmChart
+from tonebridge.constructs.data_network import (
+    PROMETHEUS_POD_LABELS,
+    app_peer,
+    app_selector,
+    network_policy,
+    peer,
+    tcp,
+)
+from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
+from tonebridge.flows import Endpoint, Flow, pods
 from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
 CONFIG_KEY = "redis-additional.conf"
+#: The client port, the cluster bus (client port + 10000) and the exporter's port (operator defaults).
+CLIENT_PORT, BUS_PORT, EXPORTER_PORT = 6379, 16379, 9121
+#: The operator's feature gate that generates redis.conf in an init container, on a volume.
+CONFIG_FEATURE_GATE = "GenerateConfigInInitContainer"
+#: Where nodes.conf lives: the data claim's mount (the operator mounts it at /data).
+NODE_CONF_DIR = "/data"
+#: Where redis-server writes its pid file (``pidfile /var/run/redis.pid`` of the generated config).
+RUN_DIR = "/var/run"
+#: A label the operator puts on every pod of a RedisCluster (``getRedisLabels``).
+POD_LABELS = {"redis_setup_type": "cluster"}
+#: The operator's pod labels (the chart's selector labels, ``name: <redisOperator.name>``).
+OPERATOR_POD_LABELS = {"name": "redis-operator"}
 _REDIS_MEMORY = re.compile(MEMORY_PATTERN)
 _PINNED_IMAGE = re.compile(r"^[^\s:@]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
 
@@ -101,6 +140,21 @@ class VaultPassword:
 
 
 @dataclass(frozen=True)
+class RedisClients:
+    """Who may connect to Redis: pods labelled ``app: <service>`` in ``namespace``."""
+
+    namespace: str
+    services: Sequence[str]
+
+    def __post_init__(self) -> None:
+        for name in (self.namespace, *self.services):
+            if not DNS_LABEL.match(name):
+                raise ValueError(f"redis clients: {name!r} is not a DNS label")
+        if not self.services:
+            raise ValueError("redis clients: name at least one service")
+
+
+@dataclass(frozen=True)
 class RedisClusterProps:
     """A sharded Redis cluster.
 
@@ -110,14 +164,18 @@ class RedisClusterProps:
     :param maxmemory / maxmemory_policy / appendonly / appendfsync: redis.conf (spec §4.2).
     :param storage_size / storage_class: each pod's data volume (spec: 10Gi on fast-ssd).
     :param image / exporter_image: pinned images (the operator's own Redis build, and its exporter).
-    :param resources: requests and limits of the redis container.
+    :param resources / exporter_resources: requests and limits of the redis and exporter containers.
     :param node_selector / tolerations: the database pool (spec §3.1) by default.
     :param labels: extra labels on the objects (role of the cache in this region, ...).
+    :param clients: the services that may connect (their namespace gets an egress policy).
+    :param operator_namespace: where the operator runs (it connects to every node).
+    :param monitoring_namespace: Prometheus's namespace; None: no scraping admitted.
     """
 
     name: str
     namespace: str
     password: VaultPassword
+    clients: RedisClients
     leaders: int = 3
     followers: int = 3
     maxmemory: str = "2gb"
@@ -134,15 +192,26 @@ class RedisClusterProps:
             "limits": {"cpu": "1", "memory": "3Gi"},
         }
     )
+    exporter_resources: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "200m", "memory": "128Mi"},
+        }
+    )
     node_selector: Mapping[str, str] = field(default_factory=lambda: dict(DATABASE_POOL[0]))
     tolerations: Sequence[Toleration] = DATABASE_POOL[1]
     labels: Mapping[str, str] = field(default_factory=dict)
+    operator_namespace: str = "redis-operator"
+    monitoring_namespace: str | None = None
 
     def __post_init__(self) -> None:
         if not DNS_LABEL.match(self.name) or len(self.name) > 40:
             raise ValueError(f"redis cluster {self.name!r}: name must be a DNS label of at most 40 characters")
-        if not DNS_LABEL.match(self.namespace):
-            raise ValueError(f"redis cluster {self.name}: namespace {self.namespace!r} is not a DNS label")
+        for label in ("namespace", "operator_namespace"):
+            if not DNS_LABEL.match(getattr(self, label)):
+                raise ValueError(f"redis cluster {self.name}: {label} {getattr(self, label)!r} is not a DNS label")
+        if self.clients.namespace == self.namespace:
+            raise ValueError(f"redis cluster {self.name}: clients live outside its namespace, which holds Redis alone")
         if self.leaders < 3:
             raise ValueError(f"redis cluster {self.name}: leaders must be at least 3 (Redis Cluster's minimum)")
         if self.followers < 0:
@@ -238,17 +307,17 @@ def _role(props: RedisClusterProps, replicas: int) -> dict[str, Any]:
         "pdb": {"enabled": True, "maxUnavailable": 1},
         "nodeSelector": dict(props.node_selector),
         "tolerations": [t.manifest() for t in props.tolerations],
-        "securityContext": container_security_context(read_only_root=False),
+        "securityContext": container_security_context(read_only_root=True),
     }
 
 
 def redis_cluster_manifest(props: RedisClusterProps) -> dict[str, Any]:
+    """The RedisCluster: one data claim per pod, every other written path on an emptyDir."""
     volume = {
         "storageClassName": props.storage_class,
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": props.storage_size}},
     }
-    node_conf = {**volume, "resources": {"requests": {"storage": "1Gi"}}}
     return {
         "apiVersion": API_VERSION,
         "kind": "RedisCluster",
@@ -269,29 +338,91 @@ def redis_cluster_manifest(props: RedisClusterProps) -> dict[str, Any]:
                 "enabled": True,
                 "image": props.exporter_image,
                 "imagePullPolicy": "IfNotPresent",
-                "resources": {
-                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                    "limits": {"cpu": "200m", "memory": "128Mi"},
-                },
+                "resources": {k: dict(v) for k, v in props.exporter_resources.items()},
                 "securityContext": container_security_context(read_only_root=True),
             },
+            # The security context of the operator's init-config container (the feature gate's);
+            # the CRD requires an image, which the disabled custom init container never runs.
+            "initContainer": {
+                "enabled": False,
+                "image": props.image,
+                "securityContext": container_security_context(read_only_root=True),
+            },
+            "env": [{"name": "NODE_CONF_DIR", "value": NODE_CONF_DIR}],
             "storage": {
                 "volumeClaimTemplate": {"spec": volume},
-                "nodeConfVolume": True,
-                "nodeConfVolumeClaimTemplate": {"spec": node_conf},
+                "nodeConfVolume": False,
+                "volumeMount": {
+                    "volume": [{"name": "run", "emptyDir": {}}],
+                    "mountPath": [{"name": "run", "mountPath": RUN_DIR}],
+                },
             },
             "podSecurityContext": dict(POD_SECURITY_CONTEXT),
         },
     }
 
 
+def flows(props: RedisClusterProps) -> list[Flow]:
+    """What the cluster needs to form, serve, be managed and be scraped."""
+    redis = Endpoint("redis", props.namespace, POD_LABELS)
+    result = [
+        Flow(redis, redis, CLIENT_PORT, "replication and cluster commands between members"),
+        Flow(redis, redis, BUS_PORT, "Redis Cluster bus (gossip, failover)"),
+        Flow(
+            Endpoint("redis-operator", props.operator_namespace, OPERATOR_POD_LABELS),
+            redis,
+            CLIENT_PORT,
+            "the operator creates, scales and heals the cluster",
+        ),
+        *[
+            Flow(pods(service, props.clients.namespace, app=service), redis, CLIENT_PORT, "Redis client")
+            for service in props.clients.services
+        ],
+    ]
+    if props.monitoring_namespace:
+        prometheus = Endpoint("prometheus", props.monitoring_namespace, PROMETHEUS_POD_LABELS)
+        result.append(Flow(prometheus, redis, EXPORTER_PORT, "metrics scrape of the Redis exporter"))
+    return result
+
+
+def network_policies(props: RedisClusterProps) -> list[dict[str, Any]]:
+    """Both ends of every flow (DNS: the namespace's isolation declares and admits it for every pod)."""
+    name, namespace = props.name, props.namespace
+    members = {"matchLabels": dict(POD_LABELS)}
+    ports = tcp(CLIENT_PORT, BUS_PORT)
+    ingress = [
+        {"from": [{"podSelector": members}], "ports": ports},
+        {"from": [peer(props.operator_namespace, OPERATOR_POD_LABELS)], "ports": tcp(CLIENT_PORT)},
+        {"from": [app_peer(props.clients.namespace, props.clients.services)], "ports": tcp(CLIENT_PORT)},
+    ]
+    if props.monitoring_namespace:
+        ingress.append({"from": [peer(props.monitoring_namespace, PROMETHEUS_POD_LABELS)], "ports": tcp(EXPORTER_PORT)})
+    return [
+        network_policy(
+            f"{name}-cluster",
+            namespace,
+            members,
+            ingress=ingress,
+            egress=[{"to": [{"podSelector": members}], "ports": ports}],
+        ),
+        network_policy(
+            f"{name}-clients",
+            props.clients.namespace,
+            app_selector(props.clients.services),
+            egress=[{"to": [peer(namespace, POD_LABELS)], "ports": tcp(CLIENT_PORT)}],
+        ),
+    ]
+
+
 class RedisCluster(Construct):
-    """ConfigMap and VSO's ServiceAccount (core objects); VaultConnection, VaultAuth, the password
-    secret from Vault and the RedisCluster (custom resources).
+    """ConfigMap, VSO's ServiceAccount and the NetworkPolicies (core objects); VaultConnection,
+    VaultAuth, the password secret from Vault and the RedisCluster (custom resources); the flows
+    it needs, declared in its stack.
 
     Give ``depends_on`` the operator release, the Vault Secrets Operator release, the release of
-    Vault's CA bundles (the ``ca_secret`` of this namespace), the namespace and the storage class.
-    Attributes: ``config_map``, ``service_account``, ``objects`` (the custom resources), ``resources``.
+    Vault's CA bundles (the ``ca_secret`` of this namespace), this namespace and the clients', and
+    the storage class. Attributes: ``config_map``, ``service_account``, ``policies``, ``objects``
+    (the custom resources), ``resources``.
     """
 
     def __init__(
@@ -308,6 +439,11 @@ class RedisCluster(Construct):
         self.service_account = kube_object(
             self, service_account(props), depends_on=depends_on, construct_id="vault-service-account"
         )
+        self.policies = [
+            kube_object(self, policy, depends_on=depends_on, construct_id=f"policy-{policy['metadata']['name']}")
+            for policy in network_policies(props)
+        ]
+        declare_flows(self, flows(props))
         self.objects = [*vault_login(props), vault_static_secret(props), redis_cluster_manifest(props)]
         self.resources = CustomResources(
             self,
@@ -349,10 +485,12 @@ class RedisOperatorProps:
 
 def operator_values(props: RedisOperatorProps) -> dict[str, Any]:
     """Chart values (keys of the redis-operator chart's values.yaml). The webhook stays off: it
-    would need cert-manager, and the CRDs' schemas already reject malformed objects."""
+    would need cert-manager, and the CRDs' schemas already reject malformed objects. The config
+    feature gate puts redis.conf on a volume, so Redis runs with a read-only root (module doc)."""
     return {
         "replicas": props.replicas,
         "redisOperator": {"webhook": False, "imagePullPolicy": "IfNotPresent"},
+        "featureGates": {CONFIG_FEATURE_GATE: True},
         "certmanager": {"enabled": False},
         "resources": {k: dict(v) for k, v in props.resources.items()},
         "nodeSelector": dict(props.node_selector),

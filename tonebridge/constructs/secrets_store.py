@@ -93,7 +93,7 @@ class SecretsStoreCsi(Construct):
 
 def _provider_values(props: SecretsStoreCsiProps) -> dict:
     return {
-        "global": {"enabled": False, "tlsDisable": False, "externalVaultAddr": props.vault_address},
+        "global": {"enabled": False, "externalVaultAddr": props.vault_address},
         "server": {"enabled": False},
         "injector": {"enabled": False},
         "csi": {

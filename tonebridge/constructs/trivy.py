@@ -35,6 +35,7 @@ SCANNER_UID = 10000
 class TrivyOperatorProps:
     """:param severities: reported severities (spec: HIGH, CRITICAL).
     :param scan_job_node_selector: where scan jobs run (they pull and unpack images: application nodes).
+    :param node_selector / tolerations: where the operator runs (default: the system pool).
     :param scan_job_resources: requests/limits of each scan job container.
     """
 
@@ -45,6 +46,8 @@ class TrivyOperatorProps:
     concurrent_scan_jobs: int = 3
     scan_job_timeout: str = "10m"
     scan_job_node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(SYSTEM_NODE_SELECTOR))
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=lambda: [dict(t) for t in SYSTEM_TOLERATIONS])
     scan_job_resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "100m", "memory": "128Mi"},
@@ -89,8 +92,8 @@ def _values(props: TrivyOperatorProps) -> dict:
             "scanJobsConcurrentLimit": props.concurrent_scan_jobs,
             "scanJobTimeout": props.scan_job_timeout,
         },
-        "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
-        "tolerations": [dict(t) for t in SYSTEM_TOLERATIONS],
+        "nodeSelector": dict(props.node_selector),
+        "tolerations": [dict(t) for t in props.tolerations],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
         "podSecurityContext": restricted_pod_context(SCANNER_UID, SCANNER_UID),
         "securityContext": {**restricted_container_context(), "privileged": False},

@@ -27,7 +27,7 @@ from tonebridge.charts import VAULT
 from tonebridge.constructs.cert_manager import CERT_MANAGER_API, issuer_ref
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
-from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
+from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
 
 _QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
 #: uid/gid of the vault user in the official image (the chart's defaults).
@@ -354,14 +354,15 @@ def _values(props: VaultProps, tls_secret: str) -> dict:
     tls_dir = f"/vault/userconfig/{tls_secret}"
     storage = {"enabled": True, "storageClass": props.storage_class, "accessMode": "ReadWriteOnce"}
     return {
-        "global": {"enabled": True, "tlsDisable": False},
+        # Every component is switched on or off by name below, so ``global.enabled`` is read by
+        # nothing; nor are ``server.route`` (OpenShift only) or ``server.standalone`` (HA is on).
+        "global": {"tlsDisable": False},
         "injector": {"enabled": False},
         "csi": {"enabled": False},
         "ui": {"enabled": False},
         "server": {
             "enabled": True,
             "ingress": {"enabled": False},
-            "route": {"enabled": False},
             "resources": {kind: dict(values) for kind, values in props.resources.items()},
             "nodeSelector": dict(props.node_selector),
             "tolerations": [dict(t) for t in props.tolerations],
@@ -376,12 +377,11 @@ def _values(props: VaultProps, tls_secret: str) -> dict:
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
             "dataStorage": {**storage, "size": props.data_storage},
             "auditStorage": {**storage, "size": props.audit_storage},
-            "standalone": {"enabled": False},
             "ha": {
                 "enabled": True,
                 "replicas": props.replicas,
                 "raft": {"enabled": True, "setNodeId": True, "config": server_config(props, tls_dir)},
-                "disruptionBudget": {"enabled": True, "maxUnavailable": 1},
+                "disruptionBudget": disruption_budget(props.replicas, maxUnavailable=1),
             },
             "serviceAccount": {
                 "create": True,

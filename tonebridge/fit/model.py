@@ -126,6 +126,9 @@ class Pool:
     :param min_size / max_size: nodes (managed group); a Karpenter pool has none and is bound by
         ``cpu_limit`` / ``memory_limit`` instead.
     :param max_pods: the kubelet's maxPods, which EKS uses to reserve memory for the kubelet.
+    :param label_choices: label -> the values a node of the pool may carry, one of them per node (the
+        zone of its subnet, the instance type it was launched as, a Karpenter requirement with several
+        values). Labels in ``labels`` are on every node with that one value.
     """
 
     name: str
@@ -139,6 +142,7 @@ class Pool:
     cpu_limit: str | None = None
     memory_limit: str | None = None
     subnet_tier: str = "private"
+    label_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, Kuberne
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_base import NamespaceConfig
 from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
 from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
@@ -29,7 +30,8 @@ from tonebridge.constructs.load_balancer_controller import LoadBalancerControlle
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
-from tonebridge.constructs.pod_defaults import system_placement
+from tonebridge.constructs.pod_defaults import controller_placement, system_placement
+from tonebridge.constructs.pools import Toleration
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
     CnpgCluster,
@@ -37,9 +39,11 @@ from tonebridge.constructs.postgres.cnpg import (
     CnpgOperator,
     CnpgOperatorProps,
     CnpgReplicaSource,
+    s3_range,
 )
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.redis import (
+    RedisClients,
     RedisCluster,
     RedisClusterProps,
     RedisOperator,
@@ -79,10 +83,11 @@ class PlatformStack(TonebridgeStack):
         self.config = env.platform[region]
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
-        #: Where cluster controllers run: the system pool of spec §3.1 when the cluster has one.
-        self.system_node_selector, self.system_tolerations = system_placement(
-            group.labels for group in env.clusters[region].node_groups.values()
-        )
+        groups = [group.labels for group in env.clusters[region].node_groups.values()]
+        #: Where the critical add-ons run (autoscaler, metrics-server): spec §3.1's system pool, where there is one.
+        self.system_node_selector, self.system_tolerations = system_placement(groups)
+        #: Where the other controllers run (istiod, Karpenter, Argo CD, cert-manager, operators): the application pool.
+        self.controller_node_selector, self.controller_tolerations = controller_placement(groups)
         self._providers(infra, region)
         #: Application namespaces by name (spec §3.2): give ``self.namespaces[name].manifest`` to ``depends_on``.
         self.namespaces: dict[str, Namespace] = {}
@@ -186,7 +191,9 @@ class PlatformStack(TonebridgeStack):
                     # so each node's primary interface carries none.
                     reserved_enis=1 if cluster.props.pod_subnets else 0,
                     tags=dict(env.tags),
-                    **placement,
+                    # Not a critical add-on: beside the other controllers, on a managed pool it does not scale.
+                    node_selector=self.controller_node_selector,
+                    tolerations=self.controller_tolerations,
                 ),
             )
         if cfg.metrics_server.enabled:
@@ -276,7 +283,7 @@ class PlatformStack(TonebridgeStack):
     def _mesh_edge_gitops(self, env: EnvironmentConfig, region: str) -> None:
         """Istio (§3.3), the public ALB with its controller (§2.2) and Argo CD (§6.1)."""
         cfg, cluster = self.config, self.infra.cluster
-        selector, tolerations = self.system_node_selector, self.system_tolerations
+        selector, tolerations = self.controller_node_selector, self.controller_tolerations
         self.istio: Istio | None = None
         if cfg.istio.enabled:
             istio = cfg.istio
@@ -293,8 +300,8 @@ class PlatformStack(TonebridgeStack):
                     gateway_replicas=(istio.gateway_autoscale.min, istio.gateway_autoscale.max),
                     gateway_resources=istio.gateway_resources.as_values(),
                     cni_resources=istio.cni_resources.as_values(),
-                    system_node_selector=selector,
-                    system_tolerations=tolerations,
+                    node_selector=selector,
+                    tolerations=tolerations,
                     strict_mtls_namespaces=istio.strict_mtls_namespaces,
                 ),
                 depends_on=self._namespace_objects(istio.strict_mtls_namespaces),
@@ -328,7 +335,10 @@ class PlatformStack(TonebridgeStack):
         argocd = cfg.argocd
         if argocd.enabled:
             app = argocd.application
-            pool = selector if argocd.node_pool == "system" else {"workload": "application"}
+            if argocd.node_pool == "system":
+                pool, pool_tolerations = self.system_node_selector, self.system_tolerations
+            else:
+                pool, pool_tolerations = selector, tolerations
             ArgoCd(
                 self,
                 "argocd",
@@ -339,7 +349,7 @@ class PlatformStack(TonebridgeStack):
                     server_replicas=argocd.server_replicas,
                     repo_server_replicas=argocd.repo_server_replicas,
                     node_selector=pool,
-                    tolerations=tolerations if argocd.node_pool == "system" else [],
+                    tolerations=pool_tolerations,
                     applications=[
                         ArgoApplicationSpec(
                             name=app.name,
@@ -360,6 +370,10 @@ class PlatformStack(TonebridgeStack):
                 ),
                 depends_on=self._namespace_objects([app.namespace]),
             )
+
+    def _controller_tolerations(self) -> list[Toleration]:
+        """The controllers' tolerations in the form the data-tier operators' props take."""
+        return [Toleration(t["key"], t["value"], t["effect"]) for t in self.controller_tolerations]
 
     def _storage_class_objects(self, names) -> list:
         """The StorageClass objects of ``names`` this stack creates, for ``depends_on`` of volume claims."""
@@ -399,7 +413,14 @@ class PlatformStack(TonebridgeStack):
         )
         csi_namespace = "kube-system"
         cert_manager = CertManager(
-            self, "cert-manager", CertManagerProps(kubernetes_version=version, replicas=cfg.cert_manager_replicas)
+            self,
+            "cert-manager",
+            CertManagerProps(
+                kubernetes_version=version,
+                replicas=cfg.cert_manager_replicas,
+                node_selector=self.controller_node_selector,
+                tolerations=self.controller_tolerations,
+            ),
         )
         vault = Vault(
             self,
@@ -436,7 +457,10 @@ class PlatformStack(TonebridgeStack):
             ),
             depends_on=[
                 cert_manager.issuers,
-                *self._namespace_objects([app.namespace, *vault_namespaces(self.config)]),
+                # Vault's CA bundle goes into each of these namespaces (Redis's own among them).
+                *self._namespace_objects(
+                    [app.namespace, *([redis.namespace] if redis.enabled else []), *vault_namespaces(self.config)]
+                ),
                 *self._storage_class_objects([vault_cfg.storage_class]),
             ],
         )
@@ -492,6 +516,8 @@ class PlatformStack(TonebridgeStack):
                 scan_job_timeout=cfg.scan_job_timeout,
                 scan_job_node_selector=cfg.scan_job_node_selector,
                 scan_job_resources=cfg.scan_job_resources.as_dict(),
+                node_selector=self.controller_node_selector,
+                tolerations=self.controller_tolerations,
             ),
         )
 
@@ -509,6 +535,8 @@ class PlatformStack(TonebridgeStack):
                 kubernetes_version=self.kubernetes_version,
                 namespace=postgres.operator_namespace,
                 replicas=postgres.operator_replicas,
+                node_selector=self.controller_node_selector,
+                tolerations=self._controller_tolerations(),
             ),
         )
         for cluster in postgres.clusters:
@@ -537,7 +565,12 @@ class PlatformStack(TonebridgeStack):
         operator = RedisOperator(
             self,
             "redis-operator",
-            RedisOperatorProps(kubernetes_version=self.kubernetes_version, namespace=redis.operator_namespace),
+            RedisOperatorProps(
+                kubernetes_version=self.kubernetes_version,
+                namespace=redis.operator_namespace,
+                node_selector=self.controller_node_selector,
+                tolerations=self._controller_tolerations(),
+            ),
         )
         if self.vault is None or self.vault_secrets_operator is None:
             # The configuration's rules make Redis need the secrets path; this is the last guard.
@@ -554,7 +587,8 @@ class PlatformStack(TonebridgeStack):
             ),
             depends_on=[
                 operator.release,
-                *self._namespace_objects([redis.namespace]),
+                # its policies reach into the clients' namespace
+                *self._namespace_objects([redis.namespace, redis.clients.namespace]),
                 *self._storage_class_objects([redis.storage_class]),
                 self.vault_secrets_operator.release,
                 self.vault.certificates,
@@ -592,8 +626,10 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
 
 def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConfig, role_arn: str) -> CnpgClusterProps:
     """Map one CloudNativePG cluster's configuration onto its props. Server settings are spec §4.1's,
-    from ``database.settings`` (the same values the RDS engine gets, in RDS's units)."""
+    from ``database.settings`` (the same values the RDS engine gets, in RDS's units). The API
+    server and the STS endpoint answer inside the VPC; Prometheus scrapes where observability is on."""
     backups = env.backups
+    platform = env.platform[region]
     replica = None
     backup = BarmanStore(bucket=backups.bucket, compression=cfg.compression, encryption=cfg.encryption)
     if cfg.replica:
@@ -619,6 +655,11 @@ def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConf
         schedule=cfg.backup_schedule,
         resources=cfg.resources.manifest(),
         replica=replica,
+        vpc_cidr=str(env.network[region].vpc_cidr),
+        s3_cidr=s3_range(region),
+        client_services=cfg.client_services,
+        operator_namespace=platform.postgres.operator_namespace,
+        monitoring_namespace=_monitoring_namespace(platform),
     )
 
 
@@ -628,7 +669,8 @@ def redis_cluster_props(
     """Map the Redis configuration onto its props; the secondary region's copy is a warm cache.
     VSO logs in over the auth mount and audience of the application's secrets, as Redis's own role."""
     warm = region != env.aws.primary_region
-    app = env.platform[region].secrets.application
+    platform = env.platform[region]
+    app = platform.secrets.application
     return RedisClusterProps(
         name=cfg.name,
         namespace=cfg.namespace,
@@ -655,5 +697,14 @@ def redis_cluster_props(
         image=cfg.image,
         exporter_image=cfg.exporter_image,
         resources=cfg.resources.manifest(),
+        exporter_resources=cfg.exporter_resources.manifest(),
         labels={"tonebridge.io/cache-role": "warm-standby" if warm else "primary"},
+        clients=RedisClients(namespace=cfg.clients.namespace, services=cfg.clients.services),
+        operator_namespace=cfg.operator_namespace,
+        monitoring_namespace=_monitoring_namespace(platform),
     )
+
+
+def _monitoring_namespace(platform: PlatformConfig) -> str | None:
+    """Where Prometheus runs, if this region runs one (the data stores admit its scrapes)."""
+    return platform.observability.namespace if platform.observability.enabled else None

@@ -10,13 +10,14 @@ Vault's CA bundle in the monitoring namespace) is given to Vault's bootstrap by
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tonebridge.config.platform import PlatformConfig
-from tonebridge.config.platform_observability import ObservabilityConfig
+from tonebridge.config.platform_observability import MONITORING_POOLS, ObservabilityConfig
 from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack, VaultSecret
 from tonebridge.constructs.observability.logs import LogsProps, NodeSet
 from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
+from tonebridge.constructs.pools import pool_placement
 from tonebridge.constructs.vault_login import VaultLogin
 
 if TYPE_CHECKING:
@@ -53,11 +54,22 @@ def vault_namespaces(platform: PlatformConfig) -> list[str]:
     return [obs.namespace] if obs.enabled else []
 
 
+def monitoring_placement(stack: PlatformStack, obs: ObservabilityConfig) -> dict[str, Any]:
+    """Node selector and tolerations of ``obs.node_pool`` (the configuration guarantees its node
+    group; this is the last guard)."""
+    groups = stack.env.clusters[stack.region].node_groups.values()
+    placement = pool_placement(MONITORING_POOLS[obs.node_pool], (group.labels for group in groups))
+    if placement is None:
+        raise ValueError(f"{stack.region}: observability runs on the {obs.node_pool} pool, which this cluster lacks")
+    node_selector, tolerations = placement
+    return {"node_selector": node_selector, "tolerations": tolerations}
+
+
 def observability_props(stack: PlatformStack, obs: ObservabilityConfig) -> ObservabilityProps:
     cfg = stack.config
     m, rules, receiver = obs.metrics, obs.metrics.rules, obs.metrics.receiver
     app = cfg.secrets.application
-    placement = {"node_selector": stack.system_node_selector, "tolerations": stack.system_tolerations}
+    placement = monitoring_placement(stack, obs)
     vault = stack.vault
     if vault is None:
         raise ValueError(

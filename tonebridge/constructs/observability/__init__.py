@@ -12,8 +12,9 @@ Composition, in apply order:
 4. The dashboards ConfigMap (dashboards.py).
 5. The ECK operator in its own ``restricted`` namespace, then Elasticsearch and Kibana in the logs
    namespace and Filebeat in the agents' namespace (logs.py).
-6. Where a namespace denies traffic by default, a policy that lets Prometheus (namespace
-   monitoring) reach the metrics ports.
+6. Where a namespace denies traffic by default, a policy that lets Prometheus's pods (namespace
+   monitoring) reach the metrics ports; the flows the stack needs are declared for the fit check
+   (flows.py).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ECK_OPERATOR, KUBE_PROMETHEUS_STACK
+from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps, namespaced_release
 from tonebridge.constructs.network_policies import NAMESPACE_LABEL
-from tonebridge.constructs.observability import dashboards, logs, metrics
+from tonebridge.constructs.observability import dashboards, flows, logs, metrics
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 
@@ -56,6 +58,8 @@ class ObservabilityProps:
     :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
     :param scrape_ports: the metrics ports it may reach there.
     :param dashboards: generated dashboards (spec §7.3's by default).
+    :param node_selector / tolerations: the monitoring pool (spec §2.2: management) of Prometheus,
+        Alertmanager, Grafana, kube-state-metrics and both operators.
     """
 
     kubernetes_version: str
@@ -84,7 +88,8 @@ class ObservabilityProps:
 
 
 def scrape_policy(namespace: str, monitoring: str, ports: Sequence[int]) -> dict:
-    """Ingress from namespace ``monitoring`` to every pod of ``namespace`` on the metrics ``ports``."""
+    """Ingress from Prometheus's pods in namespace ``monitoring`` to every pod of ``namespace`` on
+    the metrics ``ports`` (no other pod of the monitoring namespace gets in)."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -94,7 +99,12 @@ def scrape_policy(namespace: str, monitoring: str, ports: Sequence[int]) -> dict
             "policyTypes": ["Ingress"],
             "ingress": [
                 {
-                    "from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: monitoring}}}],
+                    "from": [
+                        {
+                            "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: monitoring}},
+                            "podSelector": {"matchLabels": dict(metrics.PROMETHEUS_POD_LABELS)},
+                        }
+                    ],
                     "ports": [{"protocol": "TCP", "port": port} for port in ports],
                 }
             ],
@@ -184,6 +194,13 @@ class ObservabilityStack(Construct):
                 depends_on=depends_on,
                 construct_id=f"scrape-policy-{namespace}",
             )
+        declare_flows(
+            self,
+            [
+                *flows.scrape_flows(m.namespace, props.scrape_namespaces, props.scrape_ports),
+                *flows.dashboard_flows(m.namespace),
+            ],
+        )
         self.objects = {(o["kind"], o["metadata"]["name"]): o for o in [*vault_objects, *rules]}
         self.operator_release = None
         self.logs = None
@@ -229,4 +246,5 @@ class ObservabilityStack(Construct):
             objects=shipper,
             depends_on=[self.operator_release, agents, *core, self.logs],
         )
+        declare_flows(self, flows.log_flows(lp.namespace, lp.agents_namespace, props.operator_namespace, lp.name))
         self.objects |= {(o["kind"], o["metadata"]["name"]): o for o in [*stack, *shipper]}

@@ -36,6 +36,7 @@ BEAT_API = "beat.k8s.elastic.co/v1beta1"
 #: uid/gid of the elasticsearch, kibana and beats users in Elastic's images.
 ELASTIC_UID = 1000
 FILEBEAT_ILM_DIR = "/usr/share/filebeat/ilm"
+KIBANA = "kibana"
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _SIZE = re.compile(r"^\d+(Mi|Gi|Ti)$")
 
@@ -145,7 +146,7 @@ def kibana(props: LogsProps) -> dict[str, Any]:
     return {
         "apiVersion": KIBANA_API,
         "kind": "Kibana",
-        "metadata": {"name": "kibana", "namespace": props.namespace},
+        "metadata": {"name": KIBANA, "namespace": props.namespace},
         "spec": {
             "version": props.version,
             "count": props.kibana_count,

@@ -24,6 +24,7 @@ from typing import Any
 
 from tonebridge.constructs.pod_defaults import (
     EVERY_NODE_TOLERATIONS,
+    disruption_budget,
     restricted_container_context,
     restricted_pod_context,
 )
@@ -38,6 +39,34 @@ PROMETHEUS_UID, PROMETHEUS_GID = 1000, 2000
 GRAFANA_UID = 472
 #: Real disks only: not the in-memory and container overlay filesystems.
 _DISKS = 'fstype!~"tmpfs|overlay"'
+#: The Prometheus custom resource the chart creates (``<fullname>-prometheus``, fullname = release name).
+PROMETHEUS_NAME = "kube-prometheus-stack-prometheus"
+#: Labels the Prometheus Operator puts on that resource's pods (the chart's own PodDisruptionBudget
+#: selects them by these two).
+PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS_NAME}
+#: Ports: Prometheus's web and API (Grafana's data source), Elasticsearch's HTTP API.
+PROMETHEUS_PORT = 9090
+
+
+def _resources(cpu: str, memory: str, memory_limit: str | None = None) -> dict[str, dict[str, str]]:
+    """Requests (what the scheduler and the capacity table count) and a memory limit."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit or memory}}
+
+
+#: Requests of the stack's smaller pods, so that the pool they are placed on is sized by what they
+#: need (the chart sets none). Where the chart's values.yaml suggests a size in its comments
+#: (operator 100m/100Mi, Alertmanager 400Mi, Grafana 100m/128Mi, kube-state-metrics 10m/32Mi,
+#: node-exporter 100m/30Mi, limits 50Mi) that is the request; the rest is this project's sizing.
+COMPONENT_RESOURCES: dict[str, dict[str, dict[str, str]]] = {
+    "operator": _resources("100m", "100Mi", "200Mi"),
+    "config_reloader": _resources("10m", "50Mi"),
+    "webhook_job": _resources("10m", "32Mi", "64Mi"),
+    "alertmanager": _resources("50m", "400Mi", "512Mi"),
+    "grafana": _resources("100m", "128Mi", "512Mi"),
+    "grafana_sidecar": _resources("10m", "64Mi", "128Mi"),
+    "kube_state_metrics": _resources("10m", "32Mi", "256Mi"),
+    "node_exporter": _resources("100m", "30Mi", "50Mi"),
+}
 
 
 @dataclass(frozen=True)
@@ -326,6 +355,12 @@ def _volume(storage_class: str, size: str) -> dict[str, Any]:
     }
 
 
+def _disruption_budget(replicas: int) -> dict[str, Any]:
+    """At most one pod down at a time. The chart's default ``minAvailable: 1`` is set to null, which
+    deletes it in Helm's merge: the API server refuses a budget with both fields."""
+    return disruption_budget(replicas, maxUnavailable=1, minAvailable=None)
+
+
 def stack_values(props: MetricsProps) -> dict[str, Any]:
     """kube-prometheus-stack's values (keys of its values.yaml and of its subcharts')."""
     placement = {"nodeSelector": dict(props.node_selector), "tolerations": [dict(t) for t in props.tolerations]}
@@ -336,29 +371,27 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
     hidden = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
     return {
         **{component: {"enabled": False} for component in hidden},
-        "defaultRules": {
-            "create": True,
-            "rules": {
-                "etcd": False,
-                "kubeControllerManager": False,
-                "kubeProxy": False,
-                "kubeSchedulerAlerting": False,
-                "kubeSchedulerRecording": False,
-            },
-        },
+        # Their default rules follow the components' ``enabled`` (no separate switch is read).
+        "defaultRules": {"create": True},
         "prometheusOperator": {
             **placement,
+            "resources": COMPONENT_RESOURCES["operator"],
+            "prometheusConfigReloader": {"resources": COMPONENT_RESOURCES["config_reloader"]},
             "securityContext": restricted_pod_context(uid=65534, gid=65534),
             "containerSecurityContext": container,
             "admissionWebhooks": {
                 # The release does not wait for its pods (Grafana waits for Vault), so on the first
                 # install the rule files may arrive before the webhook serves: skip it then, and only then.
                 "failurePolicy": "IgnoreOnInstallOnly",
-                "patch": {**placement, "securityContext": restricted_pod_context(uid=2000, gid=2000)},
+                "patch": {
+                    **placement,
+                    "resources": COMPONENT_RESOURCES["webhook_job"],
+                    "securityContext": restricted_pod_context(uid=2000, gid=2000),
+                },
             },
         },
         "prometheus": {
-            "podDisruptionBudget": {"enabled": props.prometheus_replicas > 1, "maxUnavailable": 1},
+            "podDisruptionBudget": _disruption_budget(props.prometheus_replicas),
             "prometheusSpec": {
                 "replicas": props.prometheus_replicas,
                 "scrapeInterval": props.scrape_interval,
@@ -379,10 +412,11 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
         },
         "alertmanager": {
             "service": {"port": props.alertmanager_port},
-            "podDisruptionBudget": {"enabled": props.alertmanager_replicas > 1, "maxUnavailable": 1},
+            "podDisruptionBudget": _disruption_budget(props.alertmanager_replicas),
             "config": alertmanager_config(props.receiver),
             "alertmanagerSpec": {
                 "replicas": props.alertmanager_replicas,
+                "resources": COMPONENT_RESOURCES["alertmanager"],
                 "secrets": [props.receiver.secret],
                 "storage": _volume(props.storage_class, props.alertmanager_storage_size),
                 "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
@@ -397,15 +431,15 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
                 "passwordKey": "admin-password",
             },
             "defaultDashboardsEnabled": True,
+            "resources": COMPONENT_RESOURCES["grafana"],
             "sidecar": {
                 "dashboards": {"enabled": True, "label": label, "labelValue": value},
+                "resources": COMPONENT_RESOURCES["grafana_sidecar"],
                 "securityContext": container,
             },
             # Dashboards are provisioned from ConfigMaps and the login from a secret: no volume, and
-            # so no root init container that chowns one.
+            # so no root init container that chowns one (the chart renders that only with a volume).
             "persistence": {"enabled": False},
-            "initChownData": {"enabled": False},
-            "testFramework": {"enabled": False},
             "securityContext": restricted_pod_context(uid=GRAFANA_UID, gid=GRAFANA_UID),
             "containerSecurityContext": container,
             "grafana.ini": {
@@ -417,12 +451,14 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
         },
         "kube-state-metrics": {
             **placement,
+            "resources": COMPONENT_RESOURCES["kube_state_metrics"],
             "securityContext": restricted_pod_context(uid=65534, gid=65534),
             "containerSecurityContext": container,
         },
         # Host network, host PID and host paths: the agents' namespace, whose pod security says why.
         "prometheus-node-exporter": {
             "namespaceOverride": props.agents_namespace,
+            "resources": COMPONENT_RESOURCES["node_exporter"],
             "tolerations": [dict(t) for t in EVERY_NODE_TOLERATIONS],
         },
     }

@@ -1,0 +1,74 @@
+"""The cluster-fit check over every synthesized environment: what the clusters will run must fit.
+
+The rules' own failure cases live beside each rule (tests/test_fit_*.py); here the whole platform,
+as synthesized, must pass every rule, and the README must show production's capacity as it is.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import resources
+from tonebridge.fit.check import application_namespaces, fit_problems
+from tonebridge.fit.scheduling import capacity_table, format_table
+from tonebridge.fit.view import build_clusters
+from tonebridge.ops import fit
+from tonebridge.paths import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def chart_repository():
+    try:
+        return fit.chart_repository()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def clusters(synth_dir, environments, chart_repository):
+    """(env, region) -> the cluster view and its declared flows, for every platform stack."""
+    built = build_clusters(synth_dir, environments.values(), chart_repository)
+    return {(c.view.env, c.view.region): c for c in built}
+
+
+def test_every_platform_stack_has_a_view(clusters, manifest):
+    platform = {name for name in manifest if name.endswith("-platform")}
+    assert {f"{env}-{region}-platform" for env, region in clusters} == platform
+
+
+def test_every_cluster_fits(clusters):
+    lines = [problem.line() for cluster in clusters.values() for problem in fit_problems(cluster)]
+    assert lines == []
+
+
+def test_every_remote_chart_is_rendered(clusters, stacks):
+    for (env, region), cluster in clusters.items():
+        releases = resources(stacks[f"{env}-{region}-platform"], "helm_release").values()
+        remote = {r["name"] for r in releases if r.get("repository")}
+        assert remote <= set(cluster.view.chart_values), f"{env}/{region}"
+
+
+def test_application_namespaces_are_the_isolated_ones(clusters, environments):
+    for (env, region), cluster in clusters.items():
+        configured = environments[env].platform[region].namespaces
+        isolated = sorted(name for name, ns in configured.items() if ns.network_isolation)
+        assert set(isolated) <= set(application_namespaces(cluster.view)), f"{env}/{region}"
+
+
+def test_system_pool_has_headroom_at_its_minimum_size(clusters):
+    for (env, region), cluster in clusters.items():
+        (system,) = [row for row in capacity_table(cluster.view) if row.pool.name == "system"]
+        assert system.hosts_autoscaler, f"{env}/{region}: the cluster autoscaler runs on the system pool"
+        assert system.headroom_min.cpu_millis > 0, f"{env}/{region}"
+        assert system.headroom_min.memory_mib > 0, f"{env}/{region}"
+
+
+def test_readme_shows_production_capacity(clusters):
+    table = format_table(capacity_table(clusters["production", "us-west-2"].view))
+    assert table in (PROJECT_ROOT / "README.md").read_text(), "run `make fit` and copy its production table"
+
+
+def test_fit_needs_a_chart_repository(monkeypatch, capsys, synth_dir):
+    monkeypatch.delenv(fit.REPOSITORY_VARIABLE)
+    assert fit.main([str(synth_dir)]) == 2
+    assert f"{fit.REPOSITORY_VARIABLE} is not set" in capsys.readouterr().err
