@@ -72,3 +72,14 @@ def test_fit_needs_a_chart_repository(monkeypatch, capsys, synth_dir):
     monkeypatch.delenv(fit.REPOSITORY_VARIABLE)
     assert fit.main([str(synth_dir)]) == 2
     assert f"{fit.REPOSITORY_VARIABLE} is not set" in capsys.readouterr().err
+
+
+def test_fit_prints_each_problem_and_fails(monkeypatch, capsys, synth_dir, clusters):
+    cluster = clusters["local", "us-east-1"]
+    problem = cluster.view.problem("redis", "statefulset/redis-leader", "admission", "denied")
+    monkeypatch.setattr(fit, "build_clusters", lambda *args, **kwargs: iter([cluster]))
+    monkeypatch.setattr(fit, "fit_problems", lambda _: [problem])
+    assert fit.main([str(synth_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "local/us-east-1: redis/statefulset/redis-leader: admission: denied\n" in out
+    assert "| system |" in out  # the pool capacity table follows the problems

@@ -234,6 +234,7 @@ def test_cnpg_cluster_instance_pods_initdb_job_and_claims():
     anti = primary.pod_spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
     assert anti["topologyKey"] == "topology.kubernetes.io/zone"
     assert [(c.size, c.storage_class) for c in primary.claim_templates] == [("100Gi", "fast-ssd"), ("10Gi", None)]
+    assert [c.name for c in primary.claims()] == [primary.name, f"{primary.name}-wal"]  # pkg/specs/pvcs.go
     assert job.claim_templates == ()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tonebridge.fit.model import ClusterView, Problem, object_ref
+from tonebridge.fit.selectors import selector_matches
 
 RULE = "api-server"
 
@@ -147,24 +148,6 @@ def _container(container: Mapping[str, Any], volumes: set[Any], path: str) -> It
         for mount in container.get(field) or []:
             if mount.get("name") not in volumes:
                 yield f"{path}.{field}: {mount.get('name')!r} names no volume of the pod"
-
-
-def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``."""
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
 
 
 def _labels_text(labels: Mapping[str, Any]) -> str:

@@ -108,12 +108,18 @@ class Workload:
             yield from self.pod_spec.get("initContainers", []) or []
 
     def claims(self) -> list[Claim]:
-        """The claims its replicas make (``<template>-<name>-<ordinal>`` like a StatefulSet)."""
+        """The claims its replicas make: ``<template>-<name>-<ordinal>`` like a StatefulSet, or, for a template
+        named with ``{pod}``, after the pod itself (operators that make bare pods name claims that way)."""
         return [
-            Claim(t.namespace, f"{t.name}-{self.name}-{i}", t.size, t.storage_class, t.access_modes, self.origin)
+            Claim(t.namespace, self._claim_name(t.name, i), t.size, t.storage_class, t.access_modes, self.origin)
             for i in range(self.most_replicas)
             for t in self.claim_templates
         ]
+
+    def _claim_name(self, template: str, ordinal: int) -> str:
+        if "{pod}" in template:
+            return template.format(pod=self.name)
+        return f"{template}-{self.name}-{ordinal}"
 
 
 @dataclass(frozen=True)

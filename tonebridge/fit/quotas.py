@@ -25,13 +25,14 @@ skipped), object counts (``services``, ``count/…``) and extended resources.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from tonebridge import capacity
 from tonebridge.fit.model import Claim, ClusterView, Pool, Problem, Workload, object_ref
 from tonebridge.fit.mutation import admitted_template
+from tonebridge.fit.scheduling import node_labels, selector_matches, untolerated
 from tonebridge.quantities import parse_quantity
 
 _STORAGE_CLASS = ".storageclass.storage.k8s.io/"
@@ -97,66 +98,6 @@ def format_amount(resource: str, amount: Decimal) -> str:
 # --- where DaemonSet pods run ---------------------------------------------------------------------
 
 
-def _tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, str]) -> bool:
-    for toleration in tolerations:
-        if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-            continue
-        if toleration.get("operator") == "Exists":
-            if not toleration.get("key") or toleration["key"] == taint.get("key"):
-                return True
-        elif toleration.get("key") == taint.get("key") and str(toleration.get("value", "")) == str(
-            taint.get("value", "")
-        ):
-            return True
-    return False
-
-
-def _node_labels(pool: Pool) -> dict[str, str]:
-    labels = {"kubernetes.io/os": "linux", **pool.labels}
-    try:
-        architectures = {capacity.lookup(t).architecture for t in pool.instance_types}
-    except KeyError:
-        architectures = set()
-    if len(architectures) == 1:
-        labels.setdefault("kubernetes.io/arch", architectures.pop())
-    return labels
-
-
-def _term_matches(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    for expression in term.get("matchExpressions") or []:
-        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-        if operator in ("Gt", "Lt"):
-            if not present or not labels[key].isdigit():
-                return False
-            if (int(labels[key]) > int(values[0])) != (operator == "Gt") or labels[key] == values[0]:
-                return False
-    return True
-
-
-def lands_on(spec: Mapping[str, Any], pool: Pool) -> bool:
-    """Whether the pool's nodes admit a pod: its node selector, required node affinity and tolerations."""
-    labels = _node_labels(pool)
-    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
-        return False
-    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    ) or {}
-    terms = required.get("nodeSelectorTerms") or []
-    if terms and not any(_term_matches(t, labels) for t in terms):
-        return False
-    tolerations = spec.get("tolerations") or []
-    return all(_tolerates(tolerations, t) for t in pool.taints if t.get("effect") in ("NoSchedule", "NoExecute"))
-
-
 def most_nodes(pool: Pool) -> int:
     """The most nodes a pool can have (see the module's note on Karpenter pools)."""
     if pool.kind != "karpenter":
@@ -174,7 +115,12 @@ def pod_count(view: ClusterView, workload: Workload) -> int:
     if not workload.daemonset:
         return workload.most_replicas
     spec = admitted_template(view, workload).get("spec") or {}
-    return sum(most_nodes(pool) for pool in view.pools if lands_on(spec, pool))
+    # The scheduler's own filters (tonebridge.fit.scheduling): node selector, required affinity, taints.
+    return sum(
+        most_nodes(pool)
+        for pool in view.pools
+        if selector_matches(spec, node_labels(pool, view.region)) and not untolerated(spec, pool)
+    )
 
 
 # --- LimitRange ------------------------------------------------------------------------------------

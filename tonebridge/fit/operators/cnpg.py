@@ -124,11 +124,12 @@ def _storage_claim(storage: dict[str, Any], namespace: str, name: str, origin_: 
 
 def _claim_templates(cr: dict[str, Any]) -> tuple[Claim, ...]:
     spec, namespace, from_ = cr["spec"], cr["metadata"].get("namespace", "default"), origin(cr)
-    claims = [_storage_claim(spec.get("storage") or {}, namespace, "pgdata", from_)]
+    # pkg/specs/pvcs.go: the instance's own name, ``-wal`` and ``-tbs-<tablespace>`` after it.
+    claims = [_storage_claim(spec.get("storage") or {}, namespace, "{pod}", from_)]
     if spec.get("walStorage"):
-        claims.append(_storage_claim(spec["walStorage"], namespace, "wal", from_))
+        claims.append(_storage_claim(spec["walStorage"], namespace, "{pod}-wal", from_))
     claims.extend(
-        _storage_claim(t.get("storage") or {}, namespace, f"tbs-{t['name']}", from_)
+        _storage_claim(t.get("storage") or {}, namespace, f"{{pod}}-tbs-{t['name']}", from_)
         for t in spec.get("tablespaces") or []
     )
     return tuple(claims)
