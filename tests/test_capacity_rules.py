@@ -208,7 +208,8 @@ def test_a_pool_pinned_past_its_capacity():
     change = {f"{PLATFORM}/istio/istiod_autoscale": {"min": 1, "max": 4}, f"{GROUPS}/application/max_size": 1}
     assert _problems(change) == [
         f"{FILE}: clusters.us-west-2.node_groups.application.max_size: the application pool at max_size "
-        "(1 x c5.xlarge) has 6012Mi memory allocatable, but 8960Mi is pinned to it (istiod 4 x 2Gi, Vault 3 x 256Mi)"
+        "(1 x c5.xlarge) has 6012Mi memory allocatable, but 8960Mi memory is pinned to it "
+        "(istiod 4 x 2Gi, Vault 3 x 256Mi)"
     ]
 
 
@@ -277,10 +278,10 @@ PENDING: dict[str, set[str]] = {
     "production": set(),
     "local": {
         "clusters.us-west-2.node_groups.management.max_size: the management pool at max_size (1 x t3.large) has "
-        "1930m cpu allocatable, but 2650m is pinned to it (Prometheus 1 x 250m, Jenkins controller 1 x 1, "
+        "1930m CPU allocatable, but 2650m CPU is pinned to it (Prometheus 1 x 250m, Jenkins controller 1 x 1, "
         "Jenkins build agents 2 x 700m)",
         "clusters.us-east-1.node_groups.system.max_size: the system pool at max_size (1 x t3.medium) has 2223Mi "
-        "memory allocatable, but 4Gi is pinned to it (istiod 2 x 2Gi)",
+        "memory allocatable, but 4Gi memory is pinned to it (istiod 2 x 2Gi)",
     },
 }
 

@@ -309,6 +309,8 @@ def _of(resources: Resources, resource: str) -> int:
 
 
 RESOURCES = ("cpu", "memory")
+#: How a problem line names each resource after an amount ("1930m CPU", "2223Mi memory").
+_NOUN = {"cpu": "CPU", "memory": "memory"}
 
 
 # --- rule 1: instance types and the pods they can address ----------------------------------------
@@ -433,8 +435,8 @@ def _pool_fit(
             yield Problem(
                 ("clusters", region, "node_groups", first, "max_size"),
                 f"the {_pool_name(groups)} pool at max_size ({', '.join(sizes)}) has "
-                f"{_amount(resource, _of(total, resource))} {resource} allocatable, but "
-                f"{_amount(resource, pinned)} is pinned to it ({parts})",
+                f"{_amount(resource, _of(total, resource))} {_NOUN[resource]} allocatable, but "
+                f"{_amount(resource, pinned)} {_NOUN[resource]} is pinned to it ({parts})",
             )
 
 
