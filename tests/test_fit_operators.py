@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import helm_python
 import pytest
 import yaml
 
+from tonebridge.charts import JENKINS
 from tonebridge.fit.model import Workload
 from tonebridge.fit.operators import derived_workloads
 from tonebridge.fit.workloads import workloads_of
@@ -305,8 +307,6 @@ def chart_repository() -> Path:
 
 
 def test_prometheus_and_alertmanager_from_the_rendered_chart():
-    import helm_python
-
     storage = {
         "volumeClaimTemplate": {
             "spec": {"storageClassName": "fast-ssd", "resources": {"requests": {"storage": "50Gi"}}}
@@ -378,10 +378,13 @@ def test_jenkins_agent_pods_from_the_rendered_jcasc():
     configmap = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "jcasc", "namespace": "ci"},
+        "metadata": {"name": "jcasc", "namespace": "ci", "labels": {"app.kubernetes.io/instance": "jenkins"}},
         "data": {"jcasc-default-config.yaml": yaml.safe_dump(jcasc)},
     }
-    (agent,) = derived_workloads([configmap], {})
+    # The plugin's working directory as the pinned jenkins chart configures it for its agents.
+    chart_values = {"jenkins": helm_python.Chart.load(chart_repository() / f"jenkins-{JENKINS.version}.tgz").values}
+    workspace = chart_values["jenkins"]["agent"]["workingDir"]
+    (agent,) = derived_workloads([configmap], chart_values)
     assert (agent.kind, agent.namespace, agent.name, agent.max_replicas) == ("Pod", "ci-builds", "build", 10)
     assert agent.pod_labels["jenkins/label"] == "build"
     assert agent.pod_labels["jenkins/jenkins-jenkins-agent"] == "true"
@@ -395,7 +398,7 @@ def test_jenkins_agent_pods_from_the_rendered_jcasc():
         "capabilities": {"drop": ["ALL"]},
     }
     assert kaniko["securityContext"]["runAsNonRoot"] is False  # set fields are kept
-    assert {"name": "workspace-volume", "mountPath": "/home/jenkins/agent"} in kaniko["volumeMounts"]
+    assert {"name": "workspace-volume", "mountPath": workspace} in kaniko["volumeMounts"]
 
 
 def test_unknown_custom_resources_make_no_pods():

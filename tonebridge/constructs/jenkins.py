@@ -75,10 +75,6 @@ HTTP_PORT, AGENT_PORT = 8080, 50000
 SECRETS_DIR = "/run/secrets/jenkins"
 #: Scratch space of the tool containers: an emptyDir of the pod (their root filesystems are read-only).
 TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
-#: Home of the inbound-agent image's `jenkins` user (UID 1000): a fact of that image, not of any machine.
-#: Remoting keeps its JAR cache under ``<home>/.jenkins``; with a read-only root it must be a volume.
-AGENT_HOME = "/home/jenkins"
-REMOTING_CACHE = f"{AGENT_HOME}/.jenkins"
 #: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
 KANIKO_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID")
 BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE = "tonebridge-build", "tonebridge-deploy", "tonebridge-test"
@@ -226,8 +222,8 @@ class JenkinsProps:
             raise ValueError("jenkins: node_selector must place it on the management pool")
 
 
-def _tmp_volume(name: str = "tmp") -> dict:
-    return {"name": name, "emptyDir": {}}
+def _tmp_volume() -> dict:
+    return {"name": "tmp", "emptyDir": {}}
 
 
 def _tool_container(name: str, image: str, resources: Mapping, env: Sequence[Mapping[str, str]] = ()) -> dict:
@@ -245,16 +241,16 @@ def _tool_container(name: str, image: str, resources: Mapping, env: Sequence[Map
 
 
 def _jnlp(props: JenkinsProps) -> dict:
-    """The inbound agent (remoting), restricted; its workspace volume is added by the plugin."""
+    """The inbound agent (remoting), restricted. Its workspace volume is added by the plugin, which also
+    passes the workspace as ``JENKINS_AGENT_WORKDIR``: the image starts remoting with ``-workDir`` there,
+    and remoting then keeps its JAR cache and logs inside the work directory (remoting's docs/workDir.md),
+    so the read-only root needs no volume of its own for them."""
     return {
         "name": "jnlp",
         "image": props.agents.inbound,
         "resources": {k: dict(v) for k, v in props.tool_resources.items()},
         "securityContext": {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID},
-        "volumeMounts": [
-            {"name": "tmp", "mountPath": TMP},
-            {"name": "remoting", "mountPath": REMOTING_CACHE},
-        ],
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
     }
 
 
@@ -269,7 +265,7 @@ def _pod(props: JenkinsProps, service_account: str, containers: list[dict], *, t
             "tolerations": [dict(t) for t in props.tolerations],
             "securityContext": {"seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP), "fsGroup": JENKINS_UID},
             "containers": [_jnlp(props), *containers],
-            "volumes": [_tmp_volume(), _tmp_volume("remoting")],
+            "volumes": [_tmp_volume()],
         },
     }
 

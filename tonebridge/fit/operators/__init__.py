@@ -31,14 +31,14 @@ DERIVATIONS: dict[tuple[str, str], Derive] = {
 def derived_workloads(objects: list[dict[str, Any]], chart_values: dict[str, dict]) -> list[Workload]:
     """Every workload the operators derive from ``objects`` (our resources and the rendered charts').
 
-    ``chart_values`` (release -> merged values) is not read: each operator's settings are taken from its
-    rendered Deployment (environment, flags) and Jenkins' from the rendered JCasC ConfigMap, which is what
-    the operators themselves read.
+    Each operator's settings are taken from its rendered Deployment (environment, flags) and Jenkins' from
+    the rendered JCasC ConfigMap, which is what the operators themselves read; ``chart_values`` (release ->
+    merged values) only supplies the Jenkins agents' working directory, which the plugin reads from its own
+    defaults rather than from the ConfigMap.
     """
-    del chart_values
     workloads = []
     for obj in objects:
         derive = DERIVATIONS.get((obj.get("apiVersion", "").rpartition("/")[0], obj.get("kind", "")))
         if derive is not None:
             workloads.extend(derive(obj, objects))
-    return [*workloads, *jenkins.agent_pods(objects)]
+    return [*workloads, *jenkins.agent_pods(objects, chart_values)]

@@ -9,9 +9,10 @@ the templates: the largest template takes all of it but one agent for each other
 The plugin (jenkinsci/kubernetes-plugin
 ``PodTemplateBuilder``, ``RestrictedPssSecurityContextInjector``) adds the labels ``jenkins/label`` and
 ``jenkins/label-digest`` (SHA-1 of the label) and the cloud's ``podLabels`` (``kubernetes.jenkins.io/controller``,
-a hash of the controller URL, is left out), the ``workspace-volume`` emptyDir at ``/home/jenkins/agent`` in
-every container, and with ``restrictedPssSecurityContext`` fills only the unset fields of each container's
-security context: ``allowPrivilegeEscalation: false``, ``runAsNonRoot: true``, ``seccompProfile:
+a hash of the controller URL, is left out), the ``workspace-volume`` emptyDir at each container's working
+directory (its own ``workingDir``, else the one the jenkins chart gives the plugin: ``agent.workingDir`` of the
+release that rendered the ConfigMap), and with ``restrictedPssSecurityContext`` fills only the unset fields of
+each container's security context: ``allowPrivilegeEscalation: false``, ``runAsNonRoot: true``, ``seccompProfile:
 RuntimeDefault``, ``capabilities.drop: [ALL]``.
 """
 
@@ -26,8 +27,6 @@ import yaml
 
 from tonebridge.fit.model import Workload
 from tonebridge.fit.quotas import pod_resources
-
-WORKSPACE = "/home/jenkins/agent"
 
 
 def clouds(objects: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -54,7 +53,15 @@ def _secure(container: dict[str, Any]) -> None:
     context.setdefault("capabilities", {"drop": ["ALL"]})
 
 
-def _agent(configmap: dict[str, Any], cloud: dict[str, Any], template: dict[str, Any]) -> Workload:
+def _working_dir(configmap: dict[str, Any], chart_values: dict[str, dict]) -> str | None:
+    """Where the plugin runs containers that set no ``workingDir``: the chart's ``agent.workingDir``."""
+    release = (configmap["metadata"].get("labels") or {}).get("app.kubernetes.io/instance")
+    return ((chart_values.get(release) or {}).get("agent") or {}).get("workingDir")
+
+
+def _agent(
+    configmap: dict[str, Any], cloud: dict[str, Any], template: dict[str, Any], working_dir: str | None
+) -> Workload:
     pod = yaml.safe_load(template.get("yaml") or "{}") or {}  # JSON or YAML: both are YAML
     spec = copy.deepcopy(pod.get("spec") or {})
     label = template.get("label") or template["name"]
@@ -66,7 +73,9 @@ def _agent(configmap: dict[str, Any], cloud: dict[str, Any], template: dict[str,
     }
     spec.setdefault("volumes", []).append({"name": "workspace-volume", "emptyDir": {}})
     for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        container.setdefault("volumeMounts", []).append({"name": "workspace-volume", "mountPath": WORKSPACE})
+        workspace = container.get("workingDir") or working_dir
+        if workspace:
+            container.setdefault("volumeMounts", []).append({"name": "workspace-volume", "mountPath": workspace})
         if cloud.get("restrictedPssSecurityContext"):
             _secure(container)
     if template.get("serviceAccount"):
@@ -99,10 +108,12 @@ def share_cap(agents: list[Workload]) -> list[Workload]:
     return agents
 
 
-def agent_pods(objects: list[dict[str, Any]]) -> list[Workload]:
+def agent_pods(objects: list[dict[str, Any]], chart_values: dict[str, dict]) -> list[Workload]:
     """One Pod workload per pod template of every kubernetes cloud the rendered JCasC configures."""
     return [
         agent
         for cm, cloud in clouds(objects)
-        for agent in share_cap([_agent(cm, cloud, t) for t in cloud.get("templates") or []])
+        for agent in share_cap(
+            [_agent(cm, cloud, t, _working_dir(cm, chart_values)) for t in cloud.get("templates") or []]
+        )
     ]
