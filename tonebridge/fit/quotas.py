@@ -8,7 +8,7 @@ admitted (:func:`~tonebridge.fit.mutation.admitted_template`, so Istio's contain
 
 ResourceQuota (``pkg/quota/v1/evaluator/core``): per namespace, the sum over every pod that will run
 there at its workload's :attr:`~tonebridge.fit.model.Workload.most_replicas` of the pod's
-requests and limits (sidecar-aware, as :func:`pod_resources`), ``pods``, and over every claim
+requests and limits (sidecar-aware, as :func:`tonebridge.fit.resources.pod_resources`), ``pods``, and over every claim
 (:meth:`~tonebridge.fit.model.ClusterView.all_claims`) of ``persistentvolumeclaims``,
 ``requests.storage`` and their ``<class>.storageclass.storage.k8s.io/`` forms (a claim without a
 class gets the default class, as the DefaultStorageClass plugin does before quota). A quota that
@@ -32,6 +32,7 @@ from typing import Any
 from tonebridge import capacity
 from tonebridge.fit.model import Claim, ClusterView, Pool, Problem, Workload, object_ref
 from tonebridge.fit.mutation import admitted_template
+from tonebridge.fit.resources import Amounts, amounts, pod_resources
 from tonebridge.fit.scheduling import node_labels, selector_matches, untolerated
 from tonebridge.quantities import parse_quantity
 
@@ -49,39 +50,9 @@ _MUST_STATE = {
 _TOP = 3
 _GI, _MI = Decimal(1024**3), Decimal(1024**2)
 
-Amounts = dict[str, Decimal]
-
 
 def _quantity(value: Any) -> Decimal:
     return parse_quantity(str(value))
-
-
-def _amounts(resources: Mapping[str, Any] | None) -> Amounts:
-    return {name: _quantity(value) for name, value in (resources or {}).items()}
-
-
-def pod_resources(spec: Mapping[str, Any], kind: str) -> Amounts:
-    """A pod's ``kind`` (``requests`` or ``limits``) the way ``resourcehelper.PodRequests``/``PodLimits`` add
-    them up: containers plus sidecars (init containers with ``restartPolicy: Always``), or the largest
-    init container plus the sidecars started before it, whichever is larger."""
-    total: Amounts = defaultdict(Decimal)
-    for container in spec.get("containers") or []:
-        for name, amount in _amounts((container.get("resources") or {}).get(kind)).items():
-            total[name] += amount
-    sidecars: Amounts = defaultdict(Decimal)
-    init_peak: Amounts = defaultdict(Decimal)
-    for container in spec.get("initContainers") or []:
-        own = _amounts((container.get("resources") or {}).get(kind))
-        if container.get("restartPolicy") == "Always":
-            for name, amount in own.items():
-                total[name] += amount
-                sidecars[name] += amount
-            during = dict(sidecars)
-        else:
-            during = {name: own.get(name, Decimal(0)) + sidecars.get(name, Decimal(0)) for name in {*own, *sidecars}}
-        for name, amount in during.items():
-            init_peak[name] = max(init_peak[name], amount)
-    return {name: max(total.get(name, Decimal(0)), init_peak.get(name, Decimal(0))) for name in {*total, *init_peak}}
 
 
 def format_amount(resource: str, amount: Decimal) -> str:
@@ -175,7 +146,7 @@ def _pod_limit_problems(view: ClusterView, workload: Workload, limit_range: dict
             for key in ("containers", "initContainers"):
                 for container in spec.get(key) or []:
                     resources = container.get("resources") or {}
-                    requests, limits = _amounts(resources.get("requests")), _amounts(resources.get("limits"))
+                    requests, limits = amounts(resources.get("requests")), amounts(resources.get("limits"))
                     lines += _bound_problems(f"container {container.get('name')}", item, requests, limits, name)
         elif item.get("type") == "Pod":
             lines += _bound_problems("pod", item, pod_resources(spec, "requests"), pod_resources(spec, "limits"), name)

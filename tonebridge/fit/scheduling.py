@@ -27,6 +27,7 @@ from tonebridge.capacity import Resources, allocatable
 from tonebridge.fit.model import ClusterView, Pool, Problem, Workload, object_ref
 from tonebridge.fit.mutation import admitted_template
 from tonebridge.fit.pools import ARCH_LABEL, INSTANCE_TYPE_LABEL, ZONE_LABEL
+from tonebridge.fit.resources import pod_resources
 from tonebridge.quantities import parse_quantity
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -149,46 +150,12 @@ def taint_text(taint: Mapping[str, str]) -> str:
 # --- what a pod requests --------------------------------------------------------------------------------
 
 
-def _container_requests(container: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
-    """CPU cores and memory bytes; a resource with a limit and no request requests its limit (API defaulting)."""
-    resources = container.get("resources") or {}
-    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-    cpu = requests.get("cpu", limits.get("cpu"))
-    memory = requests.get("memory", limits.get("memory"))
-    return (parse_quantity(str(cpu)) if cpu is not None else Decimal(0)), (
-        parse_quantity(str(memory)) if memory is not None else Decimal(0)
-    )
-
-
 def pod_requests(spec: Mapping[str, Any]) -> Resources:
-    """What the scheduler reserves for one pod (k8s.io/component-helpers ``resource.PodRequests``).
-
-    Containers add up; sidecars (init containers with ``restartPolicy: Always``) add to them and to
-    every init container that starts after them; the pod needs the larger of the two, plus its
-    ``overhead``. Pod-level ``resources.requests`` replace the aggregate where set.
-    """
-    cpu, memory = Decimal(0), Decimal(0)
-    for container in spec.get("containers") or []:
-        c, m = _container_requests(container)
-        cpu, memory = cpu + c, memory + m
-    sidecar_cpu, sidecar_memory, init_cpu, init_memory = Decimal(0), Decimal(0), Decimal(0), Decimal(0)
-    for container in spec.get("initContainers") or []:
-        c, m = _container_requests(container)
-        if container.get("restartPolicy") == "Always":
-            cpu, memory = cpu + c, memory + m
-            sidecar_cpu, sidecar_memory = sidecar_cpu + c, sidecar_memory + m
-            c, m = sidecar_cpu, sidecar_memory
-        else:
-            c, m = c + sidecar_cpu, m + sidecar_memory
-        init_cpu, init_memory = max(init_cpu, c), max(init_memory, m)
-    cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
-    pod_level = (spec.get("resources") or {}).get("requests") or {}
-    cpu = parse_quantity(str(pod_level["cpu"])) if "cpu" in pod_level else cpu
-    memory = parse_quantity(str(pod_level["memory"])) if "memory" in pod_level else memory
-    overhead = spec.get("overhead") or {}
-    cpu += parse_quantity(str(overhead.get("cpu", "0")))
-    memory += parse_quantity(str(overhead.get("memory", "0")))
-    return Resources(math.ceil(cpu * 1000), math.ceil(memory / _MIB))
+    """What the scheduler reserves for one pod (:func:`tonebridge.fit.resources.pod_resources`), rounded up."""
+    requests = pod_resources(spec, "requests")
+    return Resources(
+        math.ceil(requests.get("cpu", Decimal(0)) * 1000), math.ceil(requests.get("memory", Decimal(0)) / _MIB)
+    )
 
 
 def resources_text(amount: Resources) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from tonebridge.fit.model import Workload
-from tonebridge.fit.quotas import pod_resources
+from tonebridge.fit.resources import pod_resources
 
 
 def clouds(objects: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
