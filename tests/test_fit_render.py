@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from tonebridge.fit import apirules, schemas
+from tonebridge.fit.model import ClusterView
 from tonebridge.fit.render import render_stack, resolve_references
+from tonebridge.ops.kube_objects import objects_of
 
 ENV, REGION, KUBERNETES = "test", "us-west-2", "1.35"
 
@@ -51,9 +53,14 @@ def ours(name: str, namespace: str, objects: list[dict[str, Any]]) -> dict[str, 
 
 def render(repository: Path, *releases: dict[str, Any], unread: bool = False):
     stack = {"resource": {"helm_release": {r["name"]: r for r in releases}}}
-    return render_stack(
+    result = render_stack(
         stack, repository=repository, env=ENV, region=REGION, kubernetes_version=KUBERNETES, unread=unread
     )
+    # What the fit check adds over the whole cluster (tonebridge.fit.view, tonebridge.fit.check).
+    ours = [resolve_references(o, REGION) for o in objects_of(stack)]
+    view = ClusterView(ENV, REGION, KUBERNETES, objects=[*ours, *result.objects])
+    result.problems += [*schemas.check(view), *apirules.check(view)]
+    return result
 
 
 def lines(result, rule: str) -> list[str]:

@@ -30,7 +30,7 @@ from typing import Any
 import helm_python
 from helm_python import _native
 
-from tonebridge.fit import apirules, schemas
+from tonebridge.fit import schemas
 from tonebridge.fit.model import Problem, object_ref
 from tonebridge.kubeapi import api_group
 from tonebridge.ops.kube_objects import objects_of
@@ -112,7 +112,9 @@ def render_stack(
     kubernetes_version: str,
     unread: bool = True,
 ) -> RenderResult:
-    """Render every remote ``helm_release`` of a synthesized platform stack and check what comes out."""
+    """Render every remote ``helm_release`` of a synthesized platform stack: the objects, the merged values,
+    and what only rendering can tell (a missing version, values.schema.json, unread values). The objects are
+    checked with everything else the cluster holds (:mod:`tonebridge.fit.check`), once."""
     result = RenderResult()
     ours = objects_of(stack)
     releases = []
@@ -148,14 +150,6 @@ def render_stack(
     cluster_kinds = {key for key, crd in crds.items() if crd["spec"].get("scope") == "Cluster"}
     for done in result.releases:
         _fill_namespaces(done.objects, done.namespace, cluster_kinds)
-    custom = [
-        resolve_references(o, region)
-        for o in ours
-        if api_group(str(o.get("apiVersion", ""))) not in schemas.BUILTIN_GROUPS
-    ]
-    checked = [*result.objects, *custom]
-    result.problems += schemas.object_problems(checked, kubernetes_version=kubernetes_version, env=env, region=region)
-    result.problems += apirules.api_problems(result.objects, env=env, region=region)
     return result
 
 
