@@ -26,14 +26,6 @@ PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 HTTPS = 443
 
 
-def peer(namespace: str, pod_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Pods of ``namespace`` carrying ``pod_labels`` (every pod of it without labels)."""
-    selected: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: namespace}}}
-    if pod_labels:
-        selected["podSelector"] = {"matchLabels": dict(pod_labels)}
-    return selected
-
-
 def app_peer(namespace: str, services: Sequence[str]) -> dict[str, Any]:
     """Pods of ``namespace`` labelled ``app: <one of services>`` (spec §8.1's service label)."""
     return {
@@ -44,10 +36,6 @@ def app_peer(namespace: str, services: Sequence[str]) -> dict[str, Any]:
 
 def app_selector(services: Sequence[str]) -> dict[str, Any]:
     return {"matchExpressions": [{"key": "app", "operator": "In", "values": sorted(services)}]}
-
-
-def tcp(*ports: int) -> list[dict[str, Any]]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
 
 
 def ip_block(cidr: str, except_: Sequence[str] = ()) -> dict[str, Any]:

@@ -62,7 +62,7 @@ from tonebridge.constructs.ci_rbac import DeployAccess, DeployAccessProps, servi
 from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
-from tonebridge.constructs.network_policies import NAMESPACE_LABEL, NetworkIsolation, NetworkIsolationProps
+from tonebridge.constructs.network_policies import NetworkIsolation, NetworkIsolationProps, peer, tcp
 from tonebridge.constructs.pod_defaults import RUNTIME_DEFAULT_SECCOMP, restricted_container_context
 from tonebridge.kubeapi import DNS_LABEL
 
@@ -496,10 +496,6 @@ def _policy(name: str, namespace: str, pods: dict, types: list[str], **rules: li
     }
 
 
-def _ports(*ports: int) -> list[dict]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
-
-
 #: Where HTTPS may go: anywhere (ECR, the update center, GitHub, the API server's endpoints).
 ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 
@@ -508,31 +504,23 @@ def network_policies(props: JenkinsProps) -> list[dict]:
     """Beyond default deny and DNS: agents -> controller on 8080/50000, HTTPS out from both, and
     agents -> each integration-test target (with the matching ingress rule in the target's namespace)."""
     controller = {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}}
-    agents_ns = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: props.agents_namespace}}}
-    controller_peer = {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: props.namespace}},
-        "podSelector": controller,
-    }
-    ports = _ports(HTTP_PORT, AGENT_PORT)
+    agents_ns = peer(props.agents_namespace)
+    controller_peer = peer(props.namespace, controller["matchLabels"])
+    ports = tcp(HTTP_PORT, AGENT_PORT)
     tests = [
         _policy(
             "allow-ci-integration-tests",
             target.namespace,
             {"matchLabels": {"app": target.service}},
             ["Ingress"],
-            ingress=[{"from": [agents_ns], "ports": _ports(target.port)}],
+            ingress=[{"from": [agents_ns], "ports": tcp(target.port)}],
         )
         for target in props.test_targets
     ]
     to_targets = [
         {
-            "to": [
-                {
-                    "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: target.namespace}},
-                    "podSelector": {"matchLabels": {"app": target.service}},
-                }
-            ],
-            "ports": _ports(target.port),
+            "to": [peer(target.namespace, {"app": target.service})],
+            "ports": tcp(target.port),
         }
         for target in props.test_targets
     ]
@@ -544,14 +532,14 @@ def network_policies(props: JenkinsProps) -> list[dict]:
             controller,
             ["Ingress", "Egress"],
             ingress=[{"from": [agents_ns], "ports": ports}],
-            egress=[{"to": ANYWHERE, "ports": _ports(443)}],
+            egress=[{"to": ANYWHERE, "ports": tcp(443)}],
         ),
         _policy(
             "jenkins-agents",
             props.agents_namespace,
             {},
             ["Egress"],
-            egress=[{"to": [controller_peer], "ports": ports}, *to_targets, {"to": ANYWHERE, "ports": _ports(443)}],
+            egress=[{"to": [controller_peer], "ports": ports}, *to_targets, {"to": ANYWHERE, "ports": tcp(443)}],
         ),
     ]
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
@@ -125,26 +126,30 @@ class NetworkIsolationProps:
                     raise ValueError(f"{self.namespace}: service {service.name} names {other!r}, not one of services")
 
 
-def _namespace_selector(name: str) -> dict:
-    return {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: name}}}
+def peer(namespace: str, pod_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Pods of ``namespace`` carrying ``pod_labels`` (every pod of it without labels)."""
+    selected: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: namespace}}}
+    if pod_labels:
+        selected["podSelector"] = {"matchLabels": dict(pod_labels)}
+    return selected
 
 
 def _app_selector(name: str) -> dict:
     return {"podSelector": {"matchLabels": {"app": name}}}
 
 
-def _tcp(port: int) -> list[dict]:
-    return [{"protocol": "TCP", "port": port}]
+def tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
 
 
-def _peer_egress(peer: Peer) -> list[dict]:
+def _peer_egress(target: Peer) -> list[dict]:
     """Egress to pods of another namespace: namespace and pod selector in one peer (both must match)."""
-    to = {**_namespace_selector(peer.namespace), "podSelector": {"matchLabels": dict(peer.pod_labels)}}
-    return [{"to": [to], "ports": [{"protocol": p, "port": peer.port} for p in peer.protocols]}]
+    to = peer(target.namespace, target.pod_labels)
+    return [{"to": [to], "ports": [{"protocol": p, "port": target.port} for p in target.protocols]}]
 
 
-def _peer_endpoint(peer: Peer, name: str) -> Endpoint:
-    return Endpoint(name, namespace=peer.namespace, pod_labels=dict(peer.pod_labels))
+def _peer_endpoint(target: Peer, name: str) -> Endpoint:
+    return Endpoint(name, namespace=target.namespace, pod_labels=dict(target.pod_labels))
 
 
 def isolation_flows(props: NetworkIsolationProps) -> list[Flow]:
@@ -198,10 +203,10 @@ class NetworkIsolation(Construct):
             self._policy("allow-mesh-control-plane", everyone, ["Egress"], egress=mesh)
         ports = {s.name: s.port for s in props.services}
         for service in props.services:
-            sources = [_namespace_selector(n) for n in service.from_namespaces]
+            sources = [peer(n) for n in service.from_namespaces]
             sources += [_app_selector(n) for n in service.from_services]
-            ingress = [{"from": sources, "ports": _tcp(service.port)}] if sources else []
-            egress = [{"to": [_app_selector(n)], "ports": _tcp(ports[n])} for n in service.to_services]
+            ingress = [{"from": sources, "ports": tcp(service.port)}] if sources else []
+            egress = [{"to": [_app_selector(n)], "ports": tcp(ports[n])} for n in service.to_services]
             types = ["Ingress", "Egress"] if egress else ["Ingress"]
             self._policy(f"{service.name}-policy", {"matchLabels": {"app": service.name}}, types, ingress, egress)
         self.flows = isolation_flows(props)

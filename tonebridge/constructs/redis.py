@@ -50,12 +50,11 @@ from tonebridge.constructs.data_network import (
     app_peer,
     app_selector,
     network_policy,
-    peer,
-    tcp,
 )
 from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret

@@ -48,13 +48,12 @@ from tonebridge.constructs.data_network import (
     app_selector,
     ip_block,
     network_policy,
-    peer,
     public_ip_block,
-    tcp,
 )
 from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.flows import Endpoint, Flow, pods
