@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 PathPart = str | int
+
+#: A problem line stays readable: an echoed value is cut, and no line reaches this length.
+MAX_LINE = 299
+#: Longest echo of one value (a key, a quoted value) inside a line.
+MAX_ECHO = 60
+_QUOTED = re.compile(rf"'[^']{{{MAX_ECHO},}}'|\"[^\"]{{{MAX_ECHO},}}\"")
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut in the middle to at most ``limit`` characters, saying how long it was."""
+    text = " ".join(text.split()) if "\n" in text else text
+    if len(text) <= limit:
+        return text
+    keep = limit - 20
+    return f"{text[: keep - 8]}…{text[-8:]} ({len(text)} chars)"
+
+
+def _shorten_quoted(reason: str) -> str:
+    return _QUOTED.sub(lambda m: m.group(0)[0] + shorten(m.group(0)[1:-1]) + m.group(0)[-1], reason)
 
 
 def format_path(parts: Sequence[PathPart]) -> str:
@@ -15,7 +35,8 @@ def format_path(parts: Sequence[PathPart]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = shorten(str(part))
+            out += f".{part}" if out else part
     return out or "(top level)"
 
 
@@ -27,7 +48,12 @@ class Problem:
     reason: str
 
     def render(self, source: str) -> str:
-        return f"{source}: {format_path(self.path)}: {self.reason}"
+        """One line under :data:`MAX_LINE` characters: long echoed values are cut, never the reason's start."""
+        head, reason = f"{source}: {format_path(self.path)}: ", re.sub(r"\s*\n\s*", " ", self.reason)
+        if len(head) + len(reason) > MAX_LINE:
+            reason = _shorten_quoted(reason)
+        line = head + reason
+        return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
 class ConfigError(Exception):
