@@ -91,7 +91,7 @@ def test_instance_type_facts():
 
 
 def test_unknown_type_is_a_key_error_naming_it():
-    with pytest.raises(KeyError, match=r"'x9.huge' is not a known instance type"):
+    with pytest.raises(KeyError, match=r"'x9.huge' is not an EC2 instance type"):
         allocatable("x9.huge", 110)
 
 

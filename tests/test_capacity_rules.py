@@ -117,15 +117,16 @@ def test_the_small_environment_fits():
     ("change", "line"),
     [
         pytest.param(
-            {f"{GROUPS}/application/instance_types": ["c5.xlarge", "x9.huge"]},
-            "clusters.us-west-2.node_groups.application.instance_types[1]: 'x9.huge' is not a known instance type "
-            "(tonebridge.capacity knows c5, c5a, c6g, c6i, m5, m6g, m6i, r5, r6g, r6i, t3, t3a, t4g)",
+            {f"{GROUPS}/application/instance_types": ["c5.xlarge", "c5.xlarg"]},
+            "clusters.us-west-2.node_groups.application.instance_types[1]: 'c5.xlarg' is not an EC2 instance type; "
+            "did you mean c5.xlarge or c5n.xlarge or c5d.xlarge?",
             id="unknown-node-group-type",
         ),
         pytest.param(
             {f"{PLATFORM}/autoscaling/karpenter/node_pool/instance_types": ["c5.large", "z1d.large"]},
-            "platform.us-west-2.autoscaling.karpenter.node_pool.instance_types[1]: 'z1d.large' is not a known "
-            "instance type (tonebridge.capacity knows c5, c5a, c6g, c6i, m5, m6g, m6i, r5, r6g, r6i, t3, t3a, t4g)",
+            "platform.us-west-2.autoscaling.karpenter.node_pool.instance_types[1]: 'z1d.large' is an EC2 instance "
+            "type the capacity model does not size (node families: t3, t3a, t4g, c5, c5a, c6i, c6g, m5, m6i, m6g, "
+            "r5, r6i, r6g); did you mean t3.large or r5.large or m5.large?",
             id="unknown-karpenter-type",
         ),
         pytest.param(

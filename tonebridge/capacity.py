@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from tonebridge import cloudfacts
+
 #: Karpenter's default ``vmMemoryOverheadPercent``.
 VM_MEMORY_OVERHEAD = 0.075
 #: Addresses of one /28 prefix (prefix delegation).
@@ -79,90 +81,36 @@ class Resources:
         return self.cpu_millis <= other.cpu_millis and self.memory_mib <= other.memory_mib
 
 
-def _family(
-    prefix: str, architecture: str, sizes: tuple[tuple[str, int, int, int, int], ...]
-) -> dict[str, InstanceType]:
-    """One family's sizes: (size, vCPUs, memory GiB x 1024 as MiB, ENIs, IPv4 per ENI)."""
+def _node_types() -> dict[str, InstanceType]:
+    """The node families' types from the cloud facts table (:mod:`tonebridge.cloudfacts`: vCPUs, memory,
+    interfaces and IPv4 addresses per interface as EC2's DescribeInstanceTypes reports them), bare
+    metal left out. Each (ENIs, IPv4) pair reproduces the VPC CNI's eni-max-pods.txt (amazon-eks-ami
+    nodeadm/internal/kubelet/eni-max-pods.txt): t3.medium 3 x (6 - 1) + 2 = 17, c5.large 29, m5.xlarge 58, ...
+    """
+    families = set(cloudfacts.node_families())
     return {
-        f"{prefix}.{size}": InstanceType(f"{prefix}.{size}", vcpus, mib, enis, ips, architecture)
-        for size, vcpus, mib, enis, ips in sizes
+        name: InstanceType(name, t.vcpus, t.memory_mib, t.max_enis, t.ipv4_per_eni, t.kubernetes_arch)
+        for name, t in sorted(cloudfacts.ec2_instance_types().items())
+        if name.split(".")[0] in families and not t.bare_metal
     }
 
-
-_GIB = 1024
-# Burstable: vCPUs and memory from the EC2 "General purpose instances" specifications; ENIs and IPv4
-# addresses per interface from the EC2 User Guide table "Maximum IP addresses per network interface".
-# Each (ENIs, IPv4) pair reproduces the VPC CNI's eni-max-pods.txt (amazon-eks-ami
-# nodeadm/internal/kubelet/eni-max-pods.txt): t3.medium 3 x (6 - 1) + 2 = 17, c5.large 29, m5.xlarge 58, ...
-_BURSTABLE = (
-    ("nano", 2, _GIB // 2, 2, 2),
-    ("micro", 2, 1 * _GIB, 2, 2),
-    ("small", 2, 2 * _GIB, 3, 4),
-    ("medium", 2, 4 * _GIB, 3, 6),
-    ("large", 2, 8 * _GIB, 3, 12),
-    ("xlarge", 4, 16 * _GIB, 4, 15),
-    ("2xlarge", 8, 32 * _GIB, 4, 15),
-)
-
-
-def _sized(memory_per_vcpu_gib: int, sizes: tuple[tuple[str, int, int, int], ...]) -> tuple:
-    """Fixed-ratio families (c = 2 GiB, m = 4 GiB, r = 8 GiB per vCPU): (size, vCPUs, ENIs, IPv4 per ENI)."""
-    return tuple((size, vcpus, vcpus * memory_per_vcpu_gib * _GIB, enis, ips) for size, vcpus, enis, ips in sizes)
-
-
-# Nitro fifth-generation sizes and their interfaces (EC2 User Guide, as above).
-_C5_SIZES = (
-    ("large", 2, 3, 10),
-    ("xlarge", 4, 4, 15),
-    ("2xlarge", 8, 4, 15),
-    ("4xlarge", 16, 8, 30),
-    ("9xlarge", 36, 8, 30),
-    ("12xlarge", 48, 8, 30),
-    ("18xlarge", 72, 15, 50),
-    ("24xlarge", 96, 15, 50),
-)
-_GENERAL_SIZES = (
-    ("large", 2, 3, 10),
-    ("xlarge", 4, 4, 15),
-    ("2xlarge", 8, 4, 15),
-    ("4xlarge", 16, 8, 30),
-    ("8xlarge", 32, 8, 30),
-    ("12xlarge", 48, 8, 30),
-    ("16xlarge", 64, 15, 50),
-    ("24xlarge", 96, 15, 50),
-)
-_SIXTH_GEN_SIZES = (*_GENERAL_SIZES, ("32xlarge", 128, 15, 50))
-_GRAVITON2_SIZES = (("medium", 1, 2, 4), *_GENERAL_SIZES[:7])
 
 #: Every instance type a node group or NodePool of this project may name.
-INSTANCE_TYPES: Mapping[str, InstanceType] = MappingProxyType(
-    {
-        **_family("t3", "amd64", _BURSTABLE),
-        # t3a.small has two interfaces where t3.small has three (eni-max-pods.txt: 8, not 11).
-        **_family("t3a", "amd64", tuple(("small", 2, 2 * _GIB, 2, 4) if s[0] == "small" else s for s in _BURSTABLE)),
-        **_family("t4g", "arm64", _BURSTABLE),
-        **_family("c5", "amd64", _sized(2, _C5_SIZES)),
-        **_family("c5a", "amd64", _sized(2, _GENERAL_SIZES)),
-        **_family("c6i", "amd64", _sized(2, _SIXTH_GEN_SIZES)),
-        **_family("c6g", "arm64", _sized(2, _GRAVITON2_SIZES)),
-        **_family("m5", "amd64", _sized(4, _GENERAL_SIZES)),
-        **_family("m6i", "amd64", _sized(4, _SIXTH_GEN_SIZES)),
-        **_family("m6g", "arm64", _sized(4, _GRAVITON2_SIZES)),
-        **_family("r5", "amd64", _sized(8, _GENERAL_SIZES)),
-        **_family("r6i", "amd64", _sized(8, _SIXTH_GEN_SIZES)),
-        **_family("r6g", "arm64", _sized(8, _GRAVITON2_SIZES)),
-    }
-)
+INSTANCE_TYPES: Mapping[str, InstanceType] = MappingProxyType(_node_types())
 
 
 def lookup(name: str) -> InstanceType:
-    """The type called ``name``; KeyError naming the known families if this module does not know it."""
+    """The type called ``name``; KeyError saying why this module does not size it, with the nearest names."""
     try:
         return INSTANCE_TYPES[name]
     except KeyError:
-        families = sorted({known.split(".")[0] for known in INSTANCE_TYPES})
+        problem = cloudfacts.instance_type_problem(name)
+        if problem:
+            raise KeyError(problem) from None
+        families = ", ".join(cloudfacts.node_families())
         raise KeyError(
-            f"{name!r} is not a known instance type (tonebridge.capacity knows {', '.join(families)})"
+            f"{name!r} is an EC2 instance type the capacity model does not size (node families: {families})"
+            f"{cloudfacts.suggest(name, INSTANCE_TYPES)}"
         ) from None
 
 

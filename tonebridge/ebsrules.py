@@ -7,14 +7,19 @@ after ``cdktf deploy`` said it was fine.
 
 from __future__ import annotations
 
+from tonebridge import cloudfacts
+
+_GP3 = cloudfacts.gp3()  # the cloud facts table (tonebridge/cloudfacts/curated.yaml, section ebs)
 #: Provisioned IOPS of a gp3 volume (3,000 is the free baseline).
-GP3_IOPS = (3000, 16000)
+GP3_IOPS = tuple(_GP3["iops"])
 #: Provisioned throughput of a gp3 volume in MiB/s (125 is the free baseline).
-GP3_THROUGHPUT = (125, 1000)
+GP3_THROUGHPUT = tuple(_GP3["throughput_mibps"])
 #: gp3 allows at most 500 IOPS per GiB of volume size.
-GP3_MAX_IOPS_PER_GIB = 500
+GP3_MAX_IOPS_PER_GIB = _GP3["max_iops_per_gib"]
 #: gp3 allows at most 0.25 MiB/s of throughput per provisioned IOPS.
-GP3_MAX_THROUGHPUT_PER_IOPS = 0.25
+GP3_MAX_THROUGHPUT_PER_IOPS = _GP3["max_throughput_per_iops"]
+#: Size of a gp3 volume in GiB.
+GP3_SIZE_GIB = tuple(_GP3["size_gib"])
 
 
 def gp3_problems(iops: int, throughput: int, smallest_volume_gib: int) -> list[tuple[str, str]]:

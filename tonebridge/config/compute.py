@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from tonebridge import eksrules
+from tonebridge import cloudfacts, eksrules
 from tonebridge.config.types import Cidr, LogRetentionDays, StrictModel
 
 
@@ -24,7 +24,10 @@ def _checked(rule):
     return validate
 
 
-EksVersion = Annotated[str, AfterValidator(_checked(eksrules.version_problem))]
+#: The form the construct checks (eksrules), then the cloud facts table: a version EKS offers, in standard support.
+EksVersion = Annotated[
+    str, AfterValidator(_checked(eksrules.version_problem)), AfterValidator(_checked(cloudfacts.eks_version_problem))
+]
 ClusterName = Annotated[str, AfterValidator(_checked(eksrules.cluster_name_problem))]
 TaintEffect = Annotated[str, AfterValidator(_checked(eksrules.taint_effect_problem))]
 PublicCidr = Annotated[Cidr, AfterValidator(_checked(lambda cidr: eksrules.public_access_problem(str(cidr))))]

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from tonebridge import cloudfacts
 from tonebridge.config.types import Cidr, StrictModel
 
 #: A project id: 6-30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen.
 ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+
+
 #: A GCP region such as europe-west1.
-GcpRegion = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]$")]
+def _gcp_region(value: str) -> str:
+    problem = cloudfacts.gcp_region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+GcpRegion = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]$"), AfterValidator(_gcp_region)]
 #: Names of networks, clusters, keys, service accounts: RFC 1035 labels.
 GcpName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")]
 #: A GCS bucket name (no dots: no domain verification).

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from tonebridge.config.cross_env import collisions
 from tonebridge.config.errors import ConfigError, PathPart, Problem, shorten
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
@@ -228,12 +229,15 @@ def load_selected(directory: Path | None = None) -> list[EnvironmentConfig]:
     names = selected_environment_names(directory)
     if not names:
         raise ConfigError.of(display_path(directory), [Problem((), "no environment files (*.yaml) found")])
-    configs, errors = [], []
+    configs, errors, loaded = [], [], []
     for name in names:
+        path = directory / f"{name}.yaml"
         try:
-            configs.append(load_environment(directory / f"{name}.yaml"))
+            configs.append(load_environment(path))
+            loaded.append((display_path(path), configs[-1]))
         except ConfigError as exc:
             errors.append(exc)
-    if errors:
-        raise ConfigError(line for e in errors for line in e.lines)
+    clashes = [problem.render(source) for source, problem in collisions(loaded)]
+    if errors or clashes:
+        raise ConfigError([*(line for e in errors for line in e.lines), *clashes])
     return configs

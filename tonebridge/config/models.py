@@ -21,6 +21,7 @@ from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.types import (
     BucketName,
     Cidr,
+    Ec2InstanceType,
     EndpointService,
     EnvName,
     LogRetentionDays,
@@ -98,7 +99,7 @@ class VpnGatewayConfig(StrictModel):
 
 class BastionConfig(StrictModel):
     enabled: bool = True
-    instance_type: str = Field(default="t3.micro", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    instance_type: Ec2InstanceType = "t3.micro"
     root_volume_gib: int = Field(default=20, ge=8, le=1024)
     detailed_monitoring: bool = Field(default=True, description="One-minute CloudWatch metrics for the host.")
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from tonebridge import ebsrules, netplan, quantities
+from tonebridge import cloudfacts, ebsrules, netplan, quantities
 from tonebridge.config.capacity_rules import capacity_problems
+from tonebridge.config.cloud_rules import cloud_problems
 from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
+from tonebridge.config.namespace_rules import namespace_problems
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import ci_problems
 from tonebridge.config.platform_data import data_problems
 from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 from tonebridge.config.platform_secrets import volume_problems
+from tonebridge.config.workload_rules import workload_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -50,6 +53,9 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(data_problems(cfg))
     problems.extend(volume_problems(cfg))
     problems.extend(capacity_problems(cfg))
+    problems.extend(cloud_problems(cfg))
+    problems.extend(namespace_problems(cfg))
+    problems.extend(workload_problems(cfg))
     return problems
 
 
@@ -72,6 +78,8 @@ def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Pro
     for i, az in enumerate(azs):
         if not (az.startswith(region) and len(az) == len(region) + 1 and az[-1].isalpha()):
             yield Problem((*base, "availability_zones", i), f"{az} is not an availability zone of {region}")
+        elif problem := cloudfacts.zone_problem(region, az):
+            yield Problem((*base, "availability_zones", i), problem)
     if not netplan.within_allowed_vpc_ranges(net.vpc_cidr):
         yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
     if not 16 <= net.vpc_cidr.prefixlen <= 28:

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from tonebridge import cloudfacts
+
 # --- AWS naming rules -------------------------------------------------------------------------
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -25,6 +27,16 @@ _ENDPOINT_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 def _region(value: str) -> str:
     if not _REGION_RE.match(value):
         raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
+    problem = cloudfacts.region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _instance_type(value: str) -> str:
+    problem = cloudfacts.instance_type_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -88,6 +100,8 @@ def _loopback_url(value: str) -> str:
 
 
 Region = Annotated[str, AfterValidator(_region)]
+#: An EC2 instance type AWS offers (the cloud facts table).
+Ec2InstanceType = Annotated[str, AfterValidator(_instance_type)]
 BucketName = Annotated[str, AfterValidator(_bucket)]
 TableName = Annotated[str, AfterValidator(_table)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]

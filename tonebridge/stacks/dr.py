@@ -13,17 +13,12 @@ from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
 
+from tonebridge.config.cloud_rules import gcp_labels
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.gcp.dr_region import DrRegion, DrRegionProps
 from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
-
-
-def gcp_labels(env: EnvironmentConfig) -> dict[str, str]:
-    """The environment's tags as GCP labels (lowercase keys and values), plus managed-by and stack."""
-    labels = {k.lower(): v.lower() for k, v in env.tags.items()}
-    return labels | {"managed-by": "cdktf", "stack": f"{env.name}-dr"}
 
 
 def dr_region_props(env: EnvironmentConfig) -> DrRegionProps:
