@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from tonebridge import cloudfacts
-from tonebridge.config.capacity_rules import pinned_pods
+from tonebridge.config.capacity_rules import _amount, _of, pinned_pods
 from tonebridge.config.compute import ClusterConfig, NodeGroupConfig
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
@@ -112,6 +112,11 @@ def _architectures(cfg: EnvironmentConfig, region: str, cluster: ClusterConfig) 
 _CHECKED_ELSEWHERE = ("Redis", "CloudNativePG")
 
 
+def _value(resource: str, amount: int) -> float:
+    """Millicores or MiB (the capacity model's units) as the quantity's own unit: cores or bytes."""
+    return amount / 1000 if resource == "cpu" else amount * _MIB
+
+
 def _limit_ranges(cfg: EnvironmentConfig, region: str) -> Iterator[Problem]:
     platform, cluster = cfg.platform[region], cfg.clusters.get(region)
     if cluster is None:
@@ -126,19 +131,24 @@ def _limit_ranges(cfg: EnvironmentConfig, region: str) -> Iterator[Problem]:
         for resource, path in (("cpu", amounts.cpu_path), ("memory", amounts.memory_path)):
             low = parse_quantity(getattr(bounds.min, resource))
             high = parse_quantity(getattr(bounds.max, resource))
-            request = amounts.requests.cpu_millis / 1000 if resource == "cpu" else amounts.requests.memory_mib * _MIB
-            limit = amounts.limits.cpu_millis / 1000 if resource == "cpu" else amounts.limits.memory_mib * _MIB
+            request, limit = (_of(amounts.requests, resource), _of(amounts.limits, resource))
             where = f"namespaces.{entry.namespace}.limit_range"
-            if request < low:
-                yield Problem(path, f"{entry.component}: below the min {getattr(bounds.min, resource)} of {where}")
-            if limit > high:
+            if _value(resource, request) < low:
+                yield Problem(
+                    path,
+                    f"{entry.component}'s {_amount(resource, request)} is below the min "
+                    f"{getattr(bounds.min, resource)} of {where}",
+                )
+            if _value(resource, limit) > high:
                 limit_path = (
                     (*path[:-2], "limits", path[-1])
                     if path[-2] == "requests"
                     else (*path[:-1], path[-1].replace("request", "limit"))
                 )
                 yield Problem(
-                    limit_path, f"{entry.component}: above the max {getattr(bounds.max, resource)} of {where}"
+                    limit_path,
+                    f"{entry.component}'s {_amount(resource, limit)} is above the max "
+                    f"{getattr(bounds.max, resource)} of {where}",
                 )
 
 
