@@ -28,9 +28,6 @@ from tests.test_bad_configs import (
     _tree_digest,
     _yaml,
 )
-from tests.test_bad_configs import (
-    project as _project,  # noqa: F401 - the `project` fixture
-)
 from tonebridge import cloudfacts
 from tonebridge.cli import EXIT_BUG
 from tonebridge.config.errors import MAX_LINE
@@ -41,6 +38,18 @@ TEXT = (PROJECT_ROOT / "environments" / "production.yaml").read_text()
 PLATFORM = ("platform", "us-west-2")
 GROUPS = (*CLUSTER, "node_groups")
 POOL = (*PLATFORM, "autoscaling", "karpenter", "node_pool")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An operator's folder: environments/ and the cdktf.out/ of an earlier, good synthesis
+    (as tests/test_bad_configs.py's fixture of the same name)."""
+    (tmp_path / "environments").mkdir()
+    previous = tmp_path / "cdktf.out" / "stacks" / "production-us-west-2"
+    previous.mkdir(parents=True)
+    (previous / "cdk.tf.json").write_text('{"resource": {"aws_vpc": {}}}\n')
+    (tmp_path / "cdktf.out" / "manifest.json").write_text('{"stacks": {}}\n')
+    return tmp_path
 
 
 def _assert_line(project: Path, result, line: str, before: str) -> None:
