@@ -129,7 +129,8 @@ def _pydantic_problem(error: dict, plain: _Plain | None = None) -> Problem:
     if kind not in ("value_error", "missing") and not isinstance(given, (dict, list)):
         message = f"{message} (got {shorten(repr(given))})"
     scalar = (plain or {}).get(path)
-    if scalar and kind in _WANTED_TEXT and not isinstance(given, str):
+    wants_text = kind != "literal_error" or "'" in str(error.get("ctx", {}).get("expected", ""))
+    if scalar and kind in _WANTED_TEXT and wants_text and not isinstance(given, str):
         message = f"{message}: {_quote_it(scalar[0], given, scalar[1])}"
     elif kind in ("int_parsing", "int_from_float") and isinstance(given, str) and _EXPONENT.match(given):
         number = float(given)

@@ -10,6 +10,7 @@ from tonebridge.config.capacity_rules import capacity_problems
 from tonebridge.config.cloud_rules import cloud_problems
 from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
+from tonebridge.config.guard_rules import guard_problems
 from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
 from tonebridge.config.namespace_rules import namespace_problems
 from tonebridge.config.platform import PlatformConfig
@@ -56,6 +57,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(cloud_problems(cfg))
     problems.extend(namespace_problems(cfg))
     problems.extend(workload_problems(cfg))
+    problems.extend(guard_problems(cfg))
     return problems
 
 

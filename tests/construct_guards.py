@@ -1,0 +1,605 @@
+# ruff: noqa: E501 - a table of exact problem lines, one per line
+"""Every check a construct (or a stack, or a shared rules module) makes, and what keeps configuration
+from ever reaching it: a configuration rule (a case: a change to production.yaml and the exact line
+it is rejected with, before synthesis), or nothing configuration sets (code: the reason).
+
+tests/test_construct_checks.py finds every ``raise ValueError/TypeError/KeyError`` under
+tonebridge/constructs, tonebridge/stacks and tonebridge/*.py by parsing the source, and requires an
+entry here for each, in order within its function; it feeds every case through ``main.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+W = ("platform", "us-west-2")
+E = ("platform", "us-east-1")
+CL = ("clusters", "us-west-2")
+NG = (*CL, "node_groups")
+NET = ("network", "us-west-2")
+OBS = (*W, "observability")
+LOGS = (*OBS, "logs")
+METRICS = (*OBS, "metrics")
+CI = (*W, "ci")
+REDIS = (*W, "redis")
+PG = (*W, "postgres", "clusters", 0)
+RDS = ("database", "rds")
+DR = ("dr",)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Setting ``path`` of production.yaml to ``value`` (DROP removes it) is rejected with ``line``."""
+
+    path: tuple
+    value: Any
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class Code:
+    """The construct's input comes from code, not from configuration."""
+
+    reason: str
+
+
+DROP = object()
+
+
+def C(path: tuple, value: Any, line: str | None = None) -> Case:
+    return Case(path, value, line)
+
+
+def N(reason: str) -> Code:
+    return Code(reason)
+
+
+WIRING = "built by the stack from other resources' attributes (ARNs, ids, providers), never from configuration"
+FIXED = "a constant of the construct or stack: configuration cannot set it"
+
+#: "<file under tonebridge/>:<function qualname>" -> one entry per raise, in source order; a single
+#: Code entry covers every raise of that function.
+GUARDS: dict[str, list[Case | Code]] = {}
+
+GUARDS.update(
+    {
+        # --- shared rules modules -------------------------------------------------------------------
+        "capacity.py:lookup": [
+            C((*NG, "application", "instance_types"), ["c5.xlarg"]),
+            C((*NG, "application", "instance_types"), ["z1d.large"]),
+        ],
+        "charts.py:HelmChart.__post_init__": [N("chart pins are constants of tonebridge/charts.py")],
+        "charts.py:LocalChart.version": [N("reads the offline chart repository, not configuration")],
+        "flows.py:Endpoint.__post_init__": [N("the §8.1 flow table is code (tonebridge/flows.py)")],
+        "flows.py:Flow.__post_init__": [N("the §8.1 flow table is code (tonebridge/flows.py)")],
+        "netplan.py:split_evenly": [
+            N("callers pass the zone count, which configuration holds at 2-6"),
+            C((*NET, "pods", "cidr"), "100.64.0.0/28"),
+        ],
+        "postgres_settings.py:memory_bytes": [C(("database", "settings", "shared_buffers"), "256M")],
+        "postgres_settings.py:PostgresSettings.numeric": [C(("database", "settings", "wal_buffers"), "12kB")],
+        "quantities.py:parse_quantity": [C((*REDIS, "resources", "memory_limit"), "3GB")],
+        # --- constructs -------------------------------------------------------------------------------
+        "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__": [
+            N("vault_address is the in-cluster Vault service the stack derives (https)"),
+            C((*W, "secrets", "application", "objects"), []),
+            N("object names are the keys of a mapping in configuration: distinct by construction"),
+        ],
+        "constructs/argocd.py:ArgoApplicationSpec.__post_init__": [
+            C((*W, "argocd", "application", "namespace"), "Production"),
+            C((*W, "argocd", "application", "repo_url"), "http://github.com/tonebridge/k8s-manifests"),
+            C((*W, "argocd", "application", "path"), "../environments"),
+            C((*W, "argocd", "application", "backoff_duration"), "5 seconds"),
+            C((*W, "argocd", "application", "backoff_factor"), 0),
+            C((*W, "argocd", "application", "sync_options"), ["Validate"]),
+        ],
+        "constructs/argocd.py:ArgoCdProps.__post_init__": [
+            C((*W, "argocd", "project"), "Tone_Bridge"),
+            C((*W, "argocd", "project"), "default"),
+            C((*W, "argocd", "server_replicas"), 0),
+            N("one application per environment: a single name"),
+        ],
+        "constructs/backups.py:BackupBucketsProps.__post_init__": [
+            N(WIRING),
+            C(("backups", "replica_bucket"), "tonebridge-backups"),
+            C(("backups", "infrequent_access_after_days"), 7),
+            C(("backups", "archive_after_days"), 30),
+            C(("backups", "archive_storage_class"), "GLACIER_FLEXIBLE"),
+            C(("backups", "noncurrent_expiry_days"), 14),
+            C(("backups", "replicate"), False),
+        ],
+        "constructs/backups.py:BackupBuckets._replicate": [N(WIRING)],
+        "constructs/cert_manager.py:CertManagerProps.__post_init__": [N(FIXED)],
+        "constructs/ci_rbac.py:DeployAccessProps.__post_init__": [
+            C((*CI, "deploy_namespaces"), ["Staging"]),
+            C((*CI, "deploy_namespaces"), ["staging", "staging"]),
+            C((*CI, "deploy_namespaces"), ["ci-builds"]),
+        ],
+        "constructs/ci_registry.py:ImagePushRoleProps.__post_init__": [
+            C(("registries", "services"), []),
+            N(WIRING),
+        ],
+        "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__": [
+            N("the alarm name is derived from the environment name (EnvName) and region"),
+            C((*OBS, "cloud_alarms", "period_seconds"), 90),
+            C((*OBS, "cloud_alarms", "evaluation_periods"), 0),
+            N(WIRING),
+            C((*OBS, "cloud_alarms", "rds_cpu_percent"), 120),
+        ],
+        "constructs/cluster.py:Taint.__post_init__": [C((*NG, "database", "taints", 0, "effect"), "NoRun")],
+        "constructs/cluster.py:NodeGroupSpec.__post_init__": [C((*NG, "system", "min_size"), 6)],
+        "constructs/cluster.py:TonebridgeClusterProps.__post_init__": [
+            C((*CL, "version"), "1.28.3"),
+            N(WIRING),
+            C((*CL, "node_groups"), {}),
+            N("node group names are the keys of a mapping in configuration: distinct by construction"),
+            C((*CL, "public_access_cidrs"), ["0.0.0.0/0"]),
+            C((*NET, "pods", "max_pods_per_node"), 800),
+        ],
+        "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__": [
+            N(WIRING),
+            C((*CL, "version"), "v1.35"),
+            C((*W, "autoscaling", "cluster_autoscaler", "image_version"), "1.35"),
+            C((*W, "autoscaling", "cluster_autoscaler", "image_version"), "1.34.2"),
+            C((*W, "autoscaling", "cluster_autoscaler", "expander"), "cheapest"),
+            C((*W, "autoscaling", "cluster_autoscaler", "extra_args"), {"--scale-down-delay": "10m"}),
+            C((*W, "autoscaling", "cluster_autoscaler", "extra_args"), {"expander": "random"}),
+        ],
+        "constructs/data_network.py:network_policy": [N(FIXED)],
+        "constructs/edge_binding.py:EdgeBindingProps.__post_init__": [
+            C((*W, "istio", "namespace"), "Istio_System"),
+            N(WIRING),
+        ],
+        "constructs/edge_listener.py:EdgeListenerProps.__post_init__": [
+            C((*W, "edge", "paths"), [f"/p{i}" for i in range(100)]),
+            C((*W, "edge", "paths"), ["api"]),
+            C((*W, "edge", "paths"), ["/api", "/api"]),
+            N("the hostname list always holds edge.hostname, required when the edge is on"),
+            C((*W, "edge", "ssl_policy"), "ELBSecurityPolicy-2016-08"),
+        ],
+        "constructs/edge_load_balancer.py:EdgeLoadBalancerProps.__post_init__": [
+            C(("tags", "Project"), "tonebridge-platform-edge"),
+            N(WIRING),
+            N(WIRING),
+            N(FIXED),
+            N(FIXED),
+        ],
+        "constructs/edge_protection.py:EdgeProtectionProps.__post_init__": [
+            N("the web ACL name is derived from the environment name (EnvName) and region"),
+            C((*W, "edge", "hostname"), "API.tonebridge.io"),
+            C((*W, "edge", "rate_limit"), 5),
+            C((*W, "edge", "blocked_countries"), ["KP", "XX"]),
+            C((*W, "edge", "managed_rule_groups"), []),
+            C((*W, "edge", "managed_rule_groups"), ["AWSManagedRulesCommonRuleSet"] * 2),
+            C((*W, "edge", "waf_log_retention_days"), 42),
+        ],
+        "constructs/gcp/dr_region.py:DrRegionProps.__post_init__": [
+            C((*DR, "network", "name"), "Tonebridge-DR"),
+            C((*DR, "network", "master_cidr"), "172.16.0.0/27"),
+            C((*DR, "network", "pods_cidr"), "10.2.0.0/17"),
+            C((*DR, "gke", "node_pool", "min_nodes"), 9),
+            C((*DR, "backups", "delete_after_days"), 60),
+            C((*DR, "backups", "delete_after_days"), 20),
+        ],
+        "constructs/gcp/transfer.py:BackupTransferProps.__post_init__": [
+            N("the role name is derived from the project tag and environment name"),
+            C((*DR, "transfer", "start_time_utc"), "5:00"),
+        ],
+        "constructs/irsa.py:ServiceAccountRoleProps.__post_init__": [
+            C((*W, "secrets", "application", "namespace"), "Production"),
+            C((*W, "secrets", "vault", "service_account"), "Vault_SA"),
+            C((*PG, "name"), "a" * 50),
+            N(WIRING),
+        ],
+        "constructs/istio.py:IstioProps.__post_init__": [
+            C((*W, "istio", "cni_namespace"), "Istio_CNI"),
+            C((*W, "istio", "cni_namespace"), "istio-system"),
+            C((*W, "istio", "istiod_autoscale"), {"min": 6, "max": 5}),
+            N("the resources model requires requests and allows only requests and limits"),
+        ],
+        "constructs/jenkins.py:AgentImages.__post_init__": [
+            C((*CI, "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest"),
+            C((*CI, "agents", "severities"), []),
+        ],
+        "constructs/jenkins.py:TestTarget.__post_init__": [
+            C((*CI, "test_targets"), [{"namespace": "staging", "service": "api-gateway", "port": 0}]),
+        ],
+        "constructs/jenkins.py:VaultFiles.__post_init__": [N(WIRING), N(FIXED)],
+        "constructs/jenkins.py:JenkinsProps.__post_init__": [
+            C((*CI, "namespace"), "CI"),
+            C((*CI, "agents_namespace"), "ci"),
+            C((*CI, "deployer_service_account"), "jenkins"),
+            C((*CI, "controller", "plugins"), {"git": "latest"}),
+            C((*CI, "agents", "max_agents"), 99),
+            N("the management pool's selector is a constant; ci needs a node group carrying it (case above)"),
+        ],
+        "constructs/karpenter.py:KarpenterProps.__post_init__": [
+            C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby"),
+        ],
+        "constructs/karpenter_pools.py:NodePoolSpec.__post_init__": [
+            C((*W, "autoscaling", "karpenter", "node_pool", "consolidate_after"), "30 seconds"),
+        ],
+        "constructs/karpenter_pools.py:KarpenterControllerProps.__post_init__": [
+            N(WIRING),
+            N(WIRING),
+            N(WIRING),
+            N(FIXED),
+            N(FIXED),
+        ],
+        "constructs/kms.py:EncryptionKeyProps.__post_init__": [N(FIXED), N(FIXED)],
+        "constructs/kube.py:_checked": [N("objects the constructs build, validated against their schemas")],
+        "constructs/kube.py:kube_object": [N(FIXED)],
+        "constructs/kube.py:ChartReleaseProps.__post_init__": [N(FIXED), N(FIXED), N(FIXED)],
+        "constructs/kube.py:CustomResources.__init__": [N(FIXED)],
+        "constructs/load_balancer_controller.py:LoadBalancerControllerProps.__post_init__": [
+            N(WIRING),
+            N(WIRING),
+            N(FIXED),
+            N(FIXED),
+            N(FIXED),
+        ],
+        "constructs/namespace.py:NamespaceProps.__post_init__": [
+            C((*W, "ci", "agents_namespace"), "CI_Builds"),
+            C((*W, "namespaces", "monitoring", "pod_security"), "open"),
+            C((*W, "namespaces", "monitoring", "pod_security"), "privileged"),
+            C((*CL, "version"), "1.35.1"),
+        ],
+        "constructs/network_policies.py:_check_name": [
+            C(
+                (*W, "namespaces", "production", "network_isolation", "services", "llm-service", "from_services"),
+                ["Web_App"],
+            ),
+        ],
+        "constructs/network_policies.py:_check_port": [
+            C((*W, "namespaces", "production", "network_isolation", "services", "llm-service", "port"), 70000),
+        ],
+        "constructs/network_policies.py:Peer.__post_init__": [N(FIXED), N(FIXED)],
+        "constructs/network_policies.py:NetworkIsolationProps.__post_init__": [
+            N("service names are the keys of a mapping in configuration: distinct by construction"),
+            C(
+                (*W, "namespaces", "production", "network_isolation", "services", "llm-service", "from_services"),
+                ["web"],
+            ),
+        ],
+        "constructs/node_userdata.py:sysctl_conf": [N("spec §12.1's kernel parameters are constants")],
+        "constructs/observability/__init__.py:ObservabilityProps.__post_init__": [
+            N(WIRING),
+            C((*METRICS, "scrape_ports"), [0]),
+            N("both agents take observability.agents_namespace"),
+        ],
+        "constructs/observability/dashboards.py:Dashboard.__post_init__": [N("spec §7.3's dashboards are code")],
+        "constructs/observability/logs.py:NodeSet.__post_init__": [
+            C((*LOGS, "master", "count"), 0),
+            C((*LOGS, "master", "storage_size"), "10 GB"),
+            N("each node set's roles are constants (master; data and ingest)"),
+        ],
+        "constructs/observability/logs.py:LogsProps.__post_init__": [
+            C((*LOGS, "version"), "8.11"),
+            N("a master node set always exists"),
+            N("a data node set always exists"),
+            N("node set names are constants"),
+            C((*LOGS, "retention_days"), 0),
+            C((*OBS, "agents_namespace"), "logging"),
+        ],
+        "constructs/observability/metrics.py:AlertThresholds.__post_init__": [
+            C((*METRICS, "rules", "services"), []),
+            C((*METRICS, "rules", "error_rate"), 1.5),
+        ],
+        "constructs/observability/metrics.py:MetricsProps.__post_init__": [
+            C((*METRICS, "alertmanager_port"), 70000),
+            C((*OBS, "agents_namespace"), "monitoring"),
+            C((*METRICS, "prometheus_replicas"), 9),
+        ],
+        "constructs/pod_defaults.py:check_replicas": [C((*W, "autoscaling", "metrics_server", "replicas"), 9)],
+        "constructs/postgres/backup_role.py:backup_policy": [N(FIXED)],
+        "constructs/postgres/backup_role.py:CnpgBackupRoleProps.__post_init__": [N(FIXED), N(WIRING)],
+        "constructs/postgres/cnpg.py:BarmanStore.__post_init__": [
+            C(("backups", "bucket"), "Tonebridge_Backups"),
+            N(FIXED),
+            C((*PG, "compression"), "zip"),
+            C((*PG, "encryption"), "aes"),
+        ],
+        "constructs/postgres/cnpg.py:CnpgReplicaSource.__post_init__": [
+            C(
+                ("platform", "us-east-1", "postgres", "clusters"),
+                [{"name": "db", "namespace": "production", "replica": {"source_cluster": "Tone_Bridge"}}],
+            ),
+        ],
+        "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__": [
+            C((*PG, "database"), "Tone_Bridge"),
+            C((*PG, "name"), "a" * 51),
+            C((*PG, "instances"), 0),
+            C((*PG, "image"), "ghcr.io/cloudnative-pg/postgresql:latest"),
+            N("parameters come from database.settings, which always has them"),
+            N("parameters are rendered as strings by PostgresSettings.postgresql_conf"),
+            C((*PG, "retention"), "30 days"),
+            C((*PG, "backup_schedule"), "0 3 * * *"),
+            N(FIXED),
+            N("a cluster in aws.primary_region always backs up; elsewhere it must be a replica (case above)"),
+            N(WIRING),
+            N(WIRING),
+            C((*PG, "client_services"), ["Web_App"]),
+        ],
+        "constructs/postgres/cnpg.py:s3_range": [C(("aws", "secondary_region"), "eu-north-1")],
+        "constructs/postgres/rds.py:RdsNetworkProps.__post_init__": [N(WIRING)],
+        "constructs/postgres/rds.py:RdsInstanceProps.__post_init__": [
+            N("the identifier is derived from the environment name (EnvName)"),
+            N("parameters come from database.settings, which always has them"),
+            C((*RDS, "backup_retention_days"), 0),
+            C((*RDS, "monitoring_interval"), 2),
+        ],
+        "constructs/postgres/rds.py:RdsPostgresProps.__post_init__": [
+            C((*RDS, "allocated_storage_gib"), 10),
+            C((*RDS, "max_allocated_storage_gib"), 80),
+        ],
+        "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__": [
+            N("the stack creates the replica stack only when one of the two is on"),
+            C((*RDS, "replicated_backup_retention_days"), 40),
+        ],
+        "constructs/read_only_root.py:ReadOnlyRootProps.__post_init__": [N(FIXED)],
+        "constructs/redis.py:VaultPassword.__post_init__": [
+            C((*REDIS, "password", "path"), ""),
+            C((*REDIS, "password", "refresh_after"), "1 hour"),
+            N(WIRING),
+            C((*REDIS, "password", "role"), "Redis_Role"),
+        ],
+        "constructs/redis.py:RedisClients.__post_init__": [
+            C((*REDIS, "clients", "services"), ["Web_App"]),
+            C((*REDIS, "clients", "services"), []),
+        ],
+        "constructs/redis.py:RedisClusterProps.__post_init__": [
+            C((*REDIS, "name"), "r" * 41),
+            C((*REDIS, "operator_namespace"), "Redis_Operator"),
+            C((*REDIS, "clients", "namespace"), "redis"),
+            C((*REDIS, "leaders"), 2),
+            C((*REDIS, "followers"), -1),
+            C((*REDIS, "maxmemory"), "2 GB"),
+            C((*REDIS, "maxmemory_policy"), "lru"),
+            C((*REDIS, "appendfsync"), "sometimes"),
+            C((*REDIS, "image"), "quay.io/opstree/redis"),
+        ],
+        "constructs/registries.py:ContainerRegistriesProps.__post_init__": [
+            C(("registries", "services"), []),
+            N("replicate_prefix and replica_region are set together by the stack"),
+            N("replicate_prefix is always registries.production_prefix"),
+            C(("registries", "keep_releases"), 0),
+        ],
+        "constructs/resource_limits.py:_check_amounts": [
+            C((*W, "namespaces", "production", "quota", "requests_memory"), "200GB"),
+        ],
+        "constructs/resource_limits.py:ResourceLimitsProps.__post_init__": [
+            N("the namespace is a key of platform.namespaces"),
+            N("the stack creates ResourceLimits only for a namespace with a quota or a limit range"),
+            N("the bounds are the LimitRangeConfig fields"),
+            C((*W, "namespaces", "production", "limit_range", "min", "memory"), "1Gi"),
+        ],
+        "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__": [
+            N("vault_address is the in-cluster Vault service the stack derives (https)"),
+            C((*W, "secrets", "csi_rotation_poll_interval"), "2 minutes"),
+        ],
+        "constructs/state_backend.py:StateBackendProps.__post_init__": [
+            C(("state", "access_log_bucket"), "tonebridge-terraform-state"),
+            C(("state", "noncurrent_version_retention_days"), 0),
+        ],
+        "constructs/storage_classes.py:StorageClassesProps.__post_init__": [
+            N(WIRING),
+            C((*W, "storage", "fast_ssd", "iops"), 20000),
+            C((*W, "storage", "fast_ssd", "reclaim_policy"), "Keep"),
+            N(FIXED),
+        ],
+        "constructs/trivy.py:TrivyOperatorProps.__post_init__": [
+            C((*W, "scanning", "severities"), []),
+            C((*W, "scanning", "scan_job_timeout"), "10 minutes"),
+            C((*W, "scanning", "concurrent_scan_jobs"), 50),
+            N("the resources model requires limits"),
+        ],
+        "constructs/vault.py:VaultProps.__post_init__": [
+            C((*W, "secrets", "vault", "replicas"), 2),
+            C((*W, "secrets", "vault", "data_storage"), "10 GB"),
+            C((*W, "secrets", "vault", "storage_class"), ""),
+            N(WIRING),
+            N("the resources model requires requests and limits"),
+            N("the bootstrap configuration is built by the stack from the roles it creates"),
+            N("the bootstrap roles are built by the stack"),
+            N("the bootstrap roles are built by the stack, each with its paths"),
+            C((*OBS, "vault_role"), "tonebridge"),
+        ],
+        "constructs/vault_aws.py:VaultUnsealProps.__post_init__": [
+            C(("clusters", "us-west-2", "name"), "Tonebridge_Prod")
+        ],
+        "constructs/vault_login.py:VaultLogin.__post_init__": [
+            N(WIRING),
+            C((*OBS, "vault_service_account"), "Monitoring_Vault"),
+        ],
+        "constructs/vault_login.py:static_secret": [
+            N("the stack passes a constant refresh interval for the webhook and Grafana secrets"),
+            C((*METRICS, "receiver", "webhook", "path"), ""),
+        ],
+        "constructs/vpc.py:TonebridgeVpcProps.__post_init__": [
+            C((*NET, "availability_zones"), ["us-west-2a"]),
+            C((*NET, "nat"), "two"),
+            C((*NET, "subnets", "private", 2), "10.9.12.0/24"),
+            C((*NET, "pods", "cidr"), "8.8.0.0/16"),
+        ],
+        # --- stacks -----------------------------------------------------------------------------------
+        "stacks/base.py:TonebridgeStack._emulator_settings": [N("called only for an environment with aws.emulator")],
+        "stacks/dr.py:dr_region_props": [N("called only for an environment with a dr section")],
+        "stacks/dr.py:DrStack.__init__": [N("the app adds the DR stack only with a dr section and the primary stack")],
+        "stacks/global_dns.py:GlobalDnsStack.__init__": [N("the app adds the global stack only with a dns section")],
+        "stacks/infrastructure.py:InfrastructureStack._data": [C(("aws", "secondary_region"), DROP)],
+        "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles": [
+            C(("platform", "us-east-1", "postgres", "clusters"), [{"name": "db", "namespace": "production"}]),
+            C(("backups", "replicate"), False),
+        ],
+        "stacks/platform.py:PlatformStack._redis": [C((*W, "secrets", "enabled"), False)],
+        "stacks/platform_ci.py:add_ci": [
+            C((*E, "ci"), {"enabled": True}),
+            C((*NG, "management", "subnet_tier"), "private"),
+        ],
+        "stacks/platform_observability.py:monitoring_placement": [C((*OBS, "node_pool"), "system")],
+        "stacks/platform_observability.py:observability_props": [C((*E, "secrets", "enabled"), False)],
+    }
+)
+
+
+#: The exact line (after "<file>: ") each case is rejected with, by "<key>[<entry index>]".
+LINES: dict[str, str] = {
+    "capacity.py:lookup[0]": "clusters.us-west-2.node_groups.application.instance_types[0]: 'c5.xlarg' is not an EC2 instance type; did you mean c5.xlarge or c5n.xlarge or c5d.xlarge?",
+    "capacity.py:lookup[1]": "clusters.us-west-2.node_groups.application.instance_types[0]: 'z1d.large' is an EC2 instance type the capacity model does not size (node families: t3, t3a, t4g, c5, c5a, c6i, c6g, m5, m6i, m6g, r5, r6i, r6g); did you mean t3.large or r5.large or m5.large?",
+    "netplan.py:split_evenly[1]": "network.us-west-2.pods.cidr: 100.64.0.0/28 cannot be split into 3 subnets of /28 or larger",
+    "postgres_settings.py:memory_bytes[0]": "database.settings.shared_buffers: '256M' is not a PostgreSQL memory value: a whole number and one of B, kB, MB, GB, TB",
+    "postgres_settings.py:PostgresSettings.numeric[0]": "database.settings: wal_buffers = 12kB is not a whole number of 8 kB units",
+    "quantities.py:parse_quantity[0]": "platform.us-west-2.redis.resources.memory_limit: String should match pattern '^\\d+(\\.\\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' (got '3GB')",
+    "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__[1]": "platform.us-west-2.secrets.application.objects: List should have at least 1 item after validation, not 0",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[0]": "platform.us-west-2.argocd.application.namespace: 'Production' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[1]": "platform.us-west-2.argocd.application.repo_url: String should match pattern '^https://' (got 'http://github.com/tonebridge/k8s-manifests')",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[2]": "platform.us-west-2.argocd.application.path: '../environments' must be relative inside the repository",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[3]": "platform.us-west-2.argocd.application.backoff_duration: String should match pattern '^\\d+[smh]$' (got '5 seconds')",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[4]": "platform.us-west-2.argocd.application.backoff_factor: Input should be greater than or equal to 1 (got 0)",
+    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[5]": "platform.us-west-2.argocd.application.sync_options[0]: 'Validate' is not Key=value",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[0]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[1]": "backups.replica_bucket: 'tonebridge-backups' is already used by backups.bucket",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[2]": "backups.infrequent_access_after_days: Input should be greater than or equal to 30 (got 7)",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[3]": "backups.archive_after_days: 30 must come after infrequent_access_after_days 30",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[4]": "backups.archive_storage_class: Input should be 'GLACIER_IR', 'GLACIER' or 'DEEP_ARCHIVE' (got 'GLACIER_FLEXIBLE')",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[5]": "backups.noncurrent_expiry_days: 14 is shorter than object_lock_days 30: lifecycle would try to expire versions the lock still protects",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[6]": "backups.replication_time_control: needs backups.replicate",
+    "constructs/ci_rbac.py:DeployAccessProps.__post_init__[0]": "platform.us-west-2.ci.deploy_namespaces[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Staging')",
+    "constructs/ci_rbac.py:DeployAccessProps.__post_init__[1]": "platform.us-west-2.ci.deploy_namespaces: values must be distinct",
+    "constructs/ci_rbac.py:DeployAccessProps.__post_init__[2]": "platform.us-west-2.ci.deploy_namespaces[0]: ci-builds is not a namespace of platform.us-west-2",
+    "constructs/ci_registry.py:ImagePushRoleProps.__post_init__[0]": "registries.services: List should have at least 1 item after validation, not 0",
+    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[1]": "platform.us-west-2.observability.cloud_alarms.period_seconds: 90 is not a multiple of 60 (standard-resolution metrics)",
+    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[2]": "platform.us-west-2.observability.cloud_alarms.evaluation_periods: Input should be greater than or equal to 1 (got 0)",
+    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[4]": "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to 100 (got 120)",
+    "constructs/cluster.py:Taint.__post_init__[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "constructs/cluster.py:NodeGroupSpec.__post_init__[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[0]": "clusters.us-west-2.version: '1.28.3' is not an EKS version of the form 1.NN (for example 1.35)",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[2]": "clusters.us-west-2.node_groups: Dictionary should have at least 1 item after validation, not 0",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[4]": "clusters.us-west-2.public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[5]": "network.us-west-2.pods.max_pods_per_node: Input should be less than or equal to 737 (got 800)",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[1]": "clusters.us-west-2.version: 'v1.35' is not an EKS version of the form 1.NN (for example 1.35)",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[2]": "platform.us-west-2.autoscaling.cluster_autoscaler.image_version: String should match pattern '^1\\.\\d{1,2}\\.\\d{1,3}$' (got '1.35')",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[3]": "platform.us-west-2.autoscaling.cluster_autoscaler.image_version: 1.34.2 does not match clusters.us-west-2.version 1.35 (the autoscaler's minor must be the cluster's)",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[4]": "platform.us-west-2.autoscaling.cluster_autoscaler.expander: Input should be 'least-waste', 'random', 'most-pods', 'price' or 'priority' (got 'cheapest')",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[5]": "platform.us-west-2.autoscaling.cluster_autoscaler.extra_args.--scale-down-delay: flag names go without dashes; expander, cloud provider, discovery and v have fields of their own",
+    "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[6]": "platform.us-west-2.autoscaling.cluster_autoscaler.extra_args.expander: flag names go without dashes; expander, cloud provider, discovery and v have fields of their own",
+    "constructs/edge_binding.py:EdgeBindingProps.__post_init__[0]": "platform.us-west-2.istio.namespace: 'Istio_System' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[0]": "platform.us-west-2.edge.paths: 100 path prefixes: at most 99",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[1]": "platform.us-west-2.edge.paths[0]: 'api' must be an absolute path prefix such as /api (no trailing '/')",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[2]": "platform.us-west-2.edge.paths: values must be distinct",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[4]": "platform.us-west-2.edge.ssl_policy: 'ELBSecurityPolicy-2016-08' must allow only TLS 1.2+ (an ELBSecurityPolicy-TLS13-1-2-* or -1-3-*)",
+    "constructs/edge_load_balancer.py:EdgeLoadBalancerProps.__post_init__[0]": "platform.us-west-2.edge.enabled: the ALB's name 'tonebridge-platform-edge-production-us-west-2' exceeds the 32 characters AWS allows",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[1]": "platform.us-west-2.edge.hostname: 'API.tonebridge.io' is not a fully qualified lowercase DNS name",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[2]": "platform.us-west-2.edge.rate_limit: Input should be greater than or equal to 10 (got 5)",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[3]": "platform.us-west-2.edge.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[4]": "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[5]": "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[6]": "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "dr.network.name: String should match pattern '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$' (got 'Tonebridge-DR')",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[1]": "dr.network.master_cidr: 172.16.0.0/27 must be a /28 (GKE's control-plane range)",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[2]": "dr.network.pods_cidr: 10.2.0.0/17 overlaps dr.network.subnet_cidr",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[3]": "dr.gke.node_pool.min_nodes: 9 exceeds max_nodes 5",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[4]": "dr.backups.delete_after_days: must come after coldline_after_days",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[5]": "dr.backups.delete_after_days: must come after coldline_after_days",
+    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[1]": "dr.transfer.start_time_utc: String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$' (got '5:00')",
+    "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[0]": "platform.us-west-2.secrets.application.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Production')",
+    "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[1]": "platform.us-west-2.secrets.vault.service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Vault_SA')",
+    "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].name: the backup role name 'tonebridge-production-cnpg-staging-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' exceeds IAM's 64 characters",
+    "constructs/istio.py:IstioProps.__post_init__[0]": "platform.us-west-2.istio.cni_namespace: 'Istio_CNI' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/istio.py:IstioProps.__post_init__[1]": "platform.us-west-2.istio.cni_namespace: the privileged CNI agent needs a namespace of its own",
+    "constructs/istio.py:IstioProps.__post_init__[2]": "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
+    "constructs/jenkins.py:AgentImages.__post_init__[0]": "platform.us-west-2.ci.agents.kaniko_image: 'gcr.io/kaniko-project/executor:latest' must be <registry>/<repository>:<exact tag> (never latest)",
+    "constructs/jenkins.py:AgentImages.__post_init__[1]": "platform.us-west-2.ci.agents.severities: List should have at least 1 item after validation, not 0",
+    "constructs/jenkins.py:TestTarget.__post_init__[0]": "platform.us-west-2.ci.test_targets[0].port: Input should be greater than or equal to 1 (got 0)",
+    "constructs/jenkins.py:JenkinsProps.__post_init__[0]": "platform.us-west-2.ci.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI')",
+    "constructs/jenkins.py:JenkinsProps.__post_init__[1]": "platform.us-west-2.ci.agents_namespace: must differ from namespace (they get different pod security)",
+    "constructs/jenkins.py:JenkinsProps.__post_init__[2]": "platform.us-west-2.ci.builder_service_account: controller, builder and deployer need distinct accounts",
+    "constructs/jenkins.py:JenkinsProps.__post_init__[3]": "platform.us-west-2.ci.controller.plugins.git: String should match pattern '^[0-9][0-9A-Za-z._-]*$' (got 'latest')",
+    "constructs/jenkins.py:JenkinsProps.__post_init__[4]": "platform.us-west-2.ci.agents.max_agents: Input should be less than or equal to 50 (got 99)",
+    "constructs/karpenter.py:KarpenterProps.__post_init__[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
+    "constructs/karpenter_pools.py:NodePoolSpec.__post_init__[0]": "platform.us-west-2.autoscaling.karpenter.node_pool.consolidate_after: String should match pattern '^([0-9]+(s|m|h))+$' (got '30 seconds')",
+    "constructs/namespace.py:NamespaceProps.__post_init__[0]": "platform.us-west-2.ci.agents_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI_Builds')",
+    "constructs/namespace.py:NamespaceProps.__post_init__[1]": "platform.us-west-2.namespaces.monitoring.pod_security: Input should be 'restricted', 'baseline' or 'privileged' (got 'open')",
+    "constructs/namespace.py:NamespaceProps.__post_init__[2]": "platform.us-west-2.namespaces.monitoring.pod_security_reason: pod_security 'privileged' needs a reason",
+    "constructs/namespace.py:NamespaceProps.__post_init__[3]": "clusters.us-west-2.version: '1.35.1' is not an EKS version of the form 1.NN (for example 1.35)",
+    "constructs/network_policies.py:_check_name[0]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.from_services[0]: 'Web_App' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/network_policies.py:_check_port[0]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.port: Input should be less than or equal to 65535 (got 70000)",
+    "constructs/network_policies.py:NetworkIsolationProps.__post_init__[1]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.from_services[0]: 'web' is not a service of network_isolation.services",
+    "constructs/observability/__init__.py:ObservabilityProps.__post_init__[1]": "platform.us-west-2.observability.metrics.scrape_ports[0]: Input should be greater than or equal to 1 (got 0)",
+    "constructs/observability/logs.py:NodeSet.__post_init__[0]": "platform.us-west-2.observability.logs.master.count: Input should be greater than or equal to 1 (got 0)",
+    "constructs/observability/logs.py:NodeSet.__post_init__[1]": "platform.us-west-2.observability.logs.master.storage_size: String should match pattern '^\\d+(\\.\\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' (got '10 GB')",
+    "constructs/observability/logs.py:LogsProps.__post_init__[0]": "platform.us-west-2.observability.logs.version: String should match pattern '^\\d+\\.\\d+\\.\\d+$' (got '8.11')",
+    "constructs/observability/logs.py:LogsProps.__post_init__[4]": "platform.us-west-2.observability.logs.retention_days: Input should be greater than or equal to 1 (got 0)",
+    "constructs/observability/logs.py:LogsProps.__post_init__[5]": "platform.us-west-2.observability.agents_namespace: 'logging' is privileged for node agents: it must be a namespace of its own",
+    "constructs/observability/metrics.py:AlertThresholds.__post_init__[0]": "platform.us-west-2.observability.metrics.rules.services: List should have at least 1 item after validation, not 0",
+    "constructs/observability/metrics.py:AlertThresholds.__post_init__[1]": "platform.us-west-2.observability.metrics.rules.error_rate: Input should be less than 1 (got 1.5)",
+    "constructs/observability/metrics.py:MetricsProps.__post_init__[0]": "platform.us-west-2.observability.metrics.alertmanager_port: Input should be less than or equal to 65535 (got 70000)",
+    "constructs/observability/metrics.py:MetricsProps.__post_init__[1]": "platform.us-west-2.observability.agents_namespace: 'monitoring' is privileged for node agents: it must be a namespace of its own",
+    "constructs/observability/metrics.py:MetricsProps.__post_init__[2]": "platform.us-west-2.observability.metrics.prometheus_replicas: Input should be less than or equal to 5 (got 9)",
+    "constructs/pod_defaults.py:check_replicas[0]": "platform.us-west-2.autoscaling.metrics_server.replicas: Input should be less than or equal to 5 (got 9)",
+    "constructs/postgres/cnpg.py:BarmanStore.__post_init__[0]": "backups.bucket: 'Tonebridge_Backups' is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+    "constructs/postgres/cnpg.py:BarmanStore.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].compression: Input should be 'gzip', 'bzip2', 'snappy', 'lz4', 'xz' or 'zstd' (got 'zip')",
+    "constructs/postgres/cnpg.py:BarmanStore.__post_init__[3]": "platform.us-west-2.postgres.clusters[0].encryption: Input should be 'AES256' or 'aws:kms' (got 'aes')",
+    "constructs/postgres/cnpg.py:CnpgReplicaSource.__post_init__[0]": "platform.us-east-1.postgres.clusters[0].replica.source_cluster: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Tone_Bridge')",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[0]": "platform.us-west-2.postgres.clusters[0].database: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Tone_Bridge')",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[1]": "platform.us-west-2.postgres.clusters[0].name: the backup role name 'tonebridge-production-cnpg-staging-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' exceeds IAM's 64 characters",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].instances: Input should be greater than or equal to 1 (got 0)",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[3]": "platform.us-west-2.postgres.clusters[0].image: 'ghcr.io/cloudnative-pg/postgresql:latest' is not a pinned PostgreSQL 16 image (…/postgresql:16.<minor>-<flavour>)",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[6]": "platform.us-west-2.postgres.clusters[0].retention: String should match pattern '^[1-9]\\d*[dwm]$' (got '30 days')",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[7]": "platform.us-west-2.postgres.clusters[0].backup_schedule: String should match pattern '^(\\S+\\s+){5}\\S+$' (got '0 3 * * *')",
+    "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[12]": "platform.us-west-2.postgres.clusters[0].client_services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",
+    "constructs/postgres/cnpg.py:s3_range[0]": "aws.secondary_region: eu-north-1 has no network layout under network.eu-north-1",
+    "constructs/postgres/rds.py:RdsInstanceProps.__post_init__[2]": "database.rds.backup_retention_days: Input should be greater than or equal to 1 (got 0)",
+    "constructs/postgres/rds.py:RdsInstanceProps.__post_init__[3]": "database.rds.monitoring_interval: Input should be 1, 5, 10, 15, 30 or 60 (got 2)",
+    "constructs/postgres/rds.py:RdsPostgresProps.__post_init__[0]": "database.rds.allocated_storage_gib: Input should be greater than or equal to 20 (got 10)",
+    "constructs/postgres/rds.py:RdsPostgresProps.__post_init__[1]": "database.rds.max_allocated_storage_gib: 80 must exceed allocated_storage_gib 100 (or be 0 to turn storage autoscaling off)",
+    "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__[1]": "database.rds.replicated_backup_retention_days: Input should be less than or equal to 35 (got 40)",
+    "constructs/redis.py:VaultPassword.__post_init__[0]": "platform.us-west-2.redis.password.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",
+    "constructs/redis.py:VaultPassword.__post_init__[1]": "platform.us-west-2.redis.password.refresh_after: String should match pattern '^\\d+[smh]$' (got '1 hour')",
+    "constructs/redis.py:VaultPassword.__post_init__[3]": "platform.us-west-2.redis.password.role: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Redis_Role')",
+    "constructs/redis.py:RedisClients.__post_init__[0]": "platform.us-west-2.redis.clients.services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",
+    "constructs/redis.py:RedisClients.__post_init__[1]": "platform.us-west-2.redis.clients.services: List should have at least 1 item after validation, not 0",
+    "constructs/redis.py:RedisClusterProps.__post_init__[0]": "platform.us-west-2.redis.name: at most 40 characters (pod names add suffixes)",
+    "constructs/redis.py:RedisClusterProps.__post_init__[1]": "platform.us-west-2.redis.operator_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Redis_Operator')",
+    "constructs/redis.py:RedisClusterProps.__post_init__[2]": "platform.us-west-2.redis.namespace: 'redis' must hold Redis alone, behind a default deny (namespaces.redis.network_isolation), apart from its clients",
+    "constructs/redis.py:RedisClusterProps.__post_init__[3]": "platform.us-west-2.redis.leaders: Input should be greater than or equal to 3 (got 2)",
+    "constructs/redis.py:RedisClusterProps.__post_init__[4]": "platform.us-west-2.redis.followers: Input should be greater than or equal to 0 (got -1)",
+    "constructs/redis.py:RedisClusterProps.__post_init__[5]": "platform.us-west-2.redis.maxmemory: String should match pattern '^\\d+(b|kb|mb|gb)?$' (got '2 GB')",
+    "constructs/redis.py:RedisClusterProps.__post_init__[6]": "platform.us-west-2.redis.maxmemory_policy: Input should be 'noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random' or 'volatile-ttl' (got 'lru')",
+    "constructs/redis.py:RedisClusterProps.__post_init__[7]": "platform.us-west-2.redis.appendfsync: Input should be 'always', 'everysec' or 'no' (got 'sometimes')",
+    "constructs/redis.py:RedisClusterProps.__post_init__[8]": "platform.us-west-2.redis.image: String should match pattern '^[a-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+(:[\\w.-]+|@sha256:[0-9a-f]{64})$' (got 'quay.io/opstree/redis')",
+    "constructs/registries.py:ContainerRegistriesProps.__post_init__[0]": "registries.services: List should have at least 1 item after validation, not 0",
+    "constructs/registries.py:ContainerRegistriesProps.__post_init__[3]": "registries.keep_releases: Input should be greater than or equal to 1 (got 0)",
+    "constructs/resource_limits.py:_check_amounts[0]": "platform.us-west-2.namespaces.production.quota.requests_memory: '200GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
+    "constructs/resource_limits.py:ResourceLimitsProps.__post_init__[3]": "platform.us-west-2.namespaces.production.limit_range.min.memory: min 1Gi is greater than default_request 256Mi",
+    "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__[1]": "platform.us-west-2.secrets.csi_rotation_poll_interval: String should match pattern '^\\d+[smh]$' (got '2 minutes')",
+    "constructs/state_backend.py:StateBackendProps.__post_init__[0]": "state.access_log_bucket: must differ from state.bucket (the logs would log themselves)",
+    "constructs/state_backend.py:StateBackendProps.__post_init__[1]": "state.noncurrent_version_retention_days: Input should be greater than or equal to 1 (got 0)",
+    "constructs/storage_classes.py:StorageClassesProps.__post_init__[1]": "platform.us-west-2.storage.fast_ssd.iops: 20000 is outside gp3's 3000-16000 IOPS",
+    "constructs/storage_classes.py:StorageClassesProps.__post_init__[2]": "platform.us-west-2.storage.fast_ssd.reclaim_policy: Input should be 'Retain' or 'Delete' (got 'Keep')",
+    "constructs/trivy.py:TrivyOperatorProps.__post_init__[0]": "platform.us-west-2.scanning.severities: List should have at least 1 item after validation, not 0",
+    "constructs/trivy.py:TrivyOperatorProps.__post_init__[1]": "platform.us-west-2.scanning.scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
+    "constructs/trivy.py:TrivyOperatorProps.__post_init__[2]": "platform.us-west-2.scanning.concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)",
+    "constructs/vault.py:VaultProps.__post_init__[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    "constructs/vault.py:VaultProps.__post_init__[1]": "platform.us-west-2.secrets.vault.data_storage: String should match pattern '^\\d+(Mi|Gi|Ti)$' (got '10 GB')",
+    "constructs/vault.py:VaultProps.__post_init__[2]": "platform.us-west-2.secrets.vault.storage_class: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/vault.py:VaultProps.__post_init__[8]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
+    "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
+    "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
+    "constructs/vault_login.py:static_secret[1]": "platform.us-west-2.observability.metrics.receiver.webhook.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",
+    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[0]": "network.us-west-2.availability_zones: List should have at least 2 items after validation, not 1",
+    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[1]": "network.us-west-2.nat: Input should be 'per_az', 'single' or 'none' (got 'two')",
+    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[2]": "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
+    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[3]": "network.us-west-2.pods.cidr: 8.8.0.0/16 is outside the RFC 1918 / RFC 6598 ranges AWS accepts",
+    "stacks/infrastructure.py:InfrastructureStack._data[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
+    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
+    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "backups.replication_time_control: needs backups.replicate",
+    "stacks/platform.py:PlatformStack._redis[0]": "platform.us-west-2.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
+    "stacks/platform_ci.py:add_ci[0]": "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
+    "stacks/platform_ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
+    "stacks/platform_observability.py:monitoring_placement[0]": "platform.us-west-2.observability.metrics.prometheus_resources.memory_request: 4Gi does not fit one t3.medium of the system pool (2223Mi allocatable at 110 pods)",
+    "stacks/platform_observability.py:observability_props[0]": "platform.us-east-1.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
+}
