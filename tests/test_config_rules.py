@@ -97,6 +97,12 @@ TEXT_CASES = [
         'unquoted no as the boolean false; quote it: "no"',
     ),
     (
+        "empty-value",
+        TEXT.replace("    nat: per_az\n", "    nat:\n", 1),
+        "network.us-west-2.nat: Input should be 'per_az', 'single' or 'none' (got None): the value is empty (YAML "
+        "reads it as null); write one",
+    ),
+    (
         "date-read-as-date",
         TEXT.replace('start_date: "2026-12-01"', "start_date: 2026-12-01"),
         "dr.transfer.start_date: Input should be a valid string (got datetime.date(2026, 12, 1)): YAML 1.1 reads "

@@ -95,11 +95,11 @@ def _plain_scalars(node: yaml.Node, path: tuple[PathPart, ...], found: _Plain) -
 
 
 def _quote_it(text: str, value: object, tag: str) -> str:
+    if tag.endswith("null"):
+        return "the value is empty (YAML reads it as null); write one"
     shown = shorten(text, 40)
     value = value.isoformat() if isinstance(value, date) else str(value).lower() if tag.endswith("bool") else value
-    return f'YAML 1.1 reads the unquoted {shown} as {_KINDS[tag]} {value}; quote it: "{shown}"'.replace(
-        "as null None", "as null"
-    )
+    return f'YAML 1.1 reads the unquoted {shown} as {_KINDS[tag]} {value}; quote it: "{shown}"'
 
 
 def _surprises(plain: _Plain) -> list[Problem]:
