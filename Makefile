@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean
+.PHONY: install synth demo test lint fmt policy fit clean cloudfacts
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -33,6 +33,9 @@ bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a
 
 fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
 	$(PY) -m tonebridge.ops.fit cdktf.out
+
+cloudfacts: install ## Regenerate the generated cloud facts (tonebridge/cloudfacts/aws_*.json) from moto's and botocore's data
+	$(PY) scripts/cloudfacts.py
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .
