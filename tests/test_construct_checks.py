@@ -107,4 +107,4 @@ def test_every_guarded_check_is_a_line_from_main_py(folder: Path) -> None:
     assert not missing, "\n".join(missing)
     assert all(len(line) < 300 for line in lines), max(lines, key=len)
     assert _tree_digest(folder / "cdktf.out") == before, "cdktf.out/ was modified"
-    assert elapsed < 30, f"{len(expected)} rejected files took {elapsed:.1f} s"
+    assert elapsed < 60, f"{len(expected)} rejected files took {elapsed:.1f} s (about 40 ms each unloaded)"
