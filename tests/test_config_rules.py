@@ -321,6 +321,8 @@ def test_capacity_reads_the_table() -> None:
             fact.ipv4_per_eni,
         )
     assert capacity.lookup("r5.2xlarge").memory_mib == cloudfacts.rds_instance_classes()["db.r5.2xlarge"].memory_mib
+    # prefix delegation (addressable_pods) needs Nitro: every type the capacity model sizes is one
+    assert {cloudfacts.ec2_instance_types()[name].hypervisor for name in capacity.INSTANCE_TYPES} == {"nitro"}
 
 
 # --- 3. across environments and components --------------------------------------------------------
