@@ -286,6 +286,17 @@ def test_eks_versions_past_standard_support_are_rejected() -> None:
     assert cloudfacts.eks_version_problem("1.35", today=datetime.date(2026, 12, 3)) is None
 
 
+def test_support_is_judged_on_the_tables_day_not_the_clock() -> None:
+    """No configuration starts failing because a date passed: the day is data, moved by a commit."""
+    import inspect
+
+    judged = cloudfacts.support_judged_on()
+    for version, (_released, standard_end, _extended) in cloudfacts.curated()["eks"]["versions"].items():
+        past = datetime.date.fromisoformat(standard_end) < judged
+        assert (cloudfacts.eks_version_problem(version) is not None) == past, version
+    assert "today()" not in inspect.getsource(cloudfacts) and "now()" not in inspect.getsource(cloudfacts)
+
+
 def test_the_table_says_where_each_fact_comes_from() -> None:
     for name in ("aws_ec2_instance_types.json", "aws_regions.json"):
         assert "moto" in cloudfacts.source(name) and "taken 20" in cloudfacts.source(name)

@@ -112,17 +112,27 @@ def zone_problem(region: str, zone: str) -> str | None:
     return f"{zone} is not an availability zone of {region} ({', '.join(zones)})"
 
 
+def support_judged_on() -> datetime.date:
+    """The day support windows are judged on (``support_judged_on`` in curated.yaml)."""
+    return datetime.date.fromisoformat(curated()["support_judged_on"])
+
+
 # --- EKS ------------------------------------------------------------------------------------------
 
 
 def eks_version_problem(version: str, today: datetime.date | None = None) -> str | None:
-    """An EKS version must be one EKS offers and still in standard support (DESIGN §2: never past it)."""
+    """An EKS version must be one EKS offers and still in standard support (DESIGN §2: never past it).
+
+    Support is judged on the table's ``support_judged_on`` day, not on the clock: a configuration that
+    validated yesterday validates today, and CI never turns red because a date passed. Moving that day
+    is a reviewed commit; ``make versions`` shows the status as of today.
+    """
     versions = curated()["eks"]["versions"]
     if version not in versions:
         known = ", ".join(versions)
         return f"{version} is not an EKS version the cloud facts table knows ({known}){suggest(version, versions, 1)}"
     _released, standard_end, _extended_end = (datetime.date.fromisoformat(d) for d in versions[version])
-    today = today or datetime.date.today()
+    today = today or support_judged_on()
     if today > standard_end:
         current = [v for v, dates in versions.items() if datetime.date.fromisoformat(dates[1]) >= today]
         return (
@@ -154,13 +164,14 @@ def rds_instance_class_problem(name: str) -> str | None:
 
 
 def postgres_version_problem(version: str, today: datetime.date | None = None) -> str | None:
-    """A major (``16``) or pinned minor (``16.9``) that RDS still creates, in standard support."""
+    """A major (``16``) or pinned minor (``16.9``) that RDS still creates, in standard support on the day
+    the table's facts were taken (see :func:`eks_version_problem`)."""
     majors = curated()["rds_postgres"]["majors"]
     major, _, minor = version.partition(".")
     if major not in majors:
         return f"PostgreSQL {major} is not a major version RDS offers in the cloud facts table ({', '.join(majors)})"
     standard_end, lowest = datetime.date.fromisoformat(majors[major][0]), majors[major][1]
-    if (today or datetime.date.today()) > standard_end:
+    if (today or support_judged_on()) > standard_end:
         return f"RDS for PostgreSQL {major} left standard support on {standard_end}"
     if minor and int(minor) < lowest:
         return f"RDS no longer creates PostgreSQL {version}; use {major}.{lowest} or later, or {major}"
