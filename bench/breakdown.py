@@ -48,7 +48,7 @@ kernel.provider._process  # the Node.js process starts here
 mark("node")
 with counting() as calls:
     def spent():
-        return sum(calls.loads.values()), sum(calls.seconds.values()), calls.total
+        return sum(calls.loads.values()), calls.waited, calls.sent
     from cdktf import App
     from tonebridge.app import add_environment
     phases["imports"] = spent()

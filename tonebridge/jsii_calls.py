@@ -55,11 +55,16 @@ class Calls:
     :param requests: (stack, kind, jsii type, member) -> number of requests; loads not included.
     :param seconds: the same keys -> seconds from sending each request to its answer.
     :param loads: assembly name -> seconds its ``load`` took.
+    :param sent: requests so far, loads not included (kept up to date while counting; the keyed
+        counts above are filled in when counting ends).
+    :param waited: seconds those requests took.
     """
 
     requests: collections.Counter = field(default_factory=collections.Counter)
     seconds: collections.Counter = field(default_factory=collections.Counter)
     loads: dict[str, float] = field(default_factory=dict)
+    sent: int = 0
+    waited: float = 0.0
 
     def by_stack(self) -> dict[str, int]:
         """Stack name (or ``app``) -> requests, sorted by name."""
@@ -140,6 +145,8 @@ def counting() -> Iterator[Calls]:
                 key = (id(stack) if stack is not None else None, kind, *_target(request))
                 requests[key] += 1
                 seconds[key] += elapsed
+                calls.sent += 1
+                calls.waited += elapsed
 
     process._NodeProcess.send = counted_send
     try:
