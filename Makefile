@@ -27,9 +27,12 @@ test: install ## Unit, snapshot, validate, policy and emulator-deploy tests (two
 policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
 	$(PY) -m tonebridge.ops.policy cdktf.out
 
-.PHONY: bench
+.PHONY: bench synth-budget
 bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a few minutes
 	$(PY) bench/synth.py
+
+synth-budget: install ## jsii requests per stack against tests/synth_budget.yaml; WRITE=1 rewrites it
+	$(PY) -m tonebridge.ops.synth_budget $(if $(WRITE),--write)
 
 fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
 	$(PY) -m tonebridge.ops.fit cdktf.out

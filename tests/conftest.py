@@ -18,6 +18,7 @@ import pytest
 
 from tests.jsii_warmup import KernelWarmUp, imported_packages, may_use_bindings
 from tonebridge.config import load_selected
+from tonebridge.jsii_calls import Calls, counting
 from tonebridge.lazy_providers import PROVIDER_PACKAGES
 from tonebridge.ops.terraform_cli import terraform_environment
 from tonebridge.paths import PROJECT_ROOT
@@ -37,7 +38,7 @@ _warm_up = KernelWarmUp(["constructs", "cdktf", *imported_packages(PROJECT_ROOT 
 
 
 #: What marks a test file as one that loads the bindings (only decides whether to warm up).
-_SYNTH_FIXTURES = frozenset({"synth_dir", "manifest", "stacks"})
+_SYNTH_FIXTURES = frozenset({"synth_dir", "synth_calls", "manifest", "stacks"})
 _BINDING_MODULES = ("cdktf", "constructs", "tonebridge.app", "tonebridge.stacks", "tonebridge.constructs")
 
 
@@ -77,20 +78,31 @@ def environments():
     return {env.name: env for env in load_selected(PROJECT_ROOT / "environments")}
 
 
+_session_calls: list[Calls] = []
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory, environments) -> Path:
-    """Synthesize all environments once, into a temporary cdktf.out."""
+    """Synthesize all environments once, into a temporary cdktf.out, counting its jsii requests."""
     os.environ.pop("TONEBRIDGE_ENVIRONMENTS", None)
     from tonebridge.app import build_app  # provider bindings load here, once per session
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
     gc.disable()  # the jsii runtime keeps every object it creates for good: nothing for the collector to find
     try:
-        build_app(list(environments.values()), outdir=str(outdir)).synth()
+        with counting() as calls:
+            build_app(list(environments.values()), outdir=str(outdir)).synth()
     finally:
         gc.freeze()
         gc.enable()
+    _session_calls.append(calls)
     return outdir
+
+
+@pytest.fixture(scope="session")
+def synth_calls(synth_dir) -> Calls:
+    """The jsii kernel requests of the session's synthesis, by stack (tonebridge.jsii_calls)."""
+    return _session_calls[0]
 
 
 @pytest.fixture(scope="session")

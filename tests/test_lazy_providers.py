@@ -87,9 +87,10 @@ def test_provider_submodules_load_on_demand(synth_dir):
 
 
 def _synthesize(outdir: Path, **env: str) -> subprocess.Popen:
-    """main.py in a fresh interpreter, writing to ``outdir`` and the modules it imported beside it."""
+    """main.py in a fresh interpreter, writing to ``outdir`` and, beside it, the Python modules it imported
+    and (node.json) the provider modules the kernel's Node.js process required (lazy_providers.js)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("TONEBRIDGE_ENVIRONMENTS", lazy_providers.EAGER_VAR)}
-    environ.update(CDKTF_OUTDIR=str(outdir), **env)
+    environ.update(CDKTF_OUTDIR=str(outdir), TONEBRIDGE_NODE_MODULES_REPORT=str(outdir.parent / "node.json"), **env)
     outdir.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-c", PROBE, str(PROJECT_ROOT / "main.py"), str(outdir.parent / "modules.json")],
@@ -134,6 +135,76 @@ def test_the_two_runs_really_differ_in_what_they_import(both_ways):
         used = len([m for m in lazy if m.startswith(f"{package}.") and "._" not in m])
         # Large packages (aws, google, kubernetes): a small fraction; helm has three submodules in all.
         assert used < (len(submodules) / 10 if len(submodules) > 100 else len(submodules)), package
+
+
+@pytest.mark.equivalence
+def test_node_requires_only_the_provider_modules_used(both_ways):
+    """In the lazy run the kernel's Node.js process compiled each provider's index with lazy exports and
+    required a small fraction of their modules; the eager run did not preload lazy_providers.js at all."""
+    lazy = json.loads((both_ways["lazy"][0].parent / "node.json").read_text())
+    assert not (both_ways["eager"][0].parent / "node.json").exists()
+    assert set(lazy) == {package.removeprefix("cdktf_cdktf_provider_") for package in lazy_providers.PROVIDER_PACKAGES}
+    for provider, counts in lazy.items():
+        assert counts["exports"] > 0, f"no eager export line of {provider}'s index was made lazy"
+        assert 0 < counts["required"] < (counts["exports"] / 10 if counts["exports"] > 100 else counts["exports"] + 1)
+
+
+_NODE_CHECK = """
+const preload = require(process.argv[1]);
+const root = process.argv[2];
+const index = require(root + "/node_modules/@cdktf/provider-aws/lib/index.js");
+const before = Object.keys(require.cache).filter(f => f.includes("/lib/vpc/")).length;
+const vpc = index.vpc.Vpc;
+const after = Object.keys(require.cache).filter(f => f.includes("/lib/vpc/")).length;
+console.log(JSON.stringify({
+  providers: preload.PROVIDERS, before, after, vpc, again: index.vpc.Vpc, keys: Object.keys(index),
+  other: preload.INDEX.test(root + "/node_modules/@cdktf/provider-null/lib/index.js"),
+  cached: preload.INDEX.test("/c/package-cache/@cdktf/provider-aws/20.1.0/0a1b/lib/index.js"),
+}));
+"""
+
+
+def test_node_preload_makes_provider_index_exports_lazy(tmp_path):
+    """lazy_providers.js on a package shaped like the generated ones: the submodule loads on first access,
+    stays loaded, and the export is still listed (in the published order); other packages are left alone."""
+    package = tmp_path / "node_modules" / "@cdktf" / "provider-aws" / "lib"
+    (package / "vpc").mkdir(parents=True)
+    (package / "vpc" / "index.js").write_text('exports.Vpc = "the vpc class";\n')
+    (package / "index.js").write_text(
+        '"use strict";\nexports.vpc = exports.subnet = void 0;\n'
+        'exports.subnet = require("./subnet");\nexports.vpc = require("./vpc");\n'
+    )  # ./subnet does not exist: requiring it eagerly would fail
+    node = os.environ.get("JSII_NODE") or "node"
+    result = subprocess.run(
+        [node, "-e", _NODE_CHECK, str(lazy_providers.NODE_PRELOAD), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(result.stdout)
+    assert sorted(seen.pop("providers")) == sorted(
+        p.removeprefix("cdktf_cdktf_provider_") for p in lazy_providers.PROVIDER_PACKAGES
+    )
+    assert seen == {
+        "before": 0,
+        "after": 1,
+        "vpc": "the vpc class",
+        "again": "the vpc class",
+        "keys": ["subnet", "vpc"],
+        "other": False,
+        "cached": True,
+    }
+
+
+def test_install_puts_the_node_preload_in_node_options_once_and_eager_takes_it_out():
+    environ = {"NODE_OPTIONS": "--max-old-space-size=100"}
+    assert lazy_providers.install(environ)
+    assert lazy_providers.install(environ)
+    assert environ["NODE_OPTIONS"] == f"--max-old-space-size=100 {lazy_providers.NODE_OPTION}"
+    environ[lazy_providers.EAGER_VAR] = "1"
+    assert not lazy_providers.install(environ)
+    assert environ["NODE_OPTIONS"] == "--max-old-space-size=100"
+    assert lazy_providers.NODE_OPTION in os.environ["NODE_OPTIONS"] or lazy_providers.eager_requested()
 
 
 @pytest.mark.equivalence

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 
 from cdktf import App
 
+from tonebridge import references
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform import PlatformStack
 from tonebridge.stacks.state import StateStack
+
+references.install()  # before the first construct: a resource's attributes are read from the kernel once
 
 
 def add_environment(app: App, env: EnvironmentConfig) -> list:

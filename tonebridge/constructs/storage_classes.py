@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import Token
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge import ebsrules
 from tonebridge.constructs.kube import kube_object
+from tonebridge.tokens import is_unresolved
 
 PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
@@ -58,7 +58,7 @@ class StorageClassesProps:
     default_name: str = "gp3"
 
     def __post_init__(self) -> None:
-        if not Token.is_unresolved(self.kms_key_arn) and not self.kms_key_arn.startswith("arn:"):
+        if not is_unresolved(self.kms_key_arn) and not self.kms_key_arn.startswith("arn:"):
             raise ValueError(f"kms_key_arn {self.kms_key_arn!r} must be a KMS key ARN")
         problems = ebsrules.gp3_problems(self.fast_iops, self.fast_throughput, self.fast_smallest_volume_gib)
         for name, reason in problems:
