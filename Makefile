@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean
+.PHONY: install synth demo test lint fmt policy fit clean backup-postgres list-postgres-backups restore-postgres
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -33,6 +33,22 @@ bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a
 
 fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
 	$(PY) -m tonebridge.ops.fit cdktf.out
+
+# --- Disaster-recovery runbook (README, "Restore production's database") -------------------------
+# The logical backup of production's database: scripts/pg_logical_backup.py, the same file the CronJob
+# `postgres-logical-backup` runs. Connection from libpq's variables (PGHOST, PGPORT, PGUSER,
+# PGPASSWORD, PGSSLMODE); bucket and prefix from BACKUP_BUCKET / BACKUP_PREFIX (postgres-logical/<env>).
+BACKUP_SCRIPT := scripts/pg_logical_backup.py
+
+backup-postgres: ## Take a logical backup now (the CronJob's command; BACKUP_KMS_KEY_ID, PG_CREDENTIALS_DIR)
+	$(PY) $(BACKUP_SCRIPT) backup
+
+list-postgres-backups: ## Complete logical backup runs under BACKUP_BUCKET/BACKUP_PREFIX, oldest first
+	$(PY) $(BACKUP_SCRIPT) list
+
+restore-postgres: ## Create DATABASE from the newest complete run (RUN=<id>, FROM_DIR=<local copy of a run>)
+	@test -n "$(DATABASE)" || { echo "usage: make restore-postgres DATABASE=<name> [RUN=<id>] [FROM_DIR=<dir>]" >&2; exit 2; }
+	$(PY) $(BACKUP_SCRIPT) restore --database "$(DATABASE)" --run "$(or $(RUN),latest)" $(if $(FROM_DIR),--from-dir "$(FROM_DIR)")
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .
