@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from tonebridge.config.recovery import LogicalBackupConfig
 from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
 from tonebridge.postgres_settings import PostgresSettings
 
@@ -71,6 +72,7 @@ class DatabaseConfig(StrictModel):
 
     settings: PostgresSettings = PostgresSettings()
     rds: RdsConfig = RdsConfig()
+    logical_backup: LogicalBackupConfig = LogicalBackupConfig()
 
 
 class BackupsConfig(StrictModel):

@@ -16,6 +16,7 @@ from tonebridge.config.platform_data import data_problems
 from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 from tonebridge.config.platform_secrets import volume_problems
+from tonebridge.config.recovery_rules import recovery_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -50,6 +51,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(data_problems(cfg))
     problems.extend(volume_problems(cfg))
     problems.extend(capacity_problems(cfg))
+    problems.extend(recovery_problems(cfg))
     return problems
 
 
