@@ -37,6 +37,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,7 @@ FORMAT = "pg_dump custom (-Fc)"
 #: Parts of 64 MiB: 10,000 parts reach 625 GiB, well past the database's storage ceiling.
 PART_BYTES = 64 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$")
 
 
 def log(message: str) -> None:
@@ -159,7 +161,8 @@ def backup(args) -> int:
     started = dt.datetime.now(dt.UTC)
     run = started.strftime("%Y%m%dT%H%M%SZ")
     databases = args.database or _psql_value(
-        env, "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datallowconn AND NOT datistemplate"
+        env,
+        "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datallowconn AND NOT datistemplate",
     ).split(",")
     databases = [d for d in databases if d and d not in args.exclude]
     if not databases:
@@ -190,7 +193,11 @@ def backup(args) -> int:
     manifest["finished"] = dt.datetime.now(dt.UTC).isoformat()
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
     s3.put_object(
-        Bucket=args.bucket, Key=f"{prefix}/{run}/{MANIFEST}", Body=body, ContentType="application/json", **_sse(args.kms_key_id)
+        Bucket=args.bucket,
+        Key=f"{prefix}/{run}/{MANIFEST}",
+        Body=body,
+        ContentType="application/json",
+        **_sse(args.kms_key_id),
     )
     log(f"complete: s3://{args.bucket}/{prefix}/{run}/ ({', '.join(databases)}; PostgreSQL {server_version})")
     return 0
@@ -244,7 +251,9 @@ def _fetch(args, workdir: Path) -> tuple[dict, Path]:
     if run not in runs:
         fail(f"run {run} has no manifest under s3://{args.bucket}/{prefix}/ (complete runs: {', '.join(runs)})")
     manifest = json.loads(s3.get_object(Bucket=args.bucket, Key=f"{prefix}/{run}/{MANIFEST}")["Body"].read())
-    wanted = [manifest["globals"], manifest["databases"][args.database]] if args.database in manifest["databases"] else []
+    wanted = (
+        [manifest["globals"], manifest["databases"][args.database]] if args.database in manifest["databases"] else []
+    )
     if not wanted:
         fail(f"run {run} holds no dump of {args.database} (it has {', '.join(sorted(manifest['databases']))})")
     for entry in wanted:
@@ -256,7 +265,10 @@ def _fetch(args, workdir: Path) -> tuple[dict, Path]:
 
 def restore(args) -> int:
     env = _credentials(args.credentials_dir)
-    exists = _psql_value(env, f"SELECT count(*) FROM pg_database WHERE datname = '{args.database}'")
+    if not _DB_NAME_RE.match(args.database):
+        fail(f"{args.database!r} is not a database name this tool restores (letters, digits, _ and -)")
+    query = f"SELECT count(*) FROM pg_database WHERE datname = '{args.database}'"  # noqa: S608 - name checked above
+    exists = _psql_value(env, query)
     if exists != "0":
         fail(f"database {args.database} exists on the target server; restore creates it (drop or rename it first)")
     with tempfile.TemporaryDirectory(prefix="pg-restore-") as tmp:
@@ -300,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         "--prefix", default=os.environ.get("BACKUP_PREFIX"), help="postgres-logical/<env> (BACKUP_PREFIX)"
     )
     creds = argparse.ArgumentParser(add_help=False)
-    creds.add_argument("--credentials-dir", default=os.environ.get("PG_CREDENTIALS_DIR"), help="username/password files")
+    creds.add_argument(
+        "--credentials-dir", default=os.environ.get("PG_CREDENTIALS_DIR"), help="username/password files"
+    )
 
     b = sub.add_parser("backup", parents=[location, creds], help="dump globals and every database to S3")
     b.add_argument("--kms-key-id", default=os.environ.get("BACKUP_KMS_KEY_ID"), help="SSE-KMS key (BACKUP_KMS_KEY_ID)")
@@ -314,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("restore", parents=[location, creds], help="create a database from a run's dump")
     r.add_argument("--database", required=True, help="the database to restore (created; must not exist)")
     r.add_argument("--run", default="latest", help="a run id from `list` (default: the newest complete run)")
-    r.add_argument("--from-dir", help="a local copy of one run (e.g. `gcloud storage cp -r gs://<bucket>/<prefix>/<run> .`)")
+    r.add_argument(
+        "--from-dir", help="a local copy of one run (e.g. `gcloud storage cp -r gs://<bucket>/<prefix>/<run> .`)"
+    )
     r.add_argument("--jobs", type=int, default=4, help="pg_restore parallel jobs")
     r.add_argument("--skip-globals", action="store_true", help="do not apply globals.sql")
     r.set_defaults(func=restore)

@@ -1,3 +1,4 @@
+# ruff: noqa: S106, S608 - throw-away passwords and SQL of a loopback server this test starts and removes
 """Restore drill 1: production's logical backup, taken and restored the way production does it.
 
 Every step is real except the copy to GCS: a PostgreSQL server on loopback (Debian's package,
@@ -124,7 +125,9 @@ def test_logical_backup_is_restored_after_the_database_is_dropped(emulated_s3):
         s3 = emulated_s3["s3"]
         keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/")["Contents"])
         run = keys[0].split("/")[2]
-        assert keys == [f"{PREFIX}/{run}/{n}" for n in ("globals.sql", "manifest.json", "postgres.dump", f"{DATABASE}.dump")]
+        assert keys == [
+            f"{PREFIX}/{run}/{n}" for n in ("globals.sql", "manifest.json", "postgres.dump", f"{DATABASE}.dump")
+        ]
         for key in keys:  # every artefact written encrypted with the backups key
             head = s3.head_object(Bucket=BUCKET, Key=key)
             assert head["ServerSideEncryption"] == "aws:kms"

@@ -141,8 +141,9 @@ def _dr_site(cfg: EnvironmentConfig) -> Iterator[Problem]:
         yield Problem((*at, "rpo"), "needs database.logical_backup: nothing of the RDS database reaches GCP otherwise")
     elif delivered is not None:
         rpo = minutes(objectives.rpo)
+        backup = cfg.database.logical_backup
         how = (
-            f"backups at {cfg.database.logical_backup.schedule} (up to {cfg.database.logical_backup.max_duration_minutes}"
+            f"backups at {backup.schedule} (up to {backup.max_duration_minutes}"
             f" min) and a transfer every {transfer.repeat_interval_hours}h from {transfer.start_time_utc} "
             f"(up to {transfer.max_duration_minutes} min)"
         )
@@ -157,7 +158,8 @@ def _dr_site(cfg: EnvironmentConfig) -> Iterator[Problem]:
                 yield Problem(
                     (*at, "rpo"),
                     f"the freshness alert ({objectives.rpo} less the {schedules.duration_text(delivered.delay)} "
-                    f"delivery delay) would fire between arrivals {schedules.duration_text(delivered.arrival_gap)} apart",
+                    "delivery delay) would fire between arrivals "
+                    f"{schedules.duration_text(delivered.arrival_gap)} apart",
                 )
             if window > ABSENCE_WINDOW_MAX:
                 yield Problem(
@@ -165,7 +167,9 @@ def _dr_site(cfg: EnvironmentConfig) -> Iterator[Problem]:
                     f"the freshness alert needs a {schedules.duration_text(window)} absence window; Cloud Monitoring "
                     f"allows at most {schedules.duration_text(ABSENCE_WINDOW_MAX)}",
                 )
-    needed = restore.standby_start_minutes + -(-cfg.database.rds.allocated_storage_gib * 60 // restore.throughput_gib_per_hour)
+    needed = restore.standby_start_minutes + -(
+        -cfg.database.rds.allocated_storage_gib * 60 // restore.throughput_gib_per_hour
+    )
     if minutes(objectives.rto) < needed:
         yield Problem(
             (*at, "rto"),

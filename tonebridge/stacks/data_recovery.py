@@ -28,7 +28,7 @@ RUNBOOK = (
     "failed job's log (the backup itself).\n"
     "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
     "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
-    "See the README, \"Restore production's database\"."
+    'See the README, "Restore production\'s database".'
 )
 
 
@@ -57,7 +57,9 @@ def role_name(env: EnvironmentConfig, region: str) -> str:
     return f"{env.clusters[region].name}-postgres-logical-backup"[:64]
 
 
-def add_logical_backup_role(stack: InfrastructureStack, env: EnvironmentConfig, region: str) -> LogicalBackupRole | None:
+def add_logical_backup_role(
+    stack: InfrastructureStack, env: EnvironmentConfig, region: str
+) -> LogicalBackupRole | None:
     if not enabled(env, region) or stack.backups is None:
         return None
     backup = env.database.logical_backup

@@ -57,8 +57,8 @@ from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
-from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
+from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 

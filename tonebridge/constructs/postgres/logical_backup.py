@@ -96,7 +96,10 @@ class LogicalBackupProps:
     database_cidrs: Sequence[str]
     ssl_mode: str = "require"
     resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+        default_factory=lambda: {
+            "requests": {"cpu": "500m", "memory": "512Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        }
     )
 
     def __post_init__(self) -> None:
@@ -254,7 +257,10 @@ class LogicalBackup(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         account = service_account(
-            props.service_account, props.namespace, token=False, annotations={"eks.amazonaws.com/role-arn": props.role_arn}
+            props.service_account,
+            props.namespace,
+            token=False,
+            annotations={"eks.amazonaws.com/role-arn": props.role_arn},
         )
         self.service_account = kube_object(self, account, depends_on=depends_on)
         self.config_map = kube_object(self, config_map(props), depends_on=depends_on)
