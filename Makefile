@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean backup-postgres list-postgres-backups restore-postgres
+.PHONY: install synth demo test lint fmt policy fit clean backup-postgres list-postgres-backups restore-postgres promote-replica hold-primary release-primary
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -49,6 +49,16 @@ list-postgres-backups: ## Complete logical backup runs under BACKUP_BUCKET/BACKU
 restore-postgres: ## Create DATABASE from the newest complete run (RUN=<id>, FROM_DIR=<local copy of a run>)
 	@test -n "$(DATABASE)" || { echo "usage: make restore-postgres DATABASE=<name> [RUN=<id>] [FROM_DIR=<dir>]" >&2; exit 2; }
 	$(PY) $(BACKUP_SCRIPT) restore --database "$(DATABASE)" --run "$(or $(RUN),latest)" $(if $(FROM_DIR),--from-dir "$(FROM_DIR)")
+
+# Regional failover (README, "Failover runbook"): the API call now, the matching switch in configuration after.
+promote-replica: ## Promote ENV's cross-region RDS replica and wait; then set database.rds.replica_promoted: true
+	$(PY) -m tonebridge.ops.failover promote-replica --environment "$(ENV)"
+
+hold-primary: ## Invert ENV's primary health check (traffic stays on the secondary); then dns.health_check.hold_primary: true
+	$(PY) -m tonebridge.ops.failover hold-primary --environment "$(ENV)"
+
+release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
+	$(PY) -m tonebridge.ops.failover release-primary --environment "$(ENV)"
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

@@ -65,6 +65,11 @@ class RdsConfig(StrictModel):
         default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
     )
     replicated_backup_retention_days: int = Field(default=7, ge=1, le=35)
+    replica_promoted: bool = Field(
+        default=False,
+        description="Set once `make promote-replica` has promoted the replica: it is then a standalone instance"
+        " (no replicate_source_db), so that Terraform's plan matches what RDS now runs.",
+    )
 
 
 class DatabaseConfig(StrictModel):

@@ -148,6 +148,7 @@ def rds_replica_props(
     return RdsPostgresReplicaProps(
         **_rds_common(env, f"{database_identifier(env)}-{region}", network),
         source_arn=source_arn,
+        promoted=rds.replica_promoted,
         instance_class=rds.replica_instance_class or rds.instance_class,
         multi_az=rds.replica_multi_az,
         create_replica=rds.cross_region_replica,
