@@ -107,6 +107,8 @@ def _region(cfg: EnvironmentConfig) -> Iterator[Problem]:
     if cfg.aws.secondary_region is None:
         return
     if not rds.cross_region_replica:
+        if rds.replica_promoted:
+            yield Problem(("database", "rds", "replica_promoted"), "there is no cross-region replica to have promoted")
         yield Problem((*at, "rpo"), "needs database.rds.cross_region_replica (nothing to promote in the secondary)")
         return
     secondary = cfg.platform.get(cfg.aws.secondary_region)
