@@ -15,8 +15,8 @@ like the backups bucket: versioned, object lock, SSE-KMS with its key by default
 5. The marker is read back.
 
 Not run here: the Storage Transfer copy from S3 to GCS (a Google service; no emulator). The
-restore reads the S3 copy; in GCP the runbook copies one run out of GCS first
-(`gcloud storage cp -r`) and restores with `FROM_DIR=`, the same code path after the download.
+restore reads the S3 copy, then (dropped again) a local copy of the run, as the runbook takes it out of
+GCS with `gcloud storage cp -r`, through `FROM_DIR=`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def emulated_s3(tmp_path_factory):
         yield {"endpoint": endpoint, "s3": s3, "key": key}
 
 
-def test_logical_backup_is_restored_after_the_database_is_dropped(emulated_s3):
+def test_logical_backup_is_restored_after_the_database_is_dropped(emulated_s3, tmp_path):
     marker = f"drill-{uuid.uuid4()}"
     s3_env = {
         "AWS_ENDPOINT_URL": emulated_s3["endpoint"],
@@ -148,6 +148,16 @@ def test_logical_backup_is_restored_after_the_database_is_dropped(emulated_s3):
         assert pg.sql("SELECT marker FROM drill_marker", DATABASE) == marker
         owner = f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{DATABASE}'"
         assert pg.sql(owner) == "tonebridge"
+
+        # The GCP path: the run as `gcloud storage cp -r` leaves it in a folder (here copied out of the
+        # emulated bucket: the transfer itself cannot run here), restored with FROM_DIR=.
+        pg.sql(f"DROP DATABASE {DATABASE}")
+        copy = tmp_path / run
+        copy.mkdir()
+        for key in keys:
+            s3.download_file(BUCKET, key, str(copy / key.rsplit("/", 1)[1]))
+        assert _make("restore-postgres", restore_env, f"DATABASE={DATABASE}", f"FROM_DIR={copy}").returncode == 0
+        assert pg.sql("SELECT marker FROM drill_marker", DATABASE) == marker
 
         # A second restore onto the existing database is refused, never merged into it.
         again = _make("restore-postgres", restore_env, f"DATABASE={DATABASE}")
