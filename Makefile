@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean cloudfacts
+.PHONY: install synth demo test lint fmt policy fit clean cloudfacts backup-postgres list-postgres-backups restore-postgres promote-replica hold-primary release-primary
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -39,6 +39,31 @@ fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, schedu
 
 cloudfacts: install ## Regenerate the generated cloud facts (tonebridge/cloudfacts/aws_*.json) from moto's and botocore's data
 	$(PY) scripts/cloudfacts.py
+# --- Disaster-recovery runbook (README, "Restore production's database") -------------------------
+# The logical backup of production's database: scripts/pg_logical_backup.py, the same file the CronJob
+# `postgres-logical-backup` runs. Connection from libpq's variables (PGHOST, PGPORT, PGUSER,
+# PGPASSWORD, PGSSLMODE); bucket and prefix from BACKUP_BUCKET / BACKUP_PREFIX (postgres-logical/<env>).
+BACKUP_SCRIPT := scripts/pg_logical_backup.py
+
+backup-postgres: ## Take a logical backup now (the CronJob's command; BACKUP_KMS_KEY_ID, PG_CREDENTIALS_DIR)
+	$(PY) $(BACKUP_SCRIPT) backup
+
+list-postgres-backups: ## Complete logical backup runs under BACKUP_BUCKET/BACKUP_PREFIX, oldest first
+	$(PY) $(BACKUP_SCRIPT) list
+
+restore-postgres: ## Create DATABASE from the newest complete run (RUN=<id>, FROM_DIR=<local copy of a run>)
+	@test -n "$(DATABASE)" || { echo "usage: make restore-postgres DATABASE=<name> [RUN=<id>] [FROM_DIR=<dir>]" >&2; exit 2; }
+	$(PY) $(BACKUP_SCRIPT) restore --database "$(DATABASE)" --run "$(or $(RUN),latest)" $(if $(FROM_DIR),--from-dir "$(FROM_DIR)")
+
+# Regional failover (README, "Failover runbook"): the API call now, the matching switch in configuration after.
+promote-replica: ## Promote ENV's cross-region RDS replica and wait; then set database.rds.replica_promoted: true
+	$(PY) -m tonebridge.ops.failover promote-replica --environment "$(ENV)"
+
+hold-primary: ## Invert ENV's primary health check (traffic stays on the secondary); then dns.health_check.hold_primary: true
+	$(PY) -m tonebridge.ops.failover hold-primary --environment "$(ENV)"
+
+release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
+	$(PY) -m tonebridge.ops.failover release-primary --environment "$(ENV)"
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

@@ -17,6 +17,28 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
   echo "install: python3 must be 3.11 (Pipfile requires it); found $(python3 --version)" >&2; exit 1; }
 
+# The restore drills (tests/test_restore_drill.py) start a real PostgreSQL server on loopback: Debian's
+# `postgresql` package (server binaries in /usr/lib/postgresql/<major>/bin, client tools, the
+# `postgres` user). Installed once; the drills fail, never skip, without it.
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && command -v pg_restore >/dev/null 2>&1; then
+  echo "==> PostgreSQL server for the restore drills: $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"
+elif command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "==> PostgreSQL server for the restore drills: installing Debian's postgresql package (apt-get)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  # The package's own cluster is not used (the drills start theirs in a temporary folder).
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+      $sudo pg_ctlcluster "$version" "$name" stop 2>/dev/null || true
+    done
+  fi
+else
+  echo "install: the restore drills need a PostgreSQL server (Debian: apt-get install postgresql); no apt-get here" >&2
+  exit 1
+fi
+
 # pipenv runs as `python3 -m pipenv` everywhere (Makefile, cdktf.json), so a --user install works
 # without touching PATH.
 if ! python3 -m pipenv --version >/dev/null 2>&1; then

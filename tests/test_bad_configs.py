@@ -483,6 +483,63 @@ CASES = [
         "platform.us-west-2.redis.storage_size: 5Gi is below fast-ssd's smallest volume (10Gi, ",
     ),
     (
+        "rpo-one-hour-with-a-daily-transfer",
+        _set(("dr", "transfer", "repeat_interval_hours"), 24),
+        "recovery.database.dr_site.rpo: 8h cannot be met: backups at 15 4-23/6 * * * (up to 30 min) and a transfer "
+        "every 24h from 05:00 (up to 45 min) lose up to 25h30m",
+    ),
+    (
+        "rpo-tighter-than-the-pipeline",
+        _set(("recovery", "database", "dr_site"), {"rpo": "1h", "rto": "4h"}),
+        "recovery.database.dr_site.rpo: 1h cannot be met: backups at 15 4-23/6 * * * (up to 30 min) and a transfer "
+        "every 6h from 05:00 (up to 45 min) lose up to 7h30m",
+    ),
+    (
+        "rpo-freshness-alert-beyond-cloud-monitoring",
+        _set(("recovery", "database", "dr_site"), {"rpo": "48h", "rto": "4h"}),
+        "recovery.database.dr_site.rpo: the freshness alert needs a 46h30m absence window; Cloud Monitoring "
+        "allows at most 23h30m",
+    ),
+    (
+        "rto-shorter-than-the-restore",
+        _set(("recovery", "database", "dr_site"), {"rpo": "8h", "rto": "1h"}),
+        "recovery.database.dr_site.rto: 1h is shorter than starting the standby and restoring 100 GiB at 50 GiB/h "
+        "(2h30m)",
+    ),
+    (
+        "region-rpo-below-the-replica-lag-alarm",
+        _set(("recovery", "database", "region"), {"rpo": "1m", "rto": "1h"}),
+        "recovery.database.region.rpo: 1m is below the replica-lag alarm (300 s): a lag that breaks it would go "
+        "unnoticed",
+    ),
+    (
+        "staging-rpo-tighter-than-the-transfer",
+        _set(("recovery", "staging_database", "dr_site"), {"rpo": "2h", "rto": "8h"}),
+        "recovery.staging_database.dr_site.rpo: 2h cannot be met: WAL archived every 5 min and a transfer every 6h "
+        "(up to 45 min) lose up to 6h45m",
+    ),
+    (
+        "logical-backup-skips-days",
+        _set(("database", "logical_backup", "schedule"), "15 4 * * 1-5"),
+        "database.logical_backup.schedule: '15 4 * * 1-5' must run every day",
+    ),
+    (
+        "logical-backup-runs-overlap",
+        _set(("database", "logical_backup", "max_duration_minutes"), 400),
+        "database.logical_backup.max_duration_minutes: 400 minutes would let a run overlap the next "
+        "(360 minutes apart)",
+    ),
+    (
+        "logical-backup-retention-below-the-lock",
+        _set(("database", "logical_backup", "retention_days"), 7),
+        "database.logical_backup.retention_days: 7 days is shorter than backups.object_lock_days (30)",
+    ),
+    (
+        "logical-backup-duration-unit",
+        _set(("recovery", "database", "region"), {"rpo": "5 minutes", "rto": "1h"}),
+        "recovery.database.region.rpo: ",
+    ),
+    (
         "redis-among-the-applications",
         _set(("platform", "us-west-2", "redis", "namespace"), "production"),
         "platform.us-west-2.redis.namespace: 'production' must hold Redis alone, behind a default deny",

@@ -234,7 +234,8 @@ def test_backup_bucket_is_versioned_locked_encrypted_private_and_tls_only(west, 
 
 def test_backup_lifecycle_tiers_then_archives_and_expires_old_versions(west, buckets):
     logical, _ = buckets["tonebridge-backups"]
-    (rule,) = _for(west, "aws_s3_bucket_lifecycle_configuration", logical)["rule"]
+    rule, logical_backups = _for(west, "aws_s3_bucket_lifecycle_configuration", logical)["rule"]
+    assert logical_backups["id"] == "expire-postgres-logical-production"  # tests/test_logical_backup.py
     assert rule["status"] == "Enabled"
     assert [(t["days"], t["storage_class"]) for t in rule["transition"]] == [(30, "STANDARD_IA"), (90, "GLACIER")]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}]

@@ -119,7 +119,7 @@ def test_backups_bucket(stacks):
     assert logs["public_access_prevention"] == "enforced" and logs["uniform_bucket_level_access"] is True
 
 
-def test_transfer_job_copies_the_s3_backups_daily(stacks):
+def test_transfer_job_copies_the_s3_backups_every_six_hours(stacks):
     dr = stacks[DR]
     job = _one(dr, "google_storage_transfer_job")
     spec = job["transfer_spec"]
@@ -131,7 +131,7 @@ def test_transfer_job_copies_the_s3_backups_daily(stacks):
     assert spec["transfer_options"]["delete_objects_unique_in_sink"] is False
     assert spec["transfer_options"]["delete_objects_from_source_after_transfer"] is False
     schedule = job["schedule"]
-    assert schedule["repeat_interval"] == "86400s"
+    assert schedule["repeat_interval"] == "21600s"  # dr.transfer.repeat_interval_hours: the RPO needs it
     assert schedule["start_time_of_day"] == {"hours": 5, "minutes": 0, "seconds": 0, "nanos": 0}
     assert schedule["schedule_start_date"] == {"year": 2026, "month": 12, "day": 1}
     assert job["status"] == "ENABLED"

@@ -6,13 +6,20 @@ import pytest
 
 from tests.conftest import require_tool
 from tonebridge.ops.demo import deploy_plan_destroy
+from tonebridge.ops.failover_drill import regional_failover_drill
 
 
 @pytest.mark.emulator
 def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     require_tool("terraform")
     require_tool("npx")
-    outputs = deploy_plan_destroy(environments["local"], synth_dir)
+    # Drill 2 (tonebridge/ops/failover_drill.py) runs on the deployed stacks before they are destroyed:
+    # replica promoted and primary held down through the runbook's commands, then a clean plan.
+    drills: list[float] = []
+    outputs = deploy_plan_destroy(
+        environments["local"], synth_dir, drill=lambda env, out: drills.append(regional_failover_drill(env, out))
+    )
+    assert len(drills) == 1
     assert outputs["local-state"]["state_bucket"] == "tonebridge-local-terraform-state"
     west = outputs["local-us-west-2"]
     assert west["vpc_id"].startswith("vpc-")

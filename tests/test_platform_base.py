@@ -188,6 +188,8 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
         *(["allow-ci-integration-tests"] if namespace == "staging" else []),
         # The data stores' clients (llm-service, auth-service) reach them, and nothing else does.
         *(["redis-clients"] if namespace == "production" else []),
+        # Production's logical backup job: the database and HTTPS (tests/test_logical_backup.py).
+        *(["postgres-logical-backup"] if namespace == "production" else []),
         *(["tonebridge-postgres", "tonebridge-postgres-clients"] if namespace == "staging" else []),
     }
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tonebridge import cloudfacts
+from tonebridge.config.recovery import LogicalBackupConfig
 from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
 from tonebridge.postgres_settings import PostgresSettings
 
@@ -83,6 +84,11 @@ class RdsConfig(StrictModel):
         default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
     )
     replicated_backup_retention_days: int = Field(default=7, ge=1, le=35)
+    replica_promoted: bool = Field(
+        default=False,
+        description="Set once `make promote-replica` has promoted the replica: it is then a standalone instance"
+        " (no replicate_source_db), so that Terraform's plan matches what RDS now runs.",
+    )
 
 
 class DatabaseConfig(StrictModel):
@@ -90,6 +96,7 @@ class DatabaseConfig(StrictModel):
 
     settings: PostgresSettings = PostgresSettings()
     rds: RdsConfig = RdsConfig()
+    logical_backup: LogicalBackupConfig = LogicalBackupConfig()
 
 
 class BackupsConfig(StrictModel):

@@ -94,6 +94,12 @@ class TransferConfig(StrictModel):
 
     start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
     start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    repeat_interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
+        default=24, description="Runs every this many hours from start_time_utc (Storage Transfer's minimum: 1)."
+    )
+    max_duration_minutes: int = Field(
+        default=45, ge=5, le=1440, description="A run's worst case, for the RPO checks and the freshness alert."
+    )
     aws_role_name: str = Field(default="tonebridge-gcp-storage-transfer", pattern=r"^[\w+=,.@-]{1,64}$")
     delete_objects_unique_in_sink: bool = Field(
         default=False, description="Never: the GCS copy must outlive a deletion on the AWS side."
@@ -122,6 +128,10 @@ class DrConfig(StrictModel):
     backups: DrBackupsConfig
     transfer: TransferConfig = TransferConfig()
     registry: DevRegistryConfig = DevRegistryConfig()
+    alert_notification_channels: list[str] = Field(
+        default_factory=list,
+        description="Cloud Monitoring channel ids (projects/<p>/notificationChannels/<id>) the DR alerts notify.",
+    )
     edge_address_name: GcpName = Field(
         default="tonebridge-dr-edge", description="Global static address the standby's ingress will use."
     )

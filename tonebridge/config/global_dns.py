@@ -15,6 +15,11 @@ class HealthCheckConfig(StrictModel):
 
     request_interval: Literal[10, 30] = Field(default=30, description="Seconds between checks (10 costs more).")
     failure_threshold: int = Field(default=3, ge=1, le=10, description="Failed checks before a region is unhealthy.")
+    hold_primary: bool = Field(
+        default=False,
+        description="Invert the primary region's check (it reads unhealthy): traffic stays on the SECONDARY record"
+        " while the primary flaps. Set with `make hold-primary` (runbook), false again to fail back.",
+    )
 
 
 class DrRecordConfig(StrictModel):

@@ -18,6 +18,7 @@ from tonebridge.config.data import BackupsConfig, DatabaseConfig
 from tonebridge.config.dr import DrConfig
 from tonebridge.config.global_dns import GlobalDnsConfig
 from tonebridge.config.platform import PlatformConfig
+from tonebridge.config.recovery import RecoveryConfig
 from tonebridge.config.types import (
     BucketName,
     Cidr,
@@ -141,6 +142,7 @@ class EnvironmentConfig(StrictModel):
     backups: BackupsConfig
     dns: GlobalDnsConfig | None = Field(default=None, description="The <env>-global stack (Route53, failover).")
     dr: DrConfig | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
+    recovery: RecoveryConfig = Field(default=RecoveryConfig(), description="RPO and RTO per data store.")
 
     @property
     def aws_regions(self) -> list[str]:

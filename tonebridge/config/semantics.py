@@ -20,6 +20,7 @@ from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 from tonebridge.config.platform_secrets import volume_problems
 from tonebridge.config.workload_rules import workload_problems
+from tonebridge.config.recovery_rules import recovery_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
@@ -58,6 +59,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(namespace_problems(cfg))
     problems.extend(workload_problems(cfg))
     problems.extend(guard_problems(cfg))
+    problems.extend(recovery_problems(cfg))
     return problems
 
 

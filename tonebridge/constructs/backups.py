@@ -10,7 +10,8 @@ the secondary region (``replica_provider``), and no cycle can form.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf import TerraformProvider, TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -80,6 +81,9 @@ class BackupBucketsProps:
     replication_time_control: S3 RTC and replication metrics (default True).
     access_log_retention_days: default 365.
     protect: prevent_destroy and no force_destroy (default True).
+    expiring_prefixes: ``{prefix: days}``: objects under a prefix expire after its days (their
+        noncurrent versions after ``noncurrent_expiry_days``, once object lock lets go); default none.
+        On the bucket and its replica alike.
     """
 
     bucket: str
@@ -95,6 +99,7 @@ class BackupBucketsProps:
     replication_time_control: bool = True
     access_log_retention_days: int = 365
     protect: bool = True
+    expiring_prefixes: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         replica = (self.replica_bucket, self.replica_region, self.replica_provider)
@@ -115,6 +120,9 @@ class BackupBucketsProps:
             raise ValueError(f"{self.bucket}: noncurrent versions would expire while still locked")
         if self.replication_time_control and not self.replicates:
             raise ValueError(f"{self.bucket}: replication_time_control needs a replica")
+        for prefix, days in self.expiring_prefixes.items():
+            if not prefix.strip("/") or days < 1:
+                raise ValueError(f"{self.bucket}: expiring prefix {prefix!r} needs a name and at least one day")
 
     @property
     def replicates(self) -> bool:
@@ -210,7 +218,21 @@ class BackupBuckets(Construct):
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                     ],
-                )
+                ),
+                *(
+                    S3BucketLifecycleConfigurationRule(
+                        id=f"expire-{prefix.strip('/').replace('/', '-')}",
+                        status="Enabled",
+                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=f"{prefix.strip('/')}/")],
+                        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
+                        noncurrent_version_expiration=[
+                            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                                noncurrent_days=props.noncurrent_expiry_days
+                            )
+                        ],
+                    )
+                    for prefix, days in sorted(props.expiring_prefixes.items())
+                ),
             ],
             depends_on=[versioning],
         )

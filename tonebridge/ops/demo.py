@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,10 +23,14 @@ ENVIRONMENT = "local"
 STEPS = 8
 
 
-def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
+def deploy_plan_destroy(
+    env: EnvironmentConfig, outdir: Path, drill: Callable[[EnvironmentConfig, Path], object] | None = None
+) -> dict:
     """Deploy every stack of ``env`` to its emulator, plan again expecting no change, destroy.
 
-    Returns the stack outputs. Raises SystemExit naming the stacks whose second plan was not empty.
+    ``drill``: run on the deployed, cleanly planned stacks before they are destroyed (the failover
+    drill, tonebridge/ops/failover_drill.py). Returns the stack outputs. Raises SystemExit naming
+    the stacks whose second plan was not empty.
     """
     if env.aws.emulator is None:
         raise SystemExit(f"{env.name} has no aws.emulator section; only emulated environments deploy here")
@@ -57,6 +62,8 @@ def deploy_plan_destroy(env: EnvironmentConfig, outdir: Path) -> dict:
             print(f"checkov: {report.passed} passed, {len(report.unexpected)} unexpected failures")
             if report.unexpected:
                 raise SystemExit("checkov failed on the plans:\n" + "\n".join(map(str, report.unexpected)))
+            if drill is not None:
+                drill(env, outdir)
         finally:
             tf.say(f"[7/{STEPS}] Destroying everything, state backend last")
             failed = [s for s in [*reversed(rest), state] if not tf.destroy(s, outdir)]

@@ -43,10 +43,14 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
     with the same ``amz-sdk-invocation-id`` and count attempts in ``amz-sdk-request``; a retried
     write whose first attempt succeeded is answered with that first response (the outcome the
     caller missed) instead of being carried out twice. Every replay is written to the server's log.
+15. Replica promotion. moto's PromoteReadReplica keeps the promoted instance's
+    ``ReadReplicaSourceDBInstanceIdentifier`` and leaves it in its source's replica list; AWS clears
+    both (the instance is standalone), which is what the AWS provider reads after a promotion.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -173,6 +177,20 @@ def _create_db_instance_read_replica(self, db_kwargs):
     return replica
 
 
+_moto_promote_read_replica = RDSBackend.promote_read_replica
+
+
+def _promote_read_replica(self, db_kwargs):
+    database = self.databases[db_kwargs["db_instance_identifier"]]
+    source_id = database.source_db_instance_identifier if database.is_replica else None
+    promoted = _moto_promote_read_replica(self, db_kwargs)
+    if source_id:
+        with contextlib.suppress(Exception):  # the source may be gone already (the region lost)
+            self.find_db_from_id(source_id).remove_replica(promoted)
+        promoted.source_db_instance_identifier = None
+    return promoted
+
+
 _moto_db_instance_init = DBInstance.__init__
 _PERFORMANCE_INSIGHTS = ("enable_performance_insights", "performance_insights_kms_key_id")
 
@@ -286,6 +304,7 @@ def install_corrections() -> None:
     S3Response.get_bucket_replication = _get_bucket_replication
     rds_models.valid_preferred_maintenance_window = _valid_maintenance_window
     RDSBackend.create_db_instance_read_replica = _create_db_instance_read_replica
+    RDSBackend.promote_read_replica = _promote_read_replica
     DBInstance.remove_replica = _remove_replica
     DBInstance.__init__ = _db_instance_init
     RDSResponse.describe_db_parameters = _describe_db_parameters

@@ -18,6 +18,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.gcp.dr_region import DrRegion, DrRegionProps
 from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps
 from tonebridge.stacks.base import TonebridgeStack
+from tonebridge.stacks.data_recovery import add_backup_freshness, expiring_prefixes
 from tonebridge.stacks.infrastructure import InfrastructureStack
 
 
@@ -65,6 +66,7 @@ def dr_region_props(env: EnvironmentConfig) -> DrRegionProps:
         immutable_tags=registry.immutable_tags,
         edge_address_name=dr.edge_address_name,
         labels=gcp_labels(env),
+        expiring_prefixes=expiring_prefixes(env),
     )
 
 
@@ -99,8 +101,11 @@ class DrStack(TonebridgeStack):
                 start_date=dr.transfer.start_date,
                 start_time_utc=dr.transfer.start_time_utc,
                 delete_objects_unique_in_sink=dr.transfer.delete_objects_unique_in_sink,
+                repeat_interval_hours=dr.transfer.repeat_interval_hours,
             ),
         )
+        #: Alert when the newest production database backup in GCS is older than its RPO.
+        self.backup_freshness = add_backup_freshness(self, env)
         self.add_dependency(primary)
         outputs = {
             "gke_cluster_name": self.site.cluster.name,

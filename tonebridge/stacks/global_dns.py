@@ -132,6 +132,8 @@ class GlobalDnsStack(TonebridgeStack):
             request_interval=dns.health_check.request_interval,
             failure_threshold=dns.health_check.failure_threshold,
             measure_latency=True,
+            # Runbook: hold traffic on the secondary while the primary flaps (`make hold-primary`).
+            invert_healthcheck=True if role == "PRIMARY" and dns.health_check.hold_primary else None,
             tags={"Name": f"{env.name}-{region}-edge"},
         )
         self.health_checks[region] = check

@@ -29,6 +29,7 @@ from tonebridge.constructs.registries import (
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack, stack_name
+from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
 
 
@@ -147,6 +148,7 @@ def rds_replica_props(
     return RdsPostgresReplicaProps(
         **_rds_common(env, f"{database_identifier(env)}-{region}", network),
         source_arn=source_arn,
+        promoted=rds.replica_promoted,
         instance_class=rds.replica_instance_class or rds.instance_class,
         multi_az=rds.replica_multi_az,
         create_replica=rds.cross_region_replica,
@@ -173,6 +175,7 @@ def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucke
         replication_time_control=backups.replication_time_control,
         access_log_retention_days=backups.access_log_retention_days,
         protect=backups.protect,
+        expiring_prefixes=expiring_prefixes(env),
     )
 
 
@@ -197,6 +200,8 @@ class InfrastructureStack(TonebridgeStack):
         self.backups: BackupBuckets | None = None
         self._data(env, region)
         self._cnpg_backup_roles(env, region)
+        #: IRSA role of production's logical backup job (primary region; None elsewhere).
+        self.logical_backup_role = add_logical_backup_role(self, env, region)
         #: CloudWatch alarms and their encrypted topic (None where off).
         self.alarms = add_cloud_alarms(self, env, region)
         self._ci(env, region)

@@ -57,6 +57,7 @@ from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
+from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
 from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
@@ -103,6 +104,8 @@ class PlatformStack(TonebridgeStack):
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = add_observability(self)
         self._postgres()
+        #: Production's logical backup CronJob (primary region; None elsewhere).
+        self.logical_backup = add_logical_backup(self)
         self._redis()
         #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
         self.jenkins = add_ci(self)
@@ -453,7 +456,12 @@ class PlatformStack(TonebridgeStack):
                     "auth_mount": app.auth_mount,
                     "paths": [o.secret_path for o in app.objects],
                 },
-                bootstrap_roles=[*redis_roles, *vault_roles(self.config), *ci_vault_roles(self.config)],
+                bootstrap_roles=[
+                    *redis_roles,
+                    *vault_roles(self.config),
+                    *ci_vault_roles(self.config),
+                    *logical_backup_vault_roles(self.env, region),
+                ],
             ),
             depends_on=[
                 cert_manager.issuers,

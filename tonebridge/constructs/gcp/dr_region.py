@@ -22,7 +22,7 @@ The Storage Transfer job that fills the bucket lives in :mod:`tonebridge.constru
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
@@ -149,8 +149,13 @@ class DrRegionProps:
     deletion_protection: bool = True
     protect: bool = True
     labels: dict[str, str] = field(default_factory=dict)
+    #: ``{prefix: days}``: objects under a prefix are deleted after its days (no earlier than the retention).
+    expiring_prefixes: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for prefix, days in self.expiring_prefixes.items():
+            if not prefix.strip("/") or days < self.retention_days:
+                raise ValueError(f"expiring prefix {prefix!r}: a name, and days no shorter than the retention policy")
         for attr in ("name", "key_ring", "cluster_name", "node_pool_name", "registry_id", "edge_address_name"):
             if not _NAME_RE.match(getattr(self, attr)):
                 raise ValueError(f"{attr} {getattr(self, attr)!r} is not an RFC 1035 label")
@@ -484,6 +489,10 @@ class DrRegion(Construct):
                 _rule("SetStorageClass", "NEARLINE", age=p.nearline_after_days, matches_storage_class=["STANDARD"]),
                 _rule("SetStorageClass", "COLDLINE", age=p.coldline_after_days, matches_storage_class=["NEARLINE"]),
                 _rule("Delete", age=p.delete_after_days),
+                *(
+                    _rule("Delete", age=days, matches_prefix=[f"{prefix.strip('/')}/"])
+                    for prefix, days in sorted(p.expiring_prefixes.items())
+                ),
                 _rule("AbortIncompleteMultipartUpload", age=1, with_state="ANY"),
             ],
             encryption=StorageBucketEncryption(default_kms_key_name=self.keys["backups"].id),

@@ -100,7 +100,8 @@ class BackupTransferProps:
     role_name: the AWS role's name; source_bucket / source_bucket_arn / source_key_arn / source_region:
     the primary's backups bucket and its key (tokens from the primary stack).
     sink_bucket: the GCS bucket (a token).
-    start_date: ``YYYY-MM-DD``; start_time_utc: ``hh:mm``; repeats daily.
+    start_date: ``YYYY-MM-DD``; start_time_utc: ``hh:mm``; repeats every ``repeat_interval_hours``
+    (default 24; Storage Transfer's minimum is 1).
     """
 
     project_id: str
@@ -113,8 +114,11 @@ class BackupTransferProps:
     start_date: str
     start_time_utc: str
     delete_objects_unique_in_sink: bool = False
+    repeat_interval_hours: int = 24
 
     def __post_init__(self) -> None:
+        if not 1 <= self.repeat_interval_hours <= 24 * 365:
+            raise ValueError(f"repeat_interval_hours {self.repeat_interval_hours} must be at least 1")
         if not _ROLE_NAME_RE.match(self.role_name):
             raise ValueError(f"role_name {self.role_name!r} is not an IAM role name")
         if not _CLOCK_RE.match(self.start_time_utc):
@@ -161,7 +165,10 @@ class BackupTransfer(Construct):
             self,
             "job",
             project=props.project_id,
-            description=f"Daily copy of s3://{props.source_bucket} (PostgreSQL backups included) to GCS",
+            description=(
+                f"Copy of s3://{props.source_bucket} (PostgreSQL backups included) to GCS"
+                f" every {props.repeat_interval_hours}h"
+            ),
             transfer_spec=StorageTransferJobTransferSpec(
                 aws_s3_data_source=StorageTransferJobTransferSpecAwsS3DataSource(
                     bucket_name=props.source_bucket, role_arn=self.role.arn
@@ -180,7 +187,7 @@ class BackupTransfer(Construct):
                 start_time_of_day=StorageTransferJobScheduleStartTimeOfDay(
                     hours=hours, minutes=minutes, seconds=0, nanos=0
                 ),
-                repeat_interval="86400s",
+                repeat_interval=f"{props.repeat_interval_hours * 3600}s",
             ),
             logging_config=StorageTransferJobLoggingConfig(
                 log_actions=["FIND", "COPY", "DELETE"], log_action_states=["SUCCEEDED", "FAILED"]

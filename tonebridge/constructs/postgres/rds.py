@@ -149,6 +149,8 @@ class RdsPostgresReplicaProps(RdsInstanceProps):
     it is promoted; ``multi_az`` so that it is highly available at once), and
 
     source_arn: the primary's ARN (required).
+    promoted: the replica has been promoted (``make promote-replica``): the instance is declared without
+        ``replicate_source_db``, as RDS now runs it; Terraform then plans no change (default False).
     create_replica: the read replica itself (default True).
     replicate_automated_backups: also replicate the primary's automated backups into this region,
         under this region's key (default True). replicated_backup_retention_days: default 7.
@@ -156,6 +158,7 @@ class RdsPostgresReplicaProps(RdsInstanceProps):
     """
 
     source_arn: str
+    promoted: bool = False
     create_replica: bool = True
     replicate_automated_backups: bool = True
     replicated_backup_retention_days: int = 7
@@ -338,7 +341,7 @@ class RdsPostgresReplica(_RdsInstanceBase):
         if props.create_replica:
             self.instance = self._instance(
                 props,
-                replicate_source_db=props.source_arn,
+                replicate_source_db=None if props.promoted else props.source_arn,
                 skip_final_snapshot=True,  # RDS takes no final snapshot of a read replica
             )
             self.arn = self.instance.arn

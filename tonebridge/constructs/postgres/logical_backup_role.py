@@ -1,0 +1,94 @@
+"""The IRSA role of production's logical backup job (AWS side, primary region's infrastructure stack).
+
+The job writes new objects under one prefix of the backups bucket and nothing else: no read, no
+list, no delete (object lock and the lifecycle own deletion), no other prefix. Its uploads are
+SSE-KMS with the bucket's key; S3 asks KMS for a data key (``kms:GenerateDataKey``) and, to join
+the parts of a multipart upload, for ``kms:Decrypt`` of that data key: both only when S3 in the
+bucket's region calls (``kms:ViaService``) for this bucket (the encryption context S3 sends is the
+bucket's ARN, as the bucket key is on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+
+
+def logical_backup_policy(*, bucket_arn: str, key_prefix: str, key_arn: str, region: str) -> dict:
+    """Put (and abort its own failed multipart uploads) under ``<bucket>/<key_prefix>/``; the key through S3."""
+    key_prefix = key_prefix.strip("/")
+    if not key_prefix:
+        raise ValueError("logical_backup_policy: a prefix is required (never the whole bucket)")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteLogicalBackups",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+                "Resource": f"{bucket_arn}/{key_prefix}/*",
+            },
+            {
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"s3.{region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+                    }
+                },
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class LogicalBackupRoleProps:
+    """Props of :class:`LogicalBackupRole`.
+
+    role_name: IAM role name (≤ 64 characters). oidc_provider_arn / oidc_issuer: the cluster's.
+    namespace / service_account: the CronJob's identity (the only subject trusted).
+    bucket_arn / key_arn / region: the backups bucket, its key and region.
+    key_prefix: ``postgres-logical/<env>`` (required, never empty).
+    """
+
+    role_name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+    service_account: str
+    bucket_arn: str
+    key_arn: str
+    region: str
+    key_prefix: str
+
+    def __post_init__(self) -> None:
+        if not self.key_prefix.strip("/"):
+            raise ValueError(f"{self.role_name}: key_prefix must not be empty")
+
+
+class LogicalBackupRole(Construct):
+    """Attributes: ``arn``, ``role`` (ServiceAccountRole)."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: LogicalBackupRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        self.role = ServiceAccountRole(
+            self,
+            "irsa",
+            ServiceAccountRoleProps(
+                role_name=props.role_name,
+                oidc_provider_arn=props.oidc_provider_arn,
+                oidc_issuer=props.oidc_issuer,
+                namespace=props.namespace,
+                service_account=props.service_account,
+                policy=logical_backup_policy(
+                    bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
+                ),
+            ),
+        )
+        self.arn: str = self.role.arn

@@ -1,0 +1,165 @@
+"""Disaster recovery of production's database across the stacks (`database.logical_backup`, `recovery`).
+
+* infrastructure stack (primary region): the job's IRSA role (:func:`add_logical_backup_role`);
+* platform stack (primary region): the CronJob, its ConfigMap, SecretProviderClass, ServiceAccount
+  and NetworkPolicy (:func:`add_logical_backup`), and the Vault role that reads the database login
+  (:func:`logical_backup_vault_roles`, into the bootstrap ConfigMap);
+* DR stack: the freshness alert on the GCS copy (:func:`add_backup_freshness`).
+
+The bucket's prefix lifecycle and the GCS lifecycle rule come from :func:`expiring_prefixes`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tonebridge.config.models import EnvironmentConfig
+from tonebridge.config.recovery_rules import freshness_window
+from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
+from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+
+if TYPE_CHECKING:
+    from tonebridge.stacks.infrastructure import InfrastructureStack
+    from tonebridge.stacks.platform import PlatformStack
+
+RUNBOOK = (
+    "The newest complete logical backup of production's database in GCS is older than the RPO.\n\n"
+    "1. `kubectl -n production get cronjob,jobs -l app.kubernetes.io/name=postgres-logical-backup` and the "
+    "failed job's log (the backup itself).\n"
+    "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
+    "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
+    'See the README, "Restore production\'s database".'
+)
+
+
+def enabled(env: EnvironmentConfig, region: str) -> bool:
+    """The logical backup runs in the primary region, with Vault there (the rules make sure of it)."""
+    platform = env.platform.get(region)
+    return (
+        env.database.logical_backup.enabled
+        and region == env.aws.primary_region
+        and platform is not None
+        and platform.secrets.enabled
+    )
+
+
+def key_prefix(env: EnvironmentConfig) -> str:
+    return env.database.logical_backup.key_prefix(env.name)
+
+
+def expiring_prefixes(env: EnvironmentConfig) -> dict[str, int]:
+    """``{prefix: days}`` for the backups bucket (and its replica) and the GCS copy."""
+    backup = env.database.logical_backup
+    return {key_prefix(env): backup.retention_days} if backup.enabled else {}
+
+
+def role_name(env: EnvironmentConfig, region: str) -> str:
+    return f"{env.clusters[region].name}-postgres-logical-backup"[:64]
+
+
+def add_logical_backup_role(
+    stack: InfrastructureStack, env: EnvironmentConfig, region: str
+) -> LogicalBackupRole | None:
+    if not enabled(env, region) or stack.backups is None:
+        return None
+    backup = env.database.logical_backup
+    return LogicalBackupRole(
+        stack,
+        "postgres-logical-backup",
+        LogicalBackupRoleProps(
+            role_name=role_name(env, region),
+            oidc_provider_arn=stack.cluster.oidc_provider_arn,
+            oidc_issuer=stack.cluster.oidc_issuer,
+            namespace=backup.namespace,
+            service_account=backup.service_account,
+            bucket_arn=stack.backups.bucket_arn,
+            key_arn=stack.backups.key.arn,
+            region=region,
+            key_prefix=key_prefix(env),
+        ),
+    )
+
+
+def credentials_path(env: EnvironmentConfig) -> str:
+    backup = env.database.logical_backup
+    return f"{backup.vault_database_mount}/creds/{backup.vault_database_role}"
+
+
+def logical_backup_vault_roles(env: EnvironmentConfig, region: str) -> list[dict]:
+    """The job's Vault role for the bootstrap ConfigMap: bound to its service account, reading only
+    its database secrets engine path (a dynamic login in pg_read_all_data)."""
+    if not enabled(env, region):
+        return []
+    backup = env.database.logical_backup
+    return [
+        {
+            "role": backup.vault_role,
+            "service_account": backup.service_account,
+            "namespace": backup.namespace,
+            "paths": [credentials_path(env)],
+            "subject": "the logical backup's read-only database login",
+        }
+    ]
+
+
+def add_logical_backup(stack: PlatformStack) -> LogicalBackup | None:
+    env, region = stack.env, stack.region
+    role = getattr(stack.infra, "logical_backup_role", None)
+    if not enabled(env, region) or role is None:
+        return None
+    database, backups = stack.infra.database, stack.infra.backups
+    vault, csi = stack.vault, stack.secrets_store
+    if database is None or backups is None or vault is None or csi is None:
+        raise ValueError(f"{region}: the logical backup needs the database, the backups bucket and Vault")
+    backup, secrets = env.database.logical_backup, stack.config.secrets.application
+    return LogicalBackup(
+        stack,
+        "postgres-logical-backup",
+        LogicalBackupProps(
+            namespace=backup.namespace,
+            service_account=backup.service_account,
+            role_arn=role.arn,
+            schedule=backup.schedule,
+            max_duration_minutes=backup.max_duration_minutes,
+            image=backup.image,
+            db_host=database.address,
+            db_port=database.port,
+            database=env.database.rds.database_name,
+            ssl_mode=backup.ssl_mode,
+            bucket=backups.bucket_name,
+            key_prefix=key_prefix(env),
+            kms_key_arn=backups.key.arn,
+            region=region,
+            vault_address=vault.address,
+            ca_cert_path=csi.ca_cert_path,
+            vault_role=backup.vault_role,
+            auth_mount=secrets.auth_mount,
+            audience=secrets.audience,
+            credentials_path=credentials_path(env),
+            database_cidrs=[str(c) for c in env.network[region].subnets.data],
+        ),
+        depends_on=stack._namespace_objects([backup.namespace]),
+        csi_depends_on=[csi.driver, vault.certificates],
+    )
+
+
+def add_backup_freshness(stack, env: EnvironmentConfig):
+    """The DR stack's alert on the newest artefact in GCS (None without a logical backup)."""
+    window = freshness_window(env)
+    if window is None or env.dr is None:
+        return None
+    from tonebridge.constructs.gcp.backup_freshness import BackupFreshness, BackupFreshnessProps
+
+    return BackupFreshness(
+        stack,
+        "postgres-logical-backup-freshness",
+        BackupFreshnessProps(
+            project_id=env.dr.project_id,
+            key_prefix=key_prefix(env),
+            metric_name=f"{env.name}-postgres-logical-backup-arrivals",
+            rpo_text=env.recovery.database.dr_site.rpo,
+            absence_minutes=window,
+            runbook=RUNBOOK,
+            notification_channels=env.dr.alert_notification_channels,
+        ),
+    )
