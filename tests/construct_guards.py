@@ -108,6 +108,7 @@ GUARDS.update(
             C(("backups", "archive_storage_class"), "GLACIER_FLEXIBLE"),
             C(("backups", "noncurrent_expiry_days"), 14),
             C(("backups", "replicate"), False),
+            C(("database", "logical_backup", "prefix"), ""),
         ],
         "constructs/backups.py:BackupBuckets._replicate": [N(WIRING)],
         "constructs/cert_manager.py:CertManagerProps.__post_init__": [N(FIXED)],
@@ -175,6 +176,7 @@ GUARDS.update(
             C((*W, "edge", "waf_log_retention_days"), 42),
         ],
         "constructs/gcp/dr_region.py:DrRegionProps.__post_init__": [
+            C(("database", "logical_backup", "retention_days"), 10),
             C((*DR, "network", "name"), "Tonebridge-DR"),
             C((*DR, "network", "master_cidr"), "172.16.0.0/27"),
             C((*DR, "network", "pods_cidr"), "10.2.0.0/17"),
@@ -183,6 +185,7 @@ GUARDS.update(
             C((*DR, "backups", "delete_after_days"), 20),
         ],
         "constructs/gcp/transfer.py:BackupTransferProps.__post_init__": [
+            C((*DR, "transfer", "repeat_interval_hours"), 0),
             N("the role name is derived from the project tag and environment name"),
             C((*DR, "transfer", "start_time_utc"), "5:00"),
         ],
@@ -442,6 +445,40 @@ GUARDS.update(
     }
 )
 
+# --- disaster recovery of the data (production's logical backup, RPO/RTO schedules) ---------------
+LB = ("database", "logical_backup")
+GUARDS.update(
+    {
+        "schedules.py:_field": [C((*LB, "schedule"), "*/0 * * * *"), C((*LB, "schedule"), "61 * * * *")],
+        "schedules.py:daily_minutes": [
+            C((*LB, "schedule"), "0 0 * * * *"),
+            C((*LB, "schedule"), "15 4 * * 1"),
+            C((*LB, "schedule"), "61 4 * * *"),
+        ],
+        "schedules.py:every": [C((*DR, "transfer", "repeat_interval_hours"), 5)],
+        "schedules.py:delivery": [
+            N("daily_minutes and every never return an empty list: a field with no value is refused first")
+        ],
+        "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__": [
+            C(("recovery", "database", "dr_site", "rpo"), "2000h"),
+            C((*LB, "prefix"), ""),
+        ],
+        "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__": [
+            C((*LB, "schedule"), "0 0 * * * *"),
+            C((*LB, "prefix"), ""),
+            N(WIRING),
+            N("the Vault address is the construct's in-cluster https:// service address, not configuration"),
+        ],
+        "constructs/postgres/logical_backup_role.py:logical_backup_policy": [C((*LB, "prefix"), "")],
+        "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__": [C((*LB, "prefix"), "")],
+        "stacks/data_recovery.py:add_logical_backup": [
+            N(
+                "data_recovery.enabled() requires secrets in the primary region, where the stack builds the database, bucket and Vault"
+            )
+        ],
+    }
+)
+
 
 #: The exact line (after "<file>: ") each case is rejected with, by "<key>[<entry index>]".
 LINES: dict[str, str] = {
@@ -498,13 +535,13 @@ LINES: dict[str, str] = {
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[4]": "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[5]": "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[6]": "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
-    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "dr.network.name: String should match pattern '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$' (got 'Tonebridge-DR')",
-    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[1]": "dr.network.master_cidr: 172.16.0.0/27 must be a /28 (GKE's control-plane range)",
-    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[2]": "dr.network.pods_cidr: 10.2.0.0/17 overlaps dr.network.subnet_cidr",
-    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[3]": "dr.gke.node_pool.min_nodes: 9 exceeds max_nodes 5",
-    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[4]": "dr.backups.delete_after_days: must come after coldline_after_days",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[1]": "dr.network.name: String should match pattern '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$' (got 'Tonebridge-DR')",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[2]": "dr.network.master_cidr: 172.16.0.0/27 must be a /28 (GKE's control-plane range)",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[3]": "dr.network.pods_cidr: 10.2.0.0/17 overlaps dr.network.subnet_cidr",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[4]": "dr.gke.node_pool.min_nodes: 9 exceeds max_nodes 5",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[5]": "dr.backups.delete_after_days: must come after coldline_after_days",
-    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[1]": "dr.transfer.start_time_utc: String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$' (got '5:00')",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[6]": "dr.backups.delete_after_days: must come after coldline_after_days",
+    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[2]": "dr.transfer.start_time_utc: String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$' (got '5:00')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[0]": "platform.us-west-2.secrets.application.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Production')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[1]": "platform.us-west-2.secrets.vault.service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Vault_SA')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].name: the backup role name 'tonebridge-production-cnpg-staging-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' exceeds IAM's 64 characters",
@@ -602,4 +639,19 @@ LINES: dict[str, str] = {
     "stacks/platform_ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
     "stacks/platform_observability.py:monitoring_placement[0]": "platform.us-west-2.observability.metrics.prometheus_resources.memory_request: 4Gi does not fit one t3.medium of the system pool (2223Mi allocatable at 110 pods)",
     "stacks/platform_observability.py:observability_props[0]": "platform.us-east-1.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
+    "schedules.py:_field[0]": "database.logical_backup.schedule: '*/0 * * * *': step '0' must be at least 1",
+    "schedules.py:_field[1]": "database.logical_backup.schedule: '61 * * * *': '61' is outside 0-59",
+    "schedules.py:daily_minutes[0]": "database.logical_backup.schedule: String should match pattern '^\\S+ \\S+ \\S+ \\S+ \\S+$' (got '0 0 * * * *')",
+    "schedules.py:daily_minutes[1]": "database.logical_backup.schedule: '15 4 * * 1' must run every day (day of month, month and day of week '*')",
+    "schedules.py:daily_minutes[2]": "database.logical_backup.schedule: '61 4 * * *': '61' is outside 0-59",
+    "schedules.py:every[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 5)",
+    "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[0]": "recovery.database.dr_site.rpo: the freshness alert needs a 1998h30m absence window; Cloud Monitoring allows at most 23h30m",
+    "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__[0]": "database.logical_backup.schedule: String should match pattern '^\\S+ \\S+ \\S+ \\S+ \\S+$' (got '0 0 * * * *')",
+    "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/postgres/logical_backup_role.py:logical_backup_policy[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[7]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
+    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
 }
