@@ -87,6 +87,8 @@ class ChartReleaseProps:
     :param namespace: target namespace; created elsewhere (with its pod security labels), never by Helm.
     :param values: chart values from typed configuration; token strings (ARNs from other stacks) allowed.
     :param timeout_seconds: how long Helm waits for the release's workloads to become ready.
+    :param skip_crds: leave out the chart's ``crds/`` folder, because a CRD release of its own (installed
+        before, and upgraded with every version) owns those CRDs (Helm installs ``crds/`` once, never upgrades it).
     """
 
     release_name: str
@@ -95,6 +97,7 @@ class ChartReleaseProps:
     values: Mapping[str, Any] = field(default_factory=dict)
     timeout_seconds: int = 600
     wait: bool = True
+    skip_crds: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.release_name) <= 53:
@@ -117,6 +120,7 @@ def helm_release(
     values: Mapping[str, Any],
     timeout_seconds: int = 600,
     wait: bool = True,
+    skip_crds: bool = False,
     depends_on: Sequence[ITerraformDependable] = (),
 ) -> Release:
     """A helm_release with the settings every release here shares: atomic (a failed upgrade rolls
@@ -136,6 +140,7 @@ def helm_release(
         wait=wait,
         timeout=timeout_seconds,
         max_history=10,
+        skip_crds=skip_crds or None,
         depends_on=list(depends_on) or None,
     )
 
@@ -167,6 +172,7 @@ class ChartRelease(Construct):
             values=props.values,
             timeout_seconds=props.timeout_seconds,
             wait=props.wait,
+            skip_crds=props.skip_crds,
             depends_on=depends_on,
         )
 
