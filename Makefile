@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean
+.PHONY: install synth demo test lint fmt policy fit versions clean
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -33,6 +33,9 @@ bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a
 
 fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
 	$(PY) -m tonebridge.ops.fit cdktf.out
+
+versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
+	$(PY) -m tonebridge.ops.versions
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

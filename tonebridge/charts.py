@@ -22,6 +22,9 @@ class HelmChart:
     repository: str
     chart: str
     version: str
+    #: How the chart's CRDs are upgraded (versions.CRD_LIFECYCLES): ``apply`` makes every release of it
+    #: apply its ``crds/`` first (tonebridge/constructs/crd_upgrade.py).
+    crds: str = "none"
 
     def __post_init__(self) -> None:
         if not self.repository.startswith(("https://", "oci://")):
@@ -47,7 +50,7 @@ class LocalChart:
 def _pinned(name: str) -> HelmChart:
     """The chart ``name`` as the version table (tonebridge/versions.yaml) pins it."""
     pin = versions.chart(name)
-    return HelmChart(pin.repository, pin.chart, pin.version)
+    return HelmChart(pin.repository, pin.chart, pin.version, pin.crds)
 
 
 # Versions, upstream support windows and the reasons for each pin are in tonebridge/versions.yaml.

@@ -23,6 +23,16 @@ import yaml
 
 TABLE_PATH = Path(__file__).with_name("versions.yaml")
 
+#: How a chart's CRDs follow its upgrades. Helm installs a chart's ``crds/`` folder once and never upgrades it, so
+#: every chart that has one needs one of the last three.
+CRD_LIFECYCLES = {
+    "none": "the chart installs no CRDs",
+    "templates": "CRDs are templates of the chart (or of a subchart it enables): upgraded with every release",
+    "hook": "the chart's own pre-upgrade hook applies its crds/ before the new operator starts",
+    "apply": "crds/ applied by a step ordered before every install and upgrade (constructs/crd_upgrade.py)",
+    "crd-chart": "a CRD chart of its own (templates), released before the operator, which skips crds/",
+}
+
 #: Days before an end of life from which ``make versions`` warns.
 WARN_DAYS = 60
 
@@ -41,6 +51,7 @@ class ChartPin:
     chart: str
     repository: str
     version: str
+    crds: str = "none"
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,12 @@ def _exact(version: Any, where: str) -> str:
     return text
 
 
+def _lifecycle(value: Any, where: str) -> str:
+    if value not in CRD_LIFECYCLES:
+        raise VersionTableError(f"{where}: crds {value!r} is not one of {', '.join(CRD_LIFECYCLES)}")
+    return str(value)
+
+
 def _token(version: Any, where: str) -> str:
     """A component's version: one token, never a range or a moving name (an AMI alias such as al2023@v20260903 is fine)."""
     text = str(version)
@@ -196,6 +213,7 @@ def _component(data: dict[str, Any]) -> Component:
             chart=_need(c, "chart", where),
             repository=_need(c, "repository", where),
             version=_exact(_need(c, "version", where), f"{where}: chart {c.get('chart')}"),
+            crds=_lifecycle(_need(c, "crds", f"{where}: chart {c.get('chart')}"), f"{where}: chart {c.get('chart')}"),
         )
         for c in data.get("charts", [])
     )

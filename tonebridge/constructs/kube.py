@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge.charts import RESOURCES, HelmChart
+from tonebridge.constructs.crd_upgrade import CrdUpgrade
 from tonebridge.kubeapi import is_core, object_problem
 
 
@@ -161,6 +162,16 @@ class ChartRelease(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.props = props
+        chart = props.chart
+        #: The step that applies the chart's crds/ first (charts whose CRDs Helm would never upgrade), or None.
+        self.crd_upgrade: CrdUpgrade | None = None
+        if chart.crds == "crd-chart" and not props.skip_crds:
+            raise ValueError(f"release {props.release_name}: {chart.chart}'s CRDs belong to its CRD chart: set skip_crds")
+        if chart.crds == "apply":
+            self.crd_upgrade = CrdUpgrade(
+                self, "crds", repository=chart.repository, chart=chart.chart, version=chart.version
+            )
+            depends_on = [*depends_on, self.crd_upgrade.resource]
         self.release = helm_release(
             self,
             "release",
