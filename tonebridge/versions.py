@@ -36,7 +36,9 @@ CRD_LIFECYCLES = {
 #: Days before an end of life from which ``make versions`` warns.
 WARN_DAYS = 60
 
-_IMAGE_RE = re.compile(r"^(?P<repo>[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+):(?P<tag>[\w.-]+)(@(?P<digest>sha256:[0-9a-f]{64}))?$")
+_IMAGE_RE = re.compile(
+    r"^(?P<repo>[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+):(?P<tag>[\w.-]+)(@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
 _EXACT_RE = re.compile(r"^v?\d+(\.\d+)*([-+.][\w.-]+)?$")
 
 
@@ -186,7 +188,7 @@ def _lifecycle(value: Any, where: str) -> str:
 
 
 def _token(version: Any, where: str) -> str:
-    """A component's version: one token, never a range or a moving name (an AMI alias such as al2023@v20260903 is fine)."""
+    """A component's version: one token, never a range or a moving name (an AMI alias al2023@v20260903 is fine)."""
     text = str(version)
     if not re.fullmatch(r"[\w.@-]+", text) or text in ("latest", "stable") or text.endswith("@latest"):
         raise VersionTableError(f"{where}: {text!r} is not an exact version")

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field
 
+from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.platform_secrets import DnsLabel, ResourcesConfig, Severity, Storage
-from tonebridge import versions
 from tonebridge.config.types import StrictModel
 from tonebridge.constructs.pools import MANAGEMENT_POOL
 
@@ -59,7 +59,9 @@ class CiControllerConfig(StrictModel):
     """The Jenkins controller (one replica: Jenkins has no active-active mode)."""
 
     image_tag: str = Field(
-        default=versions.image("docker.io/jenkins/jenkins").rsplit(":", 1)[1], pattern=r"^\d+\.\d+\.\d+-jdk\d+$", description="jenkins/jenkins LTS tag."
+        default=versions.image("docker.io/jenkins/jenkins").rsplit(":", 1)[1],
+        pattern=r"^\d+\.\d+\.\d+-jdk\d+$",
+        description="jenkins/jenkins LTS tag.",
     )
     storage: Storage = Field(default="50Gi", description="JENKINS_HOME volume (jobs, build records).")
     storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of JENKINS_HOME.")

@@ -114,8 +114,7 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeTags",
                 "ec2:DescribeCoipPools",
-                # Controller v3 (chart 3.x): security groups of the VPC, IPAM pools, route tables.
-                "ec2:GetSecurityGroupsForVpc",
+                # Controller v3 (chart 3.x): IPAM pools, route tables.
                 "ec2:DescribeIpamPools",
                 "ec2:DescribeRouteTables",
                 f"{elb}:DescribeLoadBalancers",
@@ -153,6 +152,13 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 scope.arn(elb, "loadbalancer/app/*/*"),
                 scope.arn("shield", "protection/*", region=False),
             ],
+        },
+        {
+            # Controller v3: the security groups of this cluster's VPC only.
+            "Sid": "ReadClusterVpcSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:GetSecurityGroupsForVpc",
+            "Resource": [scope.arn("ec2", f"vpc/{vpc_id}"), scope.arn("ec2", "security-group/*")],
         },
         {
             "Sid": "CreateLoadBalancerServiceLinkedRole",

@@ -41,7 +41,9 @@ def crd_target(scope: Construct) -> CrdTarget:
 def apply_command(target: CrdTarget, repository: str, chart: str, version: str) -> str:
     """The shell command that applies the chart's ``crds/`` (its subcharts' included) to the cluster."""
     source = (
-        f"{repository}/{chart}" if repository.startswith("oci://") else f"{shlex.quote(chart)} --repo {shlex.quote(repository)}"
+        f"{repository}/{chart}"
+        if repository.startswith("oci://")
+        else f"{shlex.quote(chart)} --repo {shlex.quote(repository)}"
     )
     return "\n".join(
         [

@@ -166,7 +166,9 @@ class ChartRelease(Construct):
         #: The step that applies the chart's crds/ first (charts whose CRDs Helm would never upgrade), or None.
         self.crd_upgrade: CrdUpgrade | None = None
         if chart.crds == "crd-chart" and not props.skip_crds:
-            raise ValueError(f"release {props.release_name}: {chart.chart}'s CRDs belong to its CRD chart: set skip_crds")
+            raise ValueError(
+                f"release {props.release_name}: {chart.chart}'s CRDs belong to its CRD chart: set skip_crds"
+            )
         if chart.crds == "apply":
             self.crd_upgrade = CrdUpgrade(
                 self, "crds", repository=chart.repository, chart=chart.chart, version=chart.version

@@ -20,10 +20,10 @@ from tonebridge.config.platform_base import NamespaceConfig
 from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
 from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
 from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
-from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
 from tonebridge.constructs.istio import Istio, IstioProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec

@@ -55,20 +55,20 @@ from cdktf_cdktf_provider_google.container_cluster import (
     ContainerClusterBinaryAuthorization,
     ContainerClusterDatabaseEncryption,
     ContainerClusterIpAllocationPolicy,
-    ContainerClusterMasterAuth,
-    ContainerClusterMasterAuthClientCertificateConfig,
-    ContainerClusterNotificationConfig,
-    ContainerClusterNotificationConfigPubsub,
-    ContainerClusterNotificationConfigPubsubFilter,
-    ContainerClusterMasterAuthorizedNetworksConfig,
-    ContainerClusterMasterAuthorizedNetworksConfigCidrBlocks,
     ContainerClusterMaintenancePolicy,
     ContainerClusterMaintenancePolicyMaintenanceExclusion,
     ContainerClusterMaintenancePolicyMaintenanceExclusionExclusionOptions,
     ContainerClusterMaintenancePolicyRecurringWindow,
+    ContainerClusterMasterAuth,
+    ContainerClusterMasterAuthClientCertificateConfig,
+    ContainerClusterMasterAuthorizedNetworksConfig,
+    ContainerClusterMasterAuthorizedNetworksConfigCidrBlocks,
     ContainerClusterNodeConfig,
     ContainerClusterNodeConfigShieldedInstanceConfig,
     ContainerClusterNodeConfigWorkloadMetadataConfig,
+    ContainerClusterNotificationConfig,
+    ContainerClusterNotificationConfigPubsub,
+    ContainerClusterNotificationConfigPubsubFilter,
     ContainerClusterPrivateClusterConfig,
     ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig,
     ContainerClusterReleaseChannel,
@@ -151,7 +151,11 @@ class DrRegionProps:
     edge_address_name: str
     master_authorized_cidrs: Sequence[str] = field(default_factory=tuple)
     #: (start, end, RRULE) of the recurring maintenance window, RFC 3339 UTC times.
-    maintenance_window: tuple[str, str, str] = ("2026-01-03T02:00:00Z", "2026-01-03T08:00:00Z", "FREQ=WEEKLY;BYDAY=SA,SU")
+    maintenance_window: tuple[str, str, str] = (
+        "2026-01-03T02:00:00Z",
+        "2026-01-03T08:00:00Z",
+        "FREQ=WEEKLY;BYDAY=SA,SU",
+    )
     #: (name, start, end, scope) periods in which GKE upgrades nothing or no minor version.
     maintenance_exclusions: Sequence[tuple[str, str, str, str]] = field(default_factory=tuple)
     #: Cluster upgrade notifications to a CMEK-encrypted Pub/Sub topic.
