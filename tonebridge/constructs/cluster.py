@@ -511,7 +511,8 @@ class TonebridgeCluster(Construct):
                 # plane upgrade) rolls the group, max_unavailable_percentage at a time.
                 version=props.version,
                 release_version=self.ami_release,
-                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=props.node_repair),
+                # Off: no block at all (EKS's default), so an API that never returns one sees no drift.
+                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=True) if props.node_repair else None,
                 capacity_type=group.capacity_type,
                 instance_types=list(group.instance_types),
                 scaling_config=EksNodeGroupScalingConfig(
