@@ -10,7 +10,7 @@ export TONEBRIDGE_CHART_REPOSITORY
 PIPENV := python3 -m pipenv
 PY := $(PIPENV) run python
 
-.PHONY: install synth demo test lint fmt policy fit clean cloudfacts backup-postgres list-postgres-backups restore-postgres promote-replica hold-primary release-primary
+.PHONY: install synth demo test lint fmt policy fit clean cloudfacts backup-postgres list-postgres-backups restore-postgres promote-replica hold-primary release-primary versions
 
 install: ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 	@./scripts/install.sh
@@ -64,6 +64,8 @@ hold-primary: ## Invert ENV's primary health check (traffic stays on the seconda
 
 release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
 	$(PY) -m tonebridge.ops.failover release-primary --environment "$(ENV)"
+versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
+	$(PY) -m tonebridge.ops.versions
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

@@ -189,6 +189,7 @@ def test_karpenter_interruption_queue_and_rules(west):
         for p in (json.loads(r["event_pattern"]) for r in resources(west, "aws_cloudwatch_event_rule").values())
     )
     assert patterns == [
+        ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
         ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
         ("aws.ec2", "EC2 Instance State-change Notification"),
         ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
@@ -246,7 +247,16 @@ def _props(cluster_module, **overrides):
     group = cluster_module.NodeGroupSpec(
         name="system", instance_types=["t3.medium"], min_size=2, desired_size=2, max_size=5
     )
-    base = dict(name="tb", version="1.35", vpc_id="vpc-1", subnet_ids=["subnet-1"], node_groups=[group])
+    addons = {
+        "vpc-cni": "v1.21.1-eksbuild.3",
+        "kube-proxy": "v1.35.3-eksbuild.13",
+        "coredns": "v1.13.2-eksbuild.1",
+        "eks-pod-identity-agent": "v1.4.0-eksbuild.1",
+        "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+    }
+    base = dict(
+        name="tb", version="1.35", vpc_id="vpc-1", subnet_ids=["subnet-1"], node_groups=[group], addon_versions=addons
+    )
     return cluster_module.TonebridgeClusterProps(**{**base, **overrides})
 
 
@@ -286,6 +296,20 @@ def test_version_must_be_1_nn(cluster_module, version):
 def test_public_endpoint_never_open_to_the_world(cluster_module):
     with pytest.raises(ValueError, match=r"public_access_cidrs: 0\.0\.0\.0/0 would open the API endpoint to everyone"):
         _props(cluster_module, public_access_cidrs=["0.0.0.0/0"])
+
+
+def test_every_managed_addon_needs_a_version(cluster_module):
+    props = _props(cluster_module)
+    partial = {k: v for k, v in props.addon_versions.items() if k != "coredns"}
+    with pytest.raises(ValueError, match="cluster tb: addon_versions: no version for coredns"):
+        replace(props, addon_versions=partial)
+    assert replace(props, addon_versions={}, managed_addons=False).addon_versions == {}
+
+
+def test_a_pinned_ami_release_must_be_for_the_clusters_version(cluster_module):
+    with pytest.raises(ValueError, match=r"ami_release: AMI release 1\.34\.1-20260903 is for Kubernetes 1\.34"):
+        _props(cluster_module, ami_release="1.34.1-20260903")
+    assert _props(cluster_module, ami_release="1.35.0-20260903").ami_release == "1.35.0-20260903"
 
 
 def test_duplicate_node_group_names_are_rejected(cluster_module):

@@ -83,3 +83,40 @@ def test_fit_prints_each_problem_and_fails(monkeypatch, capsys, synth_dir, clust
     out = capsys.readouterr().out
     assert "local/us-east-1: redis/statefulset/redis-leader: admission: denied\n" in out
     assert "| system |" in out  # the pool capacity table follows the problems
+
+
+#: The images an ECK custom resource runs, by kind (ECK derives them from spec.version).
+_ELASTIC_IMAGES = {
+    "Elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch",
+    "Kibana": "docker.elastic.co/kibana/kibana",
+    "Beat": "docker.elastic.co/beats/filebeat",
+}
+
+
+def test_every_image_a_cluster_runs_is_in_the_version_table(clusters):
+    """Every container of every pod the clusters will run (charts as rendered, Jenkins agents, operator-made
+    pods) names an image the version table pins, digest included; nothing runs unpinned or outside it."""
+    from tonebridge import versions
+
+    pinned = versions.table().image_references()
+    seen, outside = set(), set()
+    for (env, region), cluster in clusters.items():
+        for workload in cluster.view.workloads:
+            spec = workload.template.get("spec", {})
+            for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+                image = container.get("image")
+                if image is None:
+                    # Chosen by an operator at its own pinned version (config-reloader, ECK, EKS add-ons).
+                    assert workload.origin.startswith(("operator ", "eks add-on")), (env, region, workload.name)
+                    continue
+                if image == "auto":  # Istio's injector replaces it with proxyv2 of istiod's version
+                    image = f"docker.io/istio/proxyv2:{versions.version('istio')}"
+                (seen if image in pinned else outside).add(image)
+        for obj in cluster.view.objects:
+            if obj.get("kind") in _ELASTIC_IMAGES and obj.get("apiVersion", "").split("/")[0].endswith(
+                "k8s.elastic.co"
+            ):
+                image = obj["spec"].get("image") or f"{_ELASTIC_IMAGES[obj['kind']]}:{obj['spec']['version']}"
+                (seen if image in pinned else outside).add(image)
+    assert outside == set()
+    assert len(seen) >= 40

@@ -235,7 +235,8 @@ def test_vault_ca_bundle_reaches_the_monitoring_namespace(west):
 def test_elasticsearch_has_the_spec_node_sets(west_objects):
     es = west_objects[("Elasticsearch", "elasticsearch")]
     assert es["apiVersion"] == "elasticsearch.k8s.elastic.co/v1"
-    assert es["spec"]["version"] == "8.11.0"
+    # spec §7.2's 8.11.0 is past its end of life: the current release of the 8.x line (README, spec map)
+    assert es["spec"]["version"] == "8.19.19"
     sets = {s["name"]: s for s in es["spec"]["nodeSets"]}
     assert sorted(sets) == ["data", "master"]
     expected = {"master": (3, ["master"], "10Gi"), "data": (3, ["data", "ingest"], "100Gi")}
@@ -262,7 +263,7 @@ def test_kibana_and_filebeat_are_wired_by_eck(west_objects):
     assert beat["apiVersion"] == "beat.k8s.elastic.co/v1beta1"
     assert beat["spec"]["type"] == "filebeat"
     assert beat["spec"]["elasticsearchRef"] == {"name": "elasticsearch", "namespace": "logging"}
-    assert beat["spec"]["version"] == kibana["spec"]["version"] == "8.11.0"
+    assert beat["spec"]["version"] == kibana["spec"]["version"] == "8.19.19"
     pod = beat["spec"]["daemonSet"]["podTemplate"]["spec"]
     assert pod["tolerations"] == [{"operator": "Exists"}]  # every node
     paths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}

@@ -108,7 +108,7 @@ def test_vault_certificate_comes_from_the_private_ca(stacks):
     # monitoring: Grafana's and Alertmanager's secrets; redis: its password (VSO's VaultConnection there)
     assert bundles == {"kube-system", "production", "monitoring", "redis"}
     release, values = _release(stacks, "cert-manager")
-    assert values["crds"]["enabled"] is True and release["version"] == "v1.19.1"
+    assert values["crds"]["enabled"] is True and release["version"] == "v1.21.1"
 
 
 def test_csi_driver_and_vault_provider_in_kube_system(stacks):

@@ -57,8 +57,41 @@ def public_access_problem(cidr: str) -> str | None:
     return None
 
 
+#: The EKS managed add-ons every cluster runs, each with an explicit version (tonebridge/versions.yaml).
+MANAGED_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")
+
+_ADDON_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_AMI_RELEASE_RE = re.compile(r"^(\d+\.\d+)\.\d+-\d{8}$")
+
+
+def addon_version_problem(addon: str, version: str) -> str | None:
+    if addon not in MANAGED_ADDONS:
+        return f"{addon!r} is not a managed add-on here ({', '.join(MANAGED_ADDONS)})"
+    if not _ADDON_VERSION_RE.match(version):
+        return f"{addon}: {version!r} is not an EKS add-on version (v1.2.3-eksbuild.4)"
+    return None
+
+
+def ami_release_problem(release: str, kubernetes_version: str) -> str | None:
+    """An EKS-optimized AMI release (``1.35.0-20260903``) for the cluster's Kubernetes minor, or ``track``."""
+    if release == "track":
+        return None
+    match = _AMI_RELEASE_RE.match(release)
+    if not match:
+        return f"{release!r} is neither 'track' nor an EKS AMI release such as {kubernetes_version}.0-20260903"
+    if match.group(1) != kubernetes_version:
+        return f"AMI release {release} is for Kubernetes {match.group(1)}, the cluster runs {kubernetes_version}"
+    return None
+
+
 #: Karpenter's EventBridge rules are named ``<cluster>-karpenter-<event>`` (at most 64 characters).
-KARPENTER_RULE_EVENTS = ("spot-interruption", "rebalance", "instance-state-change", "scheduled-change")
+KARPENTER_RULE_EVENTS = (
+    "spot-interruption",
+    "rebalance",
+    "instance-state-change",
+    "scheduled-change",
+    "capacity-reservation",
+)
 
 
 def karpenter_rule_name(cluster: str, event: str) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from tonebridge import cloudfacts, eksrules
+from tonebridge import cloudfacts, eksrules, versions
 from tonebridge.config.types import Cidr, LogRetentionDays, StrictModel
 
 
@@ -95,6 +95,42 @@ class ClusterConfig(StrictModel):
     access_entries: bool = Field(
         default=True, description="EKS access entries; off only where the EKS API lacks them (the emulator)."
     )
+    addon_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="EKS add-on -> version, over the version table's row for the cluster's Kubernetes version.",
+    )
+    ami_release: str = Field(
+        default="track",
+        description="Managed node groups' EKS-optimized AMI release: `track` reads the recommended release of the "
+        "cluster's version from AWS's public SSM parameter at plan time; `1.35.0-20260903` pins one.",
+    )
+    node_repair: bool = Field(default=True, description="EKS node auto repair on every managed node group.")
+
+    def resolved_addon_versions(self) -> dict[str, str]:
+        """Every managed add-on's version: the version table's row for ``version``, then ``addon_versions``."""
+        try:
+            pinned = versions.table().addon_versions(self.version)
+        except KeyError:
+            pinned = {}
+        return {**pinned, **self.addon_versions}
+
+    @model_validator(mode="after")
+    def _addons_and_ami(self) -> ClusterConfig:
+        for addon, version in self.addon_versions.items():
+            problem = eksrules.addon_version_problem(addon, version)
+            if problem:
+                raise ValueError(f"addon_versions: {problem}")
+        if self.managed_addons:
+            missing = [a for a in eksrules.MANAGED_ADDONS if a not in self.resolved_addon_versions()]
+            if missing:
+                raise ValueError(
+                    f"addon_versions: no version for {', '.join(missing)} on Kubernetes {self.version} "
+                    f"(add the {self.version} row to tonebridge/versions.yaml eks_addons)"
+                )
+        problem = eksrules.ami_release_problem(self.ami_release, self.version)
+        if problem:
+            raise ValueError(f"ami_release: {problem}")
+        return self
 
     @model_validator(mode="after")
     def _names_fit_karpenter(self) -> ClusterConfig:

@@ -8,9 +8,10 @@ and the development registry. Cross-field rules (ranges apart from the AWS regio
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge import cloudfacts
 from tonebridge.config.types import Cidr, StrictModel
@@ -57,6 +58,60 @@ class DrNodePoolConfig(StrictModel):
     disk_type: Literal["pd-balanced", "pd-ssd", "pd-standard"] = "pd-balanced"
 
 
+#: An RFC 3339 UTC time, as GKE's maintenance policy takes it.
+UtcTime = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
+
+
+def _parsed(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class GkeMaintenanceExclusion(StrictModel):
+    """A period in which GKE upgrades nothing (``NO_UPGRADES``, at most 30 days) or no minor version
+    (``NO_MINOR_UPGRADES``, ``NO_MINOR_OR_NODE_UPGRADES``: patches still arrive)."""
+
+    name: GcpName
+    start_time: UtcTime
+    end_time: UtcTime
+    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_MINOR_UPGRADES"
+
+    @model_validator(mode="after")
+    def _period(self) -> GkeMaintenanceExclusion:
+        start, end = _parsed(self.start_time), _parsed(self.end_time)
+        if end <= start:
+            raise ValueError(f"exclusion {self.name}: end_time must be after start_time")
+        if self.scope == "NO_UPGRADES" and end - start > dt.timedelta(days=30):
+            raise ValueError(f"exclusion {self.name}: a NO_UPGRADES exclusion lasts at most 30 days (GKE)")
+        return self
+
+
+class GkeMaintenanceConfig(StrictModel):
+    """When the release channel may upgrade the standby, when it may not, and who hears about it."""
+
+    window_start: UtcTime = Field(default="2026-01-03T02:00:00Z", description="First window (a Saturday, UTC).")
+    window_end: UtcTime = "2026-01-03T08:00:00Z"
+    recurrence: str = Field(
+        default="FREQ=WEEKLY;BYDAY=SA,SU",
+        pattern=r"^FREQ=(DAILY|WEEKLY)(;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU))*)?$",
+        description="RFC 5545 RRULE; GKE needs 48 hours of windows in any 32 days.",
+    )
+    exclusions: list[GkeMaintenanceExclusion] = Field(default_factory=list, max_length=20)
+    notifications: bool = Field(
+        default=True, description="Upgrade-available, upgrade and security-bulletin events to a Pub/Sub topic."
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> GkeMaintenanceConfig:
+        hours = (_parsed(self.window_end) - _parsed(self.window_start)).total_seconds() / 3600
+        if not 4 <= hours <= 24:
+            raise ValueError("window_end - window_start must be 4 to 24 hours (GKE needs 4 contiguous hours)")
+        days = 7 if "BYDAY" not in self.recurrence else self.recurrence.count(",") + 1
+        per_32_days = hours * (days * 32 / 7 if self.recurrence.startswith("FREQ=WEEKLY") else 32)
+        if per_32_days < 48:
+            raise ValueError(f"the windows give {per_32_days:.0f} hours in 32 days; GKE needs at least 48")
+        return self
+
+
 class GkeConfig(StrictModel):
     """The standby GKE cluster: private nodes and endpoint, regional, on a release channel."""
 
@@ -66,6 +121,7 @@ class GkeConfig(StrictModel):
         default_factory=list, description="Besides the subnet itself (bastion, CI, VPN), who may reach the API."
     )
     node_pool: DrNodePoolConfig = DrNodePoolConfig()
+    maintenance: GkeMaintenanceConfig = GkeMaintenanceConfig()
     deletion_protection: bool = True
     security_group: str | None = Field(
         default=None,

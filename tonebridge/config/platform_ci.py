@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field
 
+from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.platform_secrets import DnsLabel, ResourcesConfig, Severity, Storage
 from tonebridge.config.types import StrictModel
@@ -58,7 +59,9 @@ class CiControllerConfig(StrictModel):
     """The Jenkins controller (one replica: Jenkins has no active-active mode)."""
 
     image_tag: str = Field(
-        default="2.555.3-jdk21", pattern=r"^\d+\.\d+\.\d+-jdk\d+$", description="jenkins/jenkins LTS tag."
+        default=versions.image("docker.io/jenkins/jenkins").rsplit(":", 1)[1],
+        pattern=r"^\d+\.\d+\.\d+-jdk\d+$",
+        description="jenkins/jenkins LTS tag.",
     )
     storage: Storage = Field(default="50Gi", description="JENKINS_HOME volume (jobs, build records).")
     storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of JENKINS_HOME.")
@@ -66,19 +69,20 @@ class CiControllerConfig(StrictModel):
         cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
     )
     plugins: dict[str, PluginVersion] = Field(default_factory=lambda: dict(PINNED_PLUGINS), min_length=1)
-    config_reload_image: PinnedImage = "docker.io/kiwigrid/k8s-sidecar:2.5.0"
+    config_reload_image: PinnedImage = versions.image("docker.io/kiwigrid/k8s-sidecar")
 
 
 class CiAgentConfig(StrictModel):
     """The build agents' pod template (spec §6.2's pod, without the privileged docker:dind)."""
 
-    inbound_image: PinnedImage = "docker.io/jenkins/inbound-agent:3355.v388858a_47b_33-17"
+    inbound_image: PinnedImage = versions.image("docker.io/jenkins/inbound-agent")
     kaniko_image: PinnedImage = Field(
-        default="gcr.io/kaniko-project/executor:v1.24.0-debug",
-        description="The -debug variant carries the busybox shell that Jenkins' container steps need.",
+        default=versions.image("ghcr.io/osscontainertools/kaniko"),
+        description="The maintained fork of kaniko (Google archived the original in June 2025); the -debug "
+        "variant carries the busybox shell that Jenkins' container steps need.",
     )
-    kubectl_image: PinnedImage = "docker.io/alpine/k8s:1.34.1"
-    trivy_image: PinnedImage = "docker.io/aquasec/trivy:0.69.3"
+    kubectl_image: PinnedImage = versions.image("docker.io/alpine/k8s")
+    trivy_image: PinnedImage = versions.image("docker.io/aquasec/trivy")
     severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
     max_agents: int = Field(default=10, ge=1, le=50, description="Agent pods at once (the kubernetes cloud's cap).")
     build_resources: ResourcesConfig = ResourcesConfig(

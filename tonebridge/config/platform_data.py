@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
 from tonebridge.quantities import parse_quantity
@@ -74,7 +75,7 @@ class CnpgClusterConfig(StrictModel):
     namespace: DnsLabel
     instances: int = Field(default=3, ge=1, le=9)
     image: Image = Field(
-        default="ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie",
+        default=versions.image("ghcr.io/cloudnative-pg/postgresql"),
         description="PostgreSQL 16 (spec §4.1), pinned; a `system` image, the one that carries barman-cloud.",
     )
     database: DnsLabel = "tonebridge"
@@ -149,8 +150,8 @@ class RedisConfig(StrictModel):
     operator_namespace: DnsLabel = "redis-operator"
     leaders: int = Field(default=3, ge=3, le=15, description="Redis Cluster needs at least three leaders.")
     followers: int = Field(default=3, ge=0, le=15)
-    image: Image = "quay.io/opstree/redis:v7.0.15"
-    exporter_image: Image = "quay.io/opstree/redis-exporter:v1.44.0"
+    image: Image = versions.image("quay.io/opstree/redis")
+    exporter_image: Image = versions.image("quay.io/opstree/redis-exporter")
     maxmemory: RedisMemory = "2gb"
     maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "allkeys-lru"
     appendonly: bool = True

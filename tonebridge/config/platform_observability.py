@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.platform_data import DnsLabel, Quantity, Resources, VaultPath
 from tonebridge.config.types import StrictModel
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 #: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
 Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
-#: Elastic Stack version (spec §7.2: 8.11.0).
+#: Elastic Stack version (spec §7.2: 8.11.0, past its end of life: the current release of that line).
 StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
 #: Pools the monitoring stack may run on, by ``node_pool`` name (selector and tolerations).
 MONITORING_POOLS: dict[str, tuple[dict[str, str], tuple[Toleration, ...]]] = {
@@ -124,7 +125,7 @@ class LogsConfig(StrictModel):
     enabled: bool = True
     namespace: DnsLabel = "logging"
     operator_namespace: DnsLabel = "elastic-system"
-    version: StackVersion = "8.11.0"
+    version: StackVersion = versions.version("elastic-stack")
     storage_class: DnsLabel = "fast-ssd"
     master: NodeSetConfig = NodeSetConfig(
         count=3,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from tonebridge import versions
 from tonebridge.config.compute import InstanceType, TaintConfig
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
@@ -41,7 +42,7 @@ class ClusterAutoscalerConfig(StrictModel):
 
     enabled: bool = True
     image_version: str = Field(
-        default="1.35.0",
+        default=versions.image("registry.k8s.io/autoscaling/cluster-autoscaler").rsplit(":v", 1)[1],
         pattern=r"^1\.\d{1,2}\.\d{1,3}$",
         description="Patch release of registry.k8s.io/autoscaling/cluster-autoscaler; its minor must be the cluster's.",
     )
@@ -77,7 +78,7 @@ class NodePoolConfig(StrictModel):
     )
     taints: list[TaintConfig] = Field(default_factory=_spot_taint)
     ami_alias: AmiAlias = Field(
-        default="al2023@v20260903",
+        default=versions.version("eks-optimized-ami-karpenter"),
         description="Pinned EKS AL2023 AMI release, bumped on purpose: no new AMI reaches production unreviewed.",
     )
     root_volume_gib: int = Field(default=50, ge=20, le=16384)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
 from cdktf_cdktf_provider_aws.eks_access_policy_association import (
     EksAccessPolicyAssociation,
@@ -27,6 +28,7 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
 from cdktf_cdktf_provider_aws.eks_node_group import (
     EksNodeGroup,
     EksNodeGroupLaunchTemplate,
+    EksNodeGroupNodeRepairConfig,
     EksNodeGroupScalingConfig,
     EksNodeGroupTaint,
     EksNodeGroupUpdateConfig,
@@ -151,6 +153,13 @@ class TonebridgeClusterProps:
         addresses from these subnets (VPC CNI custom networking); see :meth:`TonebridgeCluster._addons`.
     managed_addons: EKS managed add-ons (default True). access_entries: access entries for admins and
         Karpenter nodes (default True). Turn these off only where the EKS API lacks them.
+    addon_versions: add-on -> exact version (``v1.21.1-eksbuild.3``), required for every one of
+        ``eksrules.MANAGED_ADDONS`` when ``managed_addons``: an add-on without a version stays on its creation
+        default through every cluster upgrade.
+    ami_release: the managed node groups' EKS-optimized AMI release (``1.35.0-20260903``); None (default)
+        tracks the recommended release of ``version`` from AWS's public SSM parameter, read at plan time, so
+        a plan after AWS publishes an AMI rolls the groups onto it (33 % at a time).
+    node_repair: EKS node auto repair on every managed node group (default True).
     addon_node_selector: where cluster-critical add-on controllers run (default none).
     karpenter: create Karpenter's AWS side (default True), for ``karpenter_namespace``/``karpenter_service_account``.
     """
@@ -170,6 +179,9 @@ class TonebridgeClusterProps:
     max_pods_per_node: int = 110
     pod_subnets: Mapping[str, str] = field(default_factory=dict)
     managed_addons: bool = True
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    ami_release: str | None = None
+    node_repair: bool = True
     access_entries: bool = True
     addon_node_selector: Mapping[str, str] = field(default_factory=dict)
     karpenter: bool = True
@@ -194,6 +206,17 @@ class TonebridgeClusterProps:
                 raise ValueError(f"cluster {self.name}: public_access_cidrs: {problem}")
         if not 1 <= self.max_pods_per_node <= 737:
             raise ValueError(f"cluster {self.name}: max_pods_per_node must be 1-737")
+        for addon, version in self.addon_versions.items():
+            problem = eksrules.addon_version_problem(addon, version)
+            if problem:
+                raise ValueError(f"cluster {self.name}: addon_versions: {problem}")
+        missing = [a for a in eksrules.MANAGED_ADDONS if a not in self.addon_versions]
+        if self.managed_addons and missing:
+            raise ValueError(f"cluster {self.name}: addon_versions: no version for {', '.join(missing)}")
+        if self.ami_release is not None:
+            problem = eksrules.ami_release_problem(self.ami_release, self.version)
+            if problem:
+                raise ValueError(f"cluster {self.name}: ami_release: {problem}")
 
 
 class TonebridgeCluster(Construct):
@@ -434,6 +457,7 @@ class TonebridgeCluster(Construct):
         node_role = NodeRole(self, "node-role", f"{name}-node")
         self.node_role_arn: str = node_role.arn
         user_data = encoded(node_user_data(props.kernel_parameters, props.max_pods_per_node))
+        self.ami_release: str = props.ami_release or self._recommended_ami_release()
         self.node_groups: dict[str, EksNodeGroup] = {}
         self.launch_templates: dict[str, LaunchTemplate] = {}
         for group in props.node_groups:
@@ -483,6 +507,12 @@ class TonebridgeCluster(Construct):
                 node_role_arn=node_role.arn,
                 subnet_ids=list(group.subnet_ids or props.subnet_ids),
                 ami_type="AL2023_x86_64_STANDARD",
+                # The AMI release of the cluster's version: a new release (or a new version after a control
+                # plane upgrade) rolls the group, max_unavailable_percentage at a time.
+                version=props.version,
+                release_version=self.ami_release,
+                # Off: no block at all (EKS's default), so an API that never returns one sees no drift.
+                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=True) if props.node_repair else None,
                 capacity_type=group.capacity_type,
                 instance_types=list(group.instance_types),
                 scaling_config=EksNodeGroupScalingConfig(
@@ -508,6 +538,17 @@ class TonebridgeCluster(Construct):
                 lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
                 depends_on=[node_role.role, *depends_on],
             )
+
+    def _recommended_ami_release(self) -> str:
+        """The recommended EKS-optimized AL2023 AMI release of the cluster's version, from AWS's public SSM
+        parameter (``insecure_value``: a public String, not a secret, so plans show it)."""
+        parameter = DataAwsSsmParameter(
+            self,
+            "ami-release",
+            name=f"/aws/service/eks/optimized-ami/{self.props.version}/amazon-linux-2023/x86_64/standard/"
+            "recommended/release_version",
+        )
+        return parameter.insecure_value
 
     # --- identities of in-cluster components --------------------------------------------------------
 
@@ -593,10 +634,14 @@ class TonebridgeCluster(Construct):
                     f"addon-{addon}",
                     cluster_name=self.cluster.name,
                     addon_name=addon,
+                    addon_version=self.props.addon_versions[addon],
                     configuration_values=json.dumps(configuration) if configuration else None,
                     service_account_role_arn=self.service_account_roles[component].arn if component else None,
                     resolve_conflicts_on_create="OVERWRITE",
                     resolve_conflicts_on_update="OVERWRITE",
+                    # Removing one of these from Terraform must not remove it from the cluster: without the
+                    # CNI, kube-proxy, CoreDNS or the EBS driver, nodes and volumes stop working.
+                    preserve=True,
                     depends_on=None if before_nodes else list(self.node_groups.values()),
                 )
             )

@@ -114,6 +114,9 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeTags",
                 "ec2:DescribeCoipPools",
+                # Controller v3 (chart 3.x): IPAM pools, route tables.
+                "ec2:DescribeIpamPools",
+                "ec2:DescribeRouteTables",
                 f"{elb}:DescribeLoadBalancers",
                 f"{elb}:DescribeLoadBalancerAttributes",
                 f"{elb}:DescribeListeners",
@@ -126,6 +129,7 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 f"{elb}:DescribeTargetHealth",
                 f"{elb}:DescribeTags",
                 f"{elb}:DescribeTrustStores",
+                f"{elb}:DescribeCapacityReservation",
                 "acm:ListCertificates",
                 "shield:GetSubscriptionState",
             ],
@@ -148,6 +152,13 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 scope.arn(elb, "loadbalancer/app/*/*"),
                 scope.arn("shield", "protection/*", region=False),
             ],
+        },
+        {
+            # Controller v3: the security groups of this cluster's VPC only.
+            "Sid": "ReadClusterVpcSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:GetSecurityGroupsForVpc",
+            "Resource": [scope.arn("ec2", f"vpc/{vpc_id}"), scope.arn("ec2", "security-group/*")],
         },
         {
             "Sid": "CreateLoadBalancerServiceLinkedRole",
@@ -229,6 +240,8 @@ def load_balancer_controller(scope: ClusterScope, vpc_id: str) -> dict:
                 f"{elb}:AddTags",
                 f"{elb}:RemoveTags",
                 f"{elb}:SetWebAcl",
+                f"{elb}:ModifyCapacityReservation",
+                f"{elb}:ModifyIpPools",
             ],
             "Resource": balancers,
             "Condition": own,

@@ -26,6 +26,9 @@ INTERRUPTION_EVENTS = {
     "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
     "instance-state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
     "scheduled-change": ("aws.health", "AWS Health Event"),
+    # Karpenter 1.x's CloudFormation (getting started) also forwards these: an on-demand capacity
+    # reservation taking back its instances gives the same two-minute warning as a spot reclaim.
+    "capacity-reservation": ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
 }
 
 

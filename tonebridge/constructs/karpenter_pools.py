@@ -20,7 +20,7 @@ from typing import Any
 from cdktf import ITerraformDependable
 from constructs import Construct
 
-from tonebridge.charts import KARPENTER
+from tonebridge.charts import KARPENTER, KARPENTER_CRD
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
@@ -266,9 +266,13 @@ def node_pool(pool: NodePoolSpec) -> dict[str, Any]:
 
 
 class KarpenterController(Construct):
-    """The Karpenter release, then its NodePool and EC2NodeClass (whose CRDs the release installs).
+    """Karpenter's CRDs, the Karpenter release, then its NodePool and EC2NodeClass.
 
-    Attributes: ``release`` (ChartRelease), ``pools`` (CustomResources), ``values``.
+    The CRDs come from the ``karpenter-crd`` chart, a release of their own before the controller's, at the
+    same version: its CRDs are templates, so every upgrade upgrades them (Karpenter's own advice), while the
+    controller's release skips its ``crds/`` folder, which Helm would install once and never upgrade.
+
+    Attributes: ``crds`` and ``release`` (ChartRelease), ``pools`` (CustomResources), ``values``.
     """
 
     def __init__(
@@ -281,11 +285,25 @@ class KarpenterController(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.values = karpenter_values(props)
+        if KARPENTER_CRD.version != KARPENTER.version:
+            raise ValueError(f"karpenter-crd {KARPENTER_CRD.version} must be karpenter's version {KARPENTER.version}")
+        self.crds = ChartRelease(
+            self,
+            "crds",
+            ChartReleaseProps(release_name="karpenter-crd", chart=KARPENTER_CRD, namespace=props.namespace),
+            depends_on=depends_on,
+        )
         self.release = ChartRelease(
             self,
             "chart",
-            ChartReleaseProps(release_name="karpenter", chart=KARPENTER, namespace=props.namespace, values=self.values),
-            depends_on=depends_on,
+            ChartReleaseProps(
+                release_name="karpenter",
+                chart=KARPENTER,
+                namespace=props.namespace,
+                values=self.values,
+                skip_crds=True,
+            ),
+            depends_on=[self.crds.release],
         )
         self.pools = CustomResources(
             self,

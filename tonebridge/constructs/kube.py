@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge.charts import RESOURCES, HelmChart
+from tonebridge.constructs.crd_upgrade import CrdUpgrade
 from tonebridge.kubeapi import is_core, object_problem
 from tonebridge.tokens import is_unresolved
 
@@ -88,6 +89,8 @@ class ChartReleaseProps:
     :param namespace: target namespace; created elsewhere (with its pod security labels), never by Helm.
     :param values: chart values from typed configuration; token strings (ARNs from other stacks) allowed.
     :param timeout_seconds: how long Helm waits for the release's workloads to become ready.
+    :param skip_crds: leave out the chart's ``crds/`` folder, because a CRD release of its own (installed
+        before, and upgraded with every version) owns those CRDs (Helm installs ``crds/`` once, never upgrades it).
     """
 
     release_name: str
@@ -96,6 +99,7 @@ class ChartReleaseProps:
     values: Mapping[str, Any] = field(default_factory=dict)
     timeout_seconds: int = 600
     wait: bool = True
+    skip_crds: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.release_name) <= 53:
@@ -118,6 +122,7 @@ def helm_release(
     values: Mapping[str, Any],
     timeout_seconds: int = 600,
     wait: bool = True,
+    skip_crds: bool = False,
     depends_on: Sequence[ITerraformDependable] = (),
 ) -> Release:
     """A helm_release with the settings every release here shares: atomic (a failed upgrade rolls
@@ -137,6 +142,7 @@ def helm_release(
         wait=wait,
         timeout=timeout_seconds,
         max_history=10,
+        skip_crds=skip_crds or None,
         depends_on=list(depends_on) or None,
     )
 
@@ -157,6 +163,18 @@ class ChartRelease(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.props = props
+        chart = props.chart
+        #: The step that applies the chart's crds/ first (charts whose CRDs Helm would never upgrade), or None.
+        self.crd_upgrade: CrdUpgrade | None = None
+        if chart.crds == "crd-chart" and not props.skip_crds:
+            raise ValueError(
+                f"release {props.release_name}: {chart.chart}'s CRDs belong to its CRD chart: set skip_crds"
+            )
+        if chart.crds == "apply":
+            self.crd_upgrade = CrdUpgrade(
+                self, "crds", repository=chart.repository, chart=chart.chart, version=chart.version
+            )
+            depends_on = [*depends_on, self.crd_upgrade.resource]
         self.release = helm_release(
             self,
             "release",
@@ -168,6 +186,7 @@ class ChartRelease(Construct):
             values=props.values,
             timeout_seconds=props.timeout_seconds,
             wait=props.wait,
+            skip_crds=props.skip_crds,
             depends_on=depends_on,
         )
 

@@ -44,6 +44,7 @@ from typing import Any
 from cdktf import ITerraformDependable
 from constructs import Construct
 
+from tonebridge import versions
 from tonebridge.charts import REDIS_OPERATOR, HelmChart
 from tonebridge.constructs.data_network import (
     PROMETHEUS_POD_LABELS,
@@ -183,8 +184,8 @@ class RedisClusterProps:
     appendfsync: str = "everysec"
     storage_size: str = "10Gi"
     storage_class: str = "fast-ssd"
-    image: str = "quay.io/opstree/redis:v7.0.15"
-    exporter_image: str = "quay.io/opstree/redis-exporter:v1.44.0"
+    image: str = versions.image("quay.io/opstree/redis")
+    exporter_image: str = versions.image("quay.io/opstree/redis-exporter")
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "500m", "memory": "2560Mi"},

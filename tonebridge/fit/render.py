@@ -17,6 +17,7 @@ their objects straight from the values.
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import json
@@ -122,6 +123,11 @@ def render_stack(
         if not release.get("repository"):
             continue  # ours (assets/…): objects_of reads its objects
         where = (release.get("namespace") or "default", object_ref("HelmRelease", release["name"]))
+        crd_release = _crd_chart_release(release, ChartRepository.of(repository))
+        if crd_release is not None:
+            result.releases.append(crd_release)
+            result.chart_values[crd_release.name] = {}
+            continue
         prepared = _prepare(release, ChartRepository.of(repository), region)
         if isinstance(prepared, list):
             result.problems.extend(Problem(env, region, *where, rule, why) for rule, why in prepared)
@@ -154,6 +160,13 @@ def render_stack(
 
 
 # --- the chart repository ----------------------------------------------------------------------------------
+
+
+#: CRD charts published from the same source as their operator's chart, whose templates are the operator
+#: chart's ``crds/`` files (karpenter-crd's templates link to the same pkg/apis/crds files as karpenter's crds/).
+#: Where the repository lacks the CRD chart at that version, its objects are read from the operator chart's
+#: ``crds/`` at the same version, which is what Helm would install from it.
+CRD_CHARTS = {"karpenter-crd": "karpenter"}
 
 
 class ChartRepository:
@@ -308,6 +321,25 @@ def render_manifests(context: _Context, values_json: str, *, cached: bool = True
     if cached:
         _RENDERS[key] = out
     return out
+
+
+def _crd_chart_release(release: Mapping[str, Any], repository: ChartRepository) -> RenderedRelease | None:
+    """A release of a CRD chart (:data:`CRD_CHARTS`) the repository lacks, as its operator chart's ``crds/``."""
+    parent = CRD_CHARTS.get(release["chart"])
+    if parent is None or release["version"] in repository.entries.get(release["chart"], {}):
+        return None
+    archive = repository.archive(parent, release["version"])
+    if isinstance(archive, str):
+        return None  # reported as the CRD chart's own missing version
+    return RenderedRelease(
+        name=str(release["name"]),
+        namespace=str(release.get("namespace") or "default"),
+        chart=str(release["chart"]),
+        version=str(release["version"]),
+        values={},
+        merged_values={},
+        objects=[copy.deepcopy(crd) for _, crd in _chart_crds(archive)],
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProp
 from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
 from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
 from tonebridge.constructs.istio import Istio, IstioProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
@@ -82,6 +83,8 @@ class PlatformStack(TonebridgeStack):
         self.add_dependency(infra)
         self.infra = infra
         self.config = env.platform[region]
+        #: Where the CRD steps of charts whose CRDs Helm never upgrades apply them (constructs/crd_upgrade.py).
+        self.crd_target = CrdTarget(cluster_name=env.clusters[region].name, region=region)
         #: The cluster's Kubernetes minor version: pod security profiles and schemas are pinned to it.
         self.kubernetes_version = env.clusters[region].version
         groups = [group.labels for group in env.clusters[region].node_groups.values()]

@@ -55,6 +55,10 @@ from cdktf_cdktf_provider_google.container_cluster import (
     ContainerClusterBinaryAuthorization,
     ContainerClusterDatabaseEncryption,
     ContainerClusterIpAllocationPolicy,
+    ContainerClusterMaintenancePolicy,
+    ContainerClusterMaintenancePolicyMaintenanceExclusion,
+    ContainerClusterMaintenancePolicyMaintenanceExclusionExclusionOptions,
+    ContainerClusterMaintenancePolicyRecurringWindow,
     ContainerClusterMasterAuth,
     ContainerClusterMasterAuthClientCertificateConfig,
     ContainerClusterMasterAuthorizedNetworksConfig,
@@ -62,6 +66,9 @@ from cdktf_cdktf_provider_google.container_cluster import (
     ContainerClusterNodeConfig,
     ContainerClusterNodeConfigShieldedInstanceConfig,
     ContainerClusterNodeConfigWorkloadMetadataConfig,
+    ContainerClusterNotificationConfig,
+    ContainerClusterNotificationConfigPubsub,
+    ContainerClusterNotificationConfigPubsubFilter,
     ContainerClusterPrivateClusterConfig,
     ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig,
     ContainerClusterReleaseChannel,
@@ -83,6 +90,7 @@ from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
+from cdktf_cdktf_provider_google.pubsub_topic import PubsubTopic
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucket,
@@ -142,6 +150,16 @@ class DrRegionProps:
     tagged_expiry_days: int
     edge_address_name: str
     master_authorized_cidrs: Sequence[str] = field(default_factory=tuple)
+    #: (start, end, RRULE) of the recurring maintenance window, RFC 3339 UTC times.
+    maintenance_window: tuple[str, str, str] = (
+        "2026-01-03T02:00:00Z",
+        "2026-01-03T08:00:00Z",
+        "FREQ=WEEKLY;BYDAY=SA,SU",
+    )
+    #: (name, start, end, scope) periods in which GKE upgrades nothing or no minor version.
+    maintenance_exclusions: Sequence[tuple[str, str, str, str]] = field(default_factory=tuple)
+    #: Cluster upgrade notifications to a CMEK-encrypted Pub/Sub topic.
+    upgrade_notifications: bool = True
     security_group: str | None = None
     flow_log_sampling: float = 0.5
     lock_retention: bool = False
@@ -215,6 +233,8 @@ class DrRegion(Construct):
             + DataGoogleStorageProjectServiceAccount(self, "storage-agent", project=p.project_id).email_address,
             # Artifact Registry's service agent encrypts the registry's layers.
             "registry": f"serviceAccount:service-{number}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+            # Pub/Sub's service agent encrypts the cluster's upgrade notifications.
+            "notifications": f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com",
         }
         self.keys: dict[str, KmsCryptoKey] = {}
         self._key_grants: dict[str, KmsCryptoKeyIamMember] = {}
@@ -365,6 +385,20 @@ class DrRegion(Construct):
         )
         shielded = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
         authorized = [p.subnet_cidr, *p.master_authorized_cidrs]
+        #: Where GKE announces available upgrades, upgrades it starts and security bulletins (None when off).
+        self.upgrade_topic: PubsubTopic | None = None
+        if p.upgrade_notifications:
+            self.upgrade_topic = PubsubTopic(
+                self,
+                "upgrade-notifications",
+                name=f"{p.cluster_name}-upgrades",
+                project=p.project_id,
+                kms_key_name=self.keys["notifications"].id,
+                message_retention_duration=f"{7 * _DAY}s",
+                labels=p.labels,
+                depends_on=[self._key_grants["notifications"]],
+            )
+        start, end, recurrence = p.maintenance_window
         self.cluster = ContainerCluster(
             self,
             "cluster",
@@ -398,6 +432,37 @@ class DrRegion(Construct):
                 workload_pool=f"{p.project_id}.svc.id.goog"
             ),
             release_channel=ContainerClusterReleaseChannel(channel=p.release_channel),
+            # The channel upgrades control plane and nodes only inside these windows, never inside an exclusion.
+            maintenance_policy=ContainerClusterMaintenancePolicy(
+                recurring_window=ContainerClusterMaintenancePolicyRecurringWindow(
+                    start_time=start, end_time=end, recurrence=recurrence
+                ),
+                maintenance_exclusion=[
+                    ContainerClusterMaintenancePolicyMaintenanceExclusion(
+                        exclusion_name=name,
+                        start_time=begin,
+                        end_time=finish,
+                        exclusion_options=ContainerClusterMaintenancePolicyMaintenanceExclusionExclusionOptions(
+                            scope=scope
+                        ),
+                    )
+                    for name, begin, finish, scope in p.maintenance_exclusions
+                ]
+                or None,
+            ),
+            notification_config=(
+                ContainerClusterNotificationConfig(
+                    pubsub=ContainerClusterNotificationConfigPubsub(
+                        enabled=True,
+                        topic=self.upgrade_topic.id,
+                        filter=ContainerClusterNotificationConfigPubsubFilter(
+                            event_type=["UPGRADE_AVAILABLE_EVENT", "UPGRADE_EVENT", "SECURITY_BULLETIN_EVENT"]
+                        ),
+                    )
+                )
+                if self.upgrade_topic is not None
+                else None
+            ),
             datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: network policy enforced by eBPF
             enable_shielded_nodes=True,
             enable_intranode_visibility=True,

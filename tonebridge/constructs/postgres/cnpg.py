@@ -41,6 +41,7 @@ from typing import Any
 from cdktf import ITerraformDependable
 from constructs import Construct
 
+from tonebridge import versions
 from tonebridge.charts import CLOUDNATIVE_PG, HelmChart
 from tonebridge.constructs.data_network import (
     HTTPS,
@@ -178,7 +179,7 @@ class CnpgClusterProps:
     vpc_cidr: str
     s3_cidr: str
     instances: int = 3
-    image: str = "ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie"
+    image: str = versions.image("ghcr.io/cloudnative-pg/postgresql")
     database: str = "tonebridge"
     owner: str = "tonebridge"
     storage_size: str = "100Gi"
