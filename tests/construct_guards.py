@@ -137,6 +137,9 @@ GUARDS.update(
             N("node group names are the keys of a mapping in configuration: distinct by construction"),
             C((*CL, "public_access_cidrs"), ["0.0.0.0/0"]),
             C((*NET, "pods", "max_pods_per_node"), 800),
+            C((*CL, "addon_versions"), {"coredns": "1.13"}),
+            N("configuration resolves every managed add-on's version (table row or override) or rejects the cluster"),
+            C((*CL, "ami_release"), "1.34.2-20260903"),
         ],
         "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__": [
             N(WIRING),
@@ -445,6 +448,38 @@ GUARDS.update(
     }
 )
 
+# --- the version table and the CRD lifecycle -----------------------------------------------------
+GUARDS.update(
+    {
+        "versions.py:VersionTable.component": [
+            N(
+                "reads tonebridge/versions.yaml, data of the repository that tests/test_versions.py checks, not configuration"
+            )
+        ],
+        "versions.py:VersionTable.chart": [
+            N(
+                "reads tonebridge/versions.yaml, data of the repository that tests/test_versions.py checks, not configuration"
+            )
+        ],
+        "versions.py:VersionTable.image": [
+            N(
+                "reads tonebridge/versions.yaml, data of the repository that tests/test_versions.py checks, not configuration"
+            )
+        ],
+        "versions.py:VersionTable.addon_versions": [
+            N("configuration resolves add-on versions itself and reports a version with no row (config/compute.py)")
+        ],
+        "constructs/crd_upgrade.py:crd_target": [N("every platform stack sets its crd_target before adding releases")],
+        "constructs/kube.py:ChartRelease.__init__": [N("a chart's CRD lifecycle is a constant of the version table")],
+        "constructs/karpenter_pools.py:KarpenterController.__init__": [
+            N(
+                "reads tonebridge/versions.yaml, data of the repository that tests/test_versions.py checks, not configuration"
+            )
+        ],
+    }
+)
+
+
 # --- disaster recovery of the data (production's logical backup, RPO/RTO schedules) ---------------
 LB = ("database", "logical_backup")
 GUARDS.update(
@@ -654,4 +689,6 @@ LINES: dict[str, str] = {
     "constructs/backups.py:BackupBucketsProps.__post_init__[7]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
     "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[6]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
+    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[8]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
 }

@@ -275,7 +275,6 @@ def _cluster_config(**overrides):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"version": "1.36"}, "addon_versions: no version for vpc-cni, kube-proxy"),
         ({"addon_versions": {"coredns": "1.13"}}, "addon_versions: coredns: '1.13' is not an EKS add-on version"),
         ({"addon_versions": {"metrics-server": "v0.8.1-eksbuild.1"}}, "'metrics-server' is not a managed add-on"),
         ({"ami_release": "latest"}, "ami_release: 'latest' is neither 'track' nor an EKS AMI release"),
@@ -292,10 +291,32 @@ def test_cluster_versions_are_checked_in_configuration(overrides, message):
         _cluster_config(**overrides)
 
 
+def test_a_version_the_table_has_no_add_ons_for_needs_them_in_configuration(monkeypatch):
+    """A cluster version the version table has no add-on row for (a new EKS release, before the table
+    catches up) must name every managed add-on's version itself. EKS versions are also checked against
+    the cloud facts table, so the missing row is simulated on 1.35."""
+    from pydantic import ValidationError
+
+    from tonebridge import versions
+
+    real = versions.table()
+
+    class WithoutRow:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def addon_versions(self, kubernetes_version):
+            raise KeyError(kubernetes_version)
+
+    monkeypatch.setattr(versions, "table", lambda: WithoutRow())
+    with pytest.raises(ValidationError, match="addon_versions: no version for vpc-cni, kube-proxy"):
+        _cluster_config()
+    # the emulator's clusters have no add-ons, so no row is needed for them
+    assert _cluster_config(managed_addons=False).resolved_addon_versions() == {}
+
+
 def test_a_cluster_override_wins_over_the_table():
     cluster = _cluster_config(addon_versions={"coredns": "v1.13.3-eksbuild.2"})
     resolved = cluster.resolved_addon_versions()
     assert resolved["coredns"] == "v1.13.3-eksbuild.2"
     assert resolved["vpc-cni"] == TABLE.addon_versions("1.35")["vpc-cni"]
-    # the emulator's clusters have no add-ons, so no row is needed for them
-    assert _cluster_config(version="1.36", managed_addons=False).resolved_addon_versions() == {}
