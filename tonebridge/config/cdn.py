@@ -58,7 +58,9 @@ class CachePathConfig(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> CachePathConfig:
         if not self.min_ttl <= self.default_ttl <= self.max_ttl:
-            raise ValueError(f"min_ttl {self.min_ttl} <= default_ttl {self.default_ttl} <= max_ttl {self.max_ttl}")
+            raise ValueError(
+                f"needs min_ttl <= default_ttl <= max_ttl (got {self.min_ttl}, {self.default_ttl}, {self.max_ttl})"
+            )
         return self
 
 
