@@ -115,7 +115,7 @@ def test_production_has_strict_mtls(stacks):
 
 def _edge_protection_alone(**props) -> dict:
     """An EdgeProtection synthesized in a stack of its own (the construct's unit test)."""
-    from cdktf import Testing, TerraformStack
+    from cdktf import TerraformStack, Testing
 
     from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 
@@ -143,8 +143,13 @@ def test_web_acl_rules_without_cloudfront():
     behind = _edge_protection_alone(rate_limit=2000, blocked_countries=["KP"], client_ip_rules=False)
     (acl,) = resources(behind, "aws_wafv2_web_acl").values()
     assert {r["name"] for r in acl["rule"]} == {
-        f"aws-{g}" for g in ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
-                             "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet")
+        f"aws-{g}"
+        for g in (
+            "AWSManagedRulesAmazonIpReputationList",
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesSQLiRuleSet",
+        )
     }
     with pytest.raises(ValueError, match="scope"):
         _edge_protection_alone(scope="GLOBAL")

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from tonebridge.config.platform_mesh import DEFAULT_MANAGED_RULE_GROUPS, CountryCode, Hostname
+from tonebridge.config.platform_mesh import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
 from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
 
 #: CloudFront's largest TTL we accept for a cached path: one year (CloudFront allows more; nothing
@@ -92,9 +92,9 @@ class SecurityHeadersConfig(StrictModel):
     hsts_include_subdomains: bool = True
     hsts_preload: bool = False
     frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
-    referrer_policy: Literal[
-        "no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"
-    ] = "strict-origin-when-cross-origin"
+    referrer_policy: Literal["no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"] = (
+        "strict-origin-when-cross-origin"
+    )
 
     @model_validator(mode="after")
     def _preload(self) -> SecurityHeadersConfig:

@@ -34,12 +34,16 @@ def _routing(cfg: EnvironmentConfig, edges: dict) -> Iterator[Problem]:
     primary = edges.get(cfg.aws.primary_region)
     if routing.origin_hostname:
         if not _inside(routing.origin_hostname, dns.zone):
-            yield Problem((*at, "origin_hostname"), f"{routing.origin_hostname} is outside the zone dns.zone {dns.zone}")
+            yield Problem(
+                (*at, "origin_hostname"), f"{routing.origin_hostname} is outside the zone dns.zone {dns.zone}"
+            )
         taken = {primary.hostname, *primary.alternative_names} if primary else set()
         if dns.dr:
             taken.add(dns.dr.hostname)
         if routing.origin_hostname in taken:
-            yield Problem((*at, "origin_hostname"), "must differ from the edge and DR hostnames (CloudFront's own name)")
+            yield Problem(
+                (*at, "origin_hostname"), "must differ from the edge and DR hostnames (CloudFront's own name)"
+            )
     if routing.policy == "latency":
         if routing.geolocation:
             yield Problem((*at, "geolocation"), "only with policy geolocation")

@@ -206,7 +206,9 @@ class CdnDistribution(Construct):
         self.log_bucket = self._log_bucket(props)
         self.response_headers_policy = self._headers(props)
         headers_id = self.response_headers_policy.id if self.response_headers_policy else None
-        self.cache_policies = {cached.path: self._cache_policy(props, i, cached) for i, cached in enumerate(props.cached_paths)}
+        self.cache_policies = {
+            cached.path: self._cache_policy(props, i, cached) for i, cached in enumerate(props.cached_paths)
+        }
         ordered = [
             CloudfrontDistributionOrderedCacheBehavior(
                 path_pattern=cached.path,
@@ -308,7 +310,10 @@ class CdnDistribution(Construct):
         )
         # Standard logging (legacy) writes through the bucket ACL: ACLs stay on, the owner owns the objects.
         ownership = S3BucketOwnershipControls(
-            self, "log-bucket-ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerPreferred")
+            self,
+            "log-bucket-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerPreferred"),
         )
         owner = DataAwsCanonicalUserId(self, "owner")
         delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(self, "log-delivery")
@@ -343,7 +348,12 @@ class CdnDistribution(Construct):
                 )
             ],
         )
-        S3BucketVersioningA(self, "log-bucket-versioning", bucket=bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+        S3BucketVersioningA(
+            self,
+            "log-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
         S3BucketLifecycleConfiguration(
             self,
             "log-bucket-lifecycle",
@@ -383,7 +393,9 @@ class CdnDistribution(Construct):
                     preload=headers.hsts_preload,
                     override=True,
                 ),
-                content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(override=True),
+                content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(
+                    override=True
+                ),
                 frame_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigFrameOptions(
                     frame_option=headers.frame_options, override=True
                 ),

@@ -65,7 +65,9 @@ class OriginSecret(Construct):
         self.key = EncryptionKey(
             self,
             "key",
-            EncryptionKeyProps(alias=f"{props.name}-origin-secret", description=f"{props.name}: CloudFront origin secret"),
+            EncryptionKeyProps(
+                alias=f"{props.name}-origin-secret", description=f"{props.name}: CloudFront origin secret"
+            ),
         )
         self.values: dict[str, str] = {}
         self.secret_arns: dict[str, str] = {}

@@ -37,11 +37,10 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.edge_cdn import CachedPath, CdnDistribution, CdnDistributionProps, SecurityHeaders
 from tonebridge.constructs.edge_listener import EdgeListener, EdgeListenerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
-from tonebridge.constructs.origin_secret import SLOTS, OriginSecret, OriginSecretProps
 from tonebridge.constructs.istio import GATEWAY_HEALTH_PATH
+from tonebridge.constructs.origin_secret import SLOTS, OriginSecret, OriginSecretProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
-
 
 #: CloudFront's certificate, web ACL and log bucket key must be in us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
@@ -124,9 +123,7 @@ class GlobalDnsStack(TonebridgeStack):
             if isinstance(child, TerraformResource):
                 child.provider = provider
 
-    def _validation_records(
-        self, edges: dict[str, InfrastructureStack], ttl: int, extra: list
-    ) -> Route53Record | None:
+    def _validation_records(self, edges: dict[str, InfrastructureStack], ttl: int, extra: list) -> Route53Record | None:
         options = [stack.edge.validation_options for stack in edges.values()] + extra
         if not options:
             return None
