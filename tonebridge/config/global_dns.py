@@ -1,4 +1,4 @@
-"""The `dns` section: the global stack's public zone, health checks and failover (spec §2.1, §9.1)."""
+"""The `dns` section: the global stack's public zone, health checks, routing and CDN (spec §2.1, §2.2, §9.1)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class DrRecordConfig(StrictModel):
     """The GCP standby's record (the DR stack's static address).
 
     hostname: always published, for smoke tests of the standby.
-    failover: operators set this to true to make the SECONDARY failover record point at GCP instead
-        of the secondary AWS region (both AWS regions lost); false again once AWS is back.
+    failover: operators set this to true (both AWS regions lost) to add GCP as the SECONDARY of the
+        routed name, answered while no AWS region's health check passes; false again once AWS is back.
     """
 
     hostname: Hostname

@@ -1,17 +1,21 @@
-"""``<env>-global``: the public zone and the traffic manager in front of the regions (spec §2.1, §9.1).
+"""``<env>-global``: the public zone, the traffic manager and the CDN in front of the regions (spec §2.1, §2.2, §9.1).
 
 * A Route53 public hosted zone for ``dns.zone``.
 * The ACM validation records of every regional edge certificate (the infrastructure stacks output
-  them as ``edge_certificate_validation``); the same name in two regions yields the same record,
-  which is published once. Then, per region, the wait for the certificate
+  them as ``edge_certificate_validation``) and of CloudFront's; the same name in two certificates
+  yields the same record, which is published once. Then, per region, the wait for the certificate
   (``aws_acm_certificate_validation``) and the ALB's HTTPS listener, which needs an issued
-  certificate (see :mod:`tonebridge.constructs.edge_listener`).
+  certificate (see :mod:`tonebridge.constructs.edge_listener`); behind CloudFront its rules want
+  the origin name and the secret origin header.
 * Per region, a Route53 HTTPS health check of the ALB (through the listener to the Istio gateway's
-  readiness), and a failover record for the edge hostname aliased to the ALB: PRIMARY for the
-  primary region, SECONDARY for the secondary.
-* With ``dns.dr`` (and a DR stack): the DR hostname always points at the GCP standby's static
-  address, and ``dns.dr.failover: true`` makes the SECONDARY record point there instead of the
-  secondary AWS region.
+  readiness). Routing (``dns.routing``): under ``regions.<routed name>`` one latency (or
+  geolocation) record per region aliased to its ALB and tied to its health check; the routed name
+  (CloudFront's origin, or the public name without a CDN) is a failover pair whose PRIMARY aliases
+  that set and whose SECONDARY, with ``dns.dr.failover``, is the GCP standby's address.
+* With ``dns.cdn``: CloudFront (:mod:`tonebridge.constructs.edge_cdn`), its CLOUDFRONT web ACL and
+  certificate (us-east-1), the origin secret (:mod:`tonebridge.constructs.origin_secret`), and the
+  public names aliased to the distribution (A and AAAA).
+* With ``dns.dr`` (and a DR stack): the DR hostname always points at the GCP standby's address.
 
 AWS only (the DR address arrives as a cross-stack output), so the emulator deploys it. It depends on
 every regional infrastructure and platform stack (and the DR stack when there is one): it is the last
