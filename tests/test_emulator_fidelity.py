@@ -231,3 +231,33 @@ def test_edge_reads_back_as_aws_answers(edge_corrections):
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="fidelity-logs")
         assert s3.list_buckets()["Owner"]["ID"] == s3.get_bucket_acl(Bucket="fidelity-logs")["Owner"]["ID"]
+
+
+def test_prefix_list_rule_keeps_its_description(monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    monkeypatch.setattr(SecurityGroupRule, "__init__", moto_server._rule_init)
+    monkeypatch.setattr(SecurityGroupRule, "description", property(moto_server._rule_description))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-west-2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        group = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]
+        (cloudfront,) = [
+            p["PrefixListId"]
+            for p in ec2.describe_managed_prefix_lists()["PrefixLists"]
+            if p["PrefixListName"] == "com.amazonaws.global.cloudfront.origin-facing"
+        ]
+        permission = {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "PrefixListIds": [{"PrefixListId": cloudfront, "Description": "HTTPS from CloudFront"}],
+        }
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+        (ingress,) = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+        assert ingress["Description"] == "HTTPS from CloudFront"

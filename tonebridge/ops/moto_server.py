@@ -21,7 +21,7 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
    none, and drops ``updateConfig``.
 7. Launch templates. moto copies the template's own tags into its launch data as a
    ``launch-template`` tag specification, which AWS does not.
-8. Security group rules that reference another group lose their description in moto.
+8. Security group rules that reference another group or a prefix list lose their description in moto.
 9. RDS windows. moto calls a backup window that ends as the maintenance window begins (03:00-04:00
    and sun:04:00-sun:05:00, spec §11.1) overlapping; AWS accepts windows that only touch.
 10. Cross-region read replicas. moto copies the source instance and applies the request to the copy
@@ -139,8 +139,21 @@ def _create_launch_template(self):
     return result
 
 
+_moto_rule_init = SecurityGroupRule.__init__
+
+
+def _rule_init(self, *args, **kwargs) -> None:
+    _moto_rule_init(self, *args, **kwargs)
+    prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+    self.prefix_list_description = (prefix_list or {}).get("Description")
+
+
 def _rule_description(self):
-    return _moto_rule_description.fget(self) or (self.source_group or {}).get("Description")
+    return (
+        _moto_rule_description.fget(self)
+        or (self.source_group or {}).get("Description")
+        or getattr(self, "prefix_list_description", None)
+    )
 
 
 _moto_valid_maintenance_window = rds_models.valid_preferred_maintenance_window
@@ -341,6 +354,7 @@ def install_corrections() -> None:
     EKSResponse.create_cluster = _create_cluster
     EKSResponse.create_nodegroup = _create_nodegroup
     LaunchTemplates.create_launch_template = _create_launch_template
+    SecurityGroupRule.__init__ = _rule_init
     SecurityGroupRule.description = property(_rule_description)
     ManagedPrefixListBackend.create_default_pls = _default_prefix_lists
     cloudfront_models.DefaultCacheBehaviour.__init__ = _behaviour  # CacheBehaviour calls it too
