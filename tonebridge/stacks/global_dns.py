@@ -2,8 +2,8 @@
 
 * A Route53 public hosted zone for ``dns.zone``.
 * The ACM validation records of every regional edge certificate (the infrastructure stacks output
-  them as ``edge_certificate_validation``) and of CloudFront's; the same name in two certificates
-  yields the same record, which is published once. Then, per region, the wait for the certificate
+  them as ``edge_certificate_validation``); the same name in two certificates yields the same record,
+  which is published once, and validates CloudFront's certificate too (the primary's names). Then, per region, the wait for the certificate
   (``aws_acm_certificate_validation``) and the ALB's HTTPS listener, which needs an issued
   certificate (see :mod:`tonebridge.constructs.edge_listener`); behind CloudFront its rules want
   the origin name and the secret origin header.
@@ -85,8 +85,11 @@ class GlobalDnsStack(TonebridgeStack):
                     recovery_window_days=cdn.origin_secret.recovery_window_days,
                 ),
             )
-        extra = [self.cdn_protection.validation_options] if self.cdn_protection else []
-        self.validation_records = self._validation_records(edges, dns.validation_ttl, extra)
+        # CloudFront's certificate names the primary's edge names, which the primary's regional certificate
+        # also names: ACM asks for the same record per name in one account, so the regional records
+        # validate it too. (Its own options could not join the for_each: a certificate of this stack has
+        # record names that are unknown until apply.)
+        self.validation_records = self._validation_records(edges, dns.validation_ttl)
         self.health_checks: dict[str, Route53HealthCheck] = {}
         self.regional_records: dict[str, Route53Record] = {}
         for region, stack in edges.items():
@@ -127,10 +130,10 @@ class GlobalDnsStack(TonebridgeStack):
             if isinstance(child, TerraformResource):
                 child.provider = provider
 
-    def _validation_records(self, edges: dict[str, InfrastructureStack], ttl: int, extra: list) -> Route53Record | None:
-        options = [stack.edge.validation_options for stack in edges.values()] + extra
-        if not options:
+    def _validation_records(self, edges: dict[str, InfrastructureStack], ttl: int) -> Route53Record | None:
+        if not edges:
             return None
+        options = [stack.edge.validation_options for stack in edges.values()]
         # toset: a name validated in two regions gives the same record twice; it is published once.
         each = TerraformIterator.from_complex_list(Token.as_any(Fn.toset(Fn.concat(options))), "resource_record_name")
         return Route53Record(
