@@ -4,8 +4,8 @@
 * The ACM validation records of every regional edge certificate (the infrastructure stacks output
   them as ``edge_certificate_validation``); the same name in two certificates yields the same record,
   which is published once, and validates CloudFront's certificate too (the primary's names). Then,
-  per region, the wait for the certificate (``aws_acm_certificate_validation``) and the ALB's HTTPS listener, which needs an issued
-  certificate (see :mod:`tonebridge.constructs.edge_listener`); behind CloudFront its rules want
+  per region, the wait for the certificate (``aws_acm_certificate_validation``) and the ALB's
+  HTTPS listener, which needs an issued certificate (see :mod:`tonebridge.constructs.edge_listener`); behind CloudFront its rules want
   the origin name and the secret origin header.
 * Per region, a Route53 HTTPS health check of the ALB (through the listener to the Istio gateway's
   readiness). Routing (``dns.routing``): under ``regions.<routed name>`` one latency (or
