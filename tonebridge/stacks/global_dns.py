@@ -5,8 +5,8 @@
   them as ``edge_certificate_validation``); the same name in two certificates yields the same record,
   which is published once, and validates CloudFront's certificate too (the primary's names). Then,
   per region, the wait for the certificate (``aws_acm_certificate_validation``) and the ALB's
-  HTTPS listener, which needs an issued certificate (see :mod:`tonebridge.constructs.edge_listener`); behind CloudFront its rules want
-  the origin name and the secret origin header.
+  HTTPS listener, which needs an issued certificate (see :mod:`tonebridge.constructs.edge_listener`);
+  behind CloudFront its rules want the origin name and the secret origin header.
 * Per region, a Route53 HTTPS health check of the ALB (through the listener to the Istio gateway's
   readiness). Routing (``dns.routing``): under ``regions.<routed name>`` one latency (or
   geolocation) record per region aliased to its ALB and tied to its health check; the routed name
