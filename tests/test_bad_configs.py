@@ -102,6 +102,95 @@ CASES = [
         "dns.dr: needs a dr section",
     ),
     (
+        "routing-policy-enum",
+        _set(("dns", "routing", "policy"), "weighted"),
+        "dns.routing.policy: ",
+    ),
+    (
+        "routing-geolocation-with-latency",
+        _set(("dns", "routing", "geolocation"), [{"continent": "EU", "region": "us-east-1"}]),
+        "dns.routing.geolocation: only with policy geolocation",
+    ),
+    (
+        "routing-geolocation-region-without-edge",
+        lambda doc: doc["dns"]["routing"].update(
+            policy="geolocation", geolocation=[{"continent": "EU", "region": "eu-west-1"}]
+        ),
+        "dns.routing.geolocation[0].region: eu-west-1 has no edge",
+    ),
+    (
+        "routing-geolocation-continent-and-country",
+        lambda doc: doc["dns"]["routing"].update(
+            policy="geolocation", geolocation=[{"continent": "EU", "country": "DE", "region": "us-east-1"}]
+        ),
+        "dns.routing.geolocation[0]: ",
+    ),
+    (
+        "routing-origin-is-the-public-name",
+        _set(("dns", "routing", "origin_hostname"), "api.tonebridge.io"),
+        "dns.routing.origin_hostname: must differ from the edge and DR hostnames",
+    ),
+    (
+        "routing-origin-outside-the-zone",
+        _set(("dns", "routing", "origin_hostname"), "origin.example.org"),
+        "dns.routing.origin_hostname: origin.example.org is outside the zone dns.zone tonebridge.io",
+    ),
+    (
+        "cdn-without-origin-hostname",
+        _drop(("dns", "routing", "origin_hostname")),
+        "dns.routing.origin_hostname: required with dns.cdn",
+    ),
+    (
+        "cdn-price-class-enum",
+        _set(("dns", "cdn", "price_class"), "PriceClass_50"),
+        "dns.cdn.price_class: ",
+    ),
+    (
+        "cdn-minimum-protocol-below-tls12",
+        _set(("dns", "cdn", "minimum_protocol_version"), "TLSv1_2016"),
+        "dns.cdn.minimum_protocol_version: ",
+    ),
+    (
+        "cdn-ttls-out-of-order",
+        _set(("dns", "cdn", "cache_paths", 0, "default_ttl"), 40000000),
+        "dns.cdn.cache_paths[0].default_ttl: ",
+    ),
+    (
+        "cdn-ttls-min-above-default",
+        _set(("dns", "cdn", "cache_paths", 0, "min_ttl"), 90000),
+        "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 90000, 86400, ",
+    ),
+    (
+        "cdn-cache-path-not-routed",
+        _set(("dns", "cdn", "cache_paths", 0, "path"), "/images/*"),
+        "dns.cdn.cache_paths[0].path: /images/* is not under the ALB's routed paths",
+    ),
+    (
+        "cdn-cache-path-pattern",
+        _set(("dns", "cdn", "cache_paths", 0, "path"), "static/*"),
+        "dns.cdn.cache_paths[0].path: ",
+    ),
+    (
+        "cdn-cache-path-twice",
+        lambda doc: doc["dns"]["cdn"]["cache_paths"].append({"path": "/static/*"}),
+        "dns.cdn.cache_paths[1].path: /static/* appears twice",
+    ),
+    (
+        "cdn-origin-header-reserved",
+        _set(("dns", "cdn", "origin_secret", "header"), "X-Amz-Origin"),
+        "dns.cdn.origin_secret.header: ",
+    ),
+    (
+        "cdn-hsts-preload-without-subdomains",
+        lambda doc: doc["dns"]["cdn"]["security_headers"].update(hsts_preload=True, hsts_include_subdomains=False),
+        "dns.cdn.security_headers: ",
+    ),
+    (
+        "cdn-log-bucket-is-the-backups",
+        _set(("dns", "cdn", "logs", "bucket"), "tonebridge-backups"),
+        "dns.cdn.logs.bucket: tonebridge-backups is already the state's or the backups' bucket",
+    ),
+    (
         "cnpg-cluster-outside-the-backups-region",
         _set(("platform", "us-east-1", "postgres"), {"clusters": [{"name": "db", "namespace": "staging"}]}),
         "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket",

@@ -48,3 +48,7 @@ def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     assert west["edge_load_balancer_dns_name"].endswith(".us-west-2.elb.amazonaws.com")
     assert west["edge_load_balancer_zone_id"]
     assert outputs["local-global"]["zone_id"] and outputs["local-global"]["name_servers"]
+    # The CDN applied for real: the distribution, its CLOUDFRONT web ACL (us-east-1), origin secret and log bucket.
+    assert outputs["local-global"]["cdn_domain_name"].endswith(".cloudfront.net")
+    assert ":wafv2:us-east-1:" in outputs["local-global"]["cdn_web_acl_arn"]
+    assert ":distribution/" in outputs["local-global"]["cdn_distribution_arn"]

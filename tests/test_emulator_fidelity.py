@@ -164,3 +164,100 @@ def test_a_retried_write_is_carried_out_once_and_answered_again(monkeypatch):
     call("call-2", 1, "GET")
     call("call-2", 2, "GET")
     assert calls[-2:] == ["GET", "GET"]  # reads are never replayed
+
+
+@pytest.fixture
+def edge_corrections(monkeypatch):
+    """The edge's corrections (route53-healthchecks prefix list, CloudFront read-back, ListBuckets owner)."""
+    from moto.cloudfront import models as cloudfront_models
+    from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
+    from moto.s3.responses import S3Response
+
+    monkeypatch.setattr(ManagedPrefixListBackend, "create_default_pls", moto_server._default_prefix_lists)
+    monkeypatch.setattr(cloudfront_models.DefaultCacheBehaviour, "__init__", moto_server._behaviour)
+    monkeypatch.setattr(cloudfront_models.ViewerCertificate, "__init__", moto_server._viewer_certificate)
+    monkeypatch.setattr(S3Response, "all_buckets", moto_server._all_buckets_owner)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+
+def test_edge_reads_back_as_aws_answers(edge_corrections):
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-west-2")
+        names = {p["PrefixListName"] for p in ec2.describe_managed_prefix_lists()["PrefixLists"]}
+        assert {
+            "com.amazonaws.us-west-2.route53-healthchecks",
+            "com.amazonaws.global.cloudfront.origin-facing",
+        } <= names
+        cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+        behaviour = {
+            "TargetOriginId": "regions",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        }
+        created = cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": "fidelity",
+                "Comment": "",
+                "Enabled": True,
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "regions",
+                            "DomainName": "origin.example.com",
+                            "CustomOriginConfig": {
+                                "HTTPPort": 80,
+                                "HTTPSPort": 443,
+                                "OriginProtocolPolicy": "https-only",
+                            },
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": behaviour,
+                "ViewerCertificate": {
+                    "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+                    "SSLSupportMethod": "sni-only",
+                    "MinimumProtocolVersion": "TLSv1.2_2021",
+                },
+            }
+        )
+        config = cloudfront.get_distribution_config(Id=created["Distribution"]["Id"])["DistributionConfig"]
+        assert "ForwardedValues" not in config["DefaultCacheBehavior"]
+        assert config["ViewerCertificate"].get("CloudFrontDefaultCertificate") is not True
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="fidelity-logs")
+        assert s3.list_buckets()["Owner"]["ID"] == s3.get_bucket_acl(Bucket="fidelity-logs")["Owner"]["ID"]
+
+
+def test_prefix_list_rule_keeps_its_description(monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    monkeypatch.setattr(SecurityGroupRule, "__init__", moto_server._rule_init)
+    monkeypatch.setattr(SecurityGroupRule, "description", property(moto_server._rule_description))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-west-2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        group = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]
+        (cloudfront,) = [
+            p["PrefixListId"]
+            for p in ec2.describe_managed_prefix_lists()["PrefixLists"]
+            if p["PrefixListName"] == "com.amazonaws.global.cloudfront.origin-facing"
+        ]
+        permission = {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "PrefixListIds": [{"PrefixListId": cloudfront, "Description": "HTTPS from CloudFront"}],
+        }
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+        (ingress,) = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+        assert ingress["Description"] == "HTTPS from CloudFront"

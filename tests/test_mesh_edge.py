@@ -113,9 +113,26 @@ def test_production_has_strict_mtls(stacks):
 # --- L7 edge (§2.2) --------------------------------------------------------------------------
 
 
-def test_web_acl_rules(stacks):
-    (acl,) = resources(stacks[INFRA], "aws_wafv2_web_acl").values()
-    assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
+def _edge_protection_alone(**props) -> dict:
+    """An EdgeProtection synthesized in a stack of its own (the construct's unit test)."""
+    from cdktf import TerraformStack, Testing
+
+    from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
+
+    app = Testing.app()
+    stack = TerraformStack(app, "unit")
+    EdgeProtection(
+        stack,
+        "edge",
+        EdgeProtectionProps(name="tb-unit", region="us-west-2", hostname="api.example.com", **props),
+    )
+    return json.loads(Testing.synth(stack))
+
+
+def test_web_acl_rules_without_cloudfront():
+    """A public ALB's ACL (no CDN in front): per-IP rate limit and geo block, as production had before."""
+    stack = _edge_protection_alone(rate_limit=2000, blocked_countries=["CU", "IR", "KP", "SY"])
+    (acl,) = resources(stack, "aws_wafv2_web_acl").values()
     rules = {r["name"]: r for r in acl["rule"]}
     assert sorted(r["priority"] for r in acl["rule"]) == list(range(len(acl["rule"])))
     rate = rules["rate-limit"]["statement"]["rate_based_statement"]
@@ -123,6 +140,29 @@ def test_web_acl_rules(stacks):
     assert rules["rate-limit"]["action"] == {"block": {}}
     geo = rules["geo-block"]["statement"]["geo_match_statement"]
     assert geo["country_codes"] == ["CU", "IR", "KP", "SY"]
+    behind = _edge_protection_alone(rate_limit=2000, blocked_countries=["KP"], client_ip_rules=False)
+    (acl,) = resources(behind, "aws_wafv2_web_acl").values()
+    assert {r["name"] for r in acl["rule"]} == {
+        f"aws-{g}"
+        for g in (
+            "AWSManagedRulesAmazonIpReputationList",
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesSQLiRuleSet",
+        )
+    }
+    with pytest.raises(ValueError, match="scope"):
+        _edge_protection_alone(scope="GLOBAL")
+
+
+def test_web_acl_rules(stacks):
+    """Behind CloudFront the regional ACL keeps the managed rule groups (defence in depth); the per-IP
+    rules live in the CLOUDFRONT ACL (tests/test_edge_cdn.py), which sees the viewer's address."""
+    (acl,) = resources(stacks[INFRA], "aws_wafv2_web_acl").values()
+    assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
+    rules = {r["name"]: r for r in acl["rule"]}
+    assert sorted(r["priority"] for r in acl["rule"]) == list(range(len(acl["rule"])))
+    assert "rate-limit" not in rules and "geo-block" not in rules
     managed = {
         r["statement"]["managed_rule_group_statement"]["name"]
         for r in acl["rule"]
@@ -215,7 +255,8 @@ def test_alb_in_the_infrastructure_stack(stacks):
     assert http["port"] == 80 and http["default_action"][0]["redirect"]["protocol"] == "HTTPS"
     ingress = resources(infra, "aws_vpc_security_group_ingress_rule")
     public = [r for r in ingress.values() if r.get("cidr_ipv4") == "0.0.0.0/0"]
-    assert sorted(r["from_port"] for r in public) == [80, 443]
+    assert public == []  # origin protection: CloudFront is the only way in (tests/test_edge_cdn.py)
+    assert len(alb["security_groups"]) == 2
     targets = [
         r for r in ingress.values() if "referenced_security_group_id" in r and "ALB" in str(r.get("description"))
     ]

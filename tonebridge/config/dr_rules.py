@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from tonebridge import netplan
+from tonebridge.config.edge_rules import edge_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
 
@@ -23,6 +24,7 @@ def dns_dr_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
     yield from _edge_names(cfg)
     if cfg.dns:
         yield from _dns(cfg)
+        yield from edge_problems(cfg)
     if cfg.dr:
         yield from _dr(cfg)
 
@@ -60,8 +62,6 @@ def _dns(cfg: EnvironmentConfig) -> Iterator[Problem]:
             yield Problem(("dns", "dr", "hostname"), f"{dns.dr.hostname} is outside the zone dns.zone {dns.zone}")
         if primary and dns.dr.hostname == primary.hostname:
             yield Problem(("dns", "dr", "hostname"), "must differ from the edge hostname (that name fails over)")
-        if dns.dr.failover and cfg.aws.secondary_region not in edges:
-            yield Problem(("dns", "dr", "failover"), "replaces the SECONDARY record: needs the secondary region's edge")
 
 
 def _dr(cfg: EnvironmentConfig) -> Iterator[Problem]:

@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleAction,
     LbListenerRuleCondition,
     LbListenerRuleConditionHostHeader,
+    LbListenerRuleConditionHttpHeader,
     LbListenerRuleConditionPathPattern,
 )
 from constructs import Construct
@@ -35,6 +36,8 @@ _PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$")
 _SSL_POLICY_RE = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]-|FS-1-2-)")
 #: Priority of the health rule: after every path rule (at most 99 of them).
 HEALTH_RULE_PRIORITY = 100
+#: ALB's quota of condition values per rule.
+MAX_CONDITION_VALUES = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class EdgeListenerProps:
     paths: path prefixes routed to the gateway (1-99, no trailing '/').
     ssl_policy: an ELB policy allowing TLS 1.2 and 1.3 only.
     provider: the AWS provider of the ALB's region.
+    origin_header / origin_header_values: with CloudFront in front, the path rules also require this
+        header with one of these values (the secret slots, tokens; at most two, so that a rule keeps
+        within ALB's five condition values: two path patterns, one host, two header values).
     """
 
     load_balancer_arn: str
@@ -57,8 +63,14 @@ class EdgeListenerProps:
     paths: Sequence[str]
     provider: TerraformProvider
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    origin_header: str | None = None
+    origin_header_values: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        if bool(self.origin_header) != bool(self.origin_header_values):
+            raise ValueError("origin_header and origin_header_values go together")
+        if self.origin_header and 2 + len(self.hostnames) + len(self.origin_header_values) > MAX_CONDITION_VALUES:
+            raise ValueError(f"a path rule would exceed ALB's {MAX_CONDITION_VALUES} condition values")
         if not 1 <= len(self.paths) < HEALTH_RULE_PRIORITY:
             raise ValueError(f"paths: 1 to {HEALTH_RULE_PRIORITY - 1} path prefixes")
         for path in self.paths:
@@ -127,6 +139,11 @@ class EdgeListener(Construct):
             conditions.append(
                 LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=list(hosts)))
             )
+            if props.origin_header:
+                header = LbListenerRuleConditionHttpHeader(
+                    http_header_name=props.origin_header, values=list(props.origin_header_values)
+                )
+                conditions.append(LbListenerRuleCondition(http_header=header))
         return LbListenerRule(
             self,
             id_,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionRedirect
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
@@ -34,12 +35,17 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.istio import GATEWAY_HEALTH_PATH, GATEWAY_STATUS_PORT
 
 #: ALB and target group names: at most 32 characters, letters, digits and '-', no leading or trailing '-'.
 _LB_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 #: The tag the controller's IRSA policy requires on what it may register targets in.
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+#: AWS-managed prefix lists of CloudFront's origin-facing servers (weight 55 against the security
+#: group's 60 rules) and of Route53's health checkers (weight 25, per region): two groups, one each.
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+ROUTE53_HEALTH_CHECKS_PREFIX_LIST = "com.amazonaws.{region}.route53-healthchecks"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,9 @@ class EdgeLoadBalancerProps:
     deletion_protection: the ALB cannot be deleted until this is turned off (production).
     access_logs_bucket: S3 bucket for access logs (ELB log delivery allowed), or None.
     shield_advanced: enrol the ALB in Shield Advanced (needs the account's paid subscription).
+    origin_protection: CloudFront is the only way in (default False: open to the internet). HTTPS is
+        admitted from CloudFront's origin-facing prefix list and Route53's health checkers only, no HTTP;
+        the listener's rules also require CloudFront's secret origin header (global stack).
     """
 
     name: str
@@ -73,6 +82,7 @@ class EdgeLoadBalancerProps:
     access_logs_bucket: str | None = None
     shield_advanced: bool = False
     idle_timeout: int = 60
+    origin_protection: bool = False
 
     def __post_init__(self) -> None:
         if not _LB_NAME_RE.match(self.name) or self.name.lower().startswith("internal-"):
@@ -109,17 +119,21 @@ class EdgeLoadBalancer(Construct):
             tags={"Name": f"{props.name}-alb"},
         )
         sg = self.security_group.id
-        for port, what in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS")):
-            VpcSecurityGroupIngressRule(
-                self,
-                f"ingress-{port}",
-                security_group_id=sg,
-                description=f"{what} from the internet",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
-            )
+        security_groups = [sg]
+        if props.origin_protection:
+            security_groups.append(self._origin_protection(props, sg))
+        else:
+            for port, what in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS")):
+                VpcSecurityGroupIngressRule(
+                    self,
+                    f"ingress-{port}",
+                    security_group_id=sg,
+                    description=f"{what} from the internet",
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4="0.0.0.0/0",
+                )
         for index, cidr in enumerate(props.target_cidrs):
             for port in sorted({props.service_port, GATEWAY_STATUS_PORT}):
                 VpcSecurityGroupEgressRule(
@@ -149,7 +163,7 @@ class EdgeLoadBalancer(Construct):
             name=props.name,
             internal=False,
             load_balancer_type="application",
-            security_groups=[sg],
+            security_groups=security_groups,
             subnets=props.subnet_ids,
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
@@ -185,6 +199,45 @@ class EdgeLoadBalancer(Construct):
         self.security_group_id: str = sg
         self.gateway_target_group_arn: str = self.gateway_target_group.arn
         self.status_target_group_arn: str = self.status_target_group.arn
+
+    def _origin_protection(self, props: EdgeLoadBalancerProps, sg: str) -> str:
+        """HTTPS from Route53's health checkers into ``sg``; a second group admits CloudFront (the two
+        prefix lists' weights do not fit one group's 60 rules). Returns the second group's id."""
+        checkers = DataAwsEc2ManagedPrefixList(
+            self,
+            "route53-health-checkers",
+            name=ROUTE53_HEALTH_CHECKS_PREFIX_LIST.format(region=AwsContext.of(self).region),
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "ingress-health-checkers",
+            security_group_id=sg,
+            description="HTTPS from Route53 health checkers (/healthz/ready)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=checkers.id,
+        )
+        cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_PREFIX_LIST)
+        origin = SecurityGroup(
+            self,
+            "origin-security-group",
+            name=f"{props.name}-cloudfront",
+            description=f"{props.name}: HTTPS from CloudFront's origin-facing servers only",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{props.name}-cloudfront"},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "ingress-cloudfront",
+            security_group_id=origin.id,
+            description="HTTPS from CloudFront (origin-facing prefix list)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=cloudfront.id,
+        )
+        return origin.id
 
     def _target_group(self, props: EdgeLoadBalancerProps, id_: str, suffix: str, port: int) -> LbTargetGroup:
         """Targets are pod IPs (registered by the controller's TargetGroupBinding); both groups judge a

@@ -54,6 +54,12 @@ class EdgeProtectionProps:
     blocked_countries: ISO 3166-1 alpha-2 codes blocked outright (default none; no geo rule then).
     managed_rule_groups: AWS managed rule groups evaluated in this order, before the rate rule.
     log_retention_days: how long WAF logs are kept (default 365).
+    scope: ``REGIONAL`` (an ALB's ACL) or ``CLOUDFRONT`` (a distribution's; its ACL, log group and
+        certificate must then be created in us-east-1: the caller gives them that region's provider).
+    client_ip_rules: the geo and per-IP rate rules (default True). Off for a regional ACL behind
+        CloudFront: there every request comes from CloudFront's addresses, so a per-IP limit would
+        throttle whole edge locations, and a forwarded-address header is the client's to forge; the
+        CLOUDFRONT ACL, which sees the viewer's address, carries them instead.
     """
 
     name: str
@@ -69,8 +75,12 @@ class EdgeProtectionProps:
         "AWSManagedRulesSQLiRuleSet",
     )
     log_retention_days: int = 365
+    scope: str = "REGIONAL"
+    client_ip_rules: bool = True
 
     def __post_init__(self) -> None:
+        if self.scope not in ("REGIONAL", "CLOUDFRONT"):
+            raise ValueError(f"scope {self.scope!r} must be REGIONAL or CLOUDFRONT")
         if not _NAME_RE.match(self.name) or len(self.name) > 100 - len("-rate-limit"):
             raise ValueError(f"name {self.name!r} must be letters, digits, '-' or '_' (at most 89)")
         for host in (self.hostname, *self.alternative_names):
@@ -130,7 +140,7 @@ class EdgeProtection(Construct):
             "web-acl",
             name=name,
             description=f"{name}: public L7 entry",
-            scope="REGIONAL",
+            scope=props.scope,
             default_action=Wafv2WebAclDefaultAction(allow={}),
             rule=self._rules(props),
             visibility_config=Wafv2WebAclVisibilityConfig(
@@ -183,7 +193,7 @@ class EdgeProtection(Construct):
 
         for group in reputation:
             rules.append(managed(group))
-        if props.blocked_countries:
+        if props.blocked_countries and props.client_ip_rules:
             rules.append(
                 Wafv2WebAclRule(
                     name="geo-block",
@@ -193,21 +203,24 @@ class EdgeProtection(Construct):
                     visibility_config=_visibility(f"{name}-geo-block"),
                 )
             )
-        rules.append(
-            Wafv2WebAclRule(
-                name="rate-limit",
-                priority=len(rules),
-                action=Wafv2WebAclRuleAction(block={}),
-                statement={
-                    "rate_based_statement": {
-                        "limit": props.rate_limit,
-                        "aggregate_key_type": "IP",
-                        "evaluation_window_sec": 300,
-                    }
-                },
-                visibility_config=_visibility(f"{name}-rate-limit"),
-            )
-        )
+        if props.client_ip_rules:
+            rules.append(_rate_rule(props, len(rules)))
         for group in ordered[len(reputation) :]:
             rules.append(managed(group))
         return rules
+
+
+def _rate_rule(props: EdgeProtectionProps, priority: int) -> Wafv2WebAclRule:
+    return Wafv2WebAclRule(
+        name="rate-limit",
+        priority=priority,
+        action=Wafv2WebAclRuleAction(block={}),
+        statement={
+            "rate_based_statement": {
+                "limit": props.rate_limit,
+                "aggregate_key_type": "IP",
+                "evaluation_window_sec": 300,
+            }
+        },
+        visibility_config=_visibility(f"{props.name}-rate-limit"),
+    )

@@ -21,7 +21,7 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
    none, and drops ``updateConfig``.
 7. Launch templates. moto copies the template's own tags into its launch data as a
    ``launch-template`` tag specification, which AWS does not.
-8. Security group rules that reference another group lose their description in moto.
+8. Security group rules that reference another group or a prefix list lose their description in moto.
 9. RDS windows. moto calls a backup window that ends as the maintenance window begins (03:00-04:00
    and sun:04:00-sun:05:00, spec §11.1) overlapping; AWS accepts windows that only touch.
 10. Cross-region read replicas. moto copies the source instance and applies the request to the copy
@@ -46,6 +46,16 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
 15. Replica promotion. moto's PromoteReadReplica keeps the promoted instance's
     ``ReadReplicaSourceDBInstanceIdentifier`` and leaves it in its source's replica list; AWS clears
     both (the instance is standalone), which is what the AWS provider reads after a promotion.
+16. Managed prefix lists. AWS publishes ``com.amazonaws.<region>.route53-healthchecks`` (Route53's
+    health checkers) in every region; moto lists CloudFront's origin-facing list but not this one,
+    which the ALBs behind CloudFront admit for their health checks. It is added with the
+    ``ROUTE53_HEALTHCHECKS`` IPv4 ranges AWS publishes in ip-ranges.json.
+17. CloudFront behaviours. moto invents ``ForwardedValues`` (legacy cache settings) for a behaviour
+    that names a cache policy, and reports ``CloudFrontDefaultCertificate: true`` beside an ACM
+    certificate; AWS returns neither, and the provider would plan to remove them on every run.
+18. Canonical user id. moto's ListBuckets names the owner with an id of its own, while the owner of
+    every ACL is moto's canonical owner; in AWS both are the account's canonical user id
+    (``aws_canonical_user_id`` reads ListBuckets, and the CloudFront log bucket's ACL names it).
 """
 
 from __future__ import annotations
@@ -57,7 +67,9 @@ import threading
 from collections import OrderedDict
 
 from moto import server
+from moto.cloudfront import models as cloudfront_models
 from moto.core.responses import ActionResult
+from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.responses.launch_templates import LaunchTemplates
 from moto.eks.responses import EKSResponse
@@ -66,6 +78,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.rds import models as rds_models
 from moto.rds.models import DBInstance, RDSBackend
 from moto.rds.responses import RDSResponse
+from moto.s3.models import OWNER as S3_OWNER
 from moto.s3.models import FakeDeleteMarker
 from moto.s3.responses import S3Response
 
@@ -130,8 +143,21 @@ def _create_launch_template(self):
     return result
 
 
+_moto_rule_init = SecurityGroupRule.__init__
+
+
+def _rule_init(self, *args, **kwargs) -> None:
+    _moto_rule_init(self, *args, **kwargs)
+    prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+    self.prefix_list_description = (prefix_list or {}).get("Description")
+
+
 def _rule_description(self):
-    return _moto_rule_description.fget(self) or (self.source_group or {}).get("Description")
+    return (
+        _moto_rule_description.fget(self)
+        or (self.source_group or {}).get("Description")
+        or getattr(self, "prefix_list_description", None)
+    )
 
 
 _moto_valid_maintenance_window = rds_models.valid_preferred_maintenance_window
@@ -294,13 +320,64 @@ def _dispatch_once(self, environ, start_response):
     return [body]
 
 
+#: ROUTE53_HEALTHCHECKS IPv4 ranges of ip-ranges.json (the health checkers of eight regions).
+ROUTE53_HEALTH_CHECKERS = (
+    "107.23.255.0/26", "54.243.31.192/26", "54.183.255.128/26", "54.241.32.64/26", "54.244.52.192/26",
+    "54.245.168.0/26", "54.248.220.0/26", "54.250.253.192/26", "54.251.31.128/26", "54.255.254.192/26",
+    "54.252.79.128/26", "54.252.254.192/26", "176.34.159.192/26", "54.228.16.0/26", "177.71.207.128/26",
+    "54.232.40.64/26",
+)  # fmt: skip
+_create_default_pls = ManagedPrefixListBackend.create_default_pls
+
+
+def _default_prefix_lists(self) -> None:
+    _create_default_pls(self)
+    self._create_aws_managed_prefix_list(
+        name=f"com.amazonaws.{self.region_name}.route53-healthchecks",
+        address_family="IPv4",
+        entries=[{"Cidr": cidr, "Description": "Route53 health checkers"} for cidr in ROUTE53_HEALTH_CHECKERS],
+    )
+
+
+_behaviour_init = cloudfront_models.DefaultCacheBehaviour.__init__
+_viewer_certificate_init = cloudfront_models.ViewerCertificate.__init__
+_all_buckets = S3Response.all_buckets
+_MOTO_LIST_OWNER = "bcaf1ffd86f41161ca5fb16fd081034f"
+
+
+def _behaviour(self, config) -> None:
+    _behaviour_init(self, config)
+    if config.get("CachePolicyId") and "ForwardedValues" not in config:
+        self.forwarded_values = None
+
+
+def _viewer_certificate(self, config) -> None:
+    _viewer_certificate_init(self, config)
+    if config.get("ACMCertificateArn") or config.get("IAMCertificateId"):
+        self.cloud_front_default_certificate = False
+
+
+def _all_buckets_owner(self):
+    status, headers, body = _all_buckets(self)
+    if isinstance(body, bytes):
+        body = body.replace(_MOTO_LIST_OWNER.encode(), S3_OWNER.encode())
+    elif isinstance(body, str):
+        body = body.replace(_MOTO_LIST_OWNER, S3_OWNER)
+    return status, headers, body
+
+
 def install_corrections() -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
     EKSResponse.create_cluster = _create_cluster
     EKSResponse.create_nodegroup = _create_nodegroup
     LaunchTemplates.create_launch_template = _create_launch_template
+    SecurityGroupRule.__init__ = _rule_init
     SecurityGroupRule.description = property(_rule_description)
+    ManagedPrefixListBackend.create_default_pls = _default_prefix_lists
+    cloudfront_models.DefaultCacheBehaviour.__init__ = _behaviour  # CacheBehaviour calls it too
+    cloudfront_models.ViewerCertificate.__init__ = _viewer_certificate
+    S3Response.all_buckets = _all_buckets_owner
     S3Response.get_bucket_replication = _get_bucket_replication
     rds_models.valid_preferred_maintenance_window = _valid_maintenance_window
     RDSBackend.create_db_instance_read_replica = _create_db_instance_read_replica

@@ -12,6 +12,7 @@ from tonebridge.config.models import EnvironmentConfig
 EMULATED_SERVICES = (
     "acm",
     "autoscaling",
+    "cloudfront",
     "cloudwatch",
     "cloudwatchlogs",
     "dynamodb",

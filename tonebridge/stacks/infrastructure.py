@@ -307,6 +307,10 @@ class InfrastructureStack(TonebridgeStack):
         self.edge: EdgeProtection | None = None
         self.edge_lb: EdgeLoadBalancer | None = None
         if edge.enabled and edge.hostname:
+            # Behind CloudFront (dns.cdn): the certificate also names CloudFront's origin, the client-IP
+            # rules move to the CLOUDFRONT ACL, and only CloudFront (and Route53's checkers) get in.
+            cdn = env.dns is not None and env.dns.cdn is not None and env.dns.cdn.enabled
+            origin = [env.dns.routing.origin_hostname] if cdn and env.dns.routing.origin_hostname else []
             self.edge = EdgeProtection(
                 self,
                 "edge",
@@ -314,11 +318,12 @@ class InfrastructureStack(TonebridgeStack):
                     name=f"{env.tags['Project']}-{env.name}-{region}",
                     region=region,
                     hostname=edge.hostname,
-                    alternative_names=edge.alternative_names,
+                    alternative_names=[*edge.alternative_names, *origin],
                     rate_limit=edge.rate_limit,
                     blocked_countries=edge.blocked_countries,
                     managed_rule_groups=edge.managed_rule_groups,
                     log_retention_days=edge.waf_log_retention_days,
+                    client_ip_rules=not cdn,
                 ),
             )
             net = env.network[region]
@@ -336,6 +341,7 @@ class InfrastructureStack(TonebridgeStack):
                     deletion_protection=edge.deletion_protection,
                     access_logs_bucket=edge.access_logs_bucket,
                     shield_advanced=edge.shield_advanced,
+                    origin_protection=cdn,
                 ),
             )
 

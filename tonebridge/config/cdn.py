@@ -1,0 +1,141 @@
+"""The `dns.cdn` section: CloudFront in front of the regional ALBs (spec §2.1/§2.2, CloudFlare's CDN).
+
+The distribution lives in the ``<env>-global`` stack. Its origin is one Route53 name
+(``dns.routing.origin_hostname``) that latency- or geolocation-routes to the healthy regional ALBs,
+so every request method fails over (CloudFront origin groups fail over GET, HEAD and OPTIONS only,
+and refuse cache behaviours that allow POST). Values are bounded by what CloudFront, WAF and ALB accept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from tonebridge.config.platform_mesh import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
+from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
+
+#: CloudFront's largest TTL we accept for a cached path: one year (CloudFront allows more; nothing
+#: the platform serves should be cached longer than its yearly certificate and asset rotations).
+MAX_TTL_SECONDS = 31_536_000
+#: CloudFront's default quota of cache behaviours per distribution.
+MAX_CACHE_BEHAVIOURS = 25
+_PATTERN_RE = re.compile(r"^/[A-Za-z0-9._~/*?-]{0,254}$")
+#: Header names CloudFront refuses as origin custom headers (and Host, which it sets itself).
+_RESERVED_HEADERS = re.compile(r"^(x-amz-|x-edge-|cloudfront-)|^(host|via|x-forwarded-for|x-real-ip|connection)$", re.I)
+_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def _pattern(value: str) -> str:
+    if not _PATTERN_RE.match(value) or "//" in value or value in ("/", "/*"):
+        raise ValueError(
+            f"{value!r} is not a CloudFront path pattern below the root (for example /static/*; "
+            "letters, digits, . _ ~ / - * ? only)"
+        )
+    return value
+
+
+def _header(value: str) -> str:
+    if not _HEADER_RE.match(value) or _RESERVED_HEADERS.search(value):
+        raise ValueError(f"{value!r} is not a header name CloudFront sends to an origin (token, not X-Amz-*, Host …)")
+    return value
+
+
+PathPattern = Annotated[str, AfterValidator(_pattern)]
+HeaderName = Annotated[str, AfterValidator(_header)]
+
+
+class CachePathConfig(StrictModel):
+    """A cached path: its own cache policy (TTLs in seconds; GET/HEAD/OPTIONS only)."""
+
+    path: PathPattern
+    min_ttl: int = Field(default=0, ge=0, le=MAX_TTL_SECONDS)
+    default_ttl: int = Field(default=86_400, ge=0, le=MAX_TTL_SECONDS)
+    max_ttl: int = Field(default=MAX_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS)
+    query_strings: bool = Field(default=False, description="Query strings in the cache key (and to the origin).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CachePathConfig:
+        if not self.min_ttl <= self.default_ttl <= self.max_ttl:
+            raise ValueError(
+                f"needs min_ttl <= default_ttl <= max_ttl (got {self.min_ttl}, {self.default_ttl}, {self.max_ttl})"
+            )
+        return self
+
+
+class CdnWafConfig(StrictModel):
+    """The CLOUDFRONT-scope web ACL: it sees the viewer's own address, so the per-IP rate limit and the
+    geo rule live here (moved from the regional ACLs, which behind CloudFront see CloudFront's
+    addresses); the managed rule groups are mirrored in the regional ACLs as defence in depth."""
+
+    rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes.")
+    blocked_countries: list[CountryCode] = Field(default_factory=list)
+    managed_rule_groups: list[str] = Field(default_factory=lambda: list(DEFAULT_MANAGED_RULE_GROUPS), min_length=1)
+    log_retention_days: LogRetentionDays = 365
+
+
+class CdnLogsConfig(StrictModel):
+    """Standard logging (legacy) to an S3 bucket in us-east-1 (ACLs on, as CloudFront requires; SSE-KMS with
+    a customer key that CloudFront's log delivery may use)."""
+
+    bucket: BucketName
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    include_cookies: bool = False
+
+
+class SecurityHeadersConfig(StrictModel):
+    """The response headers policy on every behaviour (HSTS and the usual browser protections)."""
+
+    enabled: bool = True
+    hsts_max_age: int = Field(default=63_072_000, ge=86_400, le=63_072_000, description="Seconds (2 years max).")
+    hsts_include_subdomains: bool = True
+    hsts_preload: bool = False
+    frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
+    referrer_policy: Literal["no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"] = (
+        "strict-origin-when-cross-origin"
+    )
+
+    @model_validator(mode="after")
+    def _preload(self) -> SecurityHeadersConfig:
+        if self.hsts_preload and not (self.hsts_include_subdomains and self.hsts_max_age >= 31_536_000):
+            raise ValueError("hsts_preload needs hsts_include_subdomains and hsts_max_age of at least 31536000")
+        return self
+
+
+class OriginSecretConfig(StrictModel):
+    """The header CloudFront adds to every origin request and the ALB's rules require.
+
+    The value is generated by Secrets Manager (GetRandomPassword) into one of two slots, ``a`` and
+    ``b``, each a secret of its own; it never appears in code or configuration. The ALB accepts both
+    slots, CloudFront sends ``active``: rotate by regenerating the inactive slot, then switching
+    ``active`` (README, edge runbook).
+    """
+
+    header: HeaderName = "X-Origin-Verify"
+    active: Literal["a", "b"] = "a"
+    length: int = Field(default=64, ge=32, le=128, description="ALB header conditions match 128 characters at most.")
+    recovery_window_days: int = Field(default=7, ge=0, le=30, description="0 deletes at once (emulator).")
+
+    @model_validator(mode="after")
+    def _window(self) -> OriginSecretConfig:
+        if 0 < self.recovery_window_days < 7:
+            raise ValueError("recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)")
+        return self
+
+
+class CdnConfig(StrictModel):
+    """CloudFront distribution for the primary region's edge hostname (and its alternative names)."""
+
+    enabled: bool = True
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_All"
+    minimum_protocol_version: Literal["TLSv1.2_2019", "TLSv1.2_2021"] = "TLSv1.2_2021"
+    http_version: Literal["http2", "http2and3"] = "http2and3"
+    ipv6: bool = True
+    origin_read_timeout: int = Field(default=30, ge=1, le=60, description="Seconds CloudFront waits for the origin.")
+    cache_paths: list[CachePathConfig] = Field(default_factory=list, max_length=MAX_CACHE_BEHAVIOURS)
+    waf: CdnWafConfig = CdnWafConfig()
+    logs: CdnLogsConfig
+    security_headers: SecurityHeadersConfig = SecurityHeadersConfig()
+    origin_secret: OriginSecretConfig = OriginSecretConfig()
+    shield_advanced: bool = Field(default=False, description="Shield Advanced protection of the distribution (paid).")

@@ -1,0 +1,433 @@
+"""CloudFront in front of the regional ALBs (spec §2.1/§2.2: the CDN CloudFlare stood for).
+
+One custom origin: a Route53 name that routes (latency or geolocation, health-checked) to the
+regional ALBs, so that CloudFront's edge location reaches the nearest healthy region and every method
+fails over. An origin group would fail over GET, HEAD and OPTIONS only, and CloudFront refuses an
+origin group on a behaviour that allows POST, PUT, PATCH or DELETE, which an API needs.
+
+* Default behaviour (the API): never cached (AWS-managed ``CachingDisabled``), every viewer header
+  but ``Host`` forwarded (AWS-managed ``AllViewerExceptHostHeader``: ``Host`` is then the origin name,
+  the one on the regional certificates that the ALB's rules match), all methods.
+* One behaviour per cached path, each with its own cache policy (TTLs from configuration, no cookies
+  or headers in the key, compressed objects cached), GET/HEAD/OPTIONS only.
+* Every behaviour: HTTPS only towards viewers (HTTP redirected), the response headers policy (HSTS,
+  nosniff, frame options, referrer policy, XSS protection) when given.
+* The origin: HTTPS only, TLS 1.2, and the secret header (:mod:`tonebridge.constructs.origin_secret`).
+* Viewer TLS with an ACM certificate of us-east-1 (SNI), minimum ``TLSv1.2_2021``; HTTP/2 and HTTP/3.
+* Standard logging (legacy) to a bucket of this construct: CloudFront's log delivery writes through
+  the bucket's ACL (so ACLs stay enabled, owner preferred, and the grant names the ``awslogsdelivery``
+  account), SSE-KMS with a customer key whose policy lets ``delivery.logs.amazonaws.com`` generate
+  data keys (CloudFront cannot use the AWS-managed S3 key), versioned, TLS-only, expired after the
+  retention period.
+* The CLOUDFRONT-scope web ACL (given), CloudFront's own geo restriction for the blocked countries,
+  and Shield Advanced when asked.
+
+The caller creates it with a provider of us-east-1 (where CloudFront's certificate, ACL and the
+log bucket's key live).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
+    CloudfrontCachePolicy,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistribution,
+    CloudfrontDistributionDefaultCacheBehavior,
+    CloudfrontDistributionLoggingConfig,
+    CloudfrontDistributionOrderedCacheBehavior,
+    CloudfrontDistributionOrigin,
+    CloudfrontDistributionOriginCustomHeader,
+    CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionRestrictions,
+    CloudfrontDistributionRestrictionsGeoRestriction,
+    CloudfrontDistributionViewerCertificate,
+)
+from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
+    CloudfrontResponseHeadersPolicy,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfig,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfigFrameOptions,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity,
+    CloudfrontResponseHeadersPolicySecurityHeadersConfigXssProtection,
+)
+from cdktf_cdktf_provider_aws.data_aws_canonical_user_id import DataAwsCanonicalUserId
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_log_delivery_canonical_user_id import (
+    DataAwsCloudfrontLogDeliveryCanonicalUserId,
+)
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_acl import (
+    S3BucketAcl,
+    S3BucketAclAccessControlPolicy,
+    S3BucketAclAccessControlPolicyGrant,
+    S3BucketAclAccessControlPolicyGrantGrantee,
+    S3BucketAclAccessControlPolicyOwner,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktf_cdktf_provider_aws.shield_protection import ShieldProtection
+from constructs import Construct
+
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
+from tonebridge.constructs.s3_hardening import tls_only_policy
+
+#: AWS-managed policies (ids fixed by AWS, listed in the CloudFront Developer Guide,
+#: "Use managed cache policies" / "Use managed origin request policies").
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+#: The origin id inside the distribution.
+ORIGIN_ID = "regions"
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+CACHED_METHODS = ["GET", "HEAD"]
+LOG_PREFIX = "cloudfront/"
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_LOG_DELIVERY = "delivery.logs.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class CachedPath:
+    """A cached path pattern and its TTLs (seconds)."""
+
+    path: str
+    min_ttl: int = 0
+    default_ttl: int = 86_400
+    max_ttl: int = 31_536_000
+    query_strings: bool = False
+
+
+@dataclass(frozen=True)
+class SecurityHeaders:
+    """The response headers policy's values."""
+
+    hsts_max_age: int = 63_072_000
+    hsts_include_subdomains: bool = True
+    hsts_preload: bool = False
+    frame_options: str = "DENY"
+    referrer_policy: str = "strict-origin-when-cross-origin"
+
+
+@dataclass(frozen=True)
+class CdnDistributionProps:
+    """Props of :class:`CdnDistribution`.
+
+    name: prefix of the policies' names (letters, digits, '-', '_'; at most 64).
+    aliases: the public names (on the certificate).
+    certificate_arn: an issued ACM certificate of us-east-1 (the validation's ARN).
+    web_acl_arn: a CLOUDFRONT-scope WAFv2 web ACL.
+    origin_domain: the Route53 name that routes to the regional ALBs.
+    origin_header / origin_header_value: the secret header CloudFront adds for the ALBs.
+    log_bucket: the standard-logging bucket's name (created here); log_retention_days.
+    cached_paths: cached behaviours in order (at most 25); everything else is the uncached API.
+    blocked_countries: CloudFront geo restriction (deny list); empty: none.
+    security_headers: the response headers policy, or None (no policy).
+    price_class, minimum_protocol_version, http_version, ipv6, origin_read_timeout: as CloudFront names them.
+    shield_advanced: protect the distribution with Shield Advanced (paid subscription).
+    force_destroy_logs: delete the log bucket with its objects (emulator only).
+    """
+
+    name: str
+    aliases: Sequence[str]
+    certificate_arn: str
+    web_acl_arn: str
+    origin_domain: str
+    origin_header: str
+    origin_header_value: str
+    log_bucket: str
+    log_retention_days: int = 365
+    include_cookies: bool = False
+    cached_paths: Sequence[CachedPath] = field(default_factory=tuple)
+    blocked_countries: Sequence[str] = field(default_factory=tuple)
+    security_headers: SecurityHeaders | None = field(default_factory=SecurityHeaders)
+    price_class: str = "PriceClass_All"
+    minimum_protocol_version: str = "TLSv1.2_2021"
+    http_version: str = "http2and3"
+    ipv6: bool = True
+    origin_read_timeout: int = 30
+    shield_advanced: bool = False
+    force_destroy_logs: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.name):
+            raise ValueError(f"name {self.name!r}: letters, digits, '-' or '_', at most 64")
+        if not self.aliases:
+            raise ValueError("aliases: at least one public name")
+        if len(self.cached_paths) > 25:
+            raise ValueError("cached_paths: at most 25 behaviours")
+        paths = [p.path for p in self.cached_paths]
+        if len(set(paths)) != len(paths):
+            raise ValueError("cached_paths must be distinct")
+        for cached in self.cached_paths:
+            if not 0 <= cached.min_ttl <= cached.default_ttl <= cached.max_ttl:
+                raise ValueError(f"{cached.path}: min_ttl <= default_ttl <= max_ttl")
+        if self.price_class not in ("PriceClass_100", "PriceClass_200", "PriceClass_All"):
+            raise ValueError(f"price_class {self.price_class!r}")
+        if not self.minimum_protocol_version.startswith("TLSv1.2_"):
+            raise ValueError("minimum_protocol_version must be a TLSv1.2_* policy")
+        if self.http_version not in ("http2", "http2and3"):
+            raise ValueError("http_version must be http2 or http2and3")
+        if not 1 <= self.origin_read_timeout <= 60:
+            raise ValueError("origin_read_timeout must be 1-60 seconds")
+
+
+class CdnDistribution(Construct):
+    """Attributes: ``distribution``, ``domain_name``, ``hosted_zone_id``, ``arn``, ``log_bucket``,
+    ``cache_policies`` (path -> policy), ``response_headers_policy`` (or None)."""
+
+    def __init__(self, scope: Construct, id_: str, props: CdnDistributionProps) -> None:
+        super().__init__(scope, id_)
+        self.log_bucket = self._log_bucket(props)
+        self.response_headers_policy = self._headers(props)
+        headers_id = self.response_headers_policy.id if self.response_headers_policy else None
+        self.cache_policies = {
+            cached.path: self._cache_policy(props, i, cached) for i, cached in enumerate(props.cached_paths)
+        }
+        ordered = [
+            CloudfrontDistributionOrderedCacheBehavior(
+                path_pattern=cached.path,
+                target_origin_id=ORIGIN_ID,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=READ_METHODS,
+                cached_methods=CACHED_METHODS,
+                cache_policy_id=self.cache_policies[cached.path].id,
+                response_headers_policy_id=headers_id,
+                compress=True,
+            )
+            for cached in props.cached_paths
+        ]
+        self.distribution = CloudfrontDistribution(
+            self,
+            "distribution",
+            enabled=True,
+            comment=f"{props.name}: CDN in front of the regional ALBs",
+            aliases=list(props.aliases),
+            price_class=props.price_class,
+            http_version=props.http_version,
+            is_ipv6_enabled=props.ipv6,
+            web_acl_id=props.web_acl_arn,
+            origin=[
+                CloudfrontDistributionOrigin(
+                    origin_id=ORIGIN_ID,
+                    domain_name=props.origin_domain,
+                    connection_attempts=3,
+                    connection_timeout=10,
+                    custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
+                        http_port=80,
+                        https_port=443,
+                        origin_protocol_policy="https-only",
+                        origin_ssl_protocols=["TLSv1.2"],
+                        origin_read_timeout=props.origin_read_timeout,
+                        origin_keepalive_timeout=5,
+                    ),
+                    custom_header=[
+                        CloudfrontDistributionOriginCustomHeader(
+                            name=props.origin_header, value=props.origin_header_value
+                        )
+                    ],
+                )
+            ],
+            default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
+                target_origin_id=ORIGIN_ID,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=ALL_METHODS,
+                cached_methods=CACHED_METHODS,
+                cache_policy_id=CACHING_DISABLED,
+                origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
+                response_headers_policy_id=headers_id,
+                compress=True,
+            ),
+            ordered_cache_behavior=ordered or None,
+            restrictions=CloudfrontDistributionRestrictions(
+                geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(
+                    restriction_type="blacklist" if props.blocked_countries else "none",
+                    locations=sorted(props.blocked_countries),
+                )
+            ),
+            viewer_certificate=CloudfrontDistributionViewerCertificate(
+                acm_certificate_arn=props.certificate_arn,
+                ssl_support_method="sni-only",
+                minimum_protocol_version=props.minimum_protocol_version,
+            ),
+            logging_config=CloudfrontDistributionLoggingConfig(
+                bucket=self.log_bucket.bucket_domain_name,
+                prefix=LOG_PREFIX,
+                include_cookies=props.include_cookies,
+            ),
+            depends_on=[self._log_acl],
+        )
+        if props.shield_advanced:
+            ShieldProtection(self, "shield", name=props.name, resource_arn=self.distribution.arn)
+        self.arn: str = self.distribution.arn
+        self.domain_name: str = self.distribution.domain_name
+        self.hosted_zone_id: str = self.distribution.hosted_zone_id
+
+    def _log_bucket(self, props: CdnDistributionProps) -> S3Bucket:
+        key = EncryptionKey(
+            self,
+            "log-key",
+            EncryptionKeyProps(
+                alias=f"{props.log_bucket}",
+                description=f"{props.name}: CloudFront standard logs",
+                service_grants=[ServiceGrant(principal=_LOG_DELIVERY, actions=("kms:GenerateDataKey*", "kms:Decrypt"))],
+            ),
+        )
+        bucket = S3Bucket(self, "log-bucket", bucket=props.log_bucket, force_destroy=props.force_destroy_logs)
+        S3BucketPublicAccessBlock(
+            self,
+            "log-bucket-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        # Standard logging (legacy) writes through the bucket ACL: ACLs stay on, the owner owns the objects.
+        ownership = S3BucketOwnershipControls(
+            self,
+            "log-bucket-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerPreferred"),
+        )
+        owner = DataAwsCanonicalUserId(self, "owner")
+        delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(self, "log-delivery")
+        self._log_acl = S3BucketAcl(
+            self,
+            "log-bucket-acl",
+            bucket=bucket.id,
+            access_control_policy=S3BucketAclAccessControlPolicy(
+                owner=S3BucketAclAccessControlPolicyOwner(id=owner.id),
+                grant=[
+                    S3BucketAclAccessControlPolicyGrant(
+                        grantee=S3BucketAclAccessControlPolicyGrantGrantee(id=grantee, type="CanonicalUser"),
+                        permission="FULL_CONTROL",
+                    )
+                    for grantee in (owner.id, delivery.id)
+                ],
+            ),
+            depends_on=[ownership],
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "log-bucket-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                        )
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketVersioningA(
+            self,
+            "log-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "log-bucket-lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="retention",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.log_retention_days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
+        S3BucketPolicy(self, "log-bucket-policy", bucket=bucket.id, policy=tls_only_policy(bucket.arn))
+        self.log_key = key
+        return bucket
+
+    def _headers(self, props: CdnDistributionProps) -> CloudfrontResponseHeadersPolicy | None:
+        headers = props.security_headers
+        if headers is None:
+            return None
+        return CloudfrontResponseHeadersPolicy(
+            self,
+            "security-headers",
+            name=f"{props.name}-security-headers",
+            comment="HSTS and browser protections on every response",
+            security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
+                strict_transport_security=CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity(
+                    access_control_max_age_sec=headers.hsts_max_age,
+                    include_subdomains=headers.hsts_include_subdomains,
+                    preload=headers.hsts_preload,
+                    override=True,
+                ),
+                content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(
+                    override=True
+                ),
+                frame_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigFrameOptions(
+                    frame_option=headers.frame_options, override=True
+                ),
+                referrer_policy=CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy(
+                    referrer_policy=headers.referrer_policy, override=True
+                ),
+                xss_protection=CloudfrontResponseHeadersPolicySecurityHeadersConfigXssProtection(
+                    protection=True, mode_block=True, override=True
+                ),
+            ),
+        )
+
+    def _cache_policy(self, props: CdnDistributionProps, index: int, cached: CachedPath) -> CloudfrontCachePolicy:
+        return CloudfrontCachePolicy(
+            self,
+            f"cache-{index}",
+            name=f"{props.name}-cache-{index}",
+            comment=f"{cached.path}: cached {cached.default_ttl}s by default",
+            min_ttl=cached.min_ttl,
+            default_ttl=cached.default_ttl,
+            max_ttl=cached.max_ttl,
+            parameters_in_cache_key_and_forwarded_to_origin=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin(
+                cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
+                    cookie_behavior="none"
+                ),
+                headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
+                    header_behavior="none"
+                ),
+                query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
+                    query_string_behavior="all" if cached.query_strings else "none"
+                ),
+                enable_accept_encoding_brotli=True,
+                enable_accept_encoding_gzip=True,
+            ),
+        )
