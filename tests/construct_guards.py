@@ -156,6 +156,8 @@ GUARDS.update(
             N(WIRING),
         ],
         "constructs/edge_listener.py:EdgeListenerProps.__post_init__": [
+            N(WIRING),
+            N("with the CDN a path rule names one hostname (the origin name) and the two secret slots: always 5 values"),
             C((*W, "edge", "paths"), [f"/p{i}" for i in range(100)]),
             C((*W, "edge", "paths"), ["api"]),
             C((*W, "edge", "paths"), ["/api", "/api"]),
@@ -170,6 +172,7 @@ GUARDS.update(
             N(FIXED),
         ],
         "constructs/edge_protection.py:EdgeProtectionProps.__post_init__": [
+            N("the scope is chosen by the stack: REGIONAL for each ALB, CLOUDFRONT for the distribution"),
             N("the web ACL name is derived from the environment name (EnvName) and region"),
             C((*W, "edge", "hostname"), "API.tonebridge.io"),
             C((*W, "edge", "rate_limit"), 5),
@@ -480,6 +483,32 @@ GUARDS.update(
 )
 
 
+# --- the CDN (global stack) ---------------------------------------------------------------------------
+CDN = ("dns", "cdn")
+_STATIC = {"path": "/static/*", "min_ttl": 0, "default_ttl": 86400, "max_ttl": 31536000}
+GUARDS.update(
+    {
+        "constructs/edge_cdn.py:CdnDistributionProps.__post_init__": [
+            N("the distribution's name is derived from the environment name, itself a DNS label"),
+            N("the aliases are dns.cdn's public names, which configuration requires"),
+            C((*CDN, "cache_paths"), [{**_STATIC, "path": f"/static/p{i}/*"} for i in range(26)]),
+            C((*CDN, "cache_paths"), [_STATIC, _STATIC]),
+            C((*CDN, "cache_paths"), [{**_STATIC, "min_ttl": 100, "default_ttl": 10}]),
+            C((*CDN, "price_class"), "PriceClass_50"),
+            C((*CDN, "minimum_protocol_version"), "TLSv1_2016"),
+            C((*CDN, "http_version"), "http1.1"),
+            C((*CDN, "origin_read_timeout"), 61),
+        ],
+        "constructs/origin_secret.py:OriginSecretProps.__post_init__": [
+            N("the secret's name is derived from the environment name"),
+            C((*CDN, "origin_secret", "active"), "c"),
+            C((*CDN, "origin_secret", "length"), 16),
+            C((*CDN, "origin_secret", "recovery_window_days"), 3),
+        ],
+    }
+)
+
+
 # --- disaster recovery of the data (production's logical backup, RPO/RTO schedules) ---------------
 LB = ("database", "logical_backup")
 GUARDS.update(
@@ -559,17 +588,17 @@ LINES: dict[str, str] = {
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[5]": "platform.us-west-2.autoscaling.cluster_autoscaler.extra_args.--scale-down-delay: flag names go without dashes; expander, cloud provider, discovery and v have fields of their own",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[6]": "platform.us-west-2.autoscaling.cluster_autoscaler.extra_args.expander: flag names go without dashes; expander, cloud provider, discovery and v have fields of their own",
     "constructs/edge_binding.py:EdgeBindingProps.__post_init__[0]": "platform.us-west-2.istio.namespace: 'Istio_System' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[0]": "platform.us-west-2.edge.paths: 100 path prefixes: at most 99",
-    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[1]": "platform.us-west-2.edge.paths[0]: 'api' must be an absolute path prefix such as /api (no trailing '/')",
-    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[2]": "platform.us-west-2.edge.paths: values must be distinct",
-    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[4]": "platform.us-west-2.edge.ssl_policy: 'ELBSecurityPolicy-2016-08' must allow only TLS 1.2+ (an ELBSecurityPolicy-TLS13-1-2-* or -1-3-*)",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[2]": "platform.us-west-2.edge.paths: 100 path prefixes: at most 99",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[3]": "platform.us-west-2.edge.paths[0]: 'api' must be an absolute path prefix such as /api (no trailing '/')",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[4]": "platform.us-west-2.edge.paths: values must be distinct",
+    "constructs/edge_listener.py:EdgeListenerProps.__post_init__[6]": "platform.us-west-2.edge.ssl_policy: 'ELBSecurityPolicy-2016-08' must allow only TLS 1.2+ (an ELBSecurityPolicy-TLS13-1-2-* or -1-3-*)",
     "constructs/edge_load_balancer.py:EdgeLoadBalancerProps.__post_init__[0]": "platform.us-west-2.edge.enabled: the ALB's name 'tonebridge-platform-edge-production-us-west-2' exceeds the 32 characters AWS allows",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[1]": "platform.us-west-2.edge.hostname: 'API.tonebridge.io' is not a fully qualified lowercase DNS name",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[2]": "platform.us-west-2.edge.rate_limit: Input should be greater than or equal to 10 (got 5)",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[3]": "platform.us-west-2.edge.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[4]": "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[5]": "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
-    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[6]": "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[2]": "platform.us-west-2.edge.hostname: 'API.tonebridge.io' is not a fully qualified lowercase DNS name",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[3]": "platform.us-west-2.edge.rate_limit: Input should be greater than or equal to 10 (got 5)",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[4]": "platform.us-west-2.edge.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[5]": "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[6]": "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
+    "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[7]": "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[1]": "dr.network.name: String should match pattern '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$' (got 'Tonebridge-DR')",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[2]": "dr.network.master_cidr: 172.16.0.0/27 must be a /28 (GKE's control-plane range)",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[3]": "dr.network.pods_cidr: 10.2.0.0/17 overlaps dr.network.subnet_cidr",
@@ -691,4 +720,14 @@ LINES: dict[str, str] = {
     "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
     "constructs/cluster.py:TonebridgeClusterProps.__post_init__[6]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
     "constructs/cluster.py:TonebridgeClusterProps.__post_init__[8]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[2]": "dns.cdn.cache_paths: List should have at most 25 items after validation, not 26",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[3]": "dns.cdn.cache_paths[1].path: /static/* appears twice",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[4]": "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[5]": "dns.cdn.price_class: Input should be 'PriceClass_100', 'PriceClass_200' or 'PriceClass_All' (got 'PriceClass_50')",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[6]": "dns.cdn.minimum_protocol_version: Input should be 'TLSv1.2_2019' or 'TLSv1.2_2021' (got 'TLSv1_2016')",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[7]": "dns.cdn.http_version: Input should be 'http2' or 'http2and3' (got 'http1.1')",
+    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[8]": "dns.cdn.origin_read_timeout: Input should be less than or equal to 60 (got 61)",
+    "constructs/origin_secret.py:OriginSecretProps.__post_init__[1]": "dns.cdn.origin_secret.active: Input should be 'a' or 'b' (got 'c')",
+    "constructs/origin_secret.py:OriginSecretProps.__post_init__[2]": "dns.cdn.origin_secret.length: Input should be greater than or equal to 32 (got 16)",
+    "constructs/origin_secret.py:OriginSecretProps.__post_init__[3]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
 }
