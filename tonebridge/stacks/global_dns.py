@@ -187,7 +187,7 @@ class GlobalDnsStack(TonebridgeStack):
             failure_threshold=dns.health_check.failure_threshold,
             measure_latency=True,
             # Runbook: hold traffic on the secondary while the primary flaps (`make hold-primary`).
-            invert_healthcheck=True if role == "PRIMARY" and dns.health_check.hold_primary else None,
+            invert_healthcheck=True if region == env.aws.primary_region and dns.health_check.hold_primary else None,
             tags={"Name": f"{env.name}-{region}-edge"},
         )
 
