@@ -31,8 +31,11 @@ def synth_vpc(**overrides) -> dict:
 
     from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 
+    from tonebridge.constructs.kms import KeyAccess
+
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")
+    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
     TonebridgeVpc(stack, "vpc", TonebridgeVpcProps(**{**SPEC, **overrides}))
     return json.loads(Testing.synth(stack))
 

@@ -18,6 +18,7 @@ from tonebridge.config.data import BackupsConfig, DatabaseConfig
 from tonebridge.config.dr import DrConfig
 from tonebridge.config.global_dns import GlobalDnsConfig
 from tonebridge.config.platform import PlatformConfig
+from tonebridge.config.security import SecurityConfig
 from tonebridge.config.types import (
     BucketName,
     Cidr,
@@ -138,6 +139,9 @@ class EnvironmentConfig(StrictModel):
     )
     database: DatabaseConfig
     backups: BackupsConfig
+    security: SecurityConfig = Field(
+        description="Principals that key and bucket policies name: deploy identities, key administrators, break-glass."
+    )
     dns: GlobalDnsConfig | None = Field(default=None, description="The <env>-global stack (Route53, failover).")
     dr: DrConfig | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
 

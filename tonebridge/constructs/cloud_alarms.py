@@ -93,7 +93,11 @@ class CloudAlarms(Construct):
                 alias=f"{props.name}-alarms",
                 description=f"{props.name}: SNS topic of the CloudWatch alarms",
                 service_grants=[
-                    ServiceGrant(principal="cloudwatch.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"))
+                    ServiceGrant(
+                        principal="cloudwatch.amazonaws.com",
+                        actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+                        source_arn=f"arn:*:cloudwatch:{aws.region}:{{account}}:alarm:*",
+                    )
                 ],
             ),
         )
@@ -113,7 +117,10 @@ class CloudAlarms(Construct):
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": "sns:Publish",
                             "Resource": self.topic.arn,
-                            "Condition": {"StringEquals": {"aws:SourceAccount": aws.account_id}},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": aws.account_id},
+                                "ArnLike": {"aws:SourceArn": f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:*"},
+                            },
                         },
                         {
                             "Sid": "DenyInsecureTransport",

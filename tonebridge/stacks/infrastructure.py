@@ -6,6 +6,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
@@ -170,6 +171,7 @@ def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucke
         archive_storage_class=backups.archive_storage_class,
         noncurrent_expiry_days=backups.noncurrent_expiry_days,
         object_lock_days=backups.object_lock_days,
+        object_lock_mode=backups.object_lock_mode,
         replication_time_control=backups.replication_time_control,
         access_log_retention_days=backups.access_log_retention_days,
         protect=backups.protect,
@@ -212,6 +214,14 @@ class InfrastructureStack(TonebridgeStack):
         if region == env.aws.primary_region:
             self.database = RdsPostgres(self, "database", rds_props(env, network))
             self.backups = BackupBuckets(self, "backups", backups_props(env, self))
+            self._environment_backups(env)
+            if env.dr is not None:
+                # The DR stack's Storage Transfer role (deployed after this stack) copies the bucket to GCS.
+                aws = AwsContext.of(self)
+                self.backups.allow_reader(
+                    f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}",
+                    created_later=True,
+                )
         elif rds.cross_region_replica or rds.automated_backup_replication:
             primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
             if not isinstance(primary, InfrastructureStack) or primary.database is None:
@@ -219,6 +229,43 @@ class InfrastructureStack(TonebridgeStack):
             self.database_replica = RdsPostgresReplica(
                 self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
             )
+
+    def _environment_backups(self, env: EnvironmentConfig) -> None:
+        """A backups bucket (own key, own log bucket, same lock and lifecycle, no replica) for each
+        other environment whose CloudNativePG clusters run on this environment's clusters (staging):
+        its database never writes, lists or holds a key of production's bucket."""
+        #: Backups buckets by environment (``production``: :attr:`backups`).
+        self.environment_backups: dict[str, BackupBuckets] = {}
+        for region, platform in env.platform.items():
+            for cluster in platform.postgres.clusters:
+                environment = self._environment_of(env, region, cluster.namespace)
+                if environment == "production" or environment in self.environment_backups:
+                    continue
+                base = backups_props(env, self)
+                bucket = env.backups.bucket_for(environment)
+                self.environment_backups[environment] = BackupBuckets(
+                    self,
+                    f"backups-{environment}",
+                    BackupBucketsProps(
+                        bucket=bucket,
+                        access_log_bucket=f"{bucket}-access-logs",
+                        infrequent_access_after_days=base.infrequent_access_after_days,
+                        archive_after_days=base.archive_after_days,
+                        archive_storage_class=base.archive_storage_class,
+                        noncurrent_expiry_days=base.noncurrent_expiry_days,
+                        object_lock_days=base.object_lock_days,
+                        object_lock_mode=base.object_lock_mode,
+                        replication_time_control=False,
+                        access_log_retention_days=base.access_log_retention_days,
+                        protect=base.protect,
+                    ),
+                )
+
+    @staticmethod
+    def _environment_of(env: EnvironmentConfig, region: str, namespace: str) -> str:
+        """The ``environment`` label of a namespace of ``region``'s platform (production if undeclared)."""
+        declared = env.platform[region].namespaces.get(namespace)
+        return declared.environment if declared is not None else "production"
 
     def _cnpg_backup_roles(self, env: EnvironmentConfig, region: str) -> None:
         """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups),
@@ -234,8 +281,13 @@ class InfrastructureStack(TonebridgeStack):
         if primary is None or primary.backups is None:
             raise ValueError(f"{self.name}: CloudNativePG backups need the primary region's backups bucket")
         for cluster in clusters:
-            backups = primary.backups
+            environment = self._environment_of(env, region, cluster.namespace)
+            backups = primary.backups if environment == "production" else primary.environment_backups[environment]
             if cluster.replica:  # reads the copy replicated into this region
+                if environment != "production":
+                    raise ValueError(
+                        f"{self.name}: CNPG replica {cluster.name}: only production's backups are replicated"
+                    )
                 bucket_arn, key_arn = (
                     backups.replica_bucket_arn,
                     backups.replica_key.arn if backups.replica_key else None,
@@ -244,7 +296,7 @@ class InfrastructureStack(TonebridgeStack):
                 bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
             if bucket_arn is None:
                 raise ValueError(f"{self.name}: CNPG replica {cluster.name} needs backups.replicate")
-            self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
+            role = self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
                 self,
                 f"cnpg-backups-{cluster.namespace}-{cluster.name}",
                 CnpgBackupRoleProps(
@@ -259,6 +311,17 @@ class InfrastructureStack(TonebridgeStack):
                     read_only=cluster.replica is not None,
                 ),
             )
+            # Its bucket's policy and key name the role. A role of a later stack is named by its ARN
+            # string (a token would make the primary stack depend on this one) and by condition.
+            later = primary is not self
+            arn = role.arn
+            if later:
+                aws = AwsContext.of(primary)
+                arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{cluster.backup_role_name(env.clusters[region].name)}"
+            if cluster.replica:
+                backups.allow_reader(arn, replica=True, created_later=later)
+            else:
+                backups.allow_writer(arn, created_later=later)
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
         """Repositories live in the primary region; the secondary receives replicas of production's."""

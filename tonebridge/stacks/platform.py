@@ -631,7 +631,12 @@ def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConf
     backups = env.backups
     platform = env.platform[region]
     replica = None
-    backup = BarmanStore(bucket=backups.bucket, compression=cfg.compression, encryption=cfg.encryption)
+    declared = platform.namespaces.get(cfg.namespace)
+    environment = declared.environment if declared is not None else "production"
+    # Each environment's database writes its own bucket (staging never writes production's).
+    backup = BarmanStore(
+        bucket=backups.bucket_for(environment), compression=cfg.compression, encryption=cfg.encryption
+    )
     if cfg.replica:
         replica = CnpgReplicaSource(
             source_cluster=cfg.replica.source_cluster,
