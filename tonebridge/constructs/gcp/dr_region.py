@@ -144,7 +144,7 @@ class DrRegionProps:
     master_authorized_cidrs: Sequence[str] = field(default_factory=tuple)
     security_group: str | None = None
     flow_log_sampling: float = 0.5
-    lock_retention: bool = False
+    lock_retention: bool = True
     immutable_tags: bool = True
     deletion_protection: bool = True
     protect: bool = True
