@@ -411,22 +411,43 @@ class InfrastructureStack(TonebridgeStack):
             )
 
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
-        """The build agents' image-push role (spec §6.2), trusted by their service account only and
-        limited to this environment's repositories (spec §5.1); the platform stack annotates with it."""
+        """The image-push roles of the pipeline (spec §6.2), each trusted by one service account only:
+        the build agents' pushes to the staging repositories, the release agents' (a main-only job in
+        the production folder, after approval) to the production repositories (spec §5.1). The
+        platform stack annotates the two service accounts with them."""
         ci = env.platform[region].ci if region in env.platform else None
         self.ci_image_push: ImagePushRole | None = None
+        self.ci_release_push: ImagePushRole | None = None
         if ci is None or not ci.enabled or self.registries is None:
             return
+        arns = self.registries.repository_arns
+
+        def stage(prefix: str) -> list[str]:
+            return [arn for name, arn in arns.items() if name.startswith(f"{prefix}/")]
+
+        cluster = env.clusters[region].name
         self.ci_image_push = ImagePushRole(
             self,
             "ci-image-push",
             ImagePushRoleProps(
-                role_name=f"{env.clusters[region].name}-ci-image-push",
+                role_name=f"{cluster}-ci-image-push",
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
                 namespace=ci.agents_namespace,
                 service_account=ci.builder_service_account,
-                repository_arns=list(self.registries.repository_arns.values()),
+                repository_arns=stage(env.registries.staging_prefix),
+            ),
+        )
+        self.ci_release_push = ImagePushRole(
+            self,
+            "ci-release-push",
+            ImagePushRoleProps(
+                role_name=f"{cluster}-ci-release-push",
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer=self.cluster.oidc_issuer,
+                namespace=ci.release.namespace,
+                service_account=ci.release.service_account,
+                repository_arns=stage(env.registries.production_prefix),
             ),
         )
 
@@ -477,6 +498,8 @@ class InfrastructureStack(TonebridgeStack):
             }
         if self.ci_image_push:
             outputs["ci_image_push_role_arn"] = self.ci_image_push.arn
+        if self.ci_release_push:
+            outputs["ci_release_push_role_arn"] = self.ci_release_push.arn
         if self.registries:
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()
