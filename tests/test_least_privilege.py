@@ -200,3 +200,41 @@ def test_log_keys_are_limited_to_this_accounts_log_groups(stacks, stack):
             if statement.get("Principal", {}).get("Service", "").startswith("logs."):
                 pattern = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
                 assert ":*:log-group" not in pattern and "account_id}:log-group:" in pattern, name
+
+
+# --- VPC endpoints ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["production-us-west-2", "production-us-east-1", "local-us-west-2"])
+def test_interface_endpoints_admit_only_this_accounts_principals(stacks, stack):
+    endpoints = [e for e in resources(stacks[stack], "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"]
+    assert endpoints
+    for endpoint in endpoints:
+        statements = _statements(endpoint["policy"])
+        account_wide = [s for s in statements if s["Sid"] == "ThisAccountsPrincipals"]
+        assert account_wide[0]["Condition"]["StringEquals"]["aws:PrincipalAccount"].startswith("${data.aws_caller_identity")
+        others = [s for s in statements if s["Sid"] != "ThisAccountsPrincipals"]
+        if endpoint["service_name"].endswith(".sts"):
+            (web_identity,) = others  # IRSA's unauthenticated call, for this account's roles only
+            assert web_identity["Action"] == "sts:AssumeRoleWithWebIdentity"
+            assert web_identity["Resource"].endswith(":role/*") and "aws_caller_identity" in web_identity["Resource"]
+        else:
+            assert others == []
+
+
+def test_s3_endpoint_reaches_only_the_projects_and_awss_own_buckets(stacks):
+    (s3,) = [e for e in resources(stacks["production-us-west-2"], "aws_vpc_endpoint").values() if e["service_name"].endswith(".s3")]
+    statements = {s["Sid"]: s for s in _statements(s3["policy"])}
+    project = statements["ProjectBuckets"]
+    buckets = {arn.split(":::")[1].split("/")[0] for arn in project["Resource"]}
+    assert buckets == {
+        "tonebridge-terraform-state",
+        "tonebridge-backups",
+        "tonebridge-backups-us-east-1",
+        "tonebridge-backups-staging",
+    }
+    assert "aws:PrincipalAccount" in project["Condition"]["StringEquals"]
+    aws_owned = statements["AwsOwnedBucketsReadOnly"]
+    assert aws_owned["Action"] == "s3:GetObject"
+    assert any("starport-layer-bucket" in arn for arn in aws_owned["Resource"])  # ECR image layers
+    assert set(statements) == {"ProjectBuckets", "AwsOwnedBucketsReadOnly"}

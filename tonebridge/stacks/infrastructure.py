@@ -33,6 +33,20 @@ from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
 
 
+def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
+    """The project's buckets that clients inside the VPCs use (state, backups of every environment's
+    databases and their replica): the S3 gateway endpoint's policy names them and no other bucket of ours."""
+    backups = env.backups
+    names = [env.state.bucket, backups.bucket]
+    if backups.replicate and env.aws.secondary_region:
+        names.append(backups.replica_bucket_name(env.aws.secondary_region))
+    for region, platform in env.platform.items():
+        for cluster in platform.postgres.clusters:
+            declared = platform.namespaces.get(cluster.namespace)
+            names.append(backups.bucket_for(declared.environment if declared else "production"))
+    return sorted(set(names))
+
+
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
     """Map one region's configuration onto the environment-agnostic VPC props."""
     net = env.network[region]
@@ -59,6 +73,7 @@ def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
         flow_log_traffic_type=net.flow_logs.traffic_type,
         interface_endpoints=net.interface_endpoints,
         eks_cluster_names=[env.clusters[region].name],
+        s3_buckets=endpoint_buckets(env),
     )
 
 
