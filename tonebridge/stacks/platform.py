@@ -58,6 +58,7 @@ from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.platform_argocd import add_argocd_sso, argocd_sso, argocd_vault_namespaces, argocd_vault_roles
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 
@@ -99,6 +100,7 @@ class PlatformStack(TonebridgeStack):
         self._autoscaling(env, region)
         self._mesh_edge_gitops(env, region)
         self._secrets(region)
+        add_argocd_sso(self)
         self._scanning()
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = add_observability(self)
@@ -333,19 +335,25 @@ class PlatformStack(TonebridgeStack):
                 depends_on=[controller.release, self.istio.gateway.release],
             )
         argocd = cfg.argocd
+        #: Argo CD (spec §6.1), where this region runs it.
+        self.argocd: ArgoCd | None = None
         if argocd.enabled:
             app = argocd.application
             if argocd.node_pool == "system":
                 pool, pool_tolerations = self.system_node_selector, self.system_tolerations
             else:
                 pool, pool_tolerations = selector, tolerations
-            ArgoCd(
+            self.argocd = ArgoCd(
                 self,
                 "argocd",
                 ArgoCdProps(
                     kubernetes_version=self.kubernetes_version,
                     namespace=argocd.namespace,
                     project=argocd.project,
+                    sso=argocd_sso(cfg),
+                    admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
+                    signature_keys=argocd.signature_keys,
+                    synced_kinds=argocd.synced_kinds,
                     server_replicas=argocd.server_replicas,
                     repo_server_replicas=argocd.repo_server_replicas,
                     node_selector=pool,
@@ -444,6 +452,7 @@ class PlatformStack(TonebridgeStack):
                     app.namespace,
                     *([redis.namespace] if redis.enabled else []),
                     *vault_namespaces(self.config),
+                    *argocd_vault_namespaces(self.config),
                 ],
                 bootstrap={
                     "role": app.role,
@@ -453,7 +462,12 @@ class PlatformStack(TonebridgeStack):
                     "auth_mount": app.auth_mount,
                     "paths": [o.secret_path for o in app.objects],
                 },
-                bootstrap_roles=[*redis_roles, *vault_roles(self.config), *ci_vault_roles(self.config)],
+                bootstrap_roles=[
+                    *redis_roles,
+                    *vault_roles(self.config),
+                    *ci_vault_roles(self.config),
+                    *argocd_vault_roles(self.config),
+                ],
             ),
             depends_on=[
                 cert_manager.issuers,
@@ -461,6 +475,7 @@ class PlatformStack(TonebridgeStack):
                 *self._namespace_objects(
                     [app.namespace, *([redis.namespace] if redis.enabled else []), *vault_namespaces(self.config)]
                 ),
+                *([self.argocd.namespace.manifest] if argocd_vault_namespaces(self.config) else []),
                 *self._storage_class_objects([vault_cfg.storage_class]),
             ],
         )
