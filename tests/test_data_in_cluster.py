@@ -627,3 +627,9 @@ def test_config_rejects_redis_among_the_applications():
         "platform.us-west-2.redis.exporter_resources.memory_request: 64Mi is below the min 128Mi of "
         "namespaces.production.limit_range",
     ]
+
+
+def test_staging_postgres_refuses_connections_without_tls(west_objects):
+    """hostssl only: the pg_hba lines come before CloudNativePG's own `host all all all` line."""
+    hba = west_objects[("Cluster", "tonebridge")]["spec"]["postgresql"]["pg_hba"]
+    assert hba == ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"]

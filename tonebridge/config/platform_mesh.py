@@ -112,9 +112,10 @@ class IstioConfig(StrictModel):
     gateway_autoscale: Autoscale = Autoscale(min=2, max=10)  # §3.3 istio-ingressgateway
     gateway_resources: Resources = _resources("100m", "128Mi", "2", "1Gi")
     cni_resources: Resources = _resources("100m", "100Mi", "500m", "256Mi")
-    strict_mtls_namespaces: list[str] = Field(
-        default_factory=lambda: ["production"],
-        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT.",
+    strict_mtls_namespaces: list[str] | None = Field(
+        default=None,
+        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT; default every "
+        "namespace with sidecar injection (production and staging alike).",
     )
 
 

@@ -60,6 +60,7 @@ from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform_argocd import add_argocd_sso, argocd_sso, argocd_vault_namespaces, argocd_vault_roles
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
+from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
@@ -289,6 +290,7 @@ class PlatformStack(TonebridgeStack):
         self.istio: Istio | None = None
         if cfg.istio.enabled:
             istio = cfg.istio
+            strict = strict_mtls_namespaces(cfg)
             self.istio = Istio(
                 self,
                 "istio",
@@ -304,9 +306,10 @@ class PlatformStack(TonebridgeStack):
                     cni_resources=istio.cni_resources.as_values(),
                     node_selector=selector,
                     tolerations=tolerations,
-                    strict_mtls_namespaces=istio.strict_mtls_namespaces,
+                    strict_mtls_namespaces=strict,
+                    mtls_port_exceptions=mtls_port_exceptions(cfg, strict),
                 ),
-                depends_on=self._namespace_objects(istio.strict_mtls_namespaces),
+                depends_on=self._namespace_objects(strict),
             )
         edge = cfg.edge
         if edge.enabled and self.istio and self.infra.edge_lb and edge.hostname:
