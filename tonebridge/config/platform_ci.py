@@ -148,6 +148,9 @@ class CiReleaseConfig(StrictModel):
         pattern=r"^https://[^\s{}]+\{service\}[^\s{}]*$",
         description="Each service's repository; {service} is replaced by the service name.",
     )
+    max_agents: int = Field(
+        default=2, ge=1, le=10, description="Release agent pods at once (the release job runs one build at a time)."
+    )
     manifests_repository: str = Field(
         default="github.com/tonebridge/k8s-manifests.git", pattern=r"^[a-z0-9.-]+/[A-Za-z0-9._/-]+\.git$"
     )

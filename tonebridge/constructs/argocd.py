@@ -23,9 +23,11 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ARGO_CD
+from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
+from tonebridge.flows import Endpoint, Flow
 
 #: The current API of Argo CD's Application and AppProject.
 ARGO_API = "argoproj.io/v1alpha1"
@@ -232,6 +234,41 @@ def application(app: ArgoApplicationSpec, project: str, namespace: str) -> dict[
     }
 
 
+#: Ports Argo CD's components serve each other (the chart's defaults).
+REPO_SERVER_PORT, REDIS_PORT = 8081, 6379
+#: HTTPS anywhere: the Kubernetes API, the manifests repository (GitHub), the OIDC issuer.
+HTTPS_ANYWHERE = "0.0.0.0/0"
+
+
+def argocd_flows(namespace: str, release: str = "argocd") -> list[Flow]:
+    """What Argo CD's components need: server, controller and ApplicationSet controller ask the repo
+    server to render; server, controller and repo server share Redis; every pod reaches HTTPS (the API
+    server, GitHub, the OIDC issuer). Nothing reaches Argo CD from the network: operators use
+    ``kubectl port-forward``."""
+
+    def component(name: str) -> Endpoint:
+        labels = {"app.kubernetes.io/name": f"argocd-{name}", "app.kubernetes.io/instance": release}
+        return Endpoint(f"argocd-{name}", namespace=namespace, pod_labels=labels)
+
+    repo, redis = component("repo-server"), component("redis")
+    flows = [
+        Flow(component(c), repo, REPO_SERVER_PORT, "render manifests")
+        for c in ("server", "application-controller", "applicationset-controller")
+    ]
+    flows += [
+        Flow(component(c), redis, REDIS_PORT, "cache") for c in ("server", "application-controller", "repo-server")
+    ]
+    flows.append(
+        Flow(
+            Endpoint("argocd", namespace=namespace),
+            Endpoint("https anywhere", cidr=HTTPS_ANYWHERE),
+            443,
+            "the Kubernetes API, the manifests repository and the OIDC issuer",
+        )
+    )
+    return flows
+
+
 class ArgoCd(Construct):
     """Attributes: ``namespace``, ``release`` (the argo-cd helm_release), ``resources`` (project + applications)."""
 
@@ -253,6 +290,10 @@ class ArgoCd(Construct):
             ),
             props.kubernetes_version,
             depends_on=depends_on,
+        )
+        # Default deny in argocd; exactly the declared flows are admitted (and proved by the fit check).
+        FlowIsolation(
+            self, "isolation", props.namespace, argocd_flows(props.namespace), depends_on=[self.namespace.manifest]
         )
         self.resources: CustomResources | None = None
         if props.applications:

@@ -170,6 +170,7 @@ class ReleasePath:
     source_url: str = "https://github.com/tonebridge/{service}.git"
     manifests_repository: str = "github.com/tonebridge/k8s-manifests.git"
     production_namespace: str = "production"
+    max_agents: int = 2
 
     def __post_init__(self) -> None:
         for name in (self.folder, self.namespace, self.service_account, self.cloud, *self.services):
@@ -323,6 +324,8 @@ def _pod(
     return pod
 
 
+#: The registry login and crane: a credential helper and a streaming upload, small and brief.
+PUSH_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 #: Where the registry login leaves the short-lived ECR password for crane (a memory-backed emptyDir
 #: mounted into those two containers only, never into Kaniko's).
 REGISTRY_AUTH = "/registry-auth"
@@ -367,13 +370,13 @@ def _image_containers(props: JenkinsProps) -> tuple[list[dict], list[dict], list
     login = _tool_container(
         "registry-login",
         props.agents.kaniko,
-        props.tool_resources,
+        PUSH_RESOURCES,
         [{"name": "AWS_ECR_DISABLE_CACHE", "value": "true"}],
     )
     login["command"] = ["/busybox/cat"]
     login["volumeMounts"].append(auth_mount)
     crane = _tool_container(
-        "crane", props.agents.crane, props.tool_resources, [{"name": "DOCKER_CONFIG", "value": REGISTRY_AUTH}]
+        "crane", props.agents.crane, PUSH_RESOURCES, [{"name": "DOCKER_CONFIG", "value": REGISTRY_AUTH}]
     )
     crane["command"] = ["/busybox/cat"]
     crane["volumeMounts"].append(auth_mount)
@@ -468,6 +471,7 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
             "agent": {
                 "namespace": release.namespace,
                 "usageRestricted": True,
+                "containerCap": release.max_agents,
                 "podTemplates": {
                     **blanked,
                     RELEASE_TEMPLATE: _template(

@@ -97,6 +97,7 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
                 branch=ci.release.branch,
                 source_url=ci.release.source_url,
                 manifests_repository=ci.release.manifests_repository,
+                max_agents=ci.release.max_agents,
             ),
             deploy_namespaces=ci.deploy_namespaces,
             test_targets=[TestTarget(t.namespace, t.service, t.port) for t in ci.test_targets],
