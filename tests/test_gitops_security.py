@@ -100,3 +100,50 @@ def test_configuration_refuses_rbac_and_secrets_from_git():
         ArgoCdConfig(synced_kinds=[{"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"}])
     with pytest.raises(ValidationError):
         ArgoCdConfig(signature_keys=["not-a-key"])
+
+
+# --- platform namespaces: default deny, the declared flows and nothing else -------------------------
+
+
+@pytest.mark.parametrize("namespace", ["argocd", "vault", "logging"])
+def test_platform_namespaces_deny_by_default_and_admit_their_declared_flows(stacks, namespace):
+    from tonebridge.flows import flows_of
+
+    platform = stacks[PLATFORM]
+    policies = {
+        o["metadata"]["name"]: o
+        for r in resources(platform, "kubernetes_manifest").values()
+        for o in [r["manifest"]]
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == namespace
+    }
+    deny = policies.pop("default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert "allow-dns" in policies
+    declared = [f for f in flows_of(platform) if namespace in (f.source.namespace, f.destination.namespace)]
+    inbound = {(f.destination.name, f.port) for f in declared if f.destination.namespace == namespace}
+    # every ingress rule admits a declared flow's port, and every declared inbound flow has its policy
+    admitted = {
+        (name, p["port"])
+        for name, policy in policies.items()
+        for rule in policy["spec"].get("ingress", [])
+        for p in rule["ports"]
+    }
+    assert {port for _, port in admitted} == {port for _, port in inbound}
+    assert all(name.startswith(("in-", "out-", "allow-dns")) for name in policies)
+
+
+def test_flow_policies_admit_exactly_the_flows():
+    from tonebridge.constructs.flow_policies import flow_policies
+    from tonebridge.flows import Endpoint, Flow
+
+    server = Endpoint("s", namespace="a", pod_labels={"app": "s"})
+    client = Endpoint("c", namespace="b", pod_labels={"app": "c"})
+    (ingress,) = flow_policies("a", [Flow(client, server, 8200, "api")])
+    assert ingress["spec"]["podSelector"] == {"matchLabels": {"app": "s"}}
+    assert ingress["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = ingress["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8200}]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "b"}}, "podSelector": {"matchLabels": {"app": "c"}}}
+    ]
+    assert flow_policies("c", [Flow(client, server, 8200, "api")]) == []  # neither end there: nothing
