@@ -212,8 +212,18 @@ def test_deploy_pod_has_kubectl_as_the_deployer(values):
 @pytest.mark.parametrize(
     ("suffix", "subject", "prefix", "output"),
     [
-        ("-ci-image-push", "system:serviceaccount:ci-builds:jenkins-builder", "tonebridge-staging", "ci_image_push_role_arn"),
-        ("-ci-release-push", "system:serviceaccount:ci-release:jenkins-releaser", "tonebridge", "ci_release_push_role_arn"),
+        (
+            "-ci-image-push",
+            "system:serviceaccount:ci-builds:jenkins-builder",
+            "tonebridge-staging",
+            "ci_image_push_role_arn",
+        ),
+        (
+            "-ci-release-push",
+            "system:serviceaccount:ci-release:jenkins-releaser",
+            "tonebridge",
+            "ci_release_push_role_arn",
+        ),
     ],
 )
 def test_push_roles_split_staging_from_production(stacks, suffix, subject, prefix, output):
@@ -224,13 +234,11 @@ def test_push_roles_split_staging_from_production(stacks, suffix, subject, prefi
         f"${{aws_ecr_repository.{key}.arn}}": repo["name"]
         for key, repo in resources(infra, "aws_ecr_repository").items()
     }
-    (key, role) = [(k, r) for k, r in resources(infra, "aws_iam_role").items() if r["name"].endswith(suffix)][0]
+    (key, role) = next((k, r) for k, r in resources(infra, "aws_iam_role").items() if r["name"].endswith(suffix))
     trust = json.loads(role["assume_role_policy"])["Statement"]
     (condition,) = [s["Condition"]["StringEquals"] for s in trust]
     assert subject in condition.values() and "sts.amazonaws.com" in condition.values()
-    (policy,) = [
-        json.loads(p["policy"]) for p in resources(infra, "aws_iam_role_policy").values() if key in p["role"]
-    ]
+    (policy,) = [json.loads(p["policy"]) for p in resources(infra, "aws_iam_role_policy").values() if key in p["role"]]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert set(by_sid) == {"RegistryLogin", "PushToPlatformRepositories"}
     assert by_sid["RegistryLogin"]["Action"] == "ecr:GetAuthorizationToken"
@@ -471,7 +479,10 @@ def test_only_the_release_folder_may_use_the_release_cloud_and_holds_the_manifes
     assert script.count("permittedClouds(") == 1
     assert "folder('production') {" in script and "permittedClouds(['kubernetes-release'])" in script
     assert "inheritanceStrategy { nonInheriting() }" in script  # developers' rights stop at the folder
-    assert "group { name('tonebridge-release-approvers'); permissions(['Job/Build', 'Job/Cancel', 'Job/Read', 'Job/Discover']) }" in script
+    assert (
+        "group { name('tonebridge-release-approvers'); "
+        "permissions(['Job/Build', 'Job/Cancel', 'Job/Read', 'Job/Discover']) }" in script
+    )
     assert "Job/Configure" not in script and "Run/Replay" not in script
     assert "id('manifests-repo-token')" in script and "id('manifests-signing-key')" in script
     system = values["controller"]["JCasC"]["configScripts"]["credentials"]

@@ -79,7 +79,9 @@ def test_app_project_lets_git_create_workload_kinds_only(stacks):
 def test_signature_keys_and_admin_switch_reach_the_project():
     from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCdProps, ArgoSso, app_project
 
-    app = ArgoApplicationSpec("app", "https://github.com/tonebridge/k8s-manifests", "main", "environments/p", "production")
+    app = ArgoApplicationSpec(
+        "app", "https://github.com/tonebridge/k8s-manifests", "main", "environments/p", "production"
+    )
     sso = ArgoSso(issuer="https://sso.example", client_id="argocd")
     props = ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, signature_keys=["0123456789ABCDEF"])
     assert app_project(props)["spec"]["signatureKeys"] == [{"keyID": "0123456789ABCDEF"}]
@@ -144,6 +146,9 @@ def test_flow_policies_admit_exactly_the_flows():
     (rule,) = ingress["spec"]["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8200}]
     assert rule["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "b"}}, "podSelector": {"matchLabels": {"app": "c"}}}
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "b"}},
+            "podSelector": {"matchLabels": {"app": "c"}},
+        }
     ]
     assert flow_policies("c", [Flow(client, server, 8200, "api")]) == []  # neither end there: nothing

@@ -124,7 +124,9 @@ def _named(statements: list[dict]) -> list[str]:
     return deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
 
 
-@pytest.mark.parametrize(("env_name", "deployer"), [("production", "role/tonebridge-terraform"), ("local", "user/moto")])
+@pytest.mark.parametrize(
+    ("env_name", "deployer"), [("production", "role/tonebridge-terraform"), ("local", "user/moto")]
+)
 def test_state_bucket_admits_only_the_deployers_and_break_glass(stacks, env_name, deployer):
     named = _named(_bucket_policy(stacks[f"{env_name}-state"], "state-backend_policy"))
     assert len(named) == 2
@@ -151,7 +153,9 @@ def test_staging_database_cannot_touch_production_backups(stacks):
         assert staging_role not in key["policy"]
     # the staging bucket names it (and its key lets it use the key through S3 only)
     assert any(staging_role in arn for arn in _named(_bucket_policy(infra, "backups-staging_policy")))
-    (staging_key,) = [k for n, k in _keys(stacks, "production-us-west-2").items() if n.startswith("backups-staging_key")]
+    (staging_key,) = [
+        k for n, k in _keys(stacks, "production-us-west-2").items() if n.startswith("backups-staging_key")
+    ]
     (use,) = [s for s in _statements(staging_key["policy"]) if staging_role in json.dumps(s["Principal"])]
     via = use["Condition"]["StringEquals"]["kms:ViaService"]
     assert via.startswith("s3.${data.aws_region.") and via.endswith(".amazonaws.com")  # the bucket's region
@@ -207,12 +211,16 @@ def test_log_keys_are_limited_to_this_accounts_log_groups(stacks, stack):
 
 @pytest.mark.parametrize("stack", ["production-us-west-2", "production-us-east-1", "local-us-west-2"])
 def test_interface_endpoints_admit_only_this_accounts_principals(stacks, stack):
-    endpoints = [e for e in resources(stacks[stack], "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"]
+    endpoints = [
+        e for e in resources(stacks[stack], "aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"
+    ]
     assert endpoints
     for endpoint in endpoints:
         statements = _statements(endpoint["policy"])
         account_wide = [s for s in statements if s["Sid"] == "ThisAccountsPrincipals"]
-        assert account_wide[0]["Condition"]["StringEquals"]["aws:PrincipalAccount"].startswith("${data.aws_caller_identity")
+        assert account_wide[0]["Condition"]["StringEquals"]["aws:PrincipalAccount"].startswith(
+            "${data.aws_caller_identity"
+        )
         others = [s for s in statements if s["Sid"] != "ThisAccountsPrincipals"]
         if endpoint["service_name"].endswith(".sts"):
             (web_identity,) = others  # IRSA's unauthenticated call, for this account's roles only
@@ -223,7 +231,11 @@ def test_interface_endpoints_admit_only_this_accounts_principals(stacks, stack):
 
 
 def test_s3_endpoint_reaches_only_the_projects_and_awss_own_buckets(stacks):
-    (s3,) = [e for e in resources(stacks["production-us-west-2"], "aws_vpc_endpoint").values() if e["service_name"].endswith(".s3")]
+    (s3,) = [
+        e
+        for e in resources(stacks["production-us-west-2"], "aws_vpc_endpoint").values()
+        if e["service_name"].endswith(".s3")
+    ]
     statements = {s["Sid"]: s for s in _statements(s3["policy"])}
     project = statements["ProjectBuckets"]
     buckets = {arn.split(":::")[1].split("/")[0] for arn in project["Resource"]}

@@ -99,7 +99,9 @@ def test_namespaces_pod_security(stacks):
 
 
 def test_production_and_staging_have_strict_mtls(stacks):
-    peers = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in _objects(stacks[PLATFORM], "PeerAuthentication")}
+    peers = {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): p for p in _objects(stacks[PLATFORM], "PeerAuthentication")
+    }
     for namespace in ("production", "staging"):
         assert peers.pop((namespace, "default")) == {
             "apiVersion": "security.istio.io/v1",

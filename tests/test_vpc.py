@@ -29,9 +29,8 @@ def synth_vpc(**overrides) -> dict:
     from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-    from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
-
     from tonebridge.constructs.kms import KeyAccess
+    from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")

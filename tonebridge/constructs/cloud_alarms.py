@@ -102,6 +102,7 @@ class CloudAlarms(Construct):
             ),
         )
         self.topic = SnsTopic(self, "topic", name=f"{props.name}-alarms", kms_master_key_id=self.key.arn)
+        alarms_arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:*"
         self.topic_arn: str = self.topic.arn
         SnsTopicPolicy(
             self,
@@ -119,7 +120,7 @@ class CloudAlarms(Construct):
                             "Resource": self.topic.arn,
                             "Condition": {
                                 "StringEquals": {"aws:SourceAccount": aws.account_id},
-                                "ArnLike": {"aws:SourceArn": f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:*"},
+                                "ArnLike": {"aws:SourceArn": alarms_arn},
                             },
                         },
                         {

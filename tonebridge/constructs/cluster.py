@@ -320,7 +320,12 @@ class TonebridgeCluster(Construct):
                 KeyUser(
                     arn=self.karpenter.controller_role_arn,
                     via_service=f"ec2.{region}.amazonaws.com",
-                    actions=("kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"),
+                    actions=(
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:CreateGrant",
+                    ),
                 )
             )
 

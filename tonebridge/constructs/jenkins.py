@@ -146,7 +146,13 @@ class VaultFiles:
         if not self.vault_address.startswith("https://"):
             raise ValueError("vault_address must be https://")
         names = {o.object_name for o in self.objects}
-        missing = {self.admin_username, self.admin_password, self.webhook, self.manifests_token, self.signing_key} - names
+        missing = {
+            self.admin_username,
+            self.admin_password,
+            self.webhook,
+            self.manifests_token,
+            self.signing_key,
+        } - names
         if missing:
             raise ValueError(f"Vault objects missing: {', '.join(sorted(missing))}")
 
@@ -400,7 +406,7 @@ def build_pod(props: JenkinsProps) -> dict:
 
 
 #: The Kubernetes token of the release pods, projected into the kubectl container only.
-KUBE_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+KUBE_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # noqa: S105 - a path
 
 
 def release_pod(props: JenkinsProps) -> dict:
@@ -617,12 +623,7 @@ def release_jobs(props: JenkinsProps) -> str:
     ``${...}`` of the script, so the pipeline's are escaped (``^${``); the Vault reads are JCasC's."""
     release, vault = props.release, props.vault
     # Groovy reads backslashes in a triple-quoted string as escapes: double them, then escape the quotes.
-    script = (
-        release_pipeline(props)
-        .replace("\\", "\\\\")
-        .replace("'''", "\\'\\'\\'")
-        .replace("${", "^${")
-    )
+    script = release_pipeline(props).replace("\\", "\\\\").replace("'''", "\\'\\'\\'").replace("${", "^${")
     approvers = "\n".join(
         f"          group {{ name('{group}'); permissions([{_groovy_list(APPROVER_PERMISSIONS)}]) }}"
         for group in release.approvers
@@ -659,7 +660,7 @@ def release_jobs(props: JenkinsProps) -> str:
   }}
 }}
 pipelineJob('{release.folder}/release') {{
-  description('Builds {release.branch}, scans, waits for an approver, pushes to the production repositories, commits the manifests.')
+  description('Builds {release.branch}, scans, waits for an approver, pushes to production, commits the manifests.')
   definition {{
     cps {{
       sandbox(true)
@@ -786,7 +787,11 @@ def release_scheduling(props: JenkinsProps) -> list[dict]:
         "kind": "Role",
         "metadata": {"name": name, "namespace": namespace},
         "rules": [
-            {"apiGroups": [""], "resources": ["pods", "pods/exec", "pods/log", "events"], "verbs": ["get", "list", "watch"]},
+            {
+                "apiGroups": [""],
+                "resources": ["pods", "pods/exec", "pods/log", "events"],
+                "verbs": ["get", "list", "watch"],
+            },
             {"apiGroups": [""], "resources": ["pods", "pods/exec"], "verbs": ["create", "delete", "patch"]},
         ],
     }

@@ -77,7 +77,11 @@ class StateBackend(Construct):
         self.props = props
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
         self.key = EncryptionKey(
-            self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Terraform state in {props.bucket}", deployers_use=True)
+            self,
+            "key",
+            EncryptionKeyProps(
+                alias=props.bucket, description=f"Terraform state in {props.bucket}", deployers_use=True
+            ),
         )
 
         self.log_bucket, log_delivery_policy = self._log_bucket(props, lifecycle)

@@ -350,7 +350,11 @@ CLUSTER_PORT = 8201
 def vault_flows(props: VaultProps) -> list[Flow]:
     """Servers join and replicate (8200, 8201); the CSI provider and the Secrets Operator call the API
     (8200); servers reach HTTPS (KMS for auto-unseal, STS for IRSA, the Kubernetes API for token reviews)."""
-    labels = {"app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": props.release_name, "component": "server"}
+    labels = {
+        "app.kubernetes.io/name": "vault",
+        "app.kubernetes.io/instance": props.release_name,
+        "component": "server",
+    }
     server = Endpoint("vault", namespace=props.namespace, pod_labels=labels)
     flows = [
         Flow(server, server, PORT, "raft join and leader API"),
@@ -358,7 +362,12 @@ def vault_flows(props: VaultProps) -> list[Flow]:
         Flow(server, Endpoint("https anywhere", cidr="0.0.0.0/0"), 443, "KMS unseal, STS, token reviews"),
     ]
     flows += [
-        Flow(Endpoint(f"{namespace} vault clients", namespace=namespace, pod_labels=dict(pods)), server, PORT, "Vault API")
+        Flow(
+            Endpoint(f"{namespace} vault clients", namespace=namespace, pod_labels=dict(pods)),
+            server,
+            PORT,
+            "Vault API",
+        )
         for namespace, pods in props.clients
     ]
     return flows

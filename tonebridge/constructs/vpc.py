@@ -190,7 +190,9 @@ def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Se
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [arn for b in buckets for arn in (f"arn:{partition}:s3:::{b}", f"arn:{partition}:s3:::{b}/*")],
+                "Resource": [
+                    arn for b in buckets for arn in (f"arn:{partition}:s3:::{b}", f"arn:{partition}:s3:::{b}/*")
+                ],
                 "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
             }
         )

@@ -40,7 +40,7 @@ def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
     names = [env.state.bucket, backups.bucket]
     if backups.replicate and env.aws.secondary_region:
         names.append(backups.replica_bucket_name(env.aws.secondary_region))
-    for region, platform in env.platform.items():
+    for platform in env.platform.values():
         for cluster in platform.postgres.clusters:
             declared = platform.namespaces.get(cluster.namespace)
             names.append(backups.bucket_for(declared.environment if declared else "production"))
@@ -332,7 +332,8 @@ class InfrastructureStack(TonebridgeStack):
             arn = role.arn
             if later:
                 aws = AwsContext.of(primary)
-                arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{cluster.backup_role_name(env.clusters[region].name)}"
+                name = cluster.backup_role_name(env.clusters[region].name)
+                arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{name}"
             if cluster.replica:
                 backups.allow_reader(arn, replica=True, created_later=later)
             else:

@@ -652,9 +652,7 @@ def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConf
     declared = platform.namespaces.get(cfg.namespace)
     environment = declared.environment if declared is not None else "production"
     # Each environment's database writes its own bucket (staging never writes production's).
-    backup = BarmanStore(
-        bucket=backups.bucket_for(environment), compression=cfg.compression, encryption=cfg.encryption
-    )
+    backup = BarmanStore(bucket=backups.bucket_for(environment), compression=cfg.compression, encryption=cfg.encryption)
     if cfg.replica:
         replica = CnpgReplicaSource(
             source_cluster=cfg.replica.source_cluster,

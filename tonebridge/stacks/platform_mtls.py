@@ -34,7 +34,8 @@ def mtls_port_exceptions(platform: PlatformConfig, strict: list[str]) -> list[Mt
             name=f"cnpg-{cluster.name}",
             match_labels={"cnpg.io/cluster": cluster.name},
             ports=(POSTGRES_PORT, STATUS_PORT, METRICS_PORT),
-            reason="CloudNativePG's operator and Prometheus are outside the mesh; PostgreSQL accepts TLS only (hostssl)",
+            reason="CloudNativePG's operator and Prometheus are outside the mesh; "
+            "PostgreSQL accepts TLS only (hostssl)",
         )
         for cluster in platform.postgres.clusters
         if cluster.namespace in strict
