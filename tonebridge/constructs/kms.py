@@ -165,6 +165,9 @@ class EncryptionKeyProps:
         identity policy for customer keys, so the key policy has to name it.
     deployers_use: the deploy identities also encrypt and decrypt with the key (the state key, whose
         objects Terraform reads; the database key, whose managed secret RDS creates as the caller).
+    deployers_via_service: the deploy identities use the key only through this service endpoint
+        (``ec2.<region>.amazonaws.com``: launching an instance with an encrypted volume needs the
+        caller's use of the key); default None.
     deletion_window_in_days: waiting period before deletion (default 30, the AWS maximum).
     """
 
@@ -174,6 +177,7 @@ class EncryptionKeyProps:
     users: Sequence[KeyUser] = field(default_factory=tuple)
     role_grants: Sequence[str] = field(default_factory=tuple)
     deployers_use: bool = False
+    deployers_via_service: str | None = None
     deletion_window_in_days: int = 30
 
     def __post_init__(self) -> None:
@@ -258,6 +262,19 @@ class EncryptionKey(Construct):
                 "Resource": "*",
             }
         )
+        if props.deployers_via_service:
+            statements.append(
+                {
+                    "Sid": "DeployersUseThroughService",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": access.deployer_arns},
+                    "Action": list(KEY_USE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": props.deployers_via_service, "kms:CallerAccount": account}
+                    },
+                }
+            )
         for grant in props.service_grants:
             statement: dict = {
                 "Sid": "Service" + _sid(grant.principal.split(".")[0]),

@@ -226,6 +226,8 @@ class TonebridgeVpc(Construct):
                 alias=f"{name}-network",
                 description=f"{name}: VPC flow logs and bastion volumes",
                 service_grants=[logs_grant(region, f"/aws/vpc-flow-logs/{name}")],
+                # Terraform launches the bastion, whose root volume EC2 encrypts as the caller.
+                deployers_via_service=f"ec2.{region}.amazonaws.com",
             ),
         )
 
