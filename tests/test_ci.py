@@ -502,3 +502,23 @@ def test_release_job_builds_main_only_and_waits_for_the_named_approvers(values):
     # JCasC resolves ${...}: the pipeline's own are escaped; only the Vault reads stay JCasC's
     unescaped = re.findall(r"(?<!\^)\$\{([^}]*)\}", script.replace("$${", "${"))
     assert unescaped and all(u.startswith(("readFile:", "readFileBase64:")) for u in unescaped)
+
+
+def test_release_job_script_reads_back_as_the_platform_pipeline(values):
+    """JCasC turns ``^${`` into ``${`` and Job DSL's Groovy string undoes the backslash and quote escapes:
+    what runs is exactly pipelines/release/Jenkinsfile with the release path's values."""
+    script = _jobs(values).replace("$${", "${")  # Terraform's own escape in the synthesized JSON
+    body = script.split("script('''", 1)[1].rsplit("''')", 1)[0]
+    groovy = re.sub(r"\\(.)", lambda m: m.group(1), body.replace("^${", "${"), flags=re.DOTALL)
+    text = (PROJECT_ROOT / "pipelines" / "release" / "Jenkinsfile").read_text()
+    services = "'api-gateway', 'llm-service', 'auth-service', 'analytics-service'"
+    for placeholder, value in {
+        "@SERVICES@": services,
+        "@BRANCH@": "main",
+        "@SOURCE_URL@": "https://github.com/tonebridge/{service}.git",
+        "@APPROVERS@": "tonebridge-release-approvers",
+        "@MANIFESTS_REPO@": "github.com/tonebridge/k8s-manifests.git",
+        "@PRODUCTION_NAMESPACE@": "production",
+    }.items():
+        text = text.replace(placeholder, value)
+    assert groovy == text
