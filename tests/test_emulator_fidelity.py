@@ -164,3 +164,19 @@ def test_a_retried_write_is_carried_out_once_and_answered_again(monkeypatch):
     call("call-2", 1, "GET")
     call("call-2", 2, "GET")
     assert calls[-2:] == ["GET", "GET"]  # reads are never replayed
+
+
+NAMED_ONLY = {
+    **NO_PLAIN_HTTP,
+    "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:user/moto", "arn:aws:iam::*:role/x"]}},
+}
+
+
+def test_named_principal_passes_and_others_are_denied(patched):
+    """The state and backups buckets deny every principal they do not name; moto's user is named in local."""
+    assert _permission(NAMED_ONLY) == PermissionResult.NEUTRAL
+    assert (
+        _permission(NAMED_ONLY, **{"aws:PrincipalArn": "arn:aws:iam::123456789012:role/x"}) == PermissionResult.NEUTRAL
+    )
+    other = {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/intruder"}
+    assert _permission(NAMED_ONLY, **other) == PermissionResult.DENIED
