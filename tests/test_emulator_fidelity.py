@@ -202,5 +202,5 @@ def test_state_bucket_named_principals_policy_end_to_end(monkeypatch):
             s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(arn, [named_principals_only(arn, [named])]))
         s3.put_object(Bucket="named", Key="local/x.tfstate", Body=b"{}")
         assert s3.head_object(Bucket="named", Key="local/x.tfstate")["ContentLength"] == 2
-        with pytest.raises(ClientError, match="403|Forbidden|AccessDenied"):
+        with pytest.raises(ClientError, match=r"403|Forbidden|AccessDenied"):
             s3.put_object(Bucket="other", Key="local/x.tfstate", Body=b"{}")
