@@ -90,6 +90,7 @@ SMALL: dict[str, Any] = {
     },
     "database": {"rds": {"cross_region_replica": False, "automated_backup_replication": False}},
     "backups": {"bucket": "small-backups", "replicate": False, "replication_time_control": False},
+    "security": {"deploy_principals": ["role/small-deploy"], "break_glass_role": "role/small-break-glass"},
 }
 
 

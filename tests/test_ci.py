@@ -173,8 +173,15 @@ def test_build_pod_builds_rootless_and_scans_high_and_critical(values):
     build = _pods(values)["tonebridge-build"]
     spec = build["pod"]["spec"]
     containers = {c["name"]: c for c in spec["containers"]}
-    assert set(containers) == {"jnlp", "kaniko", "trivy"}
+    assert set(containers) == {"jnlp", "kaniko", "trivy", "registry-login", "crane"}
     kaniko = containers["kaniko"]
+    # Kaniko cannot read the web identity token: only registry-login gets it, and only crane shares its
+    # memory volume (the registry password); Kaniko mounts neither.
+    skipped = set(build["pod"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"].split(","))
+    assert set(containers) - skipped == {"registry-login"}
+    assert [m["name"] for m in kaniko.get("volumeMounts", [])] == []
+    sharing = {c["name"] for c in spec["containers"] for m in c.get("volumeMounts", []) if m["name"] == "registry-auth"}
+    assert sharing == {"registry-login", "crane"}
     assert "kaniko-project/executor" in kaniko["image"] or "kaniko" in kaniko["image"]
     assert set(kaniko["securityContext"]["capabilities"]["add"]) <= {
         "CHOWN",
@@ -202,32 +209,46 @@ def test_deploy_pod_has_kubectl_as_the_deployer(values):
 # --- identities ---------------------------------------------------------------------------------
 
 
-def test_push_role_names_exactly_the_eight_repositories(stacks):
+@pytest.mark.parametrize(
+    ("suffix", "subject", "prefix", "output"),
+    [
+        (
+            "-ci-image-push",
+            "system:serviceaccount:ci-builds:jenkins-builder",
+            "tonebridge-staging",
+            "ci_image_push_role_arn",
+        ),
+        (
+            "-ci-release-push",
+            "system:serviceaccount:ci-release:jenkins-releaser",
+            "tonebridge",
+            "ci_release_push_role_arn",
+        ),
+    ],
+)
+def test_push_roles_split_staging_from_production(stacks, suffix, subject, prefix, output):
+    """The builder (any branch) pushes the four staging repositories only; the releaser (the production
+    folder's main-only job, after approval) the four production repositories only."""
     infra = stacks[INFRA]
     repositories = {
         f"${{aws_ecr_repository.{key}.arn}}": repo["name"]
         for key, repo in resources(infra, "aws_ecr_repository").items()
     }
-    (role,) = [r for r in resources(infra, "aws_iam_role").values() if r["name"].endswith("-ci-image-push")]
+    (key, role) = next((k, r) for k, r in resources(infra, "aws_iam_role").items() if r["name"].endswith(suffix))
     trust = json.loads(role["assume_role_policy"])["Statement"]
     (condition,) = [s["Condition"]["StringEquals"] for s in trust]
-    assert "system:serviceaccount:ci-builds:jenkins-builder" in condition.values()
-    assert "sts.amazonaws.com" in condition.values()
-    (policy,) = [
-        json.loads(p["policy"])
-        for k, p in resources(infra, "aws_iam_role_policy").items()
-        if k.startswith("ci-image-push_")
-    ]
+    assert subject in condition.values() and "sts.amazonaws.com" in condition.values()
+    (policy,) = [json.loads(p["policy"]) for p in resources(infra, "aws_iam_role_policy").values() if key in p["role"]]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert set(by_sid) == {"RegistryLogin", "PushToPlatformRepositories"}
     assert by_sid["RegistryLogin"]["Action"] == "ecr:GetAuthorizationToken"
     push = by_sid["PushToPlatformRepositories"]
-    assert {repositories[arn] for arn in push["Resource"]} == REPOSITORIES
-    assert len(push["Resource"]) == 8
+    assert {repositories[arn] for arn in push["Resource"]} == {r for r in REPOSITORIES if r.split("/")[0] == prefix}
+    assert len(push["Resource"]) == 4
     assert {"ecr:PutImage", "ecr:CompleteLayerUpload"} <= set(push["Action"])
     assert not any(a.startswith(("ecr:Delete", "ecr:BatchDelete", "ecr:Set", "ecr:Create")) for a in push["Action"])
     assert all(s["Effect"] == "Allow" and "*" not in json.dumps(s["Action"]) for s in policy["Statement"])
-    assert "ci_image_push_role_arn" in infra["output"]
+    assert output in infra["output"]
 
 
 def test_builder_account_carries_the_push_role(platform):
@@ -236,18 +257,22 @@ def test_builder_account_carries_the_push_role(platform):
     assert account["automountServiceAccountToken"] is False
 
 
-def test_deployer_may_only_update_deployments_in_staging_and_production(platform):
-    roles = _objects(platform, "Role", "ci-deployer")
-    assert {r["metadata"]["namespace"] for r in roles} == {"staging", "production"}
-    for role in roles:
-        assert role["rules"] == [
-            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "patch"]}
-        ]
-    bindings = _objects(platform, "RoleBinding", "ci-deployer")
-    assert {b["metadata"]["namespace"] for b in bindings} == {"staging", "production"}
-    for binding in bindings:
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "jenkins-deployer", "namespace": "ci-builds"}]
-        assert binding["roleRef"]["kind"] == "Role"
+def test_deployer_updates_staging_and_only_reads_production(platform):
+    roles = {r["metadata"]["namespace"]: r for r in _objects(platform, "Role", "ci-deployer")}
+    assert set(roles) == {"staging", "production"}
+    assert roles["staging"]["rules"] == [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "patch"]}
+    ]
+    # production: Argo CD applies the manifests; the pipeline may only watch the rollout
+    assert roles["production"]["rules"] == [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]}
+    ]
+    bindings = {b["metadata"]["namespace"]: b for b in _objects(platform, "RoleBinding", "ci-deployer")}
+    deployer = {"kind": "ServiceAccount", "name": "jenkins-deployer", "namespace": "ci-builds"}
+    assert bindings["staging"]["subjects"] == [deployer]
+    releaser = {"kind": "ServiceAccount", "name": "jenkins-releaser", "namespace": "ci-release"}
+    assert bindings["production"]["subjects"] == [deployer, releaser]
+    assert all(b["roleRef"]["kind"] == "Role" for b in bindings.values())
     cluster_wide = _objects(platform, "ClusterRoleBinding")  # other components' (Filebeat's) are not CI's
     assert not [b for b in cluster_wide for s in b.get("subjects", []) if s.get("namespace") in ("ci", "ci-builds")]
 
@@ -256,12 +281,15 @@ def test_deployer_may_only_update_deployments_in_staging_and_production(platform
 
 
 def test_ci_namespaces_deny_by_default_and_allow_only_what_jenkins_needs(platform):
-    for namespace in ("ci", "ci-builds"):
+    for namespace in ("ci", "ci-builds", "ci-release"):
         names = {p["metadata"]["name"] for p in _objects(platform, "NetworkPolicy", namespace=namespace)}
         assert {"default-deny", "allow-dns"} <= names
     (controller,) = _objects(platform, "NetworkPolicy", "jenkins-controller", "ci")
     (rule,) = controller["spec"]["ingress"]
-    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ci-builds"}}}]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ci-builds"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ci-release"}}},
+    ]
     assert {p["port"] for p in rule["ports"]} == {8080, 50000}
     (agents,) = _objects(platform, "NetworkPolicy", "jenkins-agents", "ci-builds")
     ports = [sorted(p["port"] for p in r["ports"]) for r in agents["spec"]["egress"]]
@@ -286,12 +314,15 @@ def test_standby_runs_no_jenkins(stacks):
 
 def test_application_jenkinsfile_uses_the_platform_agents():
     text = (PROJECT_ROOT / "pipelines" / "application" / "Jenkinsfile").read_text()
-    for stage in ("Build", "Security Scan", "Deploy to Staging", "Integration Tests", "Deploy to Production"):
+    for stage in ("Build", "Security Scan", "Push", "Deploy to Staging", "Integration Tests", "Deploy to Production"):
         assert f"stage('{stage}')" in text
     assert "inheritFrom 'tonebridge-build'" in text and "inheritFrom 'tonebridge-deploy'" in text
     assert "--severity HIGH,CRITICAL --exit-code 1" in text
     assert "privileged: true" not in text and "docker:dind" not in text
-    assert "when { branch 'main' }" in text and "input message:" in text
+    # production is not reachable from a service's own pipeline: it starts the platform's release job
+    assert "when { branch 'main' }" in text and "build job: '/production/release'" in text
+    assert "manifests-repo-token" not in text and "tonebridge/${" not in text
+    assert "--no-push" in text
     # The repository's own pipeline is still there, for the infrastructure.
     assert "stage('Synth')" in (PROJECT_ROOT / "Jenkinsfile").read_text()
 
@@ -301,18 +332,27 @@ def test_application_jenkinsfile_uses_the_platform_agents():
 
 def _props(**overrides):
     from tonebridge.constructs.app_secrets import SecretObject
-    from tonebridge.constructs.jenkins import AgentImages, JenkinsProps, VaultFiles
+    from tonebridge.constructs.jenkins import AgentImages, JenkinsProps, ReleasePath, VaultFiles
 
     objects = [
         SecretObject(name, "secret/data/jenkins/x", "k")
-        for name in ("admin-username", "admin-password", "notification-webhook", "manifests-repo-token")
+        for name in (
+            "admin-username",
+            "admin-password",
+            "notification-webhook",
+            "manifests-repo-token",
+            "manifests-signing-key",
+        )
     ]
     base = {
         "kubernetes_version": "1.35",
         "controller_image_tag": "2.555.3-jdk21",
         "plugins": {"kubernetes": "4423.vb_59f230b_ce53"},
-        "agents": AgentImages("r.io/a:1", "r.io/k:1", "r.io/c:1", "r.io/t:1"),
+        "agents": AgentImages("r.io/a:1", "r.io/k:1", "r.io/c:1", "r.io/t:1", "r.io/crane:1"),
         "builder_role_arn": "arn:aws:iam::111122223333:role/x",
+        "release": ReleasePath(
+            role_arn="arn:aws:iam::111122223333:role/r", services=["api-gateway"], approvers=["approvers"]
+        ),
         "deploy_namespaces": ["staging"],
         "vault": VaultFiles("https://vault.vault.svc:8200", "/ca.crt", "jenkins", objects),
         "registry": "111122223333.dkr.ecr.us-west-2.amazonaws.com",
@@ -326,7 +366,7 @@ def test_jenkins_props_are_checked_early():
     from tonebridge.constructs.app_secrets import SecretObject
     from tonebridge.constructs.ci_rbac import DeployAccessProps
     from tonebridge.constructs.ci_registry import ImagePushRoleProps
-    from tonebridge.constructs.jenkins import AgentImages, VaultFiles
+    from tonebridge.constructs.jenkins import AgentImages, ReleasePath, VaultFiles
 
     _props()
     with pytest.raises(ValueError, match="namespace of their own"):
@@ -338,7 +378,9 @@ def test_jenkins_props_are_checked_early():
     with pytest.raises(ValueError, match="distinct service accounts"):
         _props(deployer_service_account="jenkins")
     with pytest.raises(ValueError, match="exact tag"):
-        AgentImages("r.io/a:1", "r.io/k:latest", "r.io/c:1", "r.io/t:1")
+        AgentImages("r.io/a:1", "r.io/k:latest", "r.io/c:1", "r.io/t:1", "r.io/crane:1")
+    with pytest.raises(ValueError, match="approver"):
+        ReleasePath(role_arn="arn", services=["api-gateway"], approvers=[])
     with pytest.raises(ValueError, match="objects missing"):
         VaultFiles("https://v:8200", "/ca", "jenkins", [SecretObject("admin-username", "secret/data/a", "u")])
     with pytest.raises(ValueError, match="must not live in a namespace it deploys to"):
@@ -362,3 +404,121 @@ def test_agent_pods_pass_the_kubernetes_schema_strictly(values):
     pods = [{**t["pod"], "metadata": {"name": name}} for name, t in _pods(values).items()]
     assert len(pods) == 3
     assert validation_problems(pods, "1.35") == []
+
+
+# --- the one approved path to production ------------------------------------------------------------
+
+
+def _release_template(values) -> dict:
+    (cloud,) = values["additionalClouds"].values()
+    documents = [yaml.safe_load(d) for d in cloud["agent"]["podTemplates"].values()]
+    (template,) = [t[0] for t in documents if t]  # the main cloud's templates are blanked (comments)
+    return {**template, "pod": json.loads(template["yaml"])}
+
+
+def test_release_cloud_is_usage_restricted_and_the_only_one_with_the_release_agent(values):
+    assert set(values["additionalClouds"]) == {"kubernetes-release"}
+    agent = values["additionalClouds"]["kubernetes-release"]["agent"]
+    assert agent["usageRestricted"] is True and agent["namespace"] == "ci-release"
+    assert values["agent"].get("usageRestricted", False) is False  # staging stays self-service
+    template = _release_template(values)
+    assert template["name"] == template["label"] == "tonebridge-release"
+    assert template["namespace"] == "ci-release" and template["serviceAccount"] == "jenkins-releaser"
+    assert "tonebridge-release" not in _pods(values)  # the main cloud cannot start it
+    spec = template["pod"]["spec"]
+    assert spec["serviceAccountName"] == "jenkins-releaser" and spec["automountServiceAccountToken"] is False
+    containers = {c["name"]: c for c in spec["containers"]}
+    skipped = set(template["pod"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"].split(","))
+    assert set(containers) - skipped == {"registry-login"}  # the production push credential, nowhere else
+    token = {c["name"] for c in spec["containers"] for m in c.get("volumeMounts", []) if m["name"] == "kube-api-access"}
+    assert token == {"kubectl"}
+
+
+def test_release_pod_passes_the_kubernetes_schema(values):
+    from tonebridge.ops.kube_objects import validation_problems
+
+    pod = {**_release_template(values)["pod"]}
+    pod["metadata"] = {**pod["metadata"], "name": "tonebridge-release"}
+    assert validation_problems([pod], "1.35") == []
+
+
+def test_releaser_account_carries_the_production_push_role(platform):
+    (account,) = _objects(platform, "ServiceAccount", "jenkins-releaser", "ci-release")
+    role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert "ci-release-push_role" in role
+    assert account["automountServiceAccountToken"] is False
+    (builder,) = _objects(platform, "ServiceAccount", "jenkins-builder", "ci-builds")
+    assert "ci-image-push_role" in builder["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    (namespace,) = _objects(platform, "Namespace", "ci-release")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    (role_obj,) = _objects(platform, "Role", "jenkins-schedule-release-agents", "ci-release")
+    assert {v for r in role_obj["rules"] for v in r["verbs"]} <= {"get", "list", "watch", "create", "delete", "patch"}
+
+
+def test_authorization_is_a_matrix_with_no_blanket_rights(values):
+    strategy = yaml.safe_load(values["controller"]["JCasC"]["authorizationStrategy"])
+    assert set(strategy) == {"projectMatrix"}
+    entries = strategy["projectMatrix"]["entries"]
+    (admin,) = [e["user"] for e in entries if "user" in e]
+    assert admin["permissions"] == ["Overall/Administer"] and "admin-username" in admin["name"]
+    (everyone,) = [e["group"] for e in entries if "group" in e]
+    assert everyone["name"] == "authenticated" and "Overall/Administer" not in everyone["permissions"]
+    assert "Credentials/View" not in everyone["permissions"]
+
+
+def _jobs(values) -> str:
+    (job,) = yaml.safe_load(values["controller"]["JCasC"]["configScripts"]["release-jobs"])["jobs"]
+    return job["script"]
+
+
+def test_only_the_release_folder_may_use_the_release_cloud_and_holds_the_manifests_credential(values):
+    """A job outside the production folder (any branch of any service) cannot get the production
+    credential: the cloud that carries it is permitted in that folder alone, and the manifests token
+    and signing key are that folder's credentials, not global ones."""
+    script = _jobs(values)
+    assert script.count("permittedClouds(") == 1
+    assert "folder('production') {" in script and "permittedClouds(['kubernetes-release'])" in script
+    assert "inheritanceStrategy { nonInheriting() }" in script  # developers' rights stop at the folder
+    assert (
+        "group { name('tonebridge-release-approvers'); "
+        "permissions(['Job/Build', 'Job/Cancel', 'Job/Read', 'Job/Discover']) }" in script
+    )
+    assert "Job/Configure" not in script and "Run/Replay" not in script
+    assert "id('manifests-repo-token')" in script and "id('manifests-signing-key')" in script
+    system = values["controller"]["JCasC"]["configScripts"]["credentials"]
+    assert "manifests-repo-token" not in system and "manifests-signing-key" not in system
+    # the main cloud's pod templates carry no production credential
+    for template in _pods(values).values():
+        assert template["serviceAccount"] != "jenkins-releaser"
+
+
+def test_release_job_builds_main_only_and_waits_for_the_named_approvers(values):
+    script = _jobs(values)
+    assert "pipelineJob('production/release')" in script and "sandbox(true)" in script
+    assert "branches: [[name: 'refs/heads/main']]" in script
+    assert "git merge-base --is-ancestor" in script  # a given commit must already be on main
+    assert "submitter: 'tonebridge-release-approvers'" in script
+    assert "agent { label 'tonebridge-release' }" in script
+    # JCasC resolves ${...}: the pipeline's own are escaped; only the Vault reads stay JCasC's
+    unescaped = re.findall(r"(?<!\^)\$\{([^}]*)\}", script.replace("$${", "${"))
+    assert unescaped and all(u.startswith(("readFile:", "readFileBase64:")) for u in unescaped)
+
+
+def test_release_job_script_reads_back_as_the_platform_pipeline(values):
+    """JCasC turns ``^${`` into ``${`` and Job DSL's Groovy string undoes the backslash and quote escapes:
+    what runs is exactly pipelines/release/Jenkinsfile with the release path's values."""
+    script = _jobs(values).replace("$${", "${")  # Terraform's own escape in the synthesized JSON
+    body = script.split("script('''", 1)[1].rsplit("''')", 1)[0]
+    groovy = re.sub(r"\\(.)", lambda m: m.group(1), body.replace("^${", "${"), flags=re.DOTALL)
+    text = (PROJECT_ROOT / "pipelines" / "release" / "Jenkinsfile").read_text()
+    services = "'api-gateway', 'llm-service', 'auth-service', 'analytics-service'"
+    for placeholder, value in {
+        "@SERVICES@": services,
+        "@BRANCH@": "main",
+        "@SOURCE_URL@": "https://github.com/tonebridge/{service}.git",
+        "@APPROVERS@": "tonebridge-release-approvers",
+        "@MANIFESTS_REPO@": "github.com/tonebridge/k8s-manifests.git",
+        "@PRODUCTION_NAMESPACE@": "production",
+    }.items():
+        text = text.replace(placeholder, value)
+    assert groovy == text

@@ -132,6 +132,8 @@ def test_each_irsa_role_trusts_exactly_one_service_account(west):
         f"{CLUSTER}-ci-image-push": "system:serviceaccount:ci-builds:jenkins-builder",  # image push (§6.2)
         # Production's logical backup to S3 (tests/test_logical_backup.py)
         f"{CLUSTER}-postgres-logical-backup": "system:serviceaccount:production:postgres-logical-backup",
+        f"{CLUSTER}-ci-image-push": "system:serviceaccount:ci-builds:jenkins-builder",  # staging images (§6.2)
+        f"{CLUSTER}-ci-release-push": "system:serviceaccount:ci-release:jenkins-releaser",  # production images
     }
     assert set(roles) == set(expected)
     for name, statement in roles.items():

@@ -64,7 +64,8 @@ def test_cnpg_backups_go_to_the_backups_bucket_through_irsa(west_objects):
     backup = spec["backup"]
     assert backup["retentionPolicy"] == "30d"
     store = backup["barmanObjectStore"]
-    assert store["destinationPath"] == "s3://tonebridge-backups/postgres"
+    # staging's database: its own bucket (spec §4.1's s3://tonebridge-backups/postgres is production's)
+    assert store["destinationPath"] == "s3://tonebridge-backups-staging/postgres"
     assert store["s3Credentials"] == {"inheritFromIAMRole": True}  # no access keys anywhere
     assert store["wal"]["compression"] == store["data"]["compression"] == "gzip"
     role = spec["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
@@ -119,11 +120,11 @@ def test_cnpg_backup_role_is_limited_to_the_postgres_prefix(stacks):
     (policy,) = [p for p in resources(infra, "aws_iam_role_policy").values() if key in p["role"]]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert statements["BackupObjects"]["Resource"].endswith("/postgres/*")
-    assert statements["BackupObjects"]["Resource"].startswith("${aws_s3_bucket.backups_bucket")
+    assert statements["BackupObjects"]["Resource"].startswith("${aws_s3_bucket.backups-staging_bucket")
     assert statements["ListBackupPrefix"]["Condition"] == {
         "StringLikeIfExists": {"s3:prefix": ["postgres", "postgres/*"]}
     }
-    assert statements["BucketKeyThroughS3"]["Resource"].startswith("${aws_kms_key.backups_key")
+    assert statements["BucketKeyThroughS3"]["Resource"].startswith("${aws_kms_key.backups-staging_key")
     assert statements["BucketKeyThroughS3"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
     }
@@ -626,3 +627,9 @@ def test_config_rejects_redis_among_the_applications():
         "platform.us-west-2.redis.exporter_resources.memory_request: 64Mi is below the min 128Mi of "
         "namespaces.production.limit_range",
     ]
+
+
+def test_staging_postgres_refuses_connections_without_tls(west_objects):
+    """hostssl only: the pg_hba lines come before CloudNativePG's own `host all all all` line."""
+    hba = west_objects[("Cluster", "tonebridge")]["spec"]["postgresql"]["pg_hba"]
+    assert hba == ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"]

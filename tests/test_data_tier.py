@@ -193,6 +193,9 @@ def test_backup_buckets_in_both_regions_from_the_primary_stack(west, east, bucke
         "tonebridge-backups-access-logs",
         "tonebridge-backups-us-east-1",
         "tonebridge-backups-us-east-1-access-logs",
+        # staging's CloudNativePG writes a bucket (and key) of its own, never production's
+        "tonebridge-backups-staging",
+        "tonebridge-backups-staging-access-logs",
     }
     providers = {b["bucket"]: b.get("provider") for _, b in buckets.values()}
     assert providers["tonebridge-backups"] is None and providers["tonebridge-backups-access-logs"] is None
@@ -219,13 +222,18 @@ def test_backup_bucket_is_versioned_locked_encrypted_private_and_tls_only(west, 
     ownership = _for(west, "aws_s3_bucket_ownership_controls", logical)
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
     lock = _for(west, "aws_s3_bucket_object_lock_configuration", logical)
-    assert lock["rule"]["default_retention"] == {"mode": "GOVERNANCE", "days": 30}
+    assert lock["rule"]["default_retention"] == {"mode": "COMPLIANCE", "days": 30}
     policy = json.loads(_for(west, "aws_s3_bucket_policy", logical)["policy"])
     denies = {s["Sid"]: s["Condition"] for s in policy["Statement"] if s["Effect"] == "Deny"}
-    assert denies == {
-        "DenyInsecureTransport": {"Bool": {"aws:SecureTransport": "false"}},
-        "DenyOutdatedTLS": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-    }
+    assert set(denies) == {"DenyInsecureTransport", "DenyOutdatedTLS", "DenyUnnamedPrincipals", "DenyRetentionBypass"}
+    assert denies["DenyInsecureTransport"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert denies["DenyOutdatedTLS"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
+    named = denies["DenyUnnamedPrincipals"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert any(arn.endswith(":role/tonebridge-terraform") for arn in named)  # Terraform keeps its bucket
+    assert any(arn.endswith(":role/tonebridge-break-glass") for arn in named)
+    assert any("backups_replication-role" in arn for arn in named)
+    bypass = denies["DenyRetentionBypass"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert len(bypass) == 1 and bypass[0].endswith(":role/tonebridge-break-glass")
     logging = _for(west, "aws_s3_bucket_logging", logical)
     log_logical, _ = buckets[f"{name}-access-logs"]
     assert logging["target_bucket"] == f"${{aws_s3_bucket.{log_logical}.id}}"

@@ -100,7 +100,7 @@ def test_backups_bucket(stacks):
     assert bucket["uniform_bucket_level_access"] is True
     assert bucket["public_access_prevention"] == "enforced"
     assert "google_kms_crypto_key.dr_key-backups" in bucket["encryption"]["default_kms_key_name"]
-    assert bucket["retention_policy"] == {"retention_period": 30 * 86400, "is_locked": False}
+    assert bucket["retention_policy"] == {"retention_period": 30 * 86400, "is_locked": True}
     # GCS refuses versioning next to a retention policy; the retention policy protects every object.
     assert bucket["versioning"] == {"enabled": False}
     assert bucket["soft_delete_policy"]["retention_duration_seconds"] == 7 * 86400

@@ -261,3 +261,41 @@ def test_prefix_list_rule_keeps_its_description(monkeypatch):
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
         (ingress,) = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
         assert ingress["Description"] == "HTTPS from CloudFront"
+NAMED_ONLY = {
+    **NO_PLAIN_HTTP,
+    "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:user/moto", "arn:aws:iam::*:role/x"]}},
+}
+
+
+def test_named_principal_passes_and_others_are_denied(patched):
+    """The state and backups buckets deny every principal they do not name; moto's user is named in local."""
+    assert _permission(NAMED_ONLY) == PermissionResult.NEUTRAL
+    assert (
+        _permission(NAMED_ONLY, **{"aws:PrincipalArn": "arn:aws:iam::123456789012:role/x"}) == PermissionResult.NEUTRAL
+    )
+    other = {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/intruder"}
+    assert _permission(NAMED_ONLY, **other) == PermissionResult.DENIED
+
+
+def test_state_bucket_named_principals_policy_end_to_end(monkeypatch):
+    """What failed the first emulator deploy: the regional stacks read and lock their state in a bucket whose
+    policy denies unnamed principals; as moto's user (named in local) that works, and a bucket that names
+    only someone else refuses it (403), as AWS would."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    from tonebridge.constructs.s3_hardening import named_principals_only, tls_only_policy
+
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", moto_server._is_action_permitted)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-west-2")
+        for bucket, named in (("named", moto_server.CALLER_ARN), ("other", "arn:aws:iam::123456789012:role/other")):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+            arn = f"arn:aws:s3:::{bucket}"
+            s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(arn, [named_principals_only(arn, [named])]))
+        s3.put_object(Bucket="named", Key="local/x.tfstate", Body=b"{}")
+        assert s3.head_object(Bucket="named", Key="local/x.tfstate")["ContentLength"] == 2
+        with pytest.raises(ClientError, match=r"403|Forbidden|AccessDenied"):
+            s3.put_object(Bucket="other", Key="local/x.tfstate", Body=b"{}")

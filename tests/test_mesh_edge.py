@@ -98,14 +98,26 @@ def test_namespaces_pod_security(stacks):
     assert namespaces["argocd"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_production_has_strict_mtls(stacks):
-    (peer,) = _objects(stacks[PLATFORM], "PeerAuthentication")
-    assert peer == {
-        "apiVersion": "security.istio.io/v1",
-        "kind": "PeerAuthentication",
-        "metadata": {"name": "default", "namespace": "production"},
-        "spec": {"mtls": {"mode": "STRICT"}},
+def test_production_and_staging_have_strict_mtls(stacks):
+    peers = {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): p for p in _objects(stacks[PLATFORM], "PeerAuthentication")
     }
+    for namespace in ("production", "staging"):
+        assert peers.pop((namespace, "default")) == {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": "default", "namespace": namespace},
+            "spec": {"mtls": {"mode": "STRICT"}},
+        }
+    # the only exceptions: named workloads, STRICT but for the listed ports, each with its reason
+    assert set(peers) == {("staging", "cnpg-tonebridge"), ("staging", "ci-tests-api-gateway")}
+    database = peers[("staging", "cnpg-tonebridge")]
+    assert database["spec"]["selector"] == {"matchLabels": {"cnpg.io/cluster": "tonebridge"}}
+    assert database["spec"]["mtls"] == {"mode": "STRICT"}
+    assert set(database["spec"]["portLevelMtls"]) == {"5432", "8000", "9187"}
+    assert "hostssl" in database["metadata"]["annotations"]["tonebridge.io/mtls-exception-reason"]
+    tests = peers[("staging", "ci-tests-api-gateway")]
+    assert tests["spec"]["portLevelMtls"] == {"8080": {"mode": "PERMISSIVE"}}
     release = _releases(stacks[PLATFORM])["istio-strict-mtls"]
     assert any("istio_istiod_release" in d for d in release["depends_on"])
 

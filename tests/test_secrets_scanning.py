@@ -105,8 +105,9 @@ def test_vault_certificate_comes_from_the_private_ca(stacks):
     (ca,) = _objects(stacks, "ClusterIssuer", "tonebridge-internal-ca")
     assert ca["spec"] == {"ca": {"secretName": "tonebridge-internal-ca"}}
     bundles = {c["metadata"]["namespace"] for c in _objects(stacks, "Certificate", "vault-ca")}
-    # monitoring: Grafana's and Alertmanager's secrets; redis: its password (VSO's VaultConnection there)
-    assert bundles == {"kube-system", "production", "monitoring", "redis"}
+    # monitoring: Grafana's and Alertmanager's secrets; redis: its password; argocd: its OIDC client
+    # secret (VSO's VaultConnections there)
+    assert bundles == {"kube-system", "production", "monitoring", "redis", "argocd"}
     release, values = _release(stacks, "cert-manager")
     assert values["crds"]["enabled"] is True and release["version"] == "v1.21.1"
 

@@ -29,10 +29,12 @@ def synth_vpc(**overrides) -> dict:
     from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+    from tonebridge.constructs.kms import KeyAccess
     from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")
+    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
     TonebridgeVpc(stack, "vpc", TonebridgeVpcProps(**{**SPEC, **overrides}))
     return json.loads(Testing.synth(stack))
 

@@ -136,7 +136,11 @@ class DrBackupsConfig(StrictModel):
     bucket: GcsBucket
     access_log_bucket: GcsBucket
     retention_days: int = Field(default=30, ge=1, le=3650, description="Nothing deleted or replaced before this.")
-    lock_retention: bool = Field(default=False, description="Lock the retention policy (irreversible).")
+    lock_retention: bool = Field(
+        default=True,
+        description="Lock the retention policy (irreversible): nobody can shorten or remove it, so no backup "
+        "is deleted before retention_days.",
+    )
     nearline_after_days: int = Field(default=30, ge=1)
     coldline_after_days: int = Field(default=90, ge=1)
     delete_after_days: int = Field(default=365, ge=1, description="Objects older than this are deleted.")

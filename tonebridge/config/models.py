@@ -19,6 +19,7 @@ from tonebridge.config.dr import DrConfig
 from tonebridge.config.global_dns import GlobalDnsConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.recovery import RecoveryConfig
+from tonebridge.config.security import SecurityConfig
 from tonebridge.config.types import (
     BucketName,
     Cidr,
@@ -140,6 +141,9 @@ class EnvironmentConfig(StrictModel):
     )
     database: DatabaseConfig
     backups: BackupsConfig
+    security: SecurityConfig = Field(
+        description="Principals that key and bucket policies name: deploy identities, key administrators, break-glass."
+    )
     dns: GlobalDnsConfig | None = Field(default=None, description="The <env>-global stack (Route53, failover).")
     dr: DrConfig | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
     recovery: RecoveryConfig = Field(default=RecoveryConfig(), description="RPO and RTO per data store.")

@@ -52,6 +52,10 @@ PINNED_PLUGINS = {
     "credentials-binding": "717.v951d49b_5f3a_a_",
     "plain-credentials": "199.v9f8e1f741799",
     "timestamper": "1.30",
+    # The approved path to production: matrix authorization (approver group), the production folder
+    # and its release job defined as code (Job DSL), folder-scoped credentials (cloudbees-folder).
+    "matrix-auth": "3.2.9",
+    "job-dsl": "3654.vdf58f53e2d15",
 }
 
 
@@ -83,6 +87,12 @@ class CiAgentConfig(StrictModel):
     )
     kubectl_image: PinnedImage = versions.image("docker.io/alpine/k8s")
     trivy_image: PinnedImage = versions.image("docker.io/aquasec/trivy")
+    crane_image: PinnedImage = Field(
+        default=versions.image("gcr.io/go-containerregistry/crane/debug"),
+        description="Pushes the image Kaniko built (a tarball) with the registry login: Kaniko itself builds "
+        "without any credential, so a Dockerfile RUN step never sees one. The debug variant has the shell "
+        "Jenkins' container steps need.",
+    )
     severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
     max_agents: int = Field(default=10, ge=1, le=50, description="Agent pods at once (the kubernetes cloud's cap).")
     build_resources: ResourcesConfig = ResourcesConfig(
@@ -115,6 +125,41 @@ class CiVaultConfig(StrictModel):
     )
 
 
+_GROUP = r"^[A-Za-z0-9][A-Za-z0-9@._-]{0,127}$"
+
+
+class CiReleaseConfig(StrictModel):
+    """The one approved path to production: a folder whose release job (defined here, not in any
+    service's Jenkinsfile) builds ``main`` only, waits for a named approver, pushes to the production
+    repositories and commits the image to the manifests repository. Only that folder may use the
+    release agents' cloud, and only it holds the manifests credential."""
+
+    folder: DnsLabel = Field(default="production", description="Jenkins folder of the release job.")
+    namespace: DnsLabel = Field(default="ci-release", description="The release agents' namespace (baseline).")
+    service_account: DnsLabel = Field(
+        default="jenkins-releaser", description="The release agents': the only one the production push role trusts."
+    )
+    cloud: DnsLabel = Field(default="kubernetes-release", description="Usage-restricted Kubernetes cloud.")
+    approvers: list[Annotated[str, Field(pattern=_GROUP)]] = Field(
+        default_factory=lambda: ["tonebridge-release-approvers"],
+        min_length=1,
+        description="Groups (or user ids) of the security realm that approve a release (the input's submitter); "
+        "they may build and read the folder, nobody may configure or replay its job.",
+    )
+    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$", description="The only branch released.")
+    source_url: str = Field(
+        default="https://github.com/tonebridge/{service}.git",
+        pattern=r"^https://[^\s{}]+\{service\}[^\s{}]*$",
+        description="Each service's repository; {service} is replaced by the service name.",
+    )
+    max_agents: int = Field(
+        default=2, ge=1, le=10, description="Release agent pods at once (the release job runs one build at a time)."
+    )
+    manifests_repository: str = Field(
+        default="github.com/tonebridge/k8s-manifests.git", pattern=r"^[a-z0-9.-]+/[A-Za-z0-9._/-]+\.git$"
+    )
+
+
 class CiConfig(StrictModel):
     """Spec §6.2: Jenkins on the management tier with least-privilege build and deploy identities."""
 
@@ -135,6 +180,7 @@ class CiConfig(StrictModel):
     controller: CiControllerConfig = CiControllerConfig()
     agents: CiAgentConfig = CiAgentConfig()
     vault: CiVaultConfig = CiVaultConfig()
+    release: CiReleaseConfig = CiReleaseConfig()
 
 
 def ci_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
@@ -164,6 +210,9 @@ def ci_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
         names = {ci.namespace, ci.agents_namespace}
         if len(names) != 2:
             yield Problem((*base, "agents_namespace"), "must differ from namespace (they get different pod security)")
+        if ci.release.namespace in names:
+            yield Problem((*base, "release", "namespace"), "release agents need a namespace of their own")
+        names.add(ci.release.namespace)
         for name in sorted(names & set(platform.namespaces)):
             yield Problem((*base, "namespace"), f"{name} is an application namespace; CI gets namespaces of its own")
         for i, name in enumerate(ci.deploy_namespaces):
@@ -172,7 +221,12 @@ def ci_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
         for i, target in enumerate(ci.test_targets):
             if target.namespace not in ci.deploy_namespaces or target.namespace == "production":
                 yield Problem((*base, "test_targets", i, "namespace"), "integration tests run against staging only")
-        accounts = [ci.service_account, ci.builder_service_account, ci.deployer_service_account]
+        accounts = [
+            ci.service_account,
+            ci.builder_service_account,
+            ci.deployer_service_account,
+            ci.release.service_account,
+        ]
         if len(set(accounts)) != len(accounts):
             yield Problem((*base, "builder_service_account"), "controller, builder and deployer need distinct accounts")
         taken = {platform.secrets.application.role, platform.redis.password.role}

@@ -112,9 +112,10 @@ class IstioConfig(StrictModel):
     gateway_autoscale: Autoscale = Autoscale(min=2, max=10)  # §3.3 istio-ingressgateway
     gateway_resources: Resources = _resources("100m", "128Mi", "2", "1Gi")
     cni_resources: Resources = _resources("100m", "100Mi", "500m", "256Mi")
-    strict_mtls_namespaces: list[str] = Field(
-        default_factory=lambda: ["production"],
-        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT.",
+    strict_mtls_namespaces: list[str] | None = Field(
+        default=None,
+        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT; default every "
+        "namespace with sidecar injection (production and staging alike).",
     )
 
 
@@ -170,6 +171,68 @@ class ArgoApplicationConfig(StrictModel):
     backoff_max_duration: str = Field(default="3m", pattern=r"^\d+[smh]$")
 
 
+class ArgoSsoConfig(StrictModel):
+    """Argo CD's single sign-on through the company's OIDC provider; the client secret stays in Vault
+    (KV v2 ``<mount>/<path>``, key ``client-secret``), copied by the Vault Secrets Operator into the
+    secret Argo CD reads (``$argocd-oidc:client-secret``), never into code or state."""
+
+    name: str = Field(default="SSO", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 ._-]+$")
+    issuer: str = Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")
+    client_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+    mount: str = Field(default="secret", pattern=r"^[a-z0-9][-a-z0-9]*$")
+    path: str = Field(default="argocd/oidc", pattern=r"^[a-z0-9][-a-z0-9/]*$")
+    vault_role: str = Field(default="argocd", pattern=r"^[a-z0-9][-a-z0-9]*$")
+    vault_service_account: str = Field(default="argocd-vault", pattern=r"^[a-z0-9][-a-z0-9]*$")
+    admin_groups: list[str] = Field(
+        default_factory=list, description="IdP groups mapped to role:admin (platform operators)."
+    )
+    readonly_groups: list[str] = Field(default_factory=list, description="IdP groups mapped to role:readonly.")
+    admin_enabled: bool = Field(
+        default=False,
+        description="The local admin account: true only while bootstrapping (before SSO works), then false.",
+    )
+
+
+_GPG_KEY_ID = r"^[0-9A-F]{16}$"
+
+#: What the manifests repository may create in the production namespace: workloads and their
+#: configuration. No RBAC objects, no Secrets (Vault), no ServiceAccounts (the platform's), no policy
+#: objects the platform owns (quotas, limits, network policies, mTLS).
+DEFAULT_SYNCED_KINDS = [
+    {"group": "apps", "kind": "Deployment"},
+    {"group": "", "kind": "Service"},
+    {"group": "", "kind": "ConfigMap"},
+    {"group": "autoscaling", "kind": "HorizontalPodAutoscaler"},
+    {"group": "policy", "kind": "PodDisruptionBudget"},
+    {"group": "networking.istio.io", "kind": "VirtualService"},
+    {"group": "networking.istio.io", "kind": "DestinationRule"},
+]
+#: Never from Git, whatever the configuration says.
+FORBIDDEN_SYNCED_KINDS = {
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+}
+
+
+def _synced_kind(value: dict) -> dict:
+    if set(value) != {"group", "kind"}:
+        raise ValueError("each kind is {group, kind}")
+    if value["kind"] in FORBIDDEN_SYNCED_KINDS or value["kind"] == "*" or value["group"] == "*":
+        raise ValueError(f"{value['kind']} may not come from Git (RBAC, secrets, identities, platform policy)")
+    return value
+
+
 class ArgoCdConfig(StrictModel):
     """Argo CD from its Helm chart, and the project/application that deploy the workloads."""
 
@@ -182,3 +245,16 @@ class ArgoCdConfig(StrictModel):
     #: pool by default (the system pool's t3.medium nodes keep the critical add-ons only).
     node_pool: Literal["system", "application"] = "application"
     application: ArgoApplicationConfig = ArgoApplicationConfig()
+    sso: ArgoSsoConfig | None = Field(
+        default=None, description="OIDC single sign-on; without it the local admin stays (bootstrap only)."
+    )
+    signature_keys: list[Annotated[str, Field(pattern=_GPG_KEY_ID)]] = Field(
+        default_factory=list,
+        description="GPG key IDs (16 hex digits) whose signature a synced commit must carry (the release "
+        "job's key and the manifest reviewers'); their public keys are added with `argocd gpg add`.",
+    )
+    synced_kinds: list[Annotated[dict[str, str], AfterValidator(_synced_kind)]] = Field(
+        default_factory=lambda: [dict(k) for k in DEFAULT_SYNCED_KINDS],
+        min_length=1,
+        description="The only namespaced kinds the AppProject lets Git create.",
+    )

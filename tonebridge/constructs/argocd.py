@@ -1,11 +1,15 @@
 """Argo CD (spec §6.1) from its Helm chart, with the project and Application that deploy the workloads.
 
 The server is reachable only inside the cluster (ClusterIP; operators use ``kubectl port-forward``
-or the CLI's ``--core`` mode), Dex is off (no SSO configured yet), and the admin password is never
-set here: Argo CD generates it into ``argocd-initial-admin-secret`` on first start, to be rotated
-and the secret deleted. The Application lives in its own AppProject, which confines it to one
-repository, one destination namespace and no cluster-scoped resources, instead of ``default``
-(which allows anything anywhere).
+or the CLI's ``--core`` mode). People sign in through the company's OIDC provider (Argo CD's own
+OIDC client, no Dex); groups map to ``role:admin`` or ``role:readonly`` and everyone else gets
+nothing. The local admin exists only for the bootstrap (its password generated into
+``argocd-initial-admin-secret``, never set here) and is switched off once SSO works.
+
+The Application lives in its own AppProject, which confines it to one repository, one destination
+namespace, no cluster-scoped resources and an allow-list of workload kinds (no RBAC objects, no
+Secrets, no ServiceAccounts, none of the platform's policy objects), and syncs only commits signed
+by the configured keys, instead of ``default`` (which allows anything anywhere).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ARGO_CD
+from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
+from tonebridge.flows import Endpoint, Flow
 
 #: The current API of Argo CD's Application and AppProject.
 ARGO_API = "argoproj.io/v1alpha1"
@@ -72,6 +78,31 @@ class ArgoApplicationSpec:
 
 
 @dataclass(frozen=True)
+class ArgoSso:
+    """OIDC sign-in: ``issuer`` and ``client_id`` of the provider's application; the client secret is
+    read from the Kubernetes secret ``secret_name`` (key ``client-secret``), which the Vault Secrets
+    Operator fills from Vault. ``admin_groups`` / ``readonly_groups``: provider groups per role."""
+
+    issuer: str
+    client_id: str
+    name: str = "SSO"
+    secret_name: str = "argocd-oidc"  # noqa: S105 - a secret's name
+    admin_groups: Sequence[str] = ()
+    readonly_groups: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if not self.issuer.startswith("https://"):
+            raise ValueError("sso: issuer must be https://")
+        for group in (*self.admin_groups, *self.readonly_groups):
+            if any(c in group for c in ",\n\"'"):
+                raise ValueError(f"sso: group {group!r} must not contain commas, quotes or newlines")
+
+
+#: Argo CD's own label for secrets it may read values from (``$<secret>:<key>``).
+ARGO_SECRET_LABEL = {"app.kubernetes.io/part-of": "argocd"}
+
+
+@dataclass(frozen=True)
 class ArgoCdProps:
     """Props of :class:`ArgoCd`.
 
@@ -80,6 +111,10 @@ class ArgoCdProps:
     applications: what Argo CD deploys; every one's repository and namespace is allowed by the project.
     server_replicas, repo_server_replicas: 2+ in production, with PodDisruptionBudgets.
     node_selector, tolerations: where every Argo CD pod runs.
+    sso: OIDC sign-in (None: local admin only, for the bootstrap).
+    admin_enabled: the local admin account (default: on only without SSO).
+    signature_keys: GPG key IDs whose signatures a synced commit must carry (empty: unchecked).
+    synced_kinds: the namespaced kinds Git may create (``{group, kind}``; the AppProject's allow-list).
     """
 
     kubernetes_version: str
@@ -90,8 +125,25 @@ class ArgoCdProps:
     repo_server_replicas: int = 2
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    sso: ArgoSso | None = None
+    admin_enabled: bool | None = None
+    signature_keys: Sequence[str] = ()
+    synced_kinds: Sequence[Mapping[str, str]] = (
+        {"group": "apps", "kind": "Deployment"},
+        {"group": "", "kind": "Service"},
+        {"group": "", "kind": "ConfigMap"},
+    )
+
+    @property
+    def local_admin(self) -> bool:
+        return (self.sso is None) if self.admin_enabled is None else self.admin_enabled
 
     def __post_init__(self) -> None:
+        if not self.local_admin and self.sso is None:
+            raise ValueError("admin_enabled false needs sso: nobody could sign in")
+        forbidden = {"Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+        if any(k["kind"] in forbidden or k["kind"] == "*" for k in self.synced_kinds):
+            raise ValueError("synced_kinds: no RBAC objects, Secrets or ServiceAccounts from Git")
         if not _DNS_LABEL.match(self.namespace) or not _DNS_LABEL.match(self.project):
             raise ValueError("namespace and project must be DNS labels")
         if self.project == "default":
@@ -129,10 +181,31 @@ def app_project(props: ArgoCdProps) -> dict[str, Any]:
             "sourceRepos": sorted({app.repo_url for app in apps}),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted({app.namespace for app in apps})],
             "clusterResourceWhitelist": [],
+            # An allow-list: anything not named (RBAC, Secrets, ServiceAccounts, webhooks) is refused.
+            "namespaceResourceWhitelist": [dict(kind) for kind in props.synced_kinds],
             "namespaceResourceBlacklist": [dict(kind) for kind in PLATFORM_OWNED],
+            **({"signatureKeys": [{"keyID": key} for key in props.signature_keys]} if props.signature_keys else {}),
             "orphanedResources": {"warn": True},
         },
     }
+
+
+def rbac_policy(sso: ArgoSso | None) -> dict[str, str]:
+    """The chart's ``configs.rbac``: provider groups to built-in roles; nobody else gets any role."""
+    lines = [f"g, {group}, role:admin" for group in (sso.admin_groups if sso else ())]
+    lines += [f"g, {group}, role:readonly" for group in (sso.readonly_groups if sso else ())]
+    return {"policy.default": "", "policy.csv": "\n".join(lines), "scopes": "[groups]"}
+
+
+def oidc_config(sso: ArgoSso) -> str:
+    """``oidc.config`` of argocd-cm: the client secret by reference to the secret VSO keeps."""
+    return (
+        f"name: {sso.name}\n"
+        f"issuer: {sso.issuer}\n"
+        f"clientID: {sso.client_id}\n"
+        f"clientSecret: ${sso.secret_name}:client-secret\n"
+        "requestedScopes: [openid, profile, email, groups]\n"
+    )
 
 
 def application(app: ArgoApplicationSpec, project: str, namespace: str) -> dict[str, Any]:
@@ -161,6 +234,41 @@ def application(app: ArgoApplicationSpec, project: str, namespace: str) -> dict[
     }
 
 
+#: Ports Argo CD's components serve each other (the chart's defaults).
+REPO_SERVER_PORT, REDIS_PORT = 8081, 6379
+#: HTTPS anywhere: the Kubernetes API, the manifests repository (GitHub), the OIDC issuer.
+HTTPS_ANYWHERE = "0.0.0.0/0"
+
+
+def argocd_flows(namespace: str, release: str = "argocd") -> list[Flow]:
+    """What Argo CD's components need: server, controller and ApplicationSet controller ask the repo
+    server to render; server, controller and repo server share Redis; every pod reaches HTTPS (the API
+    server, GitHub, the OIDC issuer). Nothing reaches Argo CD from the network: operators use
+    ``kubectl port-forward``."""
+
+    def component(name: str) -> Endpoint:
+        labels = {"app.kubernetes.io/name": f"argocd-{name}", "app.kubernetes.io/instance": release}
+        return Endpoint(f"argocd-{name}", namespace=namespace, pod_labels=labels)
+
+    repo, redis = component("repo-server"), component("redis")
+    flows = [
+        Flow(component(c), repo, REPO_SERVER_PORT, "render manifests")
+        for c in ("server", "application-controller", "applicationset-controller")
+    ]
+    flows += [
+        Flow(component(c), redis, REDIS_PORT, "cache") for c in ("server", "application-controller", "repo-server")
+    ]
+    flows.append(
+        Flow(
+            Endpoint("argocd", namespace=namespace),
+            Endpoint("https anywhere", cidr=HTTPS_ANYWHERE),
+            443,
+            "the Kubernetes API, the manifests repository and the OIDC issuer",
+        )
+    )
+    return flows
+
+
 class ArgoCd(Construct):
     """Attributes: ``namespace``, ``release`` (the argo-cd helm_release), ``resources`` (project + applications)."""
 
@@ -182,6 +290,10 @@ class ArgoCd(Construct):
             ),
             props.kubernetes_version,
             depends_on=depends_on,
+        )
+        # Default deny in argocd; exactly the declared flows are admitted (and proved by the fit check).
+        FlowIsolation(
+            self, "isolation", props.namespace, argocd_flows(props.namespace), depends_on=[self.namespace.manifest]
         )
         self.resources: CustomResources | None = None
         if props.applications:
@@ -207,7 +319,13 @@ class ArgoCd(Construct):
             "configs": {
                 # No password here: Argo CD writes a random one to argocd-initial-admin-secret.
                 "secret": {"createSecret": True},
-                "cm": {"admin.enabled": True, "users.anonymous.enabled": False, "exec.enabled": False},
+                "cm": {
+                    "admin.enabled": props.local_admin,
+                    "users.anonymous.enabled": False,
+                    "exec.enabled": False,
+                    **({"oidc.config": oidc_config(props.sso)} if props.sso else {}),
+                },
+                "rbac": rbac_policy(props.sso),
             },
             "server": {
                 **_component(props.server_replicas, "100m", "128Mi", "500m", "512Mi"),

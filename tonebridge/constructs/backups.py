@@ -56,8 +56,14 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
-from tonebridge.constructs.s3_hardening import block_public_access, log_delivery_statement, tls_only_policy
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyAccess, KeyUser
+from tonebridge.constructs.s3_hardening import (
+    NamedAccessPolicy,
+    block_public_access,
+    deny_retention_bypass,
+    log_delivery_statement,
+    tls_only_policy,
+)
 from tonebridge.constructs.trust import service_trust
 
 #: S3 Replication Time Control's only threshold: 99.99 % of objects within 15 minutes.
@@ -76,8 +82,9 @@ class BackupBucketsProps:
     infrequent_access_after_days: move to STANDARD_IA (default 30, the S3 minimum).
     archive_after_days / archive_storage_class: then to an archive class (default 90, GLACIER).
     noncurrent_expiry_days: superseded versions are deleted after (default 90).
-    object_lock_days: governance-mode default retention of new objects (default 30; 0: lock on,
-        no default retention).
+    object_lock_days: default retention of new objects (default 30; 0: lock on, no default retention).
+    object_lock_mode: COMPLIANCE (default: no principal, root included, can delete or shorten a
+        locked version before it expires) or GOVERNANCE (the break-glass role may bypass).
     replication_time_control: S3 RTC and replication metrics (default True).
     access_log_retention_days: default 365.
     protect: prevent_destroy and no force_destroy (default True).
@@ -96,6 +103,7 @@ class BackupBucketsProps:
     archive_storage_class: str = "GLACIER"
     noncurrent_expiry_days: int = 90
     object_lock_days: int = 30
+    object_lock_mode: str = "COMPLIANCE"
     replication_time_control: bool = True
     access_log_retention_days: int = 365
     protect: bool = True
@@ -116,6 +124,8 @@ class BackupBucketsProps:
             raise ValueError(f"{self.bucket}: archive_after_days must come after infrequent_access_after_days")
         if self.archive_storage_class not in ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"):
             raise ValueError(f"{self.bucket}: archive_storage_class must be GLACIER_IR, GLACIER or DEEP_ARCHIVE")
+        if self.object_lock_mode not in ("COMPLIANCE", "GOVERNANCE"):
+            raise ValueError(f"{self.bucket}: object_lock_mode must be COMPLIANCE or GOVERNANCE")
         if self.object_lock_days > self.noncurrent_expiry_days:
             raise ValueError(f"{self.bucket}: noncurrent versions would expire while still locked")
         if self.replication_time_control and not self.replicates:
@@ -134,13 +144,18 @@ class BackupBucketsProps:
 
 
 class BackupBuckets(Construct):
-    """A versioned, object-locked (governance), KMS-encrypted, private, TLS-only backups bucket with
+    """A versioned, object-locked (compliance), KMS-encrypted, private, TLS-only backups bucket with
     lifecycle tiering and server access logs, replicated (deletes markers included, under Replication
     Time Control) to a bucket of the same build in another region under that region's own key.
 
-    Attributes: ``bucket`` (aws_s3_bucket), ``bucket_name``, ``bucket_arn``, ``key``, ``log_bucket``;
-    and, with a replica, ``replica_bucket``, ``replica_bucket_name``, ``replica_bucket_arn``,
-    ``replica_key``, ``replica_log_bucket``, ``replication_role`` (else None).
+    Both buckets admit only named principals (the deploy identities, the break-glass role, the
+    replication role and whoever :meth:`allow_writer` / :meth:`allow_reader` adds), and both keys name
+    the same roles as their users, through S3 only.
+
+    Attributes: ``bucket`` (aws_s3_bucket), ``bucket_name``, ``bucket_arn``, ``key``, ``log_bucket``,
+    ``access`` (NamedAccessPolicy); and, with a replica, ``replica_bucket``, ``replica_bucket_name``,
+    ``replica_bucket_arn``, ``replica_key``, ``replica_log_bucket``, ``replica_access``,
+    ``replication_role`` (else None).
     """
 
     def __init__(self, scope: Construct, id_: str, props: BackupBucketsProps) -> None:
@@ -152,7 +167,7 @@ class BackupBuckets(Construct):
             self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Backups in {props.bucket}")
         )
         self.log_bucket, log_delivery = self._log_bucket(self, props.access_log_bucket, props.bucket)
-        self.bucket = self._backup_bucket(self, props.bucket, self.key, self.log_bucket, log_delivery)
+        self.bucket, self.access = self._backup_bucket(self, props.bucket, self.key, self.log_bucket, log_delivery)
         self.bucket_name: str = self.bucket.bucket
         self.bucket_arn: str = self.bucket.arn
 
@@ -161,15 +176,55 @@ class BackupBuckets(Construct):
         self.replica_bucket_arn: str | None = None
         self.replica_key: EncryptionKey | None = None
         self.replica_log_bucket: S3Bucket | None = None
+        self.replica_access: NamedAccessPolicy | None = None
         self.replication_role: IamRole | None = None
         if props.replicates:
             self._replicate(props)
 
     # --- buckets ----------------------------------------------------------------------------------
 
+    # --- who may reach the data ----------------------------------------------------------------------
+
+    def allow_writer(self, role_arn: str, *, created_later: bool = False) -> None:
+        """Name a role that writes backups into the primary bucket (its IAM policy confines it to a
+        prefix): admitted by the bucket policy, and a user of the bucket's key through S3 only."""
+        self.access.allow(role_arn)
+        self.key.allow_use(
+            KeyUser(
+                arn=role_arn,
+                via_service=f"s3.{self._region}.amazonaws.com",
+                actions=("kms:GenerateDataKey", "kms:Decrypt"),
+                created_later=created_later,
+            )
+        )
+
+    def allow_reader(self, role_arn: str, *, replica: bool = False, created_later: bool = False) -> None:
+        """Name a role that reads backups (a restore, the copy to GCS, a replica cluster), in the
+        primary bucket or with ``replica`` in the replicated one: decrypt through S3 only."""
+        access, key, region = (
+            (self.replica_access, self.replica_key, self.props.replica_region)
+            if replica
+            else (self.access, self.key, self._region)
+        )
+        if access is None or key is None:
+            raise ValueError(f"{self.props.bucket}: no replica to read from")
+        access.allow(role_arn)
+        key.allow_use(
+            KeyUser(
+                arn=role_arn,
+                via_service=f"s3.{region}.amazonaws.com",
+                actions=("kms:Decrypt",),
+                created_later=created_later,
+            )
+        )
+
+    @property
+    def _region(self) -> str:
+        return AwsContext.of(self).region
+
     def _backup_bucket(
         self, scope: Construct, name: str, key: EncryptionKey, log_bucket: S3Bucket, log_delivery: S3BucketPolicy
-    ) -> S3Bucket:
+    ) -> tuple[S3Bucket, NamedAccessPolicy]:
         props = self.props
         bucket = S3Bucket(
             scope,
@@ -188,7 +243,7 @@ class BackupBuckets(Construct):
                 bucket=bucket.id,
                 rule=S3BucketObjectLockConfigurationRuleA(
                     default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
-                        mode="GOVERNANCE", days=props.object_lock_days
+                        mode=props.object_lock_mode, days=props.object_lock_days
                     )
                 ),
                 depends_on=[versioning],
@@ -244,8 +299,15 @@ class BackupBuckets(Construct):
             target_prefix=f"{name}/",
             depends_on=[log_delivery],  # S3 refuses logging until the log bucket lets it deliver
         )
-        S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=tls_only_policy(bucket.arn))
-        return bucket
+        access = KeyAccess.of(self)
+        named = NamedAccessPolicy(
+            scope,
+            "named-access",
+            bucket=bucket,
+            principals=[*access.deployer_arns, access.break_glass_arn],
+            extra=[deny_retention_bypass(bucket.arn, access.break_glass_arn)],
+        )
+        return bucket, named
 
     def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
         """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3), and the policy
@@ -334,7 +396,7 @@ class BackupBuckets(Construct):
         )
         log_bucket_name = props.replica_log_bucket or f"{replica_bucket}-access-logs"
         self.replica_log_bucket, log_delivery = self._log_bucket(replica, log_bucket_name, replica_bucket)
-        self.replica_bucket = self._backup_bucket(
+        self.replica_bucket, self.replica_access = self._backup_bucket(
             replica, replica_bucket, self.replica_key, self.replica_log_bucket, log_delivery
         )
         for child in replica.node.find_all():
@@ -350,6 +412,21 @@ class BackupBuckets(Construct):
             name=f"{props.bucket}-replication"[:64],
             description=f"S3 replication of {props.bucket} to {replica_bucket}",
             assume_role_policy=service_trust("s3.amazonaws.com", aws.account_id),
+        )
+        # Both buckets and both keys name the replication role (it reads one side, writes the other).
+        self.access.allow(self.replication_role.arn)
+        self.replica_access.allow(self.replication_role.arn)
+        self.key.allow_use(
+            KeyUser(
+                arn=self.replication_role.arn, via_service=f"s3.{aws.region}.amazonaws.com", actions=("kms:Decrypt",)
+            )
+        )
+        self.replica_key.allow_use(
+            KeyUser(
+                arn=self.replication_role.arn,
+                via_service=f"s3.{replica_region}.amazonaws.com",
+                actions=("kms:Encrypt", "kms:GenerateDataKey"),
+            )
         )
         policy = IamRolePolicy(
             self,

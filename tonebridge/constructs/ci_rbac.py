@@ -9,6 +9,9 @@ namespace), with exactly what ``kubectl set image`` and ``kubectl rollout status
 * ``list`` and ``watch``: ``rollout status`` lists and watches the Deployment until its new
   ReplicaSet is available.
 
+In the namespaces Argo CD deploys (production) the Role keeps only ``get``, ``list`` and ``watch``:
+the pipeline's way to production is a signed commit to the manifests repository by the release job.
+
 No ``create``, ``update`` or ``delete``, no ``deployments/scale``, no Pods, Secrets, ConfigMaps,
 ReplicaSets or ``pods/exec``. The token carries nothing else, so a build step that leaks it can
 change images of existing Deployments and nothing more.
@@ -28,6 +31,8 @@ from tonebridge.kubeapi import DNS_LABEL
 
 #: The only rule: Deployments of the apps group, the verbs `set image` and `rollout status` need.
 DEPLOY_RULE = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "patch"]}
+#: In a namespace that Argo CD deploys (production): `rollout status` only, never a change.
+READ_RULE = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]}
 RBAC_API = "rbac.authorization.k8s.io/v1"
 
 
@@ -36,12 +41,18 @@ class DeployAccessProps:
     """:param service_account: the deploy pods' account. :param namespace: where it lives.
     :param target_namespaces: where it may update Deployments' images (at least one, distinct).
     :param role_name: name of the Role and RoleBinding in each target namespace.
+    :param read_only_namespaces: targets where the Role only reads (production: the manifests
+        repository and Argo CD are its only way in).
+    :param readers: further service accounts ``(namespace, name)`` bound in the read-only targets
+        (the release agents, which wait for Argo CD's rollout).
     """
 
     service_account: str
     namespace: str
     target_namespaces: Sequence[str]
     role_name: str = "ci-deployer"
+    read_only_namespaces: Sequence[str] = ()
+    readers: Sequence[tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
         for name in (self.service_account, self.namespace, self.role_name, *self.target_namespaces):
@@ -62,11 +73,12 @@ def service_account(name: str, namespace: str, *, token: bool, annotations: dict
 
 
 def deploy_role(props: DeployAccessProps, namespace: str) -> dict:
+    rule = READ_RULE if namespace in props.read_only_namespaces else DEPLOY_RULE
     return {
         "apiVersion": RBAC_API,
         "kind": "Role",
         "metadata": {"name": props.role_name, "namespace": namespace},
-        "rules": [{key: list(value) for key, value in DEPLOY_RULE.items()}],
+        "rules": [{key: list(value) for key, value in rule.items()}],
     }
 
 
@@ -76,7 +88,13 @@ def deploy_binding(props: DeployAccessProps, namespace: str) -> dict:
         "kind": "RoleBinding",
         "metadata": {"name": props.role_name, "namespace": namespace},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": props.role_name},
-        "subjects": [{"kind": "ServiceAccount", "name": props.service_account, "namespace": props.namespace}],
+        "subjects": [
+            {"kind": "ServiceAccount", "name": props.service_account, "namespace": props.namespace},
+            *(
+                {"kind": "ServiceAccount", "name": name, "namespace": reader_namespace}
+                for reader_namespace, name in (props.readers if namespace in props.read_only_namespaces else ())
+            ),
+        ],
     }
 
 

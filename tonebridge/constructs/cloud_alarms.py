@@ -93,11 +93,16 @@ class CloudAlarms(Construct):
                 alias=f"{props.name}-alarms",
                 description=f"{props.name}: SNS topic of the CloudWatch alarms",
                 service_grants=[
-                    ServiceGrant(principal="cloudwatch.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"))
+                    ServiceGrant(
+                        principal="cloudwatch.amazonaws.com",
+                        actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+                        source_arn=f"arn:*:cloudwatch:{aws.region}:{{account}}:alarm:*",
+                    )
                 ],
             ),
         )
         self.topic = SnsTopic(self, "topic", name=f"{props.name}-alarms", kms_master_key_id=self.key.arn)
+        alarms_arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:*"
         self.topic_arn: str = self.topic.arn
         SnsTopicPolicy(
             self,
@@ -113,7 +118,10 @@ class CloudAlarms(Construct):
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": "sns:Publish",
                             "Resource": self.topic.arn,
-                            "Condition": {"StringEquals": {"aws:SourceAccount": aws.account_id}},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": aws.account_id},
+                                "ArnLike": {"aws:SourceArn": alarms_arn},
+                            },
                         },
                         {
                             "Sid": "DenyInsecureTransport",

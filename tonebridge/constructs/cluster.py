@@ -56,7 +56,7 @@ from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.controller_policies import ClusterScope
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
 from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser, logs_grant
 from tonebridge.constructs.node_role import NodeRole
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
 from tonebridge.constructs.trust import service_trust
@@ -268,6 +268,10 @@ class TonebridgeCluster(Construct):
         #: The control plane's log group (audit, API, authenticator, ...), for metric filters.
         self.log_group_name: str = log_group.name
         role, cluster_policy = self._cluster_role(name, partition)
+        # The control plane encrypts secrets as the cluster role (its inline policy names the key too).
+        self.secrets_key.allow_use(
+            KeyUser(arn=role.arn, actions=("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"))
+        )
         self._security_groups(name)
 
         self.cluster = EksCluster(
@@ -333,6 +337,19 @@ class TonebridgeCluster(Construct):
                     create_access_entry=props.access_entries,
                     cluster=self.cluster.name,
                 ),
+            )
+            # Karpenter launches instances with encrypted root volumes: EC2 uses the key as its caller.
+            self.volumes_key.allow_use(
+                KeyUser(
+                    arn=self.karpenter.controller_role_arn,
+                    via_service=f"ec2.{region}.amazonaws.com",
+                    actions=(
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:CreateGrant",
+                    ),
+                )
             )
 
     # --- control plane ----------------------------------------------------------------------------
@@ -573,10 +590,18 @@ class TonebridgeCluster(Construct):
     def _component_roles(self, partition: str) -> None:
         aws_policy = f"arn:{partition}:iam::aws:policy"
         self._irsa("vpc-cni", managed=[f"{aws_policy}/AmazonEKS_CNI_Policy"])
-        self._irsa(
+        ebs_csi = self._irsa(
             "ebs-csi",
             policy=controller_policies.ebs_csi_key_use(self.volumes_key.arn),
             managed=[f"{aws_policy}/service-role/AmazonEBSCSIDriverPolicy"],
+        )
+        # The driver creates and attaches encrypted volumes through EC2 (grants for the volumes).
+        self.volumes_key.allow_use(
+            KeyUser(
+                arn=ebs_csi.arn,
+                via_service=f"ec2.{self.cluster_scope.region}.amazonaws.com",
+                grants_for_aws_resources=True,
+            )
         )
         self._irsa("cluster-autoscaler", policy=controller_policies.cluster_autoscaler(self.cluster_scope))
         self._irsa(

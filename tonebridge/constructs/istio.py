@@ -42,6 +42,24 @@ def _resources_ok(resources: Mapping[str, Any]) -> bool:
 
 
 @dataclass(frozen=True)
+class MtlsPortException:
+    """Pods ``match_labels`` of ``namespace`` keep STRICT mTLS except on ``ports``, which also accept
+    clients outside the mesh (the CloudNativePG operator and Prometheus, CI's integration tests)."""
+
+    namespace: str
+    name: str
+    match_labels: Mapping[str, str]
+    ports: Sequence[int]
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.match_labels or not self.ports or not self.reason:
+            raise ValueError(f"mtls exception {self.name}: a selector, ports and a reason are required")
+        if not all(1 <= port <= 65535 for port in self.ports):
+            raise ValueError(f"mtls exception {self.name}: ports must be 1-65535")
+
+
+@dataclass(frozen=True)
 class IstioProps:
     """Props of :class:`Istio`.
 
@@ -54,6 +72,8 @@ class IstioProps:
     gateway_name: release name, which names the gateway's Deployment and Service.
     node_selector, tolerations: where istiod runs (the platform stack: the application pool).
     strict_mtls_namespaces: namespaces that get PeerAuthentication ``default`` with mTLS STRICT.
+    mtls_port_exceptions: workloads of those namespaces whose listed ports also accept clients
+        outside the mesh (each with its reason; NetworkPolicies still decide who may connect).
     """
 
     kubernetes_version: str
@@ -69,8 +89,12 @@ class IstioProps:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     strict_mtls_namespaces: Sequence[str] = field(default_factory=tuple)
+    mtls_port_exceptions: Sequence[MtlsPortException] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        for exception in self.mtls_port_exceptions:
+            if exception.namespace not in self.strict_mtls_namespaces:
+                raise ValueError(f"mtls exception {exception.name}: {exception.namespace} is not STRICT")
         for name in (self.namespace, self.cni_namespace, self.gateway_name, *self.strict_mtls_namespaces):
             if not _DNS_LABEL.match(name):
                 raise ValueError(f"{name!r} is not a DNS label")
@@ -165,7 +189,10 @@ class Istio(Construct):
                 "mtls",
                 release_name="istio-strict-mtls",
                 namespace=props.namespace,
-                objects=[strict_mtls(ns) for ns in props.strict_mtls_namespaces],
+                objects=[
+                    *(strict_mtls(ns) for ns in props.strict_mtls_namespaces),
+                    *(mtls_port_exception(e) for e in props.mtls_port_exceptions),
+                ],
                 depends_on=[self.istiod.release],
             )
         self.ready: list[ITerraformDependable] = [self.istiod.release, self.gateway.release]
@@ -237,6 +264,24 @@ class Istio(Construct):
                 }
             ],
         }
+
+
+def mtls_port_exception(exception: MtlsPortException) -> dict[str, Any]:
+    """A workload PeerAuthentication: STRICT, with PERMISSIVE only on the listed ports (reason annotated)."""
+    return {
+        "apiVersion": PEER_AUTHENTICATION_API,
+        "kind": "PeerAuthentication",
+        "metadata": {
+            "name": exception.name,
+            "namespace": exception.namespace,
+            "annotations": {"tonebridge.io/mtls-exception-reason": exception.reason},
+        },
+        "spec": {
+            "selector": {"matchLabels": dict(exception.match_labels)},
+            "mtls": {"mode": "STRICT"},
+            "portLevelMtls": {str(port): {"mode": "PERMISSIVE"} for port in exception.ports},
+        },
+    }
 
 
 def strict_mtls(namespace: str) -> dict[str, Any]:

@@ -65,6 +65,7 @@ from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import NetworkIsolation, NetworkIsolationProps, peer, tcp
 from tonebridge.constructs.pod_defaults import RUNTIME_DEFAULT_SECCOMP, restricted_container_context
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.paths import PROJECT_ROOT
 
 #: uid/gid of the jenkins user in the controller and inbound-agent images.
 JENKINS_UID = 1000
@@ -78,6 +79,7 @@ TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
 #: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
 KANIKO_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID")
 BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE = "tonebridge-build", "tonebridge-deploy", "tonebridge-test"
+RELEASE_TEMPLATE = "tonebridge-release"
 #: Why the agents' namespace enforces baseline (kept as an annotation on the namespace).
 AGENTS_REASON = (
     "Kaniko builds images without a daemon or privileged container, but as root inside its container "
@@ -96,10 +98,11 @@ class AgentImages:
     kaniko: str
     kubectl: str
     trivy: str
+    crane: str
     severities: Sequence[str] = ("HIGH", "CRITICAL")
 
     def __post_init__(self) -> None:
-        for image in (self.inbound, self.kaniko, self.kubectl, self.trivy):
+        for image in (self.inbound, self.kaniko, self.kubectl, self.trivy, self.crane):
             tag = image.rsplit("/", 1)[-1]
             if ":" not in tag or tag.endswith((":latest", ":dind")):
                 raise ValueError(f"agent image {image!r} must carry an exact tag")
@@ -136,15 +139,58 @@ class VaultFiles:
     admin_password: str = "admin-password"  # noqa: S105 - a file name
     webhook: str = "notification-webhook"
     manifests_token: str = "manifests-repo-token"  # noqa: S105 - a file name
+    signing_key: str = "manifests-signing-key"
     provider_class: str = "jenkins-secrets"
 
     def __post_init__(self) -> None:
         if not self.vault_address.startswith("https://"):
             raise ValueError("vault_address must be https://")
         names = {o.object_name for o in self.objects}
-        missing = {self.admin_username, self.admin_password, self.webhook, self.manifests_token} - names
+        missing = {
+            self.admin_username,
+            self.admin_password,
+            self.webhook,
+            self.manifests_token,
+            self.signing_key,
+        } - names
         if missing:
             raise ValueError(f"Vault objects missing: {', '.join(sorted(missing))}")
+
+
+@dataclass(frozen=True)
+class ReleasePath:
+    """The one approved path to production (module docstring): ``folder`` holds the release job, the
+    manifests credential and the only permission to use ``cloud``, whose pods run in ``namespace`` as
+    ``service_account`` (annotated with ``role_arn``, the production push role). ``approvers`` are the
+    input's submitters; ``branch`` the only branch built; ``source_url`` each service's repository
+    (``{service}`` replaced); ``services`` the choices of the job."""
+
+    role_arn: str
+    services: Sequence[str]
+    approvers: Sequence[str]
+    folder: str = "production"
+    namespace: str = "ci-release"
+    service_account: str = "jenkins-releaser"
+    cloud: str = "kubernetes-release"
+    branch: str = "main"
+    source_url: str = "https://github.com/tonebridge/{service}.git"
+    manifests_repository: str = "github.com/tonebridge/k8s-manifests.git"
+    production_namespace: str = "production"
+    max_agents: int = 2
+
+    def __post_init__(self) -> None:
+        for name in (self.folder, self.namespace, self.service_account, self.cloud, *self.services):
+            if not DNS_LABEL.match(name):
+                raise ValueError(f"release path: {name!r} is not a DNS label")
+        if not self.approvers:
+            raise ValueError("release path: a named approver group is required")
+        if not self.services:
+            raise ValueError("release path: at least one service")
+        for text in (*self.approvers, self.branch, self.source_url, self.manifests_repository):
+            if any(c in text for c in "'\"$\\\n"):
+                raise ValueError(f"release path: {text!r} must not contain quotes, $ or backslashes")
+        if "{service}" not in self.source_url:
+            raise ValueError("release path: source_url needs {service}")
 
 
 @dataclass(frozen=True)
@@ -157,8 +203,10 @@ class JenkinsProps:
     config_reload_image: the JCasC reload sidecar (pinned).
     agents: images and scan severities. max_agents: agent pods at once.
     build_resources / tool_resources: Kaniko's, and each other agent container's, requests and limits.
-    builder_role_arn: the IRSA role of the build pods (image push). deploy_namespaces: where the
-    deployer may update images. test_targets: services the integration-test stage may call.
+    builder_role_arn: the IRSA role of the build pods (push to the staging repositories only).
+    release: the approved path to production (its own cloud, folder, namespace and push role).
+    deploy_namespaces: where the deployer may update images (read-only in the release's production
+    namespace: Argo CD deploys there). test_targets: services the integration-test stage may call.
     vault: the controller's files from Vault.
     node_selector, tolerations: the management pool (controller and agents).
     registry: the ECR registry host, as ``TONEBRIDGE_REGISTRY`` for every build.
@@ -171,6 +219,7 @@ class JenkinsProps:
     builder_role_arn: str
     deploy_namespaces: Sequence[str]
     vault: VaultFiles
+    release: ReleasePath
     registry: str
     config_reload_image: str
     test_targets: Sequence[TestTarget] = ()
@@ -254,8 +303,16 @@ def _jnlp(props: JenkinsProps) -> dict:
     }
 
 
-def _pod(props: JenkinsProps, service_account: str, containers: list[dict], *, token: bool) -> dict:
-    return {
+def _pod(
+    props: JenkinsProps,
+    service_account: str,
+    containers: list[dict],
+    *,
+    token: bool,
+    volumes: Sequence[dict] = (),
+    annotations: Mapping[str, str] | None = None,
+) -> dict:
+    pod: dict = {
         "apiVersion": "v1",
         "kind": "Pod",
         "spec": {
@@ -265,14 +322,29 @@ def _pod(props: JenkinsProps, service_account: str, containers: list[dict], *, t
             "tolerations": [dict(t) for t in props.tolerations],
             "securityContext": {"seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP), "fsGroup": JENKINS_UID},
             "containers": [_jnlp(props), *containers],
-            "volumes": [_tmp_volume()],
+            "volumes": [_tmp_volume(), *volumes],
         },
     }
+    if annotations:
+        pod["metadata"] = {"annotations": dict(annotations)}
+    return pod
 
 
-def build_pod(props: JenkinsProps) -> dict:
-    """§6.2 "Build" and "Security Scan": Kaniko (no privileged container, no daemon) and Trivy,
-    whose defaults fail the step on the configured severities (``--exit-code 1``)."""
+#: The registry login and crane: a credential helper and a streaming upload, small and brief.
+PUSH_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+#: Where the registry login leaves the short-lived ECR password for crane (a memory-backed emptyDir
+#: mounted into those two containers only, never into Kaniko's).
+REGISTRY_AUTH = "/registry-auth"
+#: EKS's pod identity webhook mounts the web identity token into every container but these.
+SKIP_IRSA = "eks.amazonaws.com/skip-containers"
+
+
+def _image_containers(props: JenkinsProps) -> tuple[list[dict], list[dict], list[str]]:
+    """Kaniko builds with no credential at all (``--no-push --tar-path``: a Dockerfile ``RUN`` step
+    finds no web identity token, no registry password, no Kubernetes token); ``registry-login`` (the
+    Kaniko image's ECR credential helper, the only container with the IRSA token) fetches a 12-hour
+    registry password into a memory volume that only ``crane`` shares, and crane pushes the scanned
+    tarball. Returns the containers, their extra volumes and the containers the token must skip."""
     kaniko = {
         "name": "kaniko",
         "image": props.agents.kaniko,
@@ -300,11 +372,72 @@ def build_pod(props: JenkinsProps) -> dict:
             {"name": "TRIVY_CACHE_DIR", "value": f"{TMP}/trivy"},
         ],
     )
-    return _pod(props, props.builder_service_account, [kaniko, trivy], token=False)
+    auth_mount = {"name": "registry-auth", "mountPath": REGISTRY_AUTH}
+    login = _tool_container(
+        "registry-login",
+        props.agents.kaniko,
+        PUSH_RESOURCES,
+        [{"name": "AWS_ECR_DISABLE_CACHE", "value": "true"}],
+    )
+    login["command"] = ["/busybox/cat"]
+    login["volumeMounts"].append(auth_mount)
+    crane = _tool_container(
+        "crane", props.agents.crane, PUSH_RESOURCES, [{"name": "DOCKER_CONFIG", "value": REGISTRY_AUTH}]
+    )
+    crane["command"] = ["/busybox/cat"]
+    crane["volumeMounts"].append(auth_mount)
+    volumes = [{"name": "registry-auth", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}]
+    return [kaniko, trivy, login, crane], volumes, ["jnlp", "kaniko", "trivy", "crane"]
+
+
+def build_pod(props: JenkinsProps) -> dict:
+    """§6.2 "Build" and "Security Scan" for staging: Kaniko (no privileged container, no daemon, no
+    credential), Trivy (whose defaults fail the step on the configured severities, ``--exit-code 1``),
+    and the registry login and push (:func:`_image_containers`) to the staging repositories."""
+    containers, volumes, skip = _image_containers(props)
+    return _pod(
+        props,
+        props.builder_service_account,
+        containers,
+        token=False,
+        volumes=volumes,
+        annotations={SKIP_IRSA: ",".join(skip)},
+    )
+
+
+#: The Kubernetes token of the release pods, projected into the kubectl container only.
+KUBE_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # noqa: S105 - a path
+
+
+def release_pod(props: JenkinsProps) -> dict:
+    """The release job's pod (production folder only): the same credential-free build, scan and
+    push as :func:`build_pod`, as the releaser account (production push role), plus kubectl with a
+    token (read-only in production) projected into that container alone."""
+    containers, volumes, skip = _image_containers(props)
+    kubectl = _tool_container("kubectl", props.agents.kubectl, props.tool_resources)
+    kubectl["volumeMounts"].append({"name": "kube-api-access", "mountPath": KUBE_TOKEN_DIR, "readOnly": True})
+    projected = {
+        "name": "kube-api-access",
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
+            ]
+        },
+    }
+    return _pod(
+        props,
+        props.release.service_account,
+        [*containers, kubectl],
+        token=False,
+        volumes=[*volumes, projected],
+        annotations={SKIP_IRSA: ",".join([*skip, "kubectl"])},
+    )
 
 
 def deploy_pod(props: JenkinsProps) -> dict:
-    """§6.2 "Deploy to Staging/Production": kubectl as the deployer account."""
+    """§6.2 "Deploy to Staging": kubectl as the deployer account (read-only in production)."""
     kubectl = _tool_container("kubectl", props.agents.kubectl, props.tool_resources)
     return _pod(props, props.deployer_service_account, [kubectl], token=True)
 
@@ -313,6 +446,47 @@ def test_pod(props: JenkinsProps) -> dict:
     """§6.2 "Integration Tests": no credential at all (the namespace's default account, no token);
     pipelines merge their test runner container into it."""
     return _pod(props, "default", [], token=False)
+
+
+def _template(name: str, namespace: str, account: str, pod: dict) -> str:
+    return yaml.safe_dump(
+        [
+            {
+                "name": name,
+                "label": name,
+                "namespace": namespace,
+                "serviceAccount": account,
+                "yamlMergeStrategy": "override",
+                "showRawYaml": False,
+                "yaml": json.dumps(pod, sort_keys=True),
+            }
+        ],
+        sort_keys=False,
+    )
+
+
+def release_cloud(props: JenkinsProps) -> dict[str, Any]:
+    """The chart's ``additionalClouds`` entry of the release cloud: usage-restricted (only folders
+    that permit it, i.e. the release folder), agents in the release namespace, one pod template.
+    The chart merges the main cloud's values into it, so the main cloud's templates are blanked
+    (a YAML comment renders to nothing) rather than inherited."""
+    release = props.release
+    blanked = {name: f"# {name}: main cloud only" for name in (BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE)}
+    return {
+        release.cloud: {
+            "agent": {
+                "namespace": release.namespace,
+                "usageRestricted": True,
+                "containerCap": release.max_agents,
+                "podTemplates": {
+                    **blanked,
+                    RELEASE_TEMPLATE: _template(
+                        RELEASE_TEMPLATE, release.namespace, release.service_account, release_pod(props)
+                    ),
+                },
+            }
+        }
+    }
 
 
 def pod_templates(props: JenkinsProps) -> dict[str, str]:
@@ -345,6 +519,10 @@ def _read(name: str) -> str:
     return "${readFile:" + f"{SECRETS_DIR}/{name}" + "}"
 
 
+def _read_base64(name: str) -> str:
+    return "${readFileBase64:" + f"{SECRETS_DIR}/{name}" + "}"
+
+
 def _string_credential(name: str, description: str) -> dict:
     """A secret-text credential whose id is the Vault file's name and whose value is read from it."""
     return {"string": {"scope": "GLOBAL", "id": name, "description": description, "secret": _read(name)}}
@@ -367,11 +545,9 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
             "system": {
                 "domainCredentials": [
                     {
+                        # The manifests token and signing key are not here: only the release folder holds them.
                         "credentials": [
                             _string_credential(vault.webhook, "Pipeline notifications webhook (from Vault)"),
-                            _string_credential(
-                                vault.manifests_token, "Commits image tags to the manifests repository (from Vault)"
-                            ),
                         ]
                     }
                 ]
@@ -380,9 +556,119 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
     }
     return {
         "securityRealm": yaml.safe_dump(realm, sort_keys=False),
-        "authorizationStrategy": yaml.safe_dump({"loggedInUsersCanDoAnything": {"allowAnonymousRead": False}}),
+        "authorizationStrategy": yaml.safe_dump(authorization(props), sort_keys=False),
         "credentials": yaml.safe_dump(credentials, sort_keys=False),
+        "jobs": yaml.safe_dump({"jobs": [{"script": release_jobs(props)}]}, sort_keys=False, width=1000),
     }
+
+
+#: What every logged-in user may do outside the release folder: staging stays self-service.
+DEVELOPER_PERMISSIONS = (
+    "Overall/Read",
+    "Job/Build",
+    "Job/Cancel",
+    "Job/Configure",
+    "Job/Create",
+    "Job/Delete",
+    "Job/Discover",
+    "Job/Read",
+    "Job/Workspace",
+    "Run/Replay",
+    "Run/Update",
+    "View/Read",
+)
+#: The approvers' rights in the release folder: start and approve a release, read it. No Configure,
+#: no Replay (either would change the job's script), no credentials.
+APPROVER_PERMISSIONS = ("Job/Build", "Job/Cancel", "Job/Read", "Job/Discover")
+
+
+def authorization(props: JenkinsProps) -> dict:
+    """Matrix authorization: the admin user administers; logged-in users get the developer rights
+    everywhere except the release folder, which does not inherit them (:func:`release_jobs`)."""
+    return {
+        "projectMatrix": {
+            "entries": [
+                {"user": {"name": _read(props.vault.admin_username), "permissions": ["Overall/Administer"]}},
+                {"group": {"name": "authenticated", "permissions": list(DEVELOPER_PERMISSIONS)}},
+            ]
+        }
+    }
+
+
+def _groovy_list(items: Sequence[str]) -> str:
+    return ", ".join(f"'{item}'" for item in items)
+
+
+def release_pipeline(props: JenkinsProps) -> str:
+    """pipelines/release/Jenkinsfile with the release path's values filled in."""
+    release = props.release
+    text = (PROJECT_ROOT / "pipelines" / "release" / "Jenkinsfile").read_text()
+    replacements = {
+        "@SERVICES@": _groovy_list(release.services),
+        "@BRANCH@": release.branch,
+        "@SOURCE_URL@": release.source_url,
+        "@APPROVERS@": ",".join(release.approvers),
+        "@MANIFESTS_REPO@": release.manifests_repository,
+        "@PRODUCTION_NAMESPACE@": release.production_namespace,
+    }
+    for placeholder, value in replacements.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def release_jobs(props: JenkinsProps) -> str:
+    """Job DSL for the release folder: it alone may use the release cloud, holds the manifests
+    credentials (folder scope, from Vault) and does not inherit the developers' rights; its one job
+    runs the platform's release pipeline (never a service's Jenkinsfile). JCasC would resolve every
+    ``${...}`` of the script, so the pipeline's are escaped (``^${``); the Vault reads are JCasC's."""
+    release, vault = props.release, props.vault
+    # Groovy reads backslashes in a triple-quoted string as escapes: double them, then escape the quotes.
+    script = release_pipeline(props).replace("\\", "\\\\").replace("'''", "\\'\\'\\'").replace("${", "^${")
+    approvers = "\n".join(
+        f"          group {{ name('{group}'); permissions([{_groovy_list(APPROVER_PERMISSIONS)}]) }}"
+        for group in release.approvers
+    )
+    return f"""folder('{release.folder}') {{
+  description('The one approved path to production: main only, approved by {", ".join(release.approvers)}.')
+  properties {{
+    kubernetesFolderProperty {{ permittedClouds(['{release.cloud}']) }}
+    authorizationMatrix {{
+      inheritanceStrategy {{ nonInheriting() }}
+      entries {{
+{approvers}
+      }}
+    }}
+    folderCredentialsProperty {{
+      domainCredentials {{
+        domainCredentials {{
+          domain {{ name(''); description('') }}
+          credentials {{
+            stringCredentialsImpl {{
+              scope('GLOBAL'); id('{vault.manifests_token}')
+              description('Commits image tags to the manifests repository (from Vault)')
+              secret('{_read(vault.manifests_token)}')
+            }}
+            fileCredentialsImpl {{
+              scope('GLOBAL'); id('{vault.signing_key}'); fileName('signing-key.asc')
+              description('Signs manifests commits (Argo CD signatureKeys; from Vault)')
+              secretBytes(com.cloudbees.plugins.credentials.SecretBytes.fromString('{_read_base64(vault.signing_key)}'))
+            }}
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+pipelineJob('{release.folder}/release') {{
+  description('Builds {release.branch}, scans, waits for an approver, pushes to production, commits the manifests.')
+  definition {{
+    cps {{
+      sandbox(true)
+      script('''{script}''')
+    }}
+  }}
+}}
+"""
 
 
 def registry_script(registry: str) -> str:
@@ -449,7 +735,11 @@ def values(props: JenkinsProps) -> dict[str, Any]:
                 "overwriteConfiguration": True,
                 "securityRealm": docs["securityRealm"],
                 "authorizationStrategy": docs["authorizationStrategy"],
-                "configScripts": {"credentials": docs["credentials"], "registry": registry_script(props.registry)},
+                "configScripts": {
+                    "credentials": docs["credentials"],
+                    "registry": registry_script(props.registry),
+                    "release-jobs": docs["jobs"],
+                },
             },
             "ingress": {"enabled": False},
             "prometheus": {"enabled": False},
@@ -480,11 +770,39 @@ def values(props: JenkinsProps) -> dict[str, Any]:
             "restrictedPssSecurityContext": True,
             "podTemplates": pod_templates(props),
         },
+        "additionalClouds": release_cloud(props),
         "rbac": {"create": True, "readSecrets": False},
         "serviceAccount": {"create": True, "name": props.service_account},
         "serviceAccountAgent": {"create": False},
         "networkPolicy": {"enabled": False},
     }
+
+
+def release_scheduling(props: JenkinsProps) -> list[dict]:
+    """The chart's agent-scheduling Role, for the release namespace: the controller creates, watches
+    and deletes the release cloud's pods there, nothing else."""
+    namespace, name = props.release.namespace, "jenkins-schedule-release-agents"
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["pods", "pods/exec", "pods/log", "events"],
+                "verbs": ["get", "list", "watch"],
+            },
+            {"apiGroups": [""], "resources": ["pods", "pods/exec"], "verbs": ["create", "delete", "patch"]},
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": props.service_account, "namespace": props.namespace}],
+    }
+    return [role, binding]
 
 
 def _policy(name: str, namespace: str, pods: dict, types: list[str], **rules: list) -> dict:
@@ -505,6 +823,7 @@ def network_policies(props: JenkinsProps) -> list[dict]:
     agents -> each integration-test target (with the matching ingress rule in the target's namespace)."""
     controller = {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}}
     agents_ns = peer(props.agents_namespace)
+    release_ns = peer(props.release.namespace)
     controller_peer = peer(props.namespace, controller["matchLabels"])
     ports = tcp(HTTP_PORT, AGENT_PORT)
     tests = [
@@ -531,8 +850,15 @@ def network_policies(props: JenkinsProps) -> list[dict]:
             props.namespace,
             controller,
             ["Ingress", "Egress"],
-            ingress=[{"from": [agents_ns], "ports": ports}],
+            ingress=[{"from": [agents_ns, release_ns], "ports": ports}],
             egress=[{"to": ANYWHERE, "ports": tcp(443)}],
+        ),
+        _policy(
+            "jenkins-release-agents",
+            props.release.namespace,
+            {},
+            ["Egress"],
+            egress=[{"to": [controller_peer], "ports": ports}, {"to": ANYWHERE, "ports": tcp(443)}],
         ),
         _policy(
             "jenkins-agents",
@@ -548,6 +874,7 @@ def jenkins_flows(props: JenkinsProps) -> list[flows.Flow]:
     """What the policies above exist for: agents reach the controller (web and inbound-agent ports) and the
     integration-test targets; controller and agents fetch over HTTPS (ECR, update center, GitHub)."""
     agents = flows.Endpoint("jenkins agents", namespace=props.agents_namespace)
+    release = flows.Endpoint("jenkins release agents", namespace=props.release.namespace)
     controller = flows.Endpoint(
         "jenkins", namespace=props.namespace, pod_labels={"app.kubernetes.io/component": "jenkins-controller"}
     )
@@ -555,6 +882,9 @@ def jenkins_flows(props: JenkinsProps) -> list[flows.Flow]:
     return [
         flows.Flow(agents, controller, HTTP_PORT, "agents call the controller's API"),
         flows.Flow(agents, controller, AGENT_PORT, "inbound agents connect to the controller"),
+        flows.Flow(release, controller, HTTP_PORT, "release agents call the controller's API"),
+        flows.Flow(release, controller, AGENT_PORT, "release agents connect to the controller"),
+        flows.Flow(release, internet, 443, "production registry, repositories and the API server over HTTPS"),
         *(
             flows.Flow(
                 agents,
@@ -592,10 +922,21 @@ class Jenkins(Construct):
                 name=props.agents_namespace, kubernetes_version=version, pod_security="baseline", reason=AGENTS_REASON
             ),
         )
-        namespaces = [self.namespace.manifest, self.agents_namespace.manifest]
+        release = props.release
+        self.release_namespace = Namespace(
+            self,
+            "release-namespace",
+            NamespaceProps(
+                name=release.namespace, kubernetes_version=version, pod_security="baseline", reason=AGENTS_REASON
+            ),
+        )
+        namespaces = [self.namespace.manifest, self.agents_namespace.manifest, self.release_namespace.manifest]
         NetworkIsolation(self, "isolation", NetworkIsolationProps(namespace=props.namespace), depends_on=namespaces)
         NetworkIsolation(
             self, "agents-isolation", NetworkIsolationProps(namespace=props.agents_namespace), depends_on=namespaces
+        )
+        NetworkIsolation(
+            self, "release-isolation", NetworkIsolationProps(namespace=release.namespace), depends_on=namespaces
         )
         self.policies: list[Manifest] = [
             kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
@@ -609,6 +950,20 @@ class Jenkins(Construct):
             annotations={"eks.amazonaws.com/role-arn": props.builder_role_arn},
         )
         self.builder_account: Manifest = kube_object(self, builder, depends_on=namespaces)
+        # The release agents' account: the only one the production push role trusts. Its Kubernetes
+        # token is projected into the kubectl container only (read-only in production).
+        releaser = service_account(
+            release.service_account,
+            release.namespace,
+            token=False,
+            annotations={"eks.amazonaws.com/role-arn": release.role_arn},
+        )
+        self.releaser_account: Manifest = kube_object(self, releaser, depends_on=namespaces)
+        # The controller schedules the release cloud's pods there (the chart binds it in ci-builds only).
+        self.release_scheduling = [
+            kube_object(self, manifest, depends_on=namespaces) for manifest in release_scheduling(props)
+        ]
+        read_only = [ns for ns in props.deploy_namespaces if ns == release.production_namespace]
         self.deploy_access = DeployAccess(
             self,
             "deploy-access",
@@ -616,8 +971,10 @@ class Jenkins(Construct):
                 service_account=props.deployer_service_account,
                 namespace=props.agents_namespace,
                 target_namespaces=props.deploy_namespaces,
+                read_only_namespaces=read_only,
+                readers=[(release.namespace, release.service_account)],
             ),
-            depends_on=namespaces,
+            depends_on=[*namespaces, self.releaser_account],
             target_depends_on=deploy_depends_on,
         )
         vault = props.vault

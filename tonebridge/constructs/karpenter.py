@@ -91,7 +91,13 @@ class Karpenter(Construct):
             message_retention_seconds=300,
             sqs_managed_sse_enabled=True,
         )
-        SqsQueuePolicy(self, "interruptions-policy", queue_url=queue.url, policy=_queue_policy(queue.arn))
+        rules_arn = props.scope.arn("events", f"rule/{eksrules.karpenter_rule_name(cluster, '*')}")
+        SqsQueuePolicy(
+            self,
+            "interruptions-policy",
+            queue_url=queue.url,
+            policy=_queue_policy(queue.arn, rules_arn, props.scope.account_id),
+        )
         for name, (source, detail_type) in INTERRUPTION_EVENTS.items():
             rule = CloudwatchEventRule(
                 self,
@@ -128,8 +134,9 @@ class Karpenter(Construct):
         self.queue_arn: str = queue.arn
 
 
-def _queue_policy(queue_arn: str) -> str:
-    """EventBridge (and SQS itself) may send; nobody may use the queue without TLS."""
+def _queue_policy(queue_arn: str, rules_arn: str, account_id: str) -> str:
+    """EventBridge may send, for this cluster's Karpenter rules only (``aws:SourceArn``, in this
+    account); nobody may use the queue without TLS."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -137,9 +144,13 @@ def _queue_policy(queue_arn: str) -> str:
                 {
                     "Sid": "EventBridgeSends",
                     "Effect": "Allow",
-                    "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                    "Principal": {"Service": "events.amazonaws.com"},
                     "Action": "sqs:SendMessage",
                     "Resource": queue_arn,
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": rules_arn},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
                 },
                 {
                     "Sid": "DenyWithoutTls",

@@ -33,7 +33,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser
 from tonebridge.constructs.trust import service_trust
 
 
@@ -234,6 +234,8 @@ class ReplicaRepositoryTemplate(Construct):
                 }
             ),
         )
+        # ECR creates replica repositories as this role and attaches the key through a grant.
+        key.allow_use(KeyUser(arn=role.arn, actions=("kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey")))
         EcrRepositoryCreationTemplate(
             self,
             "template",

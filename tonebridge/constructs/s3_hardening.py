@@ -1,5 +1,6 @@
 """What every ToneBridge bucket shares: no public access, no ACLs, TLS 1.2+ only, and the policy
-statement that lets S3 server access logging deliver into a log bucket.
+statement that lets S3 server access logging deliver into a log bucket; and for the buckets that
+hold state and backups, a policy that admits only the principals it names.
 
 The state backend and the backup buckets both use these; each keeps its own resource ids.
 """
@@ -13,6 +14,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from constructs import Construct
 
@@ -69,3 +71,65 @@ def tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
         *(extra or []),
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def named_principals_only(bucket_arn: str, principal_arns: list[str]) -> dict:
+    """Deny every request from a principal not in ``principal_arns`` (``aws:PrincipalArn``: a role's
+    sessions match the role's ARN). Identity policies granting broad S3 rights in the account no
+    longer reach the bucket: only the named roles and users do."""
+    return {
+        "Sid": "DenyUnnamedPrincipals",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": principal_arns}},
+    }
+
+
+def deny_retention_bypass(bucket_arn: str, break_glass_arn: str) -> dict:
+    """Nobody but the break-glass role may bypass governance retention (delete or shorten a locked
+    version early); under COMPLIANCE mode not even it can, and this stays as a second wall."""
+    return {
+        "Sid": "DenyRetentionBypass",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:BypassGovernanceRetention",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [break_glass_arn]}},
+    }
+
+
+class NamedAccessPolicy(Construct):
+    """The bucket policy of a protected bucket (state, backups): TLS 1.2+ only, and only the named
+    principals, which :meth:`allow` extends one at a time (a new job's role is one line).
+
+    ``principals``: the ARNs always allowed (the deploy identities and the break-glass role).
+    ``extra``: further statements (for example :func:`deny_retention_bypass`).
+    Attributes: ``policy`` (aws_s3_bucket_policy), ``principal_arns``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        bucket: S3Bucket,
+        principals: list[str],
+        extra: list[dict] | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self._bucket_arn = bucket.arn
+        self._extra = list(extra or [])
+        self.principal_arns: list[str] = list(principals)
+        self.policy = S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=self._render())
+
+    def allow(self, principal_arn: str) -> None:
+        """Name one more principal that may reach the bucket (its own IAM policy still decides what)."""
+        self.principal_arns.append(principal_arn)
+        self.policy.policy = self._render()
+
+    def _render(self) -> str:
+        return tls_only_policy(
+            self._bucket_arn, extra=[named_principals_only(self._bucket_arn, self.principal_arns), *self._extra]
+        )

@@ -30,8 +30,13 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
-from tonebridge.constructs.s3_hardening import block_public_access, log_delivery_statement, tls_only_policy
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyAccess
+from tonebridge.constructs.s3_hardening import (
+    NamedAccessPolicy,
+    block_public_access,
+    log_delivery_statement,
+    tls_only_policy,
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,11 @@ class StateBackend(Construct):
         self.props = props
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
         self.key = EncryptionKey(
-            self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Terraform state in {props.bucket}")
+            self,
+            "key",
+            EncryptionKeyProps(
+                alias=props.bucket, description=f"Terraform state in {props.bucket}", deployers_use=True
+            ),
         )
 
         self.log_bucket, log_delivery_policy = self._log_bucket(props, lifecycle)
@@ -128,7 +137,11 @@ class StateBackend(Construct):
             target_prefix=f"{props.bucket}/",
             depends_on=[log_delivery_policy],  # delivery must be allowed before logging is switched on
         )
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=tls_only_policy(self.bucket.arn))
+        access = KeyAccess.of(self)
+        #: Only the deploy identities and the break-glass role reach the state (it holds every output).
+        self.access = NamedAccessPolicy(
+            self, "named-access", bucket=self.bucket, principals=[*access.deployer_arns, access.break_glass_arn]
+        )
 
         self.table = DynamodbTable(
             self,

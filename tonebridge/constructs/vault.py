@@ -25,9 +25,11 @@ from constructs import Construct
 
 from tonebridge.charts import VAULT
 from tonebridge.constructs.cert_manager import CERT_MANAGER_API, issuer_ref
+from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
+from tonebridge.flows import Endpoint, Flow
 
 _QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
 #: uid/gid of the vault user in the official image (the chart's defaults).
@@ -145,6 +147,11 @@ class VaultProps:
     ca_bundle_secret: str = "vault-ca"  # noqa: S105 - a secret's name
     bootstrap: Mapping[str, object] = field(default_factory=dict)
     bootstrap_roles: Sequence[Mapping[str, object]] = ()
+    #: Who calls Vault's API (namespace, pod labels): the CSI provider and the Secrets Operator.
+    clients: Sequence[tuple[str, Mapping[str, str]]] = (
+        ("kube-system", {"app.kubernetes.io/name": "vault-csi-provider"}),
+        ("vault-secrets-operator-system", {"control-plane": "controller-manager"}),
+    )
 
     def __post_init__(self) -> None:
         if self.replicas < 1 or self.replicas % 2 == 0:
@@ -193,6 +200,8 @@ class Vault(Construct):
         self.namespace = Namespace(
             self, "namespace", NamespaceProps(name=ns, kubernetes_version=props.kubernetes_version)
         )
+        # Default deny in vault; exactly the declared flows are admitted (and proved by the fit check).
+        FlowIsolation(self, "isolation", ns, vault_flows(props), depends_on=[self.namespace.manifest])
         tls_secret = f"{name}-server-tls"
         self.certificates = CustomResources(
             self,
@@ -332,6 +341,36 @@ def server_config(props: VaultProps, tls_dir: str) -> str:
         "}\n"
         'service_registration "kubernetes" {}\n'
     )
+
+
+#: Raft's cluster port (request forwarding and replication between servers).
+CLUSTER_PORT = 8201
+
+
+def vault_flows(props: VaultProps) -> list[Flow]:
+    """Servers join and replicate (8200, 8201); the CSI provider and the Secrets Operator call the API
+    (8200); servers reach HTTPS (KMS for auto-unseal, STS for IRSA, the Kubernetes API for token reviews)."""
+    labels = {
+        "app.kubernetes.io/name": "vault",
+        "app.kubernetes.io/instance": props.release_name,
+        "component": "server",
+    }
+    server = Endpoint("vault", namespace=props.namespace, pod_labels=labels)
+    flows = [
+        Flow(server, server, PORT, "raft join and leader API"),
+        Flow(server, server, CLUSTER_PORT, "raft replication and request forwarding"),
+        Flow(server, Endpoint("https anywhere", cidr="0.0.0.0/0"), 443, "KMS unseal, STS, token reviews"),
+    ]
+    flows += [
+        Flow(
+            Endpoint(f"{namespace} vault clients", namespace=namespace, pod_labels=dict(pods)),
+            server,
+            PORT,
+            "Vault API",
+        )
+        for namespace, pods in props.clients
+    ]
+    return flows
 
 
 def _affinity(props: VaultProps) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
-from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser
 
 #: All that the awskms seal calls (Encrypt to wrap the root key, Decrypt to unseal, DescribeKey at start).
 UNSEAL_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
@@ -73,5 +73,7 @@ class VaultUnseal(Construct):
                 policy=unseal_policy(self.key.arn),
             ),
         )
+        # Vault calls KMS directly (no AWS service in between), so no kms:ViaService here.
+        self.key.allow_use(KeyUser(arn=self.role.arn, actions=UNSEAL_ACTIONS))
         self.key_arn: str = self.key.arn
         self.role_arn: str = self.role.arn

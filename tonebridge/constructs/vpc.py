@@ -82,6 +82,9 @@ class TonebridgeVpcProps:
     flow_log_traffic_type: ALL (default), ACCEPT or REJECT.
     interface_endpoints: service suffixes of interface endpoints (default DEFAULT_INTERFACE_ENDPOINTS).
     eks_cluster_names: clusters that share the subnets (tagged ``kubernetes.io/cluster/<name>=shared``).
+    s3_buckets: the project's buckets reachable through the S3 gateway endpoint (its policy admits
+        those, for this account's principals, and AWS's own ECR layer and Amazon Linux repository
+        buckets, read-only; default none: only AWS's buckets).
     """
 
     name: str
@@ -106,6 +109,7 @@ class TonebridgeVpcProps:
     flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
     interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
     eks_cluster_names: Sequence[str] = field(default_factory=tuple)
+    s3_buckets: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         """Fail at construction, with the reason, rather than at apply time."""
@@ -136,6 +140,65 @@ class TonebridgeVpcProps:
         return netplan.split_evenly(IPv4Network(self.pod_cidr), len(self.availability_zones))
 
 
+def interface_endpoint_policy(service: str, partition: str, account_id: str) -> str:
+    """Only this account's principals use the endpoint (whatever account owns the resource: ECR pulls
+    AWS's add-on images). STS also answers ``AssumeRoleWithWebIdentity``, which is unauthenticated (the
+    caller has no principal yet): allowed for this account's roles only, which IRSA needs."""
+    statements: list[dict] = [
+        {
+            "Sid": "ThisAccountsPrincipals",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+        }
+    ]
+    if service == "sts":
+        statements.append(
+            {
+                "Sid": "WebIdentityForThisAccountsRoles",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Resource": f"arn:{partition}:iam::{account_id}:role/*",
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Sequence[str]) -> str:
+    """The gateway endpoint reaches the project's buckets (this account's principals only) and, read-only,
+    the AWS-owned buckets nodes need: ECR's image layers and the Amazon Linux package repositories."""
+    statements: list[dict] = [
+        {
+            "Sid": "AwsOwnedBucketsReadOnly",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": [
+                f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
+                f"arn:{partition}:s3:::al2023-repos-{region}-*/*",
+                f"arn:{partition}:s3:::amazonlinux-2-repos-{region}/*",
+            ],
+        }
+    ]
+    if buckets:
+        statements.append(
+            {
+                "Sid": "ProjectBuckets",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [
+                    arn for b in buckets for arn in (f"arn:{partition}:s3:::{b}", f"arn:{partition}:s3:::{b}/*")
+                ],
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
 class TonebridgeVpc(Construct):
     """A VPC with public, private-app, data and management tiers across availability zones.
 
@@ -163,6 +226,8 @@ class TonebridgeVpc(Construct):
                 alias=f"{name}-network",
                 description=f"{name}: VPC flow logs and bastion volumes",
                 service_grants=[logs_grant(region, f"/aws/vpc-flow-logs/{name}")],
+                # Terraform launches the bastion, whose root volume EC2 encrypts as the caller.
+                deployers_via_service=f"ec2.{region}.amazonaws.com",
             ),
         )
 
@@ -367,6 +432,7 @@ class TonebridgeVpc(Construct):
         )
         self.endpoint_security_group_id: str = sg.id
         every_table = [t for tier in TIERS for t in self.route_table_ids[tier]]
+        aws = AwsContext.of(self)
         VpcEndpoint(
             self,
             "endpoint-s3",
@@ -374,6 +440,7 @@ class TonebridgeVpc(Construct):
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=every_table,
+            policy=s3_endpoint_policy(region, aws.partition, aws.account_id, self.props.s3_buckets),
             tags={"Name": f"{name}-s3"},
         )
         for service in self.props.interface_endpoints:
@@ -386,6 +453,7 @@ class TonebridgeVpc(Construct):
                 private_dns_enabled=True,
                 subnet_ids=self.subnet_ids["private"],
                 security_group_ids=[sg.id],
+                policy=interface_endpoint_policy(service, aws.partition, aws.account_id),
                 tags={"Name": f"{name}-{service}"},
             )
 

@@ -7,9 +7,11 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
    TLS older than 1.2 (``s3:TlsVersion``). The server runs over TLS only (werkzeug's ad-hoc
    certificate; the provider connects with ``insecure = true`` on loopback), and the policy check
    is given those facts of the transport.
-2. Policy conditions. moto treats condition operators it does not know (Bool, NumericLessThan
-   among them) as always matching, and answers DENIED for any statement whose conditions do not
-   match. In AWS such a statement simply does not apply; the two operators are evaluated here.
+2. Policy conditions. moto treats condition operators it does not know (Bool, NumericLessThan,
+   ArnLike, ArnNotLike among them) as always matching, and answers DENIED for any statement whose
+   conditions do not match. In AWS such a statement simply does not apply; these operators are
+   evaluated here, with the caller moto's default user (``aws:PrincipalArn``: the buckets that
+   deny unnamed principals name it in `local`).
 3. Managed policies. AWS-managed policies (AmazonSSMManagedInstanceCore for the bastion) exist in
    every account; moto loads them only when asked.
 4. Versioned deletes. Deleting a batch of objects that includes delete markers (what
@@ -61,6 +63,7 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import sys
 import threading
@@ -68,6 +71,7 @@ from collections import OrderedDict
 
 from moto import server
 from moto.cloudfront import models as cloudfront_models
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 from moto.ec2.models.security_groups import SecurityGroupRule
@@ -82,12 +86,25 @@ from moto.s3.models import OWNER as S3_OWNER
 from moto.s3.models import FakeDeleteMarker
 from moto.s3.responses import S3Response
 
-#: What every request to this server is: TLS (werkzeug serves TLS 1.2 or newer).
-TLS_REQUEST_FACTS = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}
+#: The identity every request to this server is made as: moto's default user (what its STS
+#: GetCallerIdentity answers for any access key), named in `local`'s `security.deploy_principals`.
+CALLER_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/moto"
+#: What every request to this server is: TLS (werkzeug serves TLS 1.2 or newer), by moto's user.
+TLS_REQUEST_FACTS = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2", "aws:PrincipalArn": CALLER_ARN}
+
+
+def _arn_like(fact: str | None, expected: str | list[str]) -> bool:
+    """AWS's ArnLike: any of the patterns (``*`` and ``?`` wildcards) matches the fact."""
+    patterns = expected if isinstance(expected, list) else [expected]
+    return fact is not None and any(fnmatch.fnmatchcase(fact, pattern) for pattern in patterns)
+
 
 _OPERATORS = {
     "Bool": lambda fact, expected: fact is not None and fact.lower() == str(expected).lower(),
     "NumericLessThan": lambda fact, expected: fact is not None and float(fact) < float(expected),
+    # The state and backups buckets deny principals they do not name (aws:PrincipalArn).
+    "ArnLike": _arn_like,
+    "ArnNotLike": lambda fact, expected: not _arn_like(fact, expected),
 }
 
 _moto_is_action_permitted = IAMPolicyStatement.is_action_permitted

@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.kms import KeyAccess
 
 #: Services the emulator answers for; the provider is pointed at it for each of them.
 EMULATED_SERVICES = (
@@ -71,6 +72,13 @@ class TonebridgeStack(TerraformStack):
         self._region_providers: dict[str, AwsProvider] = {}
         if aws_provider:
             self._aws_provider(region)
+            # Every key and protected bucket of the stack names these principals (no account-wide trust).
+            KeyAccess.register(
+                self,
+                deployers=env.security.deploy_principals,
+                administrators=env.security.key_administrators,
+                break_glass=env.security.break_glass_role,
+            )
         if remote_state:
             self._s3_backend()
         else:

@@ -6,6 +6,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
 from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
@@ -31,6 +32,20 @@ from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
+
+
+def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
+    """The project's buckets that clients inside the VPCs use (state, backups of every environment's
+    databases and their replica): the S3 gateway endpoint's policy names them and no other bucket of ours."""
+    backups = env.backups
+    names = [env.state.bucket, backups.bucket]
+    if backups.replicate and env.aws.secondary_region:
+        names.append(backups.replica_bucket_name(env.aws.secondary_region))
+    for platform in env.platform.values():
+        for cluster in platform.postgres.clusters:
+            declared = platform.namespaces.get(cluster.namespace)
+            names.append(backups.bucket_for(declared.environment if declared else "production"))
+    return sorted(set(names))
 
 
 def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
@@ -59,6 +74,7 @@ def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
         flow_log_traffic_type=net.flow_logs.traffic_type,
         interface_endpoints=net.interface_endpoints,
         eks_cluster_names=[env.clusters[region].name],
+        s3_buckets=endpoint_buckets(env),
     )
 
 
@@ -175,6 +191,7 @@ def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucke
         archive_storage_class=backups.archive_storage_class,
         noncurrent_expiry_days=backups.noncurrent_expiry_days,
         object_lock_days=backups.object_lock_days,
+        object_lock_mode=backups.object_lock_mode,
         replication_time_control=backups.replication_time_control,
         access_log_retention_days=backups.access_log_retention_days,
         protect=backups.protect,
@@ -220,6 +237,14 @@ class InfrastructureStack(TonebridgeStack):
         if region == env.aws.primary_region:
             self.database = RdsPostgres(self, "database", rds_props(env, network))
             self.backups = BackupBuckets(self, "backups", backups_props(env, self))
+            self._environment_backups(env)
+            if env.dr is not None:
+                # The DR stack's Storage Transfer role (deployed after this stack) copies the bucket to GCS.
+                aws = AwsContext.of(self)
+                self.backups.allow_reader(
+                    f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}",
+                    created_later=True,
+                )
         elif rds.cross_region_replica or rds.automated_backup_replication:
             primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
             if not isinstance(primary, InfrastructureStack) or primary.database is None:
@@ -227,6 +252,43 @@ class InfrastructureStack(TonebridgeStack):
             self.database_replica = RdsPostgresReplica(
                 self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
             )
+
+    def _environment_backups(self, env: EnvironmentConfig) -> None:
+        """A backups bucket (own key, own log bucket, same lock and lifecycle, no replica) for each
+        other environment whose CloudNativePG clusters run on this environment's clusters (staging):
+        its database never writes, lists or holds a key of production's bucket."""
+        #: Backups buckets by environment (``production``: :attr:`backups`).
+        self.environment_backups: dict[str, BackupBuckets] = {}
+        for region, platform in env.platform.items():
+            for cluster in platform.postgres.clusters:
+                environment = self._environment_of(env, region, cluster.namespace)
+                if environment == "production" or environment in self.environment_backups:
+                    continue
+                base = backups_props(env, self)
+                bucket = env.backups.bucket_for(environment)
+                self.environment_backups[environment] = BackupBuckets(
+                    self,
+                    f"backups-{environment}",
+                    BackupBucketsProps(
+                        bucket=bucket,
+                        access_log_bucket=f"{bucket}-access-logs",
+                        infrequent_access_after_days=base.infrequent_access_after_days,
+                        archive_after_days=base.archive_after_days,
+                        archive_storage_class=base.archive_storage_class,
+                        noncurrent_expiry_days=base.noncurrent_expiry_days,
+                        object_lock_days=base.object_lock_days,
+                        object_lock_mode=base.object_lock_mode,
+                        replication_time_control=False,
+                        access_log_retention_days=base.access_log_retention_days,
+                        protect=base.protect,
+                    ),
+                )
+
+    @staticmethod
+    def _environment_of(env: EnvironmentConfig, region: str, namespace: str) -> str:
+        """The ``environment`` label of a namespace of ``region``'s platform (production if undeclared)."""
+        declared = env.platform[region].namespaces.get(namespace)
+        return declared.environment if declared is not None else "production"
 
     def _cnpg_backup_roles(self, env: EnvironmentConfig, region: str) -> None:
         """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups),
@@ -242,8 +304,13 @@ class InfrastructureStack(TonebridgeStack):
         if primary is None or primary.backups is None:
             raise ValueError(f"{self.name}: CloudNativePG backups need the primary region's backups bucket")
         for cluster in clusters:
-            backups = primary.backups
+            environment = self._environment_of(env, region, cluster.namespace)
+            backups = primary.backups if environment == "production" else primary.environment_backups[environment]
             if cluster.replica:  # reads the copy replicated into this region
+                if environment != "production":
+                    raise ValueError(
+                        f"{self.name}: CNPG replica {cluster.name}: only production's backups are replicated"
+                    )
                 bucket_arn, key_arn = (
                     backups.replica_bucket_arn,
                     backups.replica_key.arn if backups.replica_key else None,
@@ -252,7 +319,7 @@ class InfrastructureStack(TonebridgeStack):
                 bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
             if bucket_arn is None:
                 raise ValueError(f"{self.name}: CNPG replica {cluster.name} needs backups.replicate")
-            self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
+            role = self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
                 self,
                 f"cnpg-backups-{cluster.namespace}-{cluster.name}",
                 CnpgBackupRoleProps(
@@ -267,6 +334,18 @@ class InfrastructureStack(TonebridgeStack):
                     read_only=cluster.replica is not None,
                 ),
             )
+            # Its bucket's policy and key name the role. A role of a later stack is named by its ARN
+            # string (a token would make the primary stack depend on this one) and by condition.
+            later = primary is not self
+            arn = role.arn
+            if later:
+                aws = AwsContext.of(primary)
+                name = cluster.backup_role_name(env.clusters[region].name)
+                arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{name}"
+            if cluster.replica:
+                backups.allow_reader(arn, replica=True, created_later=later)
+            else:
+                backups.allow_writer(arn, created_later=later)
 
     def _registries(self, env: EnvironmentConfig, region: str) -> None:
         """Repositories live in the primary region; the secondary receives replicas of production's."""
@@ -362,22 +441,43 @@ class InfrastructureStack(TonebridgeStack):
             )
 
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
-        """The build agents' image-push role (spec §6.2), trusted by their service account only and
-        limited to this environment's repositories (spec §5.1); the platform stack annotates with it."""
+        """The image-push roles of the pipeline (spec §6.2), each trusted by one service account only:
+        the build agents' pushes to the staging repositories, the release agents' (a main-only job in
+        the production folder, after approval) to the production repositories (spec §5.1). The
+        platform stack annotates the two service accounts with them."""
         ci = env.platform[region].ci if region in env.platform else None
         self.ci_image_push: ImagePushRole | None = None
+        self.ci_release_push: ImagePushRole | None = None
         if ci is None or not ci.enabled or self.registries is None:
             return
+        arns = self.registries.repository_arns
+
+        def stage(prefix: str) -> list[str]:
+            return [arn for name, arn in arns.items() if name.startswith(f"{prefix}/")]
+
+        cluster = env.clusters[region].name
         self.ci_image_push = ImagePushRole(
             self,
             "ci-image-push",
             ImagePushRoleProps(
-                role_name=f"{env.clusters[region].name}-ci-image-push",
+                role_name=f"{cluster}-ci-image-push",
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
                 namespace=ci.agents_namespace,
                 service_account=ci.builder_service_account,
-                repository_arns=list(self.registries.repository_arns.values()),
+                repository_arns=stage(env.registries.staging_prefix),
+            ),
+        )
+        self.ci_release_push = ImagePushRole(
+            self,
+            "ci-release-push",
+            ImagePushRoleProps(
+                role_name=f"{cluster}-ci-release-push",
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer=self.cluster.oidc_issuer,
+                namespace=ci.release.namespace,
+                service_account=ci.release.service_account,
+                repository_arns=stage(env.registries.production_prefix),
             ),
         )
 
@@ -428,6 +528,8 @@ class InfrastructureStack(TonebridgeStack):
             }
         if self.ci_image_push:
             outputs["ci_image_push_role_arn"] = self.ci_image_push.arn
+        if self.ci_release_push:
+            outputs["ci_release_push_role_arn"] = self.ci_release_push.arn
         if self.registries:
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()

@@ -60,7 +60,9 @@ from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, V
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
 from tonebridge.stacks.infrastructure import InfrastructureStack
+from tonebridge.stacks.platform_argocd import add_argocd_sso, argocd_sso, argocd_vault_namespaces, argocd_vault_roles
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
+from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
@@ -103,6 +105,7 @@ class PlatformStack(TonebridgeStack):
         self._autoscaling(env, region)
         self._mesh_edge_gitops(env, region)
         self._secrets(region)
+        add_argocd_sso(self)
         self._scanning()
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = add_observability(self)
@@ -293,6 +296,7 @@ class PlatformStack(TonebridgeStack):
         self.istio: Istio | None = None
         if cfg.istio.enabled:
             istio = cfg.istio
+            strict = strict_mtls_namespaces(cfg)
             self.istio = Istio(
                 self,
                 "istio",
@@ -308,9 +312,10 @@ class PlatformStack(TonebridgeStack):
                     cni_resources=istio.cni_resources.as_values(),
                     node_selector=selector,
                     tolerations=tolerations,
-                    strict_mtls_namespaces=istio.strict_mtls_namespaces,
+                    strict_mtls_namespaces=strict,
+                    mtls_port_exceptions=mtls_port_exceptions(cfg, strict),
                 ),
-                depends_on=self._namespace_objects(istio.strict_mtls_namespaces),
+                depends_on=self._namespace_objects(strict),
             )
         edge = cfg.edge
         if edge.enabled and self.istio and self.infra.edge_lb and edge.hostname:
@@ -339,19 +344,25 @@ class PlatformStack(TonebridgeStack):
                 depends_on=[controller.release, self.istio.gateway.release],
             )
         argocd = cfg.argocd
+        #: Argo CD (spec §6.1), where this region runs it.
+        self.argocd: ArgoCd | None = None
         if argocd.enabled:
             app = argocd.application
             if argocd.node_pool == "system":
                 pool, pool_tolerations = self.system_node_selector, self.system_tolerations
             else:
                 pool, pool_tolerations = selector, tolerations
-            ArgoCd(
+            self.argocd = ArgoCd(
                 self,
                 "argocd",
                 ArgoCdProps(
                     kubernetes_version=self.kubernetes_version,
                     namespace=argocd.namespace,
                     project=argocd.project,
+                    sso=argocd_sso(cfg),
+                    admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
+                    signature_keys=argocd.signature_keys,
+                    synced_kinds=argocd.synced_kinds,
                     server_replicas=argocd.server_replicas,
                     repo_server_replicas=argocd.repo_server_replicas,
                     node_selector=pool,
@@ -450,6 +461,7 @@ class PlatformStack(TonebridgeStack):
                     app.namespace,
                     *([redis.namespace] if redis.enabled else []),
                     *vault_namespaces(self.config),
+                    *argocd_vault_namespaces(self.config),
                 ],
                 bootstrap={
                     "role": app.role,
@@ -464,6 +476,7 @@ class PlatformStack(TonebridgeStack):
                     *vault_roles(self.config),
                     *ci_vault_roles(self.config),
                     *logical_backup_vault_roles(self.env, region),
+                    *argocd_vault_roles(self.config),
                 ],
             ),
             depends_on=[
@@ -472,6 +485,7 @@ class PlatformStack(TonebridgeStack):
                 *self._namespace_objects(
                     [app.namespace, *([redis.namespace] if redis.enabled else []), *vault_namespaces(self.config)]
                 ),
+                *([self.argocd.namespace.manifest] if argocd_vault_namespaces(self.config) else []),
                 *self._storage_class_objects([vault_cfg.storage_class]),
             ],
         )
@@ -642,7 +656,10 @@ def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConf
     backups = env.backups
     platform = env.platform[region]
     replica = None
-    backup = BarmanStore(bucket=backups.bucket, compression=cfg.compression, encryption=cfg.encryption)
+    declared = platform.namespaces.get(cfg.namespace)
+    environment = declared.environment if declared is not None else "production"
+    # Each environment's database writes its own bucket (staging never writes production's).
+    backup = BarmanStore(bucket=backups.bucket_for(environment), compression=cfg.compression, encryption=cfg.encryption)
     if cfg.replica:
         replica = CnpgReplicaSource(
             source_cluster=cfg.replica.source_cluster,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import CiConfig
 from tonebridge.constructs.app_secrets import SecretObject
-from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, TestTarget, VaultFiles
+from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, ReleasePath, TestTarget, VaultFiles
 from tonebridge.constructs.pools import MANAGEMENT_POOL, pool_placement
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ def vault_objects(ci: CiConfig) -> list[SecretObject]:
         SecretObject("admin-password", path["admin_path"], "password"),
         SecretObject("notification-webhook", path["notifications_path"], "webhook-url"),
         SecretObject("manifests-repo-token", f"{vault.mount}/data/{vault.manifests_path}", "token"),
+        # The release key that signs manifests commits (Argo CD verifies it): same path, its own key.
+        SecretObject("manifests-signing-key", f"{vault.mount}/data/{vault.manifests_path}", "signing-key"),
     ]
 
 
@@ -56,8 +58,9 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
     if not ci.enabled:
         return None
     push_role, registries = stack.infra.ci_image_push, stack.infra.registries
+    release_role = stack.infra.ci_release_push
     vault, csi = stack.vault, stack.secrets_store
-    if push_role is None or registries is None or vault is None or csi is None:
+    if push_role is None or release_role is None or registries is None or vault is None or csi is None:
         raise ValueError(f"{stack.region}: Jenkins needs the image-push role, the registries and Vault")
     groups = stack.env.clusters[stack.region].node_groups.values()
     placement = pool_placement(MANAGEMENT_POOL, (group.labels for group in groups))
@@ -79,9 +82,23 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
                 kaniko=agents.kaniko_image,
                 kubectl=agents.kubectl_image,
                 trivy=agents.trivy_image,
+                crane=agents.crane_image,
                 severities=agents.severities,
             ),
             builder_role_arn=push_role.arn,
+            release=ReleasePath(
+                role_arn=release_role.arn,
+                services=stack.env.registries.services,
+                approvers=ci.release.approvers,
+                folder=ci.release.folder,
+                namespace=ci.release.namespace,
+                service_account=ci.release.service_account,
+                cloud=ci.release.cloud,
+                branch=ci.release.branch,
+                source_url=ci.release.source_url,
+                manifests_repository=ci.release.manifests_repository,
+                max_agents=ci.release.max_agents,
+            ),
             deploy_namespaces=ci.deploy_namespaces,
             test_targets=[TestTarget(t.namespace, t.service, t.port) for t in ci.test_targets],
             vault=VaultFiles(

@@ -162,7 +162,7 @@ class DrRegionProps:
     upgrade_notifications: bool = True
     security_group: str | None = None
     flow_log_sampling: float = 0.5
-    lock_retention: bool = False
+    lock_retention: bool = True
     immutable_tags: bool = True
     deletion_protection: bool = True
     protect: bool = True

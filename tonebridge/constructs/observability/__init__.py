@@ -27,6 +27,7 @@ from constructs import Construct
 
 from tonebridge.charts import ECK_OPERATOR, KUBE_PROMETHEUS_STACK
 from tonebridge.constructs.flow_declarations import declare_flows
+from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps, namespaced_release
 from tonebridge.constructs.network_policies import NAMESPACE_LABEL
@@ -246,5 +247,15 @@ class ObservabilityStack(Construct):
             objects=shipper,
             depends_on=[self.operator_release, agents, *core, self.logs],
         )
-        declare_flows(self, flows.log_flows(lp.namespace, lp.agents_namespace, props.operator_namespace, lp.name))
+        # Default deny in the logs namespace; exactly the declared flows are admitted (proved by the fit check).
+        FlowIsolation(
+            self,
+            "logs-isolation",
+            lp.namespace,
+            [
+                *flows.log_flows(lp.namespace, lp.agents_namespace, props.operator_namespace, lp.name),
+                *flows.elasticsearch_cluster_flows(lp.namespace, lp.name),
+            ],
+            depends_on=[namespace.manifest],
+        )
         self.objects |= {(o["kind"], o["metadata"]["name"]): o for o in [*stack, *shipper]}

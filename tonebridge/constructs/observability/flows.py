@@ -75,3 +75,17 @@ def log_flows(logs_namespace: str, agents_namespace: str, operator_namespace: st
         ),
     ]
     return [Flow(client, elasticsearch, ELASTICSEARCH_PORT, purpose) for client, purpose in clients]
+
+
+#: Elasticsearch's transport port (node to node: cluster state, shard replication).
+TRANSPORT_PORT = 9300
+
+
+def elasticsearch_cluster_flows(logs_namespace: str, cluster: str) -> list[Flow]:
+    """Elasticsearch nodes talk to each other on the transport port (masters, data nodes)."""
+    elasticsearch = Endpoint(
+        "elasticsearch",
+        namespace=logs_namespace,
+        pod_labels={"elasticsearch.k8s.elastic.co/cluster-name": cluster},
+    )
+    return [Flow(elasticsearch, elasticsearch, TRANSPORT_PORT, "cluster state and shard replication")]

@@ -62,6 +62,8 @@ from tonebridge.flows import Endpoint, Flow, pods
 API_VERSION = "postgresql.cnpg.io/v1"
 #: PostgreSQL, the instance manager's status endpoint and its metrics exporter (CloudNativePG's ports).
 POSTGRES_PORT, STATUS_PORT, METRICS_PORT = 5432, 8000, 9187
+#: pg_hba lines that refuse every connection without TLS (IPv4 and IPv6).
+TLS_ONLY_HBA = ("hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject")
 #: The label CloudNativePG puts on every pod of a cluster (``utils.ClusterLabelName``).
 CLUSTER_LABEL = "cnpg.io/cluster"
 #: The operator's Helm release, and its pods' labels (the cloudnative-pg chart's selector labels).
@@ -239,7 +241,10 @@ def cluster_manifest(props: CnpgClusterProps) -> dict[str, Any]:
         "imageName": props.image,
         "primaryUpdateStrategy": "unsupervised",
         "enablePDB": True,
-        "postgresql": {"parameters": dict(props.parameters)},
+        # TLS only: these lines come before CloudNativePG's closing `host all all all scram-sha-256`,
+        # so a connection without TLS is refused whatever the mesh does (the operator connects from
+        # outside it); CloudNativePG's own replication and local lines are hostssl/cert already.
+        "postgresql": {"parameters": dict(props.parameters), "pg_hba": list(TLS_ONLY_HBA)},
         "storage": {"size": props.storage_size, "storageClass": props.storage_class},
         "monitoring": {"enablePodMonitor": props.monitoring},
         "serviceAccountTemplate": {"metadata": {"annotations": {IRSA_ANNOTATION: props.backup_role_arn}}},

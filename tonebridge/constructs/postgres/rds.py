@@ -188,6 +188,8 @@ class _RdsInstanceBase(Construct):
                 alias=f"{identifier}-rds",
                 description=f"{identifier}: database storage, Performance Insights, logs and master secret",
                 service_grants=[logs_grant(aws.region, log_prefix)],
+                # RDS creates the managed master secret with the caller's use of the key.
+                deployers_use=True,
             ),
         )
         self.log_groups = [

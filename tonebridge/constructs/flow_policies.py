@@ -1,0 +1,87 @@
+"""NetworkPolicies written from a namespace's declared flows (:mod:`tonebridge.flows`): the platform's
+own namespaces (Argo CD, Vault, logging) deny everything by default and admit exactly the flows they
+declare, which the cluster-fit check then proves from both ends. One declaration, so the policies
+and the proof cannot drift apart.
+
+For each flow with a destination in the namespace, an ingress policy on the destination's pods from
+the source (pods by namespace and labels, or a CIDR); for each flow with a source in it, an egress
+policy from the source's pods to the destination. Flows inside the namespace get both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest
+from constructs import Construct
+
+from tonebridge.constructs.flow_declarations import declare_flows
+from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.network_policies import NetworkIsolation, NetworkIsolationProps, peer
+from tonebridge.flows import Endpoint, Flow
+
+
+def _peer(end: Endpoint) -> dict:
+    if end.cidr is not None:
+        return {"ipBlock": {"cidr": end.cidr}}
+    return peer(end.namespace or "", end.pod_labels or None)
+
+
+def _name(*parts: object) -> str:
+    text = re.sub(r"[^a-z0-9-]+", "-", "-".join(str(p) for p in parts).lower()).strip("-")
+    return text[:63].rstrip("-")
+
+
+def flow_policies(namespace: str, flows: Sequence[Flow]) -> list[dict]:
+    """The ingress and egress NetworkPolicies of ``namespace`` that admit ``flows`` (and nothing else)."""
+    policies: dict[str, dict] = {}
+
+    def add(name: str, pods: dict, kind: str, rule: dict) -> None:
+        policy = policies.setdefault(
+            name,
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"podSelector": pods, "policyTypes": [kind]},
+            },
+        )
+        rules = policy["spec"].setdefault(kind.lower(), [])
+        if rule not in rules:
+            rules.append(rule)
+
+    for flow in flows:
+        port = [{"protocol": flow.protocol, "port": flow.port}]
+        src, dst = flow.source, flow.destination
+        if dst.namespace == namespace:
+            pods = {"matchLabels": dict(dst.pod_labels)} if dst.pod_labels else {}
+            add(_name("in", dst.name, flow.port), pods, "Ingress", {"from": [_peer(src)], "ports": port})
+        if src.namespace == namespace:
+            pods = {"matchLabels": dict(src.pod_labels)} if src.pod_labels else {}
+            add(_name("out", src.name, dst.name, flow.port), pods, "Egress", {"to": [_peer(dst)], "ports": port})
+    return list(policies.values())
+
+
+class FlowIsolation(Construct):
+    """Default deny and DNS (:class:`NetworkIsolation`) for ``namespace``, then a policy per declared
+    flow end in it; the flows are declared for the fit check. Attributes: ``policies`` (manifests)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        namespace: str,
+        flows: Sequence[Flow],
+        *,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not flows:
+            raise ValueError(f"{namespace}: a default deny without any declared flow would cut it off")
+        NetworkIsolation(self, "isolation", NetworkIsolationProps(namespace=namespace), depends_on=depends_on)
+        self.policies: list[Manifest] = [
+            kube_object(self, policy, depends_on=depends_on) for policy in flow_policies(namespace, flows)
+        ]
+        declare_flows(self, flows)
