@@ -9,6 +9,19 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from constructs import Construct
 
 _ID = "aws-context"
+_ATTRIBUTE = "_tonebridge_aws_context"
+
+#: scope -> its stack, kept for the app's lifetime (a construct never changes parents). Each lookup
+#: is a jsii round-trip, and constructs ask for their stack's context, keys and flows many times.
+_STACKS: dict[int, tuple[Construct, TerraformStack]] = {}
+
+
+def stack_of(scope: Construct) -> TerraformStack:
+    """``TerraformStack.of(scope)``, asked of jsii once per construct."""
+    found = _STACKS.get(id(scope))
+    if found is None or found[0] is not scope:
+        found = _STACKS[id(scope)] = (scope, TerraformStack.of(scope))
+    return found[1]
 
 
 class AwsContext(Construct):
@@ -26,7 +39,11 @@ class AwsContext(Construct):
 
     @classmethod
     def of(cls, scope: Construct) -> AwsContext:
-        """The context of ``scope``'s stack, created on first use."""
-        stack = TerraformStack.of(scope)
-        existing = stack.node.try_find_child(_ID)
-        return existing if isinstance(existing, cls) else cls(stack, _ID)
+        """The context of ``scope``'s stack, created on first use (and remembered on the stack object,
+        so later lookups cost no jsii round-trip)."""
+        stack = stack_of(scope)
+        existing = getattr(stack, _ATTRIBUTE, None)
+        if not isinstance(existing, cls):
+            existing = cls(stack, _ID)
+            setattr(stack, _ATTRIBUTE, existing)
+        return existing

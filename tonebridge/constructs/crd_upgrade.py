@@ -16,8 +16,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from cdktf import DataResource, LocalExecProvisioner, TerraformStack
+from cdktf import DataResource, LocalExecProvisioner
 from constructs import Construct
+
+from tonebridge.constructs.aws_context import stack_of
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class CrdTarget:
 
 def crd_target(scope: Construct) -> CrdTarget:
     """The cluster of the stack ``scope`` is in (``PlatformStack.crd_target``)."""
-    target = getattr(TerraformStack.of(scope), "crd_target", None)
+    target = getattr(stack_of(scope), "crd_target", None)
     if not isinstance(target, CrdTarget):
         raise ValueError(
             f"{scope.node.path}: a chart whose CRDs Helm never upgrades needs its stack's crd_target (the cluster)"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cdktf import TerraformStack
 from constructs import Construct
 
+from tonebridge.constructs.aws_context import stack_of
 from tonebridge.flows import STACK_KEY, Flow, flows_json
 
 _ATTRIBUTE = "_tonebridge_declared_flows"
@@ -18,7 +18,7 @@ _ATTRIBUTE = "_tonebridge_declared_flows"
 
 def declare_flows(scope: Construct, flows: Iterable[Flow]) -> None:
     """Add ``flows`` to what ``scope``'s stack declares (the fit check proves each is admitted)."""
-    stack = TerraformStack.of(scope)
+    stack = stack_of(scope)
     declared: list[Flow] = getattr(stack, _ATTRIBUTE, None) or []
     declared.extend(flows)
     setattr(stack, _ATTRIBUTE, declared)

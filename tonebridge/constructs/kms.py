@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from tonebridge.constructs.aws_context import AwsContext
+from tonebridge.constructs.aws_context import AwsContext, stack_of
 
 #: What a principal needs to encrypt and decrypt with a key, without administering it.
 KEY_USE_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
@@ -50,6 +50,7 @@ KEY_ADMIN_ACTIONS = (
 ATTACH_ACTIONS = ("kms:CreateGrant",)
 
 _CONTEXT_ID = "key-access"
+_ATTRIBUTE = "_tonebridge_key_access"
 
 
 class KeyAccess(Construct):
@@ -86,12 +87,14 @@ class KeyAccess(Construct):
     def register(
         cls, stack: TerraformStack, *, deployers: Sequence[str], administrators: Sequence[str], break_glass: str
     ) -> KeyAccess:
-        return cls(stack, _CONTEXT_ID, deployers=deployers, administrators=administrators, break_glass=break_glass)
+        access = cls(stack, _CONTEXT_ID, deployers=deployers, administrators=administrators, break_glass=break_glass)
+        setattr(stack, _ATTRIBUTE, access)  # found again without a jsii round-trip (KeyAccess.of)
+        return access
 
     @classmethod
     def of(cls, scope: Construct) -> KeyAccess:
         """The stack's registered principals; a key in a stack that registered none is refused."""
-        found = TerraformStack.of(scope).node.try_find_child(_CONTEXT_ID)
+        found = getattr(stack_of(scope), _ATTRIBUTE, None)
         if not isinstance(found, cls):
             raise ValueError(
                 f"{scope.node.path}: no KeyAccess registered in this stack; keys must name their administrators"
