@@ -95,6 +95,8 @@ GUARDS.update(
             C((*W, "argocd", "application", "sync_options"), ["Validate"]),
         ],
         "constructs/argocd.py:ArgoCdProps.__post_init__": [
+            N("admin_enabled is a field of argocd.sso: without sso the local admin stays (the bootstrap)"),
+            C((*W, "argocd", "synced_kinds"), [{"group": "", "kind": "Secret"}]),
             C((*W, "argocd", "project"), "Tone_Bridge"),
             C((*W, "argocd", "project"), "default"),
             C((*W, "argocd", "server_replicas"), 0),
@@ -106,6 +108,7 @@ GUARDS.update(
             C(("backups", "infrequent_access_after_days"), 7),
             C(("backups", "archive_after_days"), 30),
             C(("backups", "archive_storage_class"), "GLACIER_FLEXIBLE"),
+            C(("backups", "object_lock_mode"), "LEGAL"),
             C(("backups", "noncurrent_expiry_days"), 14),
             C(("backups", "replicate"), False),
             C(("database", "logical_backup", "prefix"), ""),
@@ -157,7 +160,9 @@ GUARDS.update(
         ],
         "constructs/edge_listener.py:EdgeListenerProps.__post_init__": [
             N(WIRING),
-            N("with the CDN a path rule names one hostname (the origin name) and the two secret slots: always 5 values"),
+            N(
+                "with the CDN a path rule names one hostname (the origin name) and the two secret slots: always 5 values"
+            ),
             C((*W, "edge", "paths"), [f"/p{i}" for i in range(100)]),
             C((*W, "edge", "paths"), ["api"]),
             C((*W, "edge", "paths"), ["/api", "/api"]),
@@ -202,6 +207,7 @@ GUARDS.update(
             N(WIRING),
         ],
         "constructs/istio.py:IstioProps.__post_init__": [
+            N("the mTLS exceptions are made only for namespaces the stack makes STRICT (platform_mtls.py)"),
             C((*W, "istio", "cni_namespace"), "Istio_CNI"),
             C((*W, "istio", "cni_namespace"), "istio-system"),
             C((*W, "istio", "istiod_autoscale"), {"min": 6, "max": 5}),
@@ -439,6 +445,7 @@ GUARDS.update(
         "stacks/infrastructure.py:InfrastructureStack._data": [C(("aws", "secondary_region"), DROP)],
         "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles": [
             C(("platform", "us-east-1", "postgres", "clusters"), [{"name": "db", "namespace": "production"}]),
+            C((*W, "postgres", "clusters", 0, "replica"), {"source_cluster": "tonebridge"}),
             C(("backups", "replicate"), False),
         ],
         "stacks/platform.py:PlatformStack._redis": [C((*W, "secrets", "enabled"), False)],
@@ -509,6 +516,46 @@ GUARDS.update(
 )
 
 
+# --- the approved path to production and least privilege around keys and backups ------------------
+SSO = (*W, "argocd", "sso")
+RELEASE = (*CI, "release")
+GUARDS.update(
+    {
+        "constructs/argocd.py:ArgoSso.__post_init__": [
+            C((*SSO, "issuer"), "http://sso.tonebridge.io"),
+            C((*SSO, "admin_groups"), ["a,b"]),
+        ],
+        "constructs/backups.py:BackupBuckets.allow_reader": [
+            N("the stack names readers of the replica only where it made one (backups.replicate)")
+        ],
+        "constructs/flow_policies.py:FlowIsolation.__init__": [
+            N("the platform namespaces' flows are code (tonebridge/flows.py and the observability flows)")
+        ],
+        "constructs/gcp/transfer.py:TransferSource.__post_init__": [
+            N("a source's name is an environment name, a DNS label by configuration (namespaces' environment)")
+        ],
+        "constructs/istio.py:MtlsPortException.__post_init__": [
+            N(
+                "built by stacks/platform_mtls.py with a selector, ports and a reason; ports are 1-65535 in configuration"
+            )
+        ],
+        "constructs/jenkins.py:ReleasePath.__post_init__": [
+            C((*RELEASE, "folder"), "Prod"),
+            C((*RELEASE, "approvers"), []),
+            C(("registries", "services"), []),
+            C((*RELEASE, "branch"), 'ma"in'),
+            C((*RELEASE, "source_url"), "https://github.com/x.git"),
+        ],
+        "constructs/kms.py:EncryptionKey._policy": [N("service grants are code, each with its source conditions")],
+        "constructs/kms.py:KeyAccess.__init__": [
+            C(("security", "deploy_principals"), []),
+            C(("security", "break_glass_role"), ""),
+        ],
+        "constructs/kms.py:KeyAccess.of": [N("every stack registers its KeyAccess before it makes a key")],
+    }
+)
+
+
 # --- disaster recovery of the data (production's logical backup, RPO/RTO schedules) ---------------
 LB = ("database", "logical_backup")
 GUARDS.update(
@@ -559,15 +606,15 @@ LINES: dict[str, str] = {
     "constructs/argocd.py:ArgoApplicationSpec.__post_init__[3]": "platform.us-west-2.argocd.application.backoff_duration: String should match pattern '^\\d+[smh]$' (got '5 seconds')",
     "constructs/argocd.py:ArgoApplicationSpec.__post_init__[4]": "platform.us-west-2.argocd.application.backoff_factor: Input should be greater than or equal to 1 (got 0)",
     "constructs/argocd.py:ArgoApplicationSpec.__post_init__[5]": "platform.us-west-2.argocd.application.sync_options[0]: 'Validate' is not Key=value",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[0]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[3]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[4]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[1]": "backups.replica_bucket: 'tonebridge-backups' is already used by backups.bucket",
     "constructs/backups.py:BackupBucketsProps.__post_init__[2]": "backups.infrequent_access_after_days: Input should be greater than or equal to 30 (got 7)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[3]": "backups.archive_after_days: 30 must come after infrequent_access_after_days 30",
     "constructs/backups.py:BackupBucketsProps.__post_init__[4]": "backups.archive_storage_class: Input should be 'GLACIER_IR', 'GLACIER' or 'DEEP_ARCHIVE' (got 'GLACIER_FLEXIBLE')",
-    "constructs/backups.py:BackupBucketsProps.__post_init__[5]": "backups.noncurrent_expiry_days: 14 is shorter than object_lock_days 30: lifecycle would try to expire versions the lock still protects",
-    "constructs/backups.py:BackupBucketsProps.__post_init__[6]": "backups.replication_time_control: needs backups.replicate",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[6]": "backups.noncurrent_expiry_days: 14 is shorter than object_lock_days 30: lifecycle would try to expire versions the lock still protects",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[7]": "backups.replication_time_control: needs backups.replicate",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[0]": "platform.us-west-2.ci.deploy_namespaces[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Staging')",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[1]": "platform.us-west-2.ci.deploy_namespaces: values must be distinct",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[2]": "platform.us-west-2.ci.deploy_namespaces[0]: ci-builds is not a namespace of platform.us-west-2",
@@ -609,9 +656,9 @@ LINES: dict[str, str] = {
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[0]": "platform.us-west-2.secrets.application.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Production')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[1]": "platform.us-west-2.secrets.vault.service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Vault_SA')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].name: the backup role name 'tonebridge-production-cnpg-staging-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' exceeds IAM's 64 characters",
-    "constructs/istio.py:IstioProps.__post_init__[0]": "platform.us-west-2.istio.cni_namespace: 'Istio_CNI' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/istio.py:IstioProps.__post_init__[1]": "platform.us-west-2.istio.cni_namespace: the privileged CNI agent needs a namespace of its own",
-    "constructs/istio.py:IstioProps.__post_init__[2]": "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
+    "constructs/istio.py:IstioProps.__post_init__[1]": "platform.us-west-2.istio.cni_namespace: 'Istio_CNI' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    "constructs/istio.py:IstioProps.__post_init__[2]": "platform.us-west-2.istio.cni_namespace: the privileged CNI agent needs a namespace of its own",
+    "constructs/istio.py:IstioProps.__post_init__[3]": "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
     "constructs/jenkins.py:AgentImages.__post_init__[0]": "platform.us-west-2.ci.agents.kaniko_image: 'gcr.io/kaniko-project/executor:latest' must be <registry>/<repository>:<exact tag> (never latest)",
     "constructs/jenkins.py:AgentImages.__post_init__[1]": "platform.us-west-2.ci.agents.severities: List should have at least 1 item after validation, not 0",
     "constructs/jenkins.py:TestTarget.__post_init__[0]": "platform.us-west-2.ci.test_targets[0].port: Input should be greater than or equal to 1 (got 0)",
@@ -697,7 +744,7 @@ LINES: dict[str, str] = {
     "constructs/vpc.py:TonebridgeVpcProps.__post_init__[3]": "network.us-west-2.pods.cidr: 8.8.0.0/16 is outside the RFC 1918 / RFC 6598 ranges AWS accepts",
     "stacks/infrastructure.py:InfrastructureStack._data[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
-    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "backups.replication_time_control: needs backups.replicate",
+    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[2]": "backups.replication_time_control: needs backups.replicate",
     "stacks/platform.py:PlatformStack._redis[0]": "platform.us-west-2.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
     "stacks/platform_ci.py:add_ci[0]": "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
     "stacks/platform_ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
@@ -715,7 +762,7 @@ LINES: dict[str, str] = {
     "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/postgres/logical_backup_role.py:logical_backup_policy[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
-    "constructs/backups.py:BackupBucketsProps.__post_init__[7]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[8]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
     "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
     "constructs/cluster.py:TonebridgeClusterProps.__post_init__[6]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
@@ -730,4 +777,16 @@ LINES: dict[str, str] = {
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[1]": "dns.cdn.origin_secret.active: Input should be 'a' or 'b' (got 'c')",
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[2]": "dns.cdn.origin_secret.length: Input should be greater than or equal to 32 (got 16)",
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[3]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
+    "constructs/argocd.py:ArgoSso.__post_init__[0]": "platform.us-west-2.argocd.sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' (got 'http://sso.tonebridge.io')",
+    "constructs/argocd.py:ArgoSso.__post_init__[1]": "platform.us-west-2.argocd.sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
+    "constructs/jenkins.py:ReleasePath.__post_init__[0]": "platform.us-west-2.ci.release.folder: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Prod')",
+    "constructs/jenkins.py:ReleasePath.__post_init__[1]": "platform.us-west-2.ci.release.approvers: List should have at least 1 item after validation, not 0",
+    "constructs/jenkins.py:ReleasePath.__post_init__[2]": "registries.services: List should have at least 1 item after validation, not 0",
+    "constructs/jenkins.py:ReleasePath.__post_init__[3]": "platform.us-west-2.ci.release.branch: String should match pattern '^[A-Za-z0-9._/-]+$' (got 'ma\"in')",
+    "constructs/jenkins.py:ReleasePath.__post_init__[4]": "platform.us-west-2.ci.release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' (got 'https://github.com/x.git')",
+    "constructs/kms.py:KeyAccess.__init__[0]": "security.deploy_principals: List should have at least 1 item after validation, not 0",
+    "constructs/kms.py:KeyAccess.__init__[1]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
+    "constructs/backups.py:BackupBucketsProps.__post_init__[5]": "backups.object_lock_mode: Input should be 'COMPLIANCE' or 'GOVERNANCE' (got 'LEGAL')",
+    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

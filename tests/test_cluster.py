@@ -129,7 +129,6 @@ def test_each_irsa_role_trusts_exactly_one_service_account(west):
         f"{CLUSTER}-karpenter": "system:serviceaccount:kube-system:karpenter",
         f"{CLUSTER}-vault-unseal": "system:serviceaccount:vault:vault",
         f"{CLUSTER}-cnpg-staging-tonebridge": "system:serviceaccount:staging:tonebridge",  # CNPG backups (§4.1)
-        f"{CLUSTER}-ci-image-push": "system:serviceaccount:ci-builds:jenkins-builder",  # image push (§6.2)
         # Production's logical backup to S3 (tests/test_logical_backup.py)
         f"{CLUSTER}-postgres-logical-backup": "system:serviceaccount:production:postgres-logical-backup",
         f"{CLUSTER}-ci-image-push": "system:serviceaccount:ci-builds:jenkins-builder",  # staging images (§6.2)

@@ -17,10 +17,19 @@ def _one(stack: dict, kind: str) -> dict:
     return resource
 
 
+def _transfer_jobs(stack: dict) -> dict[str, dict]:
+    """The transfer jobs by source: ``""`` the primary's backups bucket, else the environment's name."""
+    jobs = {}
+    for key, job in resources(stack, "google_storage_transfer_job").items():
+        name = key.removeprefix("backup-transfer_").rsplit("_", 1)[0]
+        jobs["" if name == "job" else name.removeprefix("job-")] = job
+    return jobs
+
+
 def test_only_production_has_a_dr_stack_and_it_follows_the_backups_bucket(manifest, stacks):
     assert "local-dr" not in manifest
     assert manifest[DR]["dependencies"] == ["production-us-west-2"]
-    assert "backups_bucket" in json.dumps(_one(stacks[DR], "google_storage_transfer_job"))
+    assert "backups_bucket" in json.dumps(_transfer_jobs(stacks[DR])[""])
     # Nothing on the AWS side waits for the DR site.
     assert all(DR not in m["dependencies"] for n, m in manifest.items() if n != "production-global")
     provider = stacks[DR]["provider"]["google"][0]
@@ -121,7 +130,7 @@ def test_backups_bucket(stacks):
 
 def test_transfer_job_copies_the_s3_backups_every_six_hours(stacks):
     dr = stacks[DR]
-    job = _one(dr, "google_storage_transfer_job")
+    job = _transfer_jobs(dr)[""]
     spec = job["transfer_spec"]
     source = spec["aws_s3_data_source"]
     assert "backups_bucket" in source["bucket_name"] and "production-us-west-2" in source["bucket_name"]
@@ -195,3 +204,29 @@ def test_dr_props_checked_early(environments):
         BackupTransferProps(**transfer, start_time_utc="5:00")
     with pytest.raises(ValueError, match="month"):
         BackupTransferProps(**{**transfer, "start_date": "2026-13-01"}, start_time_utc="05:00")
+
+
+def test_staging_backups_travel_to_gcs_under_their_own_path(stacks):
+    """Staging's CloudNativePG writes a bucket of its own (never production's key or prefix); the same
+    read-only role copies it, by a job of its own, under ``staging/`` of the GCS bucket, on the same
+    schedule (the staging RPO in recovery.staging_database counts on it)."""
+    jobs = _transfer_jobs(stacks[DR])
+    assert set(jobs) == {"", "staging"}
+    staging, main = jobs["staging"], jobs[""]
+    assert "backups-staging_bucket" in staging["transfer_spec"]["aws_s3_data_source"]["bucket_name"]
+    assert staging["transfer_spec"]["gcs_data_sink"]["path"] == "staging/"
+    assert "path" not in main["transfer_spec"]["gcs_data_sink"]
+    assert staging["schedule"] == main["schedule"]
+    assert (
+        staging["transfer_spec"]["aws_s3_data_source"]["role_arn"]
+        == main["transfer_spec"]["aws_s3_data_source"]["role_arn"]
+    )
+    (policy,) = resources(stacks[DR], "aws_iam_role_policy").values()
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert len(statements["ReadBackups"]["Resource"]) == 2 and len(statements["DecryptThroughS3"]["Resource"]) == 2
+    assert statements["DecryptThroughS3"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+    }
+    # the staging bucket and its key name the transfer role (a reader, through S3 only)
+    west = json.dumps(stacks["production-us-west-2"])
+    assert west.count("role/tonebridge-gcp-storage-transfer") >= 4

@@ -261,6 +261,8 @@ def test_prefix_list_rule_keeps_its_description(monkeypatch):
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
         (ingress,) = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
         assert ingress["Description"] == "HTTPS from CloudFront"
+
+
 NAMED_ONLY = {
     **NO_PLAIN_HTTP,
     "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:user/moto", "arn:aws:iam::*:role/x"]}},

@@ -130,9 +130,12 @@ def _edge_protection_alone(**props) -> dict:
     from cdktf import TerraformStack, Testing
 
     from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
+    from tonebridge.constructs.kms import KeyAccess
 
     app = Testing.app()
     stack = TerraformStack(app, "unit")
+    # Keys name their administrators and users: a stack registers who they are before it makes a key.
+    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
     EdgeProtection(
         stack,
         "edge",

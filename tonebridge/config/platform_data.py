@@ -200,6 +200,12 @@ def data_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
                 yield Problem((*at, "namespace"), _unknown(cluster.namespace, region))
             else:
                 yield from _limit_range((*at, "resources"), cluster.namespace, ns, cluster.resources)
+                if cluster.replica is not None and ns.environment != "production":
+                    yield Problem(
+                        (*at, "replica"),
+                        f"only production's backups are replicated to {region}; {cluster.namespace} is "
+                        f"environment {ns.environment}, whose backups bucket has no replica",
+                    )
             yield from _clients((*at, "client_services"), platform, cluster.namespace, cluster.client_services)
             yield from _claim_size((*at, "storage_size"), region, platform, cluster.storage_class, cluster.storage_size)
 

@@ -171,6 +171,11 @@ class ArgoApplicationConfig(StrictModel):
     backoff_max_duration: str = Field(default="3m", pattern=r"^\d+[smh]$")
 
 
+#: An IdP group name as Argo CD's RBAC CSV takes it: no comma, quote or newline (they would split or
+#: break the policy line).
+IdpGroup = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^,\"'\n]+$")]
+
+
 class ArgoSsoConfig(StrictModel):
     """Argo CD's single sign-on through the company's OIDC provider; the client secret stays in Vault
     (KV v2 ``<mount>/<path>``, key ``client-secret``), copied by the Vault Secrets Operator into the
@@ -183,10 +188,10 @@ class ArgoSsoConfig(StrictModel):
     path: str = Field(default="argocd/oidc", pattern=r"^[a-z0-9][-a-z0-9/]*$")
     vault_role: str = Field(default="argocd", pattern=r"^[a-z0-9][-a-z0-9]*$")
     vault_service_account: str = Field(default="argocd-vault", pattern=r"^[a-z0-9][-a-z0-9]*$")
-    admin_groups: list[str] = Field(
+    admin_groups: list[IdpGroup] = Field(
         default_factory=list, description="IdP groups mapped to role:admin (platform operators)."
     )
-    readonly_groups: list[str] = Field(default_factory=list, description="IdP groups mapped to role:readonly.")
+    readonly_groups: list[IdpGroup] = Field(default_factory=list, description="IdP groups mapped to role:readonly.")
     admin_enabled: bool = Field(
         default=False,
         description="The local admin account: true only while bootstrapping (before SSO works), then false.",

@@ -19,8 +19,8 @@ from tonebridge.config.platform_data import data_problems
 from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 from tonebridge.config.platform_secrets import volume_problems
-from tonebridge.config.workload_rules import workload_problems
 from tonebridge.config.recovery_rules import recovery_problems
+from tonebridge.config.workload_rules import workload_problems
 
 TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")

@@ -16,7 +16,7 @@ from constructs import Construct
 from tonebridge.config.cloud_rules import gcp_labels
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.gcp.dr_region import DrRegion, DrRegionProps
-from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps
+from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_backup_freshness, expiring_prefixes
 from tonebridge.stacks.infrastructure import InfrastructureStack
@@ -105,6 +105,16 @@ class DrStack(TonebridgeStack):
                 start_time_utc=dr.transfer.start_time_utc,
                 delete_objects_unique_in_sink=dr.transfer.delete_objects_unique_in_sink,
                 repeat_interval_hours=dr.transfer.repeat_interval_hours,
+                # Other environments' database backups (staging's CloudNativePG), under <environment>/.
+                extra_sources=[
+                    TransferSource(
+                        name=environment,
+                        bucket=bucket.bucket_name,
+                        bucket_arn=bucket.bucket_arn,
+                        key_arn=bucket.key.arn,
+                    )
+                    for environment, bucket in sorted(primary.environment_backups.items())
+                ],
             ),
         )
         #: Alert when the newest production database backup in GCS is older than its RPO.

@@ -240,11 +240,11 @@ class InfrastructureStack(TonebridgeStack):
             self._environment_backups(env)
             if env.dr is not None:
                 # The DR stack's Storage Transfer role (deployed after this stack) copies the bucket to GCS.
+                # It copies the other environments' buckets too (under <environment>/ in GCS).
                 aws = AwsContext.of(self)
-                self.backups.allow_reader(
-                    f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}",
-                    created_later=True,
-                )
+                transfer = f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}"
+                for bucket in (self.backups, *self.environment_backups.values()):
+                    bucket.allow_reader(transfer, created_later=True)
         elif rds.cross_region_replica or rds.automated_backup_replication:
             primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
             if not isinstance(primary, InfrastructureStack) or primary.database is None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -45,6 +46,7 @@ from constructs import Construct
 GOOGLE_ISSUER = "accounts.google.com"
 _ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_SOURCE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: What Storage Transfer needs of an S3 source (list, read, locate), nothing that writes.
 S3_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
 #: Storage Transfer's documented sink roles: create objects, read bucket metadata; no delete.
@@ -68,7 +70,12 @@ def transfer_trust(subject_id: str) -> str:
     )
 
 
-def transfer_read_policy(bucket_arn: str, key_arn: str, region: str) -> str:
+def transfer_read_policy(bucket_arn: str, key_arn: str, region: str, extra: Sequence[TransferSource] = ()) -> str:
+    """Read-only on the primary's backups bucket and on each extra source, decrypting with each
+    bucket's own key through S3 only."""
+    buckets = [bucket_arn, *(source.bucket_arn for source in extra)]
+    keys = [key_arn, *(source.key_arn for source in extra)]
+    one = len(buckets) == 1
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -77,19 +84,46 @@ def transfer_read_policy(bucket_arn: str, key_arn: str, region: str) -> str:
                     "Sid": "ListBackups",
                     "Effect": "Allow",
                     "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                    "Resource": bucket_arn,
+                    "Resource": buckets[0] if one else buckets,
                 },
-                {"Sid": "ReadBackups", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"},
+                {
+                    "Sid": "ReadBackups",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"{buckets[0]}/*" if one else [f"{b}/*" for b in buckets],
+                },
                 {
                     "Sid": "DecryptThroughS3",
                     "Effect": "Allow",
                     "Action": "kms:Decrypt",
-                    "Resource": key_arn,
+                    "Resource": keys[0] if one else keys,
                     "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
                 },
             ],
         }
     )
+
+
+@dataclass(frozen=True)
+class TransferSource:
+    """Another S3 backups bucket of the primary region copied by the same role into ``sink_path`` of
+    the GCS bucket (another environment's database backups, staging's: kept apart from production's).
+
+    name: a short id (the job's construct id); sink_path: ``<name>/`` under the GCS bucket's root.
+    """
+
+    name: str
+    bucket: str
+    bucket_arn: str
+    key_arn: str
+
+    def __post_init__(self) -> None:
+        if not _SOURCE_NAME_RE.match(self.name):
+            raise ValueError(f"source name {self.name!r} must be a DNS label")
+
+    @property
+    def sink_path(self) -> str:
+        return f"{self.name}/"
 
 
 @dataclass(frozen=True)
@@ -115,6 +149,8 @@ class BackupTransferProps:
     start_time_utc: str
     delete_objects_unique_in_sink: bool = False
     repeat_interval_hours: int = 24
+    #: Other environments' backups buckets, each copied by a job of its own into ``<name>/``.
+    extra_sources: Sequence[TransferSource] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not 1 <= self.repeat_interval_hours <= 24 * 365:
@@ -129,7 +165,8 @@ class BackupTransferProps:
 class BackupTransfer(Construct):
     """The role is made with the stack's default AWS provider.
 
-    Attributes: ``role`` (AWS), ``job`` (Google), ``service_agent`` (its ``email`` and ``subject_id``).
+    Attributes: ``role`` (AWS), ``job`` (Google: the primary bucket's), ``jobs`` (by source name, ``""``
+    the primary's), ``service_agent`` (its ``email`` and ``subject_id``).
     """
 
     def __init__(self, scope: Construct, id_: str, props: BackupTransferProps) -> None:
@@ -150,7 +187,9 @@ class BackupTransfer(Construct):
             "source-read",
             name="read-backups",
             role=self.role.id,
-            policy=transfer_read_policy(props.source_bucket_arn, props.source_key_arn, props.source_region),
+            policy=transfer_read_policy(
+                props.source_bucket_arn, props.source_key_arn, props.source_region, props.extra_sources
+            ),
         )
         member = f"serviceAccount:{self.service_agent.email}"
         grants = [
@@ -159,21 +198,34 @@ class BackupTransfer(Construct):
             )
             for role in SINK_ROLES
         ]
+        #: The job per source: ``""`` for the primary's bucket, then each extra source's name.
+        self.jobs = {
+            "": self._job("job", props, props.source_bucket, None, grants),
+            **{
+                source.name: self._job(f"job-{source.name}", props, source.bucket, source.sink_path, grants)
+                for source in props.extra_sources
+            },
+        }
+        self.job = self.jobs[""]
+
+    def _job(
+        self, id_: str, props: BackupTransferProps, bucket: str, sink_path: str | None, grants: list
+    ) -> StorageTransferJob:
         start = date.fromisoformat(props.start_date)
         hours, minutes = (int(x) for x in props.start_time_utc.split(":"))
-        self.job = StorageTransferJob(
+        into = f" into {sink_path}" if sink_path else ""
+        return StorageTransferJob(
             self,
-            "job",
+            id_,
             project=props.project_id,
             description=(
-                f"Copy of s3://{props.source_bucket} (PostgreSQL backups included) to GCS"
-                f" every {props.repeat_interval_hours}h"
+                f"Copy of s3://{bucket} (PostgreSQL backups included) to GCS{into} every {props.repeat_interval_hours}h"
             ),
             transfer_spec=StorageTransferJobTransferSpec(
                 aws_s3_data_source=StorageTransferJobTransferSpecAwsS3DataSource(
-                    bucket_name=props.source_bucket, role_arn=self.role.arn
+                    bucket_name=bucket, role_arn=self.role.arn
                 ),
-                gcs_data_sink=StorageTransferJobTransferSpecGcsDataSink(bucket_name=props.sink_bucket),
+                gcs_data_sink=StorageTransferJobTransferSpecGcsDataSink(bucket_name=props.sink_bucket, path=sink_path),
                 transfer_options=StorageTransferJobTransferSpecTransferOptions(
                     overwrite_objects_already_existing_in_sink=False,
                     delete_objects_unique_in_sink=props.delete_objects_unique_in_sink,
