@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -65,7 +66,8 @@ def regional_failover_drill(env: EnvironmentConfig, outdir: Path) -> float:
             if stack == secondary and '"replicate_source_db"' in synthesized:
                 raise SystemExit(f"{stack}: the promoted replica still declares replicate_source_db")
             shutil.copyfile(out / "stacks" / stack / "cdk.tf.json", outdir / "stacks" / stack / "cdk.tf.json")
-    codes = {stack: tf.plan_exit_code(stack, outdir) for stack in changed}
+    with ThreadPoolExecutor(max_workers=len(changed)) as pool:  # read-only plans: no order needed
+        codes = dict(zip(changed, pool.map(lambda s: tf.plan_exit_code(s, outdir), changed), strict=True))
     drifted = [s for s, code in codes.items() if code != 0]
     if drifted:
         raise SystemExit(f"drill 2: after the promotion and the DNS switch, a plan wanted changes in {drifted}")
