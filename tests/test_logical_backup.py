@@ -43,9 +43,10 @@ def test_cron_job_runs_the_repository_script_on_schedule(stacks):
     assert pod["spec"]["automountServiceAccountToken"] is False
     (container,) = pod["spec"]["containers"]
     assert container["image"] == "ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert container["command"] == [
         "python3",
-        "/opt/tonebridge/pg_logical_backup.py",
+        f"{mounts['script']}/pg_logical_backup.py",
         "backup",
         "--database",
         "tonebridge",

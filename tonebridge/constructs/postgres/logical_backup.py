@@ -45,7 +45,10 @@ from tonebridge.paths import PROJECT_ROOT
 #: The one file the CronJob runs and the drills run.
 SCRIPT = PROJECT_ROOT / "scripts" / "pg_logical_backup.py"
 SCRIPT_NAME = SCRIPT.name
-MOUNT = "/opt/tonebridge"
+#: The ConfigMap volume holding the script, mounted at a path named after it inside the container
+#: (nothing of the image's own layout is assumed).
+SCRIPT_VOLUME = "script"
+MOUNT = f"/{SCRIPT_VOLUME}"
 CREDENTIALS = "/run/secrets/postgres"
 #: CloudNativePG images run as the postgres user.
 POSTGRES_UID = 26
@@ -170,14 +173,14 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
                     "resources": {k: dict(v) for k, v in props.resources.items()},
                     "securityContext": restricted_container_context(),
                     "volumeMounts": [
-                        {"name": "script", "mountPath": MOUNT, "readOnly": True},
+                        {"name": SCRIPT_VOLUME, "mountPath": MOUNT, "readOnly": True},
                         {"name": "credentials", "mountPath": CREDENTIALS, "readOnly": True},
                         {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108
                     ],
                 }
             ],
             "volumes": [
-                {"name": "script", "configMap": {"name": NAME, "defaultMode": 0o444}},
+                {"name": SCRIPT_VOLUME, "configMap": {"name": NAME, "defaultMode": 0o444}},
                 {
                     "name": "credentials",
                     "csi": {
