@@ -105,6 +105,11 @@ class NamespaceConfig(StrictModel):
     read_only_root_filesystem: bool = Field(
         default=True, description="Admit only pods whose containers have a read-only root filesystem (§8.3)."
     )
+    require_image_digest: bool = Field(
+        default=False,
+        description="Admit only pods whose images are named by digest (repository@sha256:…): the namespaces the "
+        "release job deploys to by digest (production's application namespace).",
+    )
     labels: dict[str, str] = Field(default={}, description="Extra labels (istio-injection, ...).")
     quota: ResourceQuotaConfig | None = None
     limit_range: LimitRangeConfig | None = None

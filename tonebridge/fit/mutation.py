@@ -25,7 +25,7 @@ quota and the scheduler all see. Mutations are applied in the API server's order
    when native sidecars are on: ``ENABLE_NATIVE_SIDECARS`` defaults to true since Istio 1.27, and
    ``detectNativeSidecar`` requires every kubelet at 1.33+ (nodes are taken at the cluster's
    version); the pod annotation ``sidecar.istio.io/nativeSidecar`` overrides. Both get
-   ``global.proxy.resources``. Pods asking for the ``gateway`` template
+   ``global.proxy.resources`` and the proxy image (``global.hub``/``global.proxy.image``:``global.tag``). Pods asking for the ``gateway`` template
    (``inject.istio.io/templates``) get ``files/gateway-injection-template.yaml`` instead: user and
    group 1337 on their own ``istio-proxy`` and, unless ``gateways.securityContext`` is set, the
    pod sysctl ``net.ipv4.ip_unprivileged_port_start=0``.
@@ -111,6 +111,9 @@ class _Mesh:
     privileged: bool
     seccomp: dict[str, Any]
     gateway_pod_context: dict[str, Any]
+    #: The proxy image the injector writes (``ProxyImage`` in ``pkg/kube/inject``): ``global.proxy.image`` as is
+    #: when it names a registry, else ``<global.hub>/<image>:<global.tag>[-<global.variant>]``.
+    image: str = "proxyv2"
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,19 @@ def _mesh(view: ClusterView) -> _Mesh | None:
         privileged=bool(proxy.get("privileged")),
         seccomp=dict(proxy.get("seccompProfile") or {}),
         gateway_pod_context=gateway_context,
+        image=proxy_image(values),
     )
+
+
+def proxy_image(values: dict[str, Any]) -> str:
+    """The sidecar's image reference as Istio's injector computes it from istiod's values."""
+    glob = values.get("global") or {}
+    name = str((glob.get("proxy") or {}).get("image") or "proxyv2")
+    if "/" in name or not glob.get("hub"):
+        return name
+    variant = str(glob.get("variant") or "")
+    suffix = f"-{variant}" if variant and variant != "default" else ""
+    return f"{glob['hub']}/{name}:{glob.get('tag', '')}{suffix}"
 
 
 def container_defaults(item: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
@@ -231,7 +246,7 @@ def _init_container(mesh: _Mesh) -> dict[str, Any]:
     if mesh.cni:
         return {
             "name": "istio-validation",
-            "image": "proxyv2",
+            "image": mesh.image,
             "args": ["istio-iptables", "--run-validation", "--skip-rule-apply"],
             "resources": copy.deepcopy(mesh.resources),
             "securityContext": _proxy_context(mesh),
@@ -246,7 +261,7 @@ def _init_container(mesh: _Mesh) -> dict[str, Any]:
     }
     return {
         "name": "istio-init",
-        "image": "proxyv2",
+        "image": mesh.image,
         "args": ["istio-iptables"],
         "resources": copy.deepcopy(mesh.resources),
         "securityContext": context,
@@ -270,7 +285,7 @@ def _inject_sidecar(template: dict[str, Any], mesh: _Mesh, native: bool) -> None
     spec = template["spec"]
     proxy: dict[str, Any] = {
         "name": "istio-proxy",
-        "image": "proxyv2",
+        "image": mesh.image,
         "args": ["proxy", "sidecar"],
         "ports": [{"containerPort": 15090, "protocol": "TCP", "name": "http-envoy-prom"}],
         "resources": copy.deepcopy(mesh.resources),
@@ -296,6 +311,8 @@ def _inject_gateway(template: dict[str, Any], mesh: _Mesh) -> None:
     spec["securityContext"] = {**(spec.get("securityContext") or {}), **copy.deepcopy(mesh.gateway_pod_context)}
     for container in spec.get("containers") or []:
         if container.get("name") == "istio-proxy":
+            if container.get("image") == "auto":  # the gateway template's placeholder for the proxy image
+                container["image"] = mesh.image
             context = container.setdefault("securityContext", {})
             context.update({"runAsUser": PROXY_UID, "runAsGroup": PROXY_UID})
 

@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKuberne
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, KubernetesProviderExec
 from constructs import Construct
 
+from tonebridge import versions
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_base import NamespaceConfig
@@ -42,6 +43,7 @@ from tonebridge.constructs.postgres.cnpg import (
     CnpgReplicaSource,
     s3_range,
 )
+from tonebridge.constructs.image_digest import ImageDigest, ImageDigestProps
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.redis import (
     RedisClients,
@@ -59,6 +61,7 @@ from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
+from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
 from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform_argocd import add_argocd_sso, argocd_sso, argocd_vault_namespaces, argocd_vault_roles
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
@@ -223,10 +226,14 @@ class PlatformStack(TonebridgeStack):
         read_only = [ns.read_only_root_filesystem for ns in self.config.namespaces.values()]
         #: The §8.3 read-only root filesystem rule (None when no namespace asks for it).
         self.read_only_root = ReadOnlyRoot(self, "read-only-root") if any(read_only) else None
+        #: Images by digest where the release job writes digests (None when no namespace asks for it).
+        self.image_digest = self._image_digest()
         for name, ns in self.config.namespaces.items():
             labels = {**ns.labels, **({"environment": ns.environment} if ns.environment else {})}
             if ns.read_only_root_filesystem:
                 labels |= ReadOnlyRoot.namespace_labels
+            if ns.require_image_digest:
+                labels |= ImageDigest.namespace_labels
             self.namespaces[name] = Namespace(
                 self,
                 f"namespace-{name}",
@@ -238,6 +245,22 @@ class PlatformStack(TonebridgeStack):
                     labels=labels,
                 ),
             )
+
+    def _image_digest(self) -> ImageDigest | None:
+        """The digest rule for namespaces with ``require_image_digest``. Admitted by tag, exactly: the images the
+        platform itself puts there and upstream publishes no digest for: Istio's injected sidecar (meshed
+        namespaces) and the logical backup's image (its namespace, in the primary region)."""
+        required = {name: ns for name, ns in self.config.namespaces.items() if ns.require_image_digest}
+        if not required:
+            return None
+        allowed: list[str] = []
+        meshed = any(ns.labels.get(MESH_INJECTION[0]) == MESH_INJECTION[1] for ns in required.values())
+        if self.config.istio.enabled and meshed:
+            allowed.append(versions.image("docker.io/istio/proxyv2"))
+        backup = self.env.database.logical_backup
+        if logical_backup_enabled(self.env, self.region) and backup.namespace in required and "@" not in backup.image:
+            allowed.append(backup.image)
+        return ImageDigest(self, "image-digest", ImageDigestProps(allowed_by_tag=tuple(allowed)))
 
     def _resource_limits(self) -> None:
         """ResourceQuota (§3.2 and §12.2 merged: one quota with all five limits) and LimitRange (§12.2)."""

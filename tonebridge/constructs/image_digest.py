@@ -1,0 +1,123 @@
+"""Images by digest where the release path writes digests: a pod whose containers name an image by tag only
+is refused in every namespace labelled ``tonebridge.io/image-digest=required``.
+
+A tag can be moved (or, in a registry with mutable tags, overwritten); a digest names one image and nothing
+else. Production's application namespace receives its images only from the platform's release job, which
+writes ``repository@sha256:…`` into the manifests commit (pipelines/release/Jenkinsfile, after ``crane
+digest``) into ECR repositories whose tags are immutable anyway. This ValidatingAdmissionPolicy (admission
+in the API server itself, CEL, GA since Kubernetes 1.30: no webhook to run or to fail) makes that the only
+way in: a manifest edited by hand to a tag, a ``kubectl set image`` to a tag, or a Deployment of some other
+image by tag is refused at CREATE and UPDATE of the pod.
+
+``allowed_by_tag`` names the few exact references the platform itself puts into those namespaces and for
+which no digest could be verified (upstream publishes none in its chart): Istio's injected sidecar and the
+platform's own jobs. Each is an exact ``repository:tag`` from the version table, never a pattern, and the
+README lists them with their reason. Ephemeral debug containers (``kubectl debug``) arrive through their own
+subresource and are not checked, as for the read-only-root rule. Third-party charts in the platform
+namespaces are not bound: their digests cannot be verified offline (README, "Images by digest").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest
+from constructs import Construct
+
+from tonebridge.constructs.kube import kube_object
+
+#: Namespaces carrying this label (value ``required``) get the policy.
+NAMESPACE_LABEL = "tonebridge.io/image-digest"
+REQUIRED = "required"
+
+#: What every image reference must end with (RE2, as CEL's ``matches`` reads it).
+DIGEST_PATTERN = "@sha256:[0-9a-f]{64}$"
+_TAGGED = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[\w.-]+$")
+
+
+def expression(allowed_by_tag: tuple[str, ...] = ()) -> str:
+    """The CEL validation: every container and init container names a digest, or one of ``allowed_by_tag``."""
+    allowed = "[" + ", ".join(f"'{ref}'" for ref in allowed_by_tag) + "]"
+    pinned = f"c.image.matches('{DIGEST_PATTERN}') || c.image in {allowed}"
+    return (
+        f"object.spec.containers.all(c, {pinned}) && "
+        f"(!has(object.spec.initContainers) || object.spec.initContainers.all(c, {pinned}))"
+    )
+
+
+@dataclass(frozen=True)
+class ImageDigestProps:
+    """:param name: name of the policy and of its binding (cluster-scoped).
+    :param allowed_by_tag: exact ``registry/repository:tag`` references admitted without a digest (the
+        platform's own images in those namespaces that upstream publishes no digest for)."""
+
+    name: str = "require-image-digest"
+    allowed_by_tag: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 253:
+            raise ValueError("name must be 1-253 characters")
+        for ref in self.allowed_by_tag:
+            if not _TAGGED.match(ref) or ref.endswith((":latest", ":stable")):
+                raise ValueError(f"allowed_by_tag: {ref!r} must be one exact registry/repository:tag")
+        if len(set(self.allowed_by_tag)) != len(self.allowed_by_tag):
+            raise ValueError("allowed_by_tag lists a reference twice")
+
+
+class ImageDigest(Construct):
+    """Attributes: ``policy``, ``binding`` (kubernetes_manifest resources), ``namespace_labels``
+    (the labels a namespace carries to be covered)."""
+
+    namespace_labels = {NAMESPACE_LABEL: REQUIRED}
+
+    def __init__(self, scope: Construct, construct_id: str, props: ImageDigestProps | None = None) -> None:
+        super().__init__(scope, construct_id)
+        props = props or ImageDigestProps()
+        api = "admissionregistration.k8s.io/v1"
+        allowed = ", ".join(props.allowed_by_tag) or "none"
+        self.policy: Manifest = kube_object(
+            self,
+            {
+                "apiVersion": api,
+                "kind": "ValidatingAdmissionPolicy",
+                "metadata": {"name": props.name},
+                "spec": {
+                    "failurePolicy": "Fail",
+                    "matchConstraints": {
+                        "resourceRules": [
+                            {
+                                "apiGroups": [""],
+                                "apiVersions": ["v1"],
+                                "operations": ["CREATE", "UPDATE"],
+                                "resources": ["pods"],
+                            }
+                        ]
+                    },
+                    "validations": [
+                        {
+                            "expression": expression(props.allowed_by_tag),
+                            "message": "every container and init container must name its image by digest "
+                            f"(repository@sha256:…, as the release job writes it); by tag only: {allowed}",
+                            "reason": "Forbidden",
+                        }
+                    ],
+                },
+            },
+            construct_id="policy",
+        )
+        self.binding: Manifest = kube_object(
+            self,
+            {
+                "apiVersion": api,
+                "kind": "ValidatingAdmissionPolicyBinding",
+                "metadata": {"name": props.name},
+                "spec": {
+                    "policyName": props.name,
+                    "validationActions": ["Deny"],
+                    "matchResources": {"namespaceSelector": {"matchLabels": dict(self.namespace_labels)}},
+                },
+            },
+            depends_on=[self.policy],
+            construct_id="binding",
+        )
