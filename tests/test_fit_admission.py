@@ -322,12 +322,85 @@ def test_the_real_policy_of_the_production_platform_stack(stacks):
         for o in objects_of(stacks["production-us-west-2-platform"])
         if o["kind"] in ("Namespace", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
     ]
-    compliant = workload(container("redis"), container("exporter"))
-    writable = workload(container("redis", readOnlyRootFilesystem=False), container("exporter"))
+    # By digest, as production's application namespace also requires (test below)
+    compliant = workload(by_digest(container("redis")), by_digest(container("exporter")))
+    writable = workload(by_digest(container("redis", readOnlyRootFilesystem=False)), by_digest(container("exporter")))
     writable.name = "redis-follower"
     problems = admission.check(view(*objects, workloads=[compliant, writable]))
     assert [p.line() for p in problems] == [
         "production/us-west-2: production/statefulset/redis-follower: admission: container redis: denied by "
         "ValidatingAdmissionPolicy require-read-only-root-filesystem: every container and init container must set "
         "securityContext.readOnlyRootFilesystem: true (spec §8.3)"
+    ]
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def by_digest(c: dict) -> dict:
+    """The container as the release job writes it: ``repository@sha256:…``."""
+    return {**c, "image": f"123456789012.dkr.ecr.us-west-2.amazonaws.com/tonebridge/{c['name']}@{DIGEST}"}
+
+
+def _production_policies(stacks) -> list[dict]:
+    from tonebridge.ops.kube_objects import objects_of
+
+    return [
+        o
+        for o in objects_of(stacks["production-us-west-2-platform"])
+        if o["kind"] in ("Namespace", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+    ]
+
+
+def app(name: str, *containers: dict) -> Workload:
+    """An application Deployment as a service's manifests declare it (pod-wide seccomp, for the sidecar)."""
+    found = workload(*containers, kind="Deployment", securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    found.name = name
+    return found
+
+
+def _meshed(tag: str) -> dict:
+    """istiod's values with the hub and tag the chart renders (1.30.3 in production)."""
+    istiod = ISTIOD["istiod"]
+    return {"istiod": {**istiod, "global": {**istiod["global"], "hub": "docker.io/istio", "tag": tag}}}
+
+
+def test_production_refuses_an_application_image_by_tag(stacks):
+    """The synthesized policy, as the fit check evaluates it: in production's application namespace an
+    application pod by digest is admitted with Istio's injected sidecar (admitted by its exact tag); the
+    same pod by tag is refused, blaming the container; staging (self-service, tags) is not bound."""
+    objects = _production_policies(stacks)
+    released = app("api", by_digest(container("api")))
+    registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    tagged = app("api-by-tag", {**container("api"), "image": f"{registry}/tonebridge/api:main-0123456789ab-7"})
+    in_staging = copy.deepcopy(tagged)
+    in_staging.namespace = "staging"
+    cluster = view(*objects, workloads=[released, tagged, in_staging], chart_values=_meshed("1.30.3"))
+    assert [c["image"] for c in admitted_template(cluster, released)["spec"]["initContainers"]] == [
+        "docker.io/istio/proxyv2:1.30.3",
+        "docker.io/istio/proxyv2:1.30.3",
+    ]
+    assert lines(cluster) == [
+        "production/us-west-2: production/deployment/api-by-tag: admission: container api: denied by "
+        "ValidatingAdmissionPolicy require-image-digest: every container and init container must name its image by "
+        "digest (repository@sha256:…, as the release job writes it); by tag only: docker.io/istio/proxyv2:1.30.3, "
+        "ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie"
+    ]
+
+
+def test_only_the_exact_platform_references_pass_by_tag(stacks):
+    """The logical backup's image passes by its exact tag; another tag of the same repository, or the sidecar
+    of another Istio release, does not."""
+    objects = _production_policies(stacks)
+    backup = app("backup", {**container("backup"), "image": "ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie"})
+    other = app("other-tag", {**container("backup"), "image": "ghcr.io/cloudnative-pg/postgresql:16.15-system-trixie"})
+    for job in (backup, other):  # as the logical backup CronJob's pods: not meshed
+        job.template["metadata"]["labels"]["sidecar.istio.io/inject"] = "false"
+    old_mesh = app("old-sidecar", by_digest(container("api")))
+    cluster = view(*objects, workloads=[backup, other, old_mesh], chart_values=_meshed("1.28.0"))
+    denied = sorted({(line.split(": ")[1], line.split(": ")[3]) for line in lines(cluster)})
+    assert denied == [
+        ("production/deployment/old-sidecar", "container istio-proxy"),
+        ("production/deployment/old-sidecar", "container istio-validation"),
+        ("production/deployment/other-tag", "container backup"),
     ]
