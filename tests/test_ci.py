@@ -522,3 +522,36 @@ def test_release_job_script_reads_back_as_the_platform_pipeline(values):
     }.items():
         text = text.replace(placeholder, value)
     assert groovy == text
+
+
+def _release_groovy(values) -> str:
+    """The release pipeline as Jenkins runs it (JCasC and Job DSL escapes undone, as in the round trip above)."""
+    script = _jobs(values).replace("$${", "${")
+    body = script.split("script('''", 1)[1].rsplit("''')", 1)[0]
+    return re.sub(r"\\(.)", lambda m: m.group(1), body.replace("^${", "${"), flags=re.DOTALL)
+
+
+def test_release_job_writes_the_pushed_digest_never_a_tag(values):
+    """Production's manifests name the image by the digest the registry serves for the pushed tag, checked
+    against the scanned tarball; the tag never reaches the manifests (production's namespace admits only
+    digests: tonebridge/constructs/image_digest.py)."""
+    groovy = _release_groovy(values)
+    push = groovy.split("stage('Push')", 1)[1].split("stage('Deploy to Production')", 1)[0]
+    deploy = groovy.split("stage('Deploy to Production')", 1)[1]
+    assert push.index('crane push image.tar "${IMAGE}"') < push.index("crane digest --tarball image.tar > image.digest")
+    assert '[ "$(crane digest "${IMAGE}")" = "$(cat image.digest)" ]' in push
+    assert "grep -Eqx 'sha256:[0-9a-f]{64}' image.digest" in push
+    assert """env.RELEASED = "${env.REPOSITORY}@${readFile('image.digest').trim()}\"""" in push
+    assert re.findall(r"kustomize edit set image (\S+)", groovy) == ['"${SERVICE}=${RELEASED}"\'']
+    assert "${IMAGE}" not in deploy and "${TAG}," in deploy  # the tag only in the commit message, for people
+    assert deploy.count('[ "${current}" = "${RELEASED}" ]') == 2
+
+
+def test_production_repositories_keep_their_tags_immutable(stacks):
+    """A digest names one image; immutable tags keep the tag the release job pushed pointing at it too."""
+    seen = 0
+    for name, stack in stacks.items():
+        for repo in resources(stack, "aws_ecr_repository").values():
+            assert repo["image_tag_mutability"] == "IMMUTABLE", (name, repo["name"])
+            seen += name.startswith("production-") and repo["name"].startswith("tonebridge/")
+    assert seen >= 4  # the four services' production repositories (tonebridge/<service>) at least
