@@ -120,3 +120,21 @@ def test_every_image_a_cluster_runs_is_in_the_version_table(clusters):
                 (seen if image in pinned else outside).add(image)
     assert outside == set()
     assert len(seen) >= 40
+
+
+def test_images_whose_chart_publishes_a_digest_run_by_that_digest(clusters, chart_repository):
+    """Every container of an image whose pinned chart publishes its digest (tonebridge/chart_digests.py) is
+    rendered as ``repository:tag@sha256:…`` with that digest, in every cluster that runs it."""
+    from tonebridge import chart_digests, versions
+
+    published = {d.repository: d.reference for d in chart_digests.drift(versions.table(), chart_repository).digests}
+    rendered: dict[str, set[str]] = {}
+    for cluster in clusters.values():
+        for workload in cluster.view.workloads:
+            spec = workload.template.get("spec", {})
+            for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+                image = container.get("image") or ""
+                repository = image.split("@")[0].rsplit(":", 1)[0]
+                if repository in published:
+                    rendered.setdefault(repository, set()).add(image)
+    assert published and rendered == {repository: {reference} for repository, reference in published.items()}

@@ -63,6 +63,8 @@ class ImagePin:
     repository: str
     tag: str
     digest: str | None = None
+    #: Where the digest was published and read (required with a digest; tests/test_chart_digests.py checks it).
+    digest_source: str | None = None
 
     @property
     def reference(self) -> str:
@@ -122,6 +124,10 @@ class VersionTable:
         if len(found) != 1:
             raise KeyError(f"image {repository!r} is listed {len(found)} times in {TABLE_PATH.name}")
         return found[0].reference
+
+    def images(self) -> list[tuple[str, ImagePin]]:
+        """(component, pin) for every pinned image, in table order."""
+        return [(c.name, pin) for c in self.components for pin in c.images]
 
     def image_references(self) -> dict[str, str]:
         """Every pinned image reference -> the component it belongs to."""
@@ -203,7 +209,12 @@ def _image(value: Any, where: str) -> ImagePin:
     digest = match["digest"] or (value.get("digest") if isinstance(value, dict) else None)
     if digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
         raise VersionTableError(f"{where}: digest {digest!r} is not sha256:<64 hex>")
-    return ImagePin(match["repo"], match["tag"], digest)
+    source = value.get("digest_source") if isinstance(value, dict) else None
+    if digest and not source:
+        raise VersionTableError(f"{where}: image {text!r}: a digest needs its digest_source (where upstream published it)")
+    if source and not digest:
+        raise VersionTableError(f"{where}: image {text!r}: digest_source without a digest")
+    return ImagePin(match["repo"], match["tag"], digest, source)
 
 
 def _component(data: dict[str, Any]) -> Component:

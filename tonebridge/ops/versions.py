@@ -4,7 +4,8 @@
 
 Reads tonebridge/versions.yaml (no synthesis). One row per component: its version, charts, end of life and
 status (``supported``, ``ends in N days``, ``END OF LIFE since …``); then the EKS add-on versions per
-Kubernetes minor. Exits 1 when a component is past its end of life on that day (the date defaults to today),
+Kubernetes minor; then every image with its digest state (``by digest`` with where upstream published it, or
+``tag only``). Exits 1 when a component is past its end of life on that day (the date defaults to today),
 so CI can run it as a reminder; tests pass a fixed date, so no test fails because the calendar moved on.
 """
 
@@ -35,8 +36,25 @@ def render(table: versions.VersionTable, today: dt.date) -> str:
     for minor, pins in sorted(table.eks_addons.items()):
         lines.append(f"  Kubernetes {minor}: " + ", ".join(f"{name} {version}" for name, version in pins.items()))
     lines.append("")
-    lines.append("Sources and images: tonebridge/versions.yaml")
+    lines += image_lines(table)
+    lines.append("")
+    lines.append("Sources: tonebridge/versions.yaml")
     return "\n".join(lines)
+
+
+def image_lines(table: versions.VersionTable) -> list[str]:
+    """Each image with its digest state: ``by digest`` (and where upstream published it) or ``tag only``."""
+    pins = table.images()
+    by_digest = sum(1 for _, pin in pins if pin.digest)
+    out = [
+        f"Images ({by_digest} of {len(pins)} by digest: only where the pinned chart publishes one; the others by tag",
+        "until a digest can be verified. The services' own images run in production by digest: the release job",
+        "writes repository@sha256:…, and production's application namespace admits nothing else):",
+    ]
+    for component, pin in pins:
+        state = f"by digest {pin.digest} ({pin.digest_source})" if pin.digest else "tag only (no published digest)"
+        out.append(f"  {component}: {pin.repository}:{pin.tag}: {state}")
+    return out
 
 
 def main(argv: list[str]) -> int:
