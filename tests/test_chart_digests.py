@@ -77,7 +77,9 @@ def test_a_digest_no_chart_publishes_is_refused(repository):
     invented = versions.ImagePin("docker.io/istio/pilot", "1.30.3", "sha256:" + "a" * 64, "a blog post")
     (problem,) = chart_digests.drift(_with_image(TABLE, "istio", invented), repository).problems
     assert problem.startswith("istio: docker.io/istio/pilot:1.30.3@sha256:aaaa")
-    assert problem.endswith("no chart of the component publishes this digest (a digest in the table must be one upstream published)")
+    assert problem.endswith(
+        "no chart of the component publishes this digest (a digest in the table must be one upstream published)"
+    )
 
 
 def _archive(tmp_path: Path, files: dict[str, str]) -> Path:

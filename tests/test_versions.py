@@ -98,6 +98,14 @@ def test_make_versions_prints_every_component_with_its_status(capsys):
         assert f"| {c.name} | {c.version} |" in out
     assert "| istio | 1.30.3 |" in out and "ends in 59 days" in out
     assert "Kubernetes 1.35: vpc-cni v1.21.1-eksbuild.3" in out
+    # every image with its digest state
+    assert "Images (1 of 48 by digest" in out
+    assert (
+        "  karpenter: public.ecr.aws/karpenter/controller:1.14.1: by digest sha256:7231309" in out
+        and "(karpenter chart 1.14.1, values.yaml controller.image.digest" in out
+    )
+    assert "  istio: docker.io/istio/proxyv2:1.30.3: tag only (no published digest)" in out
+    assert sum(line.startswith("  ") and ": tag only" in line for line in out.splitlines()) == 47
 
 
 def test_make_versions_fails_once_something_is_past_its_end_of_life(capsys):

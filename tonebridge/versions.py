@@ -211,7 +211,9 @@ def _image(value: Any, where: str) -> ImagePin:
         raise VersionTableError(f"{where}: digest {digest!r} is not sha256:<64 hex>")
     source = value.get("digest_source") if isinstance(value, dict) else None
     if digest and not source:
-        raise VersionTableError(f"{where}: image {text!r}: a digest needs its digest_source (where upstream published it)")
+        raise VersionTableError(
+            f"{where}: image {text!r}: a digest needs its digest_source (where upstream published it)"
+        )
     if source and not digest:
         raise VersionTableError(f"{where}: image {text!r}: digest_source without a digest")
     return ImagePin(match["repo"], match["tag"], digest, source)

@@ -26,8 +26,9 @@ quota and the scheduler all see. Mutations are applied in the API server's order
    ``detectNativeSidecar`` requires every kubelet at 1.33+ (nodes are taken at the cluster's
    version); the pod annotation ``sidecar.istio.io/nativeSidecar`` overrides. Both get
    ``global.proxy.resources`` and the proxy image (``<global.hub>/<global.proxy.image>:<global.tag>``).
-   Pods asking for the ``gateway`` template (``inject.istio.io/templates``) get ``files/gateway-injection-template.yaml`` instead: user and
-   group 1337 on their own ``istio-proxy`` and, unless ``gateways.securityContext`` is set, the
+   Pods asking for the ``gateway`` template (``inject.istio.io/templates``) get
+   ``files/gateway-injection-template.yaml`` instead: user and group 1337 on their own ``istio-proxy``
+   (its ``auto`` image replaced by the proxy image) and, unless ``gateways.securityContext`` is set, the
    pod sysctl ``net.ipv4.ip_unprivileged_port_start=0``.
 
 Not modelled (none changes what the rules check here): other defaulting (restartPolicy, dnsPolicy,

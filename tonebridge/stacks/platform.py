@@ -26,6 +26,7 @@ from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
+from tonebridge.constructs.image_digest import ImageDigest, ImageDigestProps
 from tonebridge.constructs.istio import Istio, IstioProps
 from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
 from tonebridge.constructs.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
@@ -43,7 +44,6 @@ from tonebridge.constructs.postgres.cnpg import (
     CnpgReplicaSource,
     s3_range,
 )
-from tonebridge.constructs.image_digest import ImageDigest, ImageDigestProps
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.redis import (
     RedisClients,
