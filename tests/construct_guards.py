@@ -206,6 +206,9 @@ GUARDS.update(
             C((*PG, "name"), "a" * 50),
             N(WIRING),
         ],
+        "constructs/image_digest.py:ImageDigestProps.__post_init__": [
+            N("the name is fixed; allowed_by_tag is the version table's exact references of the platform's own images")
+        ],
         "constructs/istio.py:IstioProps.__post_init__": [
             N("the mTLS exceptions are made only for namespaces the stack makes STRICT (platform_mtls.py)"),
             C((*W, "istio", "cni_namespace"), "Istio_CNI"),

@@ -358,3 +358,40 @@ def test_each_namespace_problem_is_reported_once(environments):
     assert [(p.path[-2:], p.reason) for p in problems] == [
         (("staging", "pod_security"), "application namespaces must be restricted (spec §8.3)")
     ]
+
+
+def test_production_application_namespace_admits_images_by_digest_only(stacks):
+    """Images by digest where the release job writes them: production's application namespace (the release's
+    namespace, in both regions) is bound; staging and the platform namespaces are not; by tag, only the exact
+    references of the platform's own images there."""
+    from tonebridge.constructs.image_digest import expression
+
+    for region in ("us-west-2", "us-east-1"):
+        platform = stacks[f"production-{region}-platform"]
+        (policy,) = [p for (_, name), p in _objects(platform, "ValidatingAdmissionPolicy").items() if "digest" in name]
+        binding = _objects(platform, "ValidatingAdmissionPolicyBinding")[("", "require-image-digest")]["spec"]
+        assert policy["spec"]["failurePolicy"] == "Fail"
+        assert policy["spec"]["matchConstraints"]["resourceRules"][0]["operations"] == ["CREATE", "UPDATE"]
+        allowed = ("docker.io/istio/proxyv2:1.30.3",) + (
+            ("ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie",) if region == "us-west-2" else ()
+        )
+        assert policy["spec"]["validations"][0]["expression"] == expression(allowed)
+        assert binding["validationActions"] == ["Deny"]
+        selector = binding["matchResources"]["namespaceSelector"]["matchLabels"]
+        assert selector == {"tonebridge.io/image-digest": "required"}
+        labelled = sorted(
+            name
+            for (_, name), ns in _objects(platform, "Namespace").items()
+            if ns["metadata"]["labels"].items() >= selector.items()
+        )
+        assert labelled == [_release_namespace()], region
+
+
+def _release_namespace() -> str:
+    """The namespace the release job deploys production to (constructs/jenkins.py)."""
+    import dataclasses
+
+    from tonebridge.constructs import jenkins
+
+    (field,) = [f for f in dataclasses.fields(jenkins.ReleasePath) if f.name == "production_namespace"]
+    return field.default
