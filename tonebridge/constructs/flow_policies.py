@@ -80,8 +80,33 @@ class FlowIsolation(Construct):
         super().__init__(scope, construct_id)
         if not flows:
             raise ValueError(f"{namespace}: a default deny without any declared flow would cut it off")
-        NetworkIsolation(self, "isolation", NetworkIsolationProps(namespace=namespace), depends_on=depends_on)
-        self.policies: list[Manifest] = [
-            kube_object(self, policy, depends_on=depends_on) for policy in flow_policies(namespace, flows)
-        ]
+        self.namespace = namespace
+        self._depends_on = depends_on
+        isolation = NetworkIsolation(
+            self, "isolation", NetworkIsolationProps(namespace=namespace), depends_on=depends_on
+        )
+        self._admitted = [*flows, *isolation.flows]
+        generated = flow_policies(namespace, flows)
+        self._names = {policy["metadata"]["name"] for policy in generated}
+        self.policies: list[Manifest] = [kube_object(self, policy, depends_on=depends_on) for policy in generated]
         declare_flows(self, flows)
+
+    def admit(self, flows: Sequence[Flow]) -> list[Manifest]:
+        """Policies for this namespace's end of ``flows`` that other constructs declared (and declare
+        themselves): a database's scrape by Prometheus needs Prometheus's egress here as well. Flows
+        already admitted, or not touching the namespace, are skipped; returns the new policies."""
+        new = [
+            f
+            for f in flows
+            if self.namespace in (f.source.namespace, f.destination.namespace) and f not in self._admitted
+        ]
+        added = []
+        for policy in flow_policies(self.namespace, new):
+            name = policy["metadata"]["name"]
+            if name in self._names:
+                raise ValueError(f"{self.namespace}: policy {name} exists; give the flow's end another name")
+            self._names.add(name)
+            added.append(kube_object(self, policy, depends_on=self._depends_on))
+        self._admitted += new
+        self.policies += added
+        return added
