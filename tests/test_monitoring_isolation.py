@@ -75,7 +75,7 @@ def test_node_addresses_and_the_control_plane_are_the_vpc_range(platform):
     to_nodes = {(f.source.name, f.port) for f in flows.values() if f.destination.cidr == vpc}
     assert {("prometheus", 10250), ("prometheus", 9100), ("prometheus", 443)} <= to_nodes
     assert {("prometheus-operator", 443), ("kube-state-metrics", 443), ("grafana", 443)} <= to_nodes
-    webhook = _policies(stack)["in-prometheus-operator-10250"]["spec"]
+    webhook = _policies(stack)["in-prometheus-operator"]["spec"]
     assert webhook["podSelector"] == {"matchLabels": OPERATOR}
     assert {"from": [{"ipBlock": {"cidr": vpc}}], "ports": [{"protocol": "TCP", "port": 10250}]} in webhook["ingress"]
 

@@ -217,7 +217,7 @@ class ObservabilityStack(Construct):
             # Default deny in monitoring; exactly the declared flows are admitted (proved by the fit check).
             monitoring_flows += flows.monitoring_flows(m.namespace, props.node_cidr, props.scrape_targets)
             self.isolation = FlowIsolation(
-                self, "monitoring-isolation", m.namespace, monitoring_flows, depends_on=depends_on
+                self, "monitoring-isolation", m.namespace, monitoring_flows, per_end=True, depends_on=depends_on
             )
         self.objects = {(o["kind"], o["metadata"]["name"]): o for o in [*vault_objects, *rules]}
         self.operator_release = None
