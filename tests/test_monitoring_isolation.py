@@ -127,3 +127,35 @@ def test_prometheus_egress_is_limited_to_declared_ports(stacks):
     problems = network.check(_view(stack), flows, [])
     assert len(problems) == 2
     assert all("no NetworkPolicy in monitoring admits egress" in p.why for p in problems)
+
+
+def test_per_end_policies_hold_every_rule_of_their_end_and_refuse_a_name_shared_by_two_selectors():
+    from tonebridge.constructs.flow_policies import flow_policies
+
+    prom = pods("prometheus", "monitoring", app="prometheus")
+    nodes = Endpoint("nodes", cidr="10.0.0.0/16")
+    flows = [Flow(prom, nodes, 10250, "kubelet"), Flow(prom, nodes, 9100, "node-exporter")]
+    (policy,) = flow_policies("monitoring", flows, per_end=True)
+    assert policy["metadata"]["name"] == "out-prometheus"
+    assert [r["ports"][0]["port"] for r in policy["spec"]["egress"]] == [10250, 9100]
+    assert len(flow_policies("monitoring", flows)) == 2  # per flow end and port
+    impostor = Flow(pods("prometheus", "monitoring", app="other"), nodes, 443, "api")
+    with pytest.raises(ValueError, match="two flow ends named for policy out-prometheus select different pods"):
+        flow_policies("monitoring", [*flows, impostor], per_end=True)
+
+
+def test_admit_adds_only_the_new_flows_of_its_namespace_beside_the_existing_policies():
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+
+    from tonebridge.constructs.flow_policies import FlowIsolation
+
+    stack = TerraformStack(App(), "isolation")
+    KubernetesProvider(stack, "kubernetes")
+    prom = pods("prometheus", "monitoring", app="prometheus")
+    scrape = Flow(prom, pods("redis", "redis", app="redis"), 9121, "exporter")
+    isolation = FlowIsolation(stack, "monitoring", "monitoring", [Flow(prom, prom, 9090, "self")], per_end=True)
+    other = Flow(pods("a", "production", app="a"), pods("b", "production", app="b"), 80, "elsewhere")
+    added = isolation.admit([scrape, Flow(prom, prom, 9090, "self"), other])
+    assert [m.node.id for m in added] == ["networkpolicy-monitoring-out-prometheus-declared"]
+    assert isolation.admit([scrape]) == []
