@@ -534,6 +534,12 @@ GUARDS.update(
         "constructs/flow_policies.py:FlowIsolation.__init__": [
             N("the platform namespaces' flows are code (tonebridge/flows.py and the observability flows)")
         ],
+        "constructs/flow_policies.py:FlowIsolation.admit": [
+            N("the flows and their ends' names are code (the data tier's scrapes of the monitoring namespace)")
+        ],
+        "constructs/flow_policies.py:flow_policies.add": [
+            N("flow ends and their names are code: two ends of one namespace sharing a name is a code error")
+        ],
         "constructs/gcp/transfer.py:TransferSource.__post_init__": [
             N("a source's name is an environment name, a DNS label by configuration (namespaces' environment)")
         ],

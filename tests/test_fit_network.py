@@ -216,3 +216,18 @@ def test_production_admits_the_spec_service_graph(stacks):
     problems = network.check(_view(*objects), flows, ["ci", "ci-builds", "production", "staging"])
     denied = [p.line() for p in problems if any(p.why.startswith(f"{s} is denied") for s in spec)]
     assert denied == []
+
+
+def test_a_flow_naming_host_network_pods_by_labels_is_a_problem():
+    """node-exporter runs on the host network: NetworkPolicies never select it, so a pod-selector flow to it
+    proves nothing; the flow must name the nodes' range."""
+    exporter = _workload("node-agents", "node-exporter", {"app": "node-exporter"}, 9100)
+    exporter.template["spec"]["hostNetwork"] = True
+    prometheus = pods("prometheus", "monitoring", app="prometheus")
+    by_labels = Flow(prometheus, pods("node-exporter", "node-agents", app="node-exporter"), 9100, "scrape")
+    by_cidr = Flow(prometheus, Endpoint("nodes", cidr="10.0.0.0/16"), 9100, "scrape")
+    view = _view(_namespace("monitoring"), _namespace("node-agents"), workloads=(exporter,))
+    (line,) = _lines(view, [by_labels], [])
+    assert "names host-network pods (statefulset/node-exporter) by pod labels" in line
+    assert line.startswith("production/us-west-2: node-agents/flow/prometheus-to-node-exporter: network:")
+    assert _lines(view, [by_cidr], []) == []

@@ -194,9 +194,13 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
     }
 
 
-def test_monitoring_is_not_isolated_here(platform):
-    """The observability issue owns monitoring's traffic (Prometheus scrapes every namespace)."""
-    assert not [key for key in _objects(platform, "NetworkPolicy") if key[0] == "monitoring"]
+def test_monitoring_is_isolated_by_the_observability_stack_not_the_service_graph(platform):
+    """The observability stack owns monitoring's traffic (Prometheus scrapes every namespace): its default
+    deny and one policy per component and direction (tests/test_monitoring_isolation.py), no §8.1 service
+    graph policies."""
+    names = {name for ns, name in _objects(platform, "NetworkPolicy") if ns == "monitoring"}
+    assert {"default-deny", "allow-dns", "in-prometheus", "out-prometheus"} <= names
+    assert all(n in ("default-deny", "allow-dns") or n.startswith(("in-", "out-")) for n in names)
 
 
 # --- storage classes ------------------------------------------------------------------------------

@@ -23,3 +23,8 @@ def declare_flows(scope: Construct, flows: Iterable[Flow]) -> None:
     declared.extend(flows)
     setattr(stack, _ATTRIBUTE, declared)
     stack.add_override(".".join(STACK_KEY), flows_json(declared))
+
+
+def declared_flows(scope: Construct) -> list[Flow]:
+    """Every flow ``scope``'s stack declares so far."""
+    return list(getattr(stack_of(scope), _ATTRIBUTE, None) or [])

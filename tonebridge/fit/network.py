@@ -8,7 +8,9 @@ Istio's sidecar ports are there; all replicas of a controller look alike to a Ne
 flow's end may name pods no workload in the view has (applications Argo CD deploys, the EKS
 add-ons' CoreDNS): a representative pod stands in for them, serving the flows' ports. A flow
 between pods of one workload (a Redis cluster's bus) is asked between two replicas, since
-NetworkPolicies hold between replicas too.
+NetworkPolicies hold between replicas too. Host-network pods (node-exporter) are outside the pod
+network: NetworkPolicies never select them, so a flow must reach them as the nodes' range (a CIDR end),
+and one naming them by pod labels is a problem.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class _Pod:
     labels: dict[str, str]
     origin: str
     ports: dict[tuple[int, str], str | None] = field(default_factory=dict)  # (port, protocol) -> port name
+    host_network: bool = False
 
     @property
     def key(self) -> str:
@@ -96,6 +99,7 @@ class _Pods:
             labels = (template.get("metadata") or {}).get("labels") or {}
             pod = found.add(workload.namespace, workload.name, labels, workload.ref)
             pod.ports = _container_ports(template)
+            pod.host_network = bool((template.get("spec") or {}).get("hostNetwork"))
         ends = [e for f in flows for e in (f.source, f.destination) if e.is_pods]
         # Labelled ends first: a representative pod of ``app=api-gateway`` is one of every pod of its namespace.
         for end in sorted(ends, key=lambda e: not e.pod_labels):
@@ -170,6 +174,26 @@ def _flow_problem(view: ClusterView, flow: Flow, verdicts: Sequence[_Verdict]) -
     return view.problem(refusing, obj, RULE, f"{flow.describe()} is denied{which}: {'; '.join(reasons)}")
 
 
+def _host_network_ends(view: ClusterView, flow: Flow, pods: _Pods) -> list[Problem]:
+    """A flow end naming host-network pods (node-exporter, the CNI's agents): no NetworkPolicy peer selects
+    them, and their traffic leaves from and arrives at their node's address, so a pod-selector flow to or
+    from them proves nothing; the end must be the nodes' range (a CIDR)."""
+    problems = []
+    for end in (flow.source, flow.destination):
+        hosted = sorted({p.origin for p in pods.members(end) if p.host_network}) if end.is_pods else []
+        if hosted:
+            why = (
+                f"{flow.describe()} names host-network pods ({', '.join(hosted)}) by pod labels: NetworkPolicies "
+                "never select them and they use their node's address; declare that end as the nodes' CIDR"
+            )
+            problems.append(
+                view.problem(
+                    end.namespace, object_ref("flow", f"{flow.source.name}-to-{flow.destination.name}"), RULE, why
+                )
+            )
+    return problems
+
+
 def _undeclared(
     view: ClusterView, pods: _Pods, flows: Sequence[Flow], answer: Connectivity, namespaces: Sequence[str]
 ) -> list[Problem]:
@@ -221,4 +245,5 @@ def check(view: ClusterView, flows: list[Flow], application_namespaces: list[str
     policies = view.of_kind("NetworkPolicy", "networking.k8s.io")
     answer = connectivity(_namespaces(view, pods.all()), [p.nca() for p in pods.all()], policies)
     problems = [p for f in flows if (p := _flow_problem(view, f, _verdicts(f, pods, answer)))]
+    problems += [p for f in flows for p in _host_network_ends(view, f, pods)]
     return [*problems, *_undeclared(view, pods, flows, answer, application_namespaces)]

@@ -118,6 +118,9 @@ class PlatformStack(TonebridgeStack):
         self._redis()
         #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
         self.jenkins = add_ci(self)
+        if self.observability:
+            # Last: the monitoring namespace's side of every scrape the data tier declared.
+            self.observability.admit_declared()
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -341,8 +344,10 @@ class PlatformStack(TonebridgeStack):
                 depends_on=self._namespace_objects(strict),
             )
         edge = cfg.edge
+        #: The load balancer controller, where the edge runs one (Prometheus scrapes it).
+        self.load_balancer_controller: LoadBalancerController | None = None
         if edge.enabled and self.istio and self.infra.edge_lb and edge.hostname:
-            controller = LoadBalancerController(
+            controller = self.load_balancer_controller = LoadBalancerController(
                 self,
                 "load-balancer-controller",
                 LoadBalancerControllerProps(

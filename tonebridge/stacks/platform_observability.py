@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_observability import MONITORING_POOLS, ObservabilityConfig
+from tonebridge.constructs.cert_manager import CertManagerProps
+from tonebridge.constructs.istio import IstioProps
+from tonebridge.constructs.load_balancer_controller import LoadBalancerControllerProps
 from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack, VaultSecret
+from tonebridge.constructs.observability.flows import ScrapeTarget
 from tonebridge.constructs.observability.logs import LogsProps, NodeSet
 from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
 from tonebridge.constructs.pools import pool_placement
@@ -148,8 +152,35 @@ def observability_props(stack: PlatformStack, obs: ObservabilityConfig) -> Obser
         operator_namespace=lg.operator_namespace,
         scrape_namespaces=isolated_namespaces(cfg),
         scrape_ports=m.scrape_ports,
+        node_cidr=str(stack.env.network[stack.region].vpc_cidr),
+        scrape_targets=scrape_targets(stack),
         **placement,
     )
+
+
+def scrape_targets(stack: PlatformStack) -> list[ScrapeTarget]:
+    """What Prometheus scrapes outside the isolated namespaces, as the platform deploys it: CoreDNS (the
+    chart's ServiceMonitor), and the pods annotated ``prometheus.io/scrape`` by their charts: cert-manager
+    (always beside Vault, which observability needs), istiod and the ingress gateway, Istio's CNI agent,
+    the load balancer controller."""
+    cfg = stack.config
+    targets = [ScrapeTarget("coredns", "kube-system", 9153, {"k8s-app": "kube-dns"})]
+    targets.append(
+        ScrapeTarget("cert-manager", CertManagerProps.namespace, 9402, {"app.kubernetes.io/instance": "cert-manager"})
+    )
+    if stack.istio is not None:
+        istio = cfg.istio
+        targets += [
+            ScrapeTarget("istiod", istio.namespace, 15014, {"app": "istiod"}),
+            ScrapeTarget("istio-ingressgateway", istio.namespace, 15020, {"app": IstioProps.gateway_name}),
+            ScrapeTarget("istio-cni", istio.cni_namespace, 15014, {"app.kubernetes.io/name": "istio-cni"}),
+        ]
+    if stack.load_balancer_controller is not None:
+        labels = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
+        targets.append(
+            ScrapeTarget("aws-load-balancer-controller", LoadBalancerControllerProps.namespace, 8080, labels)
+        )
+    return targets
 
 
 def add_observability(stack: PlatformStack) -> ObservabilityStack | None:

@@ -15,6 +15,9 @@ Composition, in apply order:
 6. Where a namespace denies traffic by default, a policy that lets Prometheus's pods (namespace
    monitoring) reach the metrics ports; the flows the stack needs are declared for the fit check
    (flows.py).
+7. Given the node range (``node_cidr``), the monitoring namespace itself denies by default and admits
+   exactly its declared flows (:class:`FlowIsolation`): scrapes, alerts, Grafana's data sources, the
+   Kubernetes API, the operator's admission webhook, Alertmanager's peers and receiver.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ECK_OPERATOR, KUBE_PROMETHEUS_STACK
-from tonebridge.constructs.flow_declarations import declare_flows
+from tonebridge.constructs.flow_declarations import declare_flows, declared_flows
 from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps, namespaced_release
@@ -59,6 +62,11 @@ class ObservabilityProps:
     :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
     :param scrape_ports: the metrics ports it may reach there.
     :param dashboards: generated dashboards (spec §7.3's by default).
+    :param node_cidr: where node addresses and the EKS control plane's interfaces live (the VPC's
+        range): kubelets, node-exporter, the API server, the webhook's caller. Given, the monitoring
+        namespace denies by default and admits its declared flows only; None leaves it open.
+    :param scrape_targets: pods of namespaces without a default deny that Prometheus scrapes (CoreDNS,
+        istiod, cert-manager, ...): its egress to them is declared and admitted port by port.
     :param node_selector / tolerations: the monitoring pool (spec §2.2: management) of Prometheus,
         Alertmanager, Grafana, kube-state-metrics and both operators.
     """
@@ -74,6 +82,8 @@ class ObservabilityProps:
     scrape_namespaces: Sequence[str] = ()
     scrape_ports: Sequence[int] = (15020,)
     dashboards: Sequence[dashboards.Dashboard] = (dashboards.INFRASTRUCTURE_OVERVIEW,)
+    node_cidr: str | None = None
+    scrape_targets: Sequence[flows.ScrapeTarget] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
 
@@ -195,18 +205,31 @@ class ObservabilityStack(Construct):
                 depends_on=depends_on,
                 construct_id=f"scrape-policy-{namespace}",
             )
-        declare_flows(
-            self,
-            [
-                *flows.scrape_flows(m.namespace, props.scrape_namespaces, props.scrape_ports),
-                *flows.dashboard_flows(m.namespace),
-            ],
-        )
+        #: The monitoring namespace's default deny (None without ``node_cidr``); see :meth:`admit_declared`.
+        self.isolation: FlowIsolation | None = None
+        monitoring_flows = [
+            *flows.scrape_flows(m.namespace, props.scrape_namespaces, props.scrape_ports),
+            *flows.dashboard_flows(m.namespace),
+        ]
+        if props.node_cidr is None:
+            declare_flows(self, monitoring_flows)
+        else:
+            # Default deny in monitoring; exactly the declared flows are admitted (proved by the fit check).
+            monitoring_flows += flows.monitoring_flows(m.namespace, props.node_cidr, props.scrape_targets)
+            self.isolation = FlowIsolation(
+                self, "monitoring-isolation", m.namespace, monitoring_flows, per_end=True, depends_on=depends_on
+            )
         self.objects = {(o["kind"], o["metadata"]["name"]): o for o in [*vault_objects, *rules]}
         self.operator_release = None
         self.logs = None
         if props.logs:
             self._logs(props.logs, props)
+
+    def admit_declared(self) -> None:
+        """Admit, on the monitoring namespace's side, every flow its stack declares that touches it
+        (the data tier's scrapes: CloudNativePG's PodMonitor, the Redis exporter), once those are built."""
+        if self.isolation is not None:
+            self.isolation.admit(declared_flows(self))
 
     def _logs(self, lp: logs.LogsProps, props: ObservabilityProps) -> None:
         operator = Construct(self, "eck")

@@ -12,7 +12,8 @@ Grafana chart's selector, Elasticsearch's, Kibana's and Filebeat's as ECK labels
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from tonebridge.constructs.observability.logs import FILEBEAT, KIBANA
 from tonebridge.constructs.observability.metrics import PROMETHEUS_POD_LABELS, PROMETHEUS_PORT
@@ -89,3 +90,88 @@ def elasticsearch_cluster_flows(logs_namespace: str, cluster: str) -> list[Flow]
         pod_labels={"elasticsearch.k8s.elastic.co/cluster-name": cluster},
     )
     return [Flow(elasticsearch, elasticsearch, TRANSPORT_PORT, "cluster state and shard replication")]
+
+
+# --- the monitoring namespace behind a default deny ------------------------------------------------
+
+#: The release name every kube-prometheus-stack label below carries.
+RELEASE = "kube-prometheus-stack"
+#: Alertmanager's pods as the Prometheus Operator labels them (the chart's Service selects these two).
+ALERTMANAGER_POD_LABELS = {"app.kubernetes.io/name": "alertmanager", "alertmanager": f"{RELEASE}-alertmanager"}
+#: The operator Deployment's selector labels (its Service and ServiceMonitor select the same two).
+OPERATOR_POD_LABELS = {"app": f"{RELEASE}-operator", "release": RELEASE}
+#: kube-state-metrics' selector labels (subchart, release kube-prometheus-stack).
+KUBE_STATE_METRICS_POD_LABELS = {"app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": RELEASE}
+#: The admission webhook's certificate Jobs (``admission-create`` / ``admission-patch`` hooks) share this label.
+WEBHOOK_JOB_LABELS = {
+    "app.kubernetes.io/component": "prometheus-operator-webhook",
+    "app.kubernetes.io/instance": RELEASE,
+}
+#: The operator's HTTPS port (``prometheusOperator.tls.internalPort``): admission webhook and its metrics.
+OPERATOR_PORT = 10250
+#: Ports of the stack's own pods: Alertmanager's API, its gossip, the config reloaders, Grafana, kube-state-metrics.
+ALERTMANAGER_PORT, ALERTMANAGER_MESH_PORT, RELOADER_PORT = 9093, 9094, 8080
+GRAFANA_PORT, KUBE_STATE_METRICS_PORT = 3000, 8080
+#: The kubelet's authenticated port (metrics, cAdvisor) and node-exporter's (host network) on each node.
+KUBELET_PORT, NODE_EXPORTER_PORT = 10250, 9100
+#: Where Alertmanager delivers: the webhook URL lives in Vault, so its host is not known here; HTTPS only.
+RECEIVERS = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """Pods of another namespace Prometheus scrapes (a ServiceMonitor or the annotated-pods job).
+
+    :param name: what they are, for problem lines. :param pod_labels: none = every pod of the namespace.
+    """
+
+    name: str
+    namespace: str
+    port: int
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def flow(self, monitoring: str) -> Flow:
+        end = Endpoint(self.name, namespace=self.namespace, pod_labels=dict(self.pod_labels))
+        return Flow(prometheus(monitoring), end, self.port, f"Prometheus scrapes {self.name}")
+
+
+def _component(name: str, namespace: str, labels: Mapping[str, str]) -> Endpoint:
+    return Endpoint(name, namespace=namespace, pod_labels=dict(labels))
+
+
+def monitoring_flows(monitoring: str, node_cidr: str, targets: Sequence[ScrapeTarget] = ()) -> list[Flow]:
+    """Everything the monitoring namespace sends and receives besides DNS and the scrapes of isolated
+    namespaces (:func:`scrape_flows`), as the rendered chart's pods, Services and ServiceMonitors need it.
+
+    ``node_cidr`` holds the node addresses (kubelets, node-exporter on the host network) and the EKS
+    control plane's network interfaces (the API server's endpoints, and the source of its calls to the
+    operator's admission webhook): the VPC's range. Pods live in the separate pod range, so it admits no pod.
+    """
+    prom = prometheus(monitoring)
+    alertmanager = _component("alertmanager", monitoring, ALERTMANAGER_POD_LABELS)
+    grafana = _component("grafana", monitoring, GRAFANA_POD_LABELS)
+    operator = _component("prometheus-operator", monitoring, OPERATOR_POD_LABELS)
+    state = _component("kube-state-metrics", monitoring, KUBE_STATE_METRICS_POD_LABELS)
+    jobs = _component("admission-webhook-jobs", monitoring, WEBHOOK_JOB_LABELS)
+    nodes = Endpoint("nodes and control plane", cidr=node_cidr)
+    api = "the Kubernetes API (service discovery, watches, the API server's metrics)"
+    flows = [Flow(client, nodes, 443, api) for client in (prom, operator, state, grafana, jobs)]
+    flows += [
+        Flow(prom, nodes, KUBELET_PORT, "Prometheus scrapes the kubelets (and cAdvisor)"),
+        Flow(prom, nodes, NODE_EXPORTER_PORT, "Prometheus scrapes node-exporter (host network)"),
+        Flow(nodes, operator, OPERATOR_PORT, "the API server calls the operator's admission webhook"),
+        Flow(prom, alertmanager, ALERTMANAGER_PORT, "Prometheus sends alerts (and scrapes Alertmanager)"),
+        Flow(prom, alertmanager, RELOADER_PORT, "Prometheus scrapes Alertmanager's config reloader"),
+        Flow(prom, prom, PROMETHEUS_PORT, "Prometheus scrapes itself (every replica)"),
+        Flow(prom, prom, RELOADER_PORT, "Prometheus scrapes its config reloader"),
+        Flow(prom, grafana, GRAFANA_PORT, "Prometheus scrapes Grafana"),
+        Flow(prom, state, KUBE_STATE_METRICS_PORT, "Prometheus scrapes kube-state-metrics"),
+        Flow(prom, operator, OPERATOR_PORT, "Prometheus scrapes the operator"),
+        Flow(grafana, alertmanager, ALERTMANAGER_PORT, "Grafana's Alertmanager data source"),
+        Flow(alertmanager, Endpoint("alert receivers", cidr=RECEIVERS), 443, "Alertmanager delivers to its webhook"),
+    ]
+    flows += [
+        Flow(alertmanager, alertmanager, ALERTMANAGER_MESH_PORT, "Alertmanager peers gossip", protocol)
+        for protocol in ("TCP", "UDP")
+    ]
+    return [*flows, *(target.flow(monitoring) for target in targets)]
