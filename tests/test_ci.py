@@ -504,7 +504,7 @@ def test_release_credential_is_system_scoped_and_only_the_release_cloud_names_it
     launcher = by_id["kubernetes-release-launcher"]
     assert launcher["scope"] == "SYSTEM"  # folder and job credential lookups never see SYSTEM credentials
     # Terraform renders $${ as ${: JCasC reads the token file the controller mounts.
-    assert launcher["secret"] == "$${readFile:/run/secrets/jenkins-release-launcher/token}"
+    assert launcher["secret"] == "$${readFile:/run/secrets/jenkins-release-launcher/token}"  # noqa: S105 - a file reference
     mounts = {m["name"]: m for m in values["persistence"]["mounts"]}
     assert mounts["release-launcher"] == {
         "name": "release-launcher",

@@ -1025,9 +1025,10 @@ class Jenkins(Construct):
         self.releaser_account: Manifest = kube_object(self, releaser, depends_on=namespaces)
         # The release cloud schedules its pods there as the launcher account (the chart binds the
         # controller's account in ci-builds only); the controller mounts the launcher's token.
-        self.release_launcher = [
-            kube_object(self, manifest, depends_on=namespaces) for manifest in release_launcher(props)
-        ]
+        launcher, launcher_token = release_launcher(props)
+        launcher_account = kube_object(self, launcher, depends_on=namespaces)
+        # The token controller fills the Secret only for an account that exists: created after it.
+        self.release_launcher = [launcher_account, kube_object(self, launcher_token, depends_on=[launcher_account])]
         self.release_scheduling = [
             kube_object(self, manifest, depends_on=[*namespaces, self.release_launcher[0]])
             for manifest in release_scheduling(props)
