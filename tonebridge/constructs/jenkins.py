@@ -1028,7 +1028,10 @@ class Jenkins(Construct):
         launcher, launcher_token = release_launcher(props)
         launcher_account = kube_object(self, launcher, depends_on=namespaces)
         # The token controller fills the Secret only for an account that exists: created after it.
-        self.release_launcher = [launcher_account, kube_object(self, launcher_token, depends_on=[launcher_account])]
+        self.release_launcher = [
+            launcher_account,
+            kube_object(self, launcher_token, depends_on=[*namespaces, launcher_account]),
+        ]
         self.release_scheduling = [
             kube_object(self, manifest, depends_on=[*namespaces, self.release_launcher[0]])
             for manifest in release_scheduling(props)
