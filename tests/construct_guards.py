@@ -101,6 +101,19 @@ GUARDS.update(
             C((*W, "argocd", "project"), "default"),
             C((*W, "argocd", "server_replicas"), 0),
             N("one application per environment: a single name"),
+            C((*W, "argocd", "signature_keys"), []),
+        ],
+        "constructs/argocd.py:ArgoSignatureKey.__post_init__": [
+            C(
+                (*W, "argocd", "signature_keys"),
+                [
+                    {
+                        "key_id": "0123456789ABCDEF",
+                        "public_key": "keys/release-signing/9A93E1709435349D.asc",
+                        "holder": "release job",
+                    }
+                ],
+            ),
         ],
         "constructs/backups.py:BackupBucketsProps.__post_init__": [
             N(WIRING),
@@ -618,6 +631,8 @@ LINES: dict[str, str] = {
     "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
     "constructs/argocd.py:ArgoCdProps.__post_init__[3]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
     "constructs/argocd.py:ArgoCdProps.__post_init__[4]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
+    "constructs/argocd.py:ArgoCdProps.__post_init__[6]": "platform.us-west-2.argocd.signature_keys: Argo CD syncs the production namespace 'production': name the release signing key (key_id, public_key file); unsigned commits must never be synced",
+    "constructs/argocd.py:ArgoSignatureKey.__post_init__[0]": "platform.us-west-2.argocd.signature_keys[0].key_id: 0123456789ABCDEF is not a key in keys/release-signing/9A93E1709435349D.asc (it holds 9A93E1709435349D)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[1]": "backups.replica_bucket: 'tonebridge-backups' is already used by backups.bucket",
     "constructs/backups.py:BackupBucketsProps.__post_init__[2]": "backups.infrequent_access_after_days: Input should be greater than or equal to 30 (got 7)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[3]": "backups.archive_after_days: 30 must come after infrequent_access_after_days 30",

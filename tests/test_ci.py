@@ -98,7 +98,7 @@ def test_home_on_fast_ssd(values):
 def test_admin_and_webhook_come_from_vault_through_the_csi_driver(platform, values):
     controller = values["controller"]
     assert controller["admin"]["createSecret"] is False
-    (volume,) = values["persistence"]["volumes"]
+    (volume,) = [v for v in values["persistence"]["volumes"] if "csi" in v]  # the other: the launcher token
     assert volume["csi"]["driver"] == "secrets-store.csi.k8s.io"
     (spc,) = _objects(platform, "SecretProviderClass", volume["csi"]["volumeAttributes"]["secretProviderClass"])
     assert spc["metadata"]["namespace"] == "ci"
@@ -453,6 +453,73 @@ def test_releaser_account_carries_the_production_push_role(platform):
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     (role_obj,) = _objects(platform, "Role", "jenkins-schedule-release-agents", "ci-release")
     assert {v for r in role_obj["rules"] for v in r["verbs"]} <= {"get", "list", "watch", "create", "delete", "patch"}
+
+
+def _bindings_of(platform, account: str, namespace: str) -> list[dict]:
+    return [
+        b
+        for b in _objects(platform, "RoleBinding") + _objects(platform, "ClusterRoleBinding")
+        if any(
+            s["kind"] == "ServiceAccount" and s["name"] == account and s.get("namespace") == namespace
+            for s in b["subjects"]
+        )
+    ]
+
+
+def test_release_cloud_launches_with_its_own_account_and_the_main_clouds_has_no_rights_there(platform, values):
+    """The main cloud (any job) runs as the controller's account, which has no binding in ci-release:
+    a pod template naming namespace ci-release through it is refused by the API server. The release
+    cloud authenticates with the launcher account's token, whose only binding is in ci-release."""
+    # the main cloud is the chart's: its scheduling RoleBinding goes to agent.namespace (ci-builds) only
+    assert values["agent"]["namespace"] == "ci-builds" and values["serviceAccount"]["name"] == "jenkins"
+    assert values.get("credentialsId") is None  # the main cloud: the controller's own in-cluster account
+    in_release = [b for b in _objects(platform, "RoleBinding") if b["metadata"]["namespace"] == "ci-release"]
+    assert in_release, "the release cloud needs its scheduling binding"
+    subjects = {(s["kind"], s["name"], s.get("namespace")) for b in in_release for s in b["subjects"]}
+    assert subjects == {("ServiceAccount", "jenkins-release-agent-launcher", "ci")}
+    assert _bindings_of(platform, "jenkins", "ci") == []  # the controller: nothing besides the chart's ci-builds role
+    launcher_bindings = _bindings_of(platform, "jenkins-release-agent-launcher", "ci")
+    assert {b["metadata"]["namespace"] for b in launcher_bindings} == {"ci-release"}
+    assert [b["kind"] for b in launcher_bindings] == ["RoleBinding"]  # no cluster-wide rights
+    (role,) = _objects(platform, "Role", "jenkins-schedule-release-agents", "ci-release")
+    assert {res for r in role["rules"] for res in r["resources"]} <= {"pods", "pods/exec", "pods/log", "events"}
+    # the account: no pod runs as it (no automounted token); its token Secret, mounted by the controller only
+    (account,) = _objects(platform, "ServiceAccount", "jenkins-release-agent-launcher", "ci")
+    assert account["automountServiceAccountToken"] is False
+    (token,) = _objects(platform, "Secret", "jenkins-release-agent-launcher-token", "ci")
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert token["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "jenkins-release-agent-launcher"}
+    assert "data" not in token and "stringData" not in token  # the token controller fills it, never code
+    (volume,) = [v for v in values["persistence"]["volumes"] if "secret" in v]
+    assert volume["secret"]["secretName"] == "jenkins-release-agent-launcher-token"
+    assert volume["secret"]["items"] == [{"key": "token", "path": "token"}] and volume["secret"]["defaultMode"] == 0o440
+    for template in _pods(values).values():  # no agent pod of the main cloud mounts or names it
+        assert "jenkins-release-agent-launcher" not in json.dumps(template)
+
+
+def test_release_credential_is_system_scoped_and_only_the_release_cloud_names_it(values):
+    system = yaml.safe_load(values["controller"]["JCasC"]["configScripts"]["credentials"])
+    (domain,) = system["credentials"]["system"]["domainCredentials"]
+    by_id = {c["string"]["id"]: c["string"] for c in domain["credentials"]}
+    launcher = by_id["kubernetes-release-launcher"]
+    assert launcher["scope"] == "SYSTEM"  # folder and job credential lookups never see SYSTEM credentials
+    # Terraform renders $${ as ${: JCasC reads the token file the controller mounts.
+    assert launcher["secret"] == "$${readFile:/run/secrets/jenkins-release-launcher/token}"  # noqa: S105 - a file reference
+    mounts = {m["name"]: m for m in values["persistence"]["mounts"]}
+    assert mounts["release-launcher"] == {
+        "name": "release-launcher",
+        "mountPath": "/run/secrets/jenkins-release-launcher",
+        "readOnly": True,
+    }
+    assert all(c["scope"] == "GLOBAL" for i, c in by_id.items() if i != "kubernetes-release-launcher")
+    clouds = {name: cloud.get("credentialsId") for name, cloud in values["additionalClouds"].items()}
+    assert clouds == {"kubernetes-release": "kubernetes-release-launcher"}
+    rest = {k: v for k, v in values.items() if k != "additionalClouds"}
+    assert "kubernetes-release-launcher" not in json.dumps(rest["controller"]["JCasC"]["configScripts"]["release-jobs"])
+    assert rest.get("credentialsId") is None  # the main cloud does not use it
+    # nothing but the credentials document names it (no job, folder or pod template)
+    text = json.dumps(rest)
+    assert text.count("kubernetes-release-launcher") == 1
 
 
 def test_authorization_is_a_matrix_with_no_blanket_rights(values):

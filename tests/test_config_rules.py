@@ -469,6 +469,24 @@ SEMANTIC_CASES = [
         "platform.us-west-2.observability.metrics.prometheus_resources.memory_limit: Prometheus's 8Gi is above the "
         "max 4Gi of namespaces.monitoring.limit_range",
     ),
+    (
+        "argocd-production-without-signature-keys",
+        _set((*PLATFORM, "argocd", "signature_keys"), []),
+        "platform.us-west-2.argocd.signature_keys: Argo CD syncs the production namespace 'production': name the "
+        "release signing key (key_id, public_key file); unsigned commits must never be synced",
+    ),
+    (
+        "argocd-signature-key-file-missing",
+        _set((*PLATFORM, "argocd", "signature_keys", 0, "public_key"), "keys/release-signing/0123456789ABCDEF.asc"),
+        "platform.us-west-2.argocd.signature_keys[0].public_key: keys/release-signing/0123456789ABCDEF.asc: file not "
+        "found in the repository",
+    ),
+    (
+        "argocd-signature-key-id-not-in-the-file",
+        _set((*PLATFORM, "argocd", "signature_keys", 0, "key_id"), "0123456789ABCDEF"),
+        "platform.us-west-2.argocd.signature_keys[0].key_id: 0123456789ABCDEF is not a key in "
+        "keys/release-signing/9A93E1709435349D.asc (it holds 9A93E1709435349D)",
+    ),
 ]
 
 

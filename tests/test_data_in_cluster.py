@@ -192,7 +192,13 @@ def test_redis_password_comes_from_vault_never_from_the_stack(west, west_objects
     assert (vss["spec"]["type"], vss["spec"]["mount"], vss["spec"]["path"]) == ("kv-v2", "secret", "redis")
     assert vss["spec"]["destination"]["name"] == "redis-password"
     assert vss["spec"]["destination"]["create"] is True
-    assert not [o for o in west_objects.values() if o["kind"] == "Secret"]
+    # No secret value in the stack: the one Secret object is the Jenkins release launcher's token, which
+    # Kubernetes fills (type service-account-token, no data from code; tests/test_ci.py).
+    secrets = [o for o in west_objects.values() if o["kind"] == "Secret"]
+    assert [(o["metadata"]["name"], o["type"]) for o in secrets] == [
+        ("jenkins-release-agent-launcher-token", "kubernetes.io/service-account-token")
+    ]
+    assert not [o for o in secrets if {"data", "stringData"} & set(o)]
     assert "kubernetes_secret" not in west.get("resource", {})
 
 

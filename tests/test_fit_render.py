@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tonebridge.fit import apirules, schemas
 from tonebridge.fit.model import ClusterView
@@ -233,3 +234,79 @@ def test_a_platform_stack_renders_its_charts(repository, stacks, environments):
     } <= found
     assert {"kube-prometheus-stack", "vault", "istiod", "karpenter"} <= set(result.chart_values)
     assert not [p for p in result.problems if p.rule in ("chart-render", "chart-schema")]
+
+
+def _rendered_release(repository, stacks, environments, release_name: str):
+    """One release of production's platform stack, rendered as Helm installs it, with the stack's own objects."""
+    name, region = "production-us-west-2-platform", "us-west-2"
+    stack = stacks[name]
+    only = {k: r for k, r in stack["resource"]["helm_release"].items() if r["name"] == release_name}
+    version = environments["production"].clusters[region].version
+    result = render_stack(
+        {"resource": {"helm_release": only}},
+        repository=repository,
+        env="production",
+        region=region,
+        kubernetes_version=version,
+        unread=False,
+    )
+    return result, [resolve_references(o, region) for o in objects_of(stack)]
+
+
+def test_rendered_jenkins_gives_the_main_clouds_account_no_rights_in_the_release_namespace(
+    repository, stacks, environments
+):
+    """As the cluster receives it: the controller's account (the main cloud's) is bound in ci-builds and
+    (for the JCasC reload sidecar) ci only; ci-release binds the launcher alone; the rendered JCasC gives
+    the release cloud the launcher's credential and the main cloud none."""
+    result, ours = _rendered_release(repository, stacks, environments, "jenkins")
+    bindings = [o for o in [*result.objects, *ours] if o["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+
+    def bound(account: str) -> set[tuple[str, str | None]]:
+        return {
+            (b["kind"], b["metadata"].get("namespace"))
+            for b in bindings
+            for s in b.get("subjects", [])
+            if s["kind"] == "ServiceAccount" and s["name"] == account and s.get("namespace") == "ci"
+        }
+
+    assert bound("jenkins") == {("RoleBinding", "ci-builds"), ("RoleBinding", "ci")}
+    assert bound("jenkins-release-agent-launcher") == {("RoleBinding", "ci-release")}
+    (watch,) = [b for b in bindings if b["metadata"].get("namespace") == "ci" and b["kind"] == "RoleBinding"]
+    (role,) = [o for o in result.objects if o["kind"] == "Role" and o["metadata"]["name"] == watch["roleRef"]["name"]]
+    assert {r for rule in role["rules"] for r in rule["resources"]} == {"configmaps"}  # never Secrets or pods
+    casc = "\n".join(
+        v for o in result.objects if o["kind"] == "ConfigMap" for v in o.get("data", {}).values() if "clouds:" in v
+    )
+    clouds = {c["kubernetes"]["name"]: c["kubernetes"] for c in yaml.safe_load(casc)["jenkins"]["clouds"]}
+    assert set(clouds) == {"kubernetes", "kubernetes-release"}
+    assert clouds["kubernetes"]["credentialsId"] in ("", None) and clouds["kubernetes"]["namespace"] == "ci-builds"
+    release = clouds["kubernetes-release"]
+    assert release["credentialsId"] == "kubernetes-release-launcher" and release["namespace"] == "ci-release"
+    assert release["usageRestricted"] is True
+    (statefulset,) = [o for o in result.objects if o["kind"] == "StatefulSet"]
+    volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["release-launcher"]["secret"]["secretName"] == "jenkins-release-agent-launcher-token"
+
+
+def test_rendered_argocd_verifies_signatures_with_the_configured_keys(repository, stacks, environments):
+    """The keyring ConfigMap the repo server mounts holds the configured keys under their IDs, and no
+    component runs with GnuPG off."""
+    from tonebridge.openpgp import read_public_key
+
+    result, _ = _rendered_release(repository, stacks, environments, "argocd")
+    (keyring,) = [
+        o for o in result.objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "argocd-gpg-keys-cm"
+    ]
+    configured = [k.key_id for k in environments["production"].platform["us-west-2"].argocd.signature_keys]
+    assert sorted(keyring["data"]) == sorted(configured)
+    assert all(read_public_key(text).key_id == key_id for key_id, text in keyring["data"].items())
+    workloads = [o for o in result.objects if o["kind"] in ("Deployment", "StatefulSet")]
+    (repo_server,) = [w for w in workloads if w["metadata"]["name"] == "argocd-repo-server"]
+    mounts = {v["configMap"]["name"] for v in repo_server["spec"]["template"]["spec"]["volumes"] if "configMap" in v}
+    assert "argocd-gpg-keys-cm" in mounts
+    for workload in workloads:
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            if workload["metadata"]["name"].startswith("argocd-") and "redis" not in workload["metadata"]["name"]:
+                assert env.get("ARGOCD_GPG_ENABLED") == "true", (workload["metadata"]["name"], container["name"])

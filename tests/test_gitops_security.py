@@ -3,12 +3,17 @@ create only workload kinds, from signed commits (issue 19), read on the synthesi
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 import yaml
 
 from tests.conftest import resources
+from tonebridge.config.loader import load_environment
+from tonebridge.config.models import EnvironmentConfig
+from tonebridge.openpgp import OpenPgpError, read_public_key
+from tonebridge.paths import PROJECT_ROOT
 
 PLATFORM = "production-us-west-2-platform"
 
@@ -76,21 +81,121 @@ def test_app_project_lets_git_create_workload_kinds_only(stacks):
     assert spec["clusterResourceWhitelist"] == []
 
 
+RELEASE_KEY = PROJECT_ROOT / "keys" / "release-signing" / "9A93E1709435349D.asc"
+
+
+def test_production_syncs_only_commits_signed_by_the_configured_keys(stacks, argocd):
+    """AppProject signatureKeys = the configured IDs; the keyring (argocd-gpg-keys-cm) holds exactly
+    their public keys, each under its ID; GnuPG is switched on in every component."""
+    config = load_environment(PROJECT_ROOT / "environments" / "production.yaml").platform["us-west-2"].argocd
+    configured = [key.key_id for key in config.signature_keys]
+    assert configured == ["9A93E1709435349D"]
+    objects = _release_values(stacks[PLATFORM], "argocd-applications")["resources"]
+    (project,) = [o for o in objects if o["kind"] == "AppProject"]
+    assert [k["keyID"] for k in project["spec"]["signatureKeys"]] == configured
+    keyring = argocd["configs"]["gpg"]["keys"]
+    assert sorted(keyring) == sorted(configured)
+    for key_id, armored in keyring.items():
+        assert read_public_key(armored).key_id == key_id  # the ID is the key's own, not a label
+        assert "PRIVATE" not in armored
+    assert keyring["9A93E1709435349D"] == RELEASE_KEY.read_text()
+    assert {"name": "ARGOCD_GPG_ENABLED", "value": "true"} in argocd["global"]["env"]
+    for component in ("server", "repoServer", "controller", "applicationSet"):  # nothing turns it off again
+        assert all(e["name"] != "ARGOCD_GPG_ENABLED" for e in argocd[component].get("env", []))
+
+
+def test_the_committed_release_key_is_public_and_its_id_is_derived_from_it():
+    text = RELEASE_KEY.read_text()
+    key = read_public_key(text)
+    assert key.key_id == RELEASE_KEY.stem and key.fingerprint.endswith(key.key_id) and key.subkey_ids == ()
+    with pytest.raises(OpenPgpError, match="PRIVATE"):
+        read_public_key(text.replace("PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK"))
+    lines = text.splitlines()
+    body = next(i for i, line in enumerate(lines) if line.startswith("mD"))
+    lines[body] = lines[body][:10] + ("A" if lines[body][10] != "A" else "B") + lines[body][11:]
+    with pytest.raises(OpenPgpError, match="checksum"):
+        read_public_key("\n".join(lines))
+    with pytest.raises(OpenPgpError, match="not an armored public key"):
+        read_public_key("ssh-ed25519 AAAA...")
+    # every key file in the repository is a public key whose file name is its ID
+    for path in (PROJECT_ROOT / "keys").rglob("*"):
+        if path.is_file():
+            assert path.suffix == ".asc" and read_public_key(path.read_text()).key_id == path.stem, path
+
+
 def test_signature_keys_and_admin_switch_reach_the_project():
-    from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCdProps, ArgoSso, app_project
+    from tonebridge.constructs.argocd import (
+        ArgoApplicationSpec,
+        ArgoCdProps,
+        ArgoSignatureKey,
+        ArgoSso,
+        app_project,
+        gpg_keys,
+    )
 
     app = ArgoApplicationSpec(
         "app", "https://github.com/tonebridge/k8s-manifests", "main", "environments/p", "production"
     )
     sso = ArgoSso(issuer="https://sso.example", client_id="argocd")
-    props = ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, signature_keys=["0123456789ABCDEF"])
-    assert app_project(props)["spec"]["signatureKeys"] == [{"keyID": "0123456789ABCDEF"}]
+    key = ArgoSignatureKey("9A93E1709435349D", RELEASE_KEY.read_text())
+    props = ArgoCdProps(
+        kubernetes_version="1.35", applications=[app], sso=sso, signature_keys=[key], require_signatures=True
+    )
+    assert app_project(props)["spec"]["signatureKeys"] == [{"keyID": "9A93E1709435349D"}]
+    assert gpg_keys(props.signature_keys) == {"9A93E1709435349D": RELEASE_KEY.read_text()}
+    with pytest.raises(ValueError, match="require_signatures"):
+        ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, require_signatures=True)
+    with pytest.raises(ValueError, match="holds 9A93E1709435349D"):
+        ArgoSignatureKey("0123456789ABCDEF", RELEASE_KEY.read_text())
+    # not production (staging stays self-service): no keys, no signatureKeys, an empty keyring
+    plain = ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso)
+    assert "signatureKeys" not in app_project(plain)["spec"] and gpg_keys(plain.signature_keys) == {}
     assert props.local_admin is False  # off by default once SSO is configured
     assert ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, admin_enabled=True).local_admin
     with pytest.raises(ValueError, match="needs sso"):
         ArgoCdProps(kubernetes_version="1.35", applications=[app], admin_enabled=False)
     with pytest.raises(ValueError, match="no RBAC objects"):
         ArgoCdProps(kubernetes_version="1.35", applications=[app], synced_kinds=[{"group": "", "kind": "Secret"}])
+
+
+def _problems(mutate) -> list[str]:
+    from tonebridge.config.errors import format_path
+    from tonebridge.config.semantics import check_environment
+
+    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "environments" / "production.yaml").read_text()))
+    mutate(doc["platform"]["us-west-2"])
+    cfg = EnvironmentConfig.model_validate(doc)
+    return [f"{format_path(p.path)}: {p.reason}" for p in check_environment(cfg, "production")]
+
+
+def test_production_without_signature_keys_is_refused_and_staging_is_not():
+    at = "platform.us-west-2.argocd.signature_keys"
+    refused = _problems(lambda p: p["argocd"].__setitem__("signature_keys", []))
+    assert [line for line in refused if line.startswith(at)] == [
+        f"{at}: Argo CD syncs the production namespace 'production': name the release signing key "
+        "(key_id, public_key file); unsigned commits must never be synced"
+    ]
+
+    def to_staging(platform: dict) -> None:  # an Argo CD that syncs the staging namespace needs no keys
+        platform["argocd"]["signature_keys"] = []
+        platform["argocd"]["application"] = {"name": "tonebridge-staging", "namespace": "staging"}
+
+    assert not [line for line in _problems(to_staging) if line.startswith(at)]
+
+    def wrong_id(platform: dict) -> None:
+        platform["argocd"]["signature_keys"][0]["key_id"] = "0123456789ABCDEF"
+
+    assert [line for line in _problems(wrong_id) if line.startswith(at)] == [
+        f"{at}[0].key_id: 0123456789ABCDEF is not a key in keys/release-signing/9A93E1709435349D.asc "
+        "(it holds 9A93E1709435349D)"
+    ]
+
+    def outside(platform: dict) -> None:
+        platform["argocd"]["signature_keys"][0]["public_key"] = "../outside.asc"
+
+    assert [line for line in _problems(outside) if line.startswith(at)] == [
+        f"{at}[0].public_key: ../outside.asc is outside the repository"
+    ]
 
 
 def test_configuration_refuses_rbac_and_secrets_from_git():
@@ -101,7 +206,9 @@ def test_configuration_refuses_rbac_and_secrets_from_git():
     with pytest.raises(ValidationError, match="may not come from Git"):
         ArgoCdConfig(synced_kinds=[{"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"}])
     with pytest.raises(ValidationError):
-        ArgoCdConfig(signature_keys=["not-a-key"])
+        ArgoCdConfig(signature_keys=["9A93E1709435349D"])  # an ID alone: the public key file is required
+    with pytest.raises(ValidationError):
+        ArgoCdConfig(signature_keys=[{"key_id": "9a93e1709435349d", "public_key": "k.asc", "holder": "x"}])
 
 
 # --- platform namespaces: default deny, the declared flows and nothing else -------------------------

@@ -200,6 +200,22 @@ class ArgoSsoConfig(StrictModel):
 
 _GPG_KEY_ID = r"^[0-9A-F]{16}$"
 
+
+class ArgoSignatureKeyConfig(StrictModel):
+    """One key Argo CD accepts commit signatures from: its ID as the AppProject names it, and the
+    armored PUBLIC key in this repository that Argo CD's keyring is given (the ID is checked against
+    the file: tonebridge/config/signature_rules.py). The private half never enters the repository."""
+
+    key_id: str = Field(pattern=_GPG_KEY_ID, description="16 upper-case hex digits (gpg --keyid-format long).")
+    public_key: str = Field(
+        pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\.asc$",
+        description="Path of the armored public key (gpg --armor --export), relative to the repository root.",
+    )
+    holder: str = Field(
+        min_length=1, max_length=120, description="Who signs with it (the release job, a reviewer): for audits."
+    )
+
+
 #: What the manifests repository may create in the production namespace: workloads and their
 #: configuration. No RBAC objects, no Secrets (Vault), no ServiceAccounts (the platform's), no policy
 #: objects the platform owns (quotas, limits, network policies, mTLS).
@@ -253,10 +269,10 @@ class ArgoCdConfig(StrictModel):
     sso: ArgoSsoConfig | None = Field(
         default=None, description="OIDC single sign-on; without it the local admin stays (bootstrap only)."
     )
-    signature_keys: list[Annotated[str, Field(pattern=_GPG_KEY_ID)]] = Field(
+    signature_keys: list[ArgoSignatureKeyConfig] = Field(
         default_factory=list,
-        description="GPG key IDs (16 hex digits) whose signature a synced commit must carry (the release "
-        "job's key and the manifest reviewers'); their public keys are added with `argocd gpg add`.",
+        description="Keys whose signature a synced commit must carry (the release job's key and the manifest "
+        "reviewers'): required wherever Argo CD syncs a production namespace (signature_rules.py).",
     )
     synced_kinds: list[Annotated[dict[str, str], AfterValidator(_synced_kind)]] = Field(
         default_factory=lambda: [dict(k) for k in DEFAULT_SYNCED_KINDS],

@@ -20,6 +20,7 @@ from tonebridge.config.platform_observability import observability_problems
 from tonebridge.config.platform_scaling import autoscaling_problems
 from tonebridge.config.platform_secrets import volume_problems
 from tonebridge.config.recovery_rules import recovery_problems
+from tonebridge.config.signature_rules import signature_problems
 from tonebridge.config.workload_rules import workload_problems
 
 TIERS = ("public", "private", "data", "management")
@@ -60,6 +61,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(workload_problems(cfg))
     problems.extend(guard_problems(cfg))
     problems.extend(recovery_problems(cfg))
+    problems.extend(signature_problems(cfg))
     return problems
 
 

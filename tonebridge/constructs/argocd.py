@@ -28,6 +28,7 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
 from tonebridge.flows import Endpoint, Flow
+from tonebridge.openpgp import read_public_key
 
 #: The current API of Argo CD's Application and AppProject.
 ARGO_API = "argoproj.io/v1alpha1"
@@ -98,6 +99,22 @@ class ArgoSso:
                 raise ValueError(f"sso: group {group!r} must not contain commas, quotes or newlines")
 
 
+@dataclass(frozen=True)
+class ArgoSignatureKey:
+    """A key Argo CD accepts commit signatures from: ``key_id`` (16 hex digits, as the AppProject's
+    ``signatureKeys`` and the ``argocd-gpg-keys-cm`` entry name it) and ``public_key``, the armored
+    public key (``gpg --armor --export``) that holds it. Checked against each other here: a keyring
+    without the named key would make every signed sync fail."""
+
+    key_id: str
+    public_key: str
+
+    def __post_init__(self) -> None:
+        held = read_public_key(self.public_key).key_ids  # OpenPgpError (a ValueError) for anything but one public key
+        if self.key_id not in held:
+            raise ValueError(f"signature key {self.key_id}: the armored key holds {', '.join(held)}")
+
+
 #: Argo CD's own label for secrets it may read values from (``$<secret>:<key>``).
 ARGO_SECRET_LABEL = {"app.kubernetes.io/part-of": "argocd"}
 
@@ -113,7 +130,9 @@ class ArgoCdProps:
     node_selector, tolerations: where every Argo CD pod runs.
     sso: OIDC sign-in (None: local admin only, for the bootstrap).
     admin_enabled: the local admin account (default: on only without SSO).
-    signature_keys: GPG key IDs whose signatures a synced commit must carry (empty: unchecked).
+    signature_keys: the keys whose signatures a synced commit must carry (the AppProject's
+        ``signatureKeys``; their public keys go to Argo CD's keyring, ``argocd-gpg-keys-cm``).
+    require_signatures: the applications deploy production: refuse to build without signature keys.
     synced_kinds: the namespaced kinds Git may create (``{group, kind}``; the AppProject's allow-list).
     """
 
@@ -127,7 +146,8 @@ class ArgoCdProps:
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     sso: ArgoSso | None = None
     admin_enabled: bool | None = None
-    signature_keys: Sequence[str] = ()
+    signature_keys: Sequence[ArgoSignatureKey] = ()
+    require_signatures: bool = False
     synced_kinds: Sequence[Mapping[str, str]] = (
         {"group": "apps", "kind": "Deployment"},
         {"group": "", "kind": "Service"},
@@ -153,6 +173,8 @@ class ArgoCdProps:
         names = [app.name for app in self.applications]
         if len(set(names)) != len(names):
             raise ValueError("application names must be distinct")
+        if self.require_signatures and not self.signature_keys:
+            raise ValueError("require_signatures: production syncs only signed commits; give signature_keys")
 
 
 def _component(replicas: int, cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> dict[str, Any]:
@@ -184,10 +206,24 @@ def app_project(props: ArgoCdProps) -> dict[str, Any]:
             # An allow-list: anything not named (RBAC, Secrets, ServiceAccounts, webhooks) is refused.
             "namespaceResourceWhitelist": [dict(kind) for kind in props.synced_kinds],
             "namespaceResourceBlacklist": [dict(kind) for kind in PLATFORM_OWNED],
-            **({"signatureKeys": [{"keyID": key} for key in props.signature_keys]} if props.signature_keys else {}),
+            **(
+                {"signatureKeys": [{"keyID": key.key_id} for key in props.signature_keys]}
+                if props.signature_keys
+                else {}
+            ),
             "orphanedResources": {"warn": True},
         },
     }
+
+
+#: Argo CD's GnuPG switch; the docs name server, repo server, application controller and ApplicationSet
+#: controller, and the chart's ``global.env`` reaches all four.
+GPG_ENABLED = {"name": "ARGOCD_GPG_ENABLED", "value": "true"}
+
+
+def gpg_keys(keys: Sequence[ArgoSignatureKey]) -> dict[str, str]:
+    """The chart's ``configs.gpg.keys``: each armored public key under its key ID (argocd-gpg-keys-cm)."""
+    return {key.key_id: key.public_key.strip() + "\n" for key in keys}
 
 
 def rbac_policy(sso: ArgoSso | None) -> dict[str, str]:
@@ -312,7 +348,13 @@ class ArgoCd(Construct):
     @staticmethod
     def _values(props: ArgoCdProps) -> dict[str, Any]:
         return {
-            "global": {"nodeSelector": dict(props.node_selector), "tolerations": list(props.tolerations)},
+            "global": {
+                "nodeSelector": dict(props.node_selector),
+                "tolerations": list(props.tolerations),
+                # GnuPG on in every component (Argo CD's default, stated so that no later values can
+                # quietly turn it off: signatureKeys would then go unverified).
+                "env": [GPG_ENABLED],
+            },
             "crds": {"install": True, "keep": True},
             "dex": {"enabled": False},
             "notifications": {"enabled": False},
@@ -326,6 +368,8 @@ class ArgoCd(Construct):
                     **({"oidc.config": oidc_config(props.sso)} if props.sso else {}),
                 },
                 "rbac": rbac_policy(props.sso),
+                # The keyring the repo server verifies commits with (argocd-gpg-keys-cm, keyed by key ID).
+                "gpg": {"keys": gpg_keys(props.signature_keys)},
             },
             "server": {
                 **_component(props.server_replicas, "100m", "128Mi", "500m", "512Mi"),

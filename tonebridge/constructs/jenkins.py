@@ -74,6 +74,10 @@ TOOL_UID = 65532
 HTTP_PORT, AGENT_PORT = 8080, 50000
 #: Where the controller sees its Vault files (JCasC reads them with ${readFile:...}).
 SECRETS_DIR = "/run/secrets/jenkins"
+#: Where the controller sees the release cloud's Kubernetes token (the launcher account's).
+LAUNCHER_DIR = "/run/secrets/jenkins-release-launcher"
+#: Secret volume mode: owner root, group the controller's fsGroup (1000) may read, nobody else.
+LAUNCHER_TOKEN_MODE = 0o440
 #: Scratch space of the tool containers: an emptyDir of the pod (their root filesystems are read-only).
 TMP = "/tmp"  # noqa: S108 - a per-pod emptyDir, not the node's /tmp
 #: What Kaniko adds back after dropping ALL (all of them in the baseline profile's allowed set).
@@ -177,9 +181,16 @@ class ReleasePath:
     manifests_repository: str = "github.com/tonebridge/k8s-manifests.git"
     production_namespace: str = "production"
     max_agents: int = 2
+    launcher_account: str = "jenkins-release-agent-launcher"
+    launcher_credential: str = "kubernetes-release-launcher"
+
+    @property
+    def launcher_token_secret(self) -> str:
+        return f"{self.launcher_account}-token"
 
     def __post_init__(self) -> None:
-        for name in (self.folder, self.namespace, self.service_account, self.cloud, *self.services):
+        names = (self.folder, self.namespace, self.service_account, self.cloud, self.launcher_account, *self.services)
+        for name in (*names, self.launcher_credential):
             if not DNS_LABEL.match(name):
                 raise ValueError(f"release path: {name!r} is not a DNS label")
         if not self.approvers:
@@ -474,6 +485,11 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
     blanked = {name: f"# {name}: main cloud only" for name in (BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE)}
     return {
         release.cloud: {
+            # Its own identity: the launcher account's token (a SYSTEM credential, looked up by the
+            # cloud as SYSTEM; no job sees it), never the controller's, which has no rights in the
+            # release namespace. The plugin still auto-configures the in-cluster CA and then replaces
+            # the token with the credential's (KubernetesFactoryAdapter.createClient).
+            "credentialsId": release.launcher_credential,
             "agent": {
                 "namespace": release.namespace,
                 "usageRestricted": True,
@@ -484,7 +500,7 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
                         RELEASE_TEMPLATE, release.namespace, release.service_account, release_pod(props)
                     ),
                 },
-            }
+            },
         }
     }
 
@@ -528,6 +544,19 @@ def _string_credential(name: str, description: str) -> dict:
     return {"string": {"scope": "GLOBAL", "id": name, "description": description, "secret": _read(name)}}
 
 
+def launcher_credential(release: ReleasePath) -> dict:
+    """The release cloud's Kubernetes token as a SYSTEM-scoped secret text: Jenkins itself (the
+    cloud) can use it; no folder, job or pipeline ``withCredentials`` lookup sees SYSTEM credentials."""
+    return {
+        "string": {
+            "scope": "SYSTEM",
+            "id": release.launcher_credential,
+            "description": f"Kubernetes token of {release.launcher_account}: the {release.cloud} cloud only",
+            "secret": "${readFile:" + f"{LAUNCHER_DIR}/token" + "}",
+        }
+    }
+
+
 def jcasc(props: JenkinsProps) -> dict[str, str]:
     """JCasC documents (the chart's ``controller.JCasC``): security realm, authorization, credentials, registry."""
     vault = props.vault
@@ -548,6 +577,7 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
                         # The manifests token and signing key are not here: only the release folder holds them.
                         "credentials": [
                             _string_credential(vault.webhook, "Pipeline notifications webhook (from Vault)"),
+                            launcher_credential(props.release),
                         ]
                     }
                 ]
@@ -758,9 +788,20 @@ def values(props: JenkinsProps) -> dict[str, Any]:
                         "readOnly": True,
                         "volumeAttributes": {"secretProviderClass": props.vault.provider_class},
                     },
-                }
+                },
+                {
+                    "name": "release-launcher",
+                    "secret": {
+                        "secretName": props.release.launcher_token_secret,
+                        "items": [{"key": "token", "path": "token"}],
+                        "defaultMode": LAUNCHER_TOKEN_MODE,
+                    },
+                },
             ],
-            "mounts": [{"name": "vault-secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
+            "mounts": [
+                {"name": "vault-secrets", "mountPath": SECRETS_DIR, "readOnly": True},
+                {"name": "release-launcher", "mountPath": LAUNCHER_DIR, "readOnly": True},
+            ],
         },
         "agent": {
             "enabled": True,
@@ -778,9 +819,32 @@ def values(props: JenkinsProps) -> dict[str, Any]:
     }
 
 
+def release_launcher(props: JenkinsProps) -> list[dict]:
+    """The release cloud's own Kubernetes identity: a service account in the controller's namespace
+    (no pod runs as it, no token is automounted) whose long-lived token Secret the controller mounts
+    as a file for its SYSTEM credential (:func:`launcher_credential`). Its only rights are
+    :func:`release_scheduling`'s, in the release namespace. The controller's own account has none
+    there, so a pod template that names the release namespace through the main cloud is refused by
+    the API server, whatever a Jenkinsfile says."""
+    release = props.release
+    account = service_account(release.launcher_account, props.namespace, token=False)
+    token = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/service-account-token",
+        "metadata": {
+            "name": release.launcher_token_secret,
+            "namespace": props.namespace,
+            "annotations": {"kubernetes.io/service-account.name": release.launcher_account},
+        },
+    }
+    return [account, token]
+
+
 def release_scheduling(props: JenkinsProps) -> list[dict]:
-    """The chart's agent-scheduling Role, for the release namespace: the controller creates, watches
-    and deletes the release cloud's pods there, nothing else."""
+    """The chart's agent-scheduling Role, for the release namespace, bound to the launcher account
+    only (not the controller's): the release cloud creates, watches and deletes its pods there,
+    nothing else."""
     namespace, name = props.release.namespace, "jenkins-schedule-release-agents"
     role = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -800,7 +864,7 @@ def release_scheduling(props: JenkinsProps) -> list[dict]:
         "kind": "RoleBinding",
         "metadata": {"name": name, "namespace": namespace},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"kind": "ServiceAccount", "name": props.service_account, "namespace": props.namespace}],
+        "subjects": [{"kind": "ServiceAccount", "name": props.release.launcher_account, "namespace": props.namespace}],
     }
     return [role, binding]
 
@@ -959,9 +1023,18 @@ class Jenkins(Construct):
             annotations={"eks.amazonaws.com/role-arn": release.role_arn},
         )
         self.releaser_account: Manifest = kube_object(self, releaser, depends_on=namespaces)
-        # The controller schedules the release cloud's pods there (the chart binds it in ci-builds only).
+        # The release cloud schedules its pods there as the launcher account (the chart binds the
+        # controller's account in ci-builds only); the controller mounts the launcher's token.
+        launcher, launcher_token = release_launcher(props)
+        launcher_account = kube_object(self, launcher, depends_on=namespaces)
+        # The token controller fills the Secret only for an account that exists: created after it.
+        self.release_launcher = [
+            launcher_account,
+            kube_object(self, launcher_token, depends_on=[*namespaces, launcher_account]),
+        ]
         self.release_scheduling = [
-            kube_object(self, manifest, depends_on=namespaces) for manifest in release_scheduling(props)
+            kube_object(self, manifest, depends_on=[*namespaces, self.release_launcher[0]])
+            for manifest in release_scheduling(props)
         ]
         read_only = [ns for ns in props.deploy_namespaces if ns == release.production_namespace]
         self.deploy_access = DeployAccess(
@@ -1002,5 +1075,11 @@ class Jenkins(Construct):
             self,
             "release",
             ChartReleaseProps(release_name="jenkins", chart=JENKINS, namespace=props.namespace, values=self.values),
-            depends_on=[*namespaces, self.secret_provider, self.builder_account, self.deploy_access.service_account],
+            depends_on=[
+                *namespaces,
+                self.secret_provider,
+                self.builder_account,
+                self.deploy_access.service_account,
+                *self.release_launcher,
+            ],
         ).release

@@ -63,7 +63,13 @@ from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
 from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
 from tonebridge.stacks.infrastructure import InfrastructureStack
-from tonebridge.stacks.platform_argocd import add_argocd_sso, argocd_sso, argocd_vault_namespaces, argocd_vault_roles
+from tonebridge.stacks.platform_argocd import (
+    add_argocd_sso,
+    argocd_signature_keys,
+    argocd_sso,
+    argocd_vault_namespaces,
+    argocd_vault_roles,
+)
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
 from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
@@ -376,6 +382,7 @@ class PlatformStack(TonebridgeStack):
         self.argocd: ArgoCd | None = None
         if argocd.enabled:
             app = argocd.application
+            signature_keys, require_signatures = argocd_signature_keys(cfg)
             if argocd.node_pool == "system":
                 pool, pool_tolerations = self.system_node_selector, self.system_tolerations
             else:
@@ -389,7 +396,8 @@ class PlatformStack(TonebridgeStack):
                     project=argocd.project,
                     sso=argocd_sso(cfg),
                     admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
-                    signature_keys=argocd.signature_keys,
+                    signature_keys=signature_keys,
+                    require_signatures=require_signatures,
                     synced_kinds=argocd.synced_kinds,
                     server_replicas=argocd.server_replicas,
                     repo_server_replicas=argocd.repo_server_replicas,

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tonebridge.constructs.argocd import ARGO_SECRET_LABEL, ArgoSso
+from tonebridge.config.signature_rules import syncs_production
+from tonebridge.constructs.argocd import ARGO_SECRET_LABEL, ArgoSignatureKey, ArgoSso
 from tonebridge.constructs.kube import CustomResources
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
+from tonebridge.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from tonebridge.config.platform import PlatformConfig
@@ -21,6 +23,16 @@ if TYPE_CHECKING:
 
 #: The secret Argo CD's oidc.config refers to.
 OIDC_SECRET = "argocd-oidc"  # noqa: S105 - a secret's name
+
+
+def argocd_signature_keys(platform: PlatformConfig) -> tuple[list[ArgoSignatureKey], bool]:
+    """The keys of ``platform.<region>.argocd.signature_keys`` with their armored public keys read from
+    the repository, and whether this Argo CD must require them (it syncs production)."""
+    keys = [
+        ArgoSignatureKey(key.key_id, (PROJECT_ROOT / key.public_key).read_text(encoding="utf-8"))
+        for key in platform.argocd.signature_keys
+    ]
+    return keys, syncs_production(platform)
 
 
 def argocd_sso(platform: PlatformConfig) -> ArgoSso | None:
