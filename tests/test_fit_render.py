@@ -216,6 +216,7 @@ def test_strict_schemas_refuse_unknown_fields_of_core_objects():
     assert [p.why for p in problems] == ['unknown field "spec.portz"']
 
 
+@pytest.mark.integration
 def test_a_platform_stack_renders_its_charts(repository, stacks, environments):
     name, region = "production-us-west-2-platform", "us-west-2"
     version = environments["production"].clusters[region].version
@@ -233,3 +234,50 @@ def test_a_platform_stack_renders_its_charts(repository, stacks, environments):
     } <= found
     assert {"kube-prometheus-stack", "vault", "istiod", "karpenter"} <= set(result.chart_values)
     assert not [p for p in result.problems if p.rule in ("chart-render", "chart-schema")]
+
+
+def test_the_unread_analysis_is_kept_on_disk_and_a_changed_value_misses(repository, tmp_path, monkeypatch):
+    from tonebridge.fit import render as fit_render
+
+    monkeypatch.setenv(fit_render.UNREAD_CACHE_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(fit_render, "_UNREAD", {})
+    analysed = []
+    probe = fit_render._Probe
+    monkeypatch.setattr(fit_render, "_Probe", lambda context, values: analysed.append(values) or probe(context, values))
+    values = {"global": {"istioNamespace": "istio-system"}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+    def unread(values):
+        result = render(repository, release("istio-cni", "istio-cni", "cni", "1.28.0", values), unread=True)
+        return lines(result, "unread-value")
+
+    first = unread(values)
+    assert first and len(analysed) == 1 and len(list(tmp_path.glob("*.json"))) == 1
+    monkeypatch.setattr(fit_render, "_UNREAD", {})  # a new process: only the folder remembers
+    assert unread(values) == first
+    assert len(analysed) == 1  # read back, not analysed again
+    changed = {**values, "seccompProfile": {"type": "Localhost"}}
+    unread(changed)
+    assert len(analysed) == 2 and len(list(tmp_path.glob("*.json"))) == 2  # a changed value is a miss
+
+
+def test_the_unread_cache_key_changes_with_everything_the_analysis_depends_on(tmp_path):
+    from tonebridge.fit.render import _Context, unread_cache_key
+
+    chart, other = tmp_path / "a.tgz", tmp_path / "b.tgz"
+    chart.write_bytes(b"chart")
+    other.write_bytes(b"chart, one byte more")
+    base = _Context(chart, "rel", "ns", "v1.35.0", ("monitoring.coreos.com/v1",))
+    values = {"a": {"b": 1}}
+    variants = [
+        (base, values),
+        (base, {"a": {"b": 2}}),
+        (base, {"a": {"b": 1}, "c": None}),
+        (_Context(other, "rel", "ns", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel2", "ns", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns2", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns", "v1.34.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns", "v1.35.0", ()), values),
+    ]
+    keys = [unread_cache_key(context, v) for context, v in variants]
+    assert len(set(keys)) == len(keys)
+    assert unread_cache_key(base, {"a": {"b": 1}}) == keys[0]  # same inputs, same key (key order irrelevant)
