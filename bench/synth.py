@@ -9,10 +9,19 @@ the machine spreads over all of them), after one warm-up round that is not count
   (a) floor: a fresh Python that imports cdktf and the four prebuilt provider packages as published;
   (b) `python main.py` (the app command of `make synth` and `cdktf synth`) for every environment;
   (c) the same for the `local` environment only;
-  (d) pytest over the unit and snapshot tests (not terraform validate, checkov, the emulator deploy
-      or the lazy/eager equivalence test, which synthesizes twice in subprocesses);
+  (d) pytest over the unit and snapshot tests: the tests that run in pytest's own process, on the
+      session's one synthesis (tests/conftest.py) and on pure functions (configuration rules, the fit
+      check's rules over small hand-built clusters, single-chart renders). Left out, by marker: every
+      test that starts another program or renders every chart of the synthesized platform stacks:
+      `integration` (the whole-platform fit check, network-config-analyzer, `python main.py` and `make`
+      subprocesses, PostgreSQL and moto server drills), `external` (terraform validate, checkov),
+      `equivalence` (lazy/eager synthesis in fresh interpreters) and `emulator` (the deploy).
+      tests/conftest.py fails a test that starts a program without one of those markers, so none can
+      drift into (d). All of them still run in `make test` and CI;
 
-and the peak resident memory of (b): the Python process and its jsii Node.js child, each measured
+then, once and informational (no target), (e): pytest over the `integration` tests (not the emulator,
+external or equivalence ones), so that what (d) leaves out is measured too; and the peak
+resident memory of (b): the Python process and its jsii Node.js child, each measured
 by the kernel's own high-water mark (getrusage at the end of the run), added together.
 Exits 1 if a target is missed (issue 23 tightened b/a to 0.3 and c/a to 0.2). Then one more,
 instrumented, run of (b) shows where its time goes (bench/breakdown.py; not counted in the figures).
@@ -39,7 +48,12 @@ from tonebridge.paths import prefer_project_node  # noqa: E402
 
 PROVIDERS = sorted(PROVIDER_PACKAGES)
 FLOOR = "import cdktf, " + ", ".join(PROVIDERS)
-UNIT_TESTS = "not emulator and not external and not equivalence"
+#: (d): the unit and snapshot tests. tests/conftest.py fails a test that starts another program unless it
+#: carries one of these markers (SPAWNING_MARKERS), and marks the fit check's whole-platform tests.
+UNIT_TESTS = "not emulator and not external and not equivalence and not integration"
+#: (e), informational: the integration tests that `make test` runs beside the emulator deploy, less the
+#: terraform/checkov (external) and fresh-interpreter equivalence ones.
+INTEGRATION_TESTS = "integration and not emulator and not external and not equivalence"
 GIB = 1024**3
 TARGETS = {"b/a": 0.3, "c/a": 0.2, "d/b": 1.5}
 PEAK_TARGET = 1.5 * GIB
@@ -107,6 +121,10 @@ class Bench:
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", UNIT_TESTS]
         return timed(cmd, environment(), PROJECT_ROOT)
 
+    def integration_tests(self) -> float:
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", INTEGRATION_TESTS]
+        return timed(cmd, environment(), PROJECT_ROOT)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -127,18 +145,20 @@ def main(argv: list[str] | None = None) -> int:
                 times[key].append(measure())
             print(f"round {round_ + 1}/{args.runs}: " + "  ".join(f"{k}={v[-1]:.2f}s" for k, v in times.items()))
         peaks = bench.peaks
+        integration = bench.integration_tests()
 
     med = {key: statistics.median(values) for key, values in times.items()}
     labels = {
         "a": f"(a) floor: python -c '{FLOOR}'",
         "b": "(b) full synthesis: python main.py, every environment",
         "c": "(c) one environment: TONEBRIDGE_ENVIRONMENTS=local python main.py",
-        "d": f"(d) unit and snapshot tests: pytest -m '{UNIT_TESTS}'",
+        "d": f"(d) unit and snapshot tests, in-process: pytest -m '{UNIT_TESTS}'",
     }
-    print(f"\nmedian of {args.runs} runs each, {os.cpu_count()} CPUs")
+    print(f"\nmedian of {args.runs} runs each, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     for key, label in labels.items():
         runs = ", ".join(f"{t:.2f}" for t in times[key])
         print(f"{label}\n    {med[key]:6.2f} s   (runs: {runs})")
+    print(f"(e) integration tests, informational, one run: pytest -m '{INTEGRATION_TESTS}'\n    {integration:6.2f} s")
     python_peak = max(p["python"] for p in peaks)
     node_peak = max(p["node"] for p in peaks)
     peak = python_peak + node_peak

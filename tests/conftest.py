@@ -12,6 +12,7 @@ import gc
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,87 @@ def pytest_configure(config: pytest.Config) -> None:
         _warm_up.start()
 
 
+# --- kinds of tests -------------------------------------------------------------------------------------------
+# Unit and snapshot tests run in this process, on the session's one synthesis and on pure functions. A test
+# that runs another program (python main.py, make, PostgreSQL, moto server, network-config-analyzer,
+# terraform, checkov) or renders every chart of the synthesized stacks is an integration test and carries a
+# marker saying so: `integration`, or the narrower `emulator`, `external`, `equivalence` (pyproject.toml).
+# All of them run in `make test` and CI; the benchmark's unit-test figure (d) leaves them out (bench/synth.py).
+
+#: Markers of tests allowed to start other programs.
+SPAWNING_MARKERS = ("integration", "emulator", "external", "equivalence")
+
+#: Fixtures that make every test using them an integration test: the fit check's clusters render every
+#: chart of every platform stack with Helm (in-process, so the spawn guard below cannot see it) and run
+#: network-config-analyzer.
+INTEGRATION_FIXTURES = frozenset({"clusters"})
+
+
+class UnmarkedSpawn(RuntimeError):
+    """A test without an integration marker started another program."""
+
+
+class _SpawnGuard:
+    """Makes a test that starts a program fail unless it is marked as a kind allowed to (SPAWNING_MARKERS),
+    so that a new integration test cannot slip into the unit-test figure unnoticed. The jsii kernel that
+    the session synthesis (and its warm-up thread) starts is the one program a unit test may cause."""
+
+    def __init__(self) -> None:
+        self.item: pytest.Item | None = None  # the unmarked test being set up or run, if any
+        self._popen_init = subprocess.Popen.__init__
+        guard = self
+
+        def __init__(popen, args, *rest, **kwargs):  # replaces Popen.__init__
+            guard.check(args)
+            guard._popen_init(popen, args, *rest, **kwargs)
+
+        subprocess.Popen.__init__ = __init__  # type: ignore[method-assign]
+
+    def check(self, args) -> None:
+        item = self.item
+        if item is None:
+            return
+        argv = [str(args)] if isinstance(args, str | bytes | os.PathLike) else [str(a) for a in args]
+        if any(a.endswith("jsii-runtime.js") for a in argv):
+            return
+        raise UnmarkedSpawn(
+            f"{item.nodeid} runs {' '.join(argv)[:200]!r}: a test that starts another program is an integration"
+            " test; mark it `integration` (pytestmark / @pytest.mark.integration, pyproject.toml)"
+        )
+
+    def watching(self, item: pytest.Item):
+        marked = any(item.get_closest_marker(name) for name in SPAWNING_MARKERS)
+        self.item = None if marked else item
+
+
+_spawns = _SpawnGuard()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    _spawns.watching(item)
+    try:
+        return (yield)
+    finally:
+        _spawns.item = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    _spawns.watching(item)
+    try:
+        return (yield)
+    finally:
+        _spawns.item = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the markers added here count
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests of files that cannot load the bindings first, so that they run while the kernel loads them."""
+    """Tests using an integration fixture are marked `integration`. Then the tests of files that cannot load
+    the bindings first, so that they run while the kernel loads them."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
     uses = functools.cache(lambda path: may_use_bindings([path], _SYNTH_FIXTURES, _BINDING_MODULES))
     items.sort(key=lambda item: uses(item.path))  # stable: the order within each group is kept
 

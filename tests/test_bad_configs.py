@@ -728,6 +728,7 @@ def test_unknown_environment_selection(project: Path) -> None:
     )
 
 
+@pytest.mark.integration
 def test_every_problem_is_reported_at_once(project: Path) -> None:
     doc = copy.deepcopy(PRODUCTION)
     _set(("state", "bucket"), "Bad_Bucket")(doc)

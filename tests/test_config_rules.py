@@ -306,6 +306,7 @@ def test_the_table_says_where_each_fact_comes_from() -> None:
     assert curated["gcp"]["regions_source"] and curated["gcp"]["labels_source"]
 
 
+@pytest.mark.integration
 def test_the_generated_part_is_what_the_generator_writes() -> None:
     import subprocess
     import sys
@@ -505,6 +506,7 @@ def test_rule_rejects_with_the_exact_line(project: Path, mutate, line: str) -> N
     _assert_line(project, _run_text(project, _mutated(mutate)), f"{FILE}: {line}", before)
 
 
+@pytest.mark.integration
 def test_every_line_in_a_subprocess_at_once(project: Path) -> None:
     """All of the above in one file each, one `python main.py`: exit 2 within seconds, every line."""
     import time

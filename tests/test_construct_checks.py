@@ -86,6 +86,7 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.integration
 def test_every_guarded_check_is_a_line_from_main_py(folder: Path) -> None:
     """One file per case (each keeps ``name: production``, so lines naming the environment stay as
     they are; the file-name mismatch is one more line of that file)."""

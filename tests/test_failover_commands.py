@@ -33,6 +33,7 @@ def _client(env, service, region):
     )
 
 
+@pytest.mark.integration
 def test_promote_replica_leaves_a_standalone_instance(emulated_local):
     env = emulated_local
     west = _client(env, "rds", "us-west-2")
@@ -60,6 +61,7 @@ def test_promote_replica_leaves_a_standalone_instance(emulated_local):
     assert promote_replica(env, poll_seconds=1)  # again: already standalone, nothing to do
 
 
+@pytest.mark.integration
 def test_hold_primary_inverts_only_the_primarys_check(emulated_local):
     env = emulated_local
     route53 = _client(env, "route53", "us-east-1")

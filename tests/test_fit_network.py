@@ -56,6 +56,7 @@ def _lines(view: ClusterView, flows: list[Flow], application: list[str]) -> list
     return [p.line() for p in network.check(view, flows, application)]
 
 
+@pytest.mark.integration
 def test_a_flow_the_destination_refuses_is_denied_and_says_which_end():
     assert _lines(_redis_view(), [OPERATES], ["production"]) == [
         "production/us-west-2: production/flow/redis-operator-to-redis: network: redis-operator -> redis:6379/TCP "
@@ -63,6 +64,7 @@ def test_a_flow_the_destination_refuses_is_denied_and_says_which_end():
     ]
 
 
+@pytest.mark.integration
 def test_a_flow_both_ends_admit_passes():
     admit = {
         "podSelector": {"matchLabels": {"app": "redis"}},
@@ -72,6 +74,7 @@ def test_a_flow_both_ends_admit_passes():
     assert _lines(_redis_view(_policy("production", "redis", admit)), [OPERATES], ["production"]) == []
 
 
+@pytest.mark.integration
 def test_a_flow_between_replicas_needs_both_directions_of_the_same_workload():
     bus = Flow(REDIS, REDIS, 16379, "cluster bus")
     ingress_only = {
@@ -87,6 +90,7 @@ def test_a_flow_between_replicas_needs_both_directions_of_the_same_workload():
     assert _lines(_redis_view(_policy("production", "redis-bus", both)), [bus], ["production"]) == []
 
 
+@pytest.mark.integration
 def test_an_undeclared_flow_between_application_namespaces_is_reported():
     # ci-builds may reach anything in staging on 8080, staging admits ci-builds: the agents reach the gateway,
     # which nobody declared.
@@ -119,6 +123,7 @@ def test_an_undeclared_flow_between_application_namespaces_is_reported():
     assert _lines(view, [tests], ["ci-builds", "staging"]) == []
 
 
+@pytest.mark.integration
 def test_ip_block_egress_decides_flows_to_an_external_cidr():
     s3 = Flow(pods("postgres", "staging", app="postgres"), Endpoint("s3", cidr="52.218.128.0/17"), 443, "WAL archive")
 
@@ -137,6 +142,7 @@ def test_ip_block_egress_decides_flows_to_an_external_cidr():
     ]
 
 
+@pytest.mark.integration
 def test_nca_answers_are_read_whole_port_ranges_named_ports_and_several_lines_per_pair():
     """NCA prints a pair once per distinct set of connections; every line counts."""
     spec = {
@@ -197,6 +203,7 @@ def test_network_isolation_declares_the_flows_its_policies_exist_for(tmp_path):
     }
 
 
+@pytest.mark.integration
 def test_production_admits_the_spec_service_graph(stacks):
     """§8.1 on the synthesized production platform: the gateway reaches api-gateway, which reaches
     llm-service and auth-service; DNS and istiod stay reachable from behind the default deny."""

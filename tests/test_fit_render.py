@@ -217,6 +217,7 @@ def test_strict_schemas_refuse_unknown_fields_of_core_objects():
     assert [p.why for p in problems] == ['unknown field "spec.portz"']
 
 
+@pytest.mark.integration
 def test_a_platform_stack_renders_its_charts(repository, stacks, environments):
     name, region = "production-us-west-2-platform", "us-west-2"
     version = environments["production"].clusters[region].version
@@ -253,6 +254,7 @@ def _rendered_release(repository, stacks, environments, release_name: str):
     return result, [resolve_references(o, region) for o in objects_of(stack)]
 
 
+@pytest.mark.integration  # renders a chart with Helm's engine
 def test_rendered_jenkins_gives_the_main_clouds_account_no_rights_in_the_release_namespace(
     repository, stacks, environments
 ):
@@ -289,6 +291,7 @@ def test_rendered_jenkins_gives_the_main_clouds_account_no_rights_in_the_release
     assert volumes["release-launcher"]["secret"]["secretName"] == "jenkins-release-agent-launcher-token"
 
 
+@pytest.mark.integration  # renders a chart with Helm's engine
 def test_rendered_argocd_verifies_signatures_with_the_configured_keys(repository, stacks, environments):
     """The keyring ConfigMap the repo server mounts holds the configured keys under their IDs, and no
     component runs with GnuPG off."""
@@ -310,3 +313,50 @@ def test_rendered_argocd_verifies_signatures_with_the_configured_keys(repository
             env = {e["name"]: e.get("value") for e in container.get("env", [])}
             if workload["metadata"]["name"].startswith("argocd-") and "redis" not in workload["metadata"]["name"]:
                 assert env.get("ARGOCD_GPG_ENABLED") == "true", (workload["metadata"]["name"], container["name"])
+
+
+def test_the_unread_analysis_is_kept_on_disk_and_a_changed_value_misses(repository, tmp_path, monkeypatch):
+    from tonebridge.fit import render as fit_render
+
+    monkeypatch.setenv(fit_render.UNREAD_CACHE_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(fit_render, "_UNREAD", {})
+    analysed = []
+    probe = fit_render._Probe
+    monkeypatch.setattr(fit_render, "_Probe", lambda context, values: analysed.append(values) or probe(context, values))
+    values = {"global": {"istioNamespace": "istio-system"}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+    def unread(values):
+        result = render(repository, release("istio-cni", "istio-cni", "cni", "1.28.0", values), unread=True)
+        return lines(result, "unread-value")
+
+    first = unread(values)
+    assert first and len(analysed) == 1 and len(list(tmp_path.glob("*.json"))) == 1
+    monkeypatch.setattr(fit_render, "_UNREAD", {})  # a new process: only the folder remembers
+    assert unread(values) == first
+    assert len(analysed) == 1  # read back, not analysed again
+    changed = {**values, "seccompProfile": {"type": "Localhost"}}
+    unread(changed)
+    assert len(analysed) == 2 and len(list(tmp_path.glob("*.json"))) == 2  # a changed value is a miss
+
+
+def test_the_unread_cache_key_changes_with_everything_the_analysis_depends_on(tmp_path):
+    from tonebridge.fit.render import _Context, unread_cache_key
+
+    chart, other = tmp_path / "a.tgz", tmp_path / "b.tgz"
+    chart.write_bytes(b"chart")
+    other.write_bytes(b"chart, one byte more")
+    base = _Context(chart, "rel", "ns", "v1.35.0", ("monitoring.coreos.com/v1",))
+    values = {"a": {"b": 1}}
+    variants = [
+        (base, values),
+        (base, {"a": {"b": 2}}),
+        (base, {"a": {"b": 1}, "c": None}),
+        (_Context(other, "rel", "ns", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel2", "ns", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns2", "v1.35.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns", "v1.34.0", base.api_versions), values),
+        (_Context(chart, "rel", "ns", "v1.35.0", ()), values),
+    ]
+    keys = [unread_cache_key(context, v) for context, v in variants]
+    assert len(set(keys)) == len(keys)
+    assert unread_cache_key(base, {"a": {"b": 1}}) == keys[0]  # same inputs, same key (key order irrelevant)

@@ -164,6 +164,7 @@ console.log(JSON.stringify({
 """
 
 
+@pytest.mark.integration
 def test_node_preload_makes_provider_index_exports_lazy(tmp_path):
     """lazy_providers.js on a package shaped like the generated ones: the submodule loads on first access,
     stays loaded, and the export is still listed (in the published order); other packages are left alone."""

@@ -39,6 +39,9 @@ BUCKET = "tonebridge-drill-backups"
 PREFIX = "postgres-logical/drill"
 DATABASE = "tonebridge"
 
+#: A real PostgreSQL, moto server and `make` in subprocesses (tests/conftest.py, kinds of tests).
+pytestmark = pytest.mark.integration
+
 
 def _make(target: str, env: dict[str, str], *variables: str) -> subprocess.CompletedProcess:
     result = subprocess.run(

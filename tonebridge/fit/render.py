@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import importlib.metadata
 import io
 import json
+import os
 import re
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,6 +38,7 @@ from tonebridge.fit import schemas
 from tonebridge.fit.model import Problem, object_ref
 from tonebridge.kubeapi import api_group
 from tonebridge.ops.kube_objects import objects_of
+from tonebridge.paths import PROJECT_ROOT
 
 #: Kinds Kubernetes serves without a namespace (``kubectl api-resources --namespaced=false`` on 1.35, less
 #: the read-only ones); custom kinds are looked up in their CRD's ``spec.scope``.
@@ -571,14 +575,80 @@ def _fill_namespaces(objects: Iterable[dict[str, Any]], namespace: str, cluster_
 
 _UNREAD: dict[tuple[_Context, str], list[str]] = {}
 
+#: Folder of the unread analyses kept between processes (one JSON file each); empty or ``off``: none kept.
+UNREAD_CACHE_VARIABLE = "TONEBRIDGE_FIT_CACHE"
+
 
 def unread_values(context: _Context, values: dict[str, Any]) -> list[str]:
     """Paths of the values (dotted) that no template reads: the highest key whose whole subtree can change
-    without changing what the chart renders."""
+    without changing what the chart renders. Kept for the process and, by :func:`unread_cache_key`, on disk
+    (the analysis is dozens of renders per release and depends on nothing but what the key holds)."""
     key = (context, json.dumps(values, sort_keys=True))
     if key not in _UNREAD:
-        _UNREAD[key] = _Probe(context, values).unread()
+        folder = unread_cache_folder()
+        stored = folder / f"{unread_cache_key(context, values)}.json" if folder else None
+        found = _read_json_list(stored) if stored else None
+        if found is None:
+            found = _Probe(context, values).unread()
+            if stored:
+                _write_json(stored, found)
+        _UNREAD[key] = found
     return _UNREAD[key]
+
+
+def unread_cache_folder() -> Path | None:
+    """``TONEBRIDGE_FIT_CACHE``, or ``.cache/fit-unread`` in the project (``make clean`` removes it)."""
+    value = os.environ.get(UNREAD_CACHE_VARIABLE)
+    if value is None:
+        return PROJECT_ROOT / ".cache" / "fit-unread"
+    return Path(value) if value and value != "off" else None
+
+
+def unread_cache_key(context: _Context, values: dict[str, Any]) -> str:
+    """What the unread analysis of a release depends on, digested: the chart archive's bytes, the release
+    name, namespace, Kubernetes version and API versions the render sees, the values (canonical JSON), the
+    Helm engine's version and this module's source (the analysis itself)."""
+    parts = [
+        "unread/1",
+        _renderer_digest(),
+        _file_digest(context.archive),
+        context.release,
+        context.namespace,
+        context.kube_version,
+        list(context.api_versions),
+        json.loads(_dumps(values)),
+    ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+@functools.cache
+def _renderer_digest() -> str:
+    helm = importlib.metadata.version("helm-python-sdk")
+    return hashlib.sha256(helm.encode() + b"\0" + Path(__file__).read_bytes()).hexdigest()
+
+
+@functools.cache
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_json_list(path: Path) -> list[str] | None:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # absent or torn: analysed again
+    return found if isinstance(found, list) and all(isinstance(p, str) for p in found) else None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Written beside and renamed into place, so that a reader never sees half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(value))
+        partial.replace(path)
+    except OSError:
+        pass  # a read-only checkout still checks, only slower next time
 
 
 class _Probe:
