@@ -225,6 +225,7 @@ def test_production_admits_the_spec_service_graph(stacks):
     assert denied == []
 
 
+@pytest.mark.integration  # runs network-config-analyzer
 def test_a_flow_naming_host_network_pods_by_labels_is_a_problem():
     """node-exporter runs on the host network: NetworkPolicies never select it, so a pod-selector flow to it
     proves nothing; the flow must name the nodes' range."""

@@ -57,6 +57,7 @@ def test_monitoring_denies_by_default_and_resolves_names(platform):
     assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
 
 
+@pytest.mark.integration  # runs network-config-analyzer
 def test_every_declared_monitoring_flow_is_admitted_by_both_ends(platform):
     """Each flow with an end in monitoring (the stack's own, the scrapes of isolated namespaces, the data
     tier's) is admitted by the synthesized policies, as network-config-analyzer evaluates them."""
@@ -98,6 +99,7 @@ def test_monitoring_has_no_allow_all_egress_or_ingress(platform):
                 assert all(b == _vpc_cidr(env, region) for b in blocks), name
 
 
+@pytest.mark.integration  # runs network-config-analyzer
 def test_nothing_undeclared_reaches_grafana_or_prometheus(platform):
     """Negative: an application pod (behind its own default deny), or a pod of an open namespace, cannot
     reach Grafana or Prometheus: no flow declares it, so monitoring's ingress refuses it."""
@@ -115,6 +117,7 @@ def test_nothing_undeclared_reaches_grafana_or_prometheus(platform):
     assert all("no NetworkPolicy in monitoring admits ingress" in p.why for p in problems)
 
 
+@pytest.mark.integration  # runs network-config-analyzer
 def test_prometheus_egress_is_limited_to_declared_ports(stacks):
     """Negative: Prometheus reaches an isolated namespace on its metrics ports only (not Redis's 6379), and
     nothing outside the VPC."""
