@@ -19,23 +19,23 @@ synth: install ## Synthesize every environment, or those in TONEBRIDGE_ENVIRONME
 	$(PY) main.py
 
 demo: install ## Deploy `local` to the AWS emulator on loopback, plan again, destroy
-	$(PY) -m tonebridge.ops.demo
+	$(PY) -m tools.demo
 
 test: install ## Unit, snapshot, validate, policy and emulator-deploy tests (two processes: scripts/test.sh)
 	@./scripts/test.sh
 
 policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.yaml
-	$(PY) -m tonebridge.ops.policy cdktf.out
+	$(PY) -m tools.policy cdktf.out
 
 .PHONY: bench synth-budget
 bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a few minutes
 	$(PY) bench/synth.py
 
 synth-budget: install ## jsii requests per stack against tests/synth_budget.yaml; WRITE=1 rewrites it
-	$(PY) -m tonebridge.ops.synth_budget $(if $(WRITE),--write)
+	$(PY) -m tools.synth_budget $(if $(WRITE),--write)
 
 fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
-	$(PY) -m tonebridge.ops.fit cdktf.out
+	$(PY) -m tools.fit cdktf.out
 
 cloudfacts: install ## Regenerate the generated cloud facts (tonebridge/cloudfacts/aws_*.json) from moto's and botocore's data
 	$(PY) scripts/cloudfacts.py
@@ -57,15 +57,15 @@ restore-postgres: ## Create DATABASE from the newest complete run (RUN=<id>, FRO
 
 # Regional failover (README, "Failover runbook"): the API call now, the matching switch in configuration after.
 promote-replica: ## Promote ENV's cross-region RDS replica and wait; then set database.rds.replica_promoted: true
-	$(PY) -m tonebridge.ops.failover promote-replica --environment "$(ENV)"
+	$(PY) -m tools.failover promote-replica --environment "$(ENV)"
 
 hold-primary: ## Invert ENV's primary health check (traffic stays on the secondary); then dns.health_check.hold_primary: true
-	$(PY) -m tonebridge.ops.failover hold-primary --environment "$(ENV)"
+	$(PY) -m tools.failover hold-primary --environment "$(ENV)"
 
 release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
-	$(PY) -m tonebridge.ops.failover release-primary --environment "$(ENV)"
+	$(PY) -m tools.failover release-primary --environment "$(ENV)"
 versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
-	$(PY) -m tonebridge.ops.versions
+	$(PY) -m tools.versions
 
 lint: install ## ruff lint and format check
 	$(PIPENV) run ruff check .

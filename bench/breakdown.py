@@ -41,6 +41,8 @@ from tonebridge.config import load_selected
 from tonebridge.paths import prefer_project_node
 envs = load_selected()
 prefer_project_node(os.environ)
+from tonebridge import lazy_providers
+lazy_providers.install()  # as main.py does, before cdktf is imported and the kernel starts
 mark("config")
 from tonebridge.jsii_calls import counting
 from jsii._runtime import kernel

@@ -75,7 +75,7 @@ runpy.run_path(main, run_name="__main__")
 
 def environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("TONEBRIDGE_ENVIRONMENTS", EAGER_VAR, "CDKTF_OUTDIR")}
-    without_node_preload(env)  # importing tonebridge here put it there; (b)-(d) add it themselves, (a) must not
+    without_node_preload(env)  # should the caller's NODE_OPTIONS carry it: (b)-(d) add it themselves, (a) must not
     prefer_project_node(env)
     env.update(extra)
     return env

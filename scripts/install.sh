@@ -57,4 +57,4 @@ else
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "==> Terraform provider source"
-PIPENV_VERBOSITY=-1 python3 -m pipenv run python -m tonebridge.ops.terraform_cli
+PIPENV_VERBOSITY=-1 python3 -m pipenv run python -m tools.terraform_cli

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from tests.jsii_warmup import KernelWarmUp, imported_packages, may_use_bindings
+from tonebridge import lazy_providers
 from tonebridge.config import load_selected
 from tonebridge.jsii_calls import Calls, counting
 from tonebridge.lazy_providers import PROVIDER_PACKAGES
-from tonebridge.ops.terraform_cli import terraform_environment
 from tonebridge.paths import PROJECT_ROOT
+from tools.terraform_cli import terraform_environment
 
 os.environ.update({k: v for k, v in terraform_environment().items() if k in ("JSII_NODE", "TF_CLI_CONFIG_FILE")})
 
@@ -44,6 +45,9 @@ _BINDING_MODULES = ("cdktf", "constructs", "tonebridge.app", "tonebridge.stacks"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # As main.py does before it imports cdktf: the provider packages load lazily, in this process and in the
+    # jsii kernel's Node.js process (NODE_OPTIONS), which the warm-up below or the first cdktf import starts.
+    lazy_providers.install()
     gc.disable()  # until collection is done: imports leave little cyclic garbage, and full passes cost 0.1 s each
     paths = [Path(config.invocation_params.dir, arg.split("::")[0]) for arg in config.args]
     if not config.option.collectonly and may_use_bindings(paths, _SYNTH_FIXTURES, _BINDING_MODULES):
@@ -208,7 +212,7 @@ def by_name_tag(stack: dict, kind: str) -> dict[str, dict]:
 
 def objects_by_name(stack: dict) -> dict[tuple[str, str], dict]:
     """Every Kubernetes object a platform stack applies, keyed by (kind, name)."""
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     return {(o["kind"], o["metadata"]["name"]): o for o in objects_of(stack)}
 

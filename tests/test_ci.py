@@ -25,7 +25,7 @@ MANAGEMENT_TOLERATION = {"key": "management", "operator": "Equal", "value": "tru
 
 
 def _objects(stack, kind, name=None, namespace=None):
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     return [
         o
@@ -399,7 +399,7 @@ def test_management_placement_needs_the_pool():
 
 def test_agent_pods_pass_the_kubernetes_schema_strictly(values):
     """The pod templates travel as strings inside the chart values, out of the stack-wide schema check."""
-    from tonebridge.ops.kube_objects import validation_problems
+    from tools.kube_objects import validation_problems
 
     pods = [{**t["pod"], "metadata": {"name": name}} for name, t in _pods(values).items()]
     assert len(pods) == 3
@@ -435,7 +435,7 @@ def test_release_cloud_is_usage_restricted_and_the_only_one_with_the_release_age
 
 
 def test_release_pod_passes_the_kubernetes_schema(values):
-    from tonebridge.ops.kube_objects import validation_problems
+    from tools.kube_objects import validation_problems
 
     pod = {**_release_template(values)["pod"]}
     pod["metadata"] = {**pod["metadata"], "name": "tonebridge-release"}

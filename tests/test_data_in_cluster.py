@@ -206,7 +206,7 @@ def test_redis_password_comes_from_vault_never_from_the_stack(west, west_objects
 def test_redis_password_syncs_through_a_vault_auth_of_its_own_namespace(stacks, stack):
     """VSO only uses a service account of the VaultStaticSecret's namespace (VSO docs, "Vault
     authentication in detail"): the VaultAuth, its VaultConnection and the account live there."""
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     objects = objects_of(stacks[stack])
     by_kind_ns = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objects}
@@ -238,7 +238,7 @@ def test_redis_password_syncs_through_a_vault_auth_of_its_own_namespace(stacks, 
 
 @pytest.mark.parametrize("stack", [WEST, EAST])
 def test_vault_bootstrap_binds_the_redis_role_to_exactly_the_redis_path(stacks, stack):
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     (config_map,) = [
         o for o in objects_of(stacks[stack]) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "vault-bootstrap"
@@ -530,7 +530,7 @@ def test_s3_range_is_known_for_the_project_regions_only():
 
 def test_synthesized_data_stores_carry_their_policies_and_flows(west):
     from tonebridge.flows import flows_of
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     policies = {
         (o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects_of(west) if o["kind"] == "NetworkPolicy"

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_tool
-from tonebridge.ops.demo import deploy_plan_destroy
-from tonebridge.ops.failover_drill import regional_failover_drill
+from tools.demo import deploy_plan_destroy
+from tools.failover_drill import regional_failover_drill
 
 
 @pytest.mark.emulator
 def test_local_deploys_plans_clean_and_destroys(synth_dir, environments):
     require_tool("terraform")
     require_tool("npx")
-    # Drill 2 (tonebridge/ops/failover_drill.py) runs on the deployed stacks before they are destroyed:
+    # Drill 2 (tools/failover_drill.py) runs on the deployed stacks before they are destroyed:
     # replica promoted and primary held down through the runbook's commands, then a clean plan.
     drills: list[float] = []
     outputs = deploy_plan_destroy(

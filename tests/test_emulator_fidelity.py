@@ -7,7 +7,7 @@ import json
 import pytest
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 
-from tonebridge.ops import moto_server
+from tools import moto_server
 
 BUCKET = "arn:aws:s3:::tonebridge-terraform-state"
 NO_PLAIN_HTTP = {

@@ -1,5 +1,5 @@
 """The failover runbook's commands against moto server on a free loopback port (the emulator test runs
-them again on the deployed `local` environment, followed by a clean plan: tonebridge/ops/failover_drill.py),
+them again on the deployed `local` environment, followed by a clean plan: tools/failover_drill.py),
 and the configuration switches that make Terraform agree with them."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import boto3
 import pytest
 
 from tests.pg_server import free_port
-from tonebridge.ops.emulator import running_emulator
-from tonebridge.ops.failover import hold_primary, promote_replica, replica_identifier
+from tools.emulator import running_emulator
+from tools.failover import hold_primary, promote_replica, replica_identifier
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import resources
-from tonebridge.fit.check import application_namespaces, fit_problems
-from tonebridge.fit.scheduling import capacity_table, format_table
-from tonebridge.fit.view import build_clusters
-from tonebridge.ops import fit
 from tonebridge.paths import PROJECT_ROOT
+from tools.fit import command as fit
+from tools.fit.check import application_namespaces, fit_problems
+from tools.fit.scheduling import capacity_table, format_table
+from tools.fit.view import build_clusters
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from tonebridge.fit import admission
-from tonebridge.fit.model import ClusterView, Workload
-from tonebridge.fit.mutation import admitted_template
+from tools.fit import admission
+from tools.fit.model import ClusterView, Workload
+from tools.fit.mutation import admitted_template
 
 POLICY = "require-read-only-root-filesystem"
 _READ_ONLY = (
@@ -315,7 +315,7 @@ def test_limit_range_defaults_come_before_injection_and_opt_out_is_honoured():
 
 def test_the_real_policy_of_the_production_platform_stack(stacks):
     """The policy the platform synthesizes, evaluated as written, on a compliant and a non-compliant pod."""
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     objects = [
         o
@@ -343,7 +343,7 @@ def by_digest(c: dict) -> dict:
 
 
 def _production_policies(stacks) -> list[dict]:
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     return [
         o

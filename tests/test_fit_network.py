@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tonebridge.fit import nca, network
-from tonebridge.fit.model import ClusterView, Workload
 from tonebridge.flows import Endpoint, Flow, flows_of, pods
+from tools.fit import nca, network
+from tools.fit.model import ClusterView, Workload
 
 REDIS_OPERATOR = Endpoint("redis-operator", namespace="redis-operator", pod_labels={"name": "redis-operator"})
 REDIS = pods("redis", "production", app="redis")
@@ -207,7 +207,7 @@ def test_network_isolation_declares_the_flows_its_policies_exist_for(tmp_path):
 def test_production_admits_the_spec_service_graph(stacks):
     """§8.1 on the synthesized production platform: the gateway reaches api-gateway, which reaches
     llm-service and auth-service; DNS and istiod stay reachable from behind the default deny."""
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     stack = stacks["production-us-west-2-platform"]
     objects = [o for o in objects_of(stack) if o["kind"] in ("Namespace", "NetworkPolicy")]

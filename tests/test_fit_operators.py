@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from tonebridge.charts import JENKINS
-from tonebridge.fit.model import Workload
-from tonebridge.fit.operators import derived_workloads
-from tonebridge.fit.workloads import workloads_of
-from tonebridge.ops.kube_objects import objects_of
+from tools.fit.model import Workload
+from tools.fit.operators import derived_workloads
+from tools.fit.workloads import workloads_of
+from tools.kube_objects import objects_of
 
 RESTRICTED = {
     "allowPrivilegeEscalation": False,

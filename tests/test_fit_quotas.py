@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tonebridge.fit import quotas
-from tonebridge.fit.model import Claim, ClusterView, Pool, Workload
+from tools.fit import quotas
+from tools.fit.model import Claim, ClusterView, Pool, Workload
 
 WHERE = "production/us-west-2: production"
 

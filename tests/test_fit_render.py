@@ -1,4 +1,4 @@
-"""Charts rendered the way Helm installs them (tonebridge.fit.render) and the rules applied to what comes out.
+"""Charts rendered the way Helm installs them (tools.fit.render) and the rules applied to what comes out.
 
 Unit tests render real charts from the offline chart repository (``TONEBRIDGE_CHART_REPOSITORY``) with
 small inline values; one test renders a synthesized platform stack.
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tonebridge.fit import apirules, schemas
-from tonebridge.fit.model import ClusterView
-from tonebridge.fit.render import render_stack, resolve_references
-from tonebridge.ops.kube_objects import objects_of
+from tools.fit import apirules, schemas
+from tools.fit.model import ClusterView
+from tools.fit.render import render_stack, resolve_references
+from tools.kube_objects import objects_of
 
 ENV, REGION, KUBERNETES = "test", "us-west-2", "1.35"
 
@@ -57,7 +57,7 @@ def render(repository: Path, *releases: dict[str, Any], unread: bool = False):
     result = render_stack(
         stack, repository=repository, env=ENV, region=REGION, kubernetes_version=KUBERNETES, unread=unread
     )
-    # What the fit check adds over the whole cluster (tonebridge.fit.view, tonebridge.fit.check).
+    # What the fit check adds over the whole cluster (tools.fit.view, tools.fit.check).
     ours = [resolve_references(o, REGION) for o in objects_of(stack)]
     view = ClusterView(ENV, REGION, KUBERNETES, objects=[*ours, *result.objects])
     result.problems += [*schemas.check(view), *apirules.check(view)]
@@ -316,7 +316,7 @@ def test_rendered_argocd_verifies_signatures_with_the_configured_keys(repository
 
 
 def test_the_unread_analysis_is_kept_on_disk_and_a_changed_value_misses(repository, tmp_path, monkeypatch):
-    from tonebridge.fit import render as fit_render
+    from tools.fit import render as fit_render
 
     monkeypatch.setenv(fit_render.UNREAD_CACHE_VARIABLE, str(tmp_path))
     monkeypatch.setattr(fit_render, "_UNREAD", {})
@@ -340,7 +340,7 @@ def test_the_unread_analysis_is_kept_on_disk_and_a_changed_value_misses(reposito
 
 
 def test_the_unread_cache_key_changes_with_everything_the_analysis_depends_on(tmp_path):
-    from tonebridge.fit.render import _Context, unread_cache_key
+    from tools.fit.render import _Context, unread_cache_key
 
     chart, other = tmp_path / "a.tgz", tmp_path / "b.tgz"
     chart.write_bytes(b"chart")

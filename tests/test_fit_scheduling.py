@@ -8,11 +8,11 @@ import pytest
 
 from tonebridge.capacity import Resources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
-from tonebridge.fit import scheduling
-from tonebridge.fit.model import ClusterView, Pool, Workload
-from tonebridge.fit.pools import node_config_max_pods, pools_of
-from tonebridge.fit.scheduling import capacity_table, format_table, pod_requests, satisfiable, selector_matches
-from tonebridge.ops.kube_objects import objects_of
+from tools.fit import scheduling
+from tools.fit.model import ClusterView, Pool, Workload
+from tools.fit.pools import node_config_max_pods, pools_of
+from tools.fit.scheduling import capacity_table, format_table, pod_requests, satisfiable, selector_matches
+from tools.kube_objects import objects_of
 
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
 SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tonebridge.fit import volumes
-from tonebridge.fit.model import Claim, ClusterView, Workload
+from tools.fit import volumes
+from tools.fit.model import Claim, ClusterView, Workload
 
 
 def _class(name: str, default: bool = False, **parameters: str) -> dict[str, Any]:

@@ -244,3 +244,76 @@ def test_an_environment_loads_only_the_providers_its_stacks_use(tmp_path, env_na
     loaded = {m for m in modules if m in lazy_providers.PROVIDER_PACKAGES}
     assert loaded
     assert loaded <= {f"cdktf_cdktf_provider_{provider}" for provider in required}
+
+
+# --- the hook on a package shaped like the generated ones: lazy when jsii has what it relies on, else eager, loudly
+
+
+@pytest.fixture
+def fake_provider(tmp_path, monkeypatch):
+    """A provider-shaped package (``_jsii`` naming its assembly, ``publication.publish()``, then one
+    ``from . import <submodule>`` per submodule) that the hook treats as a provider package."""
+    name = "tonebridge_fake_provider"
+    root = tmp_path / name
+    for sub in ("alpha", "beta_gamma"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "__init__.py").write_text(f"LOADED = {sub!r}\n")
+    (root / "_jsii").mkdir()
+    (root / "_jsii" / "__init__.py").write_text(
+        "class _Assembly:\n    name = '@tonebridge/provider-fake'\n\n__jsii_assembly__ = _Assembly()\n"
+    )
+    (root / "__init__.py").write_text(
+        "from ._jsii import *\nimport publication\n__all__ = ['alpha', 'beta_gamma']\npublication.publish()\n\n"
+        "from . import alpha\nfrom . import beta_gamma\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(lazy_providers, "PROVIDER_PACKAGES", lazy_providers.PROVIDER_PACKAGES | {name})
+    monkeypatch.setattr(lazy_providers, "FELL_BACK", {})
+    monkeypatch.setattr(sys, "meta_path", [lazy_providers._FINDER, *sys.meta_path])
+    importlib.invalidate_caches()
+    yield name
+    for module in [m for m in sys.modules if m.split(".")[0] == name]:
+        del sys.modules[module]
+    from jsii import _reference_map
+
+    fqn_map = getattr(_reference_map, "_submodule_fqn_map", {})  # a test may have taken it away (restored later)
+    for fqn in [k for k in fqn_map if k.startswith("@tonebridge/provider-fake.")]:
+        del fqn_map[fqn]
+
+
+def test_the_hook_defers_submodules_and_registers_them_with_jsii(fake_provider, capsys):
+    from jsii import _reference_map
+
+    package = importlib.import_module(fake_provider)
+    assert lazy_providers.loaded_lazily(package)
+    assert f"{fake_provider}.alpha" not in sys.modules
+    assert _reference_map._submodule_fqn_map["@tonebridge/provider-fake.betaGamma"] == f"{fake_provider}.beta_gamma"
+    assert package.alpha.LOADED == "alpha"
+    assert lazy_providers.FELL_BACK == {}
+    assert capsys.readouterr().err == ""
+
+
+def test_a_jsii_without_the_submodule_map_makes_the_hook_import_eagerly_and_say_so_once(
+    fake_provider, monkeypatch, capsys
+):
+    """The fallback is correct (every submodule imported, as published) but slow: it is never silent."""
+    from jsii import _reference_map
+
+    monkeypatch.delattr(_reference_map, "_submodule_fqn_map")
+    importlib.import_module(fake_provider)
+    assert {f"{fake_provider}.alpha", f"{fake_provider}.beta_gamma"} <= set(sys.modules)
+    assert "_submodule_fqn_map is gone" in lazy_providers.FELL_BACK[fake_provider]
+    err = capsys.readouterr().err
+    assert "provider loading fell back to eager" in err
+    assert "update tonebridge/lazy_providers.py" in err
+    lazy_providers._fell_back("another_provider", lazy_providers.FELL_BACK[fake_provider])
+    assert capsys.readouterr().err == ""  # once per reason, not once per package
+
+
+def test_a_jsii_module_without_its_assembly_name_makes_the_hook_import_eagerly(fake_provider, tmp_path, capsys):
+    (tmp_path / fake_provider / "_jsii" / "__init__.py").write_text("ASSEMBLY = None\n")
+    importlib.invalidate_caches()
+    importlib.import_module(fake_provider)
+    assert f"{fake_provider}.beta_gamma" in sys.modules
+    assert "__jsii_assembly__.name is gone" in lazy_providers.FELL_BACK[fake_provider]
+    assert "fell back to eager" in capsys.readouterr().err

@@ -24,7 +24,7 @@ def _values(release: dict) -> dict:
 
 
 def _objects(stack: dict, kind: str) -> list[dict]:
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     return [o for o in objects_of(stack) if o["kind"] == kind]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tonebridge.config import load_selected
-from tonebridge.fit import network
-from tonebridge.fit.model import ClusterView
 from tonebridge.flows import Endpoint, Flow, flows_of, pods
-from tonebridge.ops.kube_objects import objects_of
+from tools.fit import network
+from tools.fit.model import ClusterView
+from tools.kube_objects import objects_of
 
 PLATFORMS = [
     ("production", "us-west-2"),

@@ -145,7 +145,7 @@ def test_cnpg_pod_monitor_waits_for_the_prometheus_operator(west):
 
 
 def test_prometheus_may_scrape_the_isolated_namespaces(west):
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     network_policies = [o for o in objects_of(west) if o["kind"] == "NetworkPolicy"]
     policies = {
@@ -213,7 +213,7 @@ def test_vault_bootstrap_has_the_monitoring_role(west_objects):
 
 
 def test_vault_ca_bundle_reaches_the_monitoring_namespace(west):
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     bundles = {
         o["metadata"]["namespace"]

@@ -45,7 +45,7 @@ def test_every_release_pins_its_chart(stacks, name):
 
 @pytest.mark.parametrize("name", PLATFORM_STACKS)
 def test_core_objects_pass_strict_schema_validation(stacks, environments, name):
-    from tonebridge.ops.kube_objects import objects_of, validation_problems
+    from tools.kube_objects import objects_of, validation_problems
 
     env, region = name.split("-", 1)[0], name.split("-", 1)[1].removesuffix("-platform")
     version = environments[env].clusters[region].version
@@ -56,7 +56,7 @@ def test_core_objects_pass_strict_schema_validation(stacks, environments, name):
 
 
 def test_strict_validation_rejects_unknown_fields_and_unknown_kinds():
-    from tonebridge.ops.kube_objects import validation_problems
+    from tools.kube_objects import validation_problems
 
     good = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "production"}}
     typo = {**good, "spec": {"finalisers": ["kubernetes"]}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_tool
-from tonebridge.ops import policy
+from tools import policy
 
 
 @pytest.mark.external

@@ -32,8 +32,8 @@ import pytest
 from botocore.config import Config
 
 from tests.pg_server import free_port, running_postgres
-from tonebridge.ops.emulator import running_emulator
 from tonebridge.paths import PROJECT_ROOT
+from tools.emulator import running_emulator
 
 BUCKET = "tonebridge-drill-backups"
 PREFIX = "postgres-logical/drill"

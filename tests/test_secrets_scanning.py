@@ -26,7 +26,7 @@ SPEC_OBJECTS = (
 
 
 def _objects(stacks, kind, name=None):
-    from tonebridge.ops.kube_objects import objects_of
+    from tools.kube_objects import objects_of
 
     found = [o for o in objects_of(stacks[PLATFORM]) if o["kind"] == kind]
     return [o for o in found if name is None or o["metadata"]["name"] == name]

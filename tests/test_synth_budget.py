@@ -4,7 +4,7 @@ The session's synthesis of every environment counts its requests (tests/conftest
 tonebridge/jsii_calls.py). Each stack must stay within its budget in tests/synth_budget.yaml, and the
 budget must not lag a speed-up by more than its headroom. `make synth-budget` prints the counts;
 `make synth-budget WRITE=1` rewrites the file (headroom policy: in that file and in
-tonebridge/ops/synth_budget.py).
+tools/synth_budget.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from tonebridge.jsii_calls import APP
-from tonebridge.ops import synth_budget
 from tonebridge.tokens import is_unresolved
+from tools import synth_budget
 
 HINT = (
     "\nIf the change adds resources on purpose, run `make synth-budget WRITE=1` and commit "

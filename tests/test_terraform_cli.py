@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tonebridge.ops import terraform_cli
+from tools import terraform_cli
 
 
 def _mirror(root: Path) -> Path:

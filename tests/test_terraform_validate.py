@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import require_tool
 from tests.test_snapshots import AWS_STACKS
-from tonebridge.ops.terraform_cli import terraform_environment
+from tools.terraform_cli import terraform_environment
 
 pytestmark = pytest.mark.external
 

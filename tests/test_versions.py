@@ -18,7 +18,7 @@ import yaml
 
 from tests.conftest import resources
 from tonebridge import eksrules, versions
-from tonebridge.ops import versions as versions_cli
+from tools import versions as versions_cli
 
 TABLE = versions.table()
 CHECKED = dt.date(2026, 12, 3)
@@ -172,8 +172,8 @@ def _archive_crds(archive) -> tuple[bool, bool]:
 def test_each_charts_crd_lifecycle_is_the_one_its_archive_needs():
     """Helm installs crds/ once and never upgrades it: a chart with a crds/ folder needs a hook, an apply step
     or a CRD chart; 'templates' must really template CRDs; 'none' must have none."""
-    from tonebridge.fit.render import CRD_CHARTS, ChartRepository
-    from tonebridge.ops import fit
+    from tools.fit import command as fit
+    from tools.fit.render import CRD_CHARTS, ChartRepository
 
     repository = ChartRepository.of(fit.chart_repository())
     for c in TABLE.components:

@@ -3,9 +3,9 @@
 The code lives in this package rather than in top-level ``constructs/`` and ``stacks/``
 folders because a top-level ``constructs`` package would shadow the ``constructs``
 library that cdktf itself imports.
+
+Importing it changes nothing global: the lazy provider imports (:mod:`tonebridge.lazy_providers`)
+are installed by the programs that synthesize, before they import cdktf (``main.py`` through
+:func:`tonebridge.cli.main`, the test session's ``tests/conftest.py``, ``tools/synth_budget.py`` and
+the benchmark), not by every importer of the configuration models.
 """
-
-from tonebridge import lazy_providers
-
-# Before any provider package is imported: load provider submodules on demand (see lazy_providers).
-lazy_providers.install()

@@ -14,6 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
+from tonebridge import lazy_providers
 from tonebridge.config import ConfigError, load_selected
 from tonebridge.config.errors import shorten
 from tonebridge.paths import PROJECT_ROOT, prefer_project_node
@@ -64,6 +65,7 @@ def main() -> int:
 
     try:
         prefer_project_node(os.environ)
+        lazy_providers.install()  # before cdktf and the providers are imported and the jsii kernel starts
         from tonebridge.app import build_app  # heavy: loads cdktf and the provider bindings
 
         build_app(envs).synth()

@@ -3,7 +3,7 @@
 Plain data (no cdktf). A construct declares what it must be able to send and receive
 (:func:`tonebridge.constructs.flow_declarations.declare_flows`); the declarations travel in the
 synthesized stack under the Terraform JSON comment key ``"//"`` (``tonebridge.flows``), which
-Terraform ignores, so the fit check (:mod:`tonebridge.fit.network`) reads them from ``cdktf.out``
+Terraform ignores, so the fit check (:mod:`tools.fit.network`) reads them from ``cdktf.out``
 alone and proves that the NetworkPolicies of both ends admit each one.
 """
 

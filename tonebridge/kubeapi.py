@@ -1,6 +1,6 @@
 """What the platform needs to know about Kubernetes objects as plain data: which API groups are
 Kubernetes' own, and the fields every object must have. No cdktf or provider import, so the
-offline checks (tonebridge.ops.kube_objects) run without starting the jsii runtime.
+offline checks (tools.kube_objects) run without starting the jsii runtime.
 """
 
 from __future__ import annotations

@@ -43,6 +43,14 @@ Module.prototype._compile = function compileLazily(content, filename, ...rest) {
   if (INDEX.test(filename)) {
     const provider = filename.match(/provider-([a-z]+)/)[1];
     loaded[provider] = { exports: (content.match(EAGER_EXPORT) || []).length, required: 0 };
+    if (loaded[provider].exports === 0) {
+      // Never silent: the index format changed, so this provider's modules all load up front again.
+      process.stderr.write(
+        `tonebridge/lazy_providers.js: ${filename} has no \`exports.x = require("./x");\` line: the provider ` +
+          `index format changed and all its modules load eagerly (+1.5-2 s); update EAGER_EXPORT ` +
+          `(tests/test_jsii_internals.py)\n`,
+      );
+    }
     content = lazyIndex(content);
   } else {
     const sub = filename.match(SUBMODULE);

@@ -21,6 +21,16 @@ the kernel that starts later, which compiles those index files with lazy exports
 What the kernel synthesizes does not depend on which Python or JavaScript modules were loaded; a
 test synthesizes every stack with and without this and compares the files byte for byte.
 ``TONEBRIDGE_EAGER_PROVIDERS=1`` turns both off.
+
+:func:`install` is called by the programs that synthesize, before they import cdktf: ``main.py``
+(:func:`tonebridge.cli.main`), the test session (``tests/conftest.py``), ``tools/synth_budget.py``
+and the benchmark. Importing ``tonebridge`` or its configuration changes nothing global.
+
+It relies on jsii, ``publication`` and Node.js internals (``jsii._reference_map._submodule_fqn_map``,
+``<pkg>._jsii.__jsii_assembly__.name``, the module ``publication.publish()`` leaves in
+``sys.modules``, ``Module.prototype._compile`` and the ``exports.x = require("./x");`` index lines);
+tests/test_jsii_internals.py checks each one. Should one change, provider loading falls back to
+eager imports, which is correct but slow, and says so once on stderr (:data:`FELL_BACK`).
 """
 
 from __future__ import annotations
@@ -29,9 +39,11 @@ import ast
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
 import json
 import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from types import ModuleType
 
@@ -87,8 +99,13 @@ class _LazyPackageLoader(importlib.abc.Loader):
         # publication.publish() in the __init__ has replaced sys.modules[name] with a "public" module
         # holding only __all__; give that module lazy attribute access to the deferred submodules.
         public = sys.modules[name]
-        public.__getattr__ = _submodule_getattr(name, submodules)
-        if not _register_submodules(name, submodules):
+        if not isinstance(public, ModuleType):  # a module's __getattr__ (PEP 562) is what makes this work
+            problem = f"sys.modules[{name!r}] after publication.publish() is a {type(public).__name__}, not a module"
+        else:
+            public.__getattr__ = _submodule_getattr(name, submodules)
+            problem = _register_submodules(name, submodules)
+        if problem:
+            _fell_back(name, problem)
             for submodule in sorted(submodules):  # a jsii runtime that cannot import on demand: as published
                 importlib.import_module(f"{name}.{submodule}")
 
@@ -115,18 +132,42 @@ def _submodule_getattr(package: str, submodules: frozenset[str]):
     return __getattr__
 
 
-def _register_submodules(package: str, submodules: frozenset[str]) -> bool:
+def _register_submodules(package: str, submodules: frozenset[str]) -> str | None:
     """Tell the jsii runtime which Python module holds each jsii submodule, so that an object of a
     type from a submodule not yet imported makes the runtime import that submodule first (as the
-    jsii runtime in Pipfile.lock does). False if this runtime has no such map."""
+    jsii runtime in Pipfile.lock does). None when done; else what this jsii runtime lacks."""
     from jsii import _reference_map
 
     fqn_map = getattr(_reference_map, "_submodule_fqn_map", None)
-    if fqn_map is None:
-        return False
-    assembly = sys.modules[f"{package}._jsii"].__jsii_assembly__
+    if not isinstance(fqn_map, MutableMapping):
+        return "jsii._reference_map._submodule_fqn_map is gone (the map of jsii submodules to Python modules)"
+    assembly = getattr(sys.modules.get(f"{package}._jsii"), "__jsii_assembly__", None)
+    if not isinstance(getattr(assembly, "name", None), str):
+        return f"{package}._jsii.__jsii_assembly__.name is gone (the assembly name the FQN map is keyed by)"
     fqn_map.update({f"{assembly.name}.{jsii_submodule_name(sub)}": f"{package}.{sub}" for sub in submodules})
-    return True
+    return None
+
+
+#: Provider package -> why it was imported as published after all: a jsii/publication internal this module
+#: relies on changed (tests/test_jsii_internals.py checks each one). Said once per reason on stderr.
+FELL_BACK: dict[str, str] = {}
+
+
+def _fell_back(package: str, problem: str) -> None:
+    if problem not in FELL_BACK.values():
+        print(
+            f"tonebridge.lazy_providers: {problem} in jsii {_jsii_version()}: provider loading fell back to eager "
+            f"imports ({package} and any like it: +~10 s per synthesis for aws); update tonebridge/lazy_providers.py",
+            file=sys.stderr,
+        )
+    FELL_BACK[package] = problem
+
+
+def _jsii_version() -> str:
+    try:
+        return importlib.metadata.version("jsii")
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
 
 
 class _LazyProviderFinder(importlib.abc.MetaPathFinder):

@@ -1,1 +1,0 @@
-"""Operator tooling around the app: Terraform's provider mirror, the AWS emulator, the demo."""

@@ -1,0 +1,88 @@
+"""`make demo`: synthesize `local`, deploy it to moto server on loopback, plan again, destroy.
+
+Each stage prints a numbered banner so that a newcomer can follow what real Terraform does.
+The integration test runs the same :func:`deploy_plan_destroy` on the test session's synthesis.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tonebridge.cli import report
+from tonebridge.config import ConfigError, EnvironmentConfig, load_environment
+from tonebridge.config.loader import environments_dir
+from tools import policy, tf
+from tools.emulator import running_emulator
+
+ENVIRONMENT = "local"
+STEPS = 8
+
+
+def deploy_plan_destroy(
+    env: EnvironmentConfig, outdir: Path, drill: Callable[[EnvironmentConfig, Path], object] | None = None
+) -> dict:
+    """Deploy every stack of ``env`` to its emulator, plan again expecting no change, destroy.
+
+    ``drill``: run on the deployed, cleanly planned stacks before they are destroyed (the failover
+    drill, tools/failover_drill.py). Returns the stack outputs. Raises SystemExit naming
+    the stacks whose second plan was not empty.
+    """
+    if env.aws.emulator is None:
+        raise SystemExit(f"{env.name} has no aws.emulator section; only emulated environments deploy here")
+    stacks = tf.stacks_of(env.name, outdir, providers={"aws"})
+    skipped = sorted(set(tf.stacks_of(env.name, outdir)) - set(stacks))
+    if skipped:
+        print(f"Not deployed here (they need a real Kubernetes API, not an AWS emulator): {', '.join(skipped)}")
+    state, rest = stacks[0], stacks[1:]
+    outputs_file = outdir / f"{env.name}-outputs.json"
+    state_outputs_file = outdir / f"{env.name}-state-outputs.json"
+    tf.say(f"[2/{STEPS}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
+    with running_emulator(env.aws.emulator.endpoint, log_path=str(outdir / "moto.log")):
+        try:
+            tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
+            tf.deploy([state], outdir, outputs_file=state_outputs_file)
+            tf.say(f"[4/{STEPS}] Deploying the stacks that keep their state in it: {', '.join(rest)}")
+            tf.deploy(rest, outdir, outputs_file=outputs_file)
+            outputs = {**json.loads(state_outputs_file.read_text()), **json.loads(outputs_file.read_text())}
+            print(json.dumps(outputs, indent=2))
+            tf.say(f"[5/{STEPS}] Planning every stack again; nothing may change")
+            with ThreadPoolExecutor(max_workers=len(stacks)) as pool:  # read-only plans: no order needed
+                codes = dict(zip(stacks, pool.map(lambda s: tf.plan_exit_code(s, outdir), stacks), strict=True))
+            drifted = [s for s in stacks if codes[s] != 0]
+            if drifted:
+                raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")
+            print("No changes in any stack.")
+            tf.say(f"[6/{STEPS}] checkov over the plans, with every reference resolved")
+            report = policy.scan_plans({s: outdir / "stacks" / s / "tfplan.json" for s in stacks})
+            print(f"checkov: {report.passed} passed, {len(report.unexpected)} unexpected failures")
+            if report.unexpected:
+                raise SystemExit("checkov failed on the plans:\n" + "\n".join(map(str, report.unexpected)))
+            if drill is not None:
+                drill(env, outdir)
+        finally:
+            tf.say(f"[7/{STEPS}] Destroying everything, state backend last")
+            failed = [s for s in [*reversed(rest), state] if not tf.destroy(s, outdir)]
+    if failed:
+        raise SystemExit(f"destroy failed for: {', '.join(failed)}")
+    return outputs
+
+
+def main() -> int:
+    started = time.monotonic()
+    try:
+        env = load_environment(environments_dir() / f"{ENVIRONMENT}.yaml")
+    except ConfigError as exc:
+        return report(exc)
+    tf.say(f"[1/{STEPS}] Synthesizing the '{ENVIRONMENT}' environment")
+    tf.synth(ENVIRONMENT)
+    deploy_plan_destroy(env, tf.OUTDIR)
+    tf.say(f"[8/{STEPS}] Emulator stopped. Demo finished in {time.monotonic() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
