@@ -88,7 +88,11 @@ def test_an_unprotected_primary_without_autoscaling_on_a_pinned_minor():
     assert instance["skip_final_snapshot"] is True and instance["delete_automated_backups"] is True
     assert "final_snapshot_identifier" not in instance
     assert instance["max_allocated_storage"] == 0
-    assert (instance["engine_version"], instance["allocated_storage"], instance["monitoring_interval"]) == ("17.2", 50, 15)
+    assert (instance["engine_version"], instance["allocated_storage"], instance["monitoring_interval"]) == (
+        "17.2",
+        50,
+        15,
+    )
     assert (instance["db_name"], instance["username"]) == ("scratch", "owner")
     group = only(out, "aws_db_parameter_group")
     assert group["family"] == "postgres17"
