@@ -130,14 +130,14 @@ def _cnpg(**overrides):
     policies = {
         r["manifest"]["metadata"]["name"]: r["manifest"]["spec"] for r in resources(out, "kubernetes_manifest").values()
     }
-    return out, objects, policies
+    return objects, policies
 
 
 def test_a_replica_cluster_recovers_and_replays_from_the_source_and_takes_no_backups():
     from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource
 
     store = BarmanStore(bucket="tb-backups-replica-us-east-1", compression="bzip2")
-    out, objects, policies = _cnpg(
+    objects, policies = _cnpg(
         replica=CnpgReplicaSource(source_cluster="orders-west", store=store),
         instances=2,
         anti_affinity="preferred",
@@ -165,7 +165,7 @@ def test_a_replica_cluster_recovers_and_replays_from_the_source_and_takes_no_bac
 def test_a_primary_cluster_with_clients_and_scraping():
     from tonebridge.constructs.postgres.cnpg import BarmanStore
 
-    out, objects, policies = _cnpg(
+    objects, policies = _cnpg(
         backup=BarmanStore(bucket="tb-backups", prefix="staging", encryption="aws:kms", server_name="orders-v2"),
         client_services=["api", "worker"],
         monitoring_namespace="monitoring",
