@@ -19,8 +19,13 @@ from typing import Any
 DEPLOYER, BREAK_GLASS = "role/deploy", "role/break-glass"
 
 
+#: The cluster a bare stack's CRD upgrades target (PlatformStack.crd_target), for charts whose CRDs Helm never upgrades.
+CLUSTER = "tb-unit"
+
+
 def bare_stack(providers: Iterable[str] = ("aws",), *, region: str = "us-west-2", key_access: bool = True):
-    """A TerraformStack in a test app with the named providers (aws, kubernetes, helm, google)."""
+    """A TerraformStack in a test app with the named providers (aws, kubernetes, helm, google); with aws, the
+    KeyAccess its keys name; with helm, the cluster CRD upgrades target."""
     from cdktf import TerraformStack, Testing
 
     stack = TerraformStack(Testing.app(), "unit")
@@ -47,6 +52,10 @@ def bare_stack(providers: Iterable[str] = ("aws",), *, region: str = "us-west-2"
         from tonebridge.constructs.kms import KeyAccess
 
         KeyAccess.register(stack, deployers=[DEPLOYER], administrators=[], break_glass=BREAK_GLASS)
+    if "helm" in providers:
+        from tonebridge.constructs.crd_upgrade import CrdTarget
+
+        stack.crd_target = CrdTarget(cluster_name=CLUSTER, region=region)
     return stack
 
 
