@@ -106,3 +106,25 @@ def test_a_chart_release_that_does_not_wait_and_skips_its_crds():
     assert release["wait"] is False and release["skip_crds"] is True and release["timeout"] == 120
     assert (release["chart"], release["version"]) == (METRICS_SERVER.chart, METRICS_SERVER.version)
     assert release["values"] == ['{"replicas": 1}']
+
+
+def test_image_digest_policy_admitting_named_tags_under_its_own_name():
+    from tonebridge.constructs.image_digest import NAMESPACE_LABEL, ImageDigest, ImageDigestProps
+
+    allowed = ("quay.io/opstree/redis:v7.0.15", "registry.k8s.io/pause:3.10")
+    props = ImageDigestProps(name="pin-images", allowed_by_tag=allowed)
+    out = synth_alone(lambda stack: ImageDigest(stack, "digest", props), providers=("kubernetes",))
+    found = manifests(out)
+    (validation,) = found[("ValidatingAdmissionPolicy", "pin-images")]["spec"]["validations"]
+    assert "c.image in ['quay.io/opstree/redis:v7.0.15', 'registry.k8s.io/pause:3.10']" in validation["expression"]
+    assert validation["message"].endswith("by tag only: quay.io/opstree/redis:v7.0.15, registry.k8s.io/pause:3.10")
+    binding = found[("ValidatingAdmissionPolicyBinding", "pin-images")]["spec"]
+    assert binding["policyName"] == "pin-images" and binding["validationActions"] == ["Deny"]
+    assert binding["matchResources"]["namespaceSelector"]["matchLabels"] == {NAMESPACE_LABEL: "required"}
+
+
+def test_image_digest_refuses_a_floating_tag():
+    from tonebridge.constructs.image_digest import ImageDigestProps
+
+    with pytest.raises(ValueError, match="one exact registry/repository:tag"):
+        ImageDigestProps(allowed_by_tag=("quay.io/opstree/redis:latest",))
