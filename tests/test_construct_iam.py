@@ -121,3 +121,54 @@ def test_an_irsa_role_with_managed_policies_and_no_inline_policy():
         f"{ISSUER}:sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
         f"{ISSUER}:aud": "sts.amazonaws.com",
     }
+
+
+def test_logical_backup_role_writes_only_under_its_prefix_in_another_region():
+    from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+
+    props = LogicalBackupRoleProps(
+        role_name="tb-unit-logical",
+        oidc_provider_arn=OIDC_ARN,
+        oidc_issuer=ISSUER,
+        namespace="backup-jobs",
+        service_account="dumper",
+        bucket_arn="arn:aws:s3:::tb-unit-backups",
+        key_arn="arn:aws:kms:us-east-1:111122223333:key/unit",
+        region="us-east-1",
+        key_prefix="postgres-logical/staging",
+    )
+    out = synth_alone(lambda stack: LogicalBackupRole(stack, "logical", props), region="us-east-1", key_access=False)
+    statements = _statements(only(out, "aws_iam_role_policy")["policy"])
+    assert statements["WriteLogicalBackups"]["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    assert statements["WriteLogicalBackups"]["Resource"] == "arn:aws:s3:::tb-unit-backups/postgres-logical/staging/*"
+    assert statements["BucketKeyThroughS3"]["Resource"] == "arn:aws:kms:us-east-1:111122223333:key/unit"
+    assert "s3.us-east-1.amazonaws.com" in json.dumps(statements["BucketKeyThroughS3"]["Condition"])
+    (statement,) = json.loads(only(out, "aws_iam_role")["assume_role_policy"])["Statement"]
+    assert statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] == "system:serviceaccount:backup-jobs:dumper"
+
+
+def test_image_push_role_for_two_repositories_of_another_stage():
+    from tonebridge.constructs.ci_registry import PUSH_ACTIONS, ImagePushRole, ImagePushRoleProps
+
+    repositories = [
+        "arn:aws:ecr:us-east-1:111122223333:repository/tonebridge-staging/api-gateway",
+        "arn:aws:ecr:us-east-1:111122223333:repository/tonebridge-staging/audio",
+    ]
+    props = ImagePushRoleProps(
+        role_name="tb-unit-push",
+        oidc_provider_arn=OIDC_ARN,
+        oidc_issuer=ISSUER,
+        namespace="ci",
+        service_account="kaniko",
+        repository_arns=repositories,
+    )
+    out = synth_alone(lambda stack: ImagePushRole(stack, "push", props), key_access=False)
+    statements = _statements(only(out, "aws_iam_role_policy")["policy"])
+    assert statements["RegistryLogin"] == {
+        "Sid": "RegistryLogin",
+        "Effect": "Allow",
+        "Action": "ecr:GetAuthorizationToken",
+        "Resource": "*",
+    }
+    assert statements["PushToPlatformRepositories"]["Resource"] == repositories
+    assert statements["PushToPlatformRepositories"]["Action"] == list(PUSH_ACTIONS)
