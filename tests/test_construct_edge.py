@@ -90,3 +90,46 @@ def test_a_cdn_caching_query_strings_without_headers_policy_geo_blocked_ipv4_onl
     assert bucket["force_destroy"] is True
     (rules,) = [r["rule"] for r in resources(out, "aws_s3_bucket_lifecycle_configuration").values()]
     assert rules[0]["expiration"] == [{"days": 30}]
+
+
+def test_a_listener_without_origin_header_routes_each_path_and_the_health_check():
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    from tonebridge.constructs.edge_listener import (
+        GATEWAY_HEALTH_PATH,
+        HEALTH_RULE_PRIORITY,
+        EdgeListener,
+        EdgeListenerProps,
+    )
+
+    def build(stack):
+        west = AwsProvider(stack, "aws-west", region="us-west-2", alias="west")
+        EdgeListener(
+            stack,
+            "listener",
+            EdgeListenerProps(
+                load_balancer_arn="arn:aws:elasticloadbalancing:us-west-2:111122223333:loadbalancer/app/tb/1",
+                certificate_arn="arn:aws:acm:us-west-2:111122223333:certificate/unit",
+                gateway_target_group_arn="arn:gw",
+                status_target_group_arn="arn:st",
+                hostnames=["api.example.org", "www.example.org"],
+                paths=["/api", "/ws"],
+                provider=west,
+            ),
+        )
+
+    out = synth_alone(build)
+    listener = only(out, "aws_lb_listener")
+    assert (listener["port"], listener["protocol"], listener["provider"]) == (443, "HTTPS", "aws.west")
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listener["default_action"][0]["fixed_response"]["status_code"] == "404"
+    rules = {r["priority"]: r for r in resources(out, "aws_lb_listener_rule").values()}
+    assert sorted(rules) == [1, 2, HEALTH_RULE_PRIORITY]
+    api = rules[1]["condition"]
+    assert api[0]["path_pattern"]["values"] == ["/api", "/api/*"]
+    assert api[1]["host_header"]["values"] == ["api.example.org", "www.example.org"]
+    assert len(api) == 2  # no origin header: the ALB is not behind CloudFront
+    assert rules[2]["action"][0]["target_group_arn"] == "arn:gw"
+    health = rules[HEALTH_RULE_PRIORITY]
+    assert health["condition"] == [{"path_pattern": {"values": [GATEWAY_HEALTH_PATH]}}]
+    assert health["action"][0]["target_group_arn"] == "arn:st"
