@@ -4,6 +4,8 @@ range, a chart release that does not wait and skips its CRDs."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.construct_harness import manifests, only, synth_alone
@@ -128,3 +130,37 @@ def test_image_digest_refuses_a_floating_tag():
 
     with pytest.raises(ValueError, match="one exact registry/repository:tag"):
         ImageDigestProps(allowed_by_tag=("quay.io/opstree/redis:latest",))
+
+
+def test_read_only_root_policy_under_its_own_name():
+    from tonebridge.constructs.read_only_root import EXPRESSION, NAMESPACE_LABEL, ReadOnlyRoot, ReadOnlyRootProps
+
+    out = synth_alone(
+        lambda stack: ReadOnlyRoot(stack, "ro", ReadOnlyRootProps(name="ro-root")), providers=("kubernetes",)
+    )
+    found = manifests(out)
+    assert set(found) == {("ValidatingAdmissionPolicy", "ro-root"), ("ValidatingAdmissionPolicyBinding", "ro-root")}
+    (validation,) = found[("ValidatingAdmissionPolicy", "ro-root")]["spec"]["validations"]
+    assert validation["expression"] == EXPRESSION
+    binding = found[("ValidatingAdmissionPolicyBinding", "ro-root")]["spec"]
+    assert binding["policyName"] == "ro-root"
+    assert binding["matchResources"]["namespaceSelector"]["matchLabels"] == {NAMESPACE_LABEL: "required"}
+
+
+def test_replica_repository_template_with_its_own_prefix_and_lifecycle():
+    from tonebridge.constructs.registries import ReplicaRepositoryTemplate, ReplicaRepositoryTemplateProps
+
+    props = ReplicaRepositoryTemplateProps(
+        name="tb-unit", prefix="tonebridge-staging", keep_releases=10, untagged_expiry_days=2
+    )
+    out = synth_alone(lambda stack: ReplicaRepositoryTemplate(stack, "template", props), region="us-east-1")
+    template = only(out, "aws_ecr_repository_creation_template")
+    assert template["prefix"] == "tonebridge-staging"
+    assert template["image_tag_mutability"] == "IMMUTABLE"
+    lifecycle = json.loads(template["lifecycle_policy"])
+    counts = sorted((r["selection"]["tagStatus"], r["selection"]["countNumber"]) for r in lifecycle["rules"])
+    assert counts == [("tagged", 10), ("untagged", 2)]
+    role = only(out, "aws_iam_role")
+    assert role["name"] == "tb-unit-ecr-replica-creation"
+    (create, _) = json.loads(only(out, "aws_iam_role_policy")["policy"])["Statement"]
+    assert create["Resource"].endswith(":repository/tonebridge-staging/*")
