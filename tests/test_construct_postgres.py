@@ -189,3 +189,52 @@ def test_a_primary_cluster_with_clients_and_scraping():
     (prometheus,) = ingress[3]["from"]
     assert prometheus["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
     assert ingress[3]["ports"] == [{"port": 9187, "protocol": "TCP"}]
+
+
+# --- logical backup -------------------------------------------------------------------------------------------
+
+
+def test_a_logical_backup_verifying_the_server_certificate_on_its_own_schedule():
+    from tonebridge.constructs.postgres.logical_backup import NAME, LogicalBackup, LogicalBackupProps
+
+    props = LogicalBackupProps(
+        namespace="backup-jobs",
+        service_account="dumper",
+        role_arn="arn:aws:iam::111122223333:role/tb-unit-logical",
+        schedule="15 */6 * * *",
+        max_duration_minutes=45,
+        image="ghcr.io/tonebridge/pg-backup@sha256:" + "0" * 64,
+        db_host="tb-unit.abc.us-west-2.rds.amazonaws.com",
+        db_port="${aws_db_instance.database.port}",  # a reference, as the stack passes it
+        database="orders",
+        bucket="tb-unit-backups",
+        key_prefix="postgres-logical/unit",
+        kms_key_arn="arn:aws:kms:us-west-2:111122223333:key/unit",
+        region="us-west-2",
+        vault_address="https://vault.vault.svc:8200",
+        ca_cert_path="/vault/ca/ca.crt",
+        vault_role="logical-backup",
+        auth_mount="kubernetes",
+        audience="vault",
+        credentials_path="database/creds/logical-backup",
+        database_cidrs=["10.9.20.0/24", "10.9.21.0/24"],
+        ssl_mode="verify-full",
+    )
+    out = synth_alone(lambda stack: LogicalBackup(stack, "logical", props), providers=("kubernetes", "helm"))
+    found = {
+        (r["manifest"]["kind"], r["manifest"]["metadata"]["name"]): r["manifest"]
+        for r in resources(out, "kubernetes_manifest").values()
+    }
+    job = found[("CronJob", NAME)]["spec"]
+    assert job["schedule"] == "15 */6 * * *" and job["concurrencyPolicy"] == "Forbid"
+    pod = job["jobTemplate"]["spec"]
+    assert pod["activeDeadlineSeconds"] == 45 * 60
+    (container,) = pod["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["PGSSLMODE"] == "verify-full" and env["PGPORT"] == "${aws_db_instance.database.port}"
+    assert container["image"] == props.image
+    account = found[("ServiceAccount", "dumper")]
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": props.role_arn}
+    assert account["automountServiceAccountToken"] is False
+    egress = found[("NetworkPolicy", NAME)]["spec"]["egress"]
+    assert egress[0]["to"] == [{"ipBlock": {"cidr": "10.9.20.0/24"}}, {"ipBlock": {"cidr": "10.9.21.0/24"}}]
