@@ -129,3 +129,30 @@ def test_argocd_without_prune_or_self_heal_sso_groups_and_local_admin_kept():
     }
     assert objects[("Application", "web")]["spec"]["syncPolicy"]["automated"]["prune"] is True
     assert json.dumps(objects[("Application", "web")]).count("gitops") == 1  # metadata.namespace only
+
+
+def test_istio_with_a_single_replica_gateway_of_its_own_name_and_no_strict_mtls():
+    from tonebridge.constructs.istio import Istio, IstioProps
+
+    resources_ = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    props = IstioProps(
+        kubernetes_version="1.35",
+        istiod_resources=resources_,
+        proxy_resources=resources_,
+        gateway_resources=resources_,
+        cni_resources=resources_,
+        istiod_replicas=(1, 3),
+        gateway_replicas=(1, 4),
+        gateway_name="edge-gateway",
+        node_selector={"workload": "system"},
+    )
+    out = synth_alone(lambda stack: Istio(stack, "istio", props), providers=("kubernetes", "helm"))
+    releases = {r["name"] for r in resources(out, "helm_release").values()}
+    assert releases == {"istio-base", "istio-cni", "istiod", "edge-gateway"}  # no PeerAuthentication release
+    istiod = helm_values(out, "istiod")
+    assert (istiod["autoscaleMin"], istiod["autoscaleMax"], istiod["replicaCount"]) == (1, 3, 1)
+    assert istiod["nodeSelector"] == {"workload": "system"}
+    gateway = helm_values(out, "edge-gateway")
+    assert gateway["autoscaling"]["minReplicas"] == 1 and gateway["autoscaling"]["maxReplicas"] == 4
+    assert "podDisruptionBudget" not in gateway  # one replica may go: a budget would block every drain
+    assert gateway["topologySpreadConstraints"][0]["labelSelector"] == {"matchLabels": {"app": "edge-gateway"}}
