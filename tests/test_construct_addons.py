@@ -133,3 +133,56 @@ def test_karpenter_without_an_access_entry_in_its_own_namespace():
         "tb-unit-karpenter-scheduled-change",
         "tb-unit-karpenter-spot-interruption",
     ]
+
+
+def test_karpenter_pool_on_demand_arm_without_taints_consolidating_underused_nodes():
+    from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
+
+    pool = NodePoolSpec(
+        ami_alias="al2023@v20251120",
+        name="general",
+        capacity_types=("on-demand",),
+        architectures=("arm64",),
+        instance_types=("m7g.large", "m7g.xlarge"),
+        cpu_limit=64,
+        memory_limit="256Gi",
+        consolidation_policy="WhenEmptyOrUnderutilized",
+        consolidate_after="5m",
+        taints=(),
+        root_volume_gib=80,
+    )
+    props = KarpenterControllerProps(
+        cluster_name="tb-unit",
+        controller_role_arn=ROLE,
+        interruption_queue="tb-unit-karpenter",
+        instance_profile="tb-unit-karpenter-node",
+        subnet_ids=["subnet-a", "subnet-b"],
+        security_group_ids=["sg-nodes"],
+        volumes_key_arn="arn:aws:kms:us-west-2:111122223333:key/volumes",
+        pool=pool,
+        replicas=1,
+        reserved_enis=1,
+        tags={"team": "platform"},
+    )
+    out = synth_alone(lambda stack: KarpenterController(stack, "karpenter", props), providers=("kubernetes", "helm"))
+    objects = {o["kind"]: o for o in helm_values(out, "karpenter-pools")["resources"]}
+    node_pool = objects["NodePool"]
+    assert node_pool["metadata"]["name"] == "general"
+    spec = node_pool["spec"]
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["on-demand"]
+    assert requirements["kubernetes.io/arch"] == ["arm64"]
+    assert requirements["node.kubernetes.io/instance-type"] == ["m7g.large", "m7g.xlarge"]
+    assert spec["template"]["spec"]["taints"] == []  # general-purpose: any pod may land here
+    assert spec["limits"] == {"cpu": 64, "memory": "256Gi"}
+    assert spec["disruption"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"
+    assert spec["disruption"]["consolidateAfter"] == "5m"
+    node_class = objects["EC2NodeClass"]["spec"]
+    assert node_class["amiSelectorTerms"] == [{"alias": "al2023@v20251120"}]
+    (volume,) = node_class["blockDeviceMappings"]
+    assert volume["ebs"]["volumeSize"] == "80Gi" and volume["ebs"]["encrypted"] is True
+    assert node_class["tags"]["team"] == "platform"
+    values = helm_values(out, "karpenter")
+    assert values["replicas"] == 1
+    assert values["settings"]["interruptionQueue"] == "tb-unit-karpenter"
+    assert values["settings"]["reservedENIs"] == "1"
