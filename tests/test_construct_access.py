@@ -81,3 +81,44 @@ def test_vault_unseal_for_a_service_account_of_another_namespace():
     (policy,) = resources(out, "aws_iam_role_policy").values()
     actions = {a for s in json.loads(policy["policy"])["Statement"] for a in s["Action"]}
     assert {"kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"} <= actions
+
+
+#: (file name, KV v2 path, key): where each mounted file comes from (paths and key names, no secret values).
+FILES = [("db-password", "kv/data/media/db", "password"), ("api-token", "kv/data/media/api", "token")]
+
+
+def test_application_secrets_with_their_own_auth_mount_audience_and_names():
+    import yaml
+
+    from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
+
+    props = ApplicationSecretsProps(
+        namespace="media",
+        service_account="audio",
+        role="media-app",
+        vault_address="https://vault.secrets.svc:8200",
+        ca_cert_path="/vault/tls/ca.crt",
+        ca_secret="media-vault-ca",  # noqa: S106 - a secret's name
+        objects=[SecretObject(name, path, key) for name, path, key in FILES],
+        auth_mount="kubernetes-east",
+        audience="vault-east",
+        provider_class="media-secrets",
+        vault_auth="media-auth",
+        vault_connection="media-vault",
+    )
+    out = synth_alone(lambda stack: ApplicationSecrets(stack, "secrets", props), providers=("kubernetes", "helm"))
+    account = manifests(out)[("ServiceAccount", "audio")]
+    assert account["metadata"]["namespace"] == "media" and account["automountServiceAccountToken"] is False
+    objects = {o["kind"]: o for o in helm_values(out, "media-vault-secrets")["resources"]}
+    provider = objects["SecretProviderClass"]
+    assert provider["metadata"]["name"] == "media-secrets"
+    parameters = provider["spec"]["parameters"]
+    assert parameters["vaultKubernetesMountPath"] == "kubernetes-east" and parameters["audience"] == "vault-east"
+    assert parameters["roleName"] == "media-app" and parameters["vaultCACertPath"] == "/vault/tls/ca.crt"
+    listed = yaml.safe_load(parameters["objects"])
+    assert [o["objectName"] for o in listed] == ["db-password", "api-token"]
+    assert objects["VaultConnection"]["spec"]["caCertSecretRef"] == "media-vault-ca"
+    auth = objects["VaultAuth"]
+    assert auth["metadata"]["name"] == "media-auth"
+    assert auth["spec"]["vaultConnectionRef"] == "media-vault" and auth["spec"]["mount"] == "kubernetes-east"
+    assert auth["spec"]["kubernetes"] == {"role": "media-app", "serviceAccount": "audio", "audiences": ["vault-east"]}
