@@ -1,11 +1,12 @@
 """Every synthesized stack, snapshotted. An intended change updates the snapshot in the same
-commit (`pipenv run pytest --snapshot-update`); an unintended one fails here."""
+commit (`pipenv run pytest --snapshot-update`); an unintended one fails here. The files are written by
+tests/snapshot_format.py: one value per line, embedded JSON/base64/multi-line text shown parsed, still exact."""
 
 from __future__ import annotations
 
 import pytest
-from syrupy.extensions.json import JSONSnapshotExtension
 
+from tests.snapshot_format import ReviewableJSONExtension
 from tonebridge.config import load_selected
 from tonebridge.paths import PROJECT_ROOT
 
@@ -27,7 +28,7 @@ AWS_STACKS = [name for name in STACKS if not name.endswith(("-platform", "-dr"))
 
 @pytest.fixture
 def snapshot_json(snapshot):
-    return snapshot.use_extension(JSONSnapshotExtension)
+    return snapshot.use_extension(ReviewableJSONExtension)
 
 
 def test_stack_list_is_complete(manifest):

@@ -1,0 +1,85 @@
+"""Google Cloud DR constructs alone, on the switches production's `dr` section keeps on: an unlocked, unprotected
+bucket, mutable tags, a GKE cluster without deletion protection, upgrade notifications, Google Groups or extra
+authorised networks; a transfer that mirrors deletions every six hours with another environment's bucket."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.conftest import resources
+from tests.construct_harness import only, synth_alone
+
+
+def test_dr_region_with_every_protection_switch_off(environments):
+    from tonebridge.constructs.gcp.dr_region import DrRegion
+    from tonebridge.stacks.dr import dr_region_props
+
+    production = dr_region_props(environments["production"])
+    assert production.protect and production.lock_retention and production.upgrade_notifications  # what env sets
+    props = replace(
+        production,
+        upgrade_notifications=False,
+        security_group=None,
+        master_authorized_cidrs=(),
+        lock_retention=False,
+        immutable_tags=False,
+        deletion_protection=False,
+        protect=False,
+        expiring_prefixes={"scratch": 40},
+    )
+    out = synth_alone(lambda stack: DrRegion(stack, "dr", props), providers=("google",))
+    cluster = only(out, "google_container_cluster")
+    assert cluster["deletion_protection"] is False
+    assert "authenticator_groups_config" not in cluster
+    assert "notification_config" not in cluster
+    assert "google_pubsub_topic" not in out["resource"]
+    (authorised,) = cluster["master_authorized_networks_config"]["cidr_blocks"]
+    assert authorised["cidr_block"] == props.subnet_cidr  # only the DR subnet itself
+    buckets = {r["name"]: r for r in resources(out, "google_storage_bucket").values()}
+    backups = buckets[props.backups_bucket]
+    assert backups["force_destroy"] is True
+    assert backups["retention_policy"] == {"retention_period": props.retention_days * 86_400, "is_locked": False}
+    assert backups["lifecycle"] == {"prevent_destroy": False}
+    deletes = [r for r in backups["lifecycle_rule"] if r["action"]["type"] == "Delete"]
+    assert any(r["condition"].get("matches_prefix") == ["scratch/"] and r["condition"]["age"] == 40 for r in deletes)
+    registry = only(out, "google_artifact_registry_repository")
+    assert registry["docker_config"] == {"immutable_tags": False}
+
+
+def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environment():
+    from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
+
+    staging = TransferSource(
+        name="staging",
+        bucket="tb-staging-backups",
+        bucket_arn="arn:aws:s3:::tb-staging-backups",
+        key_arn="arn:aws:kms:us-west-2:111122223333:key/staging",
+    )
+    props = BackupTransferProps(
+        project_id="tonebridge-dr",
+        role_name="tb-unit-transfer",
+        source_bucket="tb-unit-backups",
+        source_bucket_arn="arn:aws:s3:::tb-unit-backups",
+        source_key_arn="arn:aws:kms:us-west-2:111122223333:key/unit",
+        source_region="us-west-2",
+        sink_bucket="tb-unit-dr-backups",
+        start_date="2026-12-04",
+        start_time_utc="01:30",
+        delete_objects_unique_in_sink=True,
+        repeat_interval_hours=6,
+        extra_sources=[staging],
+    )
+    out = synth_alone(lambda stack: BackupTransfer(stack, "transfer", props), providers=("aws", "google"))
+    jobs = sorted(resources(out, "google_storage_transfer_job").values(), key=lambda j: j["description"])
+    assert len(jobs) == 2
+    sources = {j["transfer_spec"]["aws_s3_data_source"]["bucket_name"]: j for j in jobs}
+    assert set(sources) == {"tb-unit-backups", "tb-staging-backups"}
+    assert sources["tb-staging-backups"]["transfer_spec"]["gcs_data_sink"]["path"] == "staging/"
+    for job in jobs:
+        assert job["transfer_spec"]["transfer_options"]["delete_objects_unique_in_sink"] is True
+        assert job["schedule"]["repeat_interval"] == "21600s"
+        assert job["schedule"]["start_time_of_day"]["hours"] == 1
+        assert job["schedule"]["start_time_of_day"]["minutes"] == 30
+        assert job["schedule"]["schedule_start_date"] == {"year": 2026, "month": 12, "day": 4}
+    role = only(out, "aws_iam_role")
+    assert role["name"] == "tb-unit-transfer"
