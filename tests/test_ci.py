@@ -390,7 +390,7 @@ def test_jenkins_props_are_checked_early():
 
 
 def test_management_placement_needs_the_pool():
-    from tonebridge.constructs.pools import MANAGEMENT_POOL, pool_placement
+    from tonebridge.props.pools import MANAGEMENT_POOL, pool_placement
 
     assert pool_placement(MANAGEMENT_POOL, [{"workload": "system"}]) is None
     selector, tolerations = pool_placement(MANAGEMENT_POOL, [{"workload": "management", "x": "y"}])

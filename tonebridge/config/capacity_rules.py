@@ -35,11 +35,9 @@ from tonebridge.config.compute import ClusterConfig, NodeGroupConfig
 from tonebridge.config.errors import PathPart, Problem
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform import PlatformConfig
-from tonebridge.config.platform_data import Resources as ContainerResources
-from tonebridge.config.platform_mesh import Resources as MeshResources
 from tonebridge.config.platform_observability import MONITORING_POOLS
-from tonebridge.config.platform_secrets import ResourcesConfig
-from tonebridge.constructs.pools import APPLICATION_POOL, DATABASE_POOL, MANAGEMENT_POOL, SYSTEM_POOL
+from tonebridge.props.pools import APPLICATION_POOL, DATABASE_POOL, MANAGEMENT_POOL, SYSTEM_POOL
+from tonebridge.props.types import ContainerResources
 from tonebridge.quantities import parse_quantity
 
 #: Claims per Redis pod: its data volume, which holds nodes.conf too (``constructs/redis.py``:
@@ -94,16 +92,8 @@ def _mib(quantity: str) -> int:
     return ceil(parse_quantity(quantity) / 2**20)
 
 
-def _amounts(resources: ContainerResources | ResourcesConfig | MeshResources, base: tuple[PathPart, ...]) -> Amounts:
-    """Both shapes of resource fields: ``cpu_request``, ``memory_request`` or ``requests.cpu``, ``requests.memory``."""
-    if isinstance(resources, MeshResources):
-        limits = resources.limits or resources.requests
-        return Amounts(
-            Resources(_millis(resources.requests.cpu), _mib(resources.requests.memory)),
-            Resources(_millis(limits.cpu), _mib(limits.memory)),
-            (*base, "requests", "cpu"),
-            (*base, "requests", "memory"),
-        )
+def _amounts(resources: ContainerResources, base: tuple[PathPart, ...]) -> Amounts:
+    """A container's requests and limits; problems point at its ``cpu_request`` and ``memory_request``."""
     return Amounts(
         Resources(_millis(resources.cpu_request), _mib(resources.memory_request)),
         Resources(_millis(resources.cpu_limit), _mib(resources.memory_limit)),

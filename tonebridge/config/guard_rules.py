@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
+from tonebridge.kubeapi import DNS_LABEL
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: constructs/edge_listener.py ``_SSL_POLICY_RE``: TLS 1.2 and 1.3 only.
 SSL_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]-|FS-1-2-)")
 #: constructs/edge_listener.py ``HEALTH_RULE_PRIORITY``: path rules take the priorities below it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tonebridge.config.platform_base import DnsLabel, NamespaceConfig, StorageConfig
+from tonebridge.config.platform_base import NamespaceConfig, StorageConfig
 from tonebridge.config.platform_ci import CiConfig
 from tonebridge.config.platform_data import PostgresPlatformConfig, RedisConfig
 from tonebridge.config.platform_mesh import ArgoCdConfig, EdgeConfig, IstioConfig
@@ -17,6 +17,7 @@ from tonebridge.config.platform_observability import ObservabilityConfig
 from tonebridge.config.platform_scaling import AutoscalingConfig
 from tonebridge.config.platform_secrets import ScanningConfig, SecretsConfig
 from tonebridge.config.types import StrictModel
+from tonebridge.props.types import DnsLabel
 
 
 class PlatformConfig(StrictModel):

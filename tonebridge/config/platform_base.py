@@ -8,38 +8,14 @@ namespaces) live in :mod:`tonebridge.config.semantics`, so each is reported at i
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import Field, field_validator
 
 from tonebridge import eksrules
 from tonebridge.config.types import StrictModel
-from tonebridge.kubeapi import DNS_LABEL
-from tonebridge.quantities import quantity_problem
+from tonebridge.props.types import DnsLabel, Quantity
 
-
-def _quantity(value: str) -> str:
-    problem = quantity_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _dns_label(value: str) -> str:
-    if not DNS_LABEL.match(value):
-        raise ValueError(f"{value!r} is not a DNS label (lowercase letters, digits and '-', at most 63)")
-    return value
-
-
-def _number_as_text(value: object) -> object:
-    """YAML reads ``cpu: 2`` as a number; a quantity is its text."""
-    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-
-
-#: A Kubernetes resource quantity: ``100``, ``500m``, ``4Gi``.
-Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity)]
-#: A namespace or app name: a DNS label.
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 
 

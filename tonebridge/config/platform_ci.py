@@ -18,9 +18,10 @@ from pydantic import AfterValidator, Field
 
 from tonebridge import versions
 from tonebridge.config.errors import Problem
-from tonebridge.config.platform_secrets import DnsLabel, ResourcesConfig, Severity, Storage
+from tonebridge.config.platform_secrets import Severity
 from tonebridge.config.types import StrictModel
-from tonebridge.constructs.pools import MANAGEMENT_POOL
+from tonebridge.props.pools import MANAGEMENT_POOL
+from tonebridge.props.types import ContainerResources, DnsLabel, Storage
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -69,7 +70,7 @@ class CiControllerConfig(StrictModel):
     )
     storage: Storage = Field(default="50Gi", description="JENKINS_HOME volume (jobs, build records).")
     storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of JENKINS_HOME.")
-    resources: ResourcesConfig = ResourcesConfig(
+    resources: ContainerResources = ContainerResources(
         cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
     )
     plugins: dict[str, PluginVersion] = Field(default_factory=lambda: dict(PINNED_PLUGINS), min_length=1)
@@ -95,10 +96,10 @@ class CiAgentConfig(StrictModel):
     )
     severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
     max_agents: int = Field(default=10, ge=1, le=50, description="Agent pods at once (the kubernetes cloud's cap).")
-    build_resources: ResourcesConfig = ResourcesConfig(
+    build_resources: ContainerResources = ContainerResources(
         cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="4Gi"
     )
-    tool_resources: ResourcesConfig = ResourcesConfig(
+    tool_resources: ContainerResources = ContainerResources(
         cpu_request="100m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
     )
 

@@ -21,6 +21,7 @@ from pydantic import Field
 from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
+from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
 from tonebridge.quantities import parse_quantity
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
     from tonebridge.config.platform import PlatformConfig
     from tonebridge.config.platform_base import NamespaceConfig
 
-#: Kubernetes object names the operators turn into pods, services and PVCs: DNS labels.
-DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
-#: A Kubernetes quantity as written in a manifest ("100Gi", "500m", "2").
-Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 Image = Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")]
 #: CloudNativePG's own cron syntax: six fields, seconds first.
 CnpgSchedule = Annotated[str, Field(pattern=r"^(\S+\s+){5}\S+$")]
@@ -40,21 +37,6 @@ CnpgSchedule = Annotated[str, Field(pattern=r"^(\S+\s+){5}\S+$")]
 Retention = Annotated[str, Field(pattern=r"^[1-9]\d*[dwm]$")]
 RedisMemory = Annotated[str, Field(pattern=MEMORY_PATTERN)]
 VaultPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
-
-
-class Resources(StrictModel):
-    """Requests and limits of one workload's main container."""
-
-    cpu_request: Quantity
-    memory_request: Quantity
-    cpu_limit: Quantity
-    memory_limit: Quantity
-
-    def manifest(self) -> dict:
-        return {
-            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
-            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
-        }
 
 
 #: The data stores' clients by default (module doc).
@@ -90,7 +72,9 @@ class CnpgClusterConfig(StrictModel):
         default=None,
         description="Server-side encryption header; None keeps the bucket's default (SSE-KMS with its customer key).",
     )
-    resources: Resources = Resources(cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi")
+    resources: ContainerResources = ContainerResources(
+        cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
+    )
     replica: CnpgReplicaConfig | None = None
     client_services: list[DnsLabel] = Field(
         default_factory=lambda: list(DEFAULT_CLIENTS),
@@ -158,8 +142,10 @@ class RedisConfig(StrictModel):
     appendfsync: Literal[APPENDFSYNC_MODES] = "everysec"
     storage_size: Quantity = "10Gi"
     storage_class: DnsLabel = "fast-ssd"
-    resources: Resources = Resources(cpu_request="500m", memory_request="2560Mi", cpu_limit="1", memory_limit="3Gi")
-    exporter_resources: Resources = Resources(
+    resources: ContainerResources = ContainerResources(
+        cpu_request="500m", memory_request="2560Mi", cpu_limit="1", memory_limit="3Gi"
+    )
+    exporter_resources: ContainerResources = ContainerResources(
         cpu_request="50m", memory_request="64Mi", cpu_limit="200m", memory_limit="128Mi"
     )
     password: RedisVaultSecretConfig = RedisVaultSecretConfig()
@@ -255,7 +241,7 @@ def _claim_size(at: tuple, region: str, platform: PlatformConfig, storage_class:
         )
 
 
-def _limit_range(at: tuple, namespace: str, ns: NamespaceConfig, resources: Resources) -> Iterator[Problem]:
+def _limit_range(at: tuple, namespace: str, ns: NamespaceConfig, resources: ContainerResources) -> Iterator[Problem]:
     """Each container's requests at least the LimitRange's min, its limits at most its max."""
     bounds = ns.limit_range
     if bounds is None:

@@ -12,11 +12,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
+from tonebridge.props.types import ContainerResources
 
 # --- shared -----------------------------------------------------------------------------------
 
-_CPU_RE = re.compile(r"^\d+(\.\d+)?m?$")
-_MEMORY_RE = re.compile(r"^\d+(Ki|Mi|Gi|Ti)?$")
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
@@ -30,18 +29,6 @@ _ISO_CODES = """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF B
     VE VG VI VN VU WF WS YE YT ZA ZM ZW"""
 #: ISO 3166-1 alpha-2 codes (officially assigned), the codes WAF geo match statements accept.
 ISO_3166_ALPHA2 = frozenset(_ISO_CODES.split())
-
-
-def _cpu(value: str) -> str:
-    if not _CPU_RE.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes CPU quantity (for example 500m or 2)")
-    return value
-
-
-def _memory(value: str) -> str:
-    if not _MEMORY_RE.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes memory quantity (for example 128Mi or 2Gi)")
-    return value
 
 
 def _hostname(value: str) -> str:
@@ -62,34 +49,13 @@ def _path(value: str) -> str:
     return value
 
 
-Cpu = Annotated[str, AfterValidator(_cpu)]
-Memory = Annotated[str, AfterValidator(_memory)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 PathPrefix = Annotated[str, AfterValidator(_path)]
 
 
-class Quantities(StrictModel):
-    cpu: Cpu
-    memory: Memory
-
-
-class Resources(StrictModel):
-    """Container requests and limits (Kubernetes quantities)."""
-
-    requests: Quantities
-    limits: Quantities | None = None
-
-    def as_values(self) -> dict:
-        out = {"requests": self.requests.model_dump()}
-        if self.limits:
-            out["limits"] = self.limits.model_dump()
-        return out
-
-
-def _resources(cpu: str, memory: str, limit_cpu: str | None = None, limit_memory: str | None = None) -> Resources:
-    limits = Quantities(cpu=limit_cpu, memory=limit_memory) if limit_cpu and limit_memory else None
-    return Resources(requests=Quantities(cpu=cpu, memory=memory), limits=limits)
+def _resources(cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> ContainerResources:
+    return ContainerResources(cpu_request=cpu, memory_request=memory, cpu_limit=limit_cpu, memory_limit=limit_memory)
 
 
 # --- istio (spec §3.3) ------------------------------------------------------------------------
@@ -107,11 +73,11 @@ class IstioConfig(StrictModel):
     namespace: str = "istio-system"
     cni_namespace: str = "istio-cni"
     istiod_autoscale: Autoscale = Autoscale(min=2, max=5)  # §3.3 pilot.autoscaleMin/Max
-    istiod_resources: Resources = _resources("500m", "2048Mi", "2", "4Gi")  # §3.3 requests; limits ours
-    proxy_resources: Resources = _resources("100m", "128Mi", "200m", "256Mi")  # §3.3 global.proxy.resources
+    istiod_resources: ContainerResources = _resources("500m", "2048Mi", "2", "4Gi")  # §3.3 requests; limits ours
+    proxy_resources: ContainerResources = _resources("100m", "128Mi", "200m", "256Mi")  # §3.3 global.proxy.resources
     gateway_autoscale: Autoscale = Autoscale(min=2, max=10)  # §3.3 istio-ingressgateway
-    gateway_resources: Resources = _resources("100m", "128Mi", "2", "1Gi")
-    cni_resources: Resources = _resources("100m", "100Mi", "500m", "256Mi")
+    gateway_resources: ContainerResources = _resources("100m", "128Mi", "2", "1Gi")
+    cni_resources: ContainerResources = _resources("100m", "100Mi", "500m", "256Mi")
     strict_mtls_namespaces: list[str] | None = Field(
         default=None,
         description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT; default every "

@@ -23,9 +23,10 @@ from pydantic import Field
 
 from tonebridge import versions
 from tonebridge.config.errors import Problem
-from tonebridge.config.platform_data import DnsLabel, Quantity, Resources, VaultPath
+from tonebridge.config.platform_data import VaultPath
 from tonebridge.config.types import StrictModel
-from tonebridge.constructs.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
+from tonebridge.props.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
+from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -93,7 +94,7 @@ class MetricsConfig(StrictModel):
     storage_size: Quantity = "100Gi"
     alertmanager_storage_size: Quantity = "10Gi"
     storage_class: DnsLabel = "fast-ssd"
-    prometheus_resources: Resources = Resources(
+    prometheus_resources: ContainerResources = ContainerResources(
         cpu_request="1", memory_request="4Gi", cpu_limit="2", memory_limit="8Gi"
     )
     rules: PrometheusRulesConfig = PrometheusRulesConfig()
@@ -116,7 +117,7 @@ class NodeSetConfig(StrictModel):
 
     count: int = Field(ge=1, le=50)
     storage_size: Quantity
-    resources: Resources
+    resources: ContainerResources
 
 
 class LogsConfig(StrictModel):
@@ -130,12 +131,12 @@ class LogsConfig(StrictModel):
     master: NodeSetConfig = NodeSetConfig(
         count=3,
         storage_size="10Gi",
-        resources=Resources(cpu_request="500m", memory_request="2Gi", cpu_limit="1", memory_limit="2Gi"),
+        resources=ContainerResources(cpu_request="500m", memory_request="2Gi", cpu_limit="1", memory_limit="2Gi"),
     )
     data: NodeSetConfig = NodeSetConfig(
         count=3,
         storage_size="100Gi",
-        resources=Resources(cpu_request="1", memory_request="8Gi", cpu_limit="2", memory_limit="8Gi"),
+        resources=ContainerResources(cpu_request="1", memory_request="8Gi", cpu_limit="2", memory_limit="8Gi"),
     )
     kibana_count: int = Field(default=2, ge=1, le=5)
     retention_days: int = Field(default=30, ge=1, le=3650, description="Log indices are deleted after this.")

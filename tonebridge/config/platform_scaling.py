@@ -18,14 +18,13 @@ from tonebridge import versions
 from tonebridge.config.compute import InstanceType, TaintConfig
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
+from tonebridge.props.types import BinaryMemory, DnsLabel
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
 
 #: A Kubernetes duration as Karpenter takes it (``30s``, ``720h``, ``1h30m``).
 Duration = Annotated[str, Field(pattern=r"^([0-9]+(s|m|h))+$")]
-#: A memory quantity in binary units (``1000Gi``).
-MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")]
 #: ``<family>@v<YYYYMMDD>``: a pinned EKS-optimized AMI release, never ``@latest``.
 AmiAlias = Annotated[str, Field(pattern=r"^(al2023|bottlerocket)@v[0-9]{8}$")]
 
@@ -63,14 +62,14 @@ class ClusterAutoscalerConfig(StrictModel):
 class NodePoolConfig(StrictModel):
     """Spec §10.2: Karpenter's spot pool (v1 NodePool + EC2NodeClass)."""
 
-    name: str = Field(default="spot-provisioner", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    name: DnsLabel = "spot-provisioner"
     capacity_types: list[Literal["spot", "on-demand"]] = Field(default_factory=lambda: ["spot"], min_length=1)
     architectures: list[Literal["amd64", "arm64"]] = Field(default_factory=lambda: ["amd64"], min_length=1)
     instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["c5.large", "c5.xlarge", "c5.2xlarge", "c5a.large", "c5a.xlarge"], min_length=1
     )
     cpu_limit: int = Field(default=1000, ge=1, description="Spec §10.2: limits.cpu of everything the pool launches.")
-    memory_limit: MemoryQuantity = "1000Gi"
+    memory_limit: BinaryMemory = "1000Gi"
     consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmpty"
     consolidate_after: Duration = Field(default="30s", description="Spec §10.2: ttlSecondsAfterEmpty 30.")
     expire_after: Duration = Field(

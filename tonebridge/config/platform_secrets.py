@@ -11,37 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
 from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
+from tonebridge.props.types import ContainerResources, DnsLabel, Storage
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
     from tonebridge.config.platform import PlatformConfig
 
-Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")]
-Storage = Annotated[str, Field(pattern=r"^\d+(Mi|Gi|Ti)$")]
-DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
-
-
-class ResourcesConfig(StrictModel):
-    """Requests and limits of one container."""
-
-    cpu_request: Quantity
-    memory_request: Quantity
-    cpu_limit: Quantity
-    memory_limit: Quantity
-
-    def as_dict(self) -> dict:
-        return {
-            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
-            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
-        }
 
 
 class VaultServerConfig(StrictModel):
@@ -55,7 +38,7 @@ class VaultServerConfig(StrictModel):
         default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
     )
     node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
-    resources: ResourcesConfig = ResourcesConfig(
+    resources: ContainerResources = ContainerResources(
         cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
     )
     service_account: DnsLabel = Field(default="vault", description="Trusted by the unseal IRSA role.")
@@ -119,7 +102,7 @@ class ScanningConfig(StrictModel):
     concurrent_scan_jobs: int = Field(default=3, ge=1, le=20)
     scan_job_timeout: str = Field(default="10m", pattern=r"^\d+[smh]$")
     scan_job_node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
-    scan_job_resources: ResourcesConfig = ResourcesConfig(
+    scan_job_resources: ContainerResources = ContainerResources(
         cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"
     )
 

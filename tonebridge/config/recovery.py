@@ -14,13 +14,13 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from tonebridge.config.types import StrictModel
+from tonebridge.props.types import DnsLabel
 
 _DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
 #: A duration such as ``15m``, ``8h`` or ``1h30m``.
 Duration = Annotated[str, Field(pattern=r"^(\d+h)?(\d+m)?$", min_length=2)]
 #: Five cron fields (a Kubernetes CronJob's schedule, UTC).
 CronSchedule = Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")]
-K8sName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 
 
 def minutes(duration: str) -> int:
@@ -48,13 +48,13 @@ class LogicalBackupConfig(StrictModel):
     max_duration_minutes: int = Field(
         default=30, ge=5, le=720, description="The Job's activeDeadlineSeconds; the pipeline's worst case."
     )
-    prefix: K8sName = Field(default="postgres-logical", description="Artefacts under <prefix>/<env>/<run>/.")
+    prefix: DnsLabel = Field(default="postgres-logical", description="Artefacts under <prefix>/<env>/<run>/.")
     retention_days: int = Field(default=35, ge=1, le=3650, description="S3 and GCS delete runs older than this.")
-    namespace: K8sName = "production"
-    service_account: K8sName = "postgres-logical-backup"
-    vault_role: K8sName = "postgres-logical-backup"
-    vault_database_mount: K8sName = "database"
-    vault_database_role: K8sName = "tonebridge-logical-backup"
+    namespace: DnsLabel = "production"
+    service_account: DnsLabel = "postgres-logical-backup"
+    vault_role: DnsLabel = "postgres-logical-backup"
+    vault_database_mount: DnsLabel = "database"
+    vault_database_role: DnsLabel = "tonebridge-logical-backup"
     image: str = Field(
         default="ghcr.io/cloudnative-pg/postgresql:16.14-system-trixie",
         pattern=r"^[a-z0-9./-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$",

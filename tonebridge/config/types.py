@@ -9,9 +9,10 @@ import re
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator
 
 from tonebridge import cloudfacts
+from tonebridge.props.types import StrictModel as StrictModel  # the models' base, shared with props
 
 # --- AWS naming rules -------------------------------------------------------------------------
 
@@ -115,9 +116,3 @@ Cidr = IPv4Network
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors (a typo must never silently fall back to a default)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)

@@ -24,8 +24,8 @@ from tonebridge.config.capacity_rules import _amount, _of, pinned_pods
 from tonebridge.config.compute import ClusterConfig, NodeGroupConfig
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
-from tonebridge.constructs.pools import APPLICATION_POOL, SYSTEM_POOL
 from tonebridge.postgres_settings import memory_bytes
+from tonebridge.props.pools import APPLICATION_POOL, SYSTEM_POOL
 from tonebridge.quantities import parse_quantity
 
 #: The AMI type of every managed node group (``constructs/cluster.py``) and the architecture it boots.

@@ -28,6 +28,7 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
 from tonebridge.flows import Endpoint, Flow
+from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.openpgp import read_public_key
 
 #: The current API of Argo CD's Application and AppProject.
@@ -40,7 +41,6 @@ PLATFORM_OWNED = (
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "security.istio.io", "kind": "PeerAuthentication"},
 )
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DURATION = re.compile(r"^\d+[smh]$")
 
 
@@ -63,7 +63,7 @@ class ArgoApplicationSpec:
     backoff_max_duration: str = "3m"
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL.match(self.name) or not _DNS_LABEL.match(self.namespace):
+        if not DNS_LABEL.match(self.name) or not DNS_LABEL.match(self.namespace):
             raise ValueError(f"application {self.name!r}: name and namespace must be DNS labels")
         if not self.repo_url.startswith("https://"):
             raise ValueError(f"application {self.name}: repo_url must be https://")
@@ -164,7 +164,7 @@ class ArgoCdProps:
         forbidden = {"Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
         if any(k["kind"] in forbidden or k["kind"] == "*" for k in self.synced_kinds):
             raise ValueError("synced_kinds: no RBAC objects, Secrets or ServiceAccounts from Git")
-        if not _DNS_LABEL.match(self.namespace) or not _DNS_LABEL.match(self.project):
+        if not DNS_LABEL.match(self.namespace) or not DNS_LABEL.match(self.project):
             raise ValueError("namespace and project must be DNS labels")
         if self.project == "default":
             raise ValueError("project: 'default' allows any repository and destination; name a project of its own")

@@ -12,7 +12,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+from tonebridge.kubeapi import DNS_LABEL
+
 _SA_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
@@ -37,7 +38,7 @@ class ServiceAccountRoleProps:
     managed_policy_arns: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL_RE.match(self.namespace):
+        if not DNS_LABEL.match(self.namespace):
             raise ValueError(f"{self.role_name}: namespace {self.namespace!r} is not a Kubernetes namespace name")
         if not _SA_NAME_RE.match(self.service_account):
             raise ValueError(f"{self.role_name}: {self.service_account!r} is not a service account name")

@@ -9,7 +9,6 @@ a namespace of its own that says why.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from tonebridge.charts import ISTIO_BASE, ISTIO_CNI, ISTIO_GATEWAY, ISTIOD
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
+from tonebridge.kubeapi import DNS_LABEL
 
 #: The current (GA) API of Istio's security resources.
 PEER_AUTHENTICATION_API = "security.istio.io/v1"
@@ -34,7 +34,6 @@ CNI_REASON = (
     "(hostPath) and sets up traffic capture in pod network namespaces, so that sidecar-injected pods "
     "need no NET_ADMIN/NET_RAW init container and application namespaces stay restricted"
 )
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _resources_ok(resources: Mapping[str, Any]) -> bool:
@@ -96,7 +95,7 @@ class IstioProps:
             if exception.namespace not in self.strict_mtls_namespaces:
                 raise ValueError(f"mtls exception {exception.name}: {exception.namespace} is not STRICT")
         for name in (self.namespace, self.cni_namespace, self.gateway_name, *self.strict_mtls_namespaces):
-            if not _DNS_LABEL.match(name):
+            if not DNS_LABEL.match(name):
                 raise ValueError(f"{name!r} is not a DNS label")
         if self.namespace == self.cni_namespace:
             raise ValueError("cni_namespace: the privileged CNI agent needs a namespace of its own")

@@ -17,7 +17,7 @@ Controller (namespace ``ci``, Pod Security ``restricted``):
 
 Placement (spec §2.2: CI/CD on the private-management tier): a managed node group in the
 private-management subnets, labelled ``workload=management`` and tainted
-``management=true:NoSchedule`` (:data:`tonebridge.constructs.pools.MANAGEMENT_POOL`). A selector
+``management=true:NoSchedule`` (:data:`tonebridge.props.pools.MANAGEMENT_POOL`). A selector
 on an existing pool would put builds next to the application on the private-app subnets, which
 §2.2 keeps apart; the node group keeps the tier's own subnets and route tables, and the taint keeps
 everything else off it. Controller and agents both select and tolerate it.

@@ -25,14 +25,14 @@ from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
+from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.types import BINARY_MEMORY_RE
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
 ARCHITECTURES = ("amd64", "arm64")
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$")
-_MEMORY_RE = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
 #: Pinned AMI releases only: ``@latest`` would let AWS roll a new AMI into production unreviewed.
 _AMI_ALIAS_RE = re.compile(r"^(al2023|bottlerocket)@v[0-9]{8}$")
 
@@ -68,7 +68,7 @@ class NodePoolSpec:
 
     def __post_init__(self) -> None:
         problem = None
-        if not _NAME_RE.match(self.name):
+        if not DNS_LABEL.match(self.name):
             problem = "name must be a DNS label"
         elif not self.capacity_types or set(self.capacity_types) - set(CAPACITY_TYPES):
             problem = f"capacity_types must be some of {', '.join(CAPACITY_TYPES)}"
@@ -78,7 +78,7 @@ class NodePoolSpec:
             problem = "instance_types must name at least one instance type"
         elif self.cpu_limit < 1:
             problem = "cpu_limit must be positive"
-        elif not _MEMORY_RE.match(self.memory_limit):
+        elif not BINARY_MEMORY_RE.match(self.memory_limit):
             problem = f"memory_limit {self.memory_limit!r} must be a quantity like 1000Gi"
         elif self.consolidation_policy not in ("WhenEmpty", "WhenEmptyOrUnderutilized"):
             problem = "consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized"

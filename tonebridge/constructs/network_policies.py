@@ -23,7 +23,6 @@ check proves the policies admit it, and that nothing else is admitted between is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +34,13 @@ from constructs import Construct
 from tonebridge.constructs.flow_declarations import declare_flows
 from tonebridge.constructs.kube import kube_object
 from tonebridge.flows import Endpoint, Flow
+from tonebridge.kubeapi import DNS_LABEL
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _check_name(owner: str, name: str) -> None:
-    if not _DNS_LABEL.match(name):
+    if not DNS_LABEL.match(name):
         raise ValueError(f"{owner}: {name!r} is not a DNS label")
 
 

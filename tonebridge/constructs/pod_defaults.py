@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tonebridge.constructs.pools import APPLICATION_POOL, SYSTEM_POOL
+from tonebridge.props.pools import APPLICATION_POOL, SYSTEM_POOL
 
-#: The system node pool of spec §3.1 (defined once, in :mod:`tonebridge.constructs.pools`), as chart values take it.
+#: The system node pool of spec §3.1 (defined once, in :mod:`tonebridge.props.pools`), as chart values take it.
 SYSTEM_NODE_SELECTOR = dict(SYSTEM_POOL[0])
 SYSTEM_TOLERATIONS = [toleration.manifest() for toleration in SYSTEM_POOL[1]]
 #: Platform controllers that are not critical add-ons: the application pool (spec §3.1).

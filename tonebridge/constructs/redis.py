@@ -57,10 +57,10 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.constructs.pod_defaults import check_replicas
-from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 from tonebridge.flows import Endpoint, Flow, pods
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"

@@ -34,7 +34,6 @@ from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerPro
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
 from tonebridge.constructs.pod_defaults import controller_placement, system_placement
-from tonebridge.constructs.pools import Toleration
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
     CnpgCluster,
@@ -59,6 +58,7 @@ from tonebridge.constructs.storage_classes import StorageClasses, StorageClasses
 from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
+from tonebridge.props.pools import Toleration
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
 from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
@@ -337,11 +337,11 @@ class PlatformStack(TonebridgeStack):
                     namespace=istio.namespace,
                     cni_namespace=istio.cni_namespace,
                     istiod_replicas=(istio.istiod_autoscale.min, istio.istiod_autoscale.max),
-                    istiod_resources=istio.istiod_resources.as_values(),
-                    proxy_resources=istio.proxy_resources.as_values(),
+                    istiod_resources=istio.istiod_resources.manifest(),
+                    proxy_resources=istio.proxy_resources.manifest(),
                     gateway_replicas=(istio.gateway_autoscale.min, istio.gateway_autoscale.max),
-                    gateway_resources=istio.gateway_resources.as_values(),
-                    cni_resources=istio.cni_resources.as_values(),
+                    gateway_resources=istio.gateway_resources.manifest(),
+                    cni_resources=istio.cni_resources.manifest(),
                     node_selector=selector,
                     tolerations=tolerations,
                     strict_mtls_namespaces=strict,
@@ -491,7 +491,7 @@ class PlatformStack(TonebridgeStack):
                 audit_storage=vault_cfg.audit_storage,
                 zone_anti_affinity=vault_cfg.zone_anti_affinity,
                 node_selector=vault_cfg.node_selector,
-                resources=vault_cfg.resources.as_dict(),
+                resources=vault_cfg.resources.manifest(),
                 ca_bundle_namespaces=[
                     csi_namespace,
                     app.namespace,
@@ -576,7 +576,7 @@ class PlatformStack(TonebridgeStack):
                 concurrent_scan_jobs=cfg.concurrent_scan_jobs,
                 scan_job_timeout=cfg.scan_job_timeout,
                 scan_job_node_selector=cfg.scan_job_node_selector,
-                scan_job_resources=cfg.scan_job_resources.as_dict(),
+                scan_job_resources=cfg.scan_job_resources.manifest(),
                 node_selector=self.controller_node_selector,
                 tolerations=self.controller_tolerations,
             ),

@@ -13,7 +13,7 @@ from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import CiConfig
 from tonebridge.constructs.app_secrets import SecretObject
 from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, ReleasePath, TestTarget, VaultFiles
-from tonebridge.constructs.pools import MANAGEMENT_POOL, pool_placement
+from tonebridge.props.pools import MANAGEMENT_POOL, pool_placement
 
 if TYPE_CHECKING:
     from tonebridge.stacks.platform import PlatformStack
@@ -119,9 +119,9 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
             deployer_service_account=ci.deployer_service_account,
             storage=ci.controller.storage,
             storage_class=ci.controller.storage_class,
-            resources=ci.controller.resources.as_dict(),
-            build_resources=agents.build_resources.as_dict(),
-            tool_resources=agents.tool_resources.as_dict(),
+            resources=ci.controller.resources.manifest(),
+            build_resources=agents.build_resources.manifest(),
+            tool_resources=agents.tool_resources.manifest(),
             max_agents=agents.max_agents,
             node_selector=node_selector,
             tolerations=tolerations,

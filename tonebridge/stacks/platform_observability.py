@@ -21,8 +21,8 @@ from tonebridge.constructs.observability import ObservabilityProps, Observabilit
 from tonebridge.constructs.observability.flows import ScrapeTarget
 from tonebridge.constructs.observability.logs import LogsProps, NodeSet
 from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
-from tonebridge.constructs.pools import pool_placement
 from tonebridge.constructs.vault_login import VaultLogin
+from tonebridge.props.pools import pool_placement
 
 if TYPE_CHECKING:
     from tonebridge.stacks.platform import PlatformStack

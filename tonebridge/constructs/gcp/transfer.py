@@ -43,10 +43,11 @@ from cdktf_cdktf_provider_google.storage_transfer_job import (
 )
 from constructs import Construct
 
+from tonebridge.kubeapi import DNS_LABEL
+
 GOOGLE_ISSUER = "accounts.google.com"
 _ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_SOURCE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: What Storage Transfer needs of an S3 source (list, read, locate), nothing that writes.
 S3_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
 #: Storage Transfer's documented sink roles: create objects, read bucket metadata; no delete.
@@ -118,7 +119,7 @@ class TransferSource:
     key_arn: str
 
     def __post_init__(self) -> None:
-        if not _SOURCE_NAME_RE.match(self.name):
+        if not DNS_LABEL.match(self.name):
             raise ValueError(f"source name {self.name!r} must be a DNS label")
 
     @property

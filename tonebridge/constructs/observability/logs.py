@@ -28,7 +28,8 @@ from tonebridge.constructs.pod_defaults import (
     restricted_container_context,
     restricted_pod_context,
 )
-from tonebridge.constructs.pools import DATABASE_POOL, Toleration
+from tonebridge.props.pools import DATABASE_POOL, Toleration
+from tonebridge.props.types import STORAGE_RE
 
 ELASTICSEARCH_API = "elasticsearch.k8s.elastic.co/v1"
 KIBANA_API = "kibana.k8s.elastic.co/v1"
@@ -38,7 +39,6 @@ ELASTIC_UID = 1000
 FILEBEAT_ILM_DIR = "/usr/share/filebeat/ilm"
 KIBANA = "kibana"
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_SIZE = re.compile(r"^\d+(Mi|Gi|Ti)$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class NodeSet:
     def __post_init__(self) -> None:
         if self.count < 1:
             raise ValueError(f"node set {self.name}: count must be at least 1")
-        if not _SIZE.match(self.storage_size):
+        if not STORAGE_RE.match(self.storage_size):
             raise ValueError(f"node set {self.name}: storage_size {self.storage_size!r} must look like 10Gi")
         unknown = set(self.roles) - {"master", "data", "ingest", "data_hot", "data_warm", "data_cold", "ml"}
         if not self.roles or unknown:

@@ -56,8 +56,9 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.constructs.pod_defaults import check_replicas
-from tonebridge.constructs.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 from tonebridge.flows import Endpoint, Flow, pods
+from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
 
 API_VERSION = "postgresql.cnpg.io/v1"
 #: PostgreSQL, the instance manager's status endpoint and its metrics exporter (CloudNativePG's ports).
@@ -77,7 +78,6 @@ ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
 COMPRESSIONS = ("gzip", "bzip2", "snappy", "lz4", "xz", "zstd")
 ENCRYPTIONS = ("AES256", "aws:kms")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RETENTION = re.compile(r"^[1-9]\d*[dwm]$")
 _SCHEDULE = re.compile(r"^(\S+\s+){5}\S+$")
@@ -143,7 +143,7 @@ class CnpgReplicaSource:
     store: BarmanStore
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL.match(self.source_cluster):
+        if not DNS_LABEL.match(self.source_cluster):
             raise ValueError(f"replica: source_cluster {self.source_cluster!r} is not a DNS label")
 
 
@@ -202,7 +202,7 @@ class CnpgClusterProps:
 
     def __post_init__(self) -> None:
         for label, value in (("name", self.name), ("namespace", self.namespace), ("database", self.database)):
-            if not _DNS_LABEL.match(value):
+            if not DNS_LABEL.match(value):
                 raise ValueError(f"cnpg cluster {self.name}: {label} {value!r} is not a DNS label")
         if len(self.name) > 50:
             raise ValueError(f"cnpg cluster {self.name}: name must be at most 50 characters (pod names add suffixes)")
@@ -230,7 +230,7 @@ class CnpgClusterProps:
             except ValueError as error:
                 raise ValueError(f"cnpg cluster {self.name}: {label} {cidr!r} is not a CIDR") from error
         for service in (self.operator_namespace, *self.client_services):
-            if not _DNS_LABEL.match(service):
+            if not DNS_LABEL.match(service):
                 raise ValueError(f"cnpg cluster {self.name}: {service!r} is not a DNS label")
 
 

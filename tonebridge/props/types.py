@@ -1,0 +1,73 @@
+"""The field types every model and props class shares, each defined once (tests/test_shared_types.py).
+
+* :class:`StrictModel`: the base of every configuration model and pydantic props class.
+* :data:`Quantity`: a Kubernetes resource quantity, checked by the API server's own grammar
+  (:mod:`tonebridge.quantities`), so configuration accepts exactly what a manifest may carry.
+  :data:`Storage` and :data:`BinaryMemory` are narrower forms of it, for sizes written in binary units.
+* :data:`DnsLabel`: an RFC 1123 label (:data:`tonebridge.kubeapi.DNS_LABEL`): namespace, service
+  account and most object names.
+* :class:`ContainerResources`: one container's requests and limits, rendered by ``.manifest()``.
+
+cdktf-free: configuration imports this before any provider loads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.quantities import quantity_problem
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors (a typo must never silently fall back to a default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+def _number_as_text(value: object) -> object:
+    """YAML reads ``cpu: 2`` as a number; a quantity is its text."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def _quantity(value: str) -> str:
+    problem = quantity_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+#: A Kubernetes resource quantity: ``100``, ``500m``, ``4Gi``, ``1.5``, ``2k``.
+Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity)]
+
+#: A volume size as claims and the operators take it: a whole number of Mi, Gi or Ti (every match
+#: is a :data:`Quantity`; decimal units and fractions are refused so sizes compare by eye).
+STORAGE_PATTERN = r"^\d+(Mi|Gi|Ti)$"
+#: A memory amount as Karpenter's pool limits take it: a positive whole number of binary units.
+BINARY_MEMORY_PATTERN = r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$"
+STORAGE_RE = re.compile(STORAGE_PATTERN)
+BINARY_MEMORY_RE = re.compile(BINARY_MEMORY_PATTERN)
+Storage = Annotated[str, Field(pattern=STORAGE_PATTERN)]
+BinaryMemory = Annotated[str, Field(pattern=BINARY_MEMORY_PATTERN)]
+
+#: A Kubernetes object name that must be a DNS label (RFC 1123, at most 63 characters).
+DnsLabel = Annotated[str, Field(pattern=DNS_LABEL.pattern)]
+
+
+class ContainerResources(StrictModel):
+    """Requests and limits of one container (limits required: every namespace has a quota)."""
+
+    cpu_request: Quantity
+    memory_request: Quantity
+    cpu_limit: Quantity
+    memory_limit: Quantity
+
+    def manifest(self) -> dict[str, dict[str, str]]:
+        """The container's ``resources`` field (requests, then limits; cpu, then memory)."""
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
