@@ -431,10 +431,13 @@ GUARDS.update(
             C((*W, "secrets", "vault", "storage_class"), ""),
             N(WIRING),
             N("the resources model requires requests and limits"),
-            N("the bootstrap configuration is built by the stack from the roles it creates"),
-            N("the bootstrap roles are built by the stack"),
-            N("the bootstrap roles are built by the stack, each with its paths"),
-            C((*OBS, "vault_role"), "tonebridge"),
+        ],
+        "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
+        "props/vault.py:VaultRole.__post_init__": [
+            N(
+                "each feature builds its role with its paths (a fixed number per feature); the application's "
+                "come from secrets.application.objects, which needs at least one"
+            )
         ],
         "constructs/vault_aws.py:VaultUnsealProps.__post_init__": [
             C(("clusters", "us-west-2", "name"), "Tonebridge_Prod")
@@ -758,7 +761,7 @@ LINES: dict[str, str] = {
     "constructs/vault.py:VaultProps.__post_init__[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
     "constructs/vault.py:VaultProps.__post_init__[1]": "platform.us-west-2.secrets.vault.data_storage: String should match pattern '^\\d+(Mi|Gi|Ti)$' (got '10 GB')",
     "constructs/vault.py:VaultProps.__post_init__[2]": "platform.us-west-2.secrets.vault.storage_class: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
-    "constructs/vault.py:VaultProps.__post_init__[8]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
+    "constructs/vault.py:Vault.grant[0]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
     "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
     "constructs/vault_login.py:static_secret[1]": "platform.us-west-2.observability.metrics.receiver.webhook.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",

@@ -29,7 +29,14 @@ RAISED = ("ValueError", "TypeError", "KeyError")
 
 def construct_checks() -> dict[str, list[int]]:
     """``"<file>:<qualname>"`` -> line numbers of its raises, for the constructs, stacks and rules modules."""
-    files = sorted([*PACKAGE.glob("constructs/**/*.py"), *PACKAGE.glob("stacks/*.py"), *PACKAGE.glob("*.py")])
+    files = sorted(
+        [
+            *PACKAGE.glob("constructs/**/*.py"),
+            *PACKAGE.glob("stacks/*.py"),
+            *PACKAGE.glob("props/**/*.py"),
+            *PACKAGE.glob("*.py"),
+        ]
+    )
     found: dict[str, list[int]] = {}
 
     def walk(node: ast.AST, qual: str, rel: str) -> None:

@@ -28,9 +28,6 @@ LAYERS: dict[str, str] = {
     "tonebridge.config": "config",
     "tonebridge.constructs": "constructs",
     "tonebridge.props": "rules",
-    # Tooling still inside the package: issue 21 part A moves both to tools/ (then delete these two rows).
-    "tonebridge.fit": "tooling",
-    "tonebridge.ops": "tooling",
 }
 #: Top-level modules that import jsii or cdktf on purpose: helpers the constructs (and app) use.
 CDK_SUPPORT = {

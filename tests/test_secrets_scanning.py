@@ -194,7 +194,9 @@ def test_no_literal_secret_in_the_platform_stack(stacks):
 
 def test_vault_props_reject_even_quorums_and_missing_tls():
     from tonebridge.constructs.vault import VaultProps
+    from tonebridge.props.vault import VaultRole
 
+    app = VaultRole("r", "s", "n", ("secret/data/a",), "the application's secrets")
     base = dict(
         kubernetes_version="1.35",
         region="us-west-2",
@@ -202,14 +204,9 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         unseal_role_arn="arn",
         ca_issuer="ca",
         storage_class="fast-ssd",
-        bootstrap={
-            "role": "r",
-            "service_account": "s",
-            "namespace": "n",
-            "audience": "a",
-            "auth_mount": "k",
-            "paths": [],
-        },
+        application=app,
+        auth_mount="k",
+        audience="a",
     )
     VaultProps(**base)
     with pytest.raises(ValueError, match="odd"):
@@ -218,26 +215,27 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         VaultProps(**{**base, "ca_issuer": ""})
     with pytest.raises(ValueError, match="data_storage"):
         VaultProps(**{**base, "data_storage": "10GB"})
-    with pytest.raises(ValueError, match="bootstrap is missing"):
-        VaultProps(**{**base, "bootstrap": {}})
+    # The application's role is a typed value now: leaving it out cannot get past the constructor.
+    with pytest.raises(TypeError, match="application"):
+        VaultProps(**{k: v for k, v in base.items() if k != "application"})
     extra = {"role": "redis", "service_account": "redis-vault", "namespace": "n", "paths": ["secret/data/redis"]}
-    VaultProps(**{**base, "bootstrap_roles": [extra]})
-    with pytest.raises(ValueError, match="distinct"):
-        VaultProps(**{**base, "bootstrap_roles": [{**extra, "role": "r"}]})
+    VaultRole(**extra, subject="the Redis password")
     with pytest.raises(ValueError, match="at least one path"):
-        VaultProps(**{**base, "bootstrap_roles": [{**extra, "paths": []}]})
-    with pytest.raises(ValueError, match="missing service_account"):
-        VaultProps(**{**base, "bootstrap_roles": [{k: v for k, v in extra.items() if k != "service_account"}]})
+        VaultRole(**{**extra, "paths": []}, subject="the Redis password")
+    with pytest.raises(TypeError, match="service_account"):
+        VaultRole(**{k: v for k, v in extra.items() if k != "service_account"}, subject="the Redis password")
+    # Distinct roles: checked where roles are granted (tests/test_vault_role.py grants one twice).
 
 
 def test_bootstrap_script_writes_extra_roles_after_the_applications():
-    from tonebridge.constructs.vault import bootstrap_script, read_policy
+    from tonebridge.constructs.vault import bootstrap_script
+    from tonebridge.props.vault import VaultRole, read_policy
 
     common = {"audience": "vault", "auth_mount": "kubernetes"}
-    app = {"role": "tonebridge", "service_account": "tonebridge-sa", "namespace": "production"}
-    alone = bootstrap_script(**app, policy="tonebridge-read", **common).splitlines()
-    extra = {"role": "redis", "service_account": "redis-vault", "namespace": "production", "policy": "redis-read"}
-    both = bootstrap_script(**app, policy="tonebridge-read", **common, extra_roles=[extra]).splitlines()
+    app = VaultRole("tonebridge", "tonebridge-sa", "production", ("secret/data/jwt",), "the application's secrets")
+    alone = bootstrap_script([app], **common).splitlines()
+    extra = VaultRole("redis", "redis-vault", "production", ("secret/data/redis",), "the Redis password")
+    both = bootstrap_script([app, extra], **common).splitlines()
     added = [line for line in both if line not in alone]
     assert added == [
         "vault policy write redis-read /vault/userconfig/vault-bootstrap/redis-read.hcl",

@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OWNERS = {"tonebridge/props/types.py", "tonebridge/kubeapi.py", "tonebridge/quantities.py"}
 #: Copies left in files another part of issue 21 owns, each with the reason; the test also fails when
 #: an entry here no longer has a copy (delete the entry then).
-PENDING = {
-    "tonebridge/constructs/vault.py": "part D owns the file: _QUANTITY becomes tonebridge.props.types.STORAGE_RE",
-}
+PENDING = {}
 NAMES = {"Quantity", "DnsLabel"}
 
 

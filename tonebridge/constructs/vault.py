@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,61 +29,35 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
 from tonebridge.flows import Endpoint, Flow
+from tonebridge.props.types import STORAGE_RE
+from tonebridge.props.vault import VaultRole
 
-_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
 #: uid/gid of the vault user in the official image (the chart's defaults).
 VAULT_UID, VAULT_GID = 100, 1000
 PORT = 8200
 
 
-def read_policy(paths: Sequence[str], subject: str = "the application's secrets") -> str:
-    """Policy HCL granting ``read`` on exactly ``paths`` (KV v2 data paths), nothing else."""
-    blocks = [f'path "{path}" {{\n  capabilities = ["read"]\n}}\n' for path in dict.fromkeys(paths)]
-    return f"# Read-only access to {subject} (spec §8.2). Managed by tonebridge.\n" + "\n".join(blocks)
-
-
-def _role_lines(*, role: str, service_account: str, namespace: str, policy: str, audience: str, auth_mount: str):
+def _role_lines(role: VaultRole, *, audience: str, auth_mount: str) -> list[str]:
+    policy = role.policy_name
     return [
         f"vault policy write {policy} /vault/userconfig/vault-bootstrap/{policy}.hcl",
-        f"vault write auth/{auth_mount}/role/{role} bound_service_account_names={service_account} "
-        f"bound_service_account_namespaces={namespace} audience={audience} token_policies={policy} "
+        f"vault write auth/{auth_mount}/role/{role.role} bound_service_account_names={role.service_account} "
+        f"bound_service_account_namespaces={role.namespace} audience={audience} token_policies={policy} "
         "token_ttl=1h token_max_ttl=4h",
     ]
 
 
-def bootstrap_script(
-    *,
-    role: str,
-    service_account: str,
-    namespace: str,
-    policy: str,
-    audience: str,
-    auth_mount: str,
-    extra_roles: Sequence[Mapping[str, str]] = (),
-) -> str:
+def bootstrap_script(roles: Sequence[VaultRole], *, audience: str, auth_mount: str) -> str:
     """Idempotent configuration of a freshly initialised Vault: every step checks first or overwrites.
 
     Run inside a Vault pod with an operator's token (the root token from ``vault operator init``,
     revoked afterwards): ``kubectl -n vault exec -ti vault-0 -- sh
     /vault/userconfig/vault-bootstrap/bootstrap.sh``.
 
-    ``extra_roles``: more roles on the same auth mount and audience, each a mapping of ``role``,
-    ``service_account``, ``namespace`` and ``policy`` (written after the application's role).
+    ``roles``: the application's role first, then every granted role, all on the same auth mount and
+    audience, each with its ``<role>-read`` policy.
     """
-    common = {"audience": audience, "auth_mount": auth_mount}
-    roles = [
-        _role_lines(role=role, service_account=service_account, namespace=namespace, policy=policy, **common),
-        *(
-            _role_lines(
-                role=r["role"],
-                service_account=r["service_account"],
-                namespace=r["namespace"],
-                policy=r["policy"],
-                **common,
-            )
-            for r in extra_roles
-        ),
-    ]
+    lines = [line for role in roles for line in _role_lines(role, audience=audience, auth_mount=auth_mount)]
     return "\n".join(
         [
             "#!/bin/sh",
@@ -97,7 +70,7 @@ def bootstrap_script(
             f"vault auth enable -path={auth_mount} kubernetes",
             f'vault write auth/{auth_mount}/config kubernetes_host="https://$KUBERNETES_SERVICE_HOST:'
             '$KUBERNETES_SERVICE_PORT"',
-            *(line for lines in roles for line in lines),
+            *lines,
             "vault audit list -format=json | grep -q '\"file/\"' || "
             "vault audit enable file file_path=/vault/audit/vault_audit.log",
             "",
@@ -115,11 +88,9 @@ class VaultProps:
     :param replicas: raft voters (odd).
     :param zone_anti_affinity: replicas required in distinct zones; otherwise in distinct nodes.
     :param ca_bundle_namespaces: namespaces that get a ``vault-ca`` secret (its ``ca.crt``) to trust Vault.
-    :param bootstrap: the application role to configure: role, service_account, namespace, audience,
-        auth_mount, and ``paths`` (KV v2 data paths it may read).
-    :param bootstrap_roles: more roles on the same auth mount and audience (Redis's, for the Vault
-        Secrets Operator): each a mapping of role, service_account, namespace, ``paths`` and
-        ``subject`` (what the policy's comment says it reads). Each gets a ``<role>-read`` policy.
+    :param application: the application's role, the first the bootstrap configures; other features'
+        roles are granted with :meth:`Vault.grant`.
+    :param auth_mount, audience: the Kubernetes auth method's mount and the token audience every role uses.
     """
 
     kubernetes_version: str
@@ -128,6 +99,9 @@ class VaultProps:
     unseal_role_arn: str
     ca_issuer: str
     storage_class: str
+    application: VaultRole
+    auth_mount: str
+    audience: str
     namespace: str = "vault"
     release_name: str = "vault"
     service_account: str = "vault"
@@ -145,8 +119,6 @@ class VaultProps:
     )
     ca_bundle_namespaces: Sequence[str] = ()
     ca_bundle_secret: str = "vault-ca"  # noqa: S105 - a secret's name
-    bootstrap: Mapping[str, object] = field(default_factory=dict)
-    bootstrap_roles: Sequence[Mapping[str, object]] = ()
     #: Who calls Vault's API (namespace, pod labels): the CSI provider and the Secrets Operator.
     clients: Sequence[tuple[str, Mapping[str, str]]] = (
         ("kube-system", {"app.kubernetes.io/name": "vault-csi-provider"}),
@@ -157,7 +129,7 @@ class VaultProps:
         if self.replicas < 1 or self.replicas % 2 == 0:
             raise ValueError(f"replicas must be odd (raft quorum), not {self.replicas}")
         for name in ("data_storage", "audit_storage"):
-            if not _QUANTITY.match(getattr(self, name)):
+            if not STORAGE_RE.match(getattr(self, name)):
                 raise ValueError(f"{name} {getattr(self, name)!r} must look like 10Gi")
         if not self.storage_class:
             raise ValueError("storage_class is required (the fast-ssd class)")
@@ -165,25 +137,15 @@ class VaultProps:
             raise ValueError("ca_issuer is required: Vault never serves plain HTTP")
         if "limits" not in self.resources or "requests" not in self.resources:
             raise ValueError("resources needs requests and limits")
-        missing = {"role", "service_account", "namespace", "audience", "auth_mount", "paths"} - set(self.bootstrap)
-        if missing:
-            raise ValueError(f"bootstrap is missing {', '.join(sorted(missing))}")
-        roles = [self.bootstrap["role"]]
-        for extra in self.bootstrap_roles:
-            missing = {"role", "service_account", "namespace", "paths"} - set(extra)
-            if missing:
-                raise ValueError(f"bootstrap_roles: a role is missing {', '.join(sorted(missing))}")
-            if not extra["paths"]:
-                raise ValueError(f"bootstrap_roles: role {extra['role']} needs at least one path")
-            roles.append(extra["role"])
-        if len(set(roles)) != len(roles):
-            raise ValueError(f"bootstrap roles must be distinct: {', '.join(map(str, roles))}")
 
 
 class Vault(Construct):
     """Attributes: ``address`` (https URL of the service), ``ca_bundle_secret``, ``release``,
     ``certificates`` (release of the TLS certificates, for ``depends_on``), ``namespace``, ``policy`` (the
-    application's), ``policies`` (every bootstrap policy by name)."""
+    application's), ``policies`` (every bootstrap policy by name).
+
+    Roles other than the application's are granted with :meth:`grant` (typed :class:`VaultRole` values).
+    """
 
     def __init__(
         self,
@@ -197,6 +159,7 @@ class Vault(Construct):
         ns, name = props.namespace, props.release_name
         self.address = f"https://{name}.{ns}.svc:{PORT}"
         self.ca_bundle_secret = props.ca_bundle_secret
+        self.namespace_name = ns
         self.namespace = Namespace(
             self, "namespace", NamespaceProps(name=ns, kubernetes_version=props.kubernetes_version)
         )
@@ -211,43 +174,13 @@ class Vault(Construct):
             objects=[_server_certificate(props, tls_secret), *_ca_bundles(props)],
             depends_on=[self.namespace.manifest, *depends_on],
         ).release
-        boot = props.bootstrap
-        self.policy_name = f"{boot['role']}-read"
-        self.policy = read_policy(list(boot["paths"]))  # type: ignore[arg-type]
-        #: Every policy of the bootstrap by name (``<role>-read``): the application's and the extra roles'.
-        self.policies = {self.policy_name: self.policy}
-        extra_roles = []
-        for extra in props.bootstrap_roles:
-            policy_name = f"{extra['role']}-read"
-            subject = str(extra.get("subject", f"the secrets of role {extra['role']}"))
-            self.policies[policy_name] = read_policy(list(extra["paths"]), subject)  # type: ignore[call-overload]
-            extra_roles.append(
-                {
-                    "role": str(extra["role"]),
-                    "service_account": str(extra["service_account"]),
-                    "namespace": str(extra["namespace"]),
-                    "policy": policy_name,
-                }
-            )
-        script = bootstrap_script(
-            role=str(boot["role"]),
-            service_account=str(boot["service_account"]),
-            namespace=str(boot["namespace"]),
-            policy=self.policy_name,
-            audience=str(boot["audience"]),
-            auth_mount=str(boot["auth_mount"]),
-            extra_roles=extra_roles,
-        )
-        bootstrap = kube_object(
-            self,
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": f"{name}-bootstrap", "namespace": ns},
-                "data": {**{f"{name}.hcl": hcl for name, hcl in self.policies.items()}, "bootstrap.sh": script},
-            },
-            depends_on=[self.namespace.manifest],
-        )
+        app = props.application
+        self.policy_name = app.policy_name
+        self.policy = app.policy()
+        self._roles: list[VaultRole] = [app]
+        self._auth = {"audience": props.audience, "auth_mount": props.auth_mount}
+        self._bootstrap_name = f"{name}-bootstrap"
+        self._bootstrap = kube_object(self, self._bootstrap_config_map(), depends_on=[self.namespace.manifest])
         self.release = ChartRelease(
             self,
             "chart",
@@ -259,8 +192,35 @@ class Vault(Construct):
                 # Pods report ready only once Vault is initialised (README, "Vault bootstrap").
                 wait=False,
             ),
-            depends_on=[self.certificates, bootstrap],
+            depends_on=[self.certificates, self._bootstrap],
         ).release
+
+    @property
+    def policies(self) -> dict[str, str]:
+        """Every policy of the bootstrap by name (``<role>-read``): the application's and the granted roles'."""
+        return {role.policy_name: role.policy() for role in self._roles}
+
+    def grant(self, role: VaultRole) -> None:
+        """Let ``role`` log in and read its paths: its policy and role join the bootstrap ConfigMap, after
+        the roles granted before it. A feature built after Vault grants too: the ConfigMap's object is
+        written again on each grant (one value, so the synthesized configuration never depends on when
+        a role was granted, only on the order of the grants)."""
+        if role.role in {granted.role for granted in self._roles}:
+            raise ValueError(f"Vault role {role.role} is granted twice: bootstrap roles must be distinct")
+        self._roles.append(role)
+        self._bootstrap.manifest = self._bootstrap_config_map()
+
+    def _bootstrap_config_map(self) -> dict:
+        """The reviewed policies and the idempotent bootstrap script, mounted into the Vault pods."""
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": self._bootstrap_name, "namespace": self.namespace_name},
+            "data": {
+                **{f"{name}.hcl": hcl for name, hcl in self.policies.items()},
+                "bootstrap.sh": bootstrap_script(self._roles, **self._auth),
+            },
+        }
 
 
 def _dns_names(props: VaultProps) -> list[str]:

@@ -3,7 +3,7 @@
 * infrastructure stack (primary region): the job's IRSA role (:func:`add_logical_backup_role`);
 * platform stack (primary region): the CronJob, its ConfigMap, SecretProviderClass, ServiceAccount
   and NetworkPolicy (:func:`add_logical_backup`), and the Vault role that reads the database login
-  (:func:`logical_backup_vault_roles`, into the bootstrap ConfigMap);
+  (:func:`logical_backup_vault_role`, granted into the bootstrap ConfigMap);
 * DR stack: the freshness alert on the GCS copy (:func:`add_backup_freshness`).
 
 The bucket's prefix lifecycle and the GCS lifecycle rule come from :func:`expiring_prefixes`.
@@ -17,10 +17,12 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.recovery_rules import freshness_window
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
 from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
     from tonebridge.stacks.infrastructure import InfrastructureStack
     from tonebridge.stacks.platform import PlatformStack
+    from tonebridge.stacks.platform_parts import Foundation, Secrets
 
 RUNBOOK = (
     "The newest complete logical backup of production's database in GCS is older than the RPO.\n\n"
@@ -85,32 +87,30 @@ def credentials_path(env: EnvironmentConfig) -> str:
     return f"{backup.vault_database_mount}/creds/{backup.vault_database_role}"
 
 
-def logical_backup_vault_roles(env: EnvironmentConfig, region: str) -> list[dict]:
+def logical_backup_vault_role(env: EnvironmentConfig, region: str) -> VaultRole | None:
     """The job's Vault role for the bootstrap ConfigMap: bound to its service account, reading only
     its database secrets engine path (a dynamic login in pg_read_all_data)."""
     if not enabled(env, region):
-        return []
+        return None
     backup = env.database.logical_backup
-    return [
-        {
-            "role": backup.vault_role,
-            "service_account": backup.service_account,
-            "namespace": backup.namespace,
-            "paths": [credentials_path(env)],
-            "subject": "the logical backup's read-only database login",
-        }
-    ]
+    return VaultRole(
+        role=backup.vault_role,
+        service_account=backup.service_account,
+        namespace=backup.namespace,
+        paths=(credentials_path(env),),
+        subject="the logical backup's read-only database login",
+    )
 
 
-def add_logical_backup(stack: PlatformStack) -> LogicalBackup | None:
+def add_logical_backup(stack: PlatformStack, base: Foundation, secrets: Secrets | None) -> LogicalBackup | None:
     env, region = stack.env, stack.region
     role = getattr(stack.infra, "logical_backup_role", None)
     if not enabled(env, region) or role is None:
         return None
     database, backups = stack.infra.database, stack.infra.backups
-    vault, csi = stack.vault, stack.secrets_store
-    if database is None or backups is None or vault is None or csi is None:
+    if database is None or backups is None or secrets is None:
         raise ValueError(f"{region}: the logical backup needs the database, the backups bucket and Vault")
+    vault, csi = secrets.vault, secrets.csi
     backup, secrets = env.database.logical_backup, stack.config.secrets.application
     return LogicalBackup(
         stack,
@@ -138,7 +138,7 @@ def add_logical_backup(stack: PlatformStack) -> LogicalBackup | None:
             credentials_path=credentials_path(env),
             database_cidrs=[str(c) for c in env.network[region].subnets.data],
         ),
-        depends_on=stack._namespace_objects([backup.namespace]),
+        depends_on=base.namespace_objects([backup.namespace]),
         csi_depends_on=[csi.driver, vault.certificates],
     )
 

@@ -9,6 +9,8 @@ Terraform can validate and plan them; this stack only refers to them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import Fn
 from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, KubernetesProviderExec
@@ -33,6 +35,7 @@ from tonebridge.constructs.load_balancer_controller import LoadBalancerControlle
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
+from tonebridge.constructs.observability import ObservabilityStack
 from tonebridge.constructs.pod_defaults import controller_placement, system_placement
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
@@ -59,8 +62,9 @@ from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.props.pools import Toleration
+from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
-from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_roles
+from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_role
 from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
 from tonebridge.stacks.infrastructure import InfrastructureStack
 from tonebridge.stacks.platform_argocd import (
@@ -68,11 +72,12 @@ from tonebridge.stacks.platform_argocd import (
     argocd_signature_keys,
     argocd_sso,
     argocd_vault_namespaces,
-    argocd_vault_roles,
+    argocd_vault_role,
 )
-from tonebridge.stacks.platform_ci import add_ci, ci_vault_roles
+from tonebridge.stacks.platform_ci import add_ci, ci_vault_role
 from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
-from tonebridge.stacks.platform_observability import add_observability, vault_namespaces, vault_roles
+from tonebridge.stacks.platform_observability import add_observability, observability_vault_role, vault_namespaces
+from tonebridge.stacks.platform_parts import Foundation, Mesh, Secrets
 
 #: The label that makes Istio inject sidecars into a namespace's pods (its pods then need istiod).
 MESH_INJECTION = ("istio-injection", "enabled")
@@ -104,29 +109,31 @@ class PlatformStack(TonebridgeStack):
         #: Where the other controllers run (istiod, Karpenter, Argo CD, cert-manager, operators): the application pool.
         self.controller_node_selector, self.controller_tolerations = controller_placement(groups)
         self._providers(infra, region)
-        #: Application namespaces by name (spec §3.2): give ``self.namespaces[name].manifest`` to ``depends_on``.
-        self.namespaces: dict[str, Namespace] = {}
-        self._namespaces()
-        self._resource_limits()
-        self._network_policies()
-        #: The cluster's StorageClasses (``fast-ssd`` and the default ``gp3``).
-        self.storage_classes = self._storage_classes()
+        # Each step gets what it needs as arguments and returns what later steps need (platform_parts.py).
+        namespaces = self._namespaces()
+        self._resource_limits(namespaces)
+        self._network_policies(namespaces)
+        #: Application namespaces by name (spec §3.2) and the StorageClasses (``fast-ssd``, default ``gp3``).
+        self.foundation = base = Foundation(namespaces, self._storage_classes())
         self._autoscaling(env, region)
-        self._mesh_edge_gitops(env, region)
-        self._secrets(region)
-        add_argocd_sso(self)
+        mesh = self._mesh_edge(region, base)
+        #: Argo CD (spec §6.1), where this region runs it.
+        self.argocd = argocd = self._gitops(base)
+        #: Spec §8.2's secrets path (None where off): Vault, the Vault Secrets Operator, the CSI driver.
+        self.secrets = secrets = self._secrets(region, base, argocd)
+        add_argocd_sso(self, argocd, secrets)
         self._scanning()
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
-        self.observability = add_observability(self)
-        self._postgres()
+        self.observability = observability = add_observability(self, base, mesh, secrets)
+        self._postgres(base, observability)
         #: Production's logical backup CronJob (primary region; None elsewhere).
-        self.logical_backup = add_logical_backup(self)
-        self._redis()
+        self.logical_backup = add_logical_backup(self, base, secrets)
+        self._redis(base, secrets)
         #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
-        self.jenkins = add_ci(self)
-        if self.observability:
+        self.jenkins = add_ci(self, base, secrets)
+        if observability:
             # Last: the monitoring namespace's side of every scrape the data tier declared.
-            self.observability.admit_declared()
+            observability.admit_declared()
 
     def _providers(self, infra: InfrastructureStack, region: str) -> None:
         cluster = infra.cluster
@@ -222,7 +229,7 @@ class PlatformStack(TonebridgeStack):
 
     # --- namespaces, limits, isolation, storage (spec §3.2, §8.1, §8.3, §12.2) ----------------------
 
-    def _namespaces(self) -> None:
+    def _namespaces(self) -> dict[str, Namespace]:
         """Pod Security Admission replaces the spec's PodSecurityPolicy (§8.3): production and
         staging are ``restricted`` (a config rule allows nothing else). ``monitoring`` stays
         ``restricted`` too: Prometheus, Alertmanager and Grafana run as non-root without host
@@ -237,13 +244,14 @@ class PlatformStack(TonebridgeStack):
         self.read_only_root = ReadOnlyRoot(self, "read-only-root") if any(read_only) else None
         #: Images by digest where the release job writes digests (None when no namespace asks for it).
         self.image_digest = self._image_digest()
+        namespaces: dict[str, Namespace] = {}
         for name, ns in self.config.namespaces.items():
             labels = {**ns.labels, **({"environment": ns.environment} if ns.environment else {})}
             if ns.read_only_root_filesystem:
                 labels |= ReadOnlyRoot.namespace_labels
             if ns.require_image_digest:
                 labels |= ImageDigest.namespace_labels
-            self.namespaces[name] = Namespace(
+            namespaces[name] = Namespace(
                 self,
                 f"namespace-{name}",
                 NamespaceProps(
@@ -254,6 +262,7 @@ class PlatformStack(TonebridgeStack):
                     labels=labels,
                 ),
             )
+        return namespaces
 
     def _image_digest(self) -> ImageDigest | None:
         """The digest rule for namespaces with ``require_image_digest``. Admitted by tag, exactly: the images the
@@ -271,7 +280,7 @@ class PlatformStack(TonebridgeStack):
             allowed.append(backup.image)
         return ImageDigest(self, "image-digest", ImageDigestProps(allowed_by_tag=tuple(allowed)))
 
-    def _resource_limits(self) -> None:
+    def _resource_limits(self, namespaces: Mapping[str, Namespace]) -> None:
         """ResourceQuota (§3.2 and §12.2 merged: one quota with all five limits) and LimitRange (§12.2)."""
         for name, ns in self.config.namespaces.items():
             if not (ns.quota or ns.limit_range):
@@ -280,10 +289,10 @@ class PlatformStack(TonebridgeStack):
                 self,
                 f"resource-limits-{name}",
                 resource_limits_props(name, ns),
-                depends_on=[self.namespaces[name].manifest],
+                depends_on=[namespaces[name].manifest],
             )
 
-    def _network_policies(self) -> None:
+    def _network_policies(self, namespaces: Mapping[str, Namespace]) -> None:
         """Default deny plus the §8.1 service graph; istiod reachable where sidecars are injected."""
         for name, ns in self.config.namespaces.items():
             if not ns.network_isolation:
@@ -303,7 +312,7 @@ class PlatformStack(TonebridgeStack):
                 self,
                 f"network-isolation-{name}",
                 NetworkIsolationProps(namespace=name, services=services, mesh_control_plane=ISTIOD if meshed else None),
-                depends_on=[self.namespaces[name].manifest],
+                depends_on=[namespaces[name].manifest],
             )
 
     def _storage_classes(self) -> StorageClasses:
@@ -321,15 +330,15 @@ class PlatformStack(TonebridgeStack):
             ),
         )
 
-    def _mesh_edge_gitops(self, env: EnvironmentConfig, region: str) -> None:
-        """Istio (§3.3), the public ALB with its controller (§2.2) and Argo CD (§6.1)."""
+    def _mesh_edge(self, region: str, base: Foundation) -> Mesh:
+        """Istio (§3.3) and the public ALB with its controller (§2.2)."""
         cfg, cluster = self.config, self.infra.cluster
         selector, tolerations = self.controller_node_selector, self.controller_tolerations
-        self.istio: Istio | None = None
+        mesh: Istio | None = None
         if cfg.istio.enabled:
             istio = cfg.istio
             strict = strict_mtls_namespaces(cfg)
-            self.istio = Istio(
+            mesh = Istio(
                 self,
                 "istio",
                 IstioProps(
@@ -347,13 +356,13 @@ class PlatformStack(TonebridgeStack):
                     strict_mtls_namespaces=strict,
                     mtls_port_exceptions=mtls_port_exceptions(cfg, strict),
                 ),
-                depends_on=self._namespace_objects(strict),
+                depends_on=base.namespace_objects(strict),
             )
         edge = cfg.edge
-        #: The load balancer controller, where the edge runs one (Prometheus scrapes it).
-        self.load_balancer_controller: LoadBalancerController | None = None
-        if edge.enabled and self.istio and self.infra.edge_lb and edge.hostname:
-            controller = self.load_balancer_controller = LoadBalancerController(
+        # The load balancer controller, where the edge runs one (Prometheus scrapes it).
+        controller: LoadBalancerController | None = None
+        if edge.enabled and mesh and self.infra.edge_lb and edge.hostname:
+            controller = LoadBalancerController(
                 self,
                 "load-balancer-controller",
                 LoadBalancerControllerProps(
@@ -371,99 +380,76 @@ class PlatformStack(TonebridgeStack):
                 "edge",
                 EdgeBindingProps(
                     namespace=cfg.istio.namespace,
-                    service=self.istio.gateway_service,
+                    service=mesh.gateway_service,
                     gateway_target_group_arn=self.infra.edge_lb.gateway_target_group_arn,
                     status_target_group_arn=self.infra.edge_lb.status_target_group_arn,
                 ),
-                depends_on=[controller.release, self.istio.gateway.release],
+                depends_on=[controller.release, mesh.gateway.release],
             )
+        return Mesh(istio=mesh, load_balancer_controller=controller)
+
+    def _gitops(self, base: Foundation) -> ArgoCd | None:
+        """Argo CD (§6.1), where this region runs it."""
+        cfg = self.config
         argocd = cfg.argocd
-        #: Argo CD (spec §6.1), where this region runs it.
-        self.argocd: ArgoCd | None = None
-        if argocd.enabled:
-            app = argocd.application
-            signature_keys, require_signatures = argocd_signature_keys(cfg)
-            if argocd.node_pool == "system":
-                pool, pool_tolerations = self.system_node_selector, self.system_tolerations
-            else:
-                pool, pool_tolerations = selector, tolerations
-            self.argocd = ArgoCd(
-                self,
-                "argocd",
-                ArgoCdProps(
-                    kubernetes_version=self.kubernetes_version,
-                    namespace=argocd.namespace,
-                    project=argocd.project,
-                    sso=argocd_sso(cfg),
-                    admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
-                    signature_keys=signature_keys,
-                    require_signatures=require_signatures,
-                    synced_kinds=argocd.synced_kinds,
-                    server_replicas=argocd.server_replicas,
-                    repo_server_replicas=argocd.repo_server_replicas,
-                    node_selector=pool,
-                    tolerations=pool_tolerations,
-                    applications=[
-                        ArgoApplicationSpec(
-                            name=app.name,
-                            repo_url=app.repo_url,
-                            target_revision=app.target_revision,
-                            path=app.path,
-                            namespace=app.namespace,
-                            prune=app.prune,
-                            self_heal=app.self_heal,
-                            allow_empty=app.allow_empty,
-                            sync_options=app.sync_options,
-                            retry_limit=app.retry_limit,
-                            backoff_duration=app.backoff_duration,
-                            backoff_factor=app.backoff_factor,
-                            backoff_max_duration=app.backoff_max_duration,
-                        )
-                    ],
-                ),
-                depends_on=self._namespace_objects([app.namespace]),
-            )
+        if not argocd.enabled:
+            return None
+        app = argocd.application
+        signature_keys, require_signatures = argocd_signature_keys(cfg)
+        if argocd.node_pool == "system":
+            pool, pool_tolerations = self.system_node_selector, self.system_tolerations
+        else:
+            pool, pool_tolerations = self.controller_node_selector, self.controller_tolerations
+        return ArgoCd(
+            self,
+            "argocd",
+            ArgoCdProps(
+                kubernetes_version=self.kubernetes_version,
+                namespace=argocd.namespace,
+                project=argocd.project,
+                sso=argocd_sso(cfg),
+                admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
+                signature_keys=signature_keys,
+                require_signatures=require_signatures,
+                synced_kinds=argocd.synced_kinds,
+                server_replicas=argocd.server_replicas,
+                repo_server_replicas=argocd.repo_server_replicas,
+                node_selector=pool,
+                tolerations=pool_tolerations,
+                applications=[
+                    ArgoApplicationSpec(
+                        name=app.name,
+                        repo_url=app.repo_url,
+                        target_revision=app.target_revision,
+                        path=app.path,
+                        namespace=app.namespace,
+                        prune=app.prune,
+                        self_heal=app.self_heal,
+                        allow_empty=app.allow_empty,
+                        sync_options=app.sync_options,
+                        retry_limit=app.retry_limit,
+                        backoff_duration=app.backoff_duration,
+                        backoff_factor=app.backoff_factor,
+                        backoff_max_duration=app.backoff_max_duration,
+                    )
+                ],
+            ),
+            depends_on=base.namespace_objects([app.namespace]),
+        )
 
     def _controller_tolerations(self) -> list[Toleration]:
         """The controllers' tolerations in the form the data-tier operators' props take."""
         return [Toleration(t["key"], t["value"], t["effect"]) for t in self.controller_tolerations]
 
-    def _storage_class_objects(self, names) -> list:
-        """The StorageClass objects of ``names`` this stack creates, for ``depends_on`` of volume claims."""
-        return [self.storage_classes.classes[name] for name in names if name in self.storage_classes.classes]
-
-    def _namespace_objects(self, names) -> list:
-        """The namespace objects of ``names`` this stack creates, for ``depends_on``."""
-        return [self.namespaces[name].manifest for name in names if name in self.namespaces]
-
-    def _secrets(self, region: str) -> None:
-        """Spec §8.2: cert-manager's private CA, Vault, the CSI path, the operator, the application's objects."""
+    def _secrets(self, region: str, base: Foundation, argocd: ArgoCd | None) -> Secrets | None:
+        """Spec §8.2: cert-manager's private CA, Vault with every feature's role, the CSI path, the operator,
+        the application's objects (None where this region runs no Vault)."""
         cfg = self.config.secrets
         unseal = self.infra.vault_unseal
-        #: The Vault Secrets Operator (serves VaultAuth/VaultStaticSecret), where this region runs one.
-        self.vault_secrets_operator: VaultSecretsOperator | None = None
-        #: Vault, where this region runs one (its address and CA bundles serve the Redis namespace too).
-        self.vault: Vault | None = None
-        #: The Secrets Store CSI driver (its CA path serves other namespaces' SecretProviderClasses).
-        self.secrets_store: SecretsStoreCsi | None = None
         if not cfg.enabled or unseal is None:
-            return
+            return None
         version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
         redis = self.config.redis
-        # Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one.
-        redis_roles = (
-            [
-                {
-                    "role": redis.password.role,
-                    "service_account": redis.password.service_account,
-                    "namespace": redis.namespace,
-                    "paths": [f"{redis.password.mount}/data/{redis.password.path}"],
-                    "subject": "the Redis password",
-                }
-            ]
-            if redis.enabled
-            else []
-        )
         csi_namespace = "kube-system"
         cert_manager = CertManager(
             self,
@@ -492,6 +478,15 @@ class PlatformStack(TonebridgeStack):
                 zone_anti_affinity=vault_cfg.zone_anti_affinity,
                 node_selector=vault_cfg.node_selector,
                 resources=vault_cfg.resources.manifest(),
+                application=VaultRole(
+                    role=app.role,
+                    service_account=app.service_account,
+                    namespace=app.namespace,
+                    paths=tuple(o.secret_path for o in app.objects),
+                    subject="the application's secrets",
+                ),
+                auth_mount=app.auth_mount,
+                audience=app.audience,
                 ca_bundle_namespaces=[
                     csi_namespace,
                     app.namespace,
@@ -499,33 +494,27 @@ class PlatformStack(TonebridgeStack):
                     *vault_namespaces(self.config),
                     *argocd_vault_namespaces(self.config),
                 ],
-                bootstrap={
-                    "role": app.role,
-                    "service_account": app.service_account,
-                    "namespace": app.namespace,
-                    "audience": app.audience,
-                    "auth_mount": app.auth_mount,
-                    "paths": [o.secret_path for o in app.objects],
-                },
-                bootstrap_roles=[
-                    *redis_roles,
-                    *vault_roles(self.config),
-                    *ci_vault_roles(self.config),
-                    *logical_backup_vault_roles(self.env, region),
-                    *argocd_vault_roles(self.config),
-                ],
             ),
             depends_on=[
                 cert_manager.issuers,
                 # Vault's CA bundle goes into each of these namespaces (Redis's own among them).
-                *self._namespace_objects(
+                *base.namespace_objects(
                     [app.namespace, *([redis.namespace] if redis.enabled else []), *vault_namespaces(self.config)]
                 ),
-                *([self.argocd.namespace.manifest] if argocd_vault_namespaces(self.config) else []),
-                *self._storage_class_objects([vault_cfg.storage_class]),
+                *([argocd.namespace.manifest] if argocd is not None and argocd_vault_namespaces(self.config) else []),
+                *base.storage_class_objects([vault_cfg.storage_class]),
             ],
         )
-        self.vault = vault
+        # Each feature's role, declared by the feature as a typed value; the bootstrap lists them in this order.
+        for role in (
+            redis_vault_role(self.config),
+            observability_vault_role(self.config),
+            ci_vault_role(self.config),
+            logical_backup_vault_role(self.env, region),
+            argocd_vault_role(self.config),
+        ):
+            if role is not None:
+                vault.grant(role)
         csi = SecretsStoreCsi(
             self,
             "secrets-store-csi",
@@ -537,13 +526,11 @@ class PlatformStack(TonebridgeStack):
             ),
             depends_on=[vault.certificates],
         )
-        self.secrets_store = csi
         operator = VaultSecretsOperator(
             self,
             "vault-secrets-operator",
             VaultSecretsOperatorProps(kubernetes_version=version, replicas=cfg.operator_replicas),
         )
-        self.vault_secrets_operator = operator
         ApplicationSecrets(
             self,
             "application-secrets",
@@ -558,8 +545,9 @@ class PlatformStack(TonebridgeStack):
                 auth_mount=app.auth_mount,
                 audience=app.audience,
             ),
-            depends_on=[csi.driver, operator.release, vault.certificates, *self._namespace_objects([app.namespace])],
+            depends_on=[csi.driver, operator.release, vault.certificates, *base.namespace_objects([app.namespace])],
         )
+        return Secrets(vault=vault, operator=operator, csi=csi)
 
     def _scanning(self) -> None:
         """Spec §5.2: trivy-operator, HIGH and CRITICAL."""
@@ -584,7 +572,7 @@ class PlatformStack(TonebridgeStack):
 
     # --- data tier (spec §4.1, §4.2) -------------------------------------------------------------
 
-    def _postgres(self) -> None:
+    def _postgres(self, base: Foundation, observability: ObservabilityStack | None) -> None:
         """CloudNativePG clusters of this region; their backup roles come from the infrastructure stack."""
         postgres = self.config.postgres
         if not postgres.clusters:
@@ -612,14 +600,14 @@ class PlatformStack(TonebridgeStack):
                 ),
                 depends_on=[
                     operator.release,
-                    *self._namespace_objects([cluster.namespace]),
-                    *self._storage_class_objects([cluster.storage_class]),
+                    *base.namespace_objects([cluster.namespace]),
+                    *base.storage_class_objects([cluster.storage_class]),
                     # enablePodMonitor: the PodMonitor CRD comes with the Prometheus Operator.
-                    *([self.observability.metrics_release] if self.observability and cluster.monitoring else []),
+                    *([observability.metrics_release] if observability and cluster.monitoring else []),
                 ],
             )
 
-    def _redis(self) -> None:
+    def _redis(self, base: Foundation, secrets: Secrets | None) -> None:
         redis = self.config.redis
         if not redis.enabled:
             return
@@ -633,9 +621,10 @@ class PlatformStack(TonebridgeStack):
                 tolerations=self._controller_tolerations(),
             ),
         )
-        if self.vault is None or self.vault_secrets_operator is None:
+        if secrets is None:
             # The configuration's rules make Redis need the secrets path; this is the last guard.
             raise ValueError(f"{self.region}: Redis reads its password from Vault: platform secrets must be enabled")
+        vault = secrets.vault
         RedisCluster(
             self,
             f"redis-{redis.namespace}-{redis.name}",
@@ -643,18 +632,32 @@ class PlatformStack(TonebridgeStack):
                 self.env,
                 self.region,
                 redis,
-                vault_address=self.vault.address,
-                ca_secret=self.vault.ca_bundle_secret,
+                vault_address=vault.address,
+                ca_secret=vault.ca_bundle_secret,
             ),
             depends_on=[
                 operator.release,
                 # its policies reach into the clients' namespace
-                *self._namespace_objects([redis.namespace, redis.clients.namespace]),
-                *self._storage_class_objects([redis.storage_class]),
-                self.vault_secrets_operator.release,
-                self.vault.certificates,
+                *base.namespace_objects([redis.namespace, redis.clients.namespace]),
+                *base.storage_class_objects([redis.storage_class]),
+                secrets.operator.release,
+                vault.certificates,
             ],
         )
+
+
+def redis_vault_role(platform: PlatformConfig) -> VaultRole | None:
+    """Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one."""
+    redis = platform.redis
+    if not redis.enabled:
+        return None
+    return VaultRole(
+        role=redis.password.role,
+        service_account=redis.password.service_account,
+        namespace=redis.namespace,
+        paths=(f"{redis.password.mount}/data/{redis.password.path}",),
+        subject="the Redis password",
+    )
 
 
 def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:

@@ -16,10 +16,13 @@ from tonebridge.constructs.argocd import ARGO_SECRET_LABEL, ArgoSignatureKey, Ar
 from tonebridge.constructs.kube import CustomResources
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 from tonebridge.paths import PROJECT_ROOT
+from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
     from tonebridge.config.platform import PlatformConfig
+    from tonebridge.constructs.argocd import ArgoCd
     from tonebridge.stacks.platform import PlatformStack
+    from tonebridge.stacks.platform_parts import Secrets
 
 #: The secret Argo CD's oidc.config refers to.
 OIDC_SECRET = "argocd-oidc"  # noqa: S105 - a secret's name
@@ -51,20 +54,18 @@ def argocd_sso(platform: PlatformConfig) -> ArgoSso | None:
     )
 
 
-def argocd_vault_roles(platform: PlatformConfig) -> list[dict]:
+def argocd_vault_role(platform: PlatformConfig) -> VaultRole | None:
     """The bootstrap's role for Argo CD's namespace: read-only on exactly the OIDC client secret."""
     if argocd_sso(platform) is None:
-        return []
+        return None
     argocd, sso = platform.argocd, platform.argocd.sso
-    return [
-        {
-            "role": sso.vault_role,
-            "service_account": sso.vault_service_account,
-            "namespace": argocd.namespace,
-            "paths": [f"{sso.mount}/data/{sso.path}"],
-            "subject": "Argo CD's OIDC client secret",
-        }
-    ]
+    return VaultRole(
+        role=sso.vault_role,
+        service_account=sso.vault_service_account,
+        namespace=argocd.namespace,
+        paths=(f"{sso.mount}/data/{sso.path}",),
+        subject="Argo CD's OIDC client secret",
+    )
 
 
 def argocd_vault_namespaces(platform: PlatformConfig) -> list[str]:
@@ -72,14 +73,13 @@ def argocd_vault_namespaces(platform: PlatformConfig) -> list[str]:
     return [platform.argocd.namespace] if argocd_sso(platform) is not None else []
 
 
-def add_argocd_sso(stack: PlatformStack) -> CustomResources | None:
+def add_argocd_sso(stack: PlatformStack, argocd: ArgoCd | None, secrets: Secrets | None) -> CustomResources | None:
     """The VSO login (service account, VaultConnection, VaultAuth) and the VaultStaticSecret of the
     OIDC client secret, after the operator (CRDs) and Argo CD's namespace exist."""
     platform = stack.config
-    argocd = getattr(stack, "argocd", None)
-    vault, operator = stack.vault, stack.vault_secrets_operator
-    if argocd_sso(platform) is None or argocd is None or vault is None or operator is None:
+    if argocd_sso(platform) is None or argocd is None or secrets is None:
         return None
+    vault, operator = secrets.vault, secrets.operator
     sso, secrets = platform.argocd.sso, platform.secrets.application
     login = VaultLogin(
         namespace=platform.argocd.namespace,

@@ -14,9 +14,11 @@ from tonebridge.config.platform_ci import CiConfig
 from tonebridge.constructs.app_secrets import SecretObject
 from tonebridge.constructs.jenkins import AgentImages, Jenkins, JenkinsProps, ReleasePath, TestTarget, VaultFiles
 from tonebridge.props.pools import MANAGEMENT_POOL, pool_placement
+from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
     from tonebridge.stacks.platform import PlatformStack
+    from tonebridge.stacks.platform_parts import Foundation, Secrets
 
 
 def vault_objects(ci: CiConfig) -> list[SecretObject]:
@@ -34,24 +36,22 @@ def vault_objects(ci: CiConfig) -> list[SecretObject]:
     ]
 
 
-def ci_vault_roles(platform: PlatformConfig) -> list[dict]:
+def ci_vault_role(platform: PlatformConfig) -> VaultRole | None:
     """The Vault role of the Jenkins controller for the bootstrap ConfigMap: bound to its service
-    account only, reading exactly its two paths (none when CI is off)."""
+    account only, reading exactly its paths (None when CI is off)."""
     ci = platform.ci
     if not ci.enabled:
-        return []
-    return [
-        {
-            "role": ci.vault.role,
-            "service_account": ci.service_account,
-            "namespace": ci.namespace,
-            "paths": sorted({o.secret_path for o in vault_objects(ci)}),
-            "subject": "Jenkins' admin credentials, notification webhook and manifests token",
-        }
-    ]
+        return None
+    return VaultRole(
+        role=ci.vault.role,
+        service_account=ci.service_account,
+        namespace=ci.namespace,
+        paths=tuple(sorted({o.secret_path for o in vault_objects(ci)})),
+        subject="Jenkins' admin credentials, notification webhook and manifests token",
+    )
 
 
-def add_ci(stack: PlatformStack) -> Jenkins | None:
+def add_ci(stack: PlatformStack, base: Foundation, secrets: Secrets | None) -> Jenkins | None:
     """Jenkins where ``platform.<region>.ci`` enables it (the configuration's rules guarantee the
     management pool, Vault and the push role; these checks are the last guard)."""
     ci = stack.config.ci
@@ -59,14 +59,14 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
         return None
     push_role, registries = stack.infra.ci_image_push, stack.infra.registries
     release_role = stack.infra.ci_release_push
-    vault, csi = stack.vault, stack.secrets_store
-    if push_role is None or release_role is None or registries is None or vault is None or csi is None:
+    if push_role is None or release_role is None or registries is None or secrets is None:
         raise ValueError(f"{stack.region}: Jenkins needs the image-push role, the registries and Vault")
     groups = stack.env.clusters[stack.region].node_groups.values()
     placement = pool_placement(MANAGEMENT_POOL, (group.labels for group in groups))
     if placement is None:
         raise ValueError(f"{stack.region}: Jenkins runs on the management pool, which this cluster lacks")
     node_selector, tolerations = placement
+    vault, csi = secrets.vault, secrets.csi
     first_repository = next(iter(registries.repositories.values()))
     secrets = stack.config.secrets.application
     agents = ci.agents
@@ -126,6 +126,6 @@ def add_ci(stack: PlatformStack) -> Jenkins | None:
             node_selector=node_selector,
             tolerations=tolerations,
         ),
-        depends_on=[csi.driver, vault.certificates, *stack._storage_class_objects([ci.controller.storage_class])],
-        deploy_depends_on=stack._namespace_objects(ci.deploy_namespaces),
+        depends_on=[csi.driver, vault.certificates, *base.storage_class_objects([ci.controller.storage_class])],
+        deploy_depends_on=base.namespace_objects(ci.deploy_namespaces),
     )

@@ -5,7 +5,7 @@ Called from ``PlatformStack.__init__`` after the secrets path (its secrets come 
 the Vault Secrets Operator) and before the data tier (CloudNativePG's PodMonitor needs the
 Prometheus Operator's CRDs). The Vault side (a ``monitoring`` role reading exactly the two secrets,
 Vault's CA bundle in the monitoring namespace) is given to Vault's bootstrap by
-:func:`vault_roles` and :func:`vault_namespaces`.
+:func:`observability_vault_role` and :func:`vault_namespaces`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from tonebridge.constructs.observability.logs import LogsProps, NodeSet
 from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
 from tonebridge.constructs.vault_login import VaultLogin
 from tonebridge.props.pools import pool_placement
+from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
     from tonebridge.stacks.platform import PlatformStack
+    from tonebridge.stacks.platform_parts import Foundation, Mesh, Secrets
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a secret's name
 ALERT_WEBHOOK_SECRET = "alertmanager-webhook"  # noqa: S105 - a secret's name
@@ -35,21 +37,19 @@ def _data_path(mount: str, path: str) -> str:
     return f"{mount}/data/{path}"
 
 
-def vault_roles(platform: PlatformConfig) -> list[dict[str, object]]:
+def observability_vault_role(platform: PlatformConfig) -> VaultRole | None:
     """The monitoring namespace's Vault role for the bootstrap: read-only on exactly its two secrets."""
     obs = platform.observability
     if not obs.enabled:
-        return []
+        return None
     admin, webhook = obs.dashboards.admin, obs.metrics.receiver.webhook
-    return [
-        {
-            "role": obs.vault_role,
-            "service_account": obs.vault_service_account,
-            "namespace": obs.namespace,
-            "paths": [_data_path(admin.mount, admin.path), _data_path(webhook.mount, webhook.path)],
-            "subject": "Grafana's admin login and the alert webhook",
-        }
-    ]
+    return VaultRole(
+        role=obs.vault_role,
+        service_account=obs.vault_service_account,
+        namespace=obs.namespace,
+        paths=(_data_path(admin.mount, admin.path), _data_path(webhook.mount, webhook.path)),
+        subject="Grafana's admin login and the alert webhook",
+    )
 
 
 def vault_namespaces(platform: PlatformConfig) -> list[str]:
@@ -69,16 +69,18 @@ def monitoring_placement(stack: PlatformStack, obs: ObservabilityConfig) -> dict
     return {"node_selector": node_selector, "tolerations": tolerations}
 
 
-def observability_props(stack: PlatformStack, obs: ObservabilityConfig) -> ObservabilityProps:
+def observability_props(
+    stack: PlatformStack, obs: ObservabilityConfig, mesh: Mesh, secrets: Secrets | None
+) -> ObservabilityProps:
     cfg = stack.config
     m, rules, receiver = obs.metrics, obs.metrics.rules, obs.metrics.receiver
     app = cfg.secrets.application
     placement = monitoring_placement(stack, obs)
-    vault = stack.vault
-    if vault is None:
+    if secrets is None:
         raise ValueError(
             f"{stack.region}: observability reads its secrets from Vault: platform secrets must be enabled"
         )
+    vault = secrets.vault
     metrics = MetricsProps(
         namespace=obs.namespace,
         agents_namespace=obs.agents_namespace,
@@ -153,12 +155,12 @@ def observability_props(stack: PlatformStack, obs: ObservabilityConfig) -> Obser
         scrape_namespaces=isolated_namespaces(cfg),
         scrape_ports=m.scrape_ports,
         node_cidr=str(stack.env.network[stack.region].vpc_cidr),
-        scrape_targets=scrape_targets(stack),
+        scrape_targets=scrape_targets(stack, mesh),
         **placement,
     )
 
 
-def scrape_targets(stack: PlatformStack) -> list[ScrapeTarget]:
+def scrape_targets(stack: PlatformStack, mesh: Mesh) -> list[ScrapeTarget]:
     """What Prometheus scrapes outside the isolated namespaces, as the platform deploys it: CoreDNS (the
     chart's ServiceMonitor), and the pods annotated ``prometheus.io/scrape`` by their charts: cert-manager
     (always beside Vault, which observability needs), istiod and the ingress gateway, Istio's CNI agent,
@@ -168,14 +170,14 @@ def scrape_targets(stack: PlatformStack) -> list[ScrapeTarget]:
     targets.append(
         ScrapeTarget("cert-manager", CertManagerProps.namespace, 9402, {"app.kubernetes.io/instance": "cert-manager"})
     )
-    if stack.istio is not None:
+    if mesh.istio is not None:
         istio = cfg.istio
         targets += [
             ScrapeTarget("istiod", istio.namespace, 15014, {"app": "istiod"}),
             ScrapeTarget("istio-ingressgateway", istio.namespace, 15020, {"app": IstioProps.gateway_name}),
             ScrapeTarget("istio-cni", istio.cni_namespace, 15014, {"app.kubernetes.io/name": "istio-cni"}),
         ]
-    if stack.load_balancer_controller is not None:
+    if mesh.load_balancer_controller is not None:
         labels = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
         targets.append(
             ScrapeTarget("aws-load-balancer-controller", LoadBalancerControllerProps.namespace, 8080, labels)
@@ -183,18 +185,22 @@ def scrape_targets(stack: PlatformStack) -> list[ScrapeTarget]:
     return targets
 
 
-def add_observability(stack: PlatformStack) -> ObservabilityStack | None:
-    """The region's observability stack, or None where it is off."""
+def add_observability(
+    stack: PlatformStack, base: Foundation, mesh: Mesh, secrets: Secrets | None
+) -> ObservabilityStack | None:
+    """The region's observability stack, or None where it is off: scrapes ``mesh``'s components, reads its
+    secrets from ``secrets`` (Vault through the operator)."""
     obs = stack.config.observability
     if not obs.enabled:
         return None
     depends_on = [
-        *stack._namespace_objects([obs.namespace, *isolated_namespaces(stack.config)]),
-        *stack._storage_class_objects([obs.metrics.storage_class, obs.logs.storage_class]),
+        *base.namespace_objects([obs.namespace, *isolated_namespaces(stack.config)]),
+        *base.storage_class_objects([obs.metrics.storage_class, obs.logs.storage_class]),
     ]
-    if stack.vault_secrets_operator is not None and stack.vault is not None:
-        depends_on += [stack.vault_secrets_operator.release, stack.vault.certificates]
-    return ObservabilityStack(stack, "observability", observability_props(stack, obs), depends_on=depends_on)
+    if secrets is not None:
+        depends_on += [secrets.operator.release, secrets.vault.certificates]
+    props = observability_props(stack, obs, mesh, secrets)
+    return ObservabilityStack(stack, "observability", props, depends_on=depends_on)
 
 
 def isolated_namespaces(platform: PlatformConfig) -> list[str]:

@@ -1,0 +1,48 @@
+"""A Vault role as a typed value: who may log in (service account and namespace), as which role,
+to read exactly which KV paths. cdktf-free, so the features that need a role (Redis, monitoring,
+Jenkins, the logical backup, Argo CD's single sign-on) declare it as data and grant it through
+:meth:`tonebridge.constructs.vault.Vault.grant`, which renders its policy and bootstrap lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def read_policy(paths: Sequence[str], subject: str = "the application's secrets") -> str:
+    """Policy HCL granting ``read`` on exactly ``paths`` (KV v2 data paths), nothing else."""
+    blocks = [f'path "{path}" {{\n  capabilities = ["read"]\n}}\n' for path in dict.fromkeys(paths)]
+    return f"# Read-only access to {subject} (spec §8.2). Managed by tonebridge.\n" + "\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class VaultRole:
+    """One role of Vault's Kubernetes auth method with its read-only policy ``<role>-read``.
+
+    :param role: the role's name (also its policy's: ``<role>-read``).
+    :param service_account: the only service account the role is bound to.
+    :param namespace: that service account's namespace.
+    :param paths: the KV v2 data paths (``<mount>/data/<path>``) or engine paths it may read, nothing else.
+    :param subject: what the policy's comment says it reads ("Grafana's admin login ...").
+    """
+
+    role: str
+    service_account: str
+    namespace: str
+    paths: tuple[str, ...]
+    subject: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", tuple(self.paths))
+        if not self.paths:
+            raise ValueError(f"Vault role {self.role} needs at least one path")
+
+    @property
+    def policy_name(self) -> str:
+        """The role's policy, named after it."""
+        return f"{self.role}-read"
+
+    def policy(self) -> str:
+        """The policy's HCL: ``read`` on exactly :attr:`paths`."""
+        return read_policy(self.paths, self.subject)
