@@ -447,12 +447,8 @@ GUARDS.update(
             N("the stack passes a constant refresh interval for the webhook and Grafana secrets"),
             C((*METRICS, "receiver", "webhook", "path"), ""),
         ],
-        "constructs/vpc.py:TonebridgeVpcProps.__post_init__": [
-            C((*NET, "availability_zones"), ["us-west-2a"]),
-            C((*NET, "nat"), "two"),
-            C((*NET, "subnets", "private", 2), "10.9.12.0/24"),
-            C((*NET, "pods", "cidr"), "8.8.0.0/16"),
-        ],
+        # --- props (the configuration's own models: their rules run while the file is read) ----------
+        "props/vpc.py:VpcSettings._layout": [C((*NET, "subnets", "private", 2), "10.9.12.0/24")],
         # --- stacks -----------------------------------------------------------------------------------
         "stacks/base.py:TonebridgeStack._emulator_settings": [N("called only for an environment with aws.emulator")],
         "stacks/dr.py:dr_region_props": [N("called only for an environment with a dr section")],
@@ -762,10 +758,7 @@ LINES: dict[str, str] = {
     "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
     "constructs/vault_login.py:static_secret[1]": "platform.us-west-2.observability.metrics.receiver.webhook.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",
-    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[0]": "network.us-west-2.availability_zones: List should have at least 2 items after validation, not 1",
-    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[1]": "network.us-west-2.nat: Input should be 'per_az', 'single' or 'none' (got 'two')",
-    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[2]": "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
-    "constructs/vpc.py:TonebridgeVpcProps.__post_init__[3]": "network.us-west-2.pods.cidr: 8.8.0.0/16 is outside the RFC 1918 / RFC 6598 ranges AWS accepts",
+    "props/vpc.py:VpcSettings._layout[0]": "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
     "stacks/infrastructure.py:InfrastructureStack._data[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[2]": "backups.replication_time_control: needs backups.replicate",

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from tonebridge.config.cross_env import collisions
-from tonebridge.config.errors import ConfigError, PathPart, Problem, shorten
+from tonebridge.config.errors import COLLECTED, ConfigError, FieldProblem, PathPart, Problem, shorten
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
 from tonebridge.paths import PROJECT_ROOT
@@ -122,6 +122,9 @@ def _surprises(plain: _Plain) -> list[Problem]:
 def _pydantic_problem(error: dict, plain: _Plain | None = None) -> Problem:
     path = tuple(part for part in error["loc"] if part != "[key]")  # a mapping key's own error
     kind = error["type"]
+    raised = error.get("ctx", {}).get("error")
+    if kind == "value_error" and isinstance(raised, FieldProblem):
+        return Problem((*path, *raised.path), raised.reason)
     if kind == "extra_forbidden":
         return Problem(path, "unknown key")
     message = error["msg"].removeprefix("Value error, ")
@@ -185,7 +188,7 @@ def load_environment(path: Path) -> EnvironmentConfig:
     if not isinstance(raw, dict):
         raise ConfigError.of(source, [Problem((), "the file must hold a mapping of sections")])
     try:
-        cfg = EnvironmentConfig.model_validate(raw)
+        cfg = EnvironmentConfig.model_validate(raw, context={COLLECTED: True})
     except ValidationError as exc:
         raise ConfigError.of(source, [_pydantic_problem(e, plain) for e in exc.errors()]) from None
     problems = check_environment(cfg, expected_name=path.stem)

@@ -28,7 +28,7 @@ from tonebridge.constructs.registries import (
     ReplicaRepositoryTemplateProps,
 )
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
-from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
+from tonebridge.constructs.vpc import TonebridgeVpc
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
@@ -46,36 +46,6 @@ def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
             declared = platform.namespaces.get(cluster.namespace)
             names.append(backups.bucket_for(declared.environment if declared else "production"))
     return sorted(set(names))
-
-
-def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
-    """Map one region's configuration onto the environment-agnostic VPC props."""
-    net = env.network[region]
-    return TonebridgeVpcProps(
-        name=f"{env.tags['Project']}-{env.name}-{region}",
-        cidr=str(net.vpc_cidr),
-        availability_zones=net.availability_zones,
-        public_subnets=[str(s) for s in net.subnets.public],
-        private_subnets=[str(s) for s in net.subnets.private],
-        data_subnets=[str(s) for s in net.subnets.data],
-        management_subnets=[str(s) for s in net.subnets.management],
-        pod_cidr=str(net.pods.cidr),
-        max_nodes=net.pods.max_nodes,
-        max_pods_per_node=net.pods.max_pods_per_node,
-        nat=net.nat.value,
-        enable_vpn_gateway=net.vpn_gateway.enabled,
-        vpn_amazon_side_asn=net.vpn_gateway.amazon_side_asn,
-        propagate_vpn_routes=net.vpn_gateway.propagate_routes,
-        enable_bastion=net.bastion.enabled,
-        bastion_instance_type=net.bastion.instance_type,
-        bastion_root_volume_gib=net.bastion.root_volume_gib,
-        bastion_detailed_monitoring=net.bastion.detailed_monitoring,
-        flow_log_retention_days=net.flow_logs.retention_days,
-        flow_log_traffic_type=net.flow_logs.traffic_type,
-        interface_endpoints=net.interface_endpoints,
-        eks_cluster_names=[env.clusters[region].name],
-        s3_buckets=endpoint_buckets(env),
-    )
 
 
 def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> TonebridgeClusterProps:
@@ -210,7 +180,14 @@ class InfrastructureStack(TonebridgeStack):
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
-        self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
+        self.vpc = TonebridgeVpc(
+            self,
+            "network",
+            env.network[region],
+            name=f"{env.tags['Project']}-{env.name}-{region}",
+            eks_cluster_names=[env.clusters[region].name],
+            s3_buckets=endpoint_buckets(env),
+        )
         self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
         self._registries(env, region)
         self._edge(env, region)
