@@ -144,18 +144,9 @@ GUARDS.update(
             N(WIRING),
             C((*OBS, "cloud_alarms", "rds_cpu_percent"), 120),
         ],
-        "constructs/cluster.py:Taint.__post_init__": [C((*NG, "database", "taints", 0, "effect"), "NoRun")],
-        "constructs/cluster.py:NodeGroupSpec.__post_init__": [C((*NG, "system", "min_size"), 6)],
-        "constructs/cluster.py:TonebridgeClusterProps.__post_init__": [
-            C((*CL, "version"), "1.28.3"),
+        "constructs/cluster.py:TonebridgeCluster.__init__": [
             N(WIRING),
-            C((*CL, "node_groups"), {}),
-            N("node group names are the keys of a mapping in configuration: distinct by construction"),
-            C((*CL, "public_access_cidrs"), ["0.0.0.0/0"]),
             C((*NET, "pods", "max_pods_per_node"), 800),
-            C((*CL, "addon_versions"), {"coredns": "1.13"}),
-            N("configuration resolves every managed add-on's version (table row or override) or rejects the cluster"),
-            C((*CL, "ami_release"), "1.34.2-20260903"),
         ],
         "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__": [
             N(WIRING),
@@ -448,6 +439,19 @@ GUARDS.update(
             C((*METRICS, "receiver", "webhook", "path"), ""),
         ],
         # --- props (the configuration's own models: their rules run while the file is read) ----------
+        "props/cluster.py:_checked.validate": [C((*NG, "database", "taints", 0, "effect"), "NoRun")],
+        "props/cluster.py:NodeGroupSettings._scaling_and_labels": [C((*NG, "system", "min_size"), 6)],
+        "props/cluster.py:ClusterSettings._addons_and_ami": [
+            C((*CL, "addon_versions"), {"coredns": "1.13"}),
+            N(
+                "tonebridge/versions.yaml has an eks_addons row for every version EksVersion accepts "
+                "(tests/test_versions.py removes one to reach it)"
+            ),
+            C((*CL, "ami_release"), "1.34.2-20260903"),
+        ],
+        "props/cluster.py:ClusterSettings._names_fit_karpenter": [
+            C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby")
+        ],
         "props/vpc.py:VpcSettings._layout": [C((*NET, "subnets", "private", 2), "10.9.12.0/24")],
         # --- stacks -----------------------------------------------------------------------------------
         "stacks/base.py:TonebridgeStack._emulator_settings": [N("called only for an environment with aws.emulator")],
@@ -642,12 +646,9 @@ LINES: dict[str, str] = {
     "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[1]": "platform.us-west-2.observability.cloud_alarms.period_seconds: 90 is not a multiple of 60 (standard-resolution metrics)",
     "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[2]": "platform.us-west-2.observability.cloud_alarms.evaluation_periods: Input should be greater than or equal to 1 (got 0)",
     "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[4]": "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to 100 (got 120)",
-    "constructs/cluster.py:Taint.__post_init__[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
-    "constructs/cluster.py:NodeGroupSpec.__post_init__[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[0]": "clusters.us-west-2.version: '1.28.3' is not an EKS version of the form 1.NN (for example 1.35)",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[2]": "clusters.us-west-2.node_groups: Dictionary should have at least 1 item after validation, not 0",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[4]": "clusters.us-west-2.public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[5]": "network.us-west-2.pods.max_pods_per_node: Input should be less than or equal to 737 (got 800)",
+    "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
+    "constructs/cluster.py:TonebridgeCluster.__init__[1]": "network.us-west-2.pods.max_pods_per_node: Input should be less than or equal to 737 (got 800)",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[1]": "clusters.us-west-2.version: 'v1.35' is not an EKS version of the form 1.NN (for example 1.35)",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[2]": "platform.us-west-2.autoscaling.cluster_autoscaler.image_version: String should match pattern '^1\\.\\d{1,2}\\.\\d{1,3}$' (got '1.35')",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[3]": "platform.us-west-2.autoscaling.cluster_autoscaler.image_version: 1.34.2 does not match clusters.us-west-2.version 1.35 (the autoscaler's minor must be the cluster's)",
@@ -782,8 +783,9 @@ LINES: dict[str, str] = {
     "constructs/backups.py:BackupBucketsProps.__post_init__[8]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/gcp/dr_region.py:DrRegionProps.__post_init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
     "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[6]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
-    "constructs/cluster.py:TonebridgeClusterProps.__post_init__[8]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
+    "props/cluster.py:ClusterSettings._addons_and_ami[0]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
+    "props/cluster.py:ClusterSettings._addons_and_ami[2]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
+    "props/cluster.py:ClusterSettings._names_fit_karpenter[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
     "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[2]": "dns.cdn.cache_paths: List should have at most 25 items after validation, not 26",
     "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[3]": "dns.cdn.cache_paths[1].path: /static/* appears twice",
     "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[4]": "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",

@@ -9,7 +9,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
-from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.cluster import TonebridgeCluster
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.pod_defaults import system_placement
@@ -46,51 +46,6 @@ def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
             declared = platform.namespaces.get(cluster.namespace)
             names.append(backups.bucket_for(declared.environment if declared else "production"))
     return sorted(set(names))
-
-
-def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> TonebridgeClusterProps:
-    """Map one region's cluster configuration onto the environment-agnostic cluster props."""
-    cfg = env.clusters[region]
-    net = env.network[region]
-    addon_node_selector, _ = system_placement(group.labels for group in cfg.node_groups.values())
-    return TonebridgeClusterProps(
-        name=cfg.name,
-        version=cfg.version,
-        vpc_id=vpc.vpc_id,
-        subnet_ids=vpc.subnet_ids["private"],
-        node_groups=[
-            NodeGroupSpec(
-                name=name,
-                instance_types=group.instance_types,
-                min_size=group.min_size,
-                desired_size=group.desired_size,
-                max_size=group.max_size,
-                labels=group.labels,
-                taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in group.taints],
-                disk_gib=group.disk_gib,
-                capacity_type=group.capacity_type,
-                subnet_ids=vpc.subnet_ids[group.subnet_tier] if group.subnet_tier != "private" else (),
-            )
-            for name, group in cfg.node_groups.items()
-        ],
-        api_allowed_cidrs=[str(net.vpc_cidr)],
-        internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
-        public_access_cidrs=[str(c) for c in cfg.public_access_cidrs],
-        admin_role_arns=cfg.admin_role_arns,
-        log_retention_days=cfg.log_retention_days,
-        service_cidr=str(cfg.service_cidr),
-        max_pods_per_node=net.pods.max_pods_per_node,
-        pod_subnets=dict(zip(net.availability_zones, vpc.pod_subnet_ids, strict=True)),
-        managed_addons=cfg.managed_addons,
-        addon_versions=cfg.resolved_addon_versions() if cfg.managed_addons else {},
-        ami_release=None if cfg.ami_release == "track" else cfg.ami_release,
-        node_repair=cfg.node_repair,
-        access_entries=cfg.access_entries,
-        addon_node_selector=addon_node_selector,
-        karpenter=cfg.karpenter.enabled,
-        karpenter_namespace=cfg.karpenter.namespace,
-        karpenter_service_account=cfg.karpenter.service_account,
-    )
 
 
 def database_identifier(env: EnvironmentConfig) -> str:
@@ -188,7 +143,19 @@ class InfrastructureStack(TonebridgeStack):
             eks_cluster_names=[env.clusters[region].name],
             s3_buckets=endpoint_buckets(env),
         )
-        self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
+        cluster, net = env.clusters[region], env.network[region]
+        self.cluster = TonebridgeCluster(
+            self,
+            "cluster",
+            cluster,
+            vpc_id=self.vpc.vpc_id,
+            subnet_ids=self.vpc.subnet_ids,
+            api_allowed_cidrs=[str(net.vpc_cidr)],
+            internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
+            max_pods_per_node=net.pods.max_pods_per_node,
+            pod_subnets=dict(zip(net.availability_zones, self.vpc.pod_subnet_ids, strict=True)),
+            addon_node_selector=system_placement(group.labels for group in cluster.node_groups.values())[0],
+        )
         self._registries(env, region)
         self._edge(env, region)
         self._vault(env, region)
