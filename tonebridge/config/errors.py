@@ -63,8 +63,9 @@ COLLECTED = "problems_collected_by_semantics"
 
 
 class FieldProblem(ValueError):
-    """Raised by a model validator about one of the model's own fields: the loader appends ``path`` to the
-    model's location, so the line names the exact field (``network.us-west-2.subnets.private[2]: ...``)."""
+    """Raised by a model validator about one of the model's own fields (a model built in code, see
+    :data:`COLLECTED`): the message starts with the field path below the model, ``subnets.private[2]: ...``,
+    and ``path``/``reason`` keep both parts."""
 
     def __init__(self, path: tuple[PathPart, ...], reason: str) -> None:
         super().__init__(f"{format_path(path)}: {reason}")

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from tonebridge.config.cross_env import collisions
-from tonebridge.config.errors import COLLECTED, ConfigError, FieldProblem, PathPart, Problem, shorten
+from tonebridge.config.errors import COLLECTED, ConfigError, PathPart, Problem, shorten
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
 from tonebridge.paths import PROJECT_ROOT
@@ -122,9 +122,6 @@ def _surprises(plain: _Plain) -> list[Problem]:
 def _pydantic_problem(error: dict, plain: _Plain | None = None) -> Problem:
     path = tuple(part for part in error["loc"] if part != "[key]")  # a mapping key's own error
     kind = error["type"]
-    raised = error.get("ctx", {}).get("error")
-    if kind == "value_error" and isinstance(raised, FieldProblem):
-        return Problem((*path, *raised.path), raised.reason)
     if kind == "extra_forbidden":
         return Problem(path, "unknown key")
     message = error["msg"].removeprefix("Value error, ")
