@@ -56,22 +56,6 @@ class Problem:
         return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
-#: Validation context key: the caller reports a model's own multi-problem rules itself, all of them and
-#: together with the cross-model rules (the loader, through semantics.check_environment), so the model's
-#: validator leaves them out. Without it (a model built in code) the validator raises the first one.
-COLLECTED = "problems_collected_by_semantics"
-
-
-class FieldProblem(ValueError):
-    """Raised by a model validator about one of the model's own fields (a model built in code, see
-    :data:`COLLECTED`): the message starts with the field path below the model, ``subnets.private[2]: ...``,
-    and ``path``/``reason`` keep both parts."""
-
-    def __init__(self, path: tuple[PathPart, ...], reason: str) -> None:
-        super().__init__(f"{format_path(path)}: {reason}")
-        self.path, self.reason = tuple(path), reason
-
-
 class ConfigError(Exception):
     """One or more configuration files cannot be used.
 

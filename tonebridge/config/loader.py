@@ -12,10 +12,11 @@ import yaml
 from pydantic import ValidationError
 
 from tonebridge.config.cross_env import collisions
-from tonebridge.config.errors import COLLECTED, ConfigError, PathPart, Problem, shorten
+from tonebridge.config.errors import ConfigError, PathPart, Problem, shorten
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
 from tonebridge.paths import PROJECT_ROOT
+from tonebridge.props.problems import COLLECTED
 
 ENVIRONMENTS_DIR_VAR = "TONEBRIDGE_ENVIRONMENTS_DIR"
 SELECTION_VAR = "TONEBRIDGE_ENVIRONMENTS"

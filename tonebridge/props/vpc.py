@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from tonebridge import netplan
-from tonebridge.config.errors import COLLECTED, FieldProblem, PathPart
 from tonebridge.config.types import Cidr, Ec2InstanceType, EndpointService, LogRetentionDays, StrictModel
+from tonebridge.props.problems import COLLECTED, FieldProblem, PathPart
 
 TIERS = ("public", "private", "data", "management")
 
