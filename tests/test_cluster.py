@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import email
 import json
-import re
-from dataclasses import replace
 
 import pytest
 
 from tests.conftest import resources
+from tonebridge.paths import PROJECT_ROOT
 
 CLUSTER = "tonebridge-production"
 
@@ -237,28 +236,36 @@ def test_standby_cluster_is_smaller_and_separately_named(stacks):
 # --- props are checked before anything is built --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cluster_module():
-    from tonebridge.constructs import cluster
+ADDONS = {
+    "vpc-cni": "v1.21.1-eksbuild.3",
+    "kube-proxy": "v1.35.3-eksbuild.13",
+    "coredns": "v1.13.2-eksbuild.1",
+    "eks-pod-identity-agent": "v1.4.0-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+}
+SYSTEM = dict(instance_types=["t3.medium"], min_size=2, desired_size=2, max_size=5)
 
-    return cluster
+
+def _settings(**overrides):
+    """ClusterSettings as code builds them (the same model the YAML is read into)."""
+    from tonebridge.props.cluster import ClusterSettings
+
+    base = dict(name="tb", version="1.35", node_groups={"system": SYSTEM}, addon_versions=ADDONS)
+    return ClusterSettings.model_validate({**base, **overrides})
 
 
-def _props(cluster_module, **overrides):
-    group = cluster_module.NodeGroupSpec(
-        name="system", instance_types=["t3.medium"], min_size=2, desired_size=2, max_size=5
+def _rejected(build) -> str:
+    """The lines a ValidationError renders as, ``<field path>: <reason>``, the way the loader reports them."""
+    from pydantic import ValidationError
+
+    from tonebridge.config.errors import format_path
+    from tonebridge.config.loader import _pydantic_problem
+
+    with pytest.raises(ValidationError) as caught:
+        build()
+    return "\n".join(
+        f"{format_path(problem.path)}: {problem.reason}" for problem in map(_pydantic_problem, caught.value.errors())
     )
-    addons = {
-        "vpc-cni": "v1.21.1-eksbuild.3",
-        "kube-proxy": "v1.35.3-eksbuild.13",
-        "coredns": "v1.13.2-eksbuild.1",
-        "eks-pod-identity-agent": "v1.4.0-eksbuild.1",
-        "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
-    }
-    base = dict(
-        name="tb", version="1.35", vpc_id="vpc-1", subnet_ids=["subnet-1"], node_groups=[group], addon_versions=addons
-    )
-    return cluster_module.TonebridgeClusterProps(**{**base, **overrides})
 
 
 @pytest.mark.parametrize(
@@ -269,54 +276,114 @@ def _props(cluster_module, **overrides):
         ((2, 1, 5), "desired_size 1 is outside [min_size 2, max_size 5]"),
     ],
 )
-def test_node_group_sizes_are_checked(cluster_module, sizes, message):
+def test_node_group_sizes_are_checked(sizes, message):
+    """Declared and checked once, in NodeGroupSettings: the YAML and the construct share it."""
+    from tonebridge.props.cluster import NodeGroupSettings
+
     low, desired, high = sizes
-    with pytest.raises(ValueError, match=re.escape(f"node group system: {message}")):
-        cluster_module.NodeGroupSpec(
-            name="system", instance_types=["t3.medium"], min_size=low, desired_size=desired, max_size=high
-        )
+    group = {**SYSTEM, "min_size": low, "desired_size": desired, "max_size": high}
+    assert f"node_groups.system: {message}" in _rejected(lambda: _settings(node_groups={"system": group}))
+    assert message in _rejected(lambda: NodeGroupSettings.model_validate(group))
 
 
-def test_unknown_taint_effect_is_rejected(cluster_module):
+def test_unknown_taint_effect_is_rejected():
+    from tonebridge.props.cluster import TaintSettings
+
     expected = "taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute"
-    with pytest.raises(ValueError, match=re.escape(expected)):
-        cluster_module.Taint(key="database", value="true", effect="NoRun")
+    assert f"effect: {expected}" in _rejected(lambda: TaintSettings(key="database", value="true", effect="NoRun"))
 
 
-def test_empty_subnet_list_is_rejected(cluster_module):
+def test_empty_subnet_list_is_rejected():
+    from cdktf import TerraformStack, Testing
+
+    from tonebridge.constructs.cluster import TonebridgeCluster
+
+    stack = TerraformStack(Testing.app(), "test")
     with pytest.raises(ValueError, match="cluster tb: subnet_ids must not be empty"):
-        _props(cluster_module, subnet_ids=[])
+        TonebridgeCluster(stack, "cluster", _settings(), vpc_id="vpc-1", subnet_ids={"private": []})
 
 
 @pytest.mark.parametrize("version", ["1.28.3", "v1.35", "1.9", "2", "latest"])
-def test_version_must_be_1_nn(cluster_module, version):
-    with pytest.raises(ValueError, match=re.escape(f"'{version}' is not an EKS version of the form 1.NN")):
-        _props(cluster_module, version=version)
+def test_version_must_be_1_nn(version):
+    assert f"version: '{version}' is not an EKS version of the form 1.NN" in _rejected(
+        lambda: _settings(version=version)
+    )
 
 
-def test_public_endpoint_never_open_to_the_world(cluster_module):
-    with pytest.raises(ValueError, match=r"public_access_cidrs: 0\.0\.0\.0/0 would open the API endpoint to everyone"):
-        _props(cluster_module, public_access_cidrs=["0.0.0.0/0"])
+def test_public_endpoint_never_open_to_the_world():
+    assert "public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone" in _rejected(
+        lambda: _settings(public_access_cidrs=["0.0.0.0/0"])
+    )
 
 
-def test_every_managed_addon_needs_a_version(cluster_module):
-    props = _props(cluster_module)
-    partial = {k: v for k, v in props.addon_versions.items() if k != "coredns"}
-    with pytest.raises(ValueError, match="cluster tb: addon_versions: no version for coredns"):
-        replace(props, addon_versions=partial)
-    assert replace(props, addon_versions={}, managed_addons=False).addon_versions == {}
+def test_every_managed_addon_needs_a_version(monkeypatch):
+    """Versions resolve from the version table's row, then the settings' own; a managed add-on without
+    either is rejected, and without managed add-ons none is needed."""
+    from tonebridge import versions
+
+    class WithoutCoreDns:
+        def addon_versions(self, kubernetes_version: str) -> dict[str, str]:
+            return {}
+
+    monkeypatch.setattr(versions, "table", lambda: WithoutCoreDns())
+    partial = {k: v for k, v in ADDONS.items() if k != "coredns"}
+    assert "addon_versions: no version for coredns on Kubernetes 1.35" in _rejected(
+        lambda: _settings(addon_versions=partial)
+    )
+    assert _settings(addon_versions={}, managed_addons=False).addon_versions == {}
 
 
-def test_a_pinned_ami_release_must_be_for_the_clusters_version(cluster_module):
-    with pytest.raises(ValueError, match=r"ami_release: AMI release 1\.34\.1-20260903 is for Kubernetes 1\.34"):
-        _props(cluster_module, ami_release="1.34.1-20260903")
-    assert _props(cluster_module, ami_release="1.35.0-20260903").ami_release == "1.35.0-20260903"
+def test_a_pinned_ami_release_must_be_for_the_clusters_version():
+    assert "ami_release: AMI release 1.34.1-20260903 is for Kubernetes 1.34" in _rejected(
+        lambda: _settings(ami_release="1.34.1-20260903")
+    )
+    assert _settings(ami_release="1.35.0-20260903").pinned_ami_release == "1.35.0-20260903"
+    assert _settings().pinned_ami_release is None  # track
 
 
-def test_duplicate_node_group_names_are_rejected(cluster_module):
-    props = _props(cluster_module)
-    with pytest.raises(ValueError, match="node group names must be distinct"):
-        replace(props, node_groups=[*props.node_groups, *props.node_groups])
+def test_duplicate_node_group_names_are_rejected(tmp_path):
+    """Node groups are a mapping keyed by name, so a name cannot be given twice: the YAML loader rejects a
+    repeated key before the model sees it."""
+    from tonebridge.config import ConfigError, load_environment
+
+    text = (PROJECT_ROOT / "environments" / "production.yaml").read_text()
+    marker = "    node_groups:\n"
+    assert marker in text
+    group = "      system:\n        instance_types: [t3.medium]\n" + "".join(
+        f"        {size}: 1\n" for size in ("min_size", "desired_size", "max_size")
+    )
+    file = tmp_path / "production.yaml"
+    file.write_text(text.replace(marker, marker + group + group, 1))
+    second = text[: text.index(marker)].count("\n") + 2 + group.count("\n")  # 1-based line of the repeat
+    with pytest.raises(ConfigError, match=rf"line {second}, column 7: duplicate key 'system'"):
+        load_environment(file)
+
+
+def test_settings_problems_are_lines_of_the_file(tmp_path):
+    """What TonebridgeClusterProps once checked itself is the configuration model's own rule now: the lines
+    tests/construct_guards.py pinned for it are what the loader reports."""
+    import yaml
+
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
+
+    cases = [
+        (("version",), "1.28.3", "version: '1.28.3' is not an EKS version of the form 1.NN (for example 1.35)"),
+        (("node_groups",), {}, "node_groups: Dictionary should have at least 1 item after validation, not 0"),
+        (
+            ("public_access_cidrs",),
+            ["0.0.0.0/0"],
+            "public_access_cidrs[0]: 0.0.0.0/0 would open the API endpoint to everyone",
+        ),
+    ]
+    for path, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        doc["clusters"]["us-west-2"][path[0]] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert f"clusters.us-west-2.{line}" in str(caught.value), str(caught.value)
 
 
 def test_controller_policies_name_resources_for_every_change(west):

@@ -1,9 +1,9 @@
 """Every check a construct makes is reachable from configuration validation: none can reach the
 operator as a stack trace.
 
-The checks are found by reading the source (every ``raise ValueError/TypeError/KeyError`` under
-tonebridge/constructs, tonebridge/stacks and the rules modules tonebridge/*.py); each must have an
-entry in tests/construct_guards.py, in order within its function: a configuration case (the
+The checks are found by reading the source (every ``raise ValueError/TypeError/KeyError/FieldProblem``
+under tonebridge/constructs, tonebridge/props, tonebridge/stacks and the rules modules tonebridge/*.py);
+each must have an entry in tests/construct_guards.py, in order within its function: a configuration case (the
 configuration rule that guards the check, with the exact line) or the reason configuration cannot
 reach it. A new check without an entry fails here. Then every case goes through ``python main.py``
 at once (one file each): exit 2 within seconds, the exact line for every file, no traceback, every
@@ -24,7 +24,7 @@ from tests.test_bad_configs import PRODUCTION, _synth_subprocess, _tree_digest, 
 from tonebridge.paths import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "tonebridge"
-RAISED = ("ValueError", "TypeError", "KeyError")
+RAISED = ("ValueError", "TypeError", "KeyError", "FieldProblem")
 
 
 def construct_checks() -> dict[str, list[int]]:
@@ -32,8 +32,8 @@ def construct_checks() -> dict[str, list[int]]:
     files = sorted(
         [
             *PACKAGE.glob("constructs/**/*.py"),
-            *PACKAGE.glob("stacks/*.py"),
             *PACKAGE.glob("props/**/*.py"),
+            *PACKAGE.glob("stacks/*.py"),
             *PACKAGE.glob("*.py"),
         ]
     )

@@ -1,7 +1,7 @@
-"""Rules for EKS inputs, shared by configuration validation and the cluster construct's props.
+"""Rules for EKS inputs: the cluster's settings (tonebridge/props/cluster.py) and the Karpenter constructs.
 
 Pure Python (no cdktf): configuration is checked with these before any provider is imported, and
-TonebridgeClusterProps applies the same functions so that a construct used on its own fails early too.
+ClusterSettings is also the construct's input, so a construct used on its own fails early too.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from tonebridge.config.errors import ConfigError, PathPart, Problem, shorten
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.semantics import check_environment
 from tonebridge.paths import PROJECT_ROOT
+from tonebridge.props.problems import COLLECTED
 
 ENVIRONMENTS_DIR_VAR = "TONEBRIDGE_ENVIRONMENTS_DIR"
 SELECTION_VAR = "TONEBRIDGE_ENVIRONMENTS"
@@ -185,7 +186,7 @@ def load_environment(path: Path) -> EnvironmentConfig:
     if not isinstance(raw, dict):
         raise ConfigError.of(source, [Problem((), "the file must hold a mapping of sections")])
     try:
-        cfg = EnvironmentConfig.model_validate(raw)
+        cfg = EnvironmentConfig.model_validate(raw, context={COLLECTED: True})
     except ValidationError as exc:
         raise ConfigError.of(source, [_pydantic_problem(e, plain) for e in exc.errors()]) from None
     problems = check_environment(cfg, expected_name=path.stem)

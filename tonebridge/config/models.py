@@ -7,10 +7,6 @@ problem is reported against the exact field it concerns.
 
 from __future__ import annotations
 
-from enum import StrEnum
-from ipaddress import IPv4Network
-from typing import Literal
-
 from pydantic import Field
 
 from tonebridge.config.compute import ClusterConfig, RegistriesConfig
@@ -22,11 +18,7 @@ from tonebridge.config.recovery import RecoveryConfig
 from tonebridge.config.security import SecurityConfig
 from tonebridge.config.types import (
     BucketName,
-    Cidr,
-    Ec2InstanceType,
-    EndpointService,
     EnvName,
-    LogRetentionDays,
     LoopbackUrl,
     Region,
     StrictModel,
@@ -34,6 +26,7 @@ from tonebridge.config.types import (
     TagKey,
     TagValue,
 )
+from tonebridge.props.vpc import VpcSettings
 
 # --- sections ---------------------------------------------------------------------------------
 
@@ -67,65 +60,6 @@ class StateConfig(StrictModel):
     noncurrent_version_retention_days: int = Field(default=90, ge=1, le=3650)
 
 
-class NatMode(StrEnum):
-    PER_AZ = "per_az"
-    SINGLE = "single"
-    NONE = "none"
-
-
-class SubnetTiers(StrictModel):
-    """One subnet per availability zone and tier, in AZ order."""
-
-    public: list[Cidr] = Field(min_length=1)
-    private: list[Cidr] = Field(min_length=1, description="private-app tier: Kubernetes nodes")
-    data: list[Cidr] = Field(min_length=1, description="private-data tier: PostgreSQL, Redis, Elasticsearch")
-    management: list[Cidr] = Field(min_length=1, description="private-management tier: monitoring, CI/CD")
-
-
-class PodNetworkConfig(StrictModel):
-    """Secondary VPC CIDR for pod IPs (VPC CNI custom networking), split evenly per AZ."""
-
-    cidr: Cidr = IPv4Network("100.64.0.0/16")
-    max_nodes: int = Field(ge=1, le=5000, description="Most nodes the region's node groups may scale to.")
-    max_pods_per_node: int = Field(default=110, ge=1, le=737)
-
-
-class VpnGatewayConfig(StrictModel):
-    enabled: bool = True
-    amazon_side_asn: int = Field(default=64512, ge=64512, le=4294967294)
-    propagate_routes: bool = Field(
-        default=False,
-        description="Propagate the gateway's routes into the private and management tiers (needs a VPN connection).",
-    )
-
-
-class BastionConfig(StrictModel):
-    enabled: bool = True
-    instance_type: Ec2InstanceType = "t3.micro"
-    root_volume_gib: int = Field(default=20, ge=8, le=1024)
-    detailed_monitoring: bool = Field(default=True, description="One-minute CloudWatch metrics for the host.")
-
-
-class FlowLogConfig(StrictModel):
-    retention_days: LogRetentionDays = 365
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
-
-
-class RegionNetworkConfig(StrictModel):
-    vpc_cidr: Cidr
-    availability_zones: list[str] = Field(min_length=2, max_length=6)
-    subnets: SubnetTiers
-    pods: PodNetworkConfig
-    nat: NatMode = NatMode.PER_AZ
-    vpn_gateway: VpnGatewayConfig = VpnGatewayConfig()
-    bastion: BastionConfig = BastionConfig()
-    flow_logs: FlowLogConfig = FlowLogConfig()
-    interface_endpoints: list[EndpointService] = Field(
-        default=["ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "ssmmessages", "ec2messages"],
-        description="Interface endpoints a private EKS cluster and SSM-managed hosts need.",
-    )
-
-
 class EnvironmentConfig(StrictModel):
     """Everything that differs between environments. Later issues add a section each."""
 
@@ -133,7 +67,7 @@ class EnvironmentConfig(StrictModel):
     tags: dict[TagKey, TagValue] = Field(min_length=1, max_length=40)
     aws: AwsConfig
     state: StateConfig
-    network: dict[Region, RegionNetworkConfig] = Field(min_length=1)
+    network: dict[Region, VpcSettings] = Field(min_length=1, description="One VPC per AWS region.")
     clusters: dict[Region, ClusterConfig] = Field(min_length=1, description="One EKS cluster per AWS region.")
     registries: RegistriesConfig
     platform: dict[Region, PlatformConfig] = Field(

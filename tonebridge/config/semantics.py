@@ -11,7 +11,7 @@ from tonebridge.config.cloud_rules import cloud_problems
 from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.guard_rules import guard_problems
-from tonebridge.config.models import EnvironmentConfig, RegionNetworkConfig
+from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.namespace_rules import namespace_problems
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import ci_problems
@@ -22,8 +22,8 @@ from tonebridge.config.platform_secrets import volume_problems
 from tonebridge.config.recovery_rules import recovery_problems
 from tonebridge.config.signature_rules import signature_problems
 from tonebridge.config.workload_rules import workload_problems
+from tonebridge.props.vpc import VpcSettings
 
-TIERS = ("public", "private", "data", "management")
 REQUIRED_TAGS = ("Environment", "Project")
 
 
@@ -76,7 +76,7 @@ def _check_regions(cfg: EnvironmentConfig) -> Iterator[Problem]:
             yield Problem(("network", region), "is neither aws.primary_region nor aws.secondary_region")
 
 
-def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Problem]:
+def _check_region_network(region: str, net: VpcSettings) -> Iterator[Problem]:
     base = ("network", region)
     azs = net.availability_zones
     if len(set(azs)) != len(azs):
@@ -90,14 +90,8 @@ def _check_region_network(region: str, net: RegionNetworkConfig) -> Iterator[Pro
         yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} is outside the RFC 1918 / RFC 6598 ranges AWS accepts")
     if not 16 <= net.vpc_cidr.prefixlen <= 28:
         yield Problem((*base, "vpc_cidr"), f"{net.vpc_cidr} must be between /16 and /28")
-
-    tiers = {tier: getattr(net.subnets, tier) for tier in TIERS}
-    for tier, index, reason in netplan.layout_problems(net.vpc_cidr, tiers, len(azs)):
-        yield Problem((*base, "subnets", tier) + (() if index is None else (index,)), reason)
-    pods = net.pods
-    reason = netplan.pod_range_problem(pods.cidr, net.vpc_cidr, len(azs), pods.max_nodes, pods.max_pods_per_node)
-    if reason:
-        yield Problem((*base, "pods", "cidr"), reason)
+    for path, reason in net.problems():  # the subnet layout and the pod range: VpcSettings' own rule
+        yield Problem((*base, *path), reason)
 
 
 def _check_cross_region_overlap(cfg: EnvironmentConfig) -> Iterator[Problem]:

@@ -6,13 +6,18 @@ Each annotated type rejects a bad value with a reason that names the rule it bro
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator
 
 from tonebridge import cloudfacts
-from tonebridge.props.types import StrictModel as StrictModel  # the models' base, shared with props
+
+# The models' base and the AWS field types the construct props share, defined with them (tonebridge/props).
+from tonebridge.props.types import Cidr as Cidr
+from tonebridge.props.types import Ec2InstanceType as Ec2InstanceType
+from tonebridge.props.types import EndpointService as EndpointService
+from tonebridge.props.types import LogRetentionDays as LogRetentionDays
+from tonebridge.props.types import StrictModel as StrictModel
 
 # --- AWS naming rules -------------------------------------------------------------------------
 
@@ -22,20 +27,12 @@ _IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TAG_CHARS_RE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
 _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-_ENDPOINT_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 
 
 def _region(value: str) -> str:
     if not _REGION_RE.match(value):
         raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
     problem = cloudfacts.region_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _instance_type(value: str) -> str:
-    problem = cloudfacts.instance_type_problem(value)
     if problem:
         raise ValueError(problem)
     return value
@@ -88,12 +85,6 @@ def _env_name(value: str) -> str:
     return value
 
 
-def _endpoint_service(value: str) -> str:
-    if not _ENDPOINT_SERVICE_RE.match(value):
-        raise ValueError(f"{value!r} is not a VPC endpoint service suffix (for example ecr.api)")
-    return value
-
-
 def _loopback_url(value: str) -> str:
     if not re.match(r"^https?://(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{2,5}$", value):
         raise ValueError(f"{value!r} must be a URL on loopback with a port (the emulator never leaves this machine)")
@@ -101,18 +92,9 @@ def _loopback_url(value: str) -> str:
 
 
 Region = Annotated[str, AfterValidator(_region)]
-#: An EC2 instance type AWS offers (the cloud facts table).
-Ec2InstanceType = Annotated[str, AfterValidator(_instance_type)]
 BucketName = Annotated[str, AfterValidator(_bucket)]
 TableName = Annotated[str, AfterValidator(_table)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
-EndpointService = Annotated[str, AfterValidator(_endpoint_service)]
 LoopbackUrl = Annotated[str, AfterValidator(_loopback_url)]
-Cidr = IPv4Network
-
-#: Retention periods CloudWatch Logs accepts.
-LogRetentionDays = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
-]

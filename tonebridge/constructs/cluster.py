@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -60,6 +59,7 @@ from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser
 from tonebridge.constructs.node_role import NodeRole
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
 from tonebridge.constructs.trust import service_trust
+from tonebridge.props.cluster import ClusterSettings, TaintSettings
 
 #: All five control-plane log types.
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -82,141 +82,8 @@ CONTROLLER_SERVICE_ACCOUNTS = {
 }
 
 
-@dataclass(frozen=True)
-class Taint:
-    """A Kubernetes taint; ``effect`` as Kubernetes spells it (NoSchedule, PreferNoSchedule, NoExecute)."""
-
-    key: str
-    value: str
-    effect: str
-
-    def __post_init__(self) -> None:
-        problem = eksrules.taint_effect_problem(self.effect)
-        if problem:
-            raise ValueError(f"taint {self.key}: {problem}")
-
-
-@dataclass(frozen=True)
-class NodeGroupSpec:
-    """One managed node group.
-
-    name: node group name (required). instance_types: EC2 types (required, at least one).
-    min_size / desired_size / max_size: 0 <= min <= desired <= max, max >= 1 (required).
-    labels, taints: Kubernetes labels and taints of every node (default none).
-    disk_gib: root volume size (default 50). capacity_type: ON_DEMAND (default) or SPOT.
-    subnet_ids: the group's own subnets (default: the cluster's private-app subnets); spec §2.2 puts
-        CI/CD and monitoring on the private-management tier, so their pool names those subnets.
-    """
-
-    name: str
-    instance_types: Sequence[str]
-    min_size: int
-    desired_size: int
-    max_size: int
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: Sequence[Taint] = field(default_factory=tuple)
-    disk_gib: int = 50
-    capacity_type: str = "ON_DEMAND"
-    subnet_ids: Sequence[str] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        problem = eksrules.scaling_problem(self.min_size, self.desired_size, self.max_size)
-        if not self.instance_types:
-            problem = problem or "instance_types must name at least one instance type"
-        for key, value in self.labels.items():
-            problem = problem or eksrules.label_problem(key, value)
-        if self.capacity_type not in ("ON_DEMAND", "SPOT"):
-            problem = problem or f"capacity_type {self.capacity_type!r} is not ON_DEMAND or SPOT"
-        if problem:
-            raise ValueError(f"node group {self.name}: {problem}")
-
-
-@dataclass(frozen=True)
-class TonebridgeClusterProps:
-    """Props of :class:`TonebridgeCluster`.
-
-    name: cluster name (required). version: Kubernetes version ``1.NN`` (required).
-    vpc_id: the cluster's VPC (required).
-    subnet_ids: private-app subnets for nodes and control-plane interfaces (required, not empty).
-    node_groups: managed node groups (required, at least one, distinct names).
-    api_allowed_cidrs: ranges inside the VPC that may reach the private API endpoint on 443 (default none).
-    public_access_cidrs: if not empty, the public endpoint is on for exactly these ranges (default: off).
-    admin_role_arns: existing roles (for example the operators' SSO role) granted cluster admin through
-        access entries (default none: only the identity that created the cluster is admin).
-    internal_cidrs: VPC ranges nodes and pods may reach on any port (default none); beyond them, nodes
-        and pods may open only HTTPS.
-    log_retention_days: control-plane log retention (default 365).
-    service_cidr: Kubernetes service range (default 172.20.0.0/16, the EKS default).
-    kernel_parameters: sysctls applied on every node at boot (default: spec §12.1).
-    max_pods_per_node: kubelet maxPods (default 110, what the pod range was sized for).
-    pod_subnets: availability zone -> pod subnet id. When given (the default is none), pods take their
-        addresses from these subnets (VPC CNI custom networking); see :meth:`TonebridgeCluster._addons`.
-    managed_addons: EKS managed add-ons (default True). access_entries: access entries for admins and
-        Karpenter nodes (default True). Turn these off only where the EKS API lacks them.
-    addon_versions: add-on -> exact version (``v1.21.1-eksbuild.3``), required for every one of
-        ``eksrules.MANAGED_ADDONS`` when ``managed_addons``: an add-on without a version stays on its creation
-        default through every cluster upgrade.
-    ami_release: the managed node groups' EKS-optimized AMI release (``1.35.0-20260903``); None (default)
-        tracks the recommended release of ``version`` from AWS's public SSM parameter, read at plan time, so
-        a plan after AWS publishes an AMI rolls the groups onto it (33 % at a time).
-    node_repair: EKS node auto repair on every managed node group (default True).
-    addon_node_selector: where cluster-critical add-on controllers run (default none).
-    karpenter: create Karpenter's AWS side (default True), for ``karpenter_namespace``/``karpenter_service_account``.
-    """
-
-    name: str
-    version: str
-    vpc_id: str
-    subnet_ids: Sequence[str]
-    node_groups: Sequence[NodeGroupSpec]
-    api_allowed_cidrs: Sequence[str] = field(default_factory=tuple)
-    public_access_cidrs: Sequence[str] = field(default_factory=tuple)
-    admin_role_arns: Sequence[str] = field(default_factory=tuple)
-    internal_cidrs: Sequence[str] = field(default_factory=tuple)
-    log_retention_days: int = 365
-    service_cidr: str = "172.20.0.0/16"
-    kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
-    max_pods_per_node: int = 110
-    pod_subnets: Mapping[str, str] = field(default_factory=dict)
-    managed_addons: bool = True
-    addon_versions: Mapping[str, str] = field(default_factory=dict)
-    ami_release: str | None = None
-    node_repair: bool = True
-    access_entries: bool = True
-    addon_node_selector: Mapping[str, str] = field(default_factory=dict)
-    karpenter: bool = True
-    karpenter_namespace: str = "kube-system"
-    karpenter_service_account: str = "karpenter"
-
-    def __post_init__(self) -> None:
-        """Fail at construction with the reason, not at apply time."""
-        for problem in (eksrules.cluster_name_problem(self.name), eksrules.version_problem(self.version)):
-            if problem:
-                raise ValueError(f"cluster {self.name}: {problem}")
-        if not self.subnet_ids:
-            raise ValueError(f"cluster {self.name}: subnet_ids must not be empty")
-        if not self.node_groups:
-            raise ValueError(f"cluster {self.name}: at least one node group is required")
-        names = [group.name for group in self.node_groups]
-        if len(set(names)) != len(names):
-            raise ValueError(f"cluster {self.name}: node group names must be distinct, got {names}")
-        for cidr in self.public_access_cidrs:
-            problem = eksrules.public_access_problem(cidr)
-            if problem:
-                raise ValueError(f"cluster {self.name}: public_access_cidrs: {problem}")
-        if not 1 <= self.max_pods_per_node <= 737:
-            raise ValueError(f"cluster {self.name}: max_pods_per_node must be 1-737")
-        for addon, version in self.addon_versions.items():
-            problem = eksrules.addon_version_problem(addon, version)
-            if problem:
-                raise ValueError(f"cluster {self.name}: addon_versions: {problem}")
-        missing = [a for a in eksrules.MANAGED_ADDONS if a not in self.addon_versions]
-        if self.managed_addons and missing:
-            raise ValueError(f"cluster {self.name}: addon_versions: no version for {', '.join(missing)}")
-        if self.ami_release is not None:
-            problem = eksrules.ami_release_problem(self.ami_release, self.version)
-            if problem:
-                raise ValueError(f"cluster {self.name}: ami_release: {problem}")
+#: Kept under the construct's name for the Karpenter node pools, which take the same taints.
+Taint = TaintSettings
 
 
 class TonebridgeCluster(Construct):
@@ -224,17 +91,58 @@ class TonebridgeCluster(Construct):
     access entries instead of the aws-auth ConfigMap, managed node groups with hardened launch
     templates, IRSA, managed add-ons, and the IAM side of the cluster's controllers.
 
-    Attributes: ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``oidc_provider_arn``,
+    Configured by ``settings`` (:class:`~tonebridge.props.cluster.ClusterSettings`, valid by construction:
+    the cluster, its node groups and add-on versions were checked when it was built). The other arguments
+    are wiring, not configuration:
+
+    - ``vpc_id``; ``subnet_ids``: tier -> subnet ids in zone order (``TonebridgeVpc.subnet_ids``): nodes and
+      the control plane's interfaces use ``private`` (the private-app tier, required), a node group with
+      ``subnet_tier: management`` that tier's subnets (spec §2.2: CI/CD and monitoring);
+    - ``api_allowed_cidrs``: ranges inside the VPC that may reach the private API endpoint on 443;
+      ``internal_cidrs``: ranges nodes and pods may reach on any port (beyond them, only HTTPS);
+    - ``max_pods_per_node``: kubelet maxPods, what the pod range was sized for (the VPC's ``pods``);
+    - ``pod_subnets``: availability zone -> pod subnet id; when given, pods take their addresses from these
+      subnets (VPC CNI custom networking, see :meth:`_addons`);
+    - ``addon_node_selector``: where cluster-critical add-on controllers run;
+    - ``kernel_parameters``: sysctls applied on every node at boot (default: spec §12.1).
+
+    Attributes: ``settings``, ``kernel_parameters`` and ``pod_subnets`` (as given: the Karpenter node pools
+    boot with the same sysctls, and lose an interface to custom networking when there are pod subnets),
+    ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``oidc_provider_arn``,
     ``oidc_issuer`` (without scheme), ``cluster_security_group_id``, ``node_security_group_id``,
     ``node_role_arn``, ``volumes_key_arn``, ``node_groups`` (name -> aws_eks_node_group),
     ``launch_templates`` (name -> aws_launch_template), ``service_account_roles`` (component -> ServiceAccountRole),
     ``karpenter`` (or None).
     """
 
-    def __init__(self, scope: Construct, id_: str, props: TonebridgeClusterProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        settings: ClusterSettings,
+        *,
+        vpc_id: str,
+        subnet_ids: Mapping[str, Sequence[str]],
+        api_allowed_cidrs: Sequence[str] = (),
+        internal_cidrs: Sequence[str] = (),
+        max_pods_per_node: int = 110,
+        pod_subnets: Mapping[str, str] | None = None,
+        addon_node_selector: Mapping[str, str] | None = None,
+        kernel_parameters: Mapping[str, str] = KERNEL_PARAMETERS,
+    ) -> None:
+        if not subnet_ids.get("private"):
+            raise ValueError(f"cluster {settings.name}: subnet_ids must not be empty")
+        if not 1 <= max_pods_per_node <= 737:
+            raise ValueError(f"cluster {settings.name}: max_pods_per_node must be 1-737")
         super().__init__(scope, id_)
-        self.props = props
-        name = props.name
+        self.settings = settings
+        self.kernel_parameters: Mapping[str, str] = dict(kernel_parameters)
+        self.pod_subnets: Mapping[str, str] = dict(pod_subnets or {})
+        self._vpc_id, self._subnet_ids = vpc_id, subnet_ids
+        self._api_allowed_cidrs, self._internal_cidrs = list(api_allowed_cidrs), list(internal_cidrs)
+        self._max_pods_per_node = max_pods_per_node
+        self._addon_node_selector = dict(addon_node_selector or {})
+        name = settings.name
         aws = AwsContext.of(self)
         region, partition, account = aws.region, aws.partition, aws.account_id
         self.secrets_key = EncryptionKey(
@@ -262,7 +170,7 @@ class TonebridgeCluster(Construct):
             self,
             "control-plane-logs",
             name=f"/aws/eks/{name}/cluster",  # the name EKS writes to
-            retention_in_days=props.log_retention_days,
+            retention_in_days=settings.log_retention_days,
             kms_key_id=self.secrets_key.arn,
         )
         #: The control plane's log group (audit, API, authenticator, ...), for metric filters.
@@ -278,14 +186,14 @@ class TonebridgeCluster(Construct):
             self,
             "cluster",
             name=name,
-            version=props.version,
+            version=settings.version,
             role_arn=role.arn,
             vpc_config=EksClusterVpcConfig(
-                subnet_ids=list(props.subnet_ids),
+                subnet_ids=list(subnet_ids["private"]),
                 security_group_ids=[self.cluster_security_group_id],
                 endpoint_private_access=True,
-                endpoint_public_access=bool(props.public_access_cidrs),
-                public_access_cidrs=list(props.public_access_cidrs) or None,
+                endpoint_public_access=bool(settings.public_access_cidrs),
+                public_access_cidrs=[str(c) for c in settings.public_access_cidrs] or None,
             ),
             encryption_config=EksClusterEncryptionConfig(
                 resources=["secrets"], provider=EksClusterEncryptionConfigProvider(key_arn=self.secrets_key.arn)
@@ -298,11 +206,11 @@ class TonebridgeCluster(Construct):
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
             kubernetes_network_config=EksClusterKubernetesNetworkConfig(
-                service_ipv4_cidr=props.service_cidr, ip_family="ipv4"
+                service_ipv4_cidr=str(settings.service_cidr), ip_family="ipv4"
             ),
             upgrade_policy=EksClusterUpgradePolicy(support_type="STANDARD"),
             # Without managed add-ons EKS has to install its own CNI, kube-proxy and CoreDNS.
-            bootstrap_self_managed_addons=not props.managed_addons,
+            bootstrap_self_managed_addons=not settings.managed_addons,
             depends_on=[log_group, cluster_policy],
         )
         self.name: str = self.cluster.name
@@ -323,7 +231,7 @@ class TonebridgeCluster(Construct):
         self._addons(before_nodes=False)
         self._admins(partition)
         self.karpenter: Karpenter | None = None
-        if props.karpenter:
+        if settings.karpenter.enabled:
             self.karpenter = Karpenter(
                 self,
                 "karpenter",
@@ -332,9 +240,9 @@ class TonebridgeCluster(Construct):
                     oidc_provider_arn=self.oidc_provider_arn,
                     oidc_issuer=self.oidc_issuer,
                     volumes_key_arn=self.volumes_key.arn,
-                    namespace=props.karpenter_namespace,
-                    service_account=props.karpenter_service_account,
-                    create_access_entry=props.access_entries,
+                    namespace=settings.karpenter.namespace,
+                    service_account=settings.karpenter.service_account,
+                    create_access_entry=settings.access_entries,
                     cluster=self.cluster.name,
                 ),
             )
@@ -387,7 +295,7 @@ class TonebridgeCluster(Construct):
 
     def _security_groups(self, name: str) -> None:
         """Control plane and nodes each get their own group; only the ports below connect them."""
-        vpc_id = self.props.vpc_id
+        vpc_id = self._vpc_id
         cluster_sg = SecurityGroup(
             self,
             "cluster-sg",
@@ -424,7 +332,7 @@ class TonebridgeCluster(Construct):
             443,
             referenced_security_group_id=node_sg.id,
         )
-        for i, cidr in enumerate(self.props.api_allowed_cidrs):
+        for i, cidr in enumerate(self._api_allowed_cidrs):
             rule("in", f"api-from-cidr-{i}", cluster_sg, f"Kubernetes API from {cidr}", 443, cidr_ipv4=cidr)
         for port in CONTROL_PLANE_TO_NODE_PORTS:
             rule(
@@ -453,7 +361,7 @@ class TonebridgeCluster(Construct):
         )
         # Inside the VPC (nodes, pods, data tier, endpoints, DNS) any port; beyond it HTTPS only:
         # registries, AWS APIs and the LLM providers the services call are all HTTPS.
-        for i, cidr in enumerate(self.props.internal_cidrs):
+        for i, cidr in enumerate(self._internal_cidrs):
             rule(
                 "out", f"node-egress-internal-{i}", node_sg, f"Nodes and pods to {cidr}", protocol="-1", cidr_ipv4=cidr
             )
@@ -470,19 +378,19 @@ class TonebridgeCluster(Construct):
 
     def _node_groups(self, name: str, depends_on: list) -> None:
         """Managed node groups in the private-app subnets (or a group's own tier), each from its own launch template."""
-        props = self.props
+        settings = self.settings
         node_role = NodeRole(self, "node-role", f"{name}-node")
         self.node_role_arn: str = node_role.arn
-        user_data = encoded(node_user_data(props.kernel_parameters, props.max_pods_per_node))
-        self.ami_release: str = props.ami_release or self._recommended_ami_release()
+        user_data = encoded(node_user_data(self.kernel_parameters, self._max_pods_per_node))
+        self.ami_release: str = settings.pinned_ami_release or self._recommended_ami_release()
         self.node_groups: dict[str, EksNodeGroup] = {}
         self.launch_templates: dict[str, LaunchTemplate] = {}
-        for group in props.node_groups:
+        for group_name, group in settings.node_groups.items():
             template = LaunchTemplate(
                 self,
-                f"lt-{group.name}",
-                name=f"{name}-{group.name}",
-                description=f"{name} {group.name} nodes: IMDSv2, encrypted gp3, kernel tuning",
+                f"lt-{group_name}",
+                name=f"{name}-{group_name}",
+                description=f"{name} {group_name} nodes: IMDSv2, encrypted gp3, kernel tuning",
                 update_default_version=True,
                 vpc_security_group_ids=[self.node_security_group_id],
                 user_data=user_data,
@@ -509,27 +417,27 @@ class TonebridgeCluster(Construct):
                 monitoring=LaunchTemplateMonitoring(enabled=True),
                 tag_specifications=[
                     LaunchTemplateTagSpecifications(
-                        resource_type=kind, tags={"Name": f"{name}-{group.name}", "NodeGroup": group.name}
+                        resource_type=kind, tags={"Name": f"{name}-{group_name}", "NodeGroup": group_name}
                     )
                     for kind in ("instance", "volume", "network-interface")
                 ],
-                tags={"Name": f"{name}-{group.name}"},
+                tags={"Name": f"{name}-{group_name}"},
             )
-            self.launch_templates[group.name] = template
-            self.node_groups[group.name] = EksNodeGroup(
+            self.launch_templates[group_name] = template
+            self.node_groups[group_name] = EksNodeGroup(
                 self,
-                f"ng-{group.name}",
+                f"ng-{group_name}",
                 cluster_name=self.cluster.name,
-                node_group_name=group.name,
+                node_group_name=group_name,
                 node_role_arn=node_role.arn,
-                subnet_ids=list(group.subnet_ids or props.subnet_ids),
+                subnet_ids=list(self._subnet_ids[group.subnet_tier]),
                 ami_type="AL2023_x86_64_STANDARD",
                 # The AMI release of the cluster's version: a new release (or a new version after a control
                 # plane upgrade) rolls the group, max_unavailable_percentage at a time.
-                version=props.version,
+                version=settings.version,
                 release_version=self.ami_release,
                 # Off: no block at all (EKS's default), so an API that never returns one sees no drift.
-                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=True) if props.node_repair else None,
+                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=True) if settings.node_repair else None,
                 capacity_type=group.capacity_type,
                 instance_types=list(group.instance_types),
                 scaling_config=EksNodeGroupScalingConfig(
@@ -546,7 +454,7 @@ class TonebridgeCluster(Construct):
                 ]
                 or None,
                 tags={
-                    "Name": f"{name}-{group.name}",
+                    "Name": f"{name}-{group_name}",
                     # spec §10.1: node-group auto-discovery by the cluster autoscaler
                     "k8s.io/cluster-autoscaler/enabled": "true",
                     f"k8s.io/cluster-autoscaler/{name}": "owned",
@@ -562,7 +470,7 @@ class TonebridgeCluster(Construct):
         parameter = DataAwsSsmParameter(
             self,
             "ami-release",
-            name=f"/aws/service/eks/optimized-ami/{self.props.version}/amazon-linux-2023/x86_64/standard/"
+            name=f"/aws/service/eks/optimized-ami/{self.settings.version}/amazon-linux-2023/x86_64/standard/"
             "recommended/release_version",
         )
         return parameter.insecure_value
@@ -575,7 +483,7 @@ class TonebridgeCluster(Construct):
             self,
             f"irsa-{component}",
             ServiceAccountRoleProps(
-                role_name=f"{self.props.name}-{component}",
+                role_name=f"{self.settings.name}-{component}",
                 oidc_provider_arn=self.oidc_provider_arn,
                 oidc_issuer=self.oidc_issuer,
                 namespace=namespace,
@@ -606,7 +514,7 @@ class TonebridgeCluster(Construct):
         self._irsa("cluster-autoscaler", policy=controller_policies.cluster_autoscaler(self.cluster_scope))
         self._irsa(
             "load-balancer-controller",
-            policy=controller_policies.load_balancer_controller(self.cluster_scope, self.props.vpc_id),
+            policy=controller_policies.load_balancer_controller(self.cluster_scope, self._vpc_id),
         )
 
     def _addons(self, *, before_nodes: bool) -> list[EksAddon]:
@@ -620,13 +528,13 @@ class TonebridgeCluster(Construct):
         too: every interface slot then carries /28 prefixes and a node reaches ``max_pods_per_node``.
         ``enableNetworkPolicy`` turns on the CNI's policy agent, which enforces spec §8.1's NetworkPolicies.
         """
-        if not self.props.managed_addons:
+        if not self.settings.managed_addons:
             return []
-        placement = {"nodeSelector": dict(self.props.addon_node_selector)} if self.props.addon_node_selector else {}
+        placement = {"nodeSelector": dict(self._addon_node_selector)} if self._addon_node_selector else {}
         critical = [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
         cni_env = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
         cni: dict = {"env": cni_env, "enableNetworkPolicy": "true"}
-        if self.props.pod_subnets:
+        if self.pod_subnets:
             cni_env |= {
                 "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
                 "ENI_CONFIG_LABEL_DEF": "topology.kubernetes.io/zone",
@@ -636,7 +544,7 @@ class TonebridgeCluster(Construct):
                 "region": self.cluster_scope.region,
                 "subnets": {
                     zone: {"id": subnet, "securityGroups": [self.node_security_group_id]}
-                    for zone, subnet in self.props.pod_subnets.items()
+                    for zone, subnet in self.pod_subnets.items()
                 },
             }
         addons = (
@@ -651,6 +559,7 @@ class TonebridgeCluster(Construct):
                 "aws-ebs-csi-driver": ({"controller": {**placement, "tolerations": critical}}, "ebs-csi"),
             }
         )
+        addon_versions = self.settings.resolved_addon_versions()
         created = []
         for addon, (configuration, component) in addons.items():
             created.append(
@@ -659,7 +568,7 @@ class TonebridgeCluster(Construct):
                     f"addon-{addon}",
                     cluster_name=self.cluster.name,
                     addon_name=addon,
-                    addon_version=self.props.addon_versions[addon],
+                    addon_version=addon_versions[addon],
                     configuration_values=json.dumps(configuration) if configuration else None,
                     service_account_role_arn=self.service_account_roles[component].arn if component else None,
                     resolve_conflicts_on_create="OVERWRITE",
@@ -676,9 +585,9 @@ class TonebridgeCluster(Construct):
 
     def _admins(self, partition: str) -> None:
         """Configured roles become cluster admins through access entries (no aws-auth ConfigMap)."""
-        if not self.props.access_entries:
+        if not self.settings.access_entries:
             return
-        for i, principal in enumerate(self.props.admin_role_arns):
+        for i, principal in enumerate(self.settings.admin_role_arns):
             entry = EksAccessEntry(self, f"admin-entry-{i}", cluster_name=self.cluster.name, principal_arn=principal)
             EksAccessPolicyAssociation(
                 self,

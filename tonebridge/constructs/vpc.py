@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from ipaddress import IPv4Network
-from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -34,17 +31,10 @@ from cdktf_cdktf_provider_aws.vpn_gateway import VpnGateway
 from cdktf_cdktf_provider_aws.vpn_gateway_route_propagation import VpnGatewayRoutePropagation
 from constructs import Construct
 
-from tonebridge import netplan
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
 from tonebridge.constructs.trust import service_trust
-
-NatMode = Literal["per_az", "single", "none"]
-TIERS = ("public", "private", "data", "management")
-
-#: Interface endpoints a private EKS cluster needs (image pulls, IRSA, node bootstrap, logs)
-#: plus those that let SSM Session Manager reach hosts without any inbound port.
-DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "ssmmessages", "ec2messages")
+from tonebridge.props.vpc import TIERS, VpcSettings
 
 #: Amazon Linux 2023's current AMI, published by AWS as a public SSM parameter.
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -56,88 +46,6 @@ BASTION_EGRESS_PORTS = {
     6379: "Redis",
     9200: "Elasticsearch",
 }
-
-
-@dataclass(frozen=True)
-class TonebridgeVpcProps:
-    """Props of :class:`TonebridgeVpc`. Subnet lists are given in availability-zone order.
-
-    name: prefix of every Name tag, e.g. ``tonebridge-production-us-west-2`` (required).
-    cidr: the VPC's primary range (required).
-    availability_zones: zones to spread over, one subnet per tier in each (required, 2-6).
-    public_subnets / private_subnets / data_subnets / management_subnets: one CIDR per zone (required).
-        private = the private-app tier (Kubernetes nodes); data has no route to the internet.
-    pod_cidr: secondary range for pod IPs, split evenly over the zones (default None: no pod subnets).
-    max_nodes, max_pods_per_node: the capacity the pod range must hold (checked when pod_cidr is set).
-    nat: ``per_az`` (default; one NAT gateway per zone, zone-independent), ``single`` (cheaper, one
-        zone's outage cuts egress) or ``none``.
-    enable_vpn_gateway: attach a virtual private gateway (default True). vpn_amazon_side_asn: its BGP
-        ASN (default 64512). propagate_vpn_routes: propagate its routes into the private and management
-        route tables (default False, as in terraform-aws-modules/vpc: it only matters once a VPN
-        connection exists, and an unexpected on-premises route can shadow the NAT default).
-    enable_bastion: an SSM-managed bastion in the first public subnet, no inbound rule at all (default True).
-    bastion_instance_type (default t3.micro), bastion_root_volume_gib (default 20),
-    bastion_detailed_monitoring (default True).
-    flow_log_retention_days: CloudWatch retention of VPC flow logs (default 365).
-    flow_log_traffic_type: ALL (default), ACCEPT or REJECT.
-    interface_endpoints: service suffixes of interface endpoints (default DEFAULT_INTERFACE_ENDPOINTS).
-    eks_cluster_names: clusters that share the subnets (tagged ``kubernetes.io/cluster/<name>=shared``).
-    s3_buckets: the project's buckets reachable through the S3 gateway endpoint (its policy admits
-        those, for this account's principals, and AWS's own ECR layer and Amazon Linux repository
-        buckets, read-only; default none: only AWS's buckets).
-    """
-
-    name: str
-    cidr: str
-    availability_zones: Sequence[str]
-    public_subnets: Sequence[str]
-    private_subnets: Sequence[str]
-    data_subnets: Sequence[str]
-    management_subnets: Sequence[str]
-    pod_cidr: str | None = None
-    max_nodes: int = 0
-    max_pods_per_node: int = 110
-    nat: NatMode = "per_az"
-    enable_vpn_gateway: bool = True
-    vpn_amazon_side_asn: int = 64512
-    propagate_vpn_routes: bool = False
-    enable_bastion: bool = True
-    bastion_instance_type: str = "t3.micro"
-    bastion_root_volume_gib: int = 20
-    bastion_detailed_monitoring: bool = True
-    flow_log_retention_days: int = 365
-    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
-    interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
-    eks_cluster_names: Sequence[str] = field(default_factory=tuple)
-    s3_buckets: Sequence[str] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        """Fail at construction, with the reason, rather than at apply time."""
-        vpc = IPv4Network(self.cidr)
-        zones = len(self.availability_zones)
-        if not 2 <= zones <= 6:
-            raise ValueError(f"{self.name}: 2-6 availability zones are required, got {zones}")
-        if self.nat not in ("per_az", "single", "none"):
-            raise ValueError(f"{self.name}: nat must be per_az, single or none")
-        tiers = {tier: [IPv4Network(s) for s in self.tier_subnets(tier)] for tier in TIERS}
-        for tier, index, reason in netplan.layout_problems(vpc, tiers, zones):
-            raise ValueError(f"{self.name}: {tier}{'' if index is None else f'[{index}]'}: {reason}")
-        if self.pod_cidr:
-            reason = netplan.pod_range_problem(
-                IPv4Network(self.pod_cidr), vpc, zones, self.max_nodes, self.max_pods_per_node
-            )
-            if reason:
-                raise ValueError(f"{self.name}: pod_cidr: {reason}")
-
-    def tier_subnets(self, tier: str) -> Sequence[str]:
-        return getattr(self, f"{tier}_subnets")
-
-    @property
-    def pod_subnets(self) -> list[IPv4Network]:
-        """The pod range split evenly over the zones (empty without pod_cidr)."""
-        if not self.pod_cidr:
-            return []
-        return netplan.split_evenly(IPv4Network(self.pod_cidr), len(self.availability_zones))
 
 
 def interface_endpoint_policy(service: str, partition: str, account_id: str) -> str:
@@ -206,17 +114,34 @@ class TonebridgeVpc(Construct):
     tier has its own route table per zone, the data tier has no route out, flow logs go to a
     KMS-encrypted log group, and AWS APIs are reached through private endpoints.
 
-    Attributes: ``vpc``, ``vpc_id``, ``subnet_ids`` (tier -> ids in zone order), ``pod_subnet_ids``,
+    Configured by ``settings`` (:class:`~tonebridge.props.vpc.VpcSettings`, valid by construction: the
+    layout was checked when it was built). The other arguments are wiring, not configuration:
+    ``name`` prefixes every Name tag (``tonebridge-production-us-west-2``); ``eks_cluster_names`` are the
+    clusters that share the subnets (tagged ``kubernetes.io/cluster/<name>=shared``); ``s3_buckets`` are the
+    project's buckets reachable through the S3 gateway endpoint (its policy admits those, for this
+    account's principals, and AWS's own ECR layer and Amazon Linux repository buckets, read-only; default
+    none: only AWS's buckets).
+
+    Attributes: ``settings``, ``vpc``, ``vpc_id``, ``subnet_ids`` (tier -> ids in zone order), ``pod_subnet_ids``,
     ``route_table_ids`` (tier -> ids), ``nat_gateway_ids``, ``db_subnet_group_name``,
     ``endpoint_security_group_id``, ``vpn_gateway_id`` (or None), ``bastion`` (or None),
     ``flow_log_group_name``, ``key`` (the customer key for logs and volumes).
     """
 
-    def __init__(self, scope: Construct, id_: str, props: TonebridgeVpcProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        settings: VpcSettings,
+        *,
+        name: str,
+        eks_cluster_names: Sequence[str] = (),
+        s3_buckets: Sequence[str] = (),
+    ) -> None:
         super().__init__(scope, id_)
-        self.props = props
-        name = props.name
-        zones = list(props.availability_zones)
+        self.settings = settings
+        self._s3_buckets = list(s3_buckets)
+        zones = list(settings.availability_zones)
         self.region = region = _region_of(zones[0])
 
         self.key = EncryptionKey(
@@ -234,7 +159,7 @@ class TonebridgeVpc(Construct):
         self.vpc = Vpc(
             self,
             "vpc",
-            cidr_block=props.cidr,
+            cidr_block=str(settings.vpc_cidr),
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": name},
@@ -242,15 +167,13 @@ class TonebridgeVpc(Construct):
         self.vpc_id: str = self.vpc.id
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-deny-all"})
 
-        pod_association = None
-        if props.pod_cidr:
-            pod_association = VpcIpv4CidrBlockAssociation(
-                self, "pod-cidr", vpc_id=self.vpc.id, cidr_block=props.pod_cidr
-            )
+        pod_association = VpcIpv4CidrBlockAssociation(
+            self, "pod-cidr", vpc_id=self.vpc.id, cidr_block=str(settings.pods.cidr)
+        )
 
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
 
-        cluster_tags = {f"kubernetes.io/cluster/{c}": "shared" for c in props.eks_cluster_names}
+        cluster_tags = {f"kubernetes.io/cluster/{c}": "shared" for c in eks_cluster_names}
         tier_tags = {
             "public": {"kubernetes.io/role/elb": "1", **cluster_tags},
             "private": {"kubernetes.io/role/internal-elb": "1", **cluster_tags},
@@ -270,7 +193,7 @@ class TonebridgeVpc(Construct):
                     map_public_ip_on_launch=False,
                     tags={"Name": f"{name}-{tier}-{az}", "Tier": tier, **tier_tags[tier]},
                 )
-                for az, cidr in zip(zones, props.tier_subnets(tier), strict=True)
+                for az, cidr in zip(zones, map(str, getattr(settings.subnets, tier)), strict=True)
             ]
             self.subnet_ids[tier] = [s.id for s in subnets[tier]]
 
@@ -283,14 +206,14 @@ class TonebridgeVpc(Construct):
                 availability_zone=az,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-pods-{az}", "Tier": "pods"},
-                depends_on=[pod_association] if pod_association else None,
+                depends_on=[pod_association],
             )
-            for az, cidr in zip(zones, props.pod_subnets, strict=True)
+            for az, cidr in zip(zones, settings.pod_subnets, strict=True)
         ]
         self.pod_subnet_ids: list[str] = [s.id for s in pod_subnets]
 
         # NAT gateways sit in the public subnets; "single" keeps one in the first zone.
-        nat_zones = {"per_az": zones, "single": zones[:1], "none": []}[props.nat]
+        nat_zones = {"per_az": zones, "single": zones[:1], "none": []}[settings.nat]
         nats = []
         for i, az in enumerate(nat_zones):
             eip = Eip(self, f"nat-eip-{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"}, depends_on=[igw])
@@ -336,12 +259,13 @@ class TonebridgeVpc(Construct):
             self.route_table_ids[tier] = [t.id for t in tables]
 
         self.vpn_gateway_id: str | None = None
-        if props.enable_vpn_gateway:
+        vpn = settings.vpn_gateway
+        if vpn.enabled:
             vgw = VpnGateway(
-                self, "vgw", vpc_id=self.vpc.id, amazon_side_asn=str(props.vpn_amazon_side_asn), tags={"Name": name}
+                self, "vgw", vpc_id=self.vpc.id, amazon_side_asn=str(vpn.amazon_side_asn), tags={"Name": name}
             )
             self.vpn_gateway_id = vgw.id
-            for tier in ("private", "management") if props.propagate_vpn_routes else ():
+            for tier in ("private", "management") if vpn.propagate_routes else ():
                 for az, table_id in zip(zones, self.route_table_ids[tier], strict=True):
                     VpnGatewayRoutePropagation(
                         self, f"vgw-propagation-{tier}-{az}", vpn_gateway_id=vgw.id, route_table_id=table_id
@@ -358,7 +282,7 @@ class TonebridgeVpc(Construct):
 
         self._flow_logs(name)
         self._endpoints(name)
-        self.bastion: Instance | None = self._bastion(name, subnets["public"][0]) if props.enable_bastion else None
+        self.bastion: Instance | None = self._bastion(name, subnets["public"][0]) if settings.bastion.enabled else None
 
     # --- flow logs ------------------------------------------------------------------------------
 
@@ -367,7 +291,7 @@ class TonebridgeVpc(Construct):
             self,
             "flow-log-group",
             name=f"/aws/vpc-flow-logs/{name}",
-            retention_in_days=self.props.flow_log_retention_days,
+            retention_in_days=self.settings.flow_logs.retention_days,
             kms_key_id=self.key.arn,
         )
         self.flow_log_group_name: str = group.name
@@ -399,11 +323,11 @@ class TonebridgeVpc(Construct):
             self,
             "flow-log",
             vpc_id=self.vpc.id,
-            traffic_type=self.props.flow_log_traffic_type,
+            traffic_type=self.settings.flow_logs.traffic_type,
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,
             iam_role_arn=role.arn,
-            max_aggregation_interval=60,
+            max_aggregation_interval=self.settings.flow_logs.max_aggregation_interval,
             tags={"Name": name},
         )
 
@@ -411,7 +335,7 @@ class TonebridgeVpc(Construct):
 
     def _endpoints(self, name: str) -> None:
         region = self.region
-        sources = [self.props.cidr] + ([self.props.pod_cidr] if self.props.pod_cidr else [])
+        sources = [str(self.settings.vpc_cidr), str(self.settings.pods.cidr)]
         sg = SecurityGroup(
             self,
             "endpoints-sg",
@@ -440,10 +364,10 @@ class TonebridgeVpc(Construct):
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=every_table,
-            policy=s3_endpoint_policy(region, aws.partition, aws.account_id, self.props.s3_buckets),
+            policy=s3_endpoint_policy(region, aws.partition, aws.account_id, self._s3_buckets),
             tags={"Name": f"{name}-s3"},
         )
-        for service in self.props.interface_endpoints:
+        for service in self.settings.interface_endpoints:
             VpcEndpoint(
                 self,
                 f"endpoint-{service.replace('.', '-')}",
@@ -487,7 +411,7 @@ class TonebridgeVpc(Construct):
                     protocol="tcp",
                     from_port=port,
                     to_port=port,
-                    cidr_blocks=[self.props.cidr],
+                    cidr_blocks=[str(self.settings.vpc_cidr)],
                 )
                 for port, what in BASTION_EGRESS_PORTS.items()
             ],
@@ -498,13 +422,13 @@ class TonebridgeVpc(Construct):
             self,
             "bastion",
             ami=ami.value,
-            instance_type=self.props.bastion_instance_type,
+            instance_type=self.settings.bastion.instance_type,
             subnet_id=subnet.id,
             vpc_security_group_ids=[sg.id],
             iam_instance_profile=profile.name,
             # No public address: the public subnets never map one on launch (map_public_ip_on_launch
             # is false), and the host needs none for Session Manager through the VPC endpoints.
-            monitoring=self.props.bastion_detailed_monitoring,
+            monitoring=self.settings.bastion.detailed_monitoring,
             ebs_optimized=True,
             metadata_options=InstanceMetadataOptions(
                 http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1
@@ -513,7 +437,7 @@ class TonebridgeVpc(Construct):
                 encrypted=True,
                 kms_key_id=self.key.arn,
                 volume_type="gp3",
-                volume_size=self.props.bastion_root_volume_gib,
+                volume_size=self.settings.bastion.root_volume_gib,
                 delete_on_termination=True,
             ),
             tags={"Name": f"{name}-bastion"},

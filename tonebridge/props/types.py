@@ -7,6 +7,8 @@
 * :data:`DnsLabel`: an RFC 1123 label (:data:`tonebridge.kubeapi.DNS_LABEL`): namespace, service
   account and most object names.
 * :class:`ContainerResources`: one container's requests and limits, rendered by ``.manifest()``.
+* AWS field types the VPC and cluster settings use: :data:`Cidr`, :data:`Ec2InstanceType` (the cloud
+  facts table), :data:`EndpointService`, :data:`LogRetentionDays`.
 
 cdktf-free: configuration imports this before any provider loads.
 """
@@ -14,10 +16,12 @@ cdktf-free: configuration imports this before any provider loads.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from ipaddress import IPv4Network
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from tonebridge import cloudfacts
 from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.quantities import quantity_problem
 
@@ -71,3 +75,32 @@ class ContainerResources(StrictModel):
             "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
             "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
         }
+
+
+# --- AWS field types ---------------------------------------------------------------------------
+
+_ENDPOINT_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
+
+
+def _instance_type(value: str) -> str:
+    problem = cloudfacts.instance_type_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _endpoint_service(value: str) -> str:
+    if not _ENDPOINT_SERVICE_RE.match(value):
+        raise ValueError(f"{value!r} is not a VPC endpoint service suffix (for example ecr.api)")
+    return value
+
+
+Cidr = IPv4Network
+#: An EC2 instance type AWS offers (the cloud facts table).
+Ec2InstanceType = Annotated[str, AfterValidator(_instance_type)]
+#: A VPC interface endpoint's service suffix (``ecr.api``, ``sts``).
+EndpointService = Annotated[str, AfterValidator(_endpoint_service)]
+#: Retention periods CloudWatch Logs accepts.
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]

@@ -9,7 +9,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
-from tonebridge.constructs.cluster import NodeGroupSpec, Taint, TonebridgeCluster, TonebridgeClusterProps
+from tonebridge.constructs.cluster import TonebridgeCluster
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.pod_defaults import system_placement
@@ -28,7 +28,7 @@ from tonebridge.constructs.registries import (
     ReplicaRepositoryTemplateProps,
 )
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
-from tonebridge.constructs.vpc import TonebridgeVpc, TonebridgeVpcProps
+from tonebridge.constructs.vpc import TonebridgeVpc
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
@@ -46,81 +46,6 @@ def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
             declared = platform.namespaces.get(cluster.namespace)
             names.append(backups.bucket_for(declared.environment if declared else "production"))
     return sorted(set(names))
-
-
-def vpc_props(env: EnvironmentConfig, region: str) -> TonebridgeVpcProps:
-    """Map one region's configuration onto the environment-agnostic VPC props."""
-    net = env.network[region]
-    return TonebridgeVpcProps(
-        name=f"{env.tags['Project']}-{env.name}-{region}",
-        cidr=str(net.vpc_cidr),
-        availability_zones=net.availability_zones,
-        public_subnets=[str(s) for s in net.subnets.public],
-        private_subnets=[str(s) for s in net.subnets.private],
-        data_subnets=[str(s) for s in net.subnets.data],
-        management_subnets=[str(s) for s in net.subnets.management],
-        pod_cidr=str(net.pods.cidr),
-        max_nodes=net.pods.max_nodes,
-        max_pods_per_node=net.pods.max_pods_per_node,
-        nat=net.nat.value,
-        enable_vpn_gateway=net.vpn_gateway.enabled,
-        vpn_amazon_side_asn=net.vpn_gateway.amazon_side_asn,
-        propagate_vpn_routes=net.vpn_gateway.propagate_routes,
-        enable_bastion=net.bastion.enabled,
-        bastion_instance_type=net.bastion.instance_type,
-        bastion_root_volume_gib=net.bastion.root_volume_gib,
-        bastion_detailed_monitoring=net.bastion.detailed_monitoring,
-        flow_log_retention_days=net.flow_logs.retention_days,
-        flow_log_traffic_type=net.flow_logs.traffic_type,
-        interface_endpoints=net.interface_endpoints,
-        eks_cluster_names=[env.clusters[region].name],
-        s3_buckets=endpoint_buckets(env),
-    )
-
-
-def cluster_props(env: EnvironmentConfig, region: str, vpc: TonebridgeVpc) -> TonebridgeClusterProps:
-    """Map one region's cluster configuration onto the environment-agnostic cluster props."""
-    cfg = env.clusters[region]
-    net = env.network[region]
-    addon_node_selector, _ = system_placement(group.labels for group in cfg.node_groups.values())
-    return TonebridgeClusterProps(
-        name=cfg.name,
-        version=cfg.version,
-        vpc_id=vpc.vpc_id,
-        subnet_ids=vpc.subnet_ids["private"],
-        node_groups=[
-            NodeGroupSpec(
-                name=name,
-                instance_types=group.instance_types,
-                min_size=group.min_size,
-                desired_size=group.desired_size,
-                max_size=group.max_size,
-                labels=group.labels,
-                taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in group.taints],
-                disk_gib=group.disk_gib,
-                capacity_type=group.capacity_type,
-                subnet_ids=vpc.subnet_ids[group.subnet_tier] if group.subnet_tier != "private" else (),
-            )
-            for name, group in cfg.node_groups.items()
-        ],
-        api_allowed_cidrs=[str(net.vpc_cidr)],
-        internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
-        public_access_cidrs=[str(c) for c in cfg.public_access_cidrs],
-        admin_role_arns=cfg.admin_role_arns,
-        log_retention_days=cfg.log_retention_days,
-        service_cidr=str(cfg.service_cidr),
-        max_pods_per_node=net.pods.max_pods_per_node,
-        pod_subnets=dict(zip(net.availability_zones, vpc.pod_subnet_ids, strict=True)),
-        managed_addons=cfg.managed_addons,
-        addon_versions=cfg.resolved_addon_versions() if cfg.managed_addons else {},
-        ami_release=None if cfg.ami_release == "track" else cfg.ami_release,
-        node_repair=cfg.node_repair,
-        access_entries=cfg.access_entries,
-        addon_node_selector=addon_node_selector,
-        karpenter=cfg.karpenter.enabled,
-        karpenter_namespace=cfg.karpenter.namespace,
-        karpenter_service_account=cfg.karpenter.service_account,
-    )
 
 
 def database_identifier(env: EnvironmentConfig) -> str:
@@ -210,8 +135,27 @@ class InfrastructureStack(TonebridgeStack):
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
-        self.vpc = TonebridgeVpc(self, "network", vpc_props(env, region))
-        self.cluster = TonebridgeCluster(self, "cluster", cluster_props(env, region, self.vpc))
+        self.vpc = TonebridgeVpc(
+            self,
+            "network",
+            env.network[region],
+            name=f"{env.tags['Project']}-{env.name}-{region}",
+            eks_cluster_names=[env.clusters[region].name],
+            s3_buckets=endpoint_buckets(env),
+        )
+        cluster, net = env.clusters[region], env.network[region]
+        self.cluster = TonebridgeCluster(
+            self,
+            "cluster",
+            cluster,
+            vpc_id=self.vpc.vpc_id,
+            subnet_ids=self.vpc.subnet_ids,
+            api_allowed_cidrs=[str(net.vpc_cidr)],
+            internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
+            max_pods_per_node=net.pods.max_pods_per_node,
+            pod_subnets=dict(zip(net.availability_zones, self.vpc.pod_subnet_ids, strict=True)),
+            addon_node_selector=system_placement(group.labels for group in cluster.node_groups.values())[0],
+        )
         self._registries(env, region)
         self._edge(env, region)
         self._vault(env, region)

@@ -24,7 +24,6 @@ from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
 from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
 from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
 from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
-from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
@@ -206,7 +205,7 @@ class PlatformStack(TonebridgeStack):
                         consolidation_policy=pool.consolidation_policy,
                         consolidate_after=pool.consolidate_after,
                         expire_after=pool.expire_after,
-                        taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints],
+                        taints=pool.taints,
                         ami_alias=pool.ami_alias,
                         root_volume_gib=pool.root_volume_gib,
                         max_pods=env.network[region].pods.max_pods_per_node,
@@ -214,10 +213,10 @@ class PlatformStack(TonebridgeStack):
                     namespace=cluster_cfg.karpenter.namespace,
                     service_account=cluster_cfg.karpenter.service_account,
                     replicas=cfg.karpenter.replicas,
-                    kernel_parameters=cluster.props.kernel_parameters,
+                    kernel_parameters=cluster.kernel_parameters,
                     # Pods take their addresses from the pod subnets (VPC CNI custom networking),
                     # so each node's primary interface carries none.
-                    reserved_enis=1 if cluster.props.pod_subnets else 0,
+                    reserved_enis=1 if cluster.pod_subnets else 0,
                     tags=dict(env.tags),
                     # Not a critical add-on: beside the other controllers, on a managed pool it does not scale.
                     node_selector=self.controller_node_selector,

@@ -1,0 +1,127 @@
+"""VpcSettings: what configures one region's TonebridgeVpc, in the YAML's shape (spec §2.2, §11.1).
+
+The configuration declares ``network: dict[Region, VpcSettings]`` and the construct takes the same
+object, so a field is declared, documented, defaulted and validated here once. cdktf-free: a bad
+file is rejected before any provider is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from tonebridge import netplan
+from tonebridge.props.problems import COLLECTED, FieldProblem, PathPart
+from tonebridge.props.types import Cidr, Ec2InstanceType, EndpointService, LogRetentionDays, StrictModel
+
+TIERS = ("public", "private", "data", "management")
+
+#: Interface endpoints a private EKS cluster needs (image pulls, IRSA, node bootstrap, logs)
+#: plus those that let SSM Session Manager reach hosts without any inbound port.
+DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "ssmmessages", "ec2messages")
+
+
+class NatMode(StrEnum):
+    """``per_az``: one NAT gateway per zone (zone-independent egress); ``single``: one, in the first
+    zone (cheaper; that zone's outage cuts egress); ``none``: no egress from the private tiers."""
+
+    PER_AZ = "per_az"
+    SINGLE = "single"
+    NONE = "none"
+
+
+class SubnetTiers(StrictModel):
+    """One subnet per availability zone and tier, in AZ order."""
+
+    public: list[Cidr] = Field(min_length=1, description="NAT gateways, the bastion and internet-facing load balancers")
+    private: list[Cidr] = Field(min_length=1, description="private-app tier: Kubernetes nodes")
+    data: list[Cidr] = Field(
+        min_length=1, description="private-data tier: PostgreSQL, Redis, Elasticsearch; no route to the internet"
+    )
+    management: list[Cidr] = Field(min_length=1, description="private-management tier: monitoring, CI/CD")
+
+
+class PodNetworkSettings(StrictModel):
+    """Secondary VPC CIDR for pod IPs (VPC CNI custom networking), split evenly per AZ."""
+
+    cidr: Cidr = IPv4Network("100.64.0.0/16")
+    max_nodes: int = Field(ge=1, le=5000, description="Most nodes the region's node groups may scale to.")
+    max_pods_per_node: int = Field(
+        default=110, ge=1, le=737, description="kubelet maxPods, what the pod range is sized for."
+    )
+
+
+class VpnGatewaySettings(StrictModel):
+    enabled: bool = Field(default=True, description="Attach a virtual private gateway.")
+    amazon_side_asn: int = Field(default=64512, ge=64512, le=4294967294, description="The gateway's BGP ASN.")
+    propagate_routes: bool = Field(
+        default=False,
+        description="Propagate the gateway's routes into the private and management tiers (needs a VPN connection; "
+        "off as in terraform-aws-modules/vpc: an unexpected on-premises route can shadow the NAT default).",
+    )
+
+
+class BastionSettings(StrictModel):
+    enabled: bool = Field(
+        default=True, description="An SSM-managed bastion in the first public subnet, with no inbound rule at all."
+    )
+    instance_type: Ec2InstanceType = "t3.micro"
+    root_volume_gib: int = Field(default=20, ge=8, le=1024)
+    detailed_monitoring: bool = Field(default=True, description="One-minute CloudWatch metrics for the host.")
+
+
+class FlowLogSettings(StrictModel):
+    retention_days: LogRetentionDays = Field(default=365, description="CloudWatch retention of the VPC flow logs.")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    max_aggregation_interval: Literal[60, 600] = Field(
+        default=60, description="Seconds a flow record aggregates: 60 (the finest AWS offers; default) or 600."
+    )
+
+
+class VpcSettings(StrictModel):
+    """One region's VPC: public, private-app, data and management tiers across availability zones."""
+
+    vpc_cidr: Cidr = Field(description="The VPC's primary range.")
+    availability_zones: list[str] = Field(
+        min_length=2, max_length=6, description="Zones to spread over, one subnet per tier in each."
+    )
+    subnets: SubnetTiers
+    pods: PodNetworkSettings
+    nat: NatMode = NatMode.PER_AZ
+    vpn_gateway: VpnGatewaySettings = VpnGatewaySettings()
+    bastion: BastionSettings = BastionSettings()
+    flow_logs: FlowLogSettings = FlowLogSettings()
+    interface_endpoints: list[EndpointService] = Field(
+        default=list(DEFAULT_INTERFACE_ENDPOINTS),
+        description="Interface endpoints a private EKS cluster and SSM-managed hosts need.",
+    )
+
+    def problems(self) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+        """(field path below the region, reason) for every layout problem: tiers inside the VPC, one
+        subnet per zone, no overlaps; the pod range holds the planned pods. Several at once, so the
+        loader reports them all (semantics.py), with the rules that span regions."""
+        zones = len(self.availability_zones)
+        tiers = {tier: getattr(self.subnets, tier) for tier in TIERS}
+        for tier, index, reason in netplan.layout_problems(self.vpc_cidr, tiers, zones):
+            yield ("subnets", tier) + (() if index is None else (index,)), reason
+        pods = self.pods
+        reason = netplan.pod_range_problem(pods.cidr, self.vpc_cidr, zones, pods.max_nodes, pods.max_pods_per_node)
+        if reason:
+            yield ("pods", "cidr"), reason
+
+    @model_validator(mode="after")
+    def _layout(self, info: ValidationInfo) -> VpcSettings:
+        """Settings built in code are valid by construction, so the construct never re-checks them."""
+        if not (info.context or {}).get(COLLECTED):
+            for path, reason in self.problems():
+                raise FieldProblem(path, reason)
+        return self
+
+    @property
+    def pod_subnets(self) -> list[IPv4Network]:
+        """The pod range split evenly over the zones."""
+        return netplan.split_evenly(self.pods.cidr, len(self.availability_zones))
