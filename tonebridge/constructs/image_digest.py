@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.pod_admission import pod_admission_rule
 
 #: Namespaces carrying this label (value ``required``) get the policy.
 NAMESPACE_LABEL = "tonebridge.io/image-digest"
@@ -74,50 +73,12 @@ class ImageDigest(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: ImageDigestProps | None = None) -> None:
         super().__init__(scope, construct_id)
         props = props or ImageDigestProps()
-        api = "admissionregistration.k8s.io/v1"
         allowed = ", ".join(props.allowed_by_tag) or "none"
-        self.policy: Manifest = kube_object(
+        self.policy, self.binding = pod_admission_rule(
             self,
-            {
-                "apiVersion": api,
-                "kind": "ValidatingAdmissionPolicy",
-                "metadata": {"name": props.name},
-                "spec": {
-                    "failurePolicy": "Fail",
-                    "matchConstraints": {
-                        "resourceRules": [
-                            {
-                                "apiGroups": [""],
-                                "apiVersions": ["v1"],
-                                "operations": ["CREATE", "UPDATE"],
-                                "resources": ["pods"],
-                            }
-                        ]
-                    },
-                    "validations": [
-                        {
-                            "expression": expression(props.allowed_by_tag),
-                            "message": "every container and init container must name its image by digest "
-                            f"(repository@sha256:…, as the release job writes it); by tag only: {allowed}",
-                            "reason": "Forbidden",
-                        }
-                    ],
-                },
-            },
-            construct_id="policy",
-        )
-        self.binding: Manifest = kube_object(
-            self,
-            {
-                "apiVersion": api,
-                "kind": "ValidatingAdmissionPolicyBinding",
-                "metadata": {"name": props.name},
-                "spec": {
-                    "policyName": props.name,
-                    "validationActions": ["Deny"],
-                    "matchResources": {"namespaceSelector": {"matchLabels": dict(self.namespace_labels)}},
-                },
-            },
-            depends_on=[self.policy],
-            construct_id="binding",
+            name=props.name,
+            expression=expression(props.allowed_by_tag),
+            message="every container and init container must name its image by digest "
+            f"(repository@sha256:…, as the release job writes it); by tag only: {allowed}",
+            namespace_labels=self.namespace_labels,
         )
