@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.irsa import service_account_role
 
 #: Actions on the repositories: push (layer upload, manifest) and read back (layer reuse, scanning).
 PUSH_ACTIONS = (
@@ -82,16 +82,5 @@ class ImagePushRole(Construct):
     def __init__(self, scope: Construct, id_: str, props: ImagePushRoleProps) -> None:
         super().__init__(scope, id_)
         self.policy = image_push_policy(props.repository_arns)
-        self.role = ServiceAccountRole(
-            self,
-            "role",
-            ServiceAccountRoleProps(
-                role_name=props.role_name,
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.service_account,
-                policy=self.policy,
-            ),
-        )
+        self.role = service_account_role(self, "role", props, service_account=props.service_account, policy=self.policy)
         self.arn: str = self.role.arn

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -95,3 +96,40 @@ class ServiceAccountRole(Construct):
             IamRolePolicyAttachment(self, f"managed-{i}", role=self.role.name, policy_arn=arn)
         self.arn: str = self.role.arn
         self.name: str = self.role.name
+
+
+class ServiceAccountTrust(Protocol):
+    """What a feature's props say about the role it needs: its name and the cluster and namespace that
+    may assume it (the fields every IRSA feature's props carry under these names)."""
+
+    role_name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+
+
+def service_account_role(
+    scope: Construct,
+    construct_id: str,
+    trust: ServiceAccountTrust,
+    *,
+    service_account: str,
+    policy: dict | None = None,
+    managed_policy_arns: Sequence[str] = (),
+) -> ServiceAccountRole:
+    """A :class:`ServiceAccountRole` for ``trust``'s cluster and namespace, trusting ``service_account``
+    only and carrying only ``policy`` / ``managed_policy_arns``: the one way a feature turns its props
+    into its role, so the trust fields are copied in one place."""
+    return ServiceAccountRole(
+        scope,
+        construct_id,
+        ServiceAccountRoleProps(
+            role_name=trust.role_name,
+            oidc_provider_arn=trust.oidc_provider_arn,
+            oidc_issuer=trust.oidc_issuer,
+            namespace=trust.namespace,
+            service_account=service_account,
+            policy=policy,
+            managed_policy_arns=tuple(managed_policy_arns),
+        ),
+    )

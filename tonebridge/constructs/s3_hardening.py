@@ -10,12 +10,26 @@ from __future__ import annotations
 import json
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
 
@@ -36,6 +50,71 @@ def block_public_access(scope: Construct, prefix: str, bucket: S3Bucket) -> None
         f"{prefix}-ownership",
         bucket=bucket.id,
         rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+    )
+
+
+def versioning_enabled(scope: Construct, construct_id: str, bucket: S3Bucket) -> S3BucketVersioningA:
+    """Versioning on: an overwrite or delete keeps the previous version (the lifecycle expires it)."""
+    return S3BucketVersioningA(
+        scope,
+        construct_id,
+        bucket=bucket.id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+    )
+
+
+def default_encryption(
+    scope: Construct, construct_id: str, bucket: S3Bucket, key_arn: str | None
+) -> S3BucketServerSideEncryptionConfigurationA:
+    """Default encryption: SSE-KMS under ``key_arn`` with an S3 bucket key (fewer KMS calls), or SSE-S3
+    when ``key_arn`` is None (S3 server access log delivery writes only with SSE-S3)."""
+    if key_arn is None:
+        by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            sse_algorithm="AES256"
+        )
+        rule = S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default=by_default)
+    else:
+        by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            sse_algorithm="aws:kms", kms_master_key_id=key_arn
+        )
+        rule = S3BucketServerSideEncryptionConfigurationRuleA(
+            apply_server_side_encryption_by_default=by_default, bucket_key_enabled=True
+        )
+    return S3BucketServerSideEncryptionConfigurationA(scope, construct_id, bucket=bucket.id, rule=[rule])
+
+
+def expiring_versions(
+    scope: Construct,
+    construct_id: str,
+    bucket: S3Bucket,
+    *,
+    rule_id: str,
+    noncurrent_days: int,
+    expiration_days: int | None = None,
+) -> S3BucketLifecycleConfiguration:
+    """One whole-bucket lifecycle rule: superseded versions expire after ``noncurrent_days``, current
+    objects after ``expiration_days`` (None: kept), and incomplete multipart uploads are aborted after 7 days."""
+    expiration = None
+    if expiration_days is not None:
+        expiration = [S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
+    return S3BucketLifecycleConfiguration(
+        scope,
+        construct_id,
+        bucket=bucket.id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id=rule_id,
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=expiration,
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                ],
+            )
+        ],
     )
 
 
