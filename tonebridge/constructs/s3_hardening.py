@@ -152,31 +152,29 @@ def tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def named_principals_only(bucket_arn: str, principal_arns: list[str]) -> dict:
-    """Deny every request from a principal not in ``principal_arns`` (``aws:PrincipalArn``: a role's
-    sessions match the role's ARN). Identity policies granting broad S3 rights in the account no
-    longer reach the bucket: only the named roles and users do."""
+def _deny_unless_principal(sid: str, action: str, bucket_arn: str, principal_arns: list[str]) -> dict:
+    """Deny ``action`` on the bucket and its objects to every principal whose ARN is not listed."""
     return {
-        "Sid": "DenyUnnamedPrincipals",
+        "Sid": sid,
         "Effect": "Deny",
         "Principal": {"AWS": "*"},
-        "Action": "s3:*",
+        "Action": action,
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": principal_arns}},
     }
 
 
+def named_principals_only(bucket_arn: str, principal_arns: list[str]) -> dict:
+    """Deny every request from a principal not in ``principal_arns`` (``aws:PrincipalArn``: a role's
+    sessions match the role's ARN). Identity policies granting broad S3 rights in the account no
+    longer reach the bucket: only the named roles and users do."""
+    return _deny_unless_principal("DenyUnnamedPrincipals", "s3:*", bucket_arn, principal_arns)
+
+
 def deny_retention_bypass(bucket_arn: str, break_glass_arn: str) -> dict:
     """Nobody but the break-glass role may bypass governance retention (delete or shorten a locked
     version early); under COMPLIANCE mode not even it can, and this stays as a second wall."""
-    return {
-        "Sid": "DenyRetentionBypass",
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": "s3:BypassGovernanceRetention",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [break_glass_arn]}},
-    }
+    return _deny_unless_principal("DenyRetentionBypass", "s3:BypassGovernanceRetention", bucket_arn, [break_glass_arn])
 
 
 class NamedAccessPolicy(Construct):
