@@ -191,11 +191,6 @@ GUARDS.update(
             C((*W, "edge", "waf_log_retention_days"), 42),
         ],
         "constructs/gcp/dr_region.py:DrRegion.__init__": [C(("database", "logical_backup", "retention_days"), 10)],
-        "constructs/gcp/transfer.py:BackupTransferProps.__post_init__": [
-            C((*DR, "transfer", "repeat_interval_hours"), 0),
-            N("the role name is derived from the project tag and environment name"),
-            C((*DR, "transfer", "start_time_utc"), "5:00"),
-        ],
         "constructs/irsa.py:ServiceAccountRoleProps.__post_init__": [
             C((*W, "secrets", "application", "namespace"), "Production"),
             C((*W, "secrets", "vault", "service_account"), "Vault_SA"),
@@ -452,6 +447,7 @@ GUARDS.update(
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
         "props/vpc.py:VpcSettings._layout": [C((*NET, "subnets", "private", 2), "10.9.12.0/24")],
         "props/dr.py:_gcp_region": [C((*DR, "region"), "europe-west9")],
+        "props/dr.py:_calendar_date": [C((*DR, "transfer", "start_date"), "2026-13-01")],
         "props/dr.py:GkeMaintenanceExclusion._period": [
             C((*DR, "gke", "maintenance", "exclusions", 0, "end_time"), "2026-12-17T00:00:00Z"),
             C((*DR, "gke", "maintenance", "exclusions", 0, "end_time"), "2027-02-05T00:00:00Z"),
@@ -658,6 +654,7 @@ LINES: dict[str, str] = {
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
+    "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",
     "props/dr.py:GkeMaintenanceExclusion._period[0]": "dr.gke.maintenance.exclusions[0]: exclusion year-end-freeze: end_time must be after start_time",
     "props/dr.py:GkeMaintenanceExclusion._period[1]": "dr.gke.maintenance.exclusions[0]: exclusion year-end-freeze: a NO_UPGRADES exclusion lasts at most 30 days (GKE)",
     "props/dr.py:GkeMaintenanceSettings._window[0]": "dr.gke.maintenance: window_end - window_start must be 4 to 24 hours (GKE needs 4 contiguous hours)",
@@ -681,7 +678,6 @@ LINES: dict[str, str] = {
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[5]": "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[6]": "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
     "constructs/edge_protection.py:EdgeProtectionProps.__post_init__[7]": "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
-    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[2]": "dr.transfer.start_time_utc: String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$' (got '5:00')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[0]": "platform.us-west-2.secrets.application.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Production')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[1]": "platform.us-west-2.secrets.vault.service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Vault_SA')",
     "constructs/irsa.py:ServiceAccountRoleProps.__post_init__[2]": "platform.us-west-2.postgres.clusters[0].name: the backup role name 'tonebridge-production-cnpg-staging-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' exceeds IAM's 64 characters",
@@ -790,7 +786,6 @@ LINES: dict[str, str] = {
     "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/backups.py:BackupBucketsProps.__post_init__[8]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/gcp/dr_region.py:DrRegion.__init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
-    "constructs/gcp/transfer.py:BackupTransferProps.__post_init__[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
     "props/cluster.py:ClusterSettings._addons_and_ami[0]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
     "props/cluster.py:ClusterSettings._addons_and_ami[2]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
     "props/cluster.py:ClusterSettings._names_fit_karpenter[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",

@@ -58,7 +58,8 @@ def test_dr_region_with_every_protection_switch_off(environments):
 
 
 def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environment():
-    from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
+    from tonebridge.constructs.gcp.transfer import BackupTransfer, TransferSource, TransferWiring
+    from tonebridge.props.dr import TransferSettings
 
     staging = TransferSource(
         name="staging",
@@ -66,21 +67,23 @@ def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environme
         bucket_arn="arn:aws:s3:::tb-staging-backups",
         key_arn="arn:aws:kms:us-west-2:111122223333:key/staging",
     )
-    props = BackupTransferProps(
+    settings = TransferSettings(
+        aws_role_name="tb-unit-transfer",
+        start_date="2026-12-04",
+        start_time_utc="01:30",
+        delete_objects_unique_in_sink=True,
+        repeat_interval_hours=6,
+    )
+    wiring = TransferWiring(
         project_id="tonebridge-dr",
-        role_name="tb-unit-transfer",
         source_bucket="tb-unit-backups",
         source_bucket_arn="arn:aws:s3:::tb-unit-backups",
         source_key_arn="arn:aws:kms:us-west-2:111122223333:key/unit",
         source_region="us-west-2",
         sink_bucket="tb-unit-dr-backups",
-        start_date="2026-12-04",
-        start_time_utc="01:30",
-        delete_objects_unique_in_sink=True,
-        repeat_interval_hours=6,
         extra_sources=[staging],
     )
-    out = synth_alone(lambda stack: BackupTransfer(stack, "transfer", props), providers=("aws", "google"))
+    out = synth_alone(lambda stack: BackupTransfer(stack, "transfer", settings, wiring), providers=("aws", "google"))
     jobs = sorted(resources(out, "google_storage_transfer_job").values(), key=lambda j: j["description"])
     assert len(jobs) == 2
     sources = {j["transfer_spec"]["aws_s3_data_source"]["bucket_name"]: j for j in jobs}

@@ -38,6 +38,18 @@ GcsBucket = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
+def _calendar_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a calendar date ({error})") from None
+    return value
+
+
+#: A ``YYYY-MM-DD`` day that exists (the transfer job's first day), kept as the YAML's text.
+CalendarDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
+
+
 class DrNetworkSettings(StrictModel):
     """VPC-native ranges: nodes in the subnet, pods and services in its secondary ranges."""
 
@@ -155,7 +167,7 @@ class TransferSettings(StrictModel):
     """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included)."""
 
     start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
-    start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    start_date: CalendarDate = "2026-12-01"
     repeat_interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
         default=24, description="Runs every this many hours from start_time_utc (Storage Transfer's minimum: 1)."
     )

@@ -16,7 +16,7 @@ from constructs import Construct
 from tonebridge.config.cloud_rules import gcp_labels
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.gcp.dr_region import DrRegion
-from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
+from tonebridge.constructs.gcp.transfer import BackupTransfer, TransferSource, TransferWiring
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_backup_freshness, expiring_prefixes
 from tonebridge.stacks.infrastructure import InfrastructureStack
@@ -42,18 +42,14 @@ class DrStack(TonebridgeStack):
         self.transfer = BackupTransfer(
             self,
             "backup-transfer",
-            BackupTransferProps(
+            dr.transfer,
+            TransferWiring(
                 project_id=dr.project_id,
-                role_name=dr.transfer.aws_role_name,
                 source_bucket=primary.backups.bucket_name,
                 source_bucket_arn=primary.backups.bucket_arn,
                 source_key_arn=primary.backups.key.arn,
                 source_region=env.aws.primary_region,
                 sink_bucket=self.site.bucket.name,
-                start_date=dr.transfer.start_date,
-                start_time_utc=dr.transfer.start_time_utc,
-                delete_objects_unique_in_sink=dr.transfer.delete_objects_unique_in_sink,
-                repeat_interval_hours=dr.transfer.repeat_interval_hours,
                 # Other environments' database backups (staging's CloudNativePG), under <environment>/.
                 extra_sources=[
                     TransferSource(
