@@ -4,41 +4,52 @@ authorised networks; a transfer that mirrors deletions every six hours with anot
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tests.conftest import resources
 from tests.construct_harness import only, synth_alone
 
 
 def test_dr_region_with_every_protection_switch_off(environments):
+    from tonebridge.config.cloud_rules import gcp_labels
     from tonebridge.constructs.gcp.dr_region import DrRegion
-    from tonebridge.stacks.dr import dr_region_props
 
-    production = dr_region_props(environments["production"])
-    assert production.protect and production.lock_retention and production.upgrade_notifications  # what env sets
-    props = replace(
-        production,
-        upgrade_notifications=False,
-        security_group=None,
-        master_authorized_cidrs=(),
-        lock_retention=False,
-        immutable_tags=False,
-        deletion_protection=False,
-        protect=False,
-        expiring_prefixes={"scratch": 40},
+    env = environments["production"]
+    production = env.dr
+    assert production.backups.protect and production.backups.lock_retention  # what env sets
+    assert production.gke.maintenance.notifications
+    props = production.model_copy(
+        update={
+            "gke": production.gke.model_copy(
+                update={
+                    "maintenance": production.gke.maintenance.model_copy(update={"notifications": False}),
+                    "security_group": None,
+                    "master_authorized_cidrs": [],
+                    "deletion_protection": False,
+                }
+            ),
+            "backups": production.backups.model_copy(update={"lock_retention": False, "protect": False}),
+            "registry": production.registry.model_copy(update={"immutable_tags": False}),
+        }
     )
-    out = synth_alone(lambda stack: DrRegion(stack, "dr", props), providers=("google",))
+    # model_copy does not validate: the switched-off settings must still be a valid `dr` section.
+    props = type(production).model_validate(props.model_dump())
+    out = synth_alone(
+        lambda stack: DrRegion(stack, "dr", props, labels=gcp_labels(env), expiring_prefixes={"scratch": 40}),
+        providers=("google",),
+    )
     cluster = only(out, "google_container_cluster")
     assert cluster["deletion_protection"] is False
     assert "authenticator_groups_config" not in cluster
     assert "notification_config" not in cluster
     assert "google_pubsub_topic" not in out["resource"]
     (authorised,) = cluster["master_authorized_networks_config"]["cidr_blocks"]
-    assert authorised["cidr_block"] == props.subnet_cidr  # only the DR subnet itself
+    assert authorised["cidr_block"] == str(props.network.subnet_cidr)  # only the DR subnet itself
     buckets = {r["name"]: r for r in resources(out, "google_storage_bucket").values()}
-    backups = buckets[props.backups_bucket]
+    backups = buckets[props.backups.bucket]
     assert backups["force_destroy"] is True
-    assert backups["retention_policy"] == {"retention_period": props.retention_days * 86_400, "is_locked": False}
+    assert backups["retention_policy"] == {
+        "retention_period": props.backups.retention_days * 86_400,
+        "is_locked": False,
+    }
     assert backups["lifecycle"] == {"prevent_destroy": False}
     deletes = [r for r in backups["lifecycle_rule"] if r["action"]["type"] == "Delete"]
     assert any(r["condition"].get("matches_prefix") == ["scratch/"] and r["condition"]["age"] == 40 for r in deletes)
@@ -47,7 +58,8 @@ def test_dr_region_with_every_protection_switch_off(environments):
 
 
 def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environment():
-    from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
+    from tonebridge.constructs.gcp.transfer import BackupTransfer, TransferSource, TransferWiring
+    from tonebridge.props.dr import TransferSettings
 
     staging = TransferSource(
         name="staging",
@@ -55,21 +67,23 @@ def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environme
         bucket_arn="arn:aws:s3:::tb-staging-backups",
         key_arn="arn:aws:kms:us-west-2:111122223333:key/staging",
     )
-    props = BackupTransferProps(
+    settings = TransferSettings(
+        aws_role_name="tb-unit-transfer",
+        start_date="2026-12-04",
+        start_time_utc="01:30",
+        delete_objects_unique_in_sink=True,
+        repeat_interval_hours=6,
+    )
+    wiring = TransferWiring(
         project_id="tonebridge-dr",
-        role_name="tb-unit-transfer",
         source_bucket="tb-unit-backups",
         source_bucket_arn="arn:aws:s3:::tb-unit-backups",
         source_key_arn="arn:aws:kms:us-west-2:111122223333:key/unit",
         source_region="us-west-2",
         sink_bucket="tb-unit-dr-backups",
-        start_date="2026-12-04",
-        start_time_utc="01:30",
-        delete_objects_unique_in_sink=True,
-        repeat_interval_hours=6,
         extra_sources=[staging],
     )
-    out = synth_alone(lambda stack: BackupTransfer(stack, "transfer", props), providers=("aws", "google"))
+    out = synth_alone(lambda stack: BackupTransfer(stack, "transfer", settings, wiring), providers=("aws", "google"))
     jobs = sorted(resources(out, "google_storage_transfer_job").values(), key=lambda j: j["description"])
     assert len(jobs) == 2
     sources = {j["transfer_spec"]["aws_s3_data_source"]["bucket_name"]: j for j in jobs}

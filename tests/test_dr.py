@@ -175,35 +175,75 @@ def test_development_registry(stacks):
     assert "google_kms_crypto_key.dr_key-registry" in repo["kms_key_name"]
 
 
-def test_dr_props_checked_early(environments):
-    from dataclasses import replace
+def _dr_problem(tmp_path, path: tuple, value) -> str:
+    """The loader's report for production.yaml with ``dr.<path>`` set to ``value``."""
+    import yaml
 
-    from tonebridge.constructs.gcp.transfer import BackupTransferProps
-    from tonebridge.stacks.dr import dr_region_props
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
 
-    props = dr_region_props(environments["production"])
-    with pytest.raises(ValueError, match="/28"):
-        replace(props, master_cidr="172.16.0.0/27")
-    with pytest.raises(ValueError, match="overlaps"):
-        replace(props, pods_cidr="10.2.0.0/16")
-    with pytest.raises(ValueError, match="min_nodes"):
-        replace(props, min_nodes=6)
-    with pytest.raises(ValueError, match="retention policy"):
-        replace(props, retention_days=400)
-    transfer = dict(
-        project_id="p",
-        role_name="r",
-        source_bucket="b",
-        source_bucket_arn="arn",
-        source_key_arn="arn",
-        source_region="us-west-2",
-        sink_bucket="s",
-        start_date="2026-12-01",
-    )
-    with pytest.raises(ValueError, match="hh:mm"):
-        BackupTransferProps(**transfer, start_time_utc="5:00")
+    doc = yaml.safe_load(_yaml(PRODUCTION))
+    node = doc["dr"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    file = tmp_path / "production.yaml"
+    file.write_text(_yaml(doc))
+    with pytest.raises(ConfigError) as caught:
+        load_environment(file)
+    return str(caught.value)
+
+
+def test_dr_settings_problems_are_lines_of_the_file(tmp_path):
+    """What DrRegionProps and BackupTransferProps once checked themselves (names, ranges, the pool's bounds,
+    the lifecycle order, the schedule) is the configuration's own rule now (props/dr.py field types,
+    config/dr_rules.py): the lines tests/construct_guards.py pinned for them are what the loader reports,
+    before any construct."""
+    cases = [
+        (
+            ("network", "name"),
+            "Tonebridge-DR",
+            "dr.network.name: String should match pattern '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$' (got 'Tonebridge-DR')",
+        ),
+        (
+            ("network", "master_cidr"),
+            "172.16.0.0/27",
+            "dr.network.master_cidr: 172.16.0.0/27 must be a /28 (GKE's control-plane range)",
+        ),
+        (("network", "pods_cidr"), "10.2.0.0/17", "dr.network.pods_cidr: 10.2.0.0/17 overlaps dr.network.subnet_cidr"),
+        (("gke", "node_pool", "min_nodes"), 9, "dr.gke.node_pool.min_nodes: 9 exceeds max_nodes 5"),
+        (("backups", "delete_after_days"), 60, "dr.backups.delete_after_days: must come after coldline_after_days"),
+        (("backups", "delete_after_days"), 20, "dr.backups.delete_after_days: must come after coldline_after_days"),
+        # and what BackupTransferProps checked: the transfer's own fields
+        (
+            ("transfer", "repeat_interval_hours"),
+            0,
+            "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 0)",
+        ),
+        (
+            ("transfer", "start_time_utc"),
+            "5:00",
+            "dr.transfer.start_time_utc: String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$' (got '5:00')",
+        ),
+    ]
+    for path, value, line in cases:
+        report = _dr_problem(tmp_path, path, value)
+        assert f"production.yaml: {line}" in report, report
+
+
+def test_dr_props_checked_early(environments, tmp_path):
+    from tonebridge.props.dr import TransferSettings
+
+    # The DR region's settings are the validated `dr` section: a wrong one stops at the loader.
+    assert "must be a /28" in _dr_problem(tmp_path, ("network", "master_cidr"), "172.16.0.0/27")
+    assert "overlaps" in _dr_problem(tmp_path, ("network", "pods_cidr"), "10.2.0.0/16")
+    assert "min_nodes" in _dr_problem(tmp_path, ("gke", "node_pool", "min_nodes"), 6)
+    assert "shorter than retention_days" in _dr_problem(tmp_path, ("backups", "retention_days"), 400)
+    # So are the transfer's: its settings are the validated `dr.transfer`.
+    with pytest.raises(ValueError, match="start_time_utc"):
+        TransferSettings(start_time_utc="5:00")
     with pytest.raises(ValueError, match="month"):
-        BackupTransferProps(**{**transfer, "start_date": "2026-13-01"}, start_time_utc="05:00")
+        TransferSettings(start_date="2026-13-01", start_time_utc="05:00")
 
 
 def test_staging_backups_travel_to_gcs_under_their_own_path(stacks):

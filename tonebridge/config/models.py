@@ -11,7 +11,6 @@ from pydantic import Field
 
 from tonebridge.config.compute import ClusterConfig, RegistriesConfig
 from tonebridge.config.data import BackupsConfig, DatabaseConfig
-from tonebridge.config.dr import DrConfig
 from tonebridge.config.global_dns import GlobalDnsConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.recovery import RecoveryConfig
@@ -26,6 +25,7 @@ from tonebridge.config.types import (
     TagKey,
     TagValue,
 )
+from tonebridge.props.dr import DrSettings
 from tonebridge.props.vpc import VpcSettings
 
 # --- sections ---------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ class EnvironmentConfig(StrictModel):
         description="Principals that key and bucket policies name: deploy identities, key administrators, break-glass."
     )
     dns: GlobalDnsConfig | None = Field(default=None, description="The <env>-global stack (Route53, failover).")
-    dr: DrConfig | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
+    dr: DrSettings | None = Field(default=None, description="The <env>-dr stack on GCP (disaster recovery).")
     recovery: RecoveryConfig = Field(default=RecoveryConfig(), description="RPO and RTO per data store.")
 
     @property

@@ -15,62 +15,11 @@ from constructs import Construct
 
 from tonebridge.config.cloud_rules import gcp_labels
 from tonebridge.config.models import EnvironmentConfig
-from tonebridge.constructs.gcp.dr_region import DrRegion, DrRegionProps
-from tonebridge.constructs.gcp.transfer import BackupTransfer, BackupTransferProps, TransferSource
+from tonebridge.constructs.gcp.dr_region import DrRegion
+from tonebridge.constructs.gcp.transfer import BackupTransfer, TransferSource, TransferWiring
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_backup_freshness, expiring_prefixes
 from tonebridge.stacks.infrastructure import InfrastructureStack
-
-
-def dr_region_props(env: EnvironmentConfig) -> DrRegionProps:
-    dr = env.dr
-    if dr is None:
-        raise ValueError(f"{env.name}: no dr section")
-    net, gke, pool, backups, registry = dr.network, dr.gke, dr.gke.node_pool, dr.backups, dr.registry
-    return DrRegionProps(
-        project_id=dr.project_id,
-        region=dr.region,
-        name=net.name,
-        key_ring=dr.key_ring,
-        key_rotation_days=dr.key_rotation_days,
-        subnet_cidr=str(net.subnet_cidr),
-        pods_cidr=str(net.pods_cidr),
-        services_cidr=str(net.services_cidr),
-        master_cidr=str(net.master_cidr),
-        flow_log_sampling=net.flow_log_sampling,
-        cluster_name=gke.name,
-        release_channel=gke.release_channel,
-        maintenance_window=(gke.maintenance.window_start, gke.maintenance.window_end, gke.maintenance.recurrence),
-        maintenance_exclusions=[(e.name, e.start_time, e.end_time, e.scope) for e in gke.maintenance.exclusions],
-        upgrade_notifications=gke.maintenance.notifications,
-        master_authorized_cidrs=[str(c) for c in gke.master_authorized_cidrs],
-        security_group=gke.security_group,
-        deletion_protection=gke.deletion_protection,
-        node_pool_name=pool.name,
-        machine_type=pool.machine_type,
-        min_nodes=pool.min_nodes,
-        max_nodes=pool.max_nodes,
-        disk_size_gb=pool.disk_size_gb,
-        disk_type=pool.disk_type,
-        backups_bucket=backups.bucket,
-        access_log_bucket=backups.access_log_bucket,
-        retention_days=backups.retention_days,
-        lock_retention=backups.lock_retention,
-        nearline_after_days=backups.nearline_after_days,
-        coldline_after_days=backups.coldline_after_days,
-        delete_after_days=backups.delete_after_days,
-        soft_delete_days=backups.soft_delete_days,
-        access_log_retention_days=backups.access_log_retention_days,
-        protect=backups.protect,
-        registry_id=registry.repository_id,
-        keep_recent=registry.keep_recent,
-        untagged_expiry_days=registry.untagged_expiry_days,
-        tagged_expiry_days=registry.tagged_expiry_days,
-        immutable_tags=registry.immutable_tags,
-        edge_address_name=dr.edge_address_name,
-        labels=gcp_labels(env),
-        expiring_prefixes=expiring_prefixes(env),
-    )
 
 
 class DrStack(TonebridgeStack):
@@ -89,22 +38,18 @@ class DrStack(TonebridgeStack):
             default_labels=gcp_labels(env),
             add_terraform_attribution_label=True,
         )
-        self.site = DrRegion(self, "dr", dr_region_props(env))
+        self.site = DrRegion(self, "dr", dr, labels=gcp_labels(env), expiring_prefixes=expiring_prefixes(env))
         self.transfer = BackupTransfer(
             self,
             "backup-transfer",
-            BackupTransferProps(
+            dr.transfer,
+            TransferWiring(
                 project_id=dr.project_id,
-                role_name=dr.transfer.aws_role_name,
                 source_bucket=primary.backups.bucket_name,
                 source_bucket_arn=primary.backups.bucket_arn,
                 source_key_arn=primary.backups.key.arn,
                 source_region=env.aws.primary_region,
                 sink_bucket=self.site.bucket.name,
-                start_date=dr.transfer.start_date,
-                start_time_utc=dr.transfer.start_time_utc,
-                delete_objects_unique_in_sink=dr.transfer.delete_objects_unique_in_sink,
-                repeat_interval_hours=dr.transfer.repeat_interval_hours,
                 # Other environments' database backups (staging's CloudNativePG), under <environment>/.
                 extra_sources=[
                     TransferSource(

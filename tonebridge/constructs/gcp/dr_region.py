@@ -21,10 +21,7 @@ The Storage Transfer job that fills the bucket lives in :mod:`tonebridge.constru
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from ipaddress import IPv4Network
+from collections.abc import Mapping
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.artifact_registry_repository import (
@@ -105,104 +102,38 @@ from cdktf_cdktf_provider_google.storage_bucket import (
 )
 from constructs import Construct
 
-_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+from tonebridge.props.dr import DrSettings
+
 _DAY = 86_400
 #: What GKE nodes need to run (logging, monitoring, metadata), and nothing else.
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
 KEY_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
-@dataclass(frozen=True)
-class DrRegionProps:
-    """Props of :class:`DrRegion` (see :class:`tonebridge.config.dr.DrConfig` for the meaning of each).
-
-    name: prefix of the network, router, NAT, key ring and service account names (an RFC 1035 label).
-    """
-
-    project_id: str
-    region: str
-    name: str
-    key_ring: str
-    key_rotation_days: int
-    subnet_cidr: str
-    pods_cidr: str
-    services_cidr: str
-    master_cidr: str
-    cluster_name: str
-    release_channel: str
-    node_pool_name: str
-    machine_type: str
-    min_nodes: int
-    max_nodes: int
-    disk_size_gb: int
-    disk_type: str
-    backups_bucket: str
-    access_log_bucket: str
-    retention_days: int
-    nearline_after_days: int
-    coldline_after_days: int
-    delete_after_days: int
-    soft_delete_days: int
-    access_log_retention_days: int
-    registry_id: str
-    keep_recent: int
-    untagged_expiry_days: int
-    tagged_expiry_days: int
-    edge_address_name: str
-    master_authorized_cidrs: Sequence[str] = field(default_factory=tuple)
-    #: (start, end, RRULE) of the recurring maintenance window, RFC 3339 UTC times.
-    maintenance_window: tuple[str, str, str] = (
-        "2026-01-03T02:00:00Z",
-        "2026-01-03T08:00:00Z",
-        "FREQ=WEEKLY;BYDAY=SA,SU",
-    )
-    #: (name, start, end, scope) periods in which GKE upgrades nothing or no minor version.
-    maintenance_exclusions: Sequence[tuple[str, str, str, str]] = field(default_factory=tuple)
-    #: Cluster upgrade notifications to a CMEK-encrypted Pub/Sub topic.
-    upgrade_notifications: bool = True
-    security_group: str | None = None
-    flow_log_sampling: float = 0.5
-    lock_retention: bool = True
-    immutable_tags: bool = True
-    deletion_protection: bool = True
-    protect: bool = True
-    labels: dict[str, str] = field(default_factory=dict)
-    #: ``{prefix: days}``: objects under a prefix are deleted after its days (no earlier than the retention).
-    expiring_prefixes: Mapping[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for prefix, days in self.expiring_prefixes.items():
-            if not prefix.strip("/") or days < self.retention_days:
-                raise ValueError(f"expiring prefix {prefix!r}: a name, and days no shorter than the retention policy")
-        for attr in ("name", "key_ring", "cluster_name", "node_pool_name", "registry_id", "edge_address_name"):
-            if not _NAME_RE.match(getattr(self, attr)):
-                raise ValueError(f"{attr} {getattr(self, attr)!r} is not an RFC 1035 label")
-        ranges = {
-            n: IPv4Network(getattr(self, n)) for n in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")
-        }
-        if ranges["master_cidr"].prefixlen != 28:
-            raise ValueError("master_cidr must be a /28 (GKE's control-plane range)")
-        names = list(ranges)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                if ranges[a].overlaps(ranges[b]):
-                    raise ValueError(f"{a} {ranges[a]} overlaps {b} {ranges[b]}")
-        if self.min_nodes > self.max_nodes:
-            raise ValueError("min_nodes exceeds max_nodes")
-        if not self.nearline_after_days < self.coldline_after_days < self.delete_after_days:
-            raise ValueError("lifecycle: nearline < coldline < delete (days)")
-        if self.delete_after_days < self.retention_days:
-            raise ValueError("delete_after_days is shorter than the retention policy (GCS would refuse the deletes)")
-
-
 class DrRegion(Construct):
     """Attributes: ``network``, ``subnet``, ``cluster``, ``node_pool``, ``bucket``, ``repository``,
     ``node_service_account``, ``keys`` (by purpose), ``edge_address``, ``project_number``."""
 
-    def __init__(self, scope: Construct, id_: str, props: DrRegionProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        settings: DrSettings,
+        *,
+        labels: Mapping[str, str],
+        expiring_prefixes: Mapping[str, int],
+    ) -> None:
+        """``settings`` is the environment's validated `dr` section. Wiring that is not part of it:
+        ``labels`` on every resource, and ``expiring_prefixes`` (``{prefix: days}``): objects under a
+        prefix are deleted after its days, never before the bucket's retention policy lets them go."""
         super().__init__(scope, id_)
-        self.props = props
-        project = DataGoogleProject(self, "project", project_id=props.project_id)
+        for prefix, days in expiring_prefixes.items():
+            if not prefix.strip("/") or days < settings.backups.retention_days:
+                raise ValueError(f"expiring prefix {prefix!r}: a name, and days no shorter than the retention policy")
+        self.settings = settings
+        self.labels = dict(labels)
+        self.expiring_prefixes = dict(expiring_prefixes)
+        project = DataGoogleProject(self, "project", project_id=settings.project_id)
         self.project_number = project.number
         self._keys()
         self._network()
@@ -212,8 +143,8 @@ class DrRegion(Construct):
         self.edge_address = ComputeGlobalAddress(
             self,
             "edge-address",
-            name=props.edge_address_name,
-            project=props.project_id,
+            name=settings.edge_address_name,
+            project=settings.project_id,
             description="The standby's public ingress; the global stack's DR record points here",
             address_type="EXTERNAL",
             ip_version="IPV4",
@@ -222,7 +153,7 @@ class DrRegion(Construct):
     # --- keys ----------------------------------------------------------------------------------
 
     def _keys(self) -> None:
-        p = self.props
+        p = self.settings
         ring = KmsKeyRing(self, "key-ring", name=p.key_ring, location=p.region, project=p.project_id)
         number = self.project_number
         agents = {
@@ -242,11 +173,11 @@ class DrRegion(Construct):
             key = KmsCryptoKey(
                 self,
                 f"key-{purpose}",
-                name=f"{p.name}-{purpose}",
+                name=f"{p.network.name}-{purpose}",
                 key_ring=ring.id,
                 purpose="ENCRYPT_DECRYPT",
                 rotation_period=f"{p.key_rotation_days * _DAY}s",
-                labels=p.labels,
+                labels=self.labels,
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
             self._key_grants[purpose] = KmsCryptoKeyIamMember(
@@ -257,11 +188,11 @@ class DrRegion(Construct):
     # --- network -------------------------------------------------------------------------------
 
     def _network(self) -> None:
-        p = self.props
+        p = self.settings
         self.network = ComputeNetwork(
             self,
             "network",
-            name=p.name,
+            name=p.network.name,
             project=p.project_id,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
@@ -270,21 +201,21 @@ class DrRegion(Construct):
         self.subnet = ComputeSubnetwork(
             self,
             "subnet",
-            name=f"{p.name}-{p.region}",
+            name=f"{p.network.name}-{p.region}",
             project=p.project_id,
             region=p.region,
             network=self.network.id,
-            ip_cidr_range=p.subnet_cidr,
+            ip_cidr_range=str(p.network.subnet_cidr),
             private_ip_google_access=True,
             purpose="PRIVATE",
             stack_type="IPV4_ONLY",
             secondary_ip_range=[
-                ComputeSubnetworkSecondaryIpRange(range_name="pods", ip_cidr_range=p.pods_cidr),
-                ComputeSubnetworkSecondaryIpRange(range_name="services", ip_cidr_range=p.services_cidr),
+                ComputeSubnetworkSecondaryIpRange(range_name="pods", ip_cidr_range=str(p.network.pods_cidr)),
+                ComputeSubnetworkSecondaryIpRange(range_name="services", ip_cidr_range=str(p.network.services_cidr)),
             ],
             log_config=ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_SEC",
-                flow_sampling=p.flow_log_sampling,
+                flow_sampling=p.network.flow_log_sampling,
                 metadata="INCLUDE_ALL_METADATA",
             ),
         )
@@ -293,7 +224,7 @@ class DrRegion(Construct):
         ComputeFirewall(
             self,
             "deny-ingress",
-            name=f"{p.name}-deny-all-ingress",
+            name=f"{p.network.name}-deny-all-ingress",
             project=p.project_id,
             network=self.network.id,
             direction="INGRESS",
@@ -303,12 +234,17 @@ class DrRegion(Construct):
             log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
         router = ComputeRouter(
-            self, "router", name=f"{p.name}-router", project=p.project_id, region=p.region, network=self.network.id
+            self,
+            "router",
+            name=f"{p.network.name}-router",
+            project=p.project_id,
+            region=p.region,
+            network=self.network.id,
         )
         ComputeRouterNat(
             self,
             "nat",
-            name=f"{p.name}-nat",
+            name=f"{p.network.name}-nat",
             project=p.project_id,
             region=p.region,
             router=router.name,
@@ -322,16 +258,16 @@ class DrRegion(Construct):
     # --- registry ------------------------------------------------------------------------------
 
     def _registry(self) -> None:
-        p = self.props
+        p = self.settings
         self.repository = ArtifactRegistryRepository(
             self,
             "registry",
-            repository_id=p.registry_id,
+            repository_id=p.registry.repository_id,
             project=p.project_id,
             location=p.region,
             format="DOCKER",
             description="ToneBridge development images (spec §5.1)",
-            docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=p.immutable_tags),
+            docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=p.registry.immutable_tags),
             kms_key_name=self.keys["registry"].id,
             cleanup_policy_dry_run=False,
             cleanup_policies=[
@@ -339,38 +275,38 @@ class DrRegion(Construct):
                     id="keep-recent",
                     action="KEEP",
                     most_recent_versions=ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions(
-                        keep_count=p.keep_recent
+                        keep_count=p.registry.keep_recent
                     ),
                 ),
                 ArtifactRegistryRepositoryCleanupPolicies(
                     id="delete-untagged",
                     action="DELETE",
                     condition=ArtifactRegistryRepositoryCleanupPoliciesCondition(
-                        tag_state="UNTAGGED", older_than=f"{p.untagged_expiry_days * _DAY}s"
+                        tag_state="UNTAGGED", older_than=f"{p.registry.untagged_expiry_days * _DAY}s"
                     ),
                 ),
                 ArtifactRegistryRepositoryCleanupPolicies(
                     id="delete-old",
                     action="DELETE",
                     condition=ArtifactRegistryRepositoryCleanupPoliciesCondition(
-                        tag_state="ANY", older_than=f"{p.tagged_expiry_days * _DAY}s"
+                        tag_state="ANY", older_than=f"{p.registry.tagged_expiry_days * _DAY}s"
                     ),
                 ),
             ],
-            labels=p.labels,
+            labels=self.labels,
             depends_on=[self._key_grants["registry"]],  # the agent must be able to use the key first
         )
 
     # --- cluster -------------------------------------------------------------------------------
 
     def _cluster(self) -> None:
-        p = self.props
+        p = self.settings
         self.node_service_account = ServiceAccount(
             self,
             "nodes",
-            account_id=f"{p.cluster_name}-nodes"[:30],
+            account_id=f"{p.gke.name}-nodes"[:30],
             project=p.project_id,
-            display_name=f"{p.cluster_name}: GKE nodes (logs, metrics, pulls from {p.registry_id})",
+            display_name=f"{p.gke.name}: GKE nodes (logs, metrics, pulls from {p.registry.repository_id})",
         )
         member = f"serviceAccount:{self.node_service_account.email}"
         ProjectIamMember(self, "nodes-role", project=p.project_id, role=NODE_ROLE, member=member)
@@ -384,25 +320,26 @@ class DrRegion(Construct):
             member=member,
         )
         shielded = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
-        authorized = [p.subnet_cidr, *p.master_authorized_cidrs]
+        authorized = [str(p.network.subnet_cidr), *(str(c) for c in p.gke.master_authorized_cidrs)]
         #: Where GKE announces available upgrades, upgrades it starts and security bulletins (None when off).
         self.upgrade_topic: PubsubTopic | None = None
-        if p.upgrade_notifications:
+        if p.gke.maintenance.notifications:
             self.upgrade_topic = PubsubTopic(
                 self,
                 "upgrade-notifications",
-                name=f"{p.cluster_name}-upgrades",
+                name=f"{p.gke.name}-upgrades",
                 project=p.project_id,
                 kms_key_name=self.keys["notifications"].id,
                 message_retention_duration=f"{7 * _DAY}s",
-                labels=p.labels,
+                labels=self.labels,
                 depends_on=[self._key_grants["notifications"]],
             )
-        start, end, recurrence = p.maintenance_window
+        maintenance = p.gke.maintenance
+        start, end, recurrence = maintenance.window_start, maintenance.window_end, maintenance.recurrence
         self.cluster = ContainerCluster(
             self,
             "cluster",
-            name=p.cluster_name,
+            name=p.gke.name,
             project=p.project_id,
             location=p.region,
             network=self.network.id,
@@ -414,7 +351,7 @@ class DrRegion(Construct):
             private_cluster_config=ContainerClusterPrivateClusterConfig(
                 enable_private_nodes=True,
                 enable_private_endpoint=True,
-                master_ipv4_cidr_block=p.master_cidr,
+                master_ipv4_cidr_block=str(p.network.master_cidr),
                 master_global_access_config=ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig(enabled=False),
             ),
             master_authorized_networks_config=ContainerClusterMasterAuthorizedNetworksConfig(
@@ -431,7 +368,7 @@ class DrRegion(Construct):
             workload_identity_config=ContainerClusterWorkloadIdentityConfig(
                 workload_pool=f"{p.project_id}.svc.id.goog"
             ),
-            release_channel=ContainerClusterReleaseChannel(channel=p.release_channel),
+            release_channel=ContainerClusterReleaseChannel(channel=p.gke.release_channel),
             # The channel upgrades control plane and nodes only inside these windows, never inside an exclusion.
             maintenance_policy=ContainerClusterMaintenancePolicy(
                 recurring_window=ContainerClusterMaintenancePolicyRecurringWindow(
@@ -439,14 +376,14 @@ class DrRegion(Construct):
                 ),
                 maintenance_exclusion=[
                     ContainerClusterMaintenancePolicyMaintenanceExclusion(
-                        exclusion_name=name,
-                        start_time=begin,
-                        end_time=finish,
+                        exclusion_name=exclusion.name,
+                        start_time=exclusion.start_time,
+                        end_time=exclusion.end_time,
                         exclusion_options=ContainerClusterMaintenancePolicyMaintenanceExclusionExclusionOptions(
-                            scope=scope
+                            scope=exclusion.scope
                         ),
                     )
-                    for name, begin, finish, scope in p.maintenance_exclusions
+                    for exclusion in maintenance.exclusions
                 ]
                 or None,
             ),
@@ -474,9 +411,11 @@ class DrRegion(Construct):
                 evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
             ),
             authenticator_groups_config=(
-                ContainerClusterAuthenticatorGroupsConfig(security_group=p.security_group) if p.security_group else None
+                ContainerClusterAuthenticatorGroupsConfig(security_group=p.gke.security_group)
+                if p.gke.security_group
+                else None
             ),
-            deletion_protection=p.deletion_protection,
+            deletion_protection=p.gke.deletion_protection,
             # The default pool is replaced by the managed one below; its node_config still applies
             # while it exists, so it is as hardened as the real pool.
             remove_default_node_pool=True,
@@ -489,25 +428,27 @@ class DrRegion(Construct):
                 image_type="COS_CONTAINERD",
                 metadata={"disable-legacy-endpoints": "true"},
             ),
-            resource_labels=p.labels,
+            resource_labels=self.labels,
             depends_on=[self._key_grants["gke-secrets"]],
         )
         self.node_pool = ContainerNodePool(
             self,
             "node-pool",
-            name=p.node_pool_name,
+            name=p.gke.node_pool.name,
             project=p.project_id,
             location=p.region,
             cluster=self.cluster.id,
-            initial_node_count=p.min_nodes,
+            initial_node_count=p.gke.node_pool.min_nodes,
             autoscaling=ContainerNodePoolAutoscaling(
-                min_node_count=p.min_nodes, max_node_count=p.max_nodes, location_policy="BALANCED"
+                min_node_count=p.gke.node_pool.min_nodes,
+                max_node_count=p.gke.node_pool.max_nodes,
+                location_policy="BALANCED",
             ),
             management=ContainerNodePoolManagement(auto_repair=True, auto_upgrade=True),
             node_config=ContainerNodePoolNodeConfig(
-                machine_type=p.machine_type,
-                disk_size_gb=p.disk_size_gb,
-                disk_type=p.disk_type,
+                machine_type=p.gke.node_pool.machine_type,
+                disk_size_gb=p.gke.node_pool.disk_size_gb,
+                disk_type=p.gke.node_pool.disk_type,
                 image_type="COS_CONTAINERD",
                 service_account=self.node_service_account.email,
                 oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
@@ -515,7 +456,7 @@ class DrRegion(Construct):
                 workload_metadata_config=ContainerNodePoolNodeConfigWorkloadMetadataConfig(mode="GKE_METADATA"),
                 metadata={"disable-legacy-endpoints": "true"},
                 labels={"workload": "standby"},
-                resource_labels=p.labels,
+                resource_labels=self.labels,
             ),
         )
 
@@ -523,7 +464,7 @@ class DrRegion(Construct):
 
     def _private_bucket(self, id_: str, name: str, rules: list[StorageBucketLifecycleRule], **extra) -> StorageBucket:
         """A bucket in the region: uniform access, public access prevention enforced, labelled."""
-        p = self.props
+        p = self.settings
         return StorageBucket(
             self,
             id_,
@@ -533,41 +474,47 @@ class DrRegion(Construct):
             storage_class="STANDARD",
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            force_destroy=not p.protect,
+            force_destroy=not p.backups.protect,
             lifecycle_rule=rules,
-            labels=p.labels,
+            labels=self.labels,
             **extra,
         )
 
     def _bucket(self) -> None:
-        p = self.props
+        p = self.settings
         self.access_log_bucket = self._private_bucket(
             "access-logs",
-            p.access_log_bucket,
-            [_rule("Delete", age=p.access_log_retention_days), _rule("Delete", days_since_noncurrent_time=30)],
+            p.backups.access_log_bucket,
+            [_rule("Delete", age=p.backups.access_log_retention_days), _rule("Delete", days_since_noncurrent_time=30)],
             versioning=StorageBucketVersioning(enabled=True),
         )
         self.bucket = self._private_bucket(
             "backups",
-            p.backups_bucket,
+            p.backups.bucket,
             [
-                _rule("SetStorageClass", "NEARLINE", age=p.nearline_after_days, matches_storage_class=["STANDARD"]),
-                _rule("SetStorageClass", "COLDLINE", age=p.coldline_after_days, matches_storage_class=["NEARLINE"]),
-                _rule("Delete", age=p.delete_after_days),
+                _rule(
+                    "SetStorageClass", "NEARLINE", age=p.backups.nearline_after_days, matches_storage_class=["STANDARD"]
+                ),
+                _rule(
+                    "SetStorageClass", "COLDLINE", age=p.backups.coldline_after_days, matches_storage_class=["NEARLINE"]
+                ),
+                _rule("Delete", age=p.backups.delete_after_days),
                 *(
                     _rule("Delete", age=days, matches_prefix=[f"{prefix.strip('/')}/"])
-                    for prefix, days in sorted(p.expiring_prefixes.items())
+                    for prefix, days in sorted(self.expiring_prefixes.items())
                 ),
                 _rule("AbortIncompleteMultipartUpload", age=1, with_state="ANY"),
             ],
             encryption=StorageBucketEncryption(default_kms_key_name=self.keys["backups"].id),
             retention_policy=StorageBucketRetentionPolicy(
-                retention_period=p.retention_days * _DAY, is_locked=p.lock_retention
+                retention_period=p.backups.retention_days * _DAY, is_locked=p.backups.lock_retention
             ),
             versioning=StorageBucketVersioning(enabled=False),
-            soft_delete_policy=StorageBucketSoftDeletePolicy(retention_duration_seconds=p.soft_delete_days * _DAY),
-            logging=StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=p.backups_bucket),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=p.protect),
+            soft_delete_policy=StorageBucketSoftDeletePolicy(
+                retention_duration_seconds=p.backups.soft_delete_days * _DAY
+            ),
+            logging=StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=p.backups.bucket),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=p.backups.protect),
             depends_on=[self._key_grants["backups"]],
         )
 

@@ -19,7 +19,6 @@ agent before the DR stack exists: a cycle. Having the DR stack read the subject 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,10 +43,9 @@ from cdktf_cdktf_provider_google.storage_transfer_job import (
 from constructs import Construct
 
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.dr import TransferSettings
 
 GOOGLE_ISSUER = "accounts.google.com"
-_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
-_CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 #: What Storage Transfer needs of an S3 source (list, read, locate), nothing that writes.
 S3_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
 #: Storage Transfer's documented sink roles: create objects, read bucket metadata; no delete.
@@ -128,39 +126,22 @@ class TransferSource:
 
 
 @dataclass(frozen=True)
-class BackupTransferProps:
-    """Props of :class:`BackupTransfer`.
+class TransferWiring:
+    """What :class:`BackupTransfer` connects that is not configuration (tokens of other stacks).
 
     project_id: the DR project (its transfer service agent is trusted and runs the job).
-    role_name: the AWS role's name; source_bucket / source_bucket_arn / source_key_arn / source_region:
-    the primary's backups bucket and its key (tokens from the primary stack).
-    sink_bucket: the GCS bucket (a token).
-    start_date: ``YYYY-MM-DD``; start_time_utc: ``hh:mm``; repeats every ``repeat_interval_hours``
-    (default 24; Storage Transfer's minimum is 1).
+    source_bucket / source_bucket_arn / source_key_arn / source_region: the primary's backups bucket
+    and its key (tokens from the primary stack). sink_bucket: the GCS bucket (a token).
     """
 
     project_id: str
-    role_name: str
     source_bucket: str
     source_bucket_arn: str
     source_key_arn: str
     source_region: str
     sink_bucket: str
-    start_date: str
-    start_time_utc: str
-    delete_objects_unique_in_sink: bool = False
-    repeat_interval_hours: int = 24
     #: Other environments' backups buckets, each copied by a job of its own into ``<name>/``.
     extra_sources: Sequence[TransferSource] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.repeat_interval_hours <= 24 * 365:
-            raise ValueError(f"repeat_interval_hours {self.repeat_interval_hours} must be at least 1")
-        if not _ROLE_NAME_RE.match(self.role_name):
-            raise ValueError(f"role_name {self.role_name!r} is not an IAM role name")
-        if not _CLOCK_RE.match(self.start_time_utc):
-            raise ValueError(f"start_time_utc {self.start_time_utc!r} must be hh:mm")
-        date.fromisoformat(self.start_date)
 
 
 class BackupTransfer(Construct):
@@ -170,15 +151,18 @@ class BackupTransfer(Construct):
     the primary's), ``service_agent`` (its ``email`` and ``subject_id``).
     """
 
-    def __init__(self, scope: Construct, id_: str, props: BackupTransferProps) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: TransferSettings, wiring: TransferWiring) -> None:
+        """``settings`` is the environment's validated ``dr.transfer`` (schedule, role name, deletions)."""
         super().__init__(scope, id_)
+        self.settings = settings
+        props = wiring
         self.service_agent = DataGoogleStorageTransferProjectServiceAccount(
             self, "service-agent", project=props.project_id
         )
         self.role = IamRole(
             self,
             "source-role",
-            name=props.role_name,
+            name=settings.aws_role_name,
             description="Google Storage Transfer Service: read-only copy of the backups bucket to GCP",
             assume_role_policy=transfer_trust(self.service_agent.subject_id),
             max_session_duration=3600,
@@ -210,18 +194,18 @@ class BackupTransfer(Construct):
         self.job = self.jobs[""]
 
     def _job(
-        self, id_: str, props: BackupTransferProps, bucket: str, sink_path: str | None, grants: list
+        self, id_: str, props: TransferWiring, bucket: str, sink_path: str | None, grants: list
     ) -> StorageTransferJob:
-        start = date.fromisoformat(props.start_date)
-        hours, minutes = (int(x) for x in props.start_time_utc.split(":"))
+        settings = self.settings
+        start = date.fromisoformat(settings.start_date)
+        hours, minutes = (int(x) for x in settings.start_time_utc.split(":"))
         into = f" into {sink_path}" if sink_path else ""
+        every = settings.repeat_interval_hours
         return StorageTransferJob(
             self,
             id_,
             project=props.project_id,
-            description=(
-                f"Copy of s3://{bucket} (PostgreSQL backups included) to GCS{into} every {props.repeat_interval_hours}h"
-            ),
+            description=(f"Copy of s3://{bucket} (PostgreSQL backups included) to GCS{into} every {every}h"),
             transfer_spec=StorageTransferJobTransferSpec(
                 aws_s3_data_source=StorageTransferJobTransferSpecAwsS3DataSource(
                     bucket_name=bucket, role_arn=self.role.arn
@@ -229,7 +213,7 @@ class BackupTransfer(Construct):
                 gcs_data_sink=StorageTransferJobTransferSpecGcsDataSink(bucket_name=props.sink_bucket, path=sink_path),
                 transfer_options=StorageTransferJobTransferSpecTransferOptions(
                     overwrite_objects_already_existing_in_sink=False,
-                    delete_objects_unique_in_sink=props.delete_objects_unique_in_sink,
+                    delete_objects_unique_in_sink=settings.delete_objects_unique_in_sink,
                     delete_objects_from_source_after_transfer=False,
                 ),
             ),
@@ -240,7 +224,7 @@ class BackupTransfer(Construct):
                 start_time_of_day=StorageTransferJobScheduleStartTimeOfDay(
                     hours=hours, minutes=minutes, seconds=0, nanos=0
                 ),
-                repeat_interval=f"{props.repeat_interval_hours * 3600}s",
+                repeat_interval=f"{settings.repeat_interval_hours * 3600}s",
             ),
             logging_config=StorageTransferJobLoggingConfig(
                 log_actions=["FIND", "COPY", "DELETE"], log_action_states=["SUCCEEDED", "FAILED"]

@@ -2,8 +2,10 @@
 
 One region of one Google Cloud project holds a network, a standby GKE cluster scaled to zero, a
 backups bucket that Storage Transfer Service fills from the primary's S3 backups bucket every day,
-and the development registry. Cross-field rules (ranges apart from the AWS regions', names) live in
-:mod:`tonebridge.config.dr_rules`.
+and the development registry. These models are both the configuration's `dr` section and the
+settings :class:`tonebridge.constructs.gcp.dr_region.DrRegion` takes (one model, no copy in between).
+Cross-field rules (ranges apart from the AWS regions' and from each other, the lifecycle order, the
+node pool's bounds) live in :mod:`tonebridge.config.dr_rules`, which runs before any construct.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge import cloudfacts
-from tonebridge.config.types import Cidr, StrictModel
+from tonebridge.props.types import Cidr, StrictModel
 
 #: A project id: 6-30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen.
 ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
@@ -36,7 +38,19 @@ GcsBucket = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
-class DrNetworkConfig(StrictModel):
+def _calendar_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a calendar date ({error})") from None
+    return value
+
+
+#: A ``YYYY-MM-DD`` day that exists (the transfer job's first day), kept as the YAML's text.
+CalendarDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
+
+
+class DrNetworkSettings(StrictModel):
     """VPC-native ranges: nodes in the subnet, pods and services in its secondary ranges."""
 
     name: GcpName = "tonebridge-dr"
@@ -47,7 +61,7 @@ class DrNetworkConfig(StrictModel):
     flow_log_sampling: float = Field(default=0.5, gt=0, le=1)
 
 
-class DrNodePoolConfig(StrictModel):
+class DrNodePoolSettings(StrictModel):
     """The standby pool: zero nodes until a failover scales it up (autoscaler from 0)."""
 
     name: GcpName = "standby"
@@ -85,7 +99,7 @@ class GkeMaintenanceExclusion(StrictModel):
         return self
 
 
-class GkeMaintenanceConfig(StrictModel):
+class GkeMaintenanceSettings(StrictModel):
     """When the release channel may upgrade the standby, when it may not, and who hears about it."""
 
     window_start: UtcTime = Field(default="2026-01-03T02:00:00Z", description="First window (a Saturday, UTC).")
@@ -101,7 +115,7 @@ class GkeMaintenanceConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _window(self) -> GkeMaintenanceConfig:
+    def _window(self) -> GkeMaintenanceSettings:
         hours = (_parsed(self.window_end) - _parsed(self.window_start)).total_seconds() / 3600
         if not 4 <= hours <= 24:
             raise ValueError("window_end - window_start must be 4 to 24 hours (GKE needs 4 contiguous hours)")
@@ -112,7 +126,7 @@ class GkeMaintenanceConfig(StrictModel):
         return self
 
 
-class GkeConfig(StrictModel):
+class GkeSettings(StrictModel):
     """The standby GKE cluster: private nodes and endpoint, regional, on a release channel."""
 
     name: GcpName = "tonebridge-dr"
@@ -120,8 +134,8 @@ class GkeConfig(StrictModel):
     master_authorized_cidrs: list[Cidr] = Field(
         default_factory=list, description="Besides the subnet itself (bastion, CI, VPN), who may reach the API."
     )
-    node_pool: DrNodePoolConfig = DrNodePoolConfig()
-    maintenance: GkeMaintenanceConfig = GkeMaintenanceConfig()
+    node_pool: DrNodePoolSettings = DrNodePoolSettings()
+    maintenance: GkeMaintenanceSettings = GkeMaintenanceSettings()
     deletion_protection: bool = True
     security_group: str | None = Field(
         default=None,
@@ -130,7 +144,7 @@ class GkeConfig(StrictModel):
     )
 
 
-class DrBackupsConfig(StrictModel):
+class DrBackupsSettings(StrictModel):
     """The GCS copy of the S3 backups bucket."""
 
     bucket: GcsBucket
@@ -149,11 +163,11 @@ class DrBackupsConfig(StrictModel):
     protect: bool = Field(default=True, description="No force_destroy, and prevent_destroy on the bucket.")
 
 
-class TransferConfig(StrictModel):
+class TransferSettings(StrictModel):
     """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included)."""
 
     start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
-    start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    start_date: CalendarDate = "2026-12-01"
     repeat_interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
         default=24, description="Runs every this many hours from start_time_utc (Storage Transfer's minimum: 1)."
     )
@@ -166,7 +180,7 @@ class TransferConfig(StrictModel):
     )
 
 
-class DevRegistryConfig(StrictModel):
+class DevRegistrySettings(StrictModel):
     """§5.1 development registry: an Artifact Registry Docker repository with cleanup policies."""
 
     repository_id: GcpName = "tonebridge-dev"
@@ -176,18 +190,18 @@ class DevRegistryConfig(StrictModel):
     immutable_tags: bool = True
 
 
-class DrConfig(StrictModel):
+class DrSettings(StrictModel):
     """The `<env>-dr` stack (google provider, plus aws for the transfer's read-only role)."""
 
     project_id: ProjectId
     region: GcpRegion = "europe-west1"
     key_ring: GcpName = "tonebridge-dr"
     key_rotation_days: int = Field(default=90, ge=1, le=365)
-    network: DrNetworkConfig
-    gke: GkeConfig = GkeConfig()
-    backups: DrBackupsConfig
-    transfer: TransferConfig = TransferConfig()
-    registry: DevRegistryConfig = DevRegistryConfig()
+    network: DrNetworkSettings
+    gke: GkeSettings = GkeSettings()
+    backups: DrBackupsSettings
+    transfer: TransferSettings = TransferSettings()
+    registry: DevRegistrySettings = DevRegistrySettings()
     alert_notification_channels: list[str] = Field(
         default_factory=list,
         description="Cloud Monitoring channel ids (projects/<p>/notificationChannels/<id>) the DR alerts notify.",
