@@ -344,6 +344,10 @@ GUARDS.update(
             C((*PG, "client_services"), ["Web_App"]),
         ],
         "constructs/postgres/cnpg.py:s3_range": [C(("aws", "secondary_region"), "eu-north-1")],
+        "constructs/postgres/ha.py:PostgresHA.__init__": [
+            N("the stacks pass RDS props without depends_on (Terraform orders the instance by its references)"),
+            N("the stacks pass RdsPostgresProps or CnpgClusterProps, typed in code"),
+        ],
         "constructs/postgres/rds.py:RdsNetworkProps.__post_init__": [N(WIRING)],
         "constructs/postgres/rds.py:RdsInstanceProps.__post_init__": [
             N("the identifier is derived from the environment name (EnvName)"),
