@@ -459,6 +459,7 @@ GUARDS.update(
         "props/cluster.py:ClusterSettings._names_fit_karpenter": [
             C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby")
         ],
+        "props/postgres.py:_checked.validate": [C((*RDS, "instance_class"), "db.r5.huge")],
         "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
         "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
@@ -660,6 +661,7 @@ LINES: dict[str, str] = {
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "constructs/cluster.py:TonebridgeCluster.__init__[1]": "network.us-west-2.pods.max_pods_per_node: Input should be less than or equal to 737 (got 800)",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[1]": "clusters.us-west-2.version: 'v1.35' is not an EKS version of the form 1.NN (for example 1.35)",
