@@ -331,6 +331,10 @@ GUARDS.update(
             C((*PG, "client_services"), ["Web_App"]),
         ],
         "constructs/postgres/cnpg.py:s3_range": [C(("aws", "secondary_region"), "eu-north-1")],
+        "constructs/postgres/ha.py:PostgresHA.__init__": [
+            N("the stacks pass RDS props without depends_on (Terraform orders the instance by its references)"),
+            N("the stacks pass RdsPostgresProps or CnpgClusterProps, typed in code"),
+        ],
         "constructs/postgres/rds.py:RdsNetworkProps.__post_init__": [N(WIRING)],
         "constructs/postgres/rds.py:RdsInstanceProps.__post_init__": [
             N("the identifier is derived from the environment name (EnvName)"),
@@ -442,6 +446,7 @@ GUARDS.update(
         "props/cluster.py:ClusterSettings._names_fit_karpenter": [
             C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby")
         ],
+        "props/postgres.py:_checked.validate": [C((*RDS, "instance_class"), "db.r5.huge")],
         "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
         "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
@@ -652,6 +657,7 @@ LINES: dict[str, str] = {
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
     "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",

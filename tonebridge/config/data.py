@@ -7,95 +7,21 @@ Cross-field rules (replication needs a secondary region, window overlap, lifecyc
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from tonebridge import cloudfacts
 from tonebridge.config.recovery import LogicalBackupConfig
-from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
+from tonebridge.config.types import BucketName, StrictModel
 from tonebridge.postgres_settings import PostgresSettings
-
-
-def _checked(rule):
-    def validate(value: str) -> str:
-        problem = rule(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return validate
-
-
-#: An RDS for PostgreSQL instance class (the cloud facts table; nearest classes suggested).
-DbInstanceClass = Annotated[
-    str,
-    Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"),
-    AfterValidator(_checked(cloudfacts.rds_instance_class_problem)),
-]
-#: A major version ("16", kept current by auto minor upgrades) or a pinned "16.NN" that RDS still creates.
-PostgresVersion = Annotated[
-    str, Field(pattern=r"^1[0-9](\.\d{1,2})?$"), AfterValidator(_checked(cloudfacts.postgres_version_problem))
-]
-#: RDS window syntax: "hh24:mi-hh24:mi" (UTC) and "ddd:hh24:mi-ddd:hh24:mi".
-BackupWindow = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
-MaintenanceWindow = Annotated[
-    str,
-    Field(
-        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
-    ),
-]
-DbIdentifierPart = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-
-
-class RdsConfig(StrictModel):
-    """The RDS PostgreSQL primary in the primary region and its cross-region replica (spec §11.1, §9.1)."""
-
-    engine_version: PostgresVersion = Field(
-        default="16", description="'16' lets RDS pick the current 16.x and auto minor upgrades keep it current."
-    )
-    instance_class: DbInstanceClass = "db.r5.2xlarge"
-    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    max_allocated_storage_gib: int = Field(
-        default=500, ge=0, le=65536, description="Storage autoscaling ceiling; 0 turns autoscaling off."
-    )
-    multi_az: bool = True
-    database_name: DbIdentifierPart = "tonebridge"
-    master_username: DbIdentifierPart = "tonebridge_admin"
-    backup_retention_days: int = Field(default=30, ge=1, le=35)
-    backup_window: BackupWindow = "03:00-04:00"
-    maintenance_window: MaintenanceWindow = "sun:04:00-sun:05:00"
-    log_retention_days: LogRetentionDays = 365
-    performance_insights_retention_days: int = Field(
-        default=7, description="7 (free tier) or a multiple of 31 up to 731."
-    )
-    monitoring_interval: Literal[1, 5, 10, 15, 30, 60] = Field(
-        default=60, description="Enhanced monitoring granularity in seconds."
-    )
-    protect: bool = Field(
-        default=True, description="Deletion protection and a final snapshot; off only for throw-away environments."
-    )
-    cross_region_replica: bool = Field(default=True, description="Read replica in aws.secondary_region (§9.1).")
-    replica_instance_class: DbInstanceClass | None = Field(default=None, description="Defaults to instance_class.")
-    replica_multi_az: bool = Field(
-        default=True, description="Standby for the replica too: after promotion it is the primary at once."
-    )
-    automated_backup_replication: bool = Field(
-        default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
-    )
-    replicated_backup_retention_days: int = Field(default=7, ge=1, le=35)
-    replica_promoted: bool = Field(
-        default=False,
-        description="Set once `make promote-replica` has promoted the replica: it is then a standalone instance"
-        " (no replicate_source_db), so that Terraform's plan matches what RDS now runs.",
-    )
+from tonebridge.props.postgres import RdsSettings
 
 
 class DatabaseConfig(StrictModel):
     """The relational database: server settings of spec §4.1 and the RDS engine that runs them."""
 
     settings: PostgresSettings = PostgresSettings()
-    rds: RdsConfig = RdsConfig()
+    rds: RdsSettings = RdsSettings()
     logical_backup: LogicalBackupConfig = LogicalBackupConfig()
 
 

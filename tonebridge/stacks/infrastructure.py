@@ -21,6 +21,7 @@ from tonebridge.constructs.postgres import (
     RdsPostgresReplicaProps,
 )
 from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
+from tonebridge.constructs.postgres.ha import PostgresHA
 from tonebridge.constructs.registries import (
     ContainerRegistries,
     ContainerRegistriesProps,
@@ -159,6 +160,8 @@ class InfrastructureStack(TonebridgeStack):
         self._registries(env, region)
         self._edge(env, region)
         self._vault(env, region)
+        #: The primary region's PostgreSQL service (engine-neutral endpoint, port, secret, backup location).
+        self.postgres: PostgresHA | None = None
         self.database: RdsPostgres | None = None
         self.database_replica: RdsPostgresReplica | None = None
         self.backups: BackupBuckets | None = None
@@ -179,7 +182,9 @@ class InfrastructureStack(TonebridgeStack):
             client_security_group_ids=[self.cluster.node_security_group_id, self.cluster.cluster_security_group_id],
         )
         if region == env.aws.primary_region:
-            self.database = RdsPostgres(self, "database", rds_props(env, network))
+            # PostgresHA is no construct level: the instance keeps its id, ``database``.
+            self.postgres = PostgresHA(self, "database", rds_props(env, network))
+            self.database = self.postgres.engine_construct
             self.backups = BackupBuckets(self, "backups", backups_props(env, self))
             self._environment_backups(env)
             if env.dr is not None:
@@ -478,11 +483,11 @@ class InfrastructureStack(TonebridgeStack):
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()
             }
-        if self.database:
+        if self.postgres and self.database:
             outputs |= {
-                "database_endpoint": self.database.address,
-                "database_port": self.database.port,
-                "database_master_secret_arn": self.database.master_secret_arn,
+                "database_endpoint": self.postgres.endpoint,
+                "database_port": self.postgres.port,
+                "database_master_secret_arn": self.postgres.secret,
                 "database_security_group_id": self.database.security_group_id,
             }
         if self.database_replica:

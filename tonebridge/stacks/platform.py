@@ -38,13 +38,13 @@ from tonebridge.constructs.observability import ObservabilityStack
 from tonebridge.constructs.pod_defaults import controller_placement, system_placement
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
-    CnpgCluster,
     CnpgClusterProps,
     CnpgOperator,
     CnpgOperatorProps,
     CnpgReplicaSource,
     s3_range,
 )
+from tonebridge.constructs.postgres.ha import PostgresHA
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
 from tonebridge.constructs.redis import (
     RedisClients,
@@ -588,7 +588,7 @@ class PlatformStack(TonebridgeStack):
             ),
         )
         for cluster in postgres.clusters:
-            CnpgCluster(
+            PostgresHA(
                 self,
                 f"postgres-{cluster.namespace}-{cluster.name}",
                 cnpg_cluster_props(
