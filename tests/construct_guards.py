@@ -239,13 +239,11 @@ GUARDS.update(
         "constructs/karpenter.py:KarpenterProps.__post_init__": [
             C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby"),
         ],
-        "constructs/karpenter_pools.py:NodePoolSpec.__post_init__": [
-            C((*W, "autoscaling", "karpenter", "node_pool", "consolidate_after"), "30 seconds"),
-        ],
         "constructs/karpenter_pools.py:KarpenterControllerProps.__post_init__": [
             N(WIRING),
             N(WIRING),
             N(WIRING),
+            N("max_pods comes from network.<region>.pods.max_pods_per_node, which allows 1-737 (its case above)"),
             N(FIXED),
             N(FIXED),
         ],
@@ -698,7 +696,6 @@ LINES: dict[str, str] = {
     "constructs/jenkins.py:JenkinsProps.__post_init__[3]": "platform.us-west-2.ci.controller.plugins.git: String should match pattern '^[0-9][0-9A-Za-z._-]*$' (got 'latest')",
     "constructs/jenkins.py:JenkinsProps.__post_init__[4]": "platform.us-west-2.ci.agents.max_agents: Input should be less than or equal to 50 (got 99)",
     "constructs/karpenter.py:KarpenterProps.__post_init__[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
-    "constructs/karpenter_pools.py:NodePoolSpec.__post_init__[0]": "platform.us-west-2.autoscaling.karpenter.node_pool.consolidate_after: String should match pattern '^([0-9]+(s|m|h))+$' (got '30 seconds')",
     "constructs/namespace.py:NamespaceProps.__post_init__[0]": "platform.us-west-2.ci.agents_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI_Builds')",
     "constructs/namespace.py:NamespaceProps.__post_init__[1]": "platform.us-west-2.namespaces.monitoring.pod_security: Input should be 'restricted', 'baseline' or 'privileged' (got 'open')",
     "constructs/namespace.py:NamespaceProps.__post_init__[2]": "platform.us-west-2.namespaces.monitoring.pod_security_reason: pod_security 'privileged' needs a reason",
