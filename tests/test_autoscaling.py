@@ -269,27 +269,45 @@ def test_node_pool_settings_refuse_unpinned_amis_and_unknown_requirements():
         NodePoolSettings(ami_alias="al2023@v20260903", consolidation_policy="WhenUnderutilized")
 
 
-def test_node_pool_settings_problems_are_lines_of_the_file(tmp_path):
-    """What NodePoolSpec once checked itself is the settings model's field type now: the line
-    tests/construct_guards.py pinned for it is what the loader reports."""
+def test_settings_problems_are_lines_of_the_file(tmp_path):
+    """What NodePoolSpec and ClusterAutoscalerProps once checked themselves is the settings models' field
+    types now: the lines tests/construct_guards.py pinned for them are what the loader reports."""
     import yaml
 
     from tests.test_bad_configs import PRODUCTION, _yaml
     from tonebridge.config import ConfigError, load_environment
 
-    doc = yaml.safe_load(_yaml(PRODUCTION))
-    platform = doc["platform"]["us-west-2"]
-    platform.setdefault("autoscaling", {}).setdefault("karpenter", {}).setdefault("node_pool", {})
-    platform["autoscaling"]["karpenter"]["node_pool"]["consolidate_after"] = "30 seconds"
-    file = tmp_path / "production.yaml"
-    file.write_text(_yaml(doc))
-    with pytest.raises(ConfigError) as caught:
-        load_environment(file)
-    line = (
-        "platform.us-west-2.autoscaling.karpenter.node_pool.consolidate_after: "
-        "String should match pattern '^([0-9]+(s|m|h))+$' (got '30 seconds')"
-    )
-    assert line in str(caught.value), str(caught.value)
+    prefix = "platform.us-west-2.autoscaling."
+    cases = [
+        (
+            ("karpenter", "node_pool", "consolidate_after"),
+            "30 seconds",
+            "karpenter.node_pool.consolidate_after: String should match pattern '^([0-9]+(s|m|h))+$' "
+            "(got '30 seconds')",
+        ),
+        (
+            ("cluster_autoscaler", "image_version"),
+            "1.35",
+            "cluster_autoscaler.image_version: String should match pattern '^1\\.\\d{1,2}\\.\\d{1,3}$' (got '1.35')",
+        ),
+        (
+            ("cluster_autoscaler", "expander"),
+            "cheapest",
+            "cluster_autoscaler.expander: Input should be 'least-waste', 'random', 'most-pods', 'price' or 'priority' "
+            "(got 'cheapest')",
+        ),
+    ]
+    for path, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        node = doc["platform"]["us-west-2"].setdefault("autoscaling", {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert prefix + line in str(caught.value), str(caught.value)
 
 
 def test_karpenter_controller_props_are_checked_early():

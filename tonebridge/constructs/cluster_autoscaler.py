@@ -23,11 +23,9 @@ from tonebridge.constructs.pod_defaults import check_replicas, restricted_contai
 from tonebridge.props.autoscaling import ClusterAutoscalerSettings
 
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
-EXPANDERS = ("least-waste", "random", "most-pods", "price", "priority")
 #: Flags the construct sets from typed props; ``extra_args`` may not override them.
 OWN_FLAGS = ("expander", "cloud-provider", "node-group-auto-discovery", "v", "stderrthreshold")
 _MINOR_RE = re.compile(r"^1\.\d{1,2}$")
-_PATCH_RE = re.compile(r"^1\.\d{1,2}\.\d{1,3}$")
 _FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(_[0-9]+)?$")
 
 
@@ -62,20 +60,18 @@ class ClusterAutoscalerProps:
     )
 
     def __post_init__(self) -> None:
+        # The image version's form and the expander are the settings' field types; what is left is
+        # the wiring, and the settings against it.
         settings = self.settings
         if not self.cluster_name:
             raise ValueError("cluster_autoscaler: cluster_name is required")
         if not _MINOR_RE.match(self.kubernetes_version):
             raise ValueError(f"cluster_autoscaler: kubernetes_version {self.kubernetes_version!r} must look like 1.NN")
-        if not _PATCH_RE.match(settings.image_version):
-            raise ValueError(f"cluster_autoscaler: image_version {settings.image_version!r} must look like 1.NN.P")
         if settings.image_version.rsplit(".", 1)[0] != self.kubernetes_version:
             raise ValueError(
                 f"cluster_autoscaler: image_version {settings.image_version} must have the cluster's minor "
                 f"{self.kubernetes_version}"
             )
-        if settings.expander not in EXPANDERS:
-            raise ValueError(f"cluster_autoscaler: expander must be one of {', '.join(EXPANDERS)}")
         check_replicas("cluster_autoscaler", settings.replicas)
         for flag in settings.extra_args:
             if not _FLAG_RE.match(flag):
