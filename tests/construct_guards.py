@@ -216,7 +216,6 @@ GUARDS.update(
             C((*W, "istio", "cni_namespace"), "Istio_CNI"),
             C((*W, "istio", "cni_namespace"), "istio-system"),
             C((*W, "istio", "istiod_autoscale"), {"min": 6, "max": 5}),
-            N("the resources model requires requests and allows only requests and limits"),
         ],
         "constructs/jenkins.py:AgentImages.__post_init__": [
             C((*CI, "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest"),
