@@ -411,14 +411,9 @@ GUARDS.update(
             C((*W, "scanning", "concurrent_scan_jobs"), 50),
             N("the resources model requires limits"),
         ],
-        "constructs/vault.py:VaultProps.__post_init__": [
-            C((*W, "secrets", "vault", "replicas"), 2),
-            C((*W, "secrets", "vault", "data_storage"), "10 GB"),
-            C((*W, "secrets", "vault", "storage_class"), ""),
-            N(WIRING),
-            N("the resources model requires requests and limits"),
-        ],
+        "constructs/vault.py:VaultProps.__post_init__": [N(WIRING)],
         "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
+        "props/vault.py:VaultServerSettings._odd": [C((*W, "secrets", "vault", "replicas"), 2)],
         "props/vault.py:VaultRole.__post_init__": [
             N(
                 "each feature builds its role with its paths (a fixed number per feature); the application's "
@@ -651,6 +646,7 @@ LINES: dict[str, str] = {
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "constructs/cluster.py:TonebridgeCluster.__init__[1]": "network.us-west-2.pods.max_pods_per_node: Input should be less than or equal to 737 (got 800)",
     "constructs/cluster_autoscaler.py:ClusterAutoscalerProps.__post_init__[1]": "clusters.us-west-2.version: 'v1.35' is not an EKS version of the form 1.NN (for example 1.35)",
@@ -753,9 +749,6 @@ LINES: dict[str, str] = {
     "constructs/trivy.py:TrivyOperatorProps.__post_init__[0]": "platform.us-west-2.scanning.severities: List should have at least 1 item after validation, not 0",
     "constructs/trivy.py:TrivyOperatorProps.__post_init__[1]": "platform.us-west-2.scanning.scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
     "constructs/trivy.py:TrivyOperatorProps.__post_init__[2]": "platform.us-west-2.scanning.concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)",
-    "constructs/vault.py:VaultProps.__post_init__[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
-    "constructs/vault.py:VaultProps.__post_init__[1]": "platform.us-west-2.secrets.vault.data_storage: String should match pattern '^\\d+(Mi|Gi|Ti)$' (got '10 GB')",
-    "constructs/vault.py:VaultProps.__post_init__[2]": "platform.us-west-2.secrets.vault.storage_class: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/vault.py:Vault.grant[0]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
     "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
