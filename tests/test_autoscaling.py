@@ -220,25 +220,29 @@ def test_metrics_server_is_redundant_restricted_and_on_system_nodes(stacks):
 
 
 def _autoscaler(**overrides):
+    """Props with ``overrides``: the wiring arguments directly, everything else as settings."""
     from tonebridge.constructs.cluster_autoscaler import ClusterAutoscalerProps
+    from tonebridge.props.autoscaling import ClusterAutoscalerSettings
 
-    base = dict(
+    wiring = dict(
         cluster_name="c",
         region="us-west-2",
         kubernetes_version="1.35",
-        image_version="1.35.0",
         role_arn="arn:aws:iam::123456789012:role/r",
     )
-    return ClusterAutoscalerProps(**{**base, **overrides})
+    settings = {"image_version": "1.35.0"}
+    for key, value in overrides.items():
+        (wiring if key in wiring else settings)[key] = value
+    return ClusterAutoscalerProps(**wiring, settings=ClusterAutoscalerSettings(**settings))
 
 
 def test_cluster_autoscaler_props_are_checked_early():
     assert _autoscaler().image_tag == "v1.35.0"
     with pytest.raises(ValueError, match=r"cluster's minor 1\.35"):
         _autoscaler(image_version="1.34.2")
-    with pytest.raises(ValueError, match=r"1\.NN\.P"):
+    with pytest.raises(ValueError, match=r"image_version\n  String should match pattern"):
         _autoscaler(image_version="v1.35.0")
-    with pytest.raises(ValueError, match="expander must be one of"):
+    with pytest.raises(ValueError, match=r"expander\n  Input should be 'least-waste'"):
         _autoscaler(expander="cheapest")
     with pytest.raises(ValueError, match="set by a field of its own"):
         _autoscaler(extra_args={"expander": "random"})
@@ -248,24 +252,70 @@ def test_cluster_autoscaler_props_are_checked_early():
         _autoscaler(replicas=0)
 
 
-def test_node_pool_spec_refuses_unpinned_amis_and_unknown_requirements():
-    from tonebridge.constructs.karpenter_pools import NodePoolSpec
+def test_node_pool_settings_refuse_unpinned_amis_and_unknown_requirements():
+    """The pool's rules are its settings' field types: the same model the YAML is read into."""
+    from tonebridge.props.autoscaling import NodePoolSettings
 
-    assert NodePoolSpec(ami_alias="al2023@v20260903").cpu_limit == 1000
-    with pytest.raises(ValueError, match="not @latest"):
-        NodePoolSpec(ami_alias="al2023@latest")
+    assert NodePoolSettings(ami_alias="al2023@v20260903").cpu_limit == 1000
+    with pytest.raises(ValueError, match="ami_alias"):
+        NodePoolSettings(ami_alias="al2023@latest")
     with pytest.raises(ValueError, match="capacity_types"):
-        NodePoolSpec(ami_alias="al2023@v20260903", capacity_types=("preemptible",))
+        NodePoolSettings(ami_alias="al2023@v20260903", capacity_types=("preemptible",))
     with pytest.raises(ValueError, match="memory_limit"):
-        NodePoolSpec(ami_alias="al2023@v20260903", memory_limit="1000GB")
-    with pytest.raises(ValueError, match="durations"):
-        NodePoolSpec(ami_alias="al2023@v20260903", consolidate_after="30")
+        NodePoolSettings(ami_alias="al2023@v20260903", memory_limit="1000GB")
+    with pytest.raises(ValueError, match="consolidate_after"):
+        NodePoolSettings(ami_alias="al2023@v20260903", consolidate_after="30")
     with pytest.raises(ValueError, match="consolidation_policy"):
-        NodePoolSpec(ami_alias="al2023@v20260903", consolidation_policy="WhenUnderutilized")
+        NodePoolSettings(ami_alias="al2023@v20260903", consolidation_policy="WhenUnderutilized")
+
+
+def test_settings_problems_are_lines_of_the_file(tmp_path):
+    """What NodePoolSpec and ClusterAutoscalerProps once checked themselves is the settings models' field
+    types now: the lines tests/construct_guards.py pinned for them are what the loader reports."""
+    import yaml
+
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
+
+    prefix = "platform.us-west-2.autoscaling."
+    cases = [
+        (
+            ("karpenter", "node_pool", "consolidate_after"),
+            "30 seconds",
+            "karpenter.node_pool.consolidate_after: String should match pattern '^([0-9]+(s|m|h))+$' "
+            "(got '30 seconds')",
+        ),
+        (
+            ("cluster_autoscaler", "image_version"),
+            "1.35",
+            "cluster_autoscaler.image_version: String should match pattern '^1\\.\\d{1,2}\\.\\d{1,3}$' (got '1.35')",
+        ),
+        (
+            ("cluster_autoscaler", "expander"),
+            "cheapest",
+            "cluster_autoscaler.expander: Input should be 'least-waste', 'random', 'most-pods', 'price' or 'priority' "
+            "(got 'cheapest')",
+        ),
+    ]
+    for path, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        node = doc["platform"]["us-west-2"].setdefault("autoscaling", {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert prefix + line in str(caught.value), str(caught.value)
 
 
 def test_karpenter_controller_props_are_checked_early():
-    from tonebridge.constructs.karpenter_pools import KarpenterControllerProps, NodePoolSpec
+    from tonebridge.constructs.karpenter_pools import KarpenterControllerProps
+    from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
+
+    def settings(replicas: int = 2) -> KarpenterControllerSettings:
+        return KarpenterControllerSettings(replicas=replicas, node_pool=NodePoolSettings(ami_alias="al2023@v20260903"))
 
     base = dict(
         cluster_name="c",
@@ -275,7 +325,7 @@ def test_karpenter_controller_props_are_checked_early():
         subnet_ids=["subnet-1"],
         security_group_ids=["sg-1"],
         volumes_key_arn="k",
-        pool=NodePoolSpec(ami_alias="al2023@v20260903"),
+        settings=settings(),
     )
     KarpenterControllerProps(**base)
     with pytest.raises(ValueError, match="subnet_ids"):
@@ -283,16 +333,19 @@ def test_karpenter_controller_props_are_checked_early():
     with pytest.raises(ValueError, match="Karpenter sets itself"):
         KarpenterControllerProps(**{**base, "tags": {"karpenter.sh/nodepool": "x"}})
     with pytest.raises(ValueError, match="replicas"):
-        KarpenterControllerProps(**{**base, "replicas": 0})
+        KarpenterControllerProps(**{**base, "settings": settings(replicas=0)})
+    with pytest.raises(ValueError, match="max_pods must be 1-737"):
+        KarpenterControllerProps(**{**base, "max_pods": 800})
 
 
 def test_metrics_server_props_and_single_replica_values():
     from tonebridge.constructs.metrics_server import MetricsServerProps, metrics_server_values
+    from tonebridge.props.autoscaling import MetricsServerSettings
 
-    single = metrics_server_values(MetricsServerProps(replicas=1))
+    single = metrics_server_values(MetricsServerProps(settings=MetricsServerSettings(replicas=1)))
     assert single["podDisruptionBudget"]["enabled"] is False and "affinity" not in single
     with pytest.raises(ValueError, match="replicas"):
-        MetricsServerProps(replicas=0)
+        MetricsServerProps(settings=MetricsServerSettings(replicas=0))
 
 
 def test_config_rejects_an_autoscaler_of_another_minor(environments):

@@ -14,21 +14,24 @@ ROLE = "arn:aws:iam::111122223333:role/unit"
 
 def test_cluster_autoscaler_flags_placement_and_extra_args():
     from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+    from tonebridge.props.autoscaling import ClusterAutoscalerSettings
 
     props = ClusterAutoscalerProps(
         cluster_name="tb-unit",
         region="eu-west-1",
         kubernetes_version="1.35",
-        image_version="1.35.2",
         role_arn=ROLE,
+        settings=ClusterAutoscalerSettings(
+            image_version="1.35.2",
+            expander="priority",
+            skip_nodes_with_local_storage=True,
+            balance_similar_node_groups=False,
+            verbosity=2,
+            extra_args={"scale-down-unneeded-time": "5m"},
+            replicas=1,
+        ),
         namespace="autoscaling",
         service_account="ca",
-        expander="priority",
-        skip_nodes_with_local_storage=True,
-        balance_similar_node_groups=False,
-        verbosity=2,
-        extra_args={"scale-down-unneeded-time": "5m"},
-        replicas=1,
         node_selector={"workload": "system"},
         tolerations=[{"key": "system", "operator": "Exists", "effect": "NoSchedule"}],
     )
@@ -136,19 +139,20 @@ def test_karpenter_without_an_access_entry_in_its_own_namespace():
 
 
 def test_karpenter_pool_on_demand_arm_without_taints_consolidating_underused_nodes():
-    from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
+    from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps
+    from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
 
-    pool = NodePoolSpec(
+    pool = NodePoolSettings(
         ami_alias="al2023@v20251120",
         name="general",
-        capacity_types=("on-demand",),
-        architectures=("arm64",),
-        instance_types=("m7g.large", "m7g.xlarge"),
+        capacity_types=["on-demand"],
+        architectures=["arm64"],
+        instance_types=["m7g.large", "m7g.xlarge"],
         cpu_limit=64,
         memory_limit="256Gi",
         consolidation_policy="WhenEmptyOrUnderutilized",
         consolidate_after="5m",
-        taints=(),
+        taints=[],
         root_volume_gib=80,
     )
     props = KarpenterControllerProps(
@@ -159,8 +163,7 @@ def test_karpenter_pool_on_demand_arm_without_taints_consolidating_underused_nod
         subnet_ids=["subnet-a", "subnet-b"],
         security_group_ids=["sg-nodes"],
         volumes_key_arn="arn:aws:kms:us-west-2:111122223333:key/volumes",
-        pool=pool,
-        replicas=1,
+        settings=KarpenterControllerSettings(replicas=1, node_pool=pool),
         reserved_enis=1,
         tags={"team": "platform"},
     )

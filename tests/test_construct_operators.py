@@ -70,10 +70,11 @@ def test_redis_operator_in_its_own_namespace_with_one_replica():
 
 def test_metrics_server_with_three_replicas_placed():
     from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
+    from tonebridge.props.autoscaling import MetricsServerSettings
 
     props = MetricsServerProps(
+        settings=MetricsServerSettings(replicas=3),
         namespace="monitoring",
-        replicas=3,
         node_selector=PLACEMENT,
         tolerations=[{"key": "operators", "operator": "Exists", "effect": "NoSchedule"}],
     )

@@ -133,16 +133,20 @@ def test_argocd_without_prune_or_self_heal_sso_groups_and_local_admin_kept():
 
 def test_istio_with_a_single_replica_gateway_of_its_own_name_and_no_strict_mtls():
     from tonebridge.constructs.istio import Istio, IstioProps
+    from tonebridge.props.istio import Autoscale, IstioSettings
+    from tonebridge.props.types import ContainerResources
 
-    resources_ = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    resources_ = ContainerResources(cpu_request="100m", memory_request="128Mi", cpu_limit="1", memory_limit="1Gi")
     props = IstioProps(
         kubernetes_version="1.35",
-        istiod_resources=resources_,
-        proxy_resources=resources_,
-        gateway_resources=resources_,
-        cni_resources=resources_,
-        istiod_replicas=(1, 3),
-        gateway_replicas=(1, 4),
+        settings=IstioSettings(
+            istiod_resources=resources_,
+            proxy_resources=resources_,
+            gateway_resources=resources_,
+            cni_resources=resources_,
+            istiod_autoscale=Autoscale(min=1, max=3),
+            gateway_autoscale=Autoscale(min=1, max=4),
+        ),
         gateway_name="edge-gateway",
         node_selector={"workload": "system"},
     )

@@ -338,27 +338,20 @@ def test_standby_region_runs_no_argocd(stacks):
 
 # --- props validation ------------------------------------------------------------------------
 
-_RES = {"requests": {"cpu": "100m", "memory": "128Mi"}}
-
 
 def test_istio_props_checked_early():
+    """The settings' own types refuse a container without requests; the props check the rest."""
     from tonebridge.constructs.istio import IstioProps
+    from tonebridge.props.istio import Autoscale, IstioSettings
 
-    base = dict(
-        kubernetes_version="1.35",
-        istiod_resources=_RES,
-        proxy_resources=_RES,
-        gateway_resources=_RES,
-        cni_resources=_RES,
-    )
-    with pytest.raises(ValueError, match="istiod_replicas"):
-        IstioProps(**base, istiod_replicas=(5, 2))
+    with pytest.raises(ValueError, match="istiod_autoscale"):
+        IstioProps(kubernetes_version="1.35", settings=IstioSettings(istiod_autoscale=Autoscale(min=5, max=2)))
     with pytest.raises(ValueError, match="cni_namespace"):
-        IstioProps(**base, cni_namespace="istio-system")
+        IstioProps(kubernetes_version="1.35", settings=IstioSettings(cni_namespace="istio-system"))
     with pytest.raises(ValueError, match="proxy_resources"):
-        IstioProps(**{**base, "proxy_resources": {"limits": {"cpu": "1"}}})
+        IstioSettings(proxy_resources={"cpu_limit": "1", "memory_limit": "1Gi"})
     with pytest.raises(ValueError, match="DNS label"):
-        IstioProps(**base, strict_mtls_namespaces=["Production"])
+        IstioProps(kubernetes_version="1.35", strict_mtls_namespaces=["Production"])
 
 
 def test_edge_props_checked_early():

@@ -192,9 +192,37 @@ def test_no_literal_secret_in_the_platform_stack(stacks):
 # --- props ---------------------------------------------------------------------------------------
 
 
+def test_vault_settings_problems_are_lines_of_the_file(tmp_path):
+    """What VaultProps once checked itself is VaultServerSettings' own rule now: the lines
+    tests/construct_guards.py pinned for it are what the loader reports."""
+    import yaml
+
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
+
+    cases = [
+        ("replicas", 2, "replicas: raft needs an odd number of voters, not 2"),
+        ("data_storage", "10 GB", "data_storage: String should match pattern '^\\d+(Mi|Gi|Ti)$' (got '10 GB')"),
+        (
+            "storage_class",
+            "",
+            "storage_class: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
+        ),
+    ]
+    for field, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        secrets = doc["platform"]["us-west-2"].setdefault("secrets", {})
+        secrets.setdefault("vault", {})[field] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert f"platform.us-west-2.secrets.vault.{line}" in str(caught.value), str(caught.value)
+
+
 def test_vault_props_reject_even_quorums_and_missing_tls():
     from tonebridge.constructs.vault import VaultProps
-    from tonebridge.props.vault import VaultRole
+    from tonebridge.props.vault import VaultRole, VaultServerSettings
 
     app = VaultRole("r", "s", "n", ("secret/data/a",), "the application's secrets")
     base = dict(
@@ -203,18 +231,19 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         unseal_key_arn="arn",
         unseal_role_arn="arn",
         ca_issuer="ca",
-        storage_class="fast-ssd",
+        settings=VaultServerSettings(storage_class="fast-ssd"),
         application=app,
         auth_mount="k",
         audience="a",
     )
     VaultProps(**base)
+    # Quorum, sizes and the StorageClass are the settings' rules (the YAML's model and the construct's input).
     with pytest.raises(ValueError, match="odd"):
-        VaultProps(**{**base, "replicas": 2})
+        VaultServerSettings(replicas=2)
     with pytest.raises(ValueError, match="ca_issuer"):
         VaultProps(**{**base, "ca_issuer": ""})
     with pytest.raises(ValueError, match="data_storage"):
-        VaultProps(**{**base, "data_storage": "10GB"})
+        VaultServerSettings(data_storage="10GB")
     # The application's role is a typed value now: leaving it out cannot get past the constructor.
     with pytest.raises(TypeError, match="application"):
         VaultProps(**{k: v for k, v in base.items() if k != "application"})

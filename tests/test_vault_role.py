@@ -51,7 +51,6 @@ def _bare_vault():
         unseal_key_arn="arn:aws:kms:us-west-2:111122223333:key/unseal",
         unseal_role_arn="arn:aws:iam::111122223333:role/unseal",
         ca_issuer="private-ca",
-        storage_class="fast-ssd",
         application=_role("app", "secret/data/app"),
         auth_mount="kubernetes",
         audience="vault",

@@ -1,7 +1,8 @@
 """Typed models of the mesh, edge and GitOps parts of ``platform.<region>``.
 
 ``istio`` (spec §3.3), ``edge`` (the L7 load balancer and web ACL of spec §2.2) and ``argocd``
-(spec §6.1). Defaults are the spec's values where it gives them.
+(spec §6.1). Defaults are the spec's values where it gives them. ``istio`` is the Istio
+construct's own settings model (:mod:`tonebridge.props.istio`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tonebridge.config.types import BucketName, LogRetentionDays, StrictModel
-from tonebridge.props.types import ContainerResources
+from tonebridge.props.istio import IstioSettings
 
 # --- shared -----------------------------------------------------------------------------------
 
@@ -54,35 +55,9 @@ CountryCode = Annotated[str, AfterValidator(_country)]
 PathPrefix = Annotated[str, AfterValidator(_path)]
 
 
-def _resources(cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> ContainerResources:
-    return ContainerResources(cpu_request=cpu, memory_request=memory, cpu_limit=limit_cpu, memory_limit=limit_memory)
+# --- istio (spec §3.3): the settings of tonebridge.constructs.istio, in tonebridge.props.istio ---
 
-
-# --- istio (spec §3.3) ------------------------------------------------------------------------
-
-
-class Autoscale(StrictModel):
-    min: int = Field(ge=1, le=100)
-    max: int = Field(ge=1, le=100)
-
-
-class IstioConfig(StrictModel):
-    """Istio from its Helm charts (base, istiod, cni, gateway): the values of the spec's IstioOperator."""
-
-    enabled: bool = True
-    namespace: str = "istio-system"
-    cni_namespace: str = "istio-cni"
-    istiod_autoscale: Autoscale = Autoscale(min=2, max=5)  # §3.3 pilot.autoscaleMin/Max
-    istiod_resources: ContainerResources = _resources("500m", "2048Mi", "2", "4Gi")  # §3.3 requests; limits ours
-    proxy_resources: ContainerResources = _resources("100m", "128Mi", "200m", "256Mi")  # §3.3 global.proxy.resources
-    gateway_autoscale: Autoscale = Autoscale(min=2, max=10)  # §3.3 istio-ingressgateway
-    gateway_resources: ContainerResources = _resources("100m", "128Mi", "2", "1Gi")
-    cni_resources: ContainerResources = _resources("100m", "100Mi", "500m", "256Mi")
-    strict_mtls_namespaces: list[str] | None = Field(
-        default=None,
-        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT; default every "
-        "namespace with sidecar injection (production and staging alike).",
-    )
+IstioConfig = IstioSettings
 
 
 # --- edge (spec §2.2) -------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from pydantic import Field, field_validator
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
 from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
-from tonebridge.props.types import ContainerResources, DnsLabel, Storage
+from tonebridge.props.types import ContainerResources, DnsLabel
+from tonebridge.props.vault import VaultServerSettings
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -27,28 +28,8 @@ if TYPE_CHECKING:
 Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 
 
-class VaultServerConfig(StrictModel):
-    """Vault in HA mode with integrated (raft) storage."""
-
-    replicas: int = Field(default=3, ge=1, le=7, description="Raft voters; odd, so that a quorum survives.")
-    data_storage: Storage = Field(default="10Gi", description="Raft data volume per replica (fast-ssd).")
-    audit_storage: Storage = Field(default="10Gi", description="Audit log volume per replica (fast-ssd).")
-    storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of the volumes (spec: fast-ssd).")
-    zone_anti_affinity: bool = Field(
-        default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
-    )
-    node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
-    resources: ContainerResources = ContainerResources(
-        cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
-    )
-    service_account: DnsLabel = Field(default="vault", description="Trusted by the unseal IRSA role.")
-
-    @field_validator("replicas")
-    @classmethod
-    def _odd(cls, value: int) -> int:
-        if value % 2 == 0:
-            raise ValueError(f"raft needs an odd number of voters, not {value}")
-        return value
+#: Vault's server settings are the Vault construct's own (tonebridge.props.vault).
+VaultServerConfig = VaultServerSettings
 
 
 class SecretObjectConfig(StrictModel):

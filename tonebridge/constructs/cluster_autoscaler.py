@@ -20,13 +20,12 @@ from constructs import Construct
 from tonebridge.charts import CLUSTER_AUTOSCALER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
+from tonebridge.props.autoscaling import ClusterAutoscalerSettings
 
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
-EXPANDERS = ("least-waste", "random", "most-pods", "price", "priority")
 #: Flags the construct sets from typed props; ``extra_args`` may not override them.
 OWN_FLAGS = ("expander", "cloud-provider", "node-group-auto-discovery", "v", "stderrthreshold")
 _MINOR_RE = re.compile(r"^1\.\d{1,2}$")
-_PATCH_RE = re.compile(r"^1\.\d{1,2}\.\d{1,3}$")
 _FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(_[0-9]+)?$")
 
 
@@ -37,16 +36,12 @@ class ClusterAutoscalerProps:
     :param cluster_name: the EKS cluster; discovery tags name it (required).
     :param region: AWS region of the cluster's Auto Scaling groups (required).
     :param kubernetes_version: the cluster's ``1.NN`` (required).
-    :param image_version: autoscaler patch release ``1.NN.P``; its minor must equal ``kubernetes_version`` (required).
     :param role_arn: IRSA role the service account is annotated with (required).
     :param namespace, service_account: where it runs; the IRSA role trusts exactly this pair
         (default kube-system / cluster-autoscaler).
-    :param expander: how to choose a group to grow (default least-waste, spec §10.1).
-    :param skip_nodes_with_local_storage: default False (spec §10.1).
-    :param balance_similar_node_groups: default True.
-    :param verbosity: ``--v`` (default 4, spec §10.1).
-    :param extra_args: further flags, name without dashes -> value (default none).
-    :param replicas: default 2 (one leads, one stands by), with a PodDisruptionBudget of one unavailable.
+    :param settings: the configured image version, expander, flags and replicas
+        (:class:`~tonebridge.props.autoscaling.ClusterAutoscalerSettings`, default spec §10.1); the
+        image's minor must equal ``kubernetes_version``. Two replicas: one leads, one stands by.
     :param node_selector, tolerations: placement (default: anywhere, no tolerations).
     :param resources: requests and limits (default 100m/300Mi requested, 600Mi limit).
     """
@@ -54,16 +49,10 @@ class ClusterAutoscalerProps:
     cluster_name: str
     region: str
     kubernetes_version: str
-    image_version: str
     role_arn: str
+    settings: ClusterAutoscalerSettings = field(default_factory=ClusterAutoscalerSettings)
     namespace: str = "kube-system"
     service_account: str = "cluster-autoscaler"
-    expander: str = "least-waste"
-    skip_nodes_with_local_storage: bool = False
-    balance_similar_node_groups: bool = True
-    verbosity: int = 4
-    extra_args: Mapping[str, str] = field(default_factory=dict)
-    replicas: int = 2
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     resources: Mapping[str, Mapping[str, str]] = field(
@@ -71,21 +60,20 @@ class ClusterAutoscalerProps:
     )
 
     def __post_init__(self) -> None:
+        # The image version's form and the expander are the settings' field types; what is left is
+        # the wiring, and the settings against it.
+        settings = self.settings
         if not self.cluster_name:
             raise ValueError("cluster_autoscaler: cluster_name is required")
         if not _MINOR_RE.match(self.kubernetes_version):
             raise ValueError(f"cluster_autoscaler: kubernetes_version {self.kubernetes_version!r} must look like 1.NN")
-        if not _PATCH_RE.match(self.image_version):
-            raise ValueError(f"cluster_autoscaler: image_version {self.image_version!r} must look like 1.NN.P")
-        if self.image_version.rsplit(".", 1)[0] != self.kubernetes_version:
+        if settings.image_version.rsplit(".", 1)[0] != self.kubernetes_version:
             raise ValueError(
-                f"cluster_autoscaler: image_version {self.image_version} must have the cluster's minor "
+                f"cluster_autoscaler: image_version {settings.image_version} must have the cluster's minor "
                 f"{self.kubernetes_version}"
             )
-        if self.expander not in EXPANDERS:
-            raise ValueError(f"cluster_autoscaler: expander must be one of {', '.join(EXPANDERS)}")
-        check_replicas("cluster_autoscaler", self.replicas)
-        for flag in self.extra_args:
+        check_replicas("cluster_autoscaler", settings.replicas)
+        for flag in settings.extra_args:
             if not _FLAG_RE.match(flag):
                 raise ValueError(f"cluster_autoscaler: extra_args {flag!r} must be a flag name without dashes")
             if flag in OWN_FLAGS:
@@ -93,11 +81,12 @@ class ClusterAutoscalerProps:
 
     @property
     def image_tag(self) -> str:
-        return f"v{self.image_version}"
+        return f"v{self.settings.image_version}"
 
 
 def cluster_autoscaler_values(props: ClusterAutoscalerProps) -> dict[str, Any]:
     """Chart values; the chart renders ``--node-group-auto-discovery=asg:tag=<tags>`` from ``autoDiscovery``."""
+    settings = props.settings
     return {
         # The Deployment keeps the spec's name (the chart's default is <release>-aws-cluster-autoscaler).
         "fullnameOverride": "cluster-autoscaler",
@@ -109,12 +98,12 @@ def cluster_autoscaler_values(props: ClusterAutoscalerProps) -> dict[str, Any]:
         },
         "image": {"repository": IMAGE_REPOSITORY, "tag": props.image_tag},
         "extraArgs": {
-            "v": props.verbosity,
+            "v": settings.verbosity,
             "stderrthreshold": "info",
-            "expander": props.expander,
-            "skip-nodes-with-local-storage": props.skip_nodes_with_local_storage,
-            "balance-similar-node-groups": props.balance_similar_node_groups,
-            **props.extra_args,
+            "expander": settings.expander,
+            "skip-nodes-with-local-storage": settings.skip_nodes_with_local_storage,
+            "balance-similar-node-groups": settings.balance_similar_node_groups,
+            **settings.extra_args,
         },
         "rbac": {
             "create": True,
@@ -124,7 +113,7 @@ def cluster_autoscaler_values(props: ClusterAutoscalerProps) -> dict[str, Any]:
                 "annotations": {"eks.amazonaws.com/role-arn": props.role_arn},
             },
         },
-        "replicaCount": props.replicas,
+        "replicaCount": settings.replicas,
         "podDisruptionBudget": {"maxUnavailable": 1},
         "priorityClassName": "system-cluster-critical",
         "nodeSelector": dict(props.node_selector),

@@ -21,6 +21,7 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.istio import IstioSettings
 
 #: The current (GA) API of Istio's security resources.
 PEER_AUTHENTICATION_API = "security.istio.io/v1"
@@ -34,10 +35,6 @@ CNI_REASON = (
     "(hostPath) and sets up traffic capture in pod network namespaces, so that sidecar-injected pods "
     "need no NET_ADMIN/NET_RAW init container and application namespaces stay restricted"
 )
-
-
-def _resources_ok(resources: Mapping[str, Any]) -> bool:
-    return set(resources) <= {"requests", "limits"} and "requests" in resources
 
 
 @dataclass(frozen=True)
@@ -63,34 +60,35 @@ class IstioProps:
     """Props of :class:`Istio`.
 
     kubernetes_version: the cluster's ``1.NN`` (pins the namespaces' pod security profile).
-    namespace: control plane and ingress gateway (default istio-system; restricted).
-    cni_namespace: the CNI node agent (default istio-cni; privileged, with the reason).
-    istiod_replicas: (min, max) of istiod's autoscaler (spec: 2-5).
-    istiod_resources, proxy_resources, gateway_resources, cni_resources: container requests/limits.
-    gateway_replicas: (min, max) of the ingress gateway's autoscaler (spec: 2-10).
+    settings: the configured namespaces (control plane and gateway, restricted; the CNI node agent,
+        privileged with the reason), istiod's and the gateway's autoscaler ranges (spec: 2-5, 2-10)
+        and the containers' requests/limits (:class:`~tonebridge.props.istio.IstioSettings`).
     gateway_name: release name, which names the gateway's Deployment and Service.
     node_selector, tolerations: where istiod runs (the platform stack: the application pool).
-    strict_mtls_namespaces: namespaces that get PeerAuthentication ``default`` with mTLS STRICT.
+    strict_mtls_namespaces: namespaces that get PeerAuthentication ``default`` with mTLS STRICT (the
+        stack resolves the setting's default, every namespace with sidecar injection).
     mtls_port_exceptions: workloads of those namespaces whose listed ports also accept clients
         outside the mesh (each with its reason; NetworkPolicies still decide who may connect).
     """
 
     kubernetes_version: str
-    istiod_resources: Mapping[str, Any]
-    proxy_resources: Mapping[str, Any]
-    gateway_resources: Mapping[str, Any]
-    cni_resources: Mapping[str, Any]
-    namespace: str = "istio-system"
-    cni_namespace: str = "istio-cni"
-    istiod_replicas: tuple[int, int] = (2, 5)
-    gateway_replicas: tuple[int, int] = (2, 10)
+    settings: IstioSettings = field(default_factory=IstioSettings)
     gateway_name: str = "istio-ingressgateway"
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     strict_mtls_namespaces: Sequence[str] = field(default_factory=tuple)
     mtls_port_exceptions: Sequence[MtlsPortException] = field(default_factory=tuple)
 
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+    @property
+    def cni_namespace(self) -> str:
+        return self.settings.cni_namespace
+
     def __post_init__(self) -> None:
+        settings = self.settings
         for exception in self.mtls_port_exceptions:
             if exception.namespace not in self.strict_mtls_namespaces:
                 raise ValueError(f"mtls exception {exception.name}: {exception.namespace} is not STRICT")
@@ -99,15 +97,12 @@ class IstioProps:
                 raise ValueError(f"{name!r} is not a DNS label")
         if self.namespace == self.cni_namespace:
             raise ValueError("cni_namespace: the privileged CNI agent needs a namespace of its own")
-        for label, (low, high) in (
-            ("istiod_replicas", self.istiod_replicas),
-            ("gateway_replicas", self.gateway_replicas),
+        for label, autoscale in (
+            ("istiod_autoscale", settings.istiod_autoscale),
+            ("gateway_autoscale", settings.gateway_autoscale),
         ):
-            if not 1 <= low <= high:
-                raise ValueError(f"{label}: need 1 <= min <= max, got {low}-{high}")
-        for label in ("istiod_resources", "proxy_resources", "gateway_resources", "cni_resources"):
-            if not _resources_ok(getattr(self, label)):
-                raise ValueError(f"{label}: requests are required (and only requests/limits are allowed)")
+            if not 1 <= autoscale.min <= autoscale.max:
+                raise ValueError(f"{label}: need 1 <= min <= max, got {autoscale.min}-{autoscale.max}")
 
 
 class Istio(Construct):
@@ -207,31 +202,31 @@ class Istio(Construct):
         # No ``global.istioNamespace``: no template of the cni chart reads it (the agent finds
         # istiod through the sidecars it serves, not by namespace).
         return {
-            "resources": dict(self.props.cni_resources),
+            "resources": self.props.settings.cni_resources.manifest(),
             "seccompProfile": {"type": "RuntimeDefault"},
         }
 
     def _istiod_values(self) -> dict[str, Any]:
-        low, high = self.props.istiod_replicas
+        low, high = self.props.settings.istiod_autoscale.min, self.props.settings.istiod_autoscale.max
         return {
             "autoscaleEnabled": True,
             "autoscaleMin": low,
             "autoscaleMax": high,
             "replicaCount": low,
-            "resources": dict(self.props.istiod_resources),
+            "resources": self.props.settings.istiod_resources.manifest(),
             "seccompProfile": {"type": "RuntimeDefault"},
             **self._placement(),
             # Sidecars' traffic capture is set up by the CNI agent: no privileged istio-init container.
             "cni": {"enabled": True},
             "global": {
                 "istioNamespace": self.props.namespace,
-                "proxy": {"resources": dict(self.props.proxy_resources)},
+                "proxy": {"resources": self.props.settings.proxy_resources.manifest()},
                 "defaultPodDisruptionBudget": {"enabled": True},
             },
         }
 
     def _gateway_values(self) -> dict[str, Any]:
-        low, high = self.props.gateway_replicas
+        low, high = self.props.settings.gateway_autoscale.min, self.props.settings.gateway_autoscale.max
         return {
             "autoscaling": {
                 "enabled": True,
@@ -240,7 +235,7 @@ class Istio(Construct):
                 "targetCPUUtilizationPercentage": 80,
             },
             # No replicaCount: with autoscaling on, the chart leaves the Deployment's replicas to the HPA.
-            "resources": dict(self.props.gateway_resources),
+            "resources": self.props.settings.gateway_resources.manifest(),
             # The chart renders a budget only where the autoscaler keeps more than one replica.
             **({"podDisruptionBudget": {"minAvailable": 1}} if low > 1 else {}),
             # The ALB sends traffic straight to the pods (target type ip): no cloud load balancer here.

@@ -12,7 +12,6 @@ own ``NodeConfig``. The controller runs on the system pool, never on a node it m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,77 +20,13 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import KARPENTER, KARPENTER_CRD
-from tonebridge.constructs.cluster import Taint
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
-from tonebridge.kubeapi import DNS_LABEL
-from tonebridge.props.types import BINARY_MEMORY_RE
+from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
-CAPACITY_TYPES = ("spot", "on-demand", "reserved")
-ARCHITECTURES = ("amd64", "arm64")
-_DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$")
-#: Pinned AMI releases only: ``@latest`` would let AWS roll a new AMI into production unreviewed.
-_AMI_ALIAS_RE = re.compile(r"^(al2023|bottlerocket)@v[0-9]{8}$")
-
-
-@dataclass(frozen=True)
-class NodePoolSpec:
-    """One Karpenter pool: a NodePool and its EC2NodeClass (both named ``name``, the class ``<name>``).
-
-    :param name: NodePool name (default ``spot-provisioner``, the spec's Provisioner name).
-    :param capacity_types, architectures, instance_types: the pool's requirements (defaults: spec §10.2).
-    :param cpu_limit, memory_limit: most the pool may launch in total (default 1000 / 1000Gi, spec §10.2).
-    :param consolidation_policy, consolidate_after: when nodes are removed (default WhenEmpty after 30s, spec §10.2).
-    :param expire_after: nodes are replaced after this long (default 720h), so AMI bumps reach old nodes.
-    :param taints: every node's taints (default spot=true:NoSchedule, spec §10.2).
-    :param ami_alias: pinned EKS AMI release ``al2023@vYYYYMMDD`` (required; ``@latest`` is refused).
-    :param root_volume_gib: gp3 root volume (default 50).
-    :param max_pods: kubelet maxPods; Karpenter schedules with it too (default 110).
-    """
-
-    ami_alias: str
-    name: str = "spot-provisioner"
-    capacity_types: Sequence[str] = ("spot",)
-    architectures: Sequence[str] = ("amd64",)
-    instance_types: Sequence[str] = ("c5.large", "c5.xlarge", "c5.2xlarge", "c5a.large", "c5a.xlarge")
-    cpu_limit: int = 1000
-    memory_limit: str = "1000Gi"
-    consolidation_policy: str = "WhenEmpty"
-    consolidate_after: str = "30s"
-    expire_after: str = "720h"
-    taints: Sequence[Taint] = (Taint(key="spot", value="true", effect="NoSchedule"),)
-    root_volume_gib: int = 50
-    max_pods: int = 110
-
-    def __post_init__(self) -> None:
-        problem = None
-        if not DNS_LABEL.match(self.name):
-            problem = "name must be a DNS label"
-        elif not self.capacity_types or set(self.capacity_types) - set(CAPACITY_TYPES):
-            problem = f"capacity_types must be some of {', '.join(CAPACITY_TYPES)}"
-        elif not self.architectures or set(self.architectures) - set(ARCHITECTURES):
-            problem = f"architectures must be some of {', '.join(ARCHITECTURES)}"
-        elif not self.instance_types:
-            problem = "instance_types must name at least one instance type"
-        elif self.cpu_limit < 1:
-            problem = "cpu_limit must be positive"
-        elif not BINARY_MEMORY_RE.match(self.memory_limit):
-            problem = f"memory_limit {self.memory_limit!r} must be a quantity like 1000Gi"
-        elif self.consolidation_policy not in ("WhenEmpty", "WhenEmptyOrUnderutilized"):
-            problem = "consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized"
-        elif not _DURATION_RE.match(self.consolidate_after) or not _DURATION_RE.match(self.expire_after):
-            problem = "consolidate_after and expire_after must be durations like 30s or 720h"
-        elif not _AMI_ALIAS_RE.match(self.ami_alias):
-            problem = f"ami_alias {self.ami_alias!r} must pin a release (al2023@vYYYYMMDD), not @latest"
-        elif not 20 <= self.root_volume_gib <= 16384:
-            problem = "root_volume_gib must be 20-16384"
-        elif not 1 <= self.max_pods <= 737:
-            problem = "max_pods must be 1-737"
-        if problem:
-            raise ValueError(f"node pool {self.name}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -106,10 +41,12 @@ class KarpenterControllerProps:
     :param subnet_ids: private subnets the nodes go into (required, not empty).
     :param security_group_ids: security groups of the nodes (required, not empty).
     :param volumes_key_arn: customer key of the nodes' root volumes (required).
-    :param pool: the NodePool/EC2NodeClass (required).
+    :param settings: the configured controller replicas and its pool, the NodePool/EC2NodeClass
+        (:class:`~tonebridge.props.autoscaling.KarpenterControllerSettings`, default spec §10.2); two
+        replicas, with a PodDisruptionBudget of one unavailable.
+    :param max_pods: kubelet maxPods of the pool's nodes; Karpenter schedules with it too (default 110).
     :param namespace, service_account: where the controller runs; its IRSA role trusts exactly this
         pair (default kube-system / karpenter).
-    :param replicas: controller replicas (default 2), with a PodDisruptionBudget of one unavailable.
     :param node_selector, tolerations: placement of the controller (default none).
     :param kernel_parameters: sysctls set on every node at boot (default spec §12.1).
     :param reserved_enis: ENIs not usable for pods (default 0; 1 with VPC CNI custom networking).
@@ -123,10 +60,10 @@ class KarpenterControllerProps:
     subnet_ids: Sequence[str]
     security_group_ids: Sequence[str]
     volumes_key_arn: str
-    pool: NodePoolSpec
+    settings: KarpenterControllerSettings = field(default_factory=KarpenterControllerSettings)
+    max_pods: int = 110
     namespace: str = "kube-system"
     service_account: str = "karpenter"
-    replicas: int = 2
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
@@ -140,7 +77,9 @@ class KarpenterControllerProps:
             raise ValueError("karpenter: subnet_ids must not be empty")
         if not self.security_group_ids:
             raise ValueError("karpenter: security_group_ids must not be empty")
-        check_replicas("karpenter", self.replicas)
+        check_replicas("karpenter", self.settings.replicas)
+        if not 1 <= self.max_pods <= 737:
+            raise ValueError(f"node pool {self.settings.node_pool.name}: max_pods must be 1-737")
         if not 0 <= self.reserved_enis <= 2:
             raise ValueError("karpenter: reserved_enis must be 0-2")
         for key in self.tags:
@@ -161,7 +100,7 @@ def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
             "name": props.service_account,
             "annotations": {"eks.amazonaws.com/role-arn": props.controller_role_arn},
         },
-        "replicas": props.replicas,
+        "replicas": props.settings.replicas,
         "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
         "priorityClassName": "system-cluster-critical",
         "nodeSelector": {"kubernetes.io/os": "linux", **props.node_selector},
@@ -194,7 +133,7 @@ def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
 
 def node_class(props: KarpenterControllerProps) -> dict[str, Any]:
     """The EC2NodeClass: pinned AMI, private subnets, node security group, IMDSv2, encrypted gp3, user data."""
-    pool = props.pool
+    pool = props.settings.node_pool
     return {
         "apiVersion": NODECLASS_API,
         "kind": "EC2NodeClass",
@@ -226,14 +165,14 @@ def node_class(props: KarpenterControllerProps) -> dict[str, Any]:
                 }
             ],
             "detailedMonitoring": True,
-            "kubelet": {"maxPods": pool.max_pods},
-            "userData": node_user_data(props.kernel_parameters, pool.max_pods),
+            "kubelet": {"maxPods": props.max_pods},
+            "userData": node_user_data(props.kernel_parameters, props.max_pods),
             "tags": {"Name": f"{props.cluster_name}-{pool.name}", "NodePool": pool.name, **props.tags},
         },
     }
 
 
-def node_pool(pool: NodePoolSpec) -> dict[str, Any]:
+def node_pool(pool: NodePoolSettings) -> dict[str, Any]:
     """The NodePool of spec §10.2."""
     return {
         "apiVersion": NODEPOOL_API,
@@ -310,6 +249,6 @@ class KarpenterController(Construct):
             "pools",
             release_name="karpenter-pools",
             namespace=props.namespace,
-            objects=[node_class(props), node_pool(props.pool)],
+            objects=[node_class(props), node_pool(props.settings.node_pool)],
             depends_on=[self.release.release],
         )

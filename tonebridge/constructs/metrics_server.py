@@ -14,18 +14,20 @@ from constructs import Construct
 from tonebridge.charts import METRICS_SERVER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
 from tonebridge.constructs.pod_defaults import check_replicas, disruption_budget, restricted_container_context
+from tonebridge.props.autoscaling import MetricsServerSettings
 
 
 @dataclass(frozen=True)
 class MetricsServerProps:
-    """:param namespace: default kube-system.
-    :param replicas: default 2; with more than one, a PodDisruptionBudget keeps one running.
+    """:param settings: the configured replicas (default 2; with more than one, a PodDisruptionBudget
+        keeps one running); ``enabled`` is the stack's choice whether to add it at all.
+    :param namespace: default kube-system.
     :param node_selector, tolerations: placement (default none).
     :param resources: default 100m/200Mi requested (the chart's), 400Mi limit.
     """
 
+    settings: MetricsServerSettings = field(default_factory=MetricsServerSettings)
     namespace: str = "kube-system"
-    replicas: int = 2
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     resources: Mapping[str, Mapping[str, str]] = field(
@@ -33,13 +35,14 @@ class MetricsServerProps:
     )
 
     def __post_init__(self) -> None:
-        check_replicas("metrics_server", self.replicas)
+        check_replicas("metrics_server", self.settings.replicas)
 
 
 def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
+    replicas = props.settings.replicas
     values: dict[str, Any] = {
-        "replicas": props.replicas,
-        "podDisruptionBudget": disruption_budget(props.replicas, minAvailable=1),
+        "replicas": replicas,
+        "podDisruptionBudget": disruption_budget(replicas, minAvailable=1),
         "priorityClassName": "system-cluster-critical",
         "nodeSelector": dict(props.node_selector),
         "tolerations": [dict(t) for t in props.tolerations],
@@ -47,7 +50,7 @@ def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
         "securityContext": {**restricted_container_context(), "runAsUser": 1000},
         "resources": {k: dict(v) for k, v in props.resources.items()},
     }
-    if props.replicas > 1:
+    if replicas > 1:
         # One replica per node, so that a node drain never takes the API away.
         values["affinity"] = {
             "podAntiAffinity": {

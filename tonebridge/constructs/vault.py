@@ -29,8 +29,7 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
 from tonebridge.flows import Endpoint, Flow
-from tonebridge.props.types import STORAGE_RE
-from tonebridge.props.vault import VaultRole
+from tonebridge.props.vault import VaultRole, VaultServerSettings
 
 #: uid/gid of the vault user in the official image (the chart's defaults).
 VAULT_UID, VAULT_GID = 100, 1000
@@ -84,9 +83,9 @@ class VaultProps:
     :param region: AWS region of the unseal key.
     :param unseal_key_arn, unseal_role_arn: from :class:`~tonebridge.constructs.vault_aws.VaultUnseal`.
     :param ca_issuer: ClusterIssuer that signs the server certificate and the CA bundles.
-    :param storage_class: StorageClass of the raft and audit volumes (created elsewhere in the stack).
-    :param replicas: raft voters (odd).
-    :param zone_anti_affinity: replicas required in distinct zones; otherwise in distinct nodes.
+    :param settings: the configured server (:class:`~tonebridge.props.vault.VaultServerSettings`): raft
+        voters (odd), volume sizes and their StorageClass (created elsewhere in the stack), zone or node
+        anti-affinity, placement, resources and the service account the unseal role trusts.
     :param ca_bundle_namespaces: namespaces that get a ``vault-ca`` secret (its ``ca.crt``) to trust Vault.
     :param application: the application's role, the first the bootstrap configures; other features'
         roles are granted with :meth:`Vault.grant`.
@@ -98,25 +97,13 @@ class VaultProps:
     unseal_key_arn: str
     unseal_role_arn: str
     ca_issuer: str
-    storage_class: str
     application: VaultRole
     auth_mount: str
     audience: str
     namespace: str = "vault"
     release_name: str = "vault"
-    service_account: str = "vault"
-    replicas: int = 3
-    data_storage: str = "10Gi"
-    audit_storage: str = "10Gi"
-    zone_anti_affinity: bool = True
-    node_selector: Mapping[str, str] = field(default_factory=dict)
+    settings: VaultServerSettings = field(default_factory=VaultServerSettings)
     tolerations: Sequence[Mapping[str, str]] = ()
-    resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {
-            "requests": {"cpu": "250m", "memory": "256Mi"},
-            "limits": {"cpu": "1", "memory": "1Gi"},
-        }
-    )
     ca_bundle_namespaces: Sequence[str] = ()
     ca_bundle_secret: str = "vault-ca"  # noqa: S105 - a secret's name
     #: Who calls Vault's API (namespace, pod labels): the CSI provider and the Secrets Operator.
@@ -126,17 +113,9 @@ class VaultProps:
     )
 
     def __post_init__(self) -> None:
-        if self.replicas < 1 or self.replicas % 2 == 0:
-            raise ValueError(f"replicas must be odd (raft quorum), not {self.replicas}")
-        for name in ("data_storage", "audit_storage"):
-            if not STORAGE_RE.match(getattr(self, name)):
-                raise ValueError(f"{name} {getattr(self, name)!r} must look like 10Gi")
-        if not self.storage_class:
-            raise ValueError("storage_class is required (the fast-ssd class)")
+        # Replicas, volume sizes, the StorageClass and the resources are the settings' own rules.
         if not self.ca_issuer:
             raise ValueError("ca_issuer is required: Vault never serves plain HTTP")
-        if "limits" not in self.resources or "requests" not in self.resources:
-            raise ValueError("resources needs requests and limits")
 
 
 class Vault(Construct):
@@ -278,7 +257,7 @@ def server_config(props: VaultProps, tls_dir: str) -> str:
     joins = "".join(
         f'  retry_join {{\n    leader_api_addr = "https://{name}-{i}.{name}-internal:{PORT}"\n'
         f'    leader_ca_cert_file = "{tls_dir}/ca.crt"\n  }}\n'
-        for i in range(props.replicas)
+        for i in range(props.settings.replicas)
     )
     return (
         "ui = false\n"
@@ -334,7 +313,7 @@ def vault_flows(props: VaultProps) -> list[Flow]:
 
 
 def _affinity(props: VaultProps) -> dict:
-    topology = "topology.kubernetes.io/zone" if props.zone_anti_affinity else "kubernetes.io/hostname"
+    topology = "topology.kubernetes.io/zone" if props.settings.zone_anti_affinity else "kubernetes.io/hostname"
     selector = {
         "matchLabels": {
             "app.kubernetes.io/name": "vault",
@@ -351,7 +330,7 @@ def _affinity(props: VaultProps) -> dict:
 
 def _values(props: VaultProps, tls_secret: str) -> dict:
     tls_dir = f"/vault/userconfig/{tls_secret}"
-    storage = {"enabled": True, "storageClass": props.storage_class, "accessMode": "ReadWriteOnce"}
+    storage = {"enabled": True, "storageClass": props.settings.storage_class, "accessMode": "ReadWriteOnce"}
     return {
         # Every component is switched on or off by name below, so ``global.enabled`` is read by
         # nothing; nor are ``server.route`` (OpenShift only) or ``server.standalone`` (HA is on).
@@ -362,8 +341,8 @@ def _values(props: VaultProps, tls_secret: str) -> dict:
         "server": {
             "enabled": True,
             "ingress": {"enabled": False},
-            "resources": {kind: dict(values) for kind, values in props.resources.items()},
-            "nodeSelector": dict(props.node_selector),
+            "resources": props.settings.resources.manifest(),
+            "nodeSelector": dict(props.settings.node_selector),
             "tolerations": [dict(t) for t in props.tolerations],
             "affinity": _affinity(props),
             "extraEnvironmentVars": {"VAULT_CACERT": f"{tls_dir}/ca.crt", "AWS_REGION": props.region},
@@ -374,17 +353,17 @@ def _values(props: VaultProps, tls_secret: str) -> dict:
             # The chart's entrypoint renders the configuration into /tmp; the root filesystem stays read-only.
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
-            "dataStorage": {**storage, "size": props.data_storage},
-            "auditStorage": {**storage, "size": props.audit_storage},
+            "dataStorage": {**storage, "size": props.settings.data_storage},
+            "auditStorage": {**storage, "size": props.settings.audit_storage},
             "ha": {
                 "enabled": True,
-                "replicas": props.replicas,
+                "replicas": props.settings.replicas,
                 "raft": {"enabled": True, "setNodeId": True, "config": server_config(props, tls_dir)},
-                "disruptionBudget": disruption_budget(props.replicas, maxUnavailable=1),
+                "disruptionBudget": disruption_budget(props.settings.replicas, maxUnavailable=1),
             },
             "serviceAccount": {
                 "create": True,
-                "name": props.service_account,
+                "name": props.settings.service_account,
                 "annotations": {"eks.amazonaws.com/role-arn": props.unseal_role_arn},
             },
             "statefulSet": {

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import Field, field_validator
+
+from tonebridge.props.types import ContainerResources, DnsLabel, Storage, StrictModel
+
 
 def read_policy(paths: Sequence[str], subject: str = "the application's secrets") -> str:
     """Policy HCL granting ``read`` on exactly ``paths`` (KV v2 data paths), nothing else."""
@@ -46,3 +50,28 @@ class VaultRole:
     def policy(self) -> str:
         """The policy's HCL: ``read`` on exactly :attr:`paths`."""
         return read_policy(self.paths, self.subject)
+
+
+class VaultServerSettings(StrictModel):
+    """Vault in HA mode with integrated (raft) storage: both ``platform.<region>.secrets.vault`` in the
+    YAML and the settings :class:`tonebridge.constructs.vault.Vault` takes (each rule once, here)."""
+
+    replicas: int = Field(default=3, ge=1, le=7, description="Raft voters; odd, so that a quorum survives.")
+    data_storage: Storage = Field(default="10Gi", description="Raft data volume per replica (fast-ssd).")
+    audit_storage: Storage = Field(default="10Gi", description="Audit log volume per replica (fast-ssd).")
+    storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of the volumes (spec: fast-ssd).")
+    zone_anti_affinity: bool = Field(
+        default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
+    )
+    node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    resources: ContainerResources = ContainerResources(
+        cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
+    )
+    service_account: DnsLabel = Field(default="vault", description="Trusted by the unseal IRSA role.")
+
+    @field_validator("replicas")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"raft needs an odd number of voters, not {value}")
+        return value

@@ -29,7 +29,7 @@ from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
 from tonebridge.constructs.image_digest import ImageDigest, ImageDigestProps
 from tonebridge.constructs.istio import Istio, IstioProps
-from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps, NodePoolSpec
+from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps
 from tonebridge.constructs.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
 from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
@@ -171,19 +171,12 @@ class PlatformStack(TonebridgeStack):
                     cluster_name=cluster_cfg.name,
                     region=region,
                     kubernetes_version=self.kubernetes_version,
-                    image_version=ca.image_version,
                     role_arn=cluster.service_account_roles["cluster-autoscaler"].arn,
-                    expander=ca.expander,
-                    skip_nodes_with_local_storage=ca.skip_nodes_with_local_storage,
-                    balance_similar_node_groups=ca.balance_similar_node_groups,
-                    verbosity=ca.verbosity,
-                    extra_args=ca.extra_args,
-                    replicas=ca.replicas,
+                    settings=ca,
                     **placement,
                 ),
             )
         if cluster.karpenter is not None:
-            pool = cfg.karpenter.node_pool
             KarpenterController(
                 self,
                 "karpenter",
@@ -195,24 +188,10 @@ class PlatformStack(TonebridgeStack):
                     subnet_ids=self.infra.vpc.subnet_ids["private"],
                     security_group_ids=[cluster.node_security_group_id],
                     volumes_key_arn=cluster.volumes_key_arn,
-                    pool=NodePoolSpec(
-                        name=pool.name,
-                        capacity_types=pool.capacity_types,
-                        architectures=pool.architectures,
-                        instance_types=pool.instance_types,
-                        cpu_limit=pool.cpu_limit,
-                        memory_limit=pool.memory_limit,
-                        consolidation_policy=pool.consolidation_policy,
-                        consolidate_after=pool.consolidate_after,
-                        expire_after=pool.expire_after,
-                        taints=pool.taints,
-                        ami_alias=pool.ami_alias,
-                        root_volume_gib=pool.root_volume_gib,
-                        max_pods=env.network[region].pods.max_pods_per_node,
-                    ),
+                    settings=cfg.karpenter,
+                    max_pods=env.network[region].pods.max_pods_per_node,
                     namespace=cluster_cfg.karpenter.namespace,
                     service_account=cluster_cfg.karpenter.service_account,
-                    replicas=cfg.karpenter.replicas,
                     kernel_parameters=cluster.kernel_parameters,
                     # Pods take their addresses from the pod subnets (VPC CNI custom networking),
                     # so each node's primary interface carries none.
@@ -224,7 +203,7 @@ class PlatformStack(TonebridgeStack):
                 ),
             )
         if cfg.metrics_server.enabled:
-            MetricsServer(self, "metrics-server", MetricsServerProps(replicas=cfg.metrics_server.replicas, **placement))
+            MetricsServer(self, "metrics-server", MetricsServerProps(settings=cfg.metrics_server, **placement))
 
     # --- namespaces, limits, isolation, storage (spec §3.2, §8.1, §8.3, §12.2) ----------------------
 
@@ -342,14 +321,7 @@ class PlatformStack(TonebridgeStack):
                 "istio",
                 IstioProps(
                     kubernetes_version=self.kubernetes_version,
-                    namespace=istio.namespace,
-                    cni_namespace=istio.cni_namespace,
-                    istiod_replicas=(istio.istiod_autoscale.min, istio.istiod_autoscale.max),
-                    istiod_resources=istio.istiod_resources.manifest(),
-                    proxy_resources=istio.proxy_resources.manifest(),
-                    gateway_replicas=(istio.gateway_autoscale.min, istio.gateway_autoscale.max),
-                    gateway_resources=istio.gateway_resources.manifest(),
-                    cni_resources=istio.cni_resources.manifest(),
+                    settings=istio,
                     node_selector=selector,
                     tolerations=tolerations,
                     strict_mtls_namespaces=strict,
@@ -469,14 +441,7 @@ class PlatformStack(TonebridgeStack):
                 unseal_key_arn=unseal.key_arn,
                 unseal_role_arn=unseal.role_arn,
                 ca_issuer=cert_manager.ca_issuer,
-                storage_class=vault_cfg.storage_class,
-                service_account=vault_cfg.service_account,
-                replicas=vault_cfg.replicas,
-                data_storage=vault_cfg.data_storage,
-                audit_storage=vault_cfg.audit_storage,
-                zone_anti_affinity=vault_cfg.zone_anti_affinity,
-                node_selector=vault_cfg.node_selector,
-                resources=vault_cfg.resources.manifest(),
+                settings=vault_cfg,
                 application=VaultRole(
                     role=app.role,
                     service_account=app.service_account,

@@ -1,0 +1,42 @@
+"""Istio settings (spec §3.3): both ``platform.<region>.istio`` in the YAML and the settings
+:class:`tonebridge.constructs.istio.Istio` takes. Defaults are the values of the spec's IstioOperator.
+
+What is not configuration (the cluster's version, placement, the STRICT namespaces once resolved,
+the mTLS port exceptions the stack derives) is passed to the construct as wiring by the stack.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from tonebridge.props.types import ContainerResources, StrictModel
+
+
+def _resources(cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> ContainerResources:
+    return ContainerResources(cpu_request=cpu, memory_request=memory, cpu_limit=limit_cpu, memory_limit=limit_memory)
+
+
+class Autoscale(StrictModel):
+    """A HorizontalPodAutoscaler's replica range (min <= max is a rule of config/guard_rules.py)."""
+
+    min: int = Field(ge=1, le=100)
+    max: int = Field(ge=1, le=100)
+
+
+class IstioSettings(StrictModel):
+    """Istio from its Helm charts (base, istiod, cni, gateway): the values of the spec's IstioOperator."""
+
+    enabled: bool = True
+    namespace: str = "istio-system"
+    cni_namespace: str = "istio-cni"
+    istiod_autoscale: Autoscale = Autoscale(min=2, max=5)  # §3.3 pilot.autoscaleMin/Max
+    istiod_resources: ContainerResources = _resources("500m", "2048Mi", "2", "4Gi")  # §3.3 requests; limits ours
+    proxy_resources: ContainerResources = _resources("100m", "128Mi", "200m", "256Mi")  # §3.3 global.proxy.resources
+    gateway_autoscale: Autoscale = Autoscale(min=2, max=10)  # §3.3 istio-ingressgateway
+    gateway_resources: ContainerResources = _resources("100m", "128Mi", "2", "1Gi")
+    cni_resources: ContainerResources = _resources("100m", "100Mi", "500m", "256Mi")
+    strict_mtls_namespaces: list[str] | None = Field(
+        default=None,
+        description="Namespaces that get a PeerAuthentication 'default' with mTLS STRICT; default every "
+        "namespace with sidecar injection (production and staging alike).",
+    )
