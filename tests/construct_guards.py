@@ -304,10 +304,6 @@ GUARDS.update(
             C((*LOGS, "retention_days"), 0),
             C((*OBS, "agents_namespace"), "logging"),
         ],
-        "constructs/observability/metrics.py:AlertThresholds.__post_init__": [
-            C((*METRICS, "rules", "services"), []),
-            C((*METRICS, "rules", "error_rate"), 1.5),
-        ],
         "constructs/observability/metrics.py:MetricsProps.__post_init__": [
             C((*METRICS, "alertmanager_port"), 70000),
             C((*OBS, "agents_namespace"), "monitoring"),
@@ -712,8 +708,6 @@ LINES: dict[str, str] = {
     "constructs/observability/logs.py:LogsProps.__post_init__[0]": "platform.us-west-2.observability.logs.version: String should match pattern '^\\d+\\.\\d+\\.\\d+$' (got '8.11')",
     "constructs/observability/logs.py:LogsProps.__post_init__[4]": "platform.us-west-2.observability.logs.retention_days: Input should be greater than or equal to 1 (got 0)",
     "constructs/observability/logs.py:LogsProps.__post_init__[5]": "platform.us-west-2.observability.agents_namespace: 'logging' is privileged for node agents: it must be a namespace of its own",
-    "constructs/observability/metrics.py:AlertThresholds.__post_init__[0]": "platform.us-west-2.observability.metrics.rules.services: List should have at least 1 item after validation, not 0",
-    "constructs/observability/metrics.py:AlertThresholds.__post_init__[1]": "platform.us-west-2.observability.metrics.rules.error_rate: Input should be less than 1 (got 1.5)",
     "constructs/observability/metrics.py:MetricsProps.__post_init__[0]": "platform.us-west-2.observability.metrics.alertmanager_port: Input should be less than or equal to 65535 (got 70000)",
     "constructs/observability/metrics.py:MetricsProps.__post_init__[1]": "platform.us-west-2.observability.agents_namespace: 'monitoring' is privileged for node agents: it must be a namespace of its own",
     "constructs/observability/metrics.py:MetricsProps.__post_init__[2]": "platform.us-west-2.observability.metrics.prometheus_replicas: Input should be less than or equal to 5 (got 9)",

@@ -565,3 +565,47 @@ def test_claims_below_the_class_smallest_volume_are_refused():
         "5Gi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
     ]
     assert list(volume_problems(_environment(lambda doc: None))) == []
+
+
+def test_alert_rule_problems_are_lines_of_the_file(tmp_path):
+    """The alert thresholds were checked by the construct (AlertThresholds) and again by the configuration;
+    they are one model now (props/observability.py AlertRules), and the lines tests/construct_guards.py
+    pinned for the construct's checks are what the loader reports."""
+    import yaml
+
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
+
+    cases = [
+        ("services", [], "services: List should have at least 1 item after validation, not 0"),
+        ("error_rate", 1.5, "error_rate: Input should be less than 1 (got 1.5)"),
+    ]
+    for field, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        obs = doc["platform"]["us-west-2"].setdefault("observability", {})
+        obs.setdefault("metrics", {}).setdefault("rules", {})[field] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert f"platform.us-west-2.observability.metrics.rules.{line}" in str(caught.value), str(caught.value)
+
+
+def test_alert_rules_in_code_are_checked_by_the_same_model():
+    """Settings built in code (not from a file) meet the same field rules, and the construct renders
+    the very object the configuration holds."""
+    from pydantic import ValidationError
+
+    from tonebridge.config.platform_observability import MetricsConfig
+    from tonebridge.constructs.observability.metrics import prometheus_rules
+    from tonebridge.props.observability import AlertRules
+
+    for bad in ({"services": []}, {"error_rate": 0}, {"node_cpu_ratio": 1.2}, {"for_duration": "10 minutes"}):
+        with pytest.raises(ValidationError):
+            AlertRules(**bad)
+    assert MetricsConfig().rules == AlertRules()
+    rules = AlertRules(services=["checkout"], error_rate=0.1, latency_p99_ms=500)
+    groups = [g for doc in prometheus_rules("monitoring", rules) for g in doc["spec"]["groups"]]
+    exprs = {r["alert"]: r["expr"] for g in groups for r in g["rules"]}
+    assert exprs["CheckoutHighErrorRate"].endswith("> 0.1")
+    assert exprs["CheckoutHighLatency"].endswith("> 500")

@@ -25,14 +25,13 @@ from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.platform_data import VaultPath
 from tonebridge.config.types import StrictModel
+from tonebridge.props.observability import AlertRules, Duration
 from tonebridge.props.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
 from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
 
-#: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
-Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 #: Elastic Stack version (spec §7.2: 8.11.0, past its end of life: the current release of that line).
 StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -50,23 +49,6 @@ class VaultSecretRef(StrictModel):
 
     mount: VaultPath = "secret"
     path: VaultPath
-
-
-class PrometheusRulesConfig(StrictModel):
-    """Alert thresholds of the rule files (spec §7.1 ``rule_files``)."""
-
-    services: list[DnsLabel] = Field(
-        default_factory=lambda: ["api-gateway", "llm-service"],
-        min_length=1,
-        description="Workloads (Istio destination_workload) whose error rate and latency are alerted on.",
-    )
-    services_namespace: DnsLabel = "production"
-    error_rate: float = Field(default=0.05, gt=0, lt=1, description="Share of 5xx responses over 5 minutes.")
-    latency_p99_ms: int = Field(default=2000, ge=10, description="99th percentile request latency.")
-    node_cpu_ratio: float = Field(default=0.9, gt=0, le=1)
-    node_memory_ratio: float = Field(default=0.9, gt=0, le=1)
-    disk_usage_ratio: float = Field(default=0.85, gt=0, lt=1)
-    for_duration: Duration = Field(default="10m", description="How long a condition holds before it fires.")
 
 
 class AlertReceiverConfig(StrictModel):
@@ -97,7 +79,7 @@ class MetricsConfig(StrictModel):
     prometheus_resources: ContainerResources = ContainerResources(
         cpu_request="1", memory_request="4Gi", cpu_limit="2", memory_limit="8Gi"
     )
-    rules: PrometheusRulesConfig = PrometheusRulesConfig()
+    rules: AlertRules = AlertRules()
     receiver: AlertReceiverConfig = AlertReceiverConfig()
     scrape_ports: list[Port] = Field(
         default_factory=lambda: [15020],

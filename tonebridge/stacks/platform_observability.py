@@ -20,7 +20,7 @@ from tonebridge.constructs.load_balancer_controller import LoadBalancerControlle
 from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack, VaultSecret
 from tonebridge.constructs.observability.flows import ScrapeTarget
 from tonebridge.constructs.observability.logs import LogsProps, NodeSet
-from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
+from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
 from tonebridge.constructs.vault_login import VaultLogin
 from tonebridge.props.pools import pool_placement
 from tonebridge.props.vault import VaultRole
@@ -106,16 +106,7 @@ def observability_props(
         alertmanager_storage_size=m.alertmanager_storage_size,
         storage_class=m.storage_class,
         prometheus_resources=m.prometheus_resources.manifest(),
-        thresholds=AlertThresholds(
-            services=rules.services,
-            services_namespace=rules.services_namespace,
-            error_rate=rules.error_rate,
-            latency_p99_ms=rules.latency_p99_ms,
-            node_cpu_ratio=rules.node_cpu_ratio,
-            node_memory_ratio=rules.node_memory_ratio,
-            disk_usage_ratio=rules.disk_usage_ratio,
-            for_duration=rules.for_duration,
-        ),
+        thresholds=rules,
         **placement,
     )
     lg = obs.logs

@@ -28,6 +28,7 @@ from tonebridge.constructs.pod_defaults import (
     restricted_container_context,
     restricted_pod_context,
 )
+from tonebridge.props.observability import AlertRules
 
 PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -87,32 +88,6 @@ class AlertReceiver:
 
 
 @dataclass(frozen=True)
-class AlertThresholds:
-    """Thresholds of the rule files; ``services`` are Istio ``destination_workload`` names."""
-
-    services: Sequence[str] = ("api-gateway", "llm-service")
-    services_namespace: str = "production"
-    error_rate: float = 0.05
-    latency_p99_ms: int = 2000
-    node_cpu_ratio: float = 0.9
-    node_memory_ratio: float = 0.9
-    disk_usage_ratio: float = 0.85
-    for_duration: str = "10m"
-
-    def __post_init__(self) -> None:
-        if not self.services:
-            raise ValueError("alert thresholds: at least one service")
-        for name, ratio in (
-            ("error_rate", self.error_rate),
-            ("node_cpu_ratio", self.node_cpu_ratio),
-            ("node_memory_ratio", self.node_memory_ratio),
-            ("disk_usage_ratio", self.disk_usage_ratio),
-        ):
-            if not 0 < ratio <= 1:
-                raise ValueError(f"alert thresholds: {name} must be in (0, 1], not {ratio}")
-
-
-@dataclass(frozen=True)
 class MetricsProps:
     """kube-prometheus-stack in ``namespace``; node-exporter in ``agents_namespace``.
 
@@ -141,7 +116,7 @@ class MetricsProps:
     prometheus_resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "8Gi"}}
     )
-    thresholds: AlertThresholds = AlertThresholds()
+    thresholds: AlertRules = field(default_factory=AlertRules)
     dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
@@ -259,7 +234,7 @@ def _rule(alert: str, expr: str, duration: str, severity: str, summary: str) -> 
     }
 
 
-def prometheus_rules(namespace: str, t: AlertThresholds) -> list[dict[str, Any]]:
+def prometheus_rules(namespace: str, t: AlertRules) -> list[dict[str, Any]]:
     """The rule files: cluster health, and error rate and latency of ``t.services``."""
     d = t.for_duration
     cluster = [
