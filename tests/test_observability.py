@@ -394,16 +394,27 @@ def test_logs_props_reject_an_even_or_missing_master():
 
 def test_dashboard_and_metrics_props_are_checked_early():
     from tonebridge.constructs.observability.dashboards import Dashboard, Panel
-    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+    from tonebridge.constructs.observability.metrics import MetricsProps
+    from tonebridge.props.observability import MetricsSettings
 
     with pytest.raises(ValueError, match="distinct"):
         Dashboard("d", "d", [Panel("a", "up"), Panel("a", "up")])
     with pytest.raises(ValueError, match="namespace of its own"):
         MetricsProps(
+            MetricsSettings(),
             namespace="monitoring",
             agents_namespace="monitoring",
-            receiver=AlertReceiver("oncall", "hook"),
+            receiver_secret="hook",  # noqa: S106 - a secret's name
             grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+        )
+    with pytest.raises(ValueError, match="grafana: replicas must be 1-5, not 9"):
+        MetricsProps(
+            MetricsSettings(),
+            namespace="monitoring",
+            agents_namespace="node-agents",
+            receiver_secret="hook",  # noqa: S106 - a secret's name
+            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+            grafana_replicas=9,
         )
 
 
@@ -443,12 +454,14 @@ def _budgets(objects: list[dict]) -> dict[str, dict]:
 
 
 def _metrics_props(**overrides):
-    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+    from tonebridge.constructs.observability.metrics import MetricsProps
+    from tonebridge.props.observability import MetricsSettings
 
     return MetricsProps(
+        MetricsSettings(),
         namespace="monitoring",
         agents_namespace="node-agents",
-        receiver=AlertReceiver(name="oncall", secret="alertmanager-webhook"),  # noqa: S106 - a secret's name
+        receiver_secret="alertmanager-webhook",  # noqa: S106 - a secret's name
         grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
         **overrides,
     )
@@ -567,28 +580,33 @@ def test_claims_below_the_class_smallest_volume_are_refused():
     assert list(volume_problems(_environment(lambda doc: None))) == []
 
 
-def test_alert_rule_problems_are_lines_of_the_file(tmp_path):
-    """The alert thresholds were checked by the construct (AlertThresholds) and again by the configuration;
-    they are one model now (props/observability.py AlertRules), and the lines tests/construct_guards.py
-    pinned for the construct's checks are what the loader reports."""
+def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
+    """The alert thresholds, Alertmanager's port and the replicas were checked by the constructs
+    (AlertThresholds, MetricsProps) and again by the configuration; the settings are one model now
+    (props/observability.py MetricsSettings, AlertRules), and the lines tests/construct_guards.py
+    pinned for the constructs' checks are what the loader reports."""
     import yaml
 
     from tests.test_bad_configs import PRODUCTION, _yaml
     from tonebridge.config import ConfigError, load_environment
 
     cases = [
-        ("services", [], "services: List should have at least 1 item after validation, not 0"),
-        ("error_rate", 1.5, "error_rate: Input should be less than 1 (got 1.5)"),
+        (("rules", "services"), [], "rules.services: List should have at least 1 item after validation, not 0"),
+        (("rules", "error_rate"), 1.5, "rules.error_rate: Input should be less than 1 (got 1.5)"),
+        (("alertmanager_port",), 70000, "alertmanager_port: Input should be less than or equal to 65535 (got 70000)"),
+        (("prometheus_replicas",), 9, "prometheus_replicas: Input should be less than or equal to 5 (got 9)"),
     ]
-    for field, value, line in cases:
+    for path, value, line in cases:
         doc = yaml.safe_load(_yaml(PRODUCTION))
-        obs = doc["platform"]["us-west-2"].setdefault("observability", {})
-        obs.setdefault("metrics", {}).setdefault("rules", {})[field] = value
+        at = doc["platform"]["us-west-2"].setdefault("observability", {}).setdefault("metrics", {})
+        for key in path[:-1]:
+            at = at.setdefault(key, {})
+        at[path[-1]] = value
         file = tmp_path / "production.yaml"
         file.write_text(_yaml(doc))
         with pytest.raises(ConfigError) as caught:
             load_environment(file)
-        assert f"platform.us-west-2.observability.metrics.rules.{line}" in str(caught.value), str(caught.value)
+        assert f"platform.us-west-2.observability.metrics.{line}" in str(caught.value), str(caught.value)
 
 
 def test_alert_rules_in_code_are_checked_by_the_same_model():

@@ -37,19 +37,12 @@ from tonebridge.constructs.network_policies import NAMESPACE_LABEL
 from tonebridge.constructs.observability import dashboards, flows, logs, metrics
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
+from tonebridge.props.observability import VaultSecretRef
 
 AGENTS_REASON = (
     "node agents of the observability stack: node-exporter reads host metrics with hostNetwork, "
     "hostPID and host paths; Filebeat reads the kubelet's container logs from host paths as root"
 )
-
-
-@dataclass(frozen=True)
-class VaultSecret:
-    """A KV v2 secret (``mount``/``path``) copied into a secret of the monitoring namespace."""
-
-    mount: str
-    path: str
 
 
 @dataclass(frozen=True)
@@ -74,8 +67,8 @@ class ObservabilityProps:
     kubernetes_version: str
     metrics: metrics.MetricsProps
     vault_login: VaultLogin
-    grafana_admin: VaultSecret
-    alert_webhook: VaultSecret
+    grafana_admin: VaultSecretRef
+    alert_webhook: VaultSecretRef
     logs: logs.LogsProps | None = None
     operator_namespace: str = "elastic-system"
     operator_replicas: int = 1
@@ -158,7 +151,7 @@ class ObservabilityStack(Construct):
                 login, name=m.grafana_admin_secret, mount=props.grafana_admin.mount, path=props.grafana_admin.path
             ),
             static_secret(
-                login, name=m.receiver.secret, mount=props.alert_webhook.mount, path=props.alert_webhook.path
+                login, name=m.receiver_secret, mount=props.alert_webhook.mount, path=props.alert_webhook.path
             ),
         ]
         self.secrets = CustomResources(
@@ -183,7 +176,7 @@ class ObservabilityStack(Construct):
             ),
             depends_on=[*depends_on, self.agents_namespace.manifest, self.secrets],
         ).release
-        rules = metrics.prometheus_rules(m.namespace, m.thresholds)
+        rules = metrics.prometheus_rules(m.namespace, m.settings.rules)
         self.rules = CustomResources(
             self,
             "rules",
