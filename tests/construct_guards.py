@@ -287,7 +287,6 @@ GUARDS.update(
         "constructs/node_userdata.py:sysctl_conf": [N("spec §12.1's kernel parameters are constants")],
         "constructs/observability/__init__.py:ObservabilityProps.__post_init__": [
             N(WIRING),
-            C((*METRICS, "scrape_ports"), [0]),
             N("both agents take observability.agents_namespace"),
         ],
         "constructs/observability/dashboards.py:Dashboard.__post_init__": [N("spec §7.3's dashboards are code")],
@@ -698,7 +697,6 @@ LINES: dict[str, str] = {
     "constructs/network_policies.py:_check_name[0]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.from_services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",
     "constructs/network_policies.py:_check_port[0]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.port: Input should be less than or equal to 65535 (got 70000)",
     "constructs/network_policies.py:NetworkIsolationProps.__post_init__[1]": "platform.us-west-2.namespaces.production.network_isolation.services.llm-service.from_services[0]: 'web' is not a service of network_isolation.services",
-    "constructs/observability/__init__.py:ObservabilityProps.__post_init__[1]": "platform.us-west-2.observability.metrics.scrape_ports[0]: Input should be greater than or equal to 1 (got 0)",
     "constructs/observability/logs.py:NodeSet.__post_init__[0]": "platform.us-west-2.observability.logs.master.count: Input should be greater than or equal to 1 (got 0)",
     "constructs/observability/logs.py:NodeSet.__post_init__[1]": "platform.us-west-2.observability.logs.master.storage_size: '10 GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "constructs/observability/logs.py:LogsProps.__post_init__[0]": "platform.us-west-2.observability.logs.version: String should match pattern '^\\d+\\.\\d+\\.\\d+$' (got '8.11')",

@@ -595,6 +595,7 @@ def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
         (("rules", "error_rate"), 1.5, "rules.error_rate: Input should be less than 1 (got 1.5)"),
         (("alertmanager_port",), 70000, "alertmanager_port: Input should be less than or equal to 65535 (got 70000)"),
         (("prometheus_replicas",), 9, "prometheus_replicas: Input should be less than or equal to 5 (got 9)"),
+        (("scrape_ports",), [0], "scrape_ports[0]: Input should be greater than or equal to 1 (got 0)"),
     ]
     for path, value, line in cases:
         doc = yaml.safe_load(_yaml(PRODUCTION))

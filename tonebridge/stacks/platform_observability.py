@@ -73,7 +73,7 @@ def observability_props(
     stack: PlatformStack, obs: ObservabilityConfig, mesh: Mesh, secrets: Secrets | None
 ) -> ObservabilityProps:
     cfg = stack.config
-    m, receiver = obs.metrics, obs.metrics.receiver
+    receiver = obs.metrics.receiver
     app = cfg.secrets.application
     placement = monitoring_placement(stack, obs)
     if secrets is None:
@@ -125,7 +125,6 @@ def observability_props(
         logs=logs,
         operator_namespace=lg.operator_namespace,
         scrape_namespaces=isolated_namespaces(cfg),
-        scrape_ports=m.scrape_ports,
         node_cidr=str(stack.env.network[stack.region].vpc_cidr),
         scrape_targets=scrape_targets(stack, mesh),
         **placement,

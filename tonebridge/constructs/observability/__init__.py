@@ -53,7 +53,7 @@ class ObservabilityProps:
     :param grafana_admin / alert_webhook: where the two secrets live in Vault.
     :param logs: Elasticsearch, Kibana and Filebeat; None leaves logs out.
     :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
-    :param scrape_ports: the metrics ports it may reach there.
+        The metrics ports it may reach there are ``metrics.settings.scrape_ports``.
     :param dashboards: generated dashboards (spec §7.3's by default).
     :param node_cidr: where node addresses and the EKS control plane's interfaces live (the VPC's
         range): kubelets, node-exporter, the API server, the webhook's caller. Given, the monitoring
@@ -73,7 +73,6 @@ class ObservabilityProps:
     operator_namespace: str = "elastic-system"
     operator_replicas: int = 1
     scrape_namespaces: Sequence[str] = ()
-    scrape_ports: Sequence[int] = (15020,)
     dashboards: Sequence[dashboards.Dashboard] = (dashboards.INFRASTRUCTURE_OVERVIEW,)
     node_cidr: str | None = None
     scrape_targets: Sequence[flows.ScrapeTarget] = ()
@@ -84,9 +83,6 @@ class ObservabilityProps:
         check_replicas("eck operator", self.operator_replicas)
         if self.vault_login.namespace != self.metrics.namespace:
             raise ValueError("observability: the Vault login must be the monitoring namespace's")
-        for port in self.scrape_ports:
-            if not 1 <= port <= 65535:
-                raise ValueError(f"observability: scrape port {port} is outside 1-65535")
         if self.logs and self.logs.agents_namespace != self.metrics.agents_namespace:
             raise ValueError("observability: node-exporter and Filebeat share the agents' namespace")
 
@@ -194,14 +190,14 @@ class ObservabilityStack(Construct):
         for namespace in props.scrape_namespaces:
             kube_object(
                 self,
-                scrape_policy(namespace, m.namespace, props.scrape_ports),
+                scrape_policy(namespace, m.namespace, m.settings.scrape_ports),
                 depends_on=depends_on,
                 construct_id=f"scrape-policy-{namespace}",
             )
         #: The monitoring namespace's default deny (None without ``node_cidr``); see :meth:`admit_declared`.
         self.isolation: FlowIsolation | None = None
         monitoring_flows = [
-            *flows.scrape_flows(m.namespace, props.scrape_namespaces, props.scrape_ports),
+            *flows.scrape_flows(m.namespace, props.scrape_namespaces, m.settings.scrape_ports),
             *flows.dashboard_flows(m.namespace),
         ]
         if props.node_cidr is None:
