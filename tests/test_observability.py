@@ -394,16 +394,27 @@ def test_logs_props_reject_an_even_or_missing_master():
 
 def test_dashboard_and_metrics_props_are_checked_early():
     from tonebridge.constructs.observability.dashboards import Dashboard, Panel
-    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+    from tonebridge.constructs.observability.metrics import MetricsProps
+    from tonebridge.props.observability import MetricsSettings
 
     with pytest.raises(ValueError, match="distinct"):
         Dashboard("d", "d", [Panel("a", "up"), Panel("a", "up")])
     with pytest.raises(ValueError, match="namespace of its own"):
         MetricsProps(
+            MetricsSettings(),
             namespace="monitoring",
             agents_namespace="monitoring",
-            receiver=AlertReceiver("oncall", "hook"),
+            receiver_secret="hook",  # noqa: S106 - a secret's name
             grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+        )
+    with pytest.raises(ValueError, match="grafana: replicas must be 1-5, not 9"):
+        MetricsProps(
+            MetricsSettings(),
+            namespace="monitoring",
+            agents_namespace="node-agents",
+            receiver_secret="hook",  # noqa: S106 - a secret's name
+            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
+            grafana_replicas=9,
         )
 
 
@@ -443,12 +454,14 @@ def _budgets(objects: list[dict]) -> dict[str, dict]:
 
 
 def _metrics_props(**overrides):
-    from tonebridge.constructs.observability.metrics import AlertReceiver, MetricsProps
+    from tonebridge.constructs.observability.metrics import MetricsProps
+    from tonebridge.props.observability import MetricsSettings
 
     return MetricsProps(
+        MetricsSettings(),
         namespace="monitoring",
         agents_namespace="node-agents",
-        receiver=AlertReceiver(name="oncall", secret="alertmanager-webhook"),  # noqa: S106 - a secret's name
+        receiver_secret="alertmanager-webhook",  # noqa: S106 - a secret's name
         grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
         **overrides,
     )
@@ -565,3 +578,53 @@ def test_claims_below_the_class_smallest_volume_are_refused():
         "5Gi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
     ]
     assert list(volume_problems(_environment(lambda doc: None))) == []
+
+
+def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
+    """The alert thresholds, Alertmanager's port and the replicas were checked by the constructs
+    (AlertThresholds, MetricsProps) and again by the configuration; the settings are one model now
+    (props/observability.py MetricsSettings, AlertRules), and the lines tests/construct_guards.py
+    pinned for the constructs' checks are what the loader reports."""
+    import yaml
+
+    from tests.test_bad_configs import PRODUCTION, _yaml
+    from tonebridge.config import ConfigError, load_environment
+
+    cases = [
+        (("rules", "services"), [], "rules.services: List should have at least 1 item after validation, not 0"),
+        (("rules", "error_rate"), 1.5, "rules.error_rate: Input should be less than 1 (got 1.5)"),
+        (("alertmanager_port",), 70000, "alertmanager_port: Input should be less than or equal to 65535 (got 70000)"),
+        (("prometheus_replicas",), 9, "prometheus_replicas: Input should be less than or equal to 5 (got 9)"),
+        (("scrape_ports",), [0], "scrape_ports[0]: Input should be greater than or equal to 1 (got 0)"),
+    ]
+    for path, value, line in cases:
+        doc = yaml.safe_load(_yaml(PRODUCTION))
+        at = doc["platform"]["us-west-2"].setdefault("observability", {}).setdefault("metrics", {})
+        for key in path[:-1]:
+            at = at.setdefault(key, {})
+        at[path[-1]] = value
+        file = tmp_path / "production.yaml"
+        file.write_text(_yaml(doc))
+        with pytest.raises(ConfigError) as caught:
+            load_environment(file)
+        assert f"platform.us-west-2.observability.metrics.{line}" in str(caught.value), str(caught.value)
+
+
+def test_alert_rules_in_code_are_checked_by_the_same_model():
+    """Settings built in code (not from a file) meet the same field rules, and the construct renders
+    the very object the configuration holds."""
+    from pydantic import ValidationError
+
+    from tonebridge.config.platform_observability import MetricsConfig
+    from tonebridge.constructs.observability.metrics import prometheus_rules
+    from tonebridge.props.observability import AlertRules
+
+    for bad in ({"services": []}, {"error_rate": 0}, {"node_cpu_ratio": 1.2}, {"for_duration": "10 minutes"}):
+        with pytest.raises(ValidationError):
+            AlertRules(**bad)
+    assert MetricsConfig().rules == AlertRules()
+    rules = AlertRules(services=["checkout"], error_rate=0.1, latency_p99_ms=500)
+    groups = [g for doc in prometheus_rules("monitoring", rules) for g in doc["spec"]["groups"]]
+    exprs = {r["alert"]: r["expr"] for g in groups for r in g["rules"]}
+    assert exprs["CheckoutHighErrorRate"].endswith("> 0.1")
+    assert exprs["CheckoutHighLatency"].endswith("> 500")

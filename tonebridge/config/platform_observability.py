@@ -23,17 +23,14 @@ from pydantic import Field
 
 from tonebridge import versions
 from tonebridge.config.errors import Problem
-from tonebridge.config.platform_data import VaultPath
 from tonebridge.config.types import StrictModel
+from tonebridge.props.observability import AlertReceiverSettings, MetricsSettings, VaultSecretRef
 from tonebridge.props.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
 from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
 
-#: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
-Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
-Port = Annotated[int, Field(ge=1, le=65535)]
 #: Elastic Stack version (spec §7.2: 8.11.0, past its end of life: the current release of that line).
 StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
 #: Pools the monitoring stack may run on, by ``node_pool`` name (selector and tolerations).
@@ -45,64 +42,9 @@ MONITORING_POOLS: dict[str, tuple[dict[str, str], tuple[Toleration, ...]]] = {
 MANAGEMENT_TIER = "management"
 
 
-class VaultSecretRef(StrictModel):
-    """A key of a Vault KV v2 secret that the Vault Secrets Operator copies into the monitoring namespace."""
-
-    mount: VaultPath = "secret"
-    path: VaultPath
-
-
-class PrometheusRulesConfig(StrictModel):
-    """Alert thresholds of the rule files (spec §7.1 ``rule_files``)."""
-
-    services: list[DnsLabel] = Field(
-        default_factory=lambda: ["api-gateway", "llm-service"],
-        min_length=1,
-        description="Workloads (Istio destination_workload) whose error rate and latency are alerted on.",
-    )
-    services_namespace: DnsLabel = "production"
-    error_rate: float = Field(default=0.05, gt=0, lt=1, description="Share of 5xx responses over 5 minutes.")
-    latency_p99_ms: int = Field(default=2000, ge=10, description="99th percentile request latency.")
-    node_cpu_ratio: float = Field(default=0.9, gt=0, le=1)
-    node_memory_ratio: float = Field(default=0.9, gt=0, le=1)
-    disk_usage_ratio: float = Field(default=0.85, gt=0, lt=1)
-    for_duration: Duration = Field(default="10m", description="How long a condition holds before it fires.")
-
-
-class AlertReceiverConfig(StrictModel):
-    """Where Alertmanager sends alerts: a webhook whose URL (it carries a token) lives in Vault."""
-
-    name: DnsLabel = "oncall"
-    webhook: VaultSecretRef = VaultSecretRef(path="monitoring/alertmanager")
-    webhook_key: str = Field(default="url", pattern=r"^[A-Za-z0-9_.-]+$")
-    group_wait: Duration = "30s"
-    group_interval: Duration = "5m"
-    repeat_interval: Duration = "4h"
-    send_resolved: bool = True
-
-
-class MetricsConfig(StrictModel):
-    """kube-prometheus-stack; spec §7.1's intervals, Alertmanager port and scrape jobs."""
-
-    scrape_interval: Duration = "15s"
-    evaluation_interval: Duration = "15s"
-    alertmanager_port: Port = 9093
-    prometheus_replicas: int = Field(default=2, ge=1, le=5)
-    alertmanager_replicas: int = Field(default=3, ge=1, le=5)
-    retention: Duration = "15d"
-    retention_size: str = Field(default="90GB", pattern=r"^\d+(MB|GB|TB)$")
-    storage_size: Quantity = "100Gi"
-    alertmanager_storage_size: Quantity = "10Gi"
-    storage_class: DnsLabel = "fast-ssd"
-    prometheus_resources: ContainerResources = ContainerResources(
-        cpu_request="1", memory_request="4Gi", cpu_limit="2", memory_limit="8Gi"
-    )
-    rules: PrometheusRulesConfig = PrometheusRulesConfig()
-    receiver: AlertReceiverConfig = AlertReceiverConfig()
-    scrape_ports: list[Port] = Field(
-        default_factory=lambda: [15020],
-        description="Ports Prometheus may reach in namespaces with a default deny (15020: Istio's merged metrics).",
-    )
+#: The configuration's names of the settings the observability construct takes as they are.
+AlertReceiverConfig = AlertReceiverSettings
+MetricsConfig = MetricsSettings
 
 
 class DashboardsConfig(StrictModel):

@@ -17,10 +17,10 @@ from tonebridge.config.platform_observability import MONITORING_POOLS, Observabi
 from tonebridge.constructs.cert_manager import CertManagerProps
 from tonebridge.constructs.istio import IstioProps
 from tonebridge.constructs.load_balancer_controller import LoadBalancerControllerProps
-from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack, VaultSecret
+from tonebridge.constructs.observability import ObservabilityProps, ObservabilityStack
 from tonebridge.constructs.observability.flows import ScrapeTarget
 from tonebridge.constructs.observability.logs import LogsProps, NodeSet
-from tonebridge.constructs.observability.metrics import AlertReceiver, AlertThresholds, MetricsProps
+from tonebridge.constructs.observability.metrics import MetricsProps
 from tonebridge.constructs.vault_login import VaultLogin
 from tonebridge.props.pools import pool_placement
 from tonebridge.props.vault import VaultRole
@@ -73,7 +73,7 @@ def observability_props(
     stack: PlatformStack, obs: ObservabilityConfig, mesh: Mesh, secrets: Secrets | None
 ) -> ObservabilityProps:
     cfg = stack.config
-    m, rules, receiver = obs.metrics, obs.metrics.rules, obs.metrics.receiver
+    receiver = obs.metrics.receiver
     app = cfg.secrets.application
     placement = monitoring_placement(stack, obs)
     if secrets is None:
@@ -82,40 +82,12 @@ def observability_props(
         )
     vault = secrets.vault
     metrics = MetricsProps(
+        obs.metrics,
         namespace=obs.namespace,
         agents_namespace=obs.agents_namespace,
-        receiver=AlertReceiver(
-            name=receiver.name,
-            secret=ALERT_WEBHOOK_SECRET,
-            url_key=receiver.webhook_key,
-            group_wait=receiver.group_wait,
-            group_interval=receiver.group_interval,
-            repeat_interval=receiver.repeat_interval,
-            send_resolved=receiver.send_resolved,
-        ),
         grafana_admin_secret=GRAFANA_ADMIN_SECRET,
-        scrape_interval=m.scrape_interval,
-        evaluation_interval=m.evaluation_interval,
-        alertmanager_port=m.alertmanager_port,
-        prometheus_replicas=m.prometheus_replicas,
-        alertmanager_replicas=m.alertmanager_replicas,
+        receiver_secret=ALERT_WEBHOOK_SECRET,
         grafana_replicas=obs.dashboards.replicas,
-        retention=m.retention,
-        retention_size=m.retention_size,
-        storage_size=m.storage_size,
-        alertmanager_storage_size=m.alertmanager_storage_size,
-        storage_class=m.storage_class,
-        prometheus_resources=m.prometheus_resources.manifest(),
-        thresholds=AlertThresholds(
-            services=rules.services,
-            services_namespace=rules.services_namespace,
-            error_rate=rules.error_rate,
-            latency_p99_ms=rules.latency_p99_ms,
-            node_cpu_ratio=rules.node_cpu_ratio,
-            node_memory_ratio=rules.node_memory_ratio,
-            disk_usage_ratio=rules.disk_usage_ratio,
-            for_duration=rules.for_duration,
-        ),
         **placement,
     )
     lg = obs.logs
@@ -148,12 +120,11 @@ def observability_props(
             auth_mount=app.auth_mount,
             audience=app.audience,
         ),
-        grafana_admin=VaultSecret(obs.dashboards.admin.mount, obs.dashboards.admin.path),
-        alert_webhook=VaultSecret(receiver.webhook.mount, receiver.webhook.path),
+        grafana_admin=obs.dashboards.admin,
+        alert_webhook=receiver.webhook,
         logs=logs,
         operator_namespace=lg.operator_namespace,
         scrape_namespaces=isolated_namespaces(cfg),
-        scrape_ports=m.scrape_ports,
         node_cidr=str(stack.env.network[stack.region].vpc_cidr),
         scrape_targets=scrape_targets(stack, mesh),
         **placement,

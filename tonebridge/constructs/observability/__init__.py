@@ -37,19 +37,12 @@ from tonebridge.constructs.network_policies import NAMESPACE_LABEL
 from tonebridge.constructs.observability import dashboards, flows, logs, metrics
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
+from tonebridge.props.observability import VaultSecretRef
 
 AGENTS_REASON = (
     "node agents of the observability stack: node-exporter reads host metrics with hostNetwork, "
     "hostPID and host paths; Filebeat reads the kubelet's container logs from host paths as root"
 )
-
-
-@dataclass(frozen=True)
-class VaultSecret:
-    """A KV v2 secret (``mount``/``path``) copied into a secret of the monitoring namespace."""
-
-    mount: str
-    path: str
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,7 @@ class ObservabilityProps:
     :param grafana_admin / alert_webhook: where the two secrets live in Vault.
     :param logs: Elasticsearch, Kibana and Filebeat; None leaves logs out.
     :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
-    :param scrape_ports: the metrics ports it may reach there.
+        The metrics ports it may reach there are ``metrics.settings.scrape_ports``.
     :param dashboards: generated dashboards (spec §7.3's by default).
     :param node_cidr: where node addresses and the EKS control plane's interfaces live (the VPC's
         range): kubelets, node-exporter, the API server, the webhook's caller. Given, the monitoring
@@ -74,13 +67,12 @@ class ObservabilityProps:
     kubernetes_version: str
     metrics: metrics.MetricsProps
     vault_login: VaultLogin
-    grafana_admin: VaultSecret
-    alert_webhook: VaultSecret
+    grafana_admin: VaultSecretRef
+    alert_webhook: VaultSecretRef
     logs: logs.LogsProps | None = None
     operator_namespace: str = "elastic-system"
     operator_replicas: int = 1
     scrape_namespaces: Sequence[str] = ()
-    scrape_ports: Sequence[int] = (15020,)
     dashboards: Sequence[dashboards.Dashboard] = (dashboards.INFRASTRUCTURE_OVERVIEW,)
     node_cidr: str | None = None
     scrape_targets: Sequence[flows.ScrapeTarget] = ()
@@ -91,9 +83,6 @@ class ObservabilityProps:
         check_replicas("eck operator", self.operator_replicas)
         if self.vault_login.namespace != self.metrics.namespace:
             raise ValueError("observability: the Vault login must be the monitoring namespace's")
-        for port in self.scrape_ports:
-            if not 1 <= port <= 65535:
-                raise ValueError(f"observability: scrape port {port} is outside 1-65535")
         if self.logs and self.logs.agents_namespace != self.metrics.agents_namespace:
             raise ValueError("observability: node-exporter and Filebeat share the agents' namespace")
 
@@ -158,7 +147,7 @@ class ObservabilityStack(Construct):
                 login, name=m.grafana_admin_secret, mount=props.grafana_admin.mount, path=props.grafana_admin.path
             ),
             static_secret(
-                login, name=m.receiver.secret, mount=props.alert_webhook.mount, path=props.alert_webhook.path
+                login, name=m.receiver_secret, mount=props.alert_webhook.mount, path=props.alert_webhook.path
             ),
         ]
         self.secrets = CustomResources(
@@ -183,7 +172,7 @@ class ObservabilityStack(Construct):
             ),
             depends_on=[*depends_on, self.agents_namespace.manifest, self.secrets],
         ).release
-        rules = metrics.prometheus_rules(m.namespace, m.thresholds)
+        rules = metrics.prometheus_rules(m.namespace, m.settings.rules)
         self.rules = CustomResources(
             self,
             "rules",
@@ -201,14 +190,14 @@ class ObservabilityStack(Construct):
         for namespace in props.scrape_namespaces:
             kube_object(
                 self,
-                scrape_policy(namespace, m.namespace, props.scrape_ports),
+                scrape_policy(namespace, m.namespace, m.settings.scrape_ports),
                 depends_on=depends_on,
                 construct_id=f"scrape-policy-{namespace}",
             )
         #: The monitoring namespace's default deny (None without ``node_cidr``); see :meth:`admit_declared`.
         self.isolation: FlowIsolation | None = None
         monitoring_flows = [
-            *flows.scrape_flows(m.namespace, props.scrape_namespaces, props.scrape_ports),
+            *flows.scrape_flows(m.namespace, props.scrape_namespaces, m.settings.scrape_ports),
             *flows.dashboard_flows(m.namespace),
         ]
         if props.node_cidr is None:

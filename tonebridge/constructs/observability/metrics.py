@@ -24,10 +24,12 @@ from typing import Any
 
 from tonebridge.constructs.pod_defaults import (
     EVERY_NODE_TOLERATIONS,
+    check_replicas,
     disruption_budget,
     restricted_container_context,
     restricted_pod_context,
 )
+from tonebridge.props.observability import AlertReceiverSettings, AlertRules, MetricsSettings
 
 PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -70,94 +72,32 @@ COMPONENT_RESOURCES: dict[str, dict[str, dict[str, str]]] = {
 
 
 @dataclass(frozen=True)
-class AlertReceiver:
-    """Alertmanager's one receiver: a webhook whose URL is key ``url_key`` of secret ``secret``."""
-
-    name: str
-    secret: str
-    url_key: str = "url"
-    group_wait: str = "30s"
-    group_interval: str = "5m"
-    repeat_interval: str = "4h"
-    send_resolved: bool = True
-
-    @property
-    def url_file(self) -> str:
-        return f"{ALERTMANAGER_SECRETS_DIR}/{self.secret}/{self.url_key}"
-
-
-@dataclass(frozen=True)
-class AlertThresholds:
-    """Thresholds of the rule files; ``services`` are Istio ``destination_workload`` names."""
-
-    services: Sequence[str] = ("api-gateway", "llm-service")
-    services_namespace: str = "production"
-    error_rate: float = 0.05
-    latency_p99_ms: int = 2000
-    node_cpu_ratio: float = 0.9
-    node_memory_ratio: float = 0.9
-    disk_usage_ratio: float = 0.85
-    for_duration: str = "10m"
-
-    def __post_init__(self) -> None:
-        if not self.services:
-            raise ValueError("alert thresholds: at least one service")
-        for name, ratio in (
-            ("error_rate", self.error_rate),
-            ("node_cpu_ratio", self.node_cpu_ratio),
-            ("node_memory_ratio", self.node_memory_ratio),
-            ("disk_usage_ratio", self.disk_usage_ratio),
-        ):
-            if not 0 < ratio <= 1:
-                raise ValueError(f"alert thresholds: {name} must be in (0, 1], not {ratio}")
-
-
-@dataclass(frozen=True)
 class MetricsProps:
     """kube-prometheus-stack in ``namespace``; node-exporter in ``agents_namespace``.
 
-    :param scrape_interval / evaluation_interval: spec §7.1 (15s).
-    :param alertmanager_port: spec §7.1 (9093).
-    :param retention / retention_size / storage_size / storage_class: Prometheus's TSDB volume.
+    :param settings: the configuration's ``observability.metrics`` as it is (spec §7.1's intervals,
+        Alertmanager's port, Prometheus's TSDB volume, replicas, the rule thresholds, the receiver).
     :param grafana_admin_secret: existing secret with ``admin-user`` and ``admin-password``.
+    :param receiver_secret: secret (mounted into Alertmanager) whose key ``settings.receiver.webhook_key``
+        holds the webhook URL.
+    :param grafana_replicas: the configuration's ``observability.dashboards.replicas``.
     :param dashboard_label: label of the ConfigMaps Grafana's sidecar loads.
     """
 
+    settings: MetricsSettings
     namespace: str
     agents_namespace: str
-    receiver: AlertReceiver
     grafana_admin_secret: str
-    scrape_interval: str = "15s"
-    evaluation_interval: str = "15s"
-    alertmanager_port: int = 9093
-    prometheus_replicas: int = 2
-    alertmanager_replicas: int = 3
+    receiver_secret: str
     grafana_replicas: int = 1
-    retention: str = "15d"
-    retention_size: str = "90GB"
-    storage_size: str = "100Gi"
-    alertmanager_storage_size: str = "10Gi"
-    storage_class: str = "fast-ssd"
-    prometheus_resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "8Gi"}}
-    )
-    thresholds: AlertThresholds = AlertThresholds()
     dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
 
     def __post_init__(self) -> None:
-        if not 1 <= self.alertmanager_port <= 65535:
-            raise ValueError(f"alertmanager port {self.alertmanager_port} is outside 1-65535")
         if self.namespace == self.agents_namespace:
             raise ValueError("metrics: node-exporter needs a namespace of its own (host network, PID and paths)")
-        for name, replicas in (
-            ("prometheus", self.prometheus_replicas),
-            ("alertmanager", self.alertmanager_replicas),
-            ("grafana", self.grafana_replicas),
-        ):
-            if not 1 <= replicas <= 5:
-                raise ValueError(f"{name}: replicas must be 1-5, not {replicas}")
+        check_replicas("grafana", self.grafana_replicas)
 
 
 def scrape_configs() -> list[dict[str, Any]]:
@@ -220,8 +160,10 @@ def scrape_configs() -> list[dict[str, Any]]:
     ]
 
 
-def alertmanager_config(receiver: AlertReceiver) -> dict[str, Any]:
-    """One route to the configured receiver; the chart's always-firing Watchdog goes nowhere."""
+def alertmanager_config(receiver: AlertReceiverSettings, secret: str) -> dict[str, Any]:
+    """One route to the configured receiver, whose URL is key ``webhook_key`` of secret ``secret``;
+    the chart's always-firing Watchdog goes nowhere."""
+    url_file = f"{ALERTMANAGER_SECRETS_DIR}/{secret}/{receiver.webhook_key}"
     return {
         "global": {"resolve_timeout": "5m"},
         "route": {
@@ -235,7 +177,7 @@ def alertmanager_config(receiver: AlertReceiver) -> dict[str, Any]:
         "receivers": [
             {
                 "name": receiver.name,
-                "webhook_configs": [{"url_file": receiver.url_file, "send_resolved": receiver.send_resolved}],
+                "webhook_configs": [{"url_file": url_file, "send_resolved": receiver.send_resolved}],
             },
             {"name": "null"},
         ],
@@ -259,7 +201,7 @@ def _rule(alert: str, expr: str, duration: str, severity: str, summary: str) -> 
     }
 
 
-def prometheus_rules(namespace: str, t: AlertThresholds) -> list[dict[str, Any]]:
+def prometheus_rules(namespace: str, t: AlertRules) -> list[dict[str, Any]]:
     """The rule files: cluster health, and error rate and latency of ``t.services``."""
     d = t.for_duration
     cluster = [
@@ -363,6 +305,7 @@ def _disruption_budget(replicas: int) -> dict[str, Any]:
 
 def stack_values(props: MetricsProps) -> dict[str, Any]:
     """kube-prometheus-stack's values (keys of its values.yaml and of its subcharts')."""
+    s = props.settings
     placement = {"nodeSelector": dict(props.node_selector), "tolerations": [dict(t) for t in props.tolerations]}
     container = restricted_container_context()
     label, value = props.dashboard_label
@@ -391,34 +334,34 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
             },
         },
         "prometheus": {
-            "podDisruptionBudget": _disruption_budget(props.prometheus_replicas),
+            "podDisruptionBudget": _disruption_budget(s.prometheus_replicas),
             "prometheusSpec": {
-                "replicas": props.prometheus_replicas,
-                "scrapeInterval": props.scrape_interval,
-                "evaluationInterval": props.evaluation_interval,
-                "retention": props.retention,
-                "retentionSize": props.retention_size,
-                "storageSpec": _volume(props.storage_class, props.storage_size),
+                "replicas": s.prometheus_replicas,
+                "scrapeInterval": s.scrape_interval,
+                "evaluationInterval": s.evaluation_interval,
+                "retention": s.retention,
+                "retentionSize": s.retention_size,
+                "storageSpec": _volume(s.storage_class, s.storage_size),
                 "additionalScrapeConfigs": scrape_configs(),
                 # Every PrometheusRule, ServiceMonitor and PodMonitor of the cluster (CloudNativePG's
                 # PodMonitor included), not only those labelled with this release.
                 "ruleSelectorNilUsesHelmValues": False,
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
-                "resources": {k: dict(v) for k, v in props.prometheus_resources.items()},
+                "resources": s.prometheus_resources.manifest(),
                 "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
                 **placement,
             },
         },
         "alertmanager": {
-            "service": {"port": props.alertmanager_port},
-            "podDisruptionBudget": _disruption_budget(props.alertmanager_replicas),
-            "config": alertmanager_config(props.receiver),
+            "service": {"port": s.alertmanager_port},
+            "podDisruptionBudget": _disruption_budget(s.alertmanager_replicas),
+            "config": alertmanager_config(s.receiver, props.receiver_secret),
             "alertmanagerSpec": {
-                "replicas": props.alertmanager_replicas,
+                "replicas": s.alertmanager_replicas,
                 "resources": COMPONENT_RESOURCES["alertmanager"],
-                "secrets": [props.receiver.secret],
-                "storage": _volume(props.storage_class, props.alertmanager_storage_size),
+                "secrets": [props.receiver_secret],
+                "storage": _volume(s.storage_class, s.alertmanager_storage_size),
                 "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
                 **placement,
             },
