@@ -22,6 +22,7 @@ from tonebridge import versions
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
 from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
+from tonebridge.props.vault import VaultPath
 from tonebridge.quantities import parse_quantity
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
@@ -36,7 +37,6 @@ CnpgSchedule = Annotated[str, Field(pattern=r"^(\S+\s+){5}\S+$")]
 #: Barman's retention policy syntax ("30d", "4w", "3m").
 Retention = Annotated[str, Field(pattern=r"^[1-9]\d*[dwm]$")]
 RedisMemory = Annotated[str, Field(pattern=MEMORY_PATTERN)]
-VaultPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
 
 
 #: The data stores' clients by default (module doc).

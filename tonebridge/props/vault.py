@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field
-
-#: A KV mount or secret path: slash-separated segments, no empty one, no leading or trailing slash.
-VaultPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
-
 from pydantic import Field, field_validator
 
 from tonebridge.props.types import ContainerResources, DnsLabel, Storage, StrictModel
+
+#: A KV mount or secret path: slash-separated segments, no empty one, no leading or trailing slash.
+VaultPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
 
 
 def read_policy(paths: Sequence[str], subject: str = "the application's secrets") -> str:
