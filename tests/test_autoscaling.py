@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import resources
 
 PLATFORM = "production-us-west-2-platform"
@@ -272,10 +273,6 @@ def test_node_pool_settings_refuse_unpinned_amis_and_unknown_requirements():
 def test_settings_problems_are_lines_of_the_file(tmp_path):
     """What NodePoolSpec and ClusterAutoscalerProps once checked themselves is the settings models' field
     types now: the lines tests/construct_guards.py pinned for them are what the loader reports."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
 
     prefix = "platform.us-west-2.autoscaling."
     cases = [
@@ -298,16 +295,8 @@ def test_settings_problems_are_lines_of_the_file(tmp_path):
         ),
     ]
     for path, value, line in cases:
-        doc = yaml.safe_load(_yaml(PRODUCTION))
-        node = doc["platform"]["us-west-2"].setdefault("autoscaling", {})
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
-        file = tmp_path / "production.yaml"
-        file.write_text(_yaml(doc))
-        with pytest.raises(ConfigError) as caught:
-            load_environment(file)
-        assert prefix + line in str(caught.value), str(caught.value)
+        report = loader_report(tmp_path, ("platform", "us-west-2", "autoscaling", *path), value)
+        assert prefix + line in report, report
 
 
 def test_karpenter_controller_props_are_checked_early():

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import resources
 from tonebridge.paths import PROJECT_ROOT
 
@@ -362,10 +363,6 @@ def test_duplicate_node_group_names_are_rejected(tmp_path):
 def test_settings_problems_are_lines_of_the_file(tmp_path):
     """What TonebridgeClusterProps once checked itself is the configuration model's own rule now: the lines
     tests/construct_guards.py pinned for it are what the loader reports."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
 
     cases = [
         (("version",), "1.28.3", "version: '1.28.3' is not an EKS version of the form 1.NN (for example 1.35)"),
@@ -377,13 +374,8 @@ def test_settings_problems_are_lines_of_the_file(tmp_path):
         ),
     ]
     for path, value, line in cases:
-        doc = yaml.safe_load(_yaml(PRODUCTION))
-        doc["clusters"]["us-west-2"][path[0]] = value
-        file = tmp_path / "production.yaml"
-        file.write_text(_yaml(doc))
-        with pytest.raises(ConfigError) as caught:
-            load_environment(file)
-        assert f"clusters.us-west-2.{line}" in str(caught.value), str(caught.value)
+        report = loader_report(tmp_path, ("clusters", "us-west-2", *path), value)
+        assert f"clusters.us-west-2.{line}" in report, report
 
 
 def test_controller_policies_name_resources_for_every_change(west):

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import resources
 
 DR = "production-dr"
@@ -177,21 +178,7 @@ def test_development_registry(stacks):
 
 def _dr_problem(tmp_path, path: tuple, value) -> str:
     """The loader's report for production.yaml with ``dr.<path>`` set to ``value``."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
-
-    doc = yaml.safe_load(_yaml(PRODUCTION))
-    node = doc["dr"]
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    file = tmp_path / "production.yaml"
-    file.write_text(_yaml(doc))
-    with pytest.raises(ConfigError) as caught:
-        load_environment(file)
-    return str(caught.value)
+    return loader_report(tmp_path, ("dr", *path), value)
 
 
 def test_dr_settings_problems_are_lines_of_the_file(tmp_path):

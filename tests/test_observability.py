@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import chart_release as _release
 from tests.conftest import objects_by_name as _objects
 from tests.conftest import resources
@@ -585,10 +586,6 @@ def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
     (AlertThresholds, MetricsProps) and again by the configuration; the settings are one model now
     (props/observability.py MetricsSettings, AlertRules), and the lines tests/construct_guards.py
     pinned for the constructs' checks are what the loader reports."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
 
     cases = [
         (("rules", "services"), [], "rules.services: List should have at least 1 item after validation, not 0"),
@@ -598,16 +595,8 @@ def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
         (("scrape_ports",), [0], "scrape_ports[0]: Input should be greater than or equal to 1 (got 0)"),
     ]
     for path, value, line in cases:
-        doc = yaml.safe_load(_yaml(PRODUCTION))
-        at = doc["platform"]["us-west-2"].setdefault("observability", {}).setdefault("metrics", {})
-        for key in path[:-1]:
-            at = at.setdefault(key, {})
-        at[path[-1]] = value
-        file = tmp_path / "production.yaml"
-        file.write_text(_yaml(doc))
-        with pytest.raises(ConfigError) as caught:
-            load_environment(file)
-        assert f"platform.us-west-2.observability.metrics.{line}" in str(caught.value), str(caught.value)
+        report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "metrics", *path), value)
+        assert f"platform.us-west-2.observability.metrics.{line}" in report, report
 
 
 def test_alert_rules_in_code_are_checked_by_the_same_model():

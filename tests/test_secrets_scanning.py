@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import resources
 
 PLATFORM = "production-us-west-2-platform"
@@ -195,10 +196,6 @@ def test_no_literal_secret_in_the_platform_stack(stacks):
 def test_vault_settings_problems_are_lines_of_the_file(tmp_path):
     """What VaultProps once checked itself is VaultServerSettings' own rule now: the lines
     tests/construct_guards.py pinned for it are what the loader reports."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
 
     cases = [
         ("replicas", 2, "replicas: raft needs an odd number of voters, not 2"),
@@ -210,14 +207,8 @@ def test_vault_settings_problems_are_lines_of_the_file(tmp_path):
         ),
     ]
     for field, value, line in cases:
-        doc = yaml.safe_load(_yaml(PRODUCTION))
-        secrets = doc["platform"]["us-west-2"].setdefault("secrets", {})
-        secrets.setdefault("vault", {})[field] = value
-        file = tmp_path / "production.yaml"
-        file.write_text(_yaml(doc))
-        with pytest.raises(ConfigError) as caught:
-            load_environment(file)
-        assert f"platform.us-west-2.secrets.vault.{line}" in str(caught.value), str(caught.value)
+        report = loader_report(tmp_path, ("platform", "us-west-2", "secrets", "vault", field), value)
+        assert f"platform.us-west-2.secrets.vault.{line}" in report, report
 
 
 def test_vault_props_reject_even_quorums_and_missing_tls():

@@ -7,6 +7,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
+from tests.config_lines import loader_report
 from tests.conftest import by_name_tag, resources
 from tonebridge import netplan
 
@@ -248,10 +249,6 @@ def settings_dump(overrides: dict) -> dict:
 def test_layout_problems_name_the_exact_field_of_the_file(tmp_path):
     """VpcSettings' own rule (props/vpc.py) reports through the loader as ``<file>: <field path>: <reason>``,
     with the field path below the region; so do the shape rules that replaced the construct's own checks."""
-    import yaml
-
-    from tests.test_bad_configs import PRODUCTION, _yaml
-    from tonebridge.config import ConfigError, load_environment
 
     cases = [
         (("subnets", "private", 2), "10.9.12.0/24", "subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16"),
@@ -264,16 +261,8 @@ def test_layout_problems_name_the_exact_field_of_the_file(tmp_path):
         (("nat",), "two", "nat: Input should be 'per_az', 'single' or 'none' (got 'two')"),
     ]
     for path, value, line in cases:
-        doc = yaml.safe_load(_yaml(PRODUCTION))
-        node = doc["network"]["us-west-2"]
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
-        file = tmp_path / "production.yaml"
-        file.write_text(_yaml(doc))
-        with pytest.raises(ConfigError) as caught:
-            load_environment(file)
-        assert f"network.us-west-2.{line}" in str(caught.value), str(caught.value)
+        report = loader_report(tmp_path, ("network", "us-west-2", *path), value)
+        assert f"network.us-west-2.{line}" in report, report
 
 
 def _logical_id(stack: dict, kind: str, name_tag: str) -> str:
