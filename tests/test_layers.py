@@ -1,4 +1,4 @@
-"""The import graph of tonebridge/ runs one way: app → stacks → config / constructs → rules (props).
+"""The import graph of tonebridge/ runs one way: app → stacks → config / features → constructs → rules (props).
 
 Read with ast (nothing is imported; imports under ``if TYPE_CHECKING:`` are annotations only and do not
 count). Configuration never imports a construct (it would load cdktf before a wrong value is reported),
@@ -26,6 +26,7 @@ LAYERS: dict[str, str] = {
     "tonebridge.cli": "app",
     "tonebridge.stacks": "stacks",
     "tonebridge.config": "config",
+    "tonebridge.features": "features",
     "tonebridge.constructs": "constructs",
     "tonebridge.props": "rules",
 }
@@ -41,10 +42,11 @@ CDK_SUPPORT = {
 ALLOWED: dict[str, set[str]] = {
     "rules": {"rules"},
     "config": {"config", "rules"},
+    "features": {"features", "constructs", "rules", "cdk-support"},
     "constructs": {"constructs", "rules", "cdk-support"},
     "cdk-support": {"cdk-support", "rules"},
-    "stacks": {"stacks", "config", "constructs", "rules", "cdk-support"},
-    "app": {"app", "stacks", "config", "constructs", "rules", "cdk-support"},
+    "stacks": {"stacks", "config", "features", "constructs", "rules", "cdk-support"},
+    "app": {"app", "stacks", "config", "features", "constructs", "rules", "cdk-support"},
 }
 #: Import roots that load the CDK: never from the rules layer.
 CDK_ROOTS = ("cdktf", "constructs", "jsii", "cdktf_cdktf_provider_", "imports")
