@@ -2,7 +2,7 @@
 operator as a stack trace.
 
 The checks are found by reading the source (every ``raise ValueError/TypeError/KeyError/FieldProblem``
-under tonebridge/constructs, tonebridge/features, tonebridge/props, tonebridge/stacks and the rules modules tonebridge/*.py);
+under tonebridge/constructs, features, props, stacks and the rules modules tonebridge/*.py);
 each must have an entry in tests/construct_guards.py, in order within its function: a configuration case (the
 configuration rule that guards the check, with the exact line) or the reason configuration cannot
 reach it. A new check without an entry fails here. Then every case goes through ``python main.py``
