@@ -331,62 +331,115 @@ def test_application_jenkinsfile_uses_the_platform_agents():
 
 
 def _props(**overrides):
-    from tonebridge.constructs.app_secrets import SecretObject
-    from tonebridge.constructs.jenkins import AgentImages, JenkinsProps, ReleasePath, VaultFiles
+    from tonebridge.constructs.jenkins import JenkinsProps, VaultAccess
+    from tonebridge.props.ci import CiSettings
 
-    objects = [
-        SecretObject(name, "secret/data/jenkins/x", "k")
-        for name in (
-            "admin-username",
-            "admin-password",
-            "notification-webhook",
-            "manifests-repo-token",
-            "manifests-signing-key",
-        )
-    ]
     base = {
+        "settings": CiSettings(enabled=True, deploy_namespaces=["staging"]),
         "kubernetes_version": "1.35",
-        "controller_image_tag": "2.555.3-jdk21",
-        "plugins": {"kubernetes": "4423.vb_59f230b_ce53"},
-        "agents": AgentImages("r.io/a:1", "r.io/k:1", "r.io/c:1", "r.io/t:1", "r.io/crane:1"),
         "builder_role_arn": "arn:aws:iam::111122223333:role/x",
-        "release": ReleasePath(
-            role_arn="arn:aws:iam::111122223333:role/r", services=["api-gateway"], approvers=["approvers"]
-        ),
-        "deploy_namespaces": ["staging"],
-        "vault": VaultFiles("https://vault.vault.svc:8200", "/ca.crt", "jenkins", objects),
+        "release_role_arn": "arn:aws:iam::111122223333:role/r",
+        "services": ["api-gateway"],
+        "vault": VaultAccess("https://vault.vault.svc:8200", "/ca.crt"),
         "registry": "111122223333.dkr.ecr.us-west-2.amazonaws.com",
-        "config_reload_image": "docker.io/kiwigrid/k8s-sidecar:2.5.0",
         "node_selector": {"workload": "management"},
     }
     return JenkinsProps(**{**base, **overrides})
 
 
 def test_jenkins_props_are_checked_early():
-    from tonebridge.constructs.app_secrets import SecretObject
+    """The settings check themselves (a model built in code too); the construct checks only its wiring."""
     from tonebridge.constructs.ci_rbac import DeployAccessProps
     from tonebridge.constructs.ci_registry import ImagePushRoleProps
-    from tonebridge.constructs.jenkins import AgentImages, ReleasePath, VaultFiles
+    from tonebridge.constructs.jenkins import vault_objects
+    from tonebridge.props.ci import CiAgentSettings, CiControllerSettings, CiReleaseSettings, CiSettings
 
     _props()
-    with pytest.raises(ValueError, match="namespace of their own"):
-        _props(agents_namespace="ci")
-    with pytest.raises(ValueError, match="exact version"):
-        _props(plugins={"git": "latest"})
+    with pytest.raises(ValueError, match="must differ from namespace"):
+        CiSettings(agents_namespace="ci")
+    with pytest.raises(ValueError, match="release agents need a namespace of their own"):
+        CiSettings(release=CiReleaseSettings(namespace="ci-builds"))
+    with pytest.raises(ValueError, match="should match pattern"):
+        CiControllerSettings(plugins={"git": "latest"})
     with pytest.raises(ValueError, match="management pool"):
         _props(node_selector={})
-    with pytest.raises(ValueError, match="distinct service accounts"):
-        _props(deployer_service_account="jenkins")
+    with pytest.raises(ValueError, match="distinct accounts"):
+        CiSettings(deployer_service_account="jenkins")
     with pytest.raises(ValueError, match="exact tag"):
-        AgentImages("r.io/a:1", "r.io/k:latest", "r.io/c:1", "r.io/t:1", "r.io/crane:1")
-    with pytest.raises(ValueError, match="approver"):
-        ReleasePath(role_arn="arn", services=["api-gateway"], approvers=[])
-    with pytest.raises(ValueError, match="objects missing"):
-        VaultFiles("https://v:8200", "/ca", "jenkins", [SecretObject("admin-username", "secret/data/a", "u")])
+        CiAgentSettings(kaniko_image="r.io/k:latest")
+    with pytest.raises(ValueError, match="at least 1 item"):
+        CiReleaseSettings(approvers=[])
+    with pytest.raises(ValueError, match="must not contain quotes"):
+        CiReleaseSettings(source_url="https://github.com/x'/{service}.git")
+    # The controller's Vault files are built from the settings: every file JCasC reads is there.
+    names = {o.object_name for o in vault_objects(CiSettings())}
+    assert names == {
+        "admin-username",
+        "admin-password",
+        "notification-webhook",
+        "manifests-repo-token",
+        "manifests-signing-key",
+    }
     with pytest.raises(ValueError, match="must not live in a namespace it deploys to"):
         DeployAccessProps(service_account="d", namespace="staging", target_namespaces=["staging"])
     with pytest.raises(ValueError, match="at least one repository"):
         ImagePushRoleProps("r", "arn", "issuer", "ci-builds", "jenkins-builder", [])
+
+
+#: The loader's exact line for each value the CI settings refuse by their field types (the construct
+#: checked these too until its props became the settings; tests/construct_guards.py pins the others).
+CI_SETTING_LINES = [
+    (("agents", "severities"), [], "agents.severities: List should have at least 1 item after validation, not 0"),
+    (
+        ("test_targets",),
+        [{"namespace": "staging", "service": "api-gateway", "port": 0}],
+        "test_targets[0].port: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        ("namespace",),
+        "CI",
+        "namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI')",
+    ),
+    (
+        ("deployer_service_account",),
+        "jenkins",
+        "builder_service_account: controller, builder and deployer need distinct accounts",
+    ),
+    (
+        ("controller", "plugins"),
+        {"git": "latest"},
+        "controller.plugins.git: String should match pattern '^[0-9][0-9A-Za-z._-]*$' (got 'latest')",
+    ),
+    (("agents", "max_agents"), 99, "agents.max_agents: Input should be less than or equal to 50 (got 99)"),
+    (
+        ("release", "folder"),
+        "Prod",
+        "release.folder: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Prod')",
+    ),
+    (("release", "approvers"), [], "release.approvers: List should have at least 1 item after validation, not 0"),
+    (("release", "branch"), 'ma"in', "release.branch: String should match pattern '^[A-Za-z0-9._/-]+$' (got 'ma\"in')"),
+    (
+        ("release", "source_url"),
+        "https://github.com/x.git",
+        "release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' "
+        "(got 'https://github.com/x.git')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "line"), CI_SETTING_LINES, ids=[".".join(c[0]) for c in CI_SETTING_LINES])
+def test_ci_setting_problems_are_lines_of_the_file(tmp_path, path, value, line):
+    from tests.config_lines import loader_report
+
+    report = loader_report(tmp_path, ("platform", "us-west-2", "ci", *path), value)
+    assert f"production.yaml: platform.us-west-2.ci.{line}" in report, report
+
+
+def test_release_job_choices_are_the_registries_services(tmp_path):
+    from tests.config_lines import loader_report
+
+    report = loader_report(tmp_path, ("registries", "services"), [])
+    assert "production.yaml: registries.services: List should have at least 1 item after validation, not 0" in report
 
 
 def test_management_placement_needs_the_pool():
