@@ -873,23 +873,21 @@ class Jenkins(Construct):
             kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
         ]
         declare_flows(self, jenkins_flows(props))
-        # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
-        builder = service_account(
-            ci.builder_service_account,
-            ci.agents_namespace,
-            token=False,
-            annotations={"eks.amazonaws.com/role-arn": props.builder_role_arn},
+        # The two accounts that push images, each the only one its IRSA role trusts: Kaniko and Trivy
+        # need AWS credentials, never a Kubernetes API token; the release agents' Kubernetes token is
+        # projected into their kubectl container only (read-only in production).
+        pushers = {
+            (ci.builder_service_account, ci.agents_namespace): props.builder_role_arn,
+            (release.service_account, release.namespace): props.release_role_arn,
+        }
+        self.builder_account, self.releaser_account = (
+            kube_object(
+                self,
+                service_account(name, namespace, token=False, annotations={"eks.amazonaws.com/role-arn": arn}),
+                depends_on=namespaces,
+            )
+            for (name, namespace), arn in pushers.items()
         )
-        self.builder_account: Manifest = kube_object(self, builder, depends_on=namespaces)
-        # The release agents' account: the only one the production push role trusts. Its Kubernetes
-        # token is projected into the kubectl container only (read-only in production).
-        releaser = service_account(
-            release.service_account,
-            release.namespace,
-            token=False,
-            annotations={"eks.amazonaws.com/role-arn": props.release_role_arn},
-        )
-        self.releaser_account: Manifest = kube_object(self, releaser, depends_on=namespaces)
         # The release cloud schedules its pods there as the launcher account (the chart binds the
         # controller's account in ci-builds only); the controller mounts the launcher's token.
         launcher, launcher_token = release_launcher(props)

@@ -116,14 +116,13 @@ def add_ci(
     push: CiPushRoles | None,
     base: Foundation,
     secrets: Secrets | None,
-    *,
-    kubernetes_version: str,
-    node_labels: Iterable[Mapping[str, str]],
     vault_login: VaultLogin,
+    node_labels: Iterable[Mapping[str, str]],
+    kubernetes_version: str,
 ) -> Jenkins | None:
     """Jenkins where ``platform.<region>.ci`` enables it, on the management pool among the node
-    groups' ``node_labels`` (the configuration's rules guarantee the management pool, Vault and the
-    push roles; these checks are the last guard)."""
+    groups' ``node_labels``, for a cluster of ``kubernetes_version`` (the configuration's rules
+    guarantee the management pool, Vault and the push roles; these checks are the last guard)."""
     if not settings.enabled:
         return None
     if push is None or secrets is None:

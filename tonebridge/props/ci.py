@@ -227,7 +227,7 @@ class CiSettings(StrictModel):
     @model_validator(mode="after")
     def _distinct(self, info: ValidationInfo) -> CiSettings:
         """Settings built in code are valid by construction, so the construct never re-checks them."""
-        if not (info.context or {}).get(COLLECTED):
-            for path, reason in self.problems():
-                raise FieldProblem(path, reason)
+        first = None if (info.context or {}).get(COLLECTED) else next(self.problems(), None)
+        if first:
+            raise FieldProblem(*first)
         return self

@@ -135,9 +135,9 @@ class PlatformStack(TonebridgeStack):
             infra.ci_push,
             base,
             secrets,
-            kubernetes_version=self.kubernetes_version,
-            node_labels=groups,
-            vault_login=self.config.secrets.application,
+            self.config.secrets.application,
+            groups,
+            self.kubernetes_version,
         )
         if observability:
             # Last: the monitoring namespace's side of every scrape the data tier declared.
