@@ -675,3 +675,133 @@ def test_production_repositories_keep_their_tags_immutable(stacks):
             assert repo["image_tag_mutability"] == "IMMUTABLE", (name, repo["name"])
             seen += name.startswith("production-") and repo["name"].startswith("tonebridge/")
     assert seen >= 4  # the four services' production repositories (tonebridge/<service>) at least
+
+
+# --- the feature and the construct alone, with settings the environment files do not use -----------------
+
+
+def _fake_registries():
+    """What add_ci_push_roles reads of ContainerRegistries: repository ARNs by name, the registry id."""
+    from types import SimpleNamespace
+
+    arn = "arn:aws:ecr:us-west-2:111122223333:repository/"
+    names = ["ship/web", "ship/audio", "try/web", "try/audio", "shipyard/web"]
+    return SimpleNamespace(
+        repository_arns={name: arn + name for name in names},
+        repositories={name: SimpleNamespace(registry_id="111122223333") for name in names},
+    )
+
+
+def test_push_roles_follow_the_settings_accounts_and_the_registries_prefixes():
+    from types import SimpleNamespace
+
+    from tests.construct_harness import synth_alone
+    from tonebridge.features.ci import add_ci_push_roles
+    from tonebridge.props.ci import CiReleaseSettings, CiSettings
+
+    settings = CiSettings(
+        enabled=True,
+        agents_namespace="builds",
+        builder_service_account="kaniko",
+        release=CiReleaseSettings(namespace="rel", service_account="shipper"),
+    )
+    names = SimpleNamespace(production_prefix="ship", staging_prefix="try", services=["web", "audio"])
+    cluster = SimpleNamespace(
+        oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/ABC",
+    )
+    found = {}
+
+    def build(stack):
+        found["roles"] = add_ci_push_roles(stack, settings, _fake_registries(), names, cluster, "tb-unit", "us-west-2")
+        assert add_ci_push_roles(stack, CiSettings(), _fake_registries(), names, cluster, "x", "us-west-2") is None
+        assert add_ci_push_roles(stack, settings, None, names, cluster, "x", "us-west-2") is None
+
+    out = synth_alone(build, key_access=False)
+    roles = found["roles"]
+    assert roles.registry == "111122223333.dkr.ecr.us-west-2.amazonaws.com"
+    assert roles.services == ("web", "audio")
+    by_name = {r["name"]: r for r in resources(out, "aws_iam_role").values()}
+    assert set(by_name) == {"tb-unit-ci-image-push", "tb-unit-ci-release-push"}
+    subjects = {
+        name: json.loads(role["assume_role_policy"])["Statement"][0]["Condition"]["StringEquals"][
+            "oidc.eks.us-west-2.amazonaws.com/id/ABC:sub"
+        ]
+        for name, role in by_name.items()
+    }
+    assert subjects == {
+        "tb-unit-ci-image-push": "system:serviceaccount:builds:kaniko",
+        "tb-unit-ci-release-push": "system:serviceaccount:rel:shipper",
+    }
+    pushed = {
+        json.dumps(p["policy"]): [s for s in json.loads(p["policy"])["Statement"] if s["Sid"] != "RegistryLogin"]
+        for p in resources(out, "aws_iam_role_policy").values()
+    }
+    targets = sorted(tuple(sorted(s["Resource"])) for (s,) in pushed.values())
+    arn = "arn:aws:ecr:us-west-2:111122223333:repository/"
+    # "shipyard/" is not under the "ship/" prefix: neither role may push there.
+    assert targets == [(arn + "ship/audio", arn + "ship/web"), (arn + "try/audio", arn + "try/web")]
+
+
+def test_jenkins_alone_with_its_own_names_one_deploy_namespace_and_a_custom_test_target():
+    from tests.construct_harness import helm_values, manifests, synth_alone
+    from tonebridge.constructs.jenkins import Jenkins
+    from tonebridge.props.ci import CiAgentSettings, CiReleaseSettings, CiSettings, CiTestTarget
+
+    settings = CiSettings(
+        enabled=True,
+        namespace="ctl",
+        agents_namespace="builds",
+        deploy_namespaces=["staging"],
+        test_targets=[CiTestTarget(namespace="staging", service="web", port=9000)],
+        agents=CiAgentSettings(max_agents=3, severities=["CRITICAL"]),
+        release=CiReleaseSettings(namespace="rel", folder="ship", approvers=["leads", "sre"], max_agents=1),
+    )
+    out = synth_alone(
+        lambda stack: Jenkins(stack, "jenkins", _props(settings=settings)), providers=("kubernetes", "helm")
+    )
+    found = manifests(out)
+    levels = {
+        name: found[("Namespace", name)]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        for name in ("ctl", "builds", "rel")
+    }
+    assert levels == {"ctl": "restricted", "builds": "baseline", "rel": "baseline"}
+    # One deploy namespace, not production: the deployer may patch there and nowhere read-only.
+    (role,) = [o for (kind, _), o in found.items() if kind == "Role" and o["metadata"]["name"] == "ci-deployer"]
+    assert role["metadata"]["namespace"] == "staging" and "patch" in role["rules"][0]["verbs"]
+    (target,) = [
+        o for (kind, name), o in found.items() if (kind, name) == ("NetworkPolicy", "allow-ci-integration-tests")
+    ]
+    assert target["metadata"]["namespace"] == "staging"
+    assert target["spec"]["podSelector"] == {"matchLabels": {"app": "web"}}
+    assert target["spec"]["ingress"][0]["ports"][0]["port"] == 9000
+    values = helm_values(out, "jenkins")
+    assert values["agent"]["namespace"] == "builds" and values["agent"]["containerCap"] == 3
+    (cloud,) = values["additionalClouds"].values()
+    assert cloud["agent"]["namespace"] == "rel" and cloud["agent"]["containerCap"] == 1
+    build = json.loads(yaml.safe_load(values["agent"]["podTemplates"]["tonebridge-build"])[0]["yaml"])
+    (trivy,) = [c for c in build["spec"]["containers"] if c["name"] == "trivy"]
+    assert {"name": "TRIVY_SEVERITY", "value": "CRITICAL"} in trivy["env"]
+    jobs = values["controller"]["JCasC"]["configScripts"]["release-jobs"]
+    assert "folder('ship')" in jobs and "pipelineJob('ship/release')" in jobs
+    assert "group { name('leads')" in jobs and "group { name('sre')" in jobs
+
+
+def test_ci_feature_is_off_without_settings_and_refuses_to_run_without_its_wiring():
+    from tests.construct_harness import bare_stack
+    from tonebridge.features.ci import add_ci, ci_vault_role
+    from tonebridge.props.ci import CiSettings
+
+    stack = bare_stack(("kubernetes", "helm"))
+    off = CiSettings()
+    assert add_ci(stack, off, None, None, None, None, [], "1.35") is None
+    assert ci_vault_role(off) is None
+    with pytest.raises(ValueError, match="image-push roles"):
+        add_ci(stack, CiSettings(enabled=True), None, None, None, None, [], "1.35")
+    role = ci_vault_role(CiSettings(enabled=True, namespace="ctl", service_account="ctl-sa"))
+    assert (role.role, role.service_account, role.namespace) == ("jenkins", "ctl-sa", "ctl")
+    assert role.paths == (
+        "secret/data/jenkins/admin",
+        "secret/data/jenkins/manifests-repo",
+        "secret/data/jenkins/notifications",
+    )

@@ -61,7 +61,6 @@ def add_ci_push_roles(
     registries: ContainerRegistries | None,
     names: RegistryNames,
     cluster: TonebridgeCluster,
-    *,
     cluster_name: str,
     region: str,
 ) -> CiPushRoles | None:

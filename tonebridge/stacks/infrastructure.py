@@ -393,15 +393,8 @@ class InfrastructureStack(TonebridgeStack):
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
         """The image-push roles of the pipeline (spec §6.2; the platform stack's Jenkins uses them)."""
         ci = env.platform[region].ci if region in env.platform else CiSettings()
-        self.ci_push = add_ci_push_roles(
-            self,
-            ci,
-            self.registries,
-            env.registries,
-            self.cluster,
-            cluster_name=env.clusters[region].name,
-            region=region,
-        )
+        name = env.clusters[region].name
+        self.ci_push = add_ci_push_roles(self, ci, self.registries, env.registries, self.cluster, name, region)
         self.ci_image_push = self.ci_push.builder if self.ci_push else None
         self.ci_release_push = self.ci_push.release if self.ci_push else None
 
