@@ -654,7 +654,7 @@ LINES: dict[str, str] = {
     "constructs/istio.py:IstioProps.__post_init__[2]": "platform.us-west-2.istio.cni_namespace: the privileged CNI agent needs a namespace of its own",
     "constructs/istio.py:IstioProps.__post_init__[3]": "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
     "props/ci.py:_pinned_image[0]": "platform.us-west-2.ci.agents.kaniko_image: 'gcr.io/kaniko-project/executor:latest' must be <registry>/<repository>:<exact tag> (never latest)",
-    "props/ci.py:_groovy_safe[0]": "platform.us-west-2.ci.release.source_url: \"https://github.com/x'/{service}.git\" must not contain quotes, $ or backslashes (it is quoted in the release job)",
+    "props/ci.py:_groovy_safe[0]": 'platform.us-west-2.ci.release.source_url: "https://github.com/x\'/{service}.git" must not contain quotes, $ or backslashes (it is quoted in the release job)',
     "props/ci.py:CiSettings._distinct[0]": "platform.us-west-2.ci.agents_namespace: must differ from namespace (they get different pod security)",
     "constructs/karpenter.py:KarpenterProps.__post_init__[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
     "constructs/namespace.py:NamespaceProps.__post_init__[0]": "platform.us-west-2.ci.agents_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI_Builds')",
