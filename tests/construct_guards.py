@@ -204,20 +204,7 @@ GUARDS.update(
             C((*W, "istio", "cni_namespace"), "istio-system"),
             C((*W, "istio", "istiod_autoscale"), {"min": 6, "max": 5}),
         ],
-        "constructs/jenkins.py:AgentImages.__post_init__": [
-            C((*CI, "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest"),
-            C((*CI, "agents", "severities"), []),
-        ],
-        "constructs/jenkins.py:TestTarget.__post_init__": [
-            C((*CI, "test_targets"), [{"namespace": "staging", "service": "api-gateway", "port": 0}]),
-        ],
-        "constructs/jenkins.py:VaultFiles.__post_init__": [N(WIRING), N(FIXED)],
         "constructs/jenkins.py:JenkinsProps.__post_init__": [
-            C((*CI, "namespace"), "CI"),
-            C((*CI, "agents_namespace"), "ci"),
-            C((*CI, "deployer_service_account"), "jenkins"),
-            C((*CI, "controller", "plugins"), {"git": "latest"}),
-            C((*CI, "agents", "max_agents"), 99),
             N("the management pool's selector is a constant; ci needs a node group carrying it (case above)"),
         ],
         "constructs/karpenter.py:KarpenterProps.__post_init__": [
@@ -396,6 +383,9 @@ GUARDS.update(
         "constructs/vault.py:VaultProps.__post_init__": [N(WIRING)],
         "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
         "props/vault.py:VaultServerSettings._odd": [C((*W, "secrets", "vault", "replicas"), 2)],
+        "props/ci.py:_pinned_image": [C((*CI, "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest")],
+        "props/ci.py:_groovy_safe": [C((*CI, "release", "source_url"), "https://github.com/x'/{service}.git")],
+        "props/ci.py:CiSettings._distinct": [C((*CI, "agents_namespace"), "ci")],
         "props/vault.py:VaultRole.__post_init__": [
             N(
                 "each feature builds its role with its paths (a fixed number per feature); the application's "
@@ -453,7 +443,8 @@ GUARDS.update(
             C(("backups", "replicate"), False),
         ],
         "stacks/platform.py:PlatformStack._redis": [C((*W, "secrets", "enabled"), False)],
-        "stacks/platform_ci.py:add_ci": [
+        # --- features ---------------------------------------------------------------------------------
+        "features/ci.py:add_ci": [
             C((*E, "ci"), {"enabled": True}),
             C((*NG, "management", "subnet_tier"), "private"),
         ],
@@ -522,7 +513,6 @@ GUARDS.update(
 
 # --- the approved path to production and least privilege around keys and backups ------------------
 SSO = (*W, "argocd", "sso")
-RELEASE = (*CI, "release")
 GUARDS.update(
     {
         "constructs/argocd.py:ArgoSso.__post_init__": [
@@ -548,13 +538,6 @@ GUARDS.update(
             N(
                 "built by stacks/platform_mtls.py with a selector, ports and a reason; ports are 1-65535 in configuration"
             )
-        ],
-        "constructs/jenkins.py:ReleasePath.__post_init__": [
-            C((*RELEASE, "folder"), "Prod"),
-            C((*RELEASE, "approvers"), []),
-            C(("registries", "services"), []),
-            C((*RELEASE, "branch"), 'ma"in'),
-            C((*RELEASE, "source_url"), "https://github.com/x.git"),
         ],
         "constructs/kms.py:EncryptionKey._policy": [N("service grants are code, each with its source conditions")],
         "constructs/kms.py:KeyAccess.__init__": [
@@ -670,14 +653,9 @@ LINES: dict[str, str] = {
     "constructs/istio.py:IstioProps.__post_init__[1]": "platform.us-west-2.istio.cni_namespace: 'Istio_CNI' is not a DNS label (lowercase letters, digits and '-', at most 63)",
     "constructs/istio.py:IstioProps.__post_init__[2]": "platform.us-west-2.istio.cni_namespace: the privileged CNI agent needs a namespace of its own",
     "constructs/istio.py:IstioProps.__post_init__[3]": "platform.us-west-2.istio.istiod_autoscale.min: 6 exceeds max 5",
-    "constructs/jenkins.py:AgentImages.__post_init__[0]": "platform.us-west-2.ci.agents.kaniko_image: 'gcr.io/kaniko-project/executor:latest' must be <registry>/<repository>:<exact tag> (never latest)",
-    "constructs/jenkins.py:AgentImages.__post_init__[1]": "platform.us-west-2.ci.agents.severities: List should have at least 1 item after validation, not 0",
-    "constructs/jenkins.py:TestTarget.__post_init__[0]": "platform.us-west-2.ci.test_targets[0].port: Input should be greater than or equal to 1 (got 0)",
-    "constructs/jenkins.py:JenkinsProps.__post_init__[0]": "platform.us-west-2.ci.namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI')",
-    "constructs/jenkins.py:JenkinsProps.__post_init__[1]": "platform.us-west-2.ci.agents_namespace: must differ from namespace (they get different pod security)",
-    "constructs/jenkins.py:JenkinsProps.__post_init__[2]": "platform.us-west-2.ci.builder_service_account: controller, builder and deployer need distinct accounts",
-    "constructs/jenkins.py:JenkinsProps.__post_init__[3]": "platform.us-west-2.ci.controller.plugins.git: String should match pattern '^[0-9][0-9A-Za-z._-]*$' (got 'latest')",
-    "constructs/jenkins.py:JenkinsProps.__post_init__[4]": "platform.us-west-2.ci.agents.max_agents: Input should be less than or equal to 50 (got 99)",
+    "props/ci.py:_pinned_image[0]": "platform.us-west-2.ci.agents.kaniko_image: 'gcr.io/kaniko-project/executor:latest' must be <registry>/<repository>:<exact tag> (never latest)",
+    "props/ci.py:_groovy_safe[0]": 'platform.us-west-2.ci.release.source_url: "https://github.com/x\'/{service}.git" must not contain quotes, $ or backslashes (it is quoted in the release job)',
+    "props/ci.py:CiSettings._distinct[0]": "platform.us-west-2.ci.agents_namespace: must differ from namespace (they get different pod security)",
     "constructs/karpenter.py:KarpenterProps.__post_init__[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
     "constructs/namespace.py:NamespaceProps.__post_init__[0]": "platform.us-west-2.ci.agents_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI_Builds')",
     "constructs/namespace.py:NamespaceProps.__post_init__[1]": "platform.us-west-2.namespaces.monitoring.pod_security: Input should be 'restricted', 'baseline' or 'privileged' (got 'open')",
@@ -745,8 +723,8 @@ LINES: dict[str, str] = {
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[2]": "backups.replication_time_control: needs backups.replicate",
     "stacks/platform.py:PlatformStack._redis[0]": "platform.us-west-2.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
-    "stacks/platform_ci.py:add_ci[0]": "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
-    "stacks/platform_ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
+    "features/ci.py:add_ci[0]": "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
+    "features/ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
     "stacks/platform_observability.py:monitoring_placement[0]": "platform.us-west-2.observability.metrics.prometheus_resources.memory_request: 4Gi does not fit one t3.medium of the system pool (2223Mi allocatable at 110 pods)",
     "stacks/platform_observability.py:observability_props[0]": "platform.us-east-1.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
     "schedules.py:_field[0]": "database.logical_backup.schedule: '*/0 * * * *': step '0' must be at least 1",
@@ -778,11 +756,6 @@ LINES: dict[str, str] = {
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[3]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
     "constructs/argocd.py:ArgoSso.__post_init__[0]": "platform.us-west-2.argocd.sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' (got 'http://sso.tonebridge.io')",
     "constructs/argocd.py:ArgoSso.__post_init__[1]": "platform.us-west-2.argocd.sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
-    "constructs/jenkins.py:ReleasePath.__post_init__[0]": "platform.us-west-2.ci.release.folder: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Prod')",
-    "constructs/jenkins.py:ReleasePath.__post_init__[1]": "platform.us-west-2.ci.release.approvers: List should have at least 1 item after validation, not 0",
-    "constructs/jenkins.py:ReleasePath.__post_init__[2]": "registries.services: List should have at least 1 item after validation, not 0",
-    "constructs/jenkins.py:ReleasePath.__post_init__[3]": "platform.us-west-2.ci.release.branch: String should match pattern '^[A-Za-z0-9._/-]+$' (got 'ma\"in')",
-    "constructs/jenkins.py:ReleasePath.__post_init__[4]": "platform.us-west-2.ci.release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' (got 'https://github.com/x.git')",
     "constructs/kms.py:KeyAccess.__init__[0]": "security.deploy_principals: List should have at least 1 item after validation, not 0",
     "constructs/kms.py:KeyAccess.__init__[1]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
     "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",

@@ -331,62 +331,115 @@ def test_application_jenkinsfile_uses_the_platform_agents():
 
 
 def _props(**overrides):
-    from tonebridge.constructs.app_secrets import SecretObject
-    from tonebridge.constructs.jenkins import AgentImages, JenkinsProps, ReleasePath, VaultFiles
+    from tonebridge.constructs.jenkins import JenkinsProps, VaultAccess
+    from tonebridge.props.ci import CiSettings
 
-    objects = [
-        SecretObject(name, "secret/data/jenkins/x", "k")
-        for name in (
-            "admin-username",
-            "admin-password",
-            "notification-webhook",
-            "manifests-repo-token",
-            "manifests-signing-key",
-        )
-    ]
     base = {
+        "settings": CiSettings(enabled=True, deploy_namespaces=["staging"]),
         "kubernetes_version": "1.35",
-        "controller_image_tag": "2.555.3-jdk21",
-        "plugins": {"kubernetes": "4423.vb_59f230b_ce53"},
-        "agents": AgentImages("r.io/a:1", "r.io/k:1", "r.io/c:1", "r.io/t:1", "r.io/crane:1"),
         "builder_role_arn": "arn:aws:iam::111122223333:role/x",
-        "release": ReleasePath(
-            role_arn="arn:aws:iam::111122223333:role/r", services=["api-gateway"], approvers=["approvers"]
-        ),
-        "deploy_namespaces": ["staging"],
-        "vault": VaultFiles("https://vault.vault.svc:8200", "/ca.crt", "jenkins", objects),
+        "release_role_arn": "arn:aws:iam::111122223333:role/r",
+        "services": ["api-gateway"],
+        "vault": VaultAccess("https://vault.vault.svc:8200", "/ca.crt"),
         "registry": "111122223333.dkr.ecr.us-west-2.amazonaws.com",
-        "config_reload_image": "docker.io/kiwigrid/k8s-sidecar:2.5.0",
         "node_selector": {"workload": "management"},
     }
     return JenkinsProps(**{**base, **overrides})
 
 
 def test_jenkins_props_are_checked_early():
-    from tonebridge.constructs.app_secrets import SecretObject
+    """The settings check themselves (a model built in code too); the construct checks only its wiring."""
     from tonebridge.constructs.ci_rbac import DeployAccessProps
     from tonebridge.constructs.ci_registry import ImagePushRoleProps
-    from tonebridge.constructs.jenkins import AgentImages, ReleasePath, VaultFiles
+    from tonebridge.constructs.jenkins import vault_objects
+    from tonebridge.props.ci import CiAgentSettings, CiControllerSettings, CiReleaseSettings, CiSettings
 
     _props()
-    with pytest.raises(ValueError, match="namespace of their own"):
-        _props(agents_namespace="ci")
-    with pytest.raises(ValueError, match="exact version"):
-        _props(plugins={"git": "latest"})
+    with pytest.raises(ValueError, match="must differ from namespace"):
+        CiSettings(agents_namespace="ci")
+    with pytest.raises(ValueError, match="release agents need a namespace of their own"):
+        CiSettings(release=CiReleaseSettings(namespace="ci-builds"))
+    with pytest.raises(ValueError, match="should match pattern"):
+        CiControllerSettings(plugins={"git": "latest"})
     with pytest.raises(ValueError, match="management pool"):
         _props(node_selector={})
-    with pytest.raises(ValueError, match="distinct service accounts"):
-        _props(deployer_service_account="jenkins")
+    with pytest.raises(ValueError, match="distinct accounts"):
+        CiSettings(deployer_service_account="jenkins")
     with pytest.raises(ValueError, match="exact tag"):
-        AgentImages("r.io/a:1", "r.io/k:latest", "r.io/c:1", "r.io/t:1", "r.io/crane:1")
-    with pytest.raises(ValueError, match="approver"):
-        ReleasePath(role_arn="arn", services=["api-gateway"], approvers=[])
-    with pytest.raises(ValueError, match="objects missing"):
-        VaultFiles("https://v:8200", "/ca", "jenkins", [SecretObject("admin-username", "secret/data/a", "u")])
+        CiAgentSettings(kaniko_image="r.io/k:latest")
+    with pytest.raises(ValueError, match="at least 1 item"):
+        CiReleaseSettings(approvers=[])
+    with pytest.raises(ValueError, match="must not contain quotes"):
+        CiReleaseSettings(source_url="https://github.com/x'/{service}.git")
+    # The controller's Vault files are built from the settings: every file JCasC reads is there.
+    names = {o.object_name for o in vault_objects(CiSettings())}
+    assert names == {
+        "admin-username",
+        "admin-password",
+        "notification-webhook",
+        "manifests-repo-token",
+        "manifests-signing-key",
+    }
     with pytest.raises(ValueError, match="must not live in a namespace it deploys to"):
         DeployAccessProps(service_account="d", namespace="staging", target_namespaces=["staging"])
     with pytest.raises(ValueError, match="at least one repository"):
         ImagePushRoleProps("r", "arn", "issuer", "ci-builds", "jenkins-builder", [])
+
+
+#: The loader's exact line for each value the CI settings refuse by their field types (the construct
+#: checked these too until its props became the settings; tests/construct_guards.py pins the others).
+CI_SETTING_LINES = [
+    (("agents", "severities"), [], "agents.severities: List should have at least 1 item after validation, not 0"),
+    (
+        ("test_targets",),
+        [{"namespace": "staging", "service": "api-gateway", "port": 0}],
+        "test_targets[0].port: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        ("namespace",),
+        "CI",
+        "namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'CI')",
+    ),
+    (
+        ("deployer_service_account",),
+        "jenkins",
+        "builder_service_account: controller, builder and deployer need distinct accounts",
+    ),
+    (
+        ("controller", "plugins"),
+        {"git": "latest"},
+        "controller.plugins.git: String should match pattern '^[0-9][0-9A-Za-z._-]*$' (got 'latest')",
+    ),
+    (("agents", "max_agents"), 99, "agents.max_agents: Input should be less than or equal to 50 (got 99)"),
+    (
+        ("release", "folder"),
+        "Prod",
+        "release.folder: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Prod')",
+    ),
+    (("release", "approvers"), [], "release.approvers: List should have at least 1 item after validation, not 0"),
+    (("release", "branch"), 'ma"in', "release.branch: String should match pattern '^[A-Za-z0-9._/-]+$' (got 'ma\"in')"),
+    (
+        ("release", "source_url"),
+        "https://github.com/x.git",
+        "release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' "
+        "(got 'https://github.com/x.git')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "line"), CI_SETTING_LINES, ids=[".".join(c[0]) for c in CI_SETTING_LINES])
+def test_ci_setting_problems_are_lines_of_the_file(tmp_path, path, value, line):
+    from tests.config_lines import loader_report
+
+    report = loader_report(tmp_path, ("platform", "us-west-2", "ci", *path), value)
+    assert f"production.yaml: platform.us-west-2.ci.{line}" in report, report
+
+
+def test_release_job_choices_are_the_registries_services(tmp_path):
+    from tests.config_lines import loader_report
+
+    report = loader_report(tmp_path, ("registries", "services"), [])
+    assert "production.yaml: registries.services: List should have at least 1 item after validation, not 0" in report
 
 
 def test_management_placement_needs_the_pool():
@@ -622,3 +675,133 @@ def test_production_repositories_keep_their_tags_immutable(stacks):
             assert repo["image_tag_mutability"] == "IMMUTABLE", (name, repo["name"])
             seen += name.startswith("production-") and repo["name"].startswith("tonebridge/")
     assert seen >= 4  # the four services' production repositories (tonebridge/<service>) at least
+
+
+# --- the feature and the construct alone, with settings the environment files do not use -----------------
+
+
+def _fake_registries():
+    """What add_ci_push_roles reads of ContainerRegistries: repository ARNs by name, the registry id."""
+    from types import SimpleNamespace
+
+    arn = "arn:aws:ecr:us-west-2:111122223333:repository/"
+    names = ["ship/web", "ship/audio", "try/web", "try/audio", "shipyard/web"]
+    return SimpleNamespace(
+        repository_arns={name: arn + name for name in names},
+        repositories={name: SimpleNamespace(registry_id="111122223333") for name in names},
+    )
+
+
+def test_push_roles_follow_the_settings_accounts_and_the_registries_prefixes():
+    from types import SimpleNamespace
+
+    from tests.construct_harness import synth_alone
+    from tonebridge.features.ci import add_ci_push_roles
+    from tonebridge.props.ci import CiReleaseSettings, CiSettings
+
+    settings = CiSettings(
+        enabled=True,
+        agents_namespace="builds",
+        builder_service_account="kaniko",
+        release=CiReleaseSettings(namespace="rel", service_account="shipper"),
+    )
+    names = SimpleNamespace(production_prefix="ship", staging_prefix="try", services=["web", "audio"])
+    cluster = SimpleNamespace(
+        oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/ABC",
+    )
+    found = {}
+
+    def build(stack):
+        found["roles"] = add_ci_push_roles(stack, settings, _fake_registries(), names, cluster, "tb-unit", "us-west-2")
+        assert add_ci_push_roles(stack, CiSettings(), _fake_registries(), names, cluster, "x", "us-west-2") is None
+        assert add_ci_push_roles(stack, settings, None, names, cluster, "x", "us-west-2") is None
+
+    out = synth_alone(build, key_access=False)
+    roles = found["roles"]
+    assert roles.registry == "111122223333.dkr.ecr.us-west-2.amazonaws.com"
+    assert roles.services == ("web", "audio")
+    by_name = {r["name"]: r for r in resources(out, "aws_iam_role").values()}
+    assert set(by_name) == {"tb-unit-ci-image-push", "tb-unit-ci-release-push"}
+    subjects = {
+        name: json.loads(role["assume_role_policy"])["Statement"][0]["Condition"]["StringEquals"][
+            "oidc.eks.us-west-2.amazonaws.com/id/ABC:sub"
+        ]
+        for name, role in by_name.items()
+    }
+    assert subjects == {
+        "tb-unit-ci-image-push": "system:serviceaccount:builds:kaniko",
+        "tb-unit-ci-release-push": "system:serviceaccount:rel:shipper",
+    }
+    pushed = {
+        json.dumps(p["policy"]): [s for s in json.loads(p["policy"])["Statement"] if s["Sid"] != "RegistryLogin"]
+        for p in resources(out, "aws_iam_role_policy").values()
+    }
+    targets = sorted(tuple(sorted(s["Resource"])) for (s,) in pushed.values())
+    arn = "arn:aws:ecr:us-west-2:111122223333:repository/"
+    # "shipyard/" is not under the "ship/" prefix: neither role may push there.
+    assert targets == [(arn + "ship/audio", arn + "ship/web"), (arn + "try/audio", arn + "try/web")]
+
+
+def test_jenkins_alone_with_its_own_names_one_deploy_namespace_and_a_custom_test_target():
+    from tests.construct_harness import helm_values, manifests, synth_alone
+    from tonebridge.constructs.jenkins import Jenkins
+    from tonebridge.props.ci import CiAgentSettings, CiReleaseSettings, CiSettings, CiTestTarget
+
+    settings = CiSettings(
+        enabled=True,
+        namespace="ctl",
+        agents_namespace="builds",
+        deploy_namespaces=["staging"],
+        test_targets=[CiTestTarget(namespace="staging", service="web", port=9000)],
+        agents=CiAgentSettings(max_agents=3, severities=["CRITICAL"]),
+        release=CiReleaseSettings(namespace="rel", folder="ship", approvers=["leads", "sre"], max_agents=1),
+    )
+    out = synth_alone(
+        lambda stack: Jenkins(stack, "jenkins", _props(settings=settings)), providers=("kubernetes", "helm")
+    )
+    found = manifests(out)
+    levels = {
+        name: found[("Namespace", name)]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        for name in ("ctl", "builds", "rel")
+    }
+    assert levels == {"ctl": "restricted", "builds": "baseline", "rel": "baseline"}
+    # One deploy namespace, not production: the deployer may patch there and nowhere read-only.
+    (role,) = [o for (kind, _), o in found.items() if kind == "Role" and o["metadata"]["name"] == "ci-deployer"]
+    assert role["metadata"]["namespace"] == "staging" and "patch" in role["rules"][0]["verbs"]
+    (target,) = [
+        o for (kind, name), o in found.items() if (kind, name) == ("NetworkPolicy", "allow-ci-integration-tests")
+    ]
+    assert target["metadata"]["namespace"] == "staging"
+    assert target["spec"]["podSelector"] == {"matchLabels": {"app": "web"}}
+    assert target["spec"]["ingress"][0]["ports"][0]["port"] == 9000
+    values = helm_values(out, "jenkins")
+    assert values["agent"]["namespace"] == "builds" and values["agent"]["containerCap"] == 3
+    (cloud,) = values["additionalClouds"].values()
+    assert cloud["agent"]["namespace"] == "rel" and cloud["agent"]["containerCap"] == 1
+    build = json.loads(yaml.safe_load(values["agent"]["podTemplates"]["tonebridge-build"])[0]["yaml"])
+    (trivy,) = [c for c in build["spec"]["containers"] if c["name"] == "trivy"]
+    assert {"name": "TRIVY_SEVERITY", "value": "CRITICAL"} in trivy["env"]
+    jobs = values["controller"]["JCasC"]["configScripts"]["release-jobs"]
+    assert "folder('ship')" in jobs and "pipelineJob('ship/release')" in jobs
+    assert "group { name('leads')" in jobs and "group { name('sre')" in jobs
+
+
+def test_ci_feature_is_off_without_settings_and_refuses_to_run_without_its_wiring():
+    from tests.construct_harness import bare_stack
+    from tonebridge.features.ci import add_ci, ci_vault_role
+    from tonebridge.props.ci import CiSettings
+
+    stack = bare_stack(("kubernetes", "helm"))
+    off = CiSettings()
+    assert add_ci(stack, off, None, None, None, None, [], "1.35") is None
+    assert ci_vault_role(off) is None
+    with pytest.raises(ValueError, match="image-push roles"):
+        add_ci(stack, CiSettings(enabled=True), None, None, None, None, [], "1.35")
+    role = ci_vault_role(CiSettings(enabled=True, namespace="ctl", service_account="ctl-sa"))
+    assert (role.role, role.service_account, role.namespace) == ("jenkins", "ctl-sa", "ctl")
+    assert role.paths == (
+        "secret/data/jenkins/admin",
+        "secret/data/jenkins/manifests-repo",
+        "secret/data/jenkins/notifications",
+    )

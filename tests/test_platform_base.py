@@ -393,9 +393,6 @@ def test_production_application_namespace_admits_images_by_digest_only(stacks):
 
 def _release_namespace() -> str:
     """The namespace the release job deploys production to (constructs/jenkins.py)."""
-    import dataclasses
-
     from tonebridge.constructs import jenkins
 
-    (field,) = [f for f in dataclasses.fields(jenkins.ReleasePath) if f.name == "production_namespace"]
-    return field.default
+    return jenkins.PRODUCTION_NAMESPACE

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -64,8 +64,8 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import NetworkIsolation, NetworkIsolationProps, peer, tcp
 from tonebridge.constructs.pod_defaults import RUNTIME_DEFAULT_SECCOMP, restricted_container_context
-from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.paths import PROJECT_ROOT
+from tonebridge.props.ci import CiReleaseSettings, CiSettings
 
 #: uid/gid of the jenkins user in the controller and inbound-agent images.
 JENKINS_UID = 1000
@@ -91,193 +91,73 @@ AGENTS_REASON = (
     "owners); restricted forbids both, baseline allows them. BuildKit rootless would need seccomp "
     "Unconfined, which baseline forbids too. The controller stays in a restricted namespace."
 )
-_SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+#: The controller's files from Vault (object names are the file names under :data:`SECRETS_DIR`).
+ADMIN_USERNAME, ADMIN_PASSWORD = "admin-username", "admin-password"
+WEBHOOK = "notification-webhook"
+MANIFESTS_TOKEN, SIGNING_KEY = "manifests-repo-token", "manifests-signing-key"
+#: The SecretProviderClass that mounts them.
+PROVIDER_CLASS = "jenkins-secrets"
+#: The namespace the release job deploys production to (through the manifests repository and Argo CD).
+PRODUCTION_NAMESPACE = "production"
+#: The release cloud's own Kubernetes identity (:func:`release_launcher`) and its SYSTEM credential.
+LAUNCHER_ACCOUNT = "jenkins-release-agent-launcher"
+LAUNCHER_CREDENTIAL = "kubernetes-release-launcher"
+LAUNCHER_TOKEN_SECRET = f"{LAUNCHER_ACCOUNT}-token"
+
+
+def vault_objects(ci: CiSettings) -> list[SecretObject]:
+    """The controller's files: admin user and password, the notification webhook, the manifests
+    repository token and the release key that signs manifests commits (KV v2 paths)."""
+    admin, notifications, manifests = (
+        ci.vault.data_path(name) for name in ("admin_path", "notifications_path", "manifests_path")
+    )
+    return [
+        SecretObject(ADMIN_USERNAME, admin, "username"),
+        SecretObject(ADMIN_PASSWORD, admin, "password"),
+        SecretObject(WEBHOOK, notifications, "webhook-url"),
+        SecretObject(MANIFESTS_TOKEN, manifests, "token"),
+        # The release key that signs manifests commits (Argo CD verifies it): same path, its own key.
+        SecretObject(SIGNING_KEY, manifests, "signing-key"),
+    ]
 
 
 @dataclass(frozen=True)
-class AgentImages:
-    """Pinned images of the agent pods and the scan policy their trivy container enforces."""
+class VaultAccess:
+    """How the controller reaches Vault (the secrets path's wiring, not CI settings): the in-cluster
+    ``address`` (https), the CSI driver's ``ca_cert_path``, the Kubernetes auth mount and audience."""
 
-    inbound: str
-    kaniko: str
-    kubectl: str
-    trivy: str
-    crane: str
-    severities: Sequence[str] = ("HIGH", "CRITICAL")
-
-    def __post_init__(self) -> None:
-        for image in (self.inbound, self.kaniko, self.kubectl, self.trivy, self.crane):
-            tag = image.rsplit("/", 1)[-1]
-            if ":" not in tag or tag.endswith((":latest", ":dind")):
-                raise ValueError(f"agent image {image!r} must carry an exact tag")
-        if not self.severities or set(self.severities) - set(_SEVERITIES):
-            raise ValueError(f"severities must be a non-empty subset of {', '.join(_SEVERITIES)}")
-
-
-@dataclass(frozen=True)
-class TestTarget:
-    """A service the integration tests call: pods ``app=<service>`` of ``namespace`` on ``port``."""
-
-    namespace: str
-    service: str
-    port: int
-
-    def __post_init__(self) -> None:
-        if not (DNS_LABEL.match(self.namespace) and DNS_LABEL.match(self.service)) or not 1 <= self.port <= 65535:
-            raise ValueError(f"test target {self.namespace}/{self.service}:{self.port} is not valid")
-
-
-@dataclass(frozen=True)
-class VaultFiles:
-    """The controller's files from Vault: a SecretProviderClass read as ``role`` (bound to the
-    controller's service account only). Object names are the file names under :data:`SECRETS_DIR`;
-    ``admin_username``, ``admin_password`` and ``webhook`` name which object is which."""
-
-    vault_address: str
+    address: str
     ca_cert_path: str
-    role: str
-    objects: Sequence[SecretObject]
     auth_mount: str = "kubernetes"
     audience: str = "vault"
-    admin_username: str = "admin-username"
-    admin_password: str = "admin-password"  # noqa: S105 - a file name
-    webhook: str = "notification-webhook"
-    manifests_token: str = "manifests-repo-token"  # noqa: S105 - a file name
-    signing_key: str = "manifests-signing-key"
-    provider_class: str = "jenkins-secrets"
-
-    def __post_init__(self) -> None:
-        if not self.vault_address.startswith("https://"):
-            raise ValueError("vault_address must be https://")
-        names = {o.object_name for o in self.objects}
-        missing = {
-            self.admin_username,
-            self.admin_password,
-            self.webhook,
-            self.manifests_token,
-            self.signing_key,
-        } - names
-        if missing:
-            raise ValueError(f"Vault objects missing: {', '.join(sorted(missing))}")
-
-
-@dataclass(frozen=True)
-class ReleasePath:
-    """The one approved path to production (module docstring): ``folder`` holds the release job, the
-    manifests credential and the only permission to use ``cloud``, whose pods run in ``namespace`` as
-    ``service_account`` (annotated with ``role_arn``, the production push role). ``approvers`` are the
-    input's submitters; ``branch`` the only branch built; ``source_url`` each service's repository
-    (``{service}`` replaced); ``services`` the choices of the job."""
-
-    role_arn: str
-    services: Sequence[str]
-    approvers: Sequence[str]
-    folder: str = "production"
-    namespace: str = "ci-release"
-    service_account: str = "jenkins-releaser"
-    cloud: str = "kubernetes-release"
-    branch: str = "main"
-    source_url: str = "https://github.com/tonebridge/{service}.git"
-    manifests_repository: str = "github.com/tonebridge/k8s-manifests.git"
-    production_namespace: str = "production"
-    max_agents: int = 2
-    launcher_account: str = "jenkins-release-agent-launcher"
-    launcher_credential: str = "kubernetes-release-launcher"
-
-    @property
-    def launcher_token_secret(self) -> str:
-        return f"{self.launcher_account}-token"
-
-    def __post_init__(self) -> None:
-        names = (self.folder, self.namespace, self.service_account, self.cloud, self.launcher_account, *self.services)
-        for name in (*names, self.launcher_credential):
-            if not DNS_LABEL.match(name):
-                raise ValueError(f"release path: {name!r} is not a DNS label")
-        if not self.approvers:
-            raise ValueError("release path: a named approver group is required")
-        if not self.services:
-            raise ValueError("release path: at least one service")
-        for text in (*self.approvers, self.branch, self.source_url, self.manifests_repository):
-            if any(c in text for c in "'\"$\\\n"):
-                raise ValueError(f"release path: {text!r} must not contain quotes, $ or backslashes")
-        if "{service}" not in self.source_url:
-            raise ValueError("release path: source_url needs {service}")
 
 
 @dataclass(frozen=True)
 class JenkinsProps:
-    """Props of :class:`Jenkins`.
+    """Props of :class:`Jenkins`: the CI settings (``platform.<region>.ci``) and the wiring the stack
+    resolves.
 
     kubernetes_version: the cluster's ``1.NN`` (pod security profiles).
-    controller_image_tag: ``jenkins/jenkins`` tag. plugins: name -> exact version (at least one).
-    storage, storage_class: JENKINS_HOME claim. resources: the controller container's.
-    config_reload_image: the JCasC reload sidecar (pinned).
-    agents: images and scan severities. max_agents: agent pods at once.
-    build_resources / tool_resources: Kaniko's, and each other agent container's, requests and limits.
     builder_role_arn: the IRSA role of the build pods (push to the staging repositories only).
-    release: the approved path to production (its own cloud, folder, namespace and push role).
-    deploy_namespaces: where the deployer may update images (read-only in the release's production
-    namespace: Argo CD deploys there). test_targets: services the integration-test stage may call.
-    vault: the controller's files from Vault.
-    node_selector, tolerations: the management pool (controller and agents).
-    registry: the ECR registry host, as ``TONEBRIDGE_REGISTRY`` for every build.
+    release_role_arn: the release agents' (push to the production repositories only).
+    services: the release job's choices (the registries' services).
+    vault: how the controller reaches Vault. registry: the ECR registry host, as ``TONEBRIDGE_REGISTRY``
+    for every build. node_selector, tolerations: the management pool (controller and agents).
     """
 
+    settings: CiSettings
     kubernetes_version: str
-    controller_image_tag: str
-    plugins: Mapping[str, str]
-    agents: AgentImages
     builder_role_arn: str
-    deploy_namespaces: Sequence[str]
-    vault: VaultFiles
-    release: ReleasePath
+    release_role_arn: str
+    services: Sequence[str]
+    vault: VaultAccess
     registry: str
-    config_reload_image: str
-    test_targets: Sequence[TestTarget] = ()
-    namespace: str = "ci"
-    agents_namespace: str = "ci-builds"
-    service_account: str = "jenkins"
-    builder_service_account: str = "jenkins-builder"
-    deployer_service_account: str = "jenkins-deployer"
-    storage: str = "50Gi"
-    storage_class: str = "fast-ssd"
-    resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
-    )
-    build_resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
-    )
-    tool_resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {
-            "requests": {"cpu": "100m", "memory": "256Mi"},
-            "limits": {"cpu": "1", "memory": "1Gi"},
-        }
-    )
-    max_agents: int = 10
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Mapping[str, str]] = ()
 
     def __post_init__(self) -> None:
-        names = (
-            self.namespace,
-            self.agents_namespace,
-            self.service_account,
-            self.builder_service_account,
-            self.deployer_service_account,
-            *self.deploy_namespaces,
-        )
-        for name in names:
-            if not DNS_LABEL.match(name):
-                raise ValueError(f"jenkins: {name!r} is not a DNS label")
-        if self.namespace == self.agents_namespace:
-            raise ValueError("jenkins: agents need a namespace of their own (baseline, not restricted)")
-        accounts = {self.service_account, self.builder_service_account, self.deployer_service_account}
-        if len(accounts) != 3:
-            raise ValueError("jenkins: controller, builder and deployer need distinct service accounts")
-        if not self.plugins or any(not v or v in ("latest", "experimental") for v in self.plugins.values()):
-            raise ValueError("jenkins: every plugin needs an exact version")
-        if not 1 <= self.max_agents <= 50:
-            raise ValueError("jenkins: max_agents must be 1-50")
         if not self.node_selector:
             raise ValueError("jenkins: node_selector must place it on the management pool")
 
@@ -305,10 +185,11 @@ def _jnlp(props: JenkinsProps) -> dict:
     passes the workspace as ``JENKINS_AGENT_WORKDIR``: the image starts remoting with ``-workDir`` there,
     and remoting then keeps its JAR cache and logs inside the work directory (remoting's docs/workDir.md),
     so the read-only root needs no volume of its own for them."""
+    ci = props.settings
     return {
         "name": "jnlp",
-        "image": props.agents.inbound,
-        "resources": {k: dict(v) for k, v in props.tool_resources.items()},
+        "image": ci.agents.inbound_image,
+        "resources": ci.agents.tool_resources.manifest(),
         "securityContext": {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID},
         "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
     }
@@ -356,12 +237,13 @@ def _image_containers(props: JenkinsProps) -> tuple[list[dict], list[dict], list
     Kaniko image's ECR credential helper, the only container with the IRSA token) fetches a 12-hour
     registry password into a memory volume that only ``crane`` shares, and crane pushes the scanned
     tarball. Returns the containers, their extra volumes and the containers the token must skip."""
+    ci = props.settings
     kaniko = {
         "name": "kaniko",
-        "image": props.agents.kaniko,
+        "image": ci.agents.kaniko_image,
         "command": ["/busybox/cat"],
         "tty": True,
-        "resources": {k: dict(v) for k, v in props.build_resources.items()},
+        "resources": ci.agents.build_resources.manifest(),
         "securityContext": {
             "privileged": False,
             "allowPrivilegeEscalation": False,
@@ -372,11 +254,11 @@ def _image_containers(props: JenkinsProps) -> tuple[list[dict], list[dict], list
             "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP),
         },
     }
-    severity = ",".join(props.agents.severities)
+    severity = ",".join(ci.agents.severities)
     trivy = _tool_container(
         "trivy",
-        props.agents.trivy,
-        props.tool_resources,
+        ci.agents.trivy_image,
+        ci.agents.tool_resources.manifest(),
         [
             {"name": "TRIVY_SEVERITY", "value": severity},
             {"name": "TRIVY_EXIT_CODE", "value": "1"},
@@ -386,14 +268,14 @@ def _image_containers(props: JenkinsProps) -> tuple[list[dict], list[dict], list
     auth_mount = {"name": "registry-auth", "mountPath": REGISTRY_AUTH}
     login = _tool_container(
         "registry-login",
-        props.agents.kaniko,
+        ci.agents.kaniko_image,
         PUSH_RESOURCES,
         [{"name": "AWS_ECR_DISABLE_CACHE", "value": "true"}],
     )
     login["command"] = ["/busybox/cat"]
     login["volumeMounts"].append(auth_mount)
     crane = _tool_container(
-        "crane", props.agents.crane, PUSH_RESOURCES, [{"name": "DOCKER_CONFIG", "value": REGISTRY_AUTH}]
+        "crane", ci.agents.crane_image, PUSH_RESOURCES, [{"name": "DOCKER_CONFIG", "value": REGISTRY_AUTH}]
     )
     crane["command"] = ["/busybox/cat"]
     crane["volumeMounts"].append(auth_mount)
@@ -405,10 +287,11 @@ def build_pod(props: JenkinsProps) -> dict:
     """§6.2 "Build" and "Security Scan" for staging: Kaniko (no privileged container, no daemon, no
     credential), Trivy (whose defaults fail the step on the configured severities, ``--exit-code 1``),
     and the registry login and push (:func:`_image_containers`) to the staging repositories."""
+    ci = props.settings
     containers, volumes, skip = _image_containers(props)
     return _pod(
         props,
-        props.builder_service_account,
+        ci.builder_service_account,
         containers,
         token=False,
         volumes=volumes,
@@ -424,8 +307,9 @@ def release_pod(props: JenkinsProps) -> dict:
     """The release job's pod (production folder only): the same credential-free build, scan and
     push as :func:`build_pod`, as the releaser account (production push role), plus kubectl with a
     token (read-only in production) projected into that container alone."""
+    ci = props.settings
     containers, volumes, skip = _image_containers(props)
-    kubectl = _tool_container("kubectl", props.agents.kubectl, props.tool_resources)
+    kubectl = _tool_container("kubectl", ci.agents.kubectl_image, ci.agents.tool_resources.manifest())
     kubectl["volumeMounts"].append({"name": "kube-api-access", "mountPath": KUBE_TOKEN_DIR, "readOnly": True})
     projected = {
         "name": "kube-api-access",
@@ -439,7 +323,7 @@ def release_pod(props: JenkinsProps) -> dict:
     }
     return _pod(
         props,
-        props.release.service_account,
+        ci.release.service_account,
         [*containers, kubectl],
         token=False,
         volumes=[*volumes, projected],
@@ -449,8 +333,9 @@ def release_pod(props: JenkinsProps) -> dict:
 
 def deploy_pod(props: JenkinsProps) -> dict:
     """§6.2 "Deploy to Staging": kubectl as the deployer account (read-only in production)."""
-    kubectl = _tool_container("kubectl", props.agents.kubectl, props.tool_resources)
-    return _pod(props, props.deployer_service_account, [kubectl], token=True)
+    ci = props.settings
+    kubectl = _tool_container("kubectl", ci.agents.kubectl_image, ci.agents.tool_resources.manifest())
+    return _pod(props, ci.deployer_service_account, [kubectl], token=True)
 
 
 def test_pod(props: JenkinsProps) -> dict:
@@ -460,6 +345,7 @@ def test_pod(props: JenkinsProps) -> dict:
 
 
 def _template(name: str, namespace: str, account: str, pod: dict) -> str:
+    """One pod template as JCasC takes it: the pod as raw YAML, overriding the cloud's defaults."""
     return yaml.safe_dump(
         [
             {
@@ -481,7 +367,8 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
     that permit it, i.e. the release folder), agents in the release namespace, one pod template.
     The chart merges the main cloud's values into it, so the main cloud's templates are blanked
     (a YAML comment renders to nothing) rather than inherited."""
-    release = props.release
+    ci = props.settings
+    release = ci.release
     blanked = {name: f"# {name}: main cloud only" for name in (BUILD_TEMPLATE, DEPLOY_TEMPLATE, TEST_TEMPLATE)}
     return {
         release.cloud: {
@@ -489,7 +376,7 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
             # cloud as SYSTEM; no job sees it), never the controller's, which has no rights in the
             # release namespace. The plugin still auto-configures the in-cluster CA and then replaces
             # the token with the credential's (KubernetesFactoryAdapter.createClient).
-            "credentialsId": release.launcher_credential,
+            "credentialsId": LAUNCHER_CREDENTIAL,
             "agent": {
                 "namespace": release.namespace,
                 "usageRestricted": True,
@@ -507,28 +394,13 @@ def release_cloud(props: JenkinsProps) -> dict[str, Any]:
 
 def pod_templates(props: JenkinsProps) -> dict[str, str]:
     """The kubernetes cloud's pod templates as the chart's ``agent.podTemplates`` takes them (JCasC)."""
+    ci = props.settings
     templates = {
-        BUILD_TEMPLATE: (build_pod(props), props.builder_service_account),
-        DEPLOY_TEMPLATE: (deploy_pod(props), props.deployer_service_account),
+        BUILD_TEMPLATE: (build_pod(props), ci.builder_service_account),
+        DEPLOY_TEMPLATE: (deploy_pod(props), ci.deployer_service_account),
         TEST_TEMPLATE: (test_pod(props), "default"),
     }
-    return {
-        name: yaml.safe_dump(
-            [
-                {
-                    "name": name,
-                    "label": name,
-                    "namespace": props.agents_namespace,
-                    "serviceAccount": account,
-                    "yamlMergeStrategy": "override",
-                    "showRawYaml": False,
-                    "yaml": json.dumps(pod, sort_keys=True),
-                }
-            ],
-            sort_keys=False,
-        )
-        for name, (pod, account) in templates.items()
-    }
+    return {name: _template(name, ci.agents_namespace, account, pod) for name, (pod, account) in templates.items()}
 
 
 def _read(name: str) -> str:
@@ -544,14 +416,14 @@ def _string_credential(name: str, description: str) -> dict:
     return {"string": {"scope": "GLOBAL", "id": name, "description": description, "secret": _read(name)}}
 
 
-def launcher_credential(release: ReleasePath) -> dict:
+def launcher_credential(release: CiReleaseSettings) -> dict:
     """The release cloud's Kubernetes token as a SYSTEM-scoped secret text: Jenkins itself (the
     cloud) can use it; no folder, job or pipeline ``withCredentials`` lookup sees SYSTEM credentials."""
     return {
         "string": {
             "scope": "SYSTEM",
-            "id": release.launcher_credential,
-            "description": f"Kubernetes token of {release.launcher_account}: the {release.cloud} cloud only",
+            "id": LAUNCHER_CREDENTIAL,
+            "description": f"Kubernetes token of {LAUNCHER_ACCOUNT}: the {release.cloud} cloud only",
             "secret": "${readFile:" + f"{LAUNCHER_DIR}/token" + "}",
         }
     }
@@ -559,14 +431,12 @@ def launcher_credential(release: ReleasePath) -> dict:
 
 def jcasc(props: JenkinsProps) -> dict[str, str]:
     """JCasC documents (the chart's ``controller.JCasC``): security realm, authorization, credentials, registry."""
-    vault = props.vault
+    ci = props.settings
     realm = {
         "local": {
             "allowsSignup": False,
             "enableCaptcha": False,
-            "users": [
-                {"id": _read(vault.admin_username), "name": "Jenkins Admin", "password": _read(vault.admin_password)}
-            ],
+            "users": [{"id": _read(ADMIN_USERNAME), "name": "Jenkins Admin", "password": _read(ADMIN_PASSWORD)}],
         }
     }
     credentials = {
@@ -576,8 +446,8 @@ def jcasc(props: JenkinsProps) -> dict[str, str]:
                     {
                         # The manifests token and signing key are not here: only the release folder holds them.
                         "credentials": [
-                            _string_credential(vault.webhook, "Pipeline notifications webhook (from Vault)"),
-                            launcher_credential(props.release),
+                            _string_credential(WEBHOOK, "Pipeline notifications webhook (from Vault)"),
+                            launcher_credential(ci.release),
                         ]
                     }
                 ]
@@ -618,7 +488,7 @@ def authorization(props: JenkinsProps) -> dict:
     return {
         "projectMatrix": {
             "entries": [
-                {"user": {"name": _read(props.vault.admin_username), "permissions": ["Overall/Administer"]}},
+                {"user": {"name": _read(ADMIN_USERNAME), "permissions": ["Overall/Administer"]}},
                 {"group": {"name": "authenticated", "permissions": list(DEVELOPER_PERMISSIONS)}},
             ]
         }
@@ -631,15 +501,16 @@ def _groovy_list(items: Sequence[str]) -> str:
 
 def release_pipeline(props: JenkinsProps) -> str:
     """pipelines/release/Jenkinsfile with the release path's values filled in."""
-    release = props.release
+    ci = props.settings
+    release = ci.release
     text = (PROJECT_ROOT / "pipelines" / "release" / "Jenkinsfile").read_text()
     replacements = {
-        "@SERVICES@": _groovy_list(release.services),
+        "@SERVICES@": _groovy_list(props.services),
         "@BRANCH@": release.branch,
         "@SOURCE_URL@": release.source_url,
         "@APPROVERS@": ",".join(release.approvers),
         "@MANIFESTS_REPO@": release.manifests_repository,
-        "@PRODUCTION_NAMESPACE@": release.production_namespace,
+        "@PRODUCTION_NAMESPACE@": PRODUCTION_NAMESPACE,
     }
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
@@ -651,7 +522,8 @@ def release_jobs(props: JenkinsProps) -> str:
     credentials (folder scope, from Vault) and does not inherit the developers' rights; its one job
     runs the platform's release pipeline (never a service's Jenkinsfile). JCasC would resolve every
     ``${...}`` of the script, so the pipeline's are escaped (``^${``); the Vault reads are JCasC's."""
-    release, vault = props.release, props.vault
+    ci = props.settings
+    release = ci.release
     # Groovy reads backslashes in a triple-quoted string as escapes: double them, then escape the quotes.
     script = release_pipeline(props).replace("\\", "\\\\").replace("'''", "\\'\\'\\'").replace("${", "^${")
     approvers = "\n".join(
@@ -674,14 +546,14 @@ def release_jobs(props: JenkinsProps) -> str:
           domain {{ name(''); description('') }}
           credentials {{
             stringCredentialsImpl {{
-              scope('GLOBAL'); id('{vault.manifests_token}')
+              scope('GLOBAL'); id('{MANIFESTS_TOKEN}')
               description('Commits image tags to the manifests repository (from Vault)')
-              secret('{_read(vault.manifests_token)}')
+              secret('{_read(MANIFESTS_TOKEN)}')
             }}
             fileCredentialsImpl {{
-              scope('GLOBAL'); id('{vault.signing_key}'); fileName('signing-key.asc')
+              scope('GLOBAL'); id('{SIGNING_KEY}'); fileName('signing-key.asc')
               description('Signs manifests commits (Argo CD signatureKeys; from Vault)')
-              secretBytes(com.cloudbees.plugins.credentials.SecretBytes.fromString('{_read_base64(vault.signing_key)}'))
+              secretBytes(com.cloudbees.plugins.credentials.SecretBytes.fromString('{_read_base64(SIGNING_KEY)}'))
             }}
           }}
         }}
@@ -713,8 +585,9 @@ def registry_script(registry: str) -> str:
 
 def values(props: JenkinsProps) -> dict[str, Any]:
     """Chart values: controller, persistence, agents, RBAC, service accounts."""
+    ci = props.settings
     docs = jcasc(props)
-    reload_image, reload_tag = props.config_reload_image.rsplit(":", 1)
+    reload_image, reload_tag = ci.controller.config_reload_image.rsplit(":", 1)
     reload_registry, reload_repository = reload_image.split("/", 1)
     context = {**restricted_container_context(), "runAsUser": JENKINS_UID, "runAsGroup": JENKINS_UID}
     return {
@@ -722,16 +595,16 @@ def values(props: JenkinsProps) -> dict[str, Any]:
             "image": {
                 "registry": "docker.io",
                 "repository": "jenkins/jenkins",
-                "tag": props.controller_image_tag,
+                "tag": ci.controller.image_tag,
                 "pullPolicy": "IfNotPresent",
             },
             "numExecutors": 0,
             "admin": {"createSecret": False},
-            "installPlugins": [f"{name}:{version}" for name, version in sorted(props.plugins.items())],
+            "installPlugins": [f"{name}:{version}" for name, version in sorted(ci.controller.plugins.items())],
             "installLatestPlugins": False,
             "installLatestSpecifiedPlugins": False,
             "overwritePlugins": True,
-            "resources": {k: dict(v) for k, v in props.resources.items()},
+            "resources": ci.controller.resources.manifest(),
             "javaOpts": "-XX:MaxRAMPercentage=75.0",
             "serviceType": "ClusterIP",
             "agentListenerServiceType": "ClusterIP",
@@ -777,8 +650,8 @@ def values(props: JenkinsProps) -> dict[str, Any]:
         },
         "persistence": {
             "enabled": True,
-            "storageClass": props.storage_class,
-            "size": props.storage,
+            "storageClass": ci.controller.storage_class,
+            "size": ci.controller.storage,
             "accessMode": "ReadWriteOnce",
             "volumes": [
                 {
@@ -786,13 +659,13 @@ def values(props: JenkinsProps) -> dict[str, Any]:
                     "csi": {
                         "driver": "secrets-store.csi.k8s.io",
                         "readOnly": True,
-                        "volumeAttributes": {"secretProviderClass": props.vault.provider_class},
+                        "volumeAttributes": {"secretProviderClass": PROVIDER_CLASS},
                     },
                 },
                 {
                     "name": "release-launcher",
                     "secret": {
-                        "secretName": props.release.launcher_token_secret,
+                        "secretName": LAUNCHER_TOKEN_SECRET,
                         "items": [{"key": "token", "path": "token"}],
                         "defaultMode": LAUNCHER_TOKEN_MODE,
                     },
@@ -806,14 +679,14 @@ def values(props: JenkinsProps) -> dict[str, Any]:
         "agent": {
             "enabled": True,
             "disableDefaultAgent": True,
-            "namespace": props.agents_namespace,
-            "containerCap": props.max_agents,
+            "namespace": ci.agents_namespace,
+            "containerCap": ci.agents.max_agents,
             "restrictedPssSecurityContext": True,
             "podTemplates": pod_templates(props),
         },
         "additionalClouds": release_cloud(props),
         "rbac": {"create": True, "readSecrets": False},
-        "serviceAccount": {"create": True, "name": props.service_account},
+        "serviceAccount": {"create": True, "name": ci.service_account},
         "serviceAccountAgent": {"create": False},
         "networkPolicy": {"enabled": False},
     }
@@ -826,16 +699,16 @@ def release_launcher(props: JenkinsProps) -> list[dict]:
     :func:`release_scheduling`'s, in the release namespace. The controller's own account has none
     there, so a pod template that names the release namespace through the main cloud is refused by
     the API server, whatever a Jenkinsfile says."""
-    release = props.release
-    account = service_account(release.launcher_account, props.namespace, token=False)
+    ci = props.settings
+    account = service_account(LAUNCHER_ACCOUNT, ci.namespace, token=False)
     token = {
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "kubernetes.io/service-account-token",
         "metadata": {
-            "name": release.launcher_token_secret,
-            "namespace": props.namespace,
-            "annotations": {"kubernetes.io/service-account.name": release.launcher_account},
+            "name": LAUNCHER_TOKEN_SECRET,
+            "namespace": ci.namespace,
+            "annotations": {"kubernetes.io/service-account.name": LAUNCHER_ACCOUNT},
         },
     }
     return [account, token]
@@ -845,7 +718,8 @@ def release_scheduling(props: JenkinsProps) -> list[dict]:
     """The chart's agent-scheduling Role, for the release namespace, bound to the launcher account
     only (not the controller's): the release cloud creates, watches and deletes its pods there,
     nothing else."""
-    namespace, name = props.release.namespace, "jenkins-schedule-release-agents"
+    ci = props.settings
+    namespace, name = ci.release.namespace, "jenkins-schedule-release-agents"
     role = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
@@ -864,7 +738,7 @@ def release_scheduling(props: JenkinsProps) -> list[dict]:
         "kind": "RoleBinding",
         "metadata": {"name": name, "namespace": namespace},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"kind": "ServiceAccount", "name": props.release.launcher_account, "namespace": props.namespace}],
+        "subjects": [{"kind": "ServiceAccount", "name": LAUNCHER_ACCOUNT, "namespace": ci.namespace}],
     }
     return [role, binding]
 
@@ -885,10 +759,11 @@ ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 def network_policies(props: JenkinsProps) -> list[dict]:
     """Beyond default deny and DNS: agents -> controller on 8080/50000, HTTPS out from both, and
     agents -> each integration-test target (with the matching ingress rule in the target's namespace)."""
+    ci = props.settings
     controller = {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}}
-    agents_ns = peer(props.agents_namespace)
-    release_ns = peer(props.release.namespace)
-    controller_peer = peer(props.namespace, controller["matchLabels"])
+    agents_ns = peer(ci.agents_namespace)
+    release_ns = peer(ci.release.namespace)
+    controller_peer = peer(ci.namespace, controller["matchLabels"])
     ports = tcp(HTTP_PORT, AGENT_PORT)
     tests = [
         _policy(
@@ -898,20 +773,20 @@ def network_policies(props: JenkinsProps) -> list[dict]:
             ["Ingress"],
             ingress=[{"from": [agents_ns], "ports": tcp(target.port)}],
         )
-        for target in props.test_targets
+        for target in ci.test_targets
     ]
     to_targets = [
         {
             "to": [peer(target.namespace, {"app": target.service})],
             "ports": tcp(target.port),
         }
-        for target in props.test_targets
+        for target in ci.test_targets
     ]
     return [
         *tests,
         _policy(
             "jenkins-controller",
-            props.namespace,
+            ci.namespace,
             controller,
             ["Ingress", "Egress"],
             ingress=[{"from": [agents_ns, release_ns], "ports": ports}],
@@ -919,14 +794,14 @@ def network_policies(props: JenkinsProps) -> list[dict]:
         ),
         _policy(
             "jenkins-release-agents",
-            props.release.namespace,
+            ci.release.namespace,
             {},
             ["Egress"],
             egress=[{"to": [controller_peer], "ports": ports}, {"to": ANYWHERE, "ports": tcp(443)}],
         ),
         _policy(
             "jenkins-agents",
-            props.agents_namespace,
+            ci.agents_namespace,
             {},
             ["Egress"],
             egress=[{"to": [controller_peer], "ports": ports}, *to_targets, {"to": ANYWHERE, "ports": tcp(443)}],
@@ -937,10 +812,11 @@ def network_policies(props: JenkinsProps) -> list[dict]:
 def jenkins_flows(props: JenkinsProps) -> list[flows.Flow]:
     """What the policies above exist for: agents reach the controller (web and inbound-agent ports) and the
     integration-test targets; controller and agents fetch over HTTPS (ECR, update center, GitHub)."""
-    agents = flows.Endpoint("jenkins agents", namespace=props.agents_namespace)
-    release = flows.Endpoint("jenkins release agents", namespace=props.release.namespace)
+    ci = props.settings
+    agents = flows.Endpoint("jenkins agents", namespace=ci.agents_namespace)
+    release = flows.Endpoint("jenkins release agents", namespace=ci.release.namespace)
     controller = flows.Endpoint(
-        "jenkins", namespace=props.namespace, pod_labels={"app.kubernetes.io/component": "jenkins-controller"}
+        "jenkins", namespace=ci.namespace, pod_labels={"app.kubernetes.io/component": "jenkins-controller"}
     )
     internet = flows.Endpoint("https anywhere", cidr=ANYWHERE[0]["ipBlock"]["cidr"])
     return [
@@ -956,7 +832,7 @@ def jenkins_flows(props: JenkinsProps) -> list[flows.Flow]:
                 t.port,
                 "integration tests",
             )
-            for t in props.test_targets
+            for t in ci.test_targets
         ),
         flows.Flow(controller, internet, 443, "plugins, update center and repositories over HTTPS"),
         flows.Flow(agents, internet, 443, "image registries and repositories over HTTPS"),
@@ -977,52 +853,41 @@ class Jenkins(Construct):
         deploy_depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        version = props.kubernetes_version
-        self.namespace = Namespace(self, "namespace", NamespaceProps(name=props.namespace, kubernetes_version=version))
-        self.agents_namespace = Namespace(
-            self,
-            "agents-namespace",
-            NamespaceProps(
-                name=props.agents_namespace, kubernetes_version=version, pod_security="baseline", reason=AGENTS_REASON
-            ),
-        )
-        release = props.release
-        self.release_namespace = Namespace(
-            self,
-            "release-namespace",
-            NamespaceProps(
-                name=release.namespace, kubernetes_version=version, pod_security="baseline", reason=AGENTS_REASON
-            ),
+        ci, version = props.settings, props.kubernetes_version
+        release = ci.release
+        # The controller's namespace is restricted; both agents' namespaces baseline (AGENTS_REASON).
+        baseline = {"pod_security": "baseline", "reason": AGENTS_REASON}
+        own = {
+            "": (ci.namespace, {}),
+            "agents-": (ci.agents_namespace, baseline),
+            "release-": (release.namespace, baseline),
+        }
+        self.namespace, self.agents_namespace, self.release_namespace = (
+            Namespace(self, f"{prefix}namespace", NamespaceProps(name=name, kubernetes_version=version, **profile))
+            for prefix, (name, profile) in own.items()
         )
         namespaces = [self.namespace.manifest, self.agents_namespace.manifest, self.release_namespace.manifest]
-        NetworkIsolation(self, "isolation", NetworkIsolationProps(namespace=props.namespace), depends_on=namespaces)
-        NetworkIsolation(
-            self, "agents-isolation", NetworkIsolationProps(namespace=props.agents_namespace), depends_on=namespaces
-        )
-        NetworkIsolation(
-            self, "release-isolation", NetworkIsolationProps(namespace=release.namespace), depends_on=namespaces
-        )
+        for prefix, (name, _) in own.items():
+            NetworkIsolation(self, f"{prefix}isolation", NetworkIsolationProps(namespace=name), depends_on=namespaces)
         self.policies: list[Manifest] = [
             kube_object(self, p, depends_on=[*namespaces, *deploy_depends_on]) for p in network_policies(props)
         ]
         declare_flows(self, jenkins_flows(props))
-        # Kaniko and Trivy need AWS credentials (projected by IRSA), never a Kubernetes API token.
-        builder = service_account(
-            props.builder_service_account,
-            props.agents_namespace,
-            token=False,
-            annotations={"eks.amazonaws.com/role-arn": props.builder_role_arn},
+        # The two accounts that push images, each the only one its IRSA role trusts: Kaniko and Trivy
+        # need AWS credentials, never a Kubernetes API token; the release agents' Kubernetes token is
+        # projected into their kubectl container only (read-only in production).
+        pushers = {
+            (ci.builder_service_account, ci.agents_namespace): props.builder_role_arn,
+            (release.service_account, release.namespace): props.release_role_arn,
+        }
+        self.builder_account, self.releaser_account = (
+            kube_object(
+                self,
+                service_account(name, namespace, token=False, annotations={"eks.amazonaws.com/role-arn": arn}),
+                depends_on=namespaces,
+            )
+            for (name, namespace), arn in pushers.items()
         )
-        self.builder_account: Manifest = kube_object(self, builder, depends_on=namespaces)
-        # The release agents' account: the only one the production push role trusts. Its Kubernetes
-        # token is projected into the kubectl container only (read-only in production).
-        releaser = service_account(
-            release.service_account,
-            release.namespace,
-            token=False,
-            annotations={"eks.amazonaws.com/role-arn": release.role_arn},
-        )
-        self.releaser_account: Manifest = kube_object(self, releaser, depends_on=namespaces)
         # The release cloud schedules its pods there as the launcher account (the chart binds the
         # controller's account in ci-builds only); the controller mounts the launcher's token.
         launcher, launcher_token = release_launcher(props)
@@ -1036,14 +901,14 @@ class Jenkins(Construct):
             kube_object(self, manifest, depends_on=[*namespaces, self.release_launcher[0]])
             for manifest in release_scheduling(props)
         ]
-        read_only = [ns for ns in props.deploy_namespaces if ns == release.production_namespace]
+        read_only = [ns for ns in ci.deploy_namespaces if ns == PRODUCTION_NAMESPACE]
         self.deploy_access = DeployAccess(
             self,
             "deploy-access",
             DeployAccessProps(
-                service_account=props.deployer_service_account,
-                namespace=props.agents_namespace,
-                target_namespaces=props.deploy_namespaces,
+                service_account=ci.deployer_service_account,
+                namespace=ci.agents_namespace,
+                target_namespaces=ci.deploy_namespaces,
                 read_only_namespaces=read_only,
                 readers=[(release.namespace, release.service_account)],
             ),
@@ -1055,17 +920,17 @@ class Jenkins(Construct):
             self,
             "secrets",
             release_name="jenkins-vault-secrets",
-            namespace=props.namespace,
+            namespace=ci.namespace,
             objects=[
                 secret_provider_class(
-                    vault.provider_class,
-                    props.namespace,
-                    vault_address=vault.vault_address,
+                    PROVIDER_CLASS,
+                    ci.namespace,
+                    vault_address=vault.address,
                     ca_cert_path=vault.ca_cert_path,
-                    role=vault.role,
+                    role=ci.vault.role,
                     auth_mount=vault.auth_mount,
                     audience=vault.audience,
-                    objects=vault.objects,
+                    objects=vault_objects(ci),
                 )
             ],
             depends_on=[*namespaces, *depends_on],
@@ -1074,7 +939,7 @@ class Jenkins(Construct):
         self.release = ChartRelease(
             self,
             "release",
-            ChartReleaseProps(release_name="jenkins", chart=JENKINS, namespace=props.namespace, values=self.values),
+            ChartReleaseProps(release_name="jenkins", chart=JENKINS, namespace=ci.namespace, values=self.values),
             depends_on=[
                 *namespaces,
                 self.secret_provider,

@@ -8,7 +8,6 @@ from constructs import Construct
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
-from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
 from tonebridge.constructs.cluster import TonebridgeCluster
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
@@ -30,6 +29,8 @@ from tonebridge.constructs.registries import (
 )
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc
+from tonebridge.features.ci import add_ci_push_roles
+from tonebridge.props.ci import CiSettings
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
@@ -390,45 +391,12 @@ class InfrastructureStack(TonebridgeStack):
             )
 
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
-        """The image-push roles of the pipeline (spec §6.2), each trusted by one service account only:
-        the build agents' pushes to the staging repositories, the release agents' (a main-only job in
-        the production folder, after approval) to the production repositories (spec §5.1). The
-        platform stack annotates the two service accounts with them."""
-        ci = env.platform[region].ci if region in env.platform else None
-        self.ci_image_push: ImagePushRole | None = None
-        self.ci_release_push: ImagePushRole | None = None
-        if ci is None or not ci.enabled or self.registries is None:
-            return
-        arns = self.registries.repository_arns
-
-        def stage(prefix: str) -> list[str]:
-            return [arn for name, arn in arns.items() if name.startswith(f"{prefix}/")]
-
-        cluster = env.clusters[region].name
-        self.ci_image_push = ImagePushRole(
-            self,
-            "ci-image-push",
-            ImagePushRoleProps(
-                role_name=f"{cluster}-ci-image-push",
-                oidc_provider_arn=self.cluster.oidc_provider_arn,
-                oidc_issuer=self.cluster.oidc_issuer,
-                namespace=ci.agents_namespace,
-                service_account=ci.builder_service_account,
-                repository_arns=stage(env.registries.staging_prefix),
-            ),
-        )
-        self.ci_release_push = ImagePushRole(
-            self,
-            "ci-release-push",
-            ImagePushRoleProps(
-                role_name=f"{cluster}-ci-release-push",
-                oidc_provider_arn=self.cluster.oidc_provider_arn,
-                oidc_issuer=self.cluster.oidc_issuer,
-                namespace=ci.release.namespace,
-                service_account=ci.release.service_account,
-                repository_arns=stage(env.registries.production_prefix),
-            ),
-        )
+        """The image-push roles of the pipeline (spec §6.2; the platform stack's Jenkins uses them)."""
+        ci = env.platform[region].ci if region in env.platform else CiSettings()
+        name = env.clusters[region].name
+        self.ci_push = add_ci_push_roles(self, ci, self.registries, env.registries, self.cluster, name, region)
+        self.ci_image_push = self.ci_push.builder if self.ci_push else None
+        self.ci_release_push = self.ci_push.release if self.ci_push else None
 
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
         vpc, cluster = self.vpc, self.cluster

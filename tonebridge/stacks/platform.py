@@ -60,6 +60,7 @@ from tonebridge.constructs.storage_classes import StorageClasses, StorageClasses
 from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
+from tonebridge.features.ci import add_ci, ci_vault_role
 from tonebridge.props.pools import Toleration
 from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
@@ -73,7 +74,6 @@ from tonebridge.stacks.platform_argocd import (
     argocd_vault_namespaces,
     argocd_vault_role,
 )
-from tonebridge.stacks.platform_ci import add_ci, ci_vault_role
 from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, observability_vault_role, vault_namespaces
 from tonebridge.stacks.platform_parts import Foundation, Mesh, Secrets
@@ -129,7 +129,16 @@ class PlatformStack(TonebridgeStack):
         self.logical_backup = add_logical_backup(self, base, secrets)
         self._redis(base, secrets)
         #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
-        self.jenkins = add_ci(self, base, secrets)
+        self.jenkins = add_ci(
+            self,
+            self.config.ci,
+            infra.ci_push,
+            base,
+            secrets,
+            self.config.secrets.application,
+            groups,
+            self.kubernetes_version,
+        )
         if observability:
             # Last: the monitoring namespace's side of every scrape the data tier declared.
             observability.admit_declared()
@@ -473,7 +482,7 @@ class PlatformStack(TonebridgeStack):
         for role in (
             redis_vault_role(self.config),
             observability_vault_role(self.config),
-            ci_vault_role(self.config),
+            ci_vault_role(self.config.ci),
             logical_backup_vault_role(self.env, region),
             argocd_vault_role(self.config),
         ):
