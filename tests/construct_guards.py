@@ -268,6 +268,8 @@ GUARDS.update(
         ],
         "constructs/node_userdata.py:sysctl_conf": [N("spec §12.1's kernel parameters are constants")],
         "constructs/observability/__init__.py:MonitoredCluster.placement": [C((*OBS, "node_pool"), "system")],
+        # the observability feature (features/observability.py)
+        "features/observability.py:add_observability": [C((*E, "secrets", "enabled"), False)],
         "constructs/observability/dashboards.py:Dashboard.__post_init__": [N("spec §7.3's dashboards are code")],
         "constructs/pod_defaults.py:check_replicas": [C((*W, "autoscaling", "metrics_server", "replicas"), 9)],
         "constructs/postgres/backup_role.py:backup_policy": [N(FIXED)],
@@ -436,7 +438,6 @@ GUARDS.update(
             C(("backups", "replicate"), False),
         ],
         "stacks/platform.py:PlatformStack._redis": [C((*W, "secrets", "enabled"), False)],
-        "features/observability.py:add_observability": [C((*E, "secrets", "enabled"), False)],
         "stacks/platform_ci.py:add_ci": [
             C((*E, "ci"), {"enabled": True}),
             C((*NG, "management", "subnet_tier"), "private"),
