@@ -104,3 +104,19 @@ def test_scrape_targets_follow_the_mesh():
         ("istio-cni", "mesh-cni"),
         ("aws-load-balancer-controller", "kube-system"),
     ]
+
+
+def test_kibana_takes_its_resources_from_the_settings():
+    """A setting added to the settings model reaches the object the construct renders, with no mapping between."""
+    from tonebridge.constructs.observability.logs import kibana
+    from tonebridge.props.observability import LogsSettings
+    from tonebridge.props.types import ContainerResources
+
+    default = kibana(LogsSettings())["spec"]["podTemplate"]["spec"]["containers"][0]["resources"]
+    assert default == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+    sized = ContainerResources(cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="2Gi")
+    (container,) = kibana(LogsSettings(kibana_resources=sized))["spec"]["podTemplate"]["spec"]["containers"]
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "2", "memory": "2Gi"},
+    }

@@ -146,6 +146,9 @@ class LogsSettings(StrictModel):
         resources=ContainerResources(cpu_request="1", memory_request="8Gi", cpu_limit="2", memory_limit="8Gi"),
     )
     kibana_count: int = Field(default=2, ge=1, le=5)
+    kibana_resources: ContainerResources = ContainerResources(
+        cpu_request="500m", memory_request="1Gi", cpu_limit="1", memory_limit="2Gi"
+    )
     retention_days: int = Field(default=30, ge=1, le=3650, description="Log indices are deleted after this.")
     rollover_size: str = Field(default="50gb", pattern=r"^\d+(mb|gb)$", description="Primary shard size.")
     rollover_age: str = Field(default="1d", pattern=r"^\d+[hd]$")

@@ -106,10 +106,7 @@ def kibana(logs: LogsSettings) -> dict[str, Any]:
                     "containers": [
                         {
                             "name": "kibana",
-                            "resources": {
-                                "requests": {"cpu": "500m", "memory": "1Gi"},
-                                "limits": {"cpu": "1", "memory": "2Gi"},
-                            },
+                            "resources": logs.kibana_resources.manifest(),
                             "securityContext": restricted_container_context(),
                         }
                     ],
