@@ -380,43 +380,40 @@ def test_forbidden_api_calls_are_counted_from_the_audit_log(stacks):
 # --- props and configuration checks --------------------------------------------------------------
 
 
-def test_logs_props_reject_an_even_or_missing_master():
-    from tonebridge.constructs.observability.logs import LogsProps, NodeSet
+def test_logs_settings_reject_an_even_or_missing_master(tmp_path):
+    """The node sets are the settings' ``master`` and ``data`` with the construct's roles, so a master-eligible
+    and a data node set always exist; an even master count and a version that is not x.y.z are refused by
+    the settings, in code and in the file."""
+    from pydantic import ValidationError
 
-    resources_ = {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}
-    data = NodeSet("data", 3, ["data"], "100Gi", resources_)
-    with pytest.raises(ValueError, match="master-eligible"):
-        LogsProps(namespace="logging", agents_namespace="node-agents", version="8.11.0", node_sets=[data])
-    with pytest.raises(ValueError, match="roles"):
-        NodeSet("x", 1, ["coordinator"], "1Gi", resources_)
-    with pytest.raises(ValueError, match=r"8\.11\.0"):
-        LogsProps(namespace="logging", agents_namespace="node-agents", version="latest", node_sets=[data])
+    from tonebridge.constructs.observability.logs import NODE_SET_ROLES, elasticsearch
+    from tonebridge.props.observability import LogsSettings
+
+    roles = {"master", "data", "ingest", "data_hot", "data_warm", "data_cold", "ml"}
+    assert all(set(r) <= roles for r in NODE_SET_ROLES.values())
+    node_sets = elasticsearch(LogsSettings())["spec"]["nodeSets"]
+    assert any("master" in s["config"]["node.roles"] for s in node_sets)
+    assert any("data" in s["config"]["node.roles"] for s in node_sets)
+    report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "logs", "master", "count"), 2)
+    assert "master-eligible nodes must be odd to keep a quorum" in report, report
+    with pytest.raises(ValidationError, match="should match pattern"):
+        LogsSettings(version="latest")
 
 
-def test_dashboard_and_metrics_props_are_checked_early():
+def test_dashboard_and_metrics_settings_are_checked_early(tmp_path):
+    from pydantic import ValidationError
+
     from tonebridge.constructs.observability.dashboards import Dashboard, Panel
-    from tonebridge.constructs.observability.metrics import MetricsProps
-    from tonebridge.props.observability import MetricsSettings
+    from tonebridge.props.observability import DashboardsSettings
 
     with pytest.raises(ValueError, match="distinct"):
         Dashboard("d", "d", [Panel("a", "up"), Panel("a", "up")])
-    with pytest.raises(ValueError, match="namespace of its own"):
-        MetricsProps(
-            MetricsSettings(),
-            namespace="monitoring",
-            agents_namespace="monitoring",
-            receiver_secret="hook",  # noqa: S106 - a secret's name
-            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
-        )
-    with pytest.raises(ValueError, match="grafana: replicas must be 1-5, not 9"):
-        MetricsProps(
-            MetricsSettings(),
-            namespace="monitoring",
-            agents_namespace="node-agents",
-            receiver_secret="hook",  # noqa: S106 - a secret's name
-            grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
-            grafana_replicas=9,
-        )
+    report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "agents_namespace"), "monitoring")
+    assert "namespace of its own" in report, report
+    with pytest.raises(ValidationError, match="less than or equal to 5"):
+        DashboardsSettings(replicas=9)
+    report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "dashboards", "replicas"), 9)
+    assert "observability.dashboards.replicas: Input should be less than or equal to 5 (got 9)" in report, report
 
 
 def test_alarm_props_reject_sub_minute_periods():
@@ -454,18 +451,10 @@ def _budgets(objects: list[dict]) -> dict[str, dict]:
     return {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "PodDisruptionBudget"}
 
 
-def _metrics_props(**overrides):
-    from tonebridge.constructs.observability.metrics import MetricsProps
-    from tonebridge.props.observability import MetricsSettings
+def _settings():
+    from tonebridge.props.observability import ObservabilitySettings
 
-    return MetricsProps(
-        MetricsSettings(),
-        namespace="monitoring",
-        agents_namespace="node-agents",
-        receiver_secret="alertmanager-webhook",  # noqa: S106 - a secret's name
-        grafana_admin_secret="grafana-admin",  # noqa: S106 - a secret's name
-        **overrides,
-    )
+    return ObservabilitySettings(enabled=True)
 
 
 def test_kube_prometheus_stack_budgets_set_one_field_only():
@@ -475,7 +464,7 @@ def test_kube_prometheus_stack_budgets_set_one_field_only():
     from tonebridge.constructs.observability.metrics import stack_values
 
     # Through the JSON document the release passes, so that null reaches Helm as null.
-    values = json.loads(values_document(stack_values(_metrics_props())))
+    values = json.loads(values_document(stack_values(_settings())))
     budgets = _budgets(_rendered(KUBE_PROMETHEUS_STACK, values, "kube-prometheus-stack", "monitoring"))
     assert sorted(budgets) == ["kube-prometheus-stack-alertmanager", "kube-prometheus-stack-prometheus"]
     for spec in budgets.values():
@@ -498,7 +487,7 @@ def test_monitoring_pods_request_what_they_need():
     from tonebridge.constructs.observability.metrics import stack_values
 
     placement = {"node_selector": {"workload": "management"}, "tolerations": [{"key": "management"}]}
-    values = stack_values(_metrics_props(**placement))
+    values = stack_values(_settings(), **placement)
     for pod in (
         values["alertmanager"]["alertmanagerSpec"],
         values["grafana"],
@@ -597,6 +586,53 @@ def test_metrics_setting_problems_are_lines_of_the_file(tmp_path):
     for path, value, line in cases:
         report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "metrics", *path), value)
         assert f"platform.us-west-2.observability.metrics.{line}" in report, report
+
+
+#: The lines tests/construct_guards.py pinned for the checks of LogsProps, NodeSet and MetricsProps,
+#: props dataclasses that copied the settings and checked them again; the settings are the construct's
+#: input now (props/observability.py), and the loader reports these lines, before any construct runs.
+SETTINGS_LINES = [
+    (
+        ("logs", "master", "count"),
+        0,
+        "platform.us-west-2.observability.logs.master.count: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        ("logs", "master", "storage_size"),
+        "10 GB",
+        "platform.us-west-2.observability.logs.master.storage_size: '10 GB' is not a Kubernetes quantity "
+        "(for example 500m, 2, 512Mi, 4Gi)",
+    ),
+    (
+        ("logs", "version"),
+        "8.11",
+        "platform.us-west-2.observability.logs.version: String should match pattern '^\\d+\\.\\d+\\.\\d+$' "
+        "(got '8.11')",
+    ),
+    (
+        ("logs", "retention_days"),
+        0,
+        "platform.us-west-2.observability.logs.retention_days: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        ("agents_namespace",),
+        "logging",
+        "platform.us-west-2.observability.agents_namespace: 'logging' is privileged for node agents: "
+        "it must be a namespace of its own",
+    ),
+    (
+        ("agents_namespace",),
+        "monitoring",
+        "platform.us-west-2.observability.agents_namespace: 'monitoring' is privileged for node agents: "
+        "it must be a namespace of its own",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "line"), SETTINGS_LINES)
+def test_observability_setting_problems_are_lines_of_the_file(tmp_path, path, value, line):
+    report = loader_report(tmp_path, ("platform", "us-west-2", "observability", *path), value)
+    assert f"{tmp_path / 'production.yaml'}: {line}" in report.splitlines(), report
 
 
 def test_alert_rules_in_code_are_checked_by_the_same_model():

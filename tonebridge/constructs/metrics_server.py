@@ -13,14 +13,15 @@ from constructs import Construct
 
 from tonebridge.charts import METRICS_SERVER
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
-from tonebridge.constructs.pod_defaults import check_replicas, disruption_budget, restricted_container_context
+from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context
 from tonebridge.props.autoscaling import MetricsServerSettings
 
 
 @dataclass(frozen=True)
 class MetricsServerProps:
-    """:param settings: the configured replicas (default 2; with more than one, a PodDisruptionBudget
-        keeps one running); ``enabled`` is the stack's choice whether to add it at all.
+    """:param settings: the configured replicas (default 2, 1-5 checked by the settings model; with more
+        than one, a PodDisruptionBudget keeps one running); ``enabled`` is the stack's choice whether to
+        add it at all.
     :param namespace: default kube-system.
     :param node_selector, tolerations: placement (default none).
     :param resources: default 100m/200Mi requested (the chart's), 400Mi limit.
@@ -33,9 +34,6 @@ class MetricsServerProps:
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}}
     )
-
-    def __post_init__(self) -> None:
-        check_replicas("metrics_server", self.settings.replicas)
 
 
 def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:

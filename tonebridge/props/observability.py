@@ -1,25 +1,51 @@
-"""Settings of the observability stack (spec §7.1) that are the construct's input as they are the
-configuration's schema: ``platform.<region>.observability.metrics`` is :class:`MetricsSettings`
-(with its :class:`AlertRules` and :class:`AlertReceiverSettings`), and
-:class:`~tonebridge.constructs.observability.metrics.MetricsProps` takes that same object beside
-the wiring the stack decides (namespaces, secret names, placement). Each rule on a setting is
-declared once, here, as a field constraint; the construct checks only its wiring.
+"""Settings of the observability stack (spec §7.1-§7.3), the construct's input as they are the
+configuration's schema: ``platform.<region>.observability`` is :class:`ObservabilitySettings` (metrics
+with its alert rules and receiver, dashboards, logs, the cloud-side alarms), with the spec's values as
+defaults where the spec gives them, and
+:class:`~tonebridge.constructs.observability.ObservabilityStack` takes that same object beside the
+wiring the stack resolves (the cluster's version and node range, Vault, placement). Each rule on a
+setting is declared once, here, as a field constraint; cross-field rules that need the rest of the
+configuration (the namespace exists, secrets are on, the pool has a node group) are in
+``config/platform_observability.py``; the construct checks only its wiring.
+
+* ``metrics``: kube-prometheus-stack (Prometheus, Alertmanager, the Prometheus Operator, node-exporter).
+* ``dashboards``: Grafana with the spec's "Infrastructure Overview" dashboard.
+* ``logs``: the ECK operator, Elasticsearch and Kibana, Filebeat on every node.
+* ``cloud_alarms``: CloudWatch alarms (infrastructure stack) for what Prometheus cannot see.
+
+Secrets (Grafana's admin login, Alertmanager's webhook URL) live in Vault and reach the cluster
+through the Vault Secrets Operator, as the monitoring namespace's own Vault role.
+
+Placement (``node_pool``): spec §2.2 puts monitoring in the private-management subnets, so
+Prometheus, Alertmanager, Grafana, the Prometheus Operator, kube-state-metrics and the ECK operator
+run on the management pool by default; its node group must exist in the region's cluster.
 
 cdktf-free (the rules layer): config imports it as a field type, the construct as its input.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from tonebridge import versions
+from tonebridge.props.pools import MANAGEMENT_POOL, SYSTEM_POOL, Toleration
 from tonebridge.props.types import ContainerResources, DnsLabel, Quantity, StrictModel
-from tonebridge.props.vault import VaultPath
+from tonebridge.props.vault import VaultPath, VaultRole
 
 #: Prometheus durations as its configuration writes them ("15s", "1m", "30d").
 Duration = Annotated[str, Field(pattern=r"^[1-9]\d*(ms|s|m|h|d|w|y)$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+#: Elastic Stack version (spec §7.2: 8.11.0, past its end of life: the current release of that line).
+StackVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+#: Pools the monitoring stack may run on, by ``node_pool`` name (selector and tolerations).
+MONITORING_POOLS: dict[str, tuple[dict[str, str], tuple[Toleration, ...]]] = {
+    "management": MANAGEMENT_POOL,
+    "system": SYSTEM_POOL,
+}
+#: Node groups of the management pool sit in this subnet tier (spec §2.2).
+MANAGEMENT_TIER = "management"
 
 
 class AlertRules(StrictModel):
@@ -63,7 +89,7 @@ class AlertReceiverSettings(StrictModel):
 class MetricsSettings(StrictModel):
     """kube-prometheus-stack; spec §7.1's intervals, Alertmanager port and scrape jobs. The
     configuration's ``observability.metrics`` and, as it is, the input of
-    :class:`~tonebridge.constructs.observability.metrics.MetricsProps`."""
+    :func:`~tonebridge.constructs.observability.metrics.stack_values`."""
 
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
@@ -84,3 +110,96 @@ class MetricsSettings(StrictModel):
         default_factory=lambda: [15020],
         description="Ports Prometheus may reach in namespaces with a default deny (15020: Istio's merged metrics).",
     )
+
+
+class DashboardsSettings(StrictModel):
+    """Grafana (spec §7.3); its admin login comes from Vault, never from configuration."""
+
+    replicas: int = Field(default=1, ge=1, le=5)
+    admin: VaultSecretRef = VaultSecretRef(path="monitoring/grafana")
+
+
+class NodeSetSettings(StrictModel):
+    """One Elasticsearch node set (its roles are the construct's: ``master``; ``data`` and ``ingest``)."""
+
+    count: int = Field(ge=1, le=50)
+    storage_size: Quantity
+    resources: ContainerResources
+
+
+class LogsSettings(StrictModel):
+    """ECK (spec §7.2): Elasticsearch with the spec's node sets, Kibana, Filebeat on every node."""
+
+    enabled: bool = True
+    namespace: DnsLabel = "logging"
+    operator_namespace: DnsLabel = "elastic-system"
+    version: StackVersion = versions.version("elastic-stack")
+    storage_class: DnsLabel = "fast-ssd"
+    master: NodeSetSettings = NodeSetSettings(
+        count=3,
+        storage_size="10Gi",
+        resources=ContainerResources(cpu_request="500m", memory_request="2Gi", cpu_limit="1", memory_limit="2Gi"),
+    )
+    data: NodeSetSettings = NodeSetSettings(
+        count=3,
+        storage_size="100Gi",
+        resources=ContainerResources(cpu_request="1", memory_request="8Gi", cpu_limit="2", memory_limit="8Gi"),
+    )
+    kibana_count: int = Field(default=2, ge=1, le=5)
+    kibana_resources: ContainerResources = ContainerResources(
+        cpu_request="500m", memory_request="1Gi", cpu_limit="1", memory_limit="2Gi"
+    )
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Log indices are deleted after this.")
+    rollover_size: str = Field(default="50gb", pattern=r"^\d+(mb|gb)$", description="Primary shard size.")
+    rollover_age: str = Field(default="1d", pattern=r"^\d+[hd]$")
+
+
+class CloudAlarmsSettings(StrictModel):
+    """CloudWatch alarms of the infrastructure stack, sent to an SNS topic under a customer key."""
+
+    enabled: bool = True
+    period_seconds: int = Field(default=300, ge=60, le=86400)
+    evaluation_periods: int = Field(default=3, ge=1, le=100)
+    rds_cpu_percent: float = Field(default=80, gt=0, le=100)
+    rds_free_storage_gib: int = Field(default=10, ge=1)
+    rds_replica_lag_seconds: int = Field(default=300, ge=1)
+    nat_packets_dropped: int = Field(default=100, ge=1, description="Packets dropped per period.")
+    nat_port_allocation_errors: int = Field(default=1, ge=1)
+    forbidden_api_calls: int = Field(
+        default=50, ge=1, description="EKS API requests answered 403 per period (audit log) before the alarm fires."
+    )
+
+
+def _data_path(ref: VaultSecretRef) -> str:
+    return f"{ref.mount}/data/{ref.path}"
+
+
+class ObservabilitySettings(StrictModel):
+    """The observability stack of one region; off unless enabled."""
+
+    enabled: bool = False
+    namespace: DnsLabel = Field(default="monitoring", description="One of platform.<region>.namespaces (spec §3.2).")
+    agents_namespace: DnsLabel = Field(
+        default="node-agents",
+        description="node-exporter and Filebeat: host network, PID and paths, so a privileged namespace of their own.",
+    )
+    vault_role: DnsLabel = "monitoring"
+    vault_service_account: DnsLabel = "monitoring-vault"
+    node_pool: Literal["management", "system"] = Field(
+        default="management",
+        description="Pool of Prometheus, Alertmanager, Grafana and the operators (spec §2.2: the management tier).",
+    )
+    metrics: MetricsSettings = MetricsSettings()
+    dashboards: DashboardsSettings = DashboardsSettings()
+    logs: LogsSettings = LogsSettings()
+    cloud_alarms: CloudAlarmsSettings = CloudAlarmsSettings()
+
+    def vault_grant(self) -> VaultRole:
+        """The monitoring namespace's Vault role for the bootstrap: read-only on exactly its two secrets."""
+        return VaultRole(
+            role=self.vault_role,
+            service_account=self.vault_service_account,
+            namespace=self.namespace,
+            paths=(_data_path(self.dashboards.admin), _data_path(self.metrics.receiver.webhook)),
+            subject="Grafana's admin login and the alert webhook",
+        )

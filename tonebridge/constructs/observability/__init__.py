@@ -23,7 +23,8 @@ Composition, in apply order:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf import ITerraformDependable
 from constructs import Construct
@@ -35,9 +36,11 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps, namespaced_release
 from tonebridge.constructs.network_policies import NAMESPACE_LABEL
 from tonebridge.constructs.observability import dashboards, flows, logs, metrics
+from tonebridge.constructs.observability.dashboards import dashboards_config_map
 from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
-from tonebridge.props.observability import VaultSecretRef
+from tonebridge.props.observability import MONITORING_POOLS, ObservabilitySettings
+from tonebridge.props.pools import pool_placement
 
 AGENTS_REASON = (
     "node agents of the observability stack: node-exporter reads host metrics with hostNetwork, "
@@ -46,45 +49,53 @@ AGENTS_REASON = (
 
 
 @dataclass(frozen=True)
-class ObservabilityProps:
-    """:param kubernetes_version: the cluster's ``1.NN`` (pod security pinning).
-    :param metrics: kube-prometheus-stack (its namespace is created elsewhere).
-    :param vault_login: the monitoring namespace's login to Vault (VSO).
-    :param grafana_admin / alert_webhook: where the two secrets live in Vault.
-    :param logs: Elasticsearch, Kibana and Filebeat; None leaves logs out.
-    :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
-        The metrics ports it may reach there are ``metrics.settings.scrape_ports``.
-    :param dashboards: generated dashboards (spec §7.3's by default).
+class MonitoredCluster:
+    """What the stack resolves about the cluster it watches: wiring, not configuration.
+
+    :param kubernetes_version: the cluster's ``1.NN`` (pod security pinning).
+    :param node_group_labels: labels of the cluster's node groups; the settings' ``node_pool`` must be
+        one of them (spec §2.2: management) for Prometheus, Alertmanager, Grafana, kube-state-metrics
+        and both operators.
     :param node_cidr: where node addresses and the EKS control plane's interfaces live (the VPC's
         range): kubelets, node-exporter, the API server, the webhook's caller. Given, the monitoring
         namespace denies by default and admits its declared flows only; None leaves it open.
-    :param scrape_targets: pods of namespaces without a default deny that Prometheus scrapes (CoreDNS,
-        istiod, cert-manager, ...): its egress to them is declared and admitted port by port.
-    :param node_selector / tolerations: the monitoring pool (spec §2.2: management) of Prometheus,
-        Alertmanager, Grafana, kube-state-metrics and both operators.
+    :param scrape_namespaces: namespaces that deny ingress by default, where Prometheus needs a way in.
+        The metrics ports it may reach there are ``settings.metrics.scrape_ports``.
     """
 
     kubernetes_version: str
-    metrics: metrics.MetricsProps
-    vault_login: VaultLogin
-    grafana_admin: VaultSecretRef
-    alert_webhook: VaultSecretRef
-    logs: logs.LogsProps | None = None
-    operator_namespace: str = "elastic-system"
-    operator_replicas: int = 1
-    scrape_namespaces: Sequence[str] = ()
-    dashboards: Sequence[dashboards.Dashboard] = (dashboards.INFRASTRUCTURE_OVERVIEW,)
+    node_group_labels: Sequence[Mapping[str, str]]
     node_cidr: str | None = None
-    scrape_targets: Sequence[flows.ScrapeTarget] = ()
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: Sequence[Mapping[str, str]] = ()
+    scrape_namespaces: Sequence[str] = ()
 
-    def __post_init__(self) -> None:
-        check_replicas("eck operator", self.operator_replicas)
-        if self.vault_login.namespace != self.metrics.namespace:
-            raise ValueError("observability: the Vault login must be the monitoring namespace's")
-        if self.logs and self.logs.agents_namespace != self.metrics.agents_namespace:
-            raise ValueError("observability: node-exporter and Filebeat share the agents' namespace")
+    def placement(self, pool: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+        """Node selector and tolerations of the monitoring pool ``pool`` (the configuration guarantees
+        its node group; this is the last guard)."""
+        placement = pool_placement(MONITORING_POOLS[pool], self.node_group_labels)
+        if placement is None:
+            raise ValueError(f"observability runs on the {pool} pool, which this cluster lacks")
+        return placement
+
+
+class VaultEndpoint(Protocol):
+    """The Vault the monitoring namespace logs in to (the Vault construct): its https URL, and the
+    secret holding its CA in every namespace that talks to it."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def ca_bundle_secret(self) -> str: ...
+
+
+class VaultAuthMethod(Protocol):
+    """The Kubernetes auth method every Vault role uses (the configuration's ``secrets.application``)."""
+
+    @property
+    def auth_mount(self) -> str: ...
+
+    @property
+    def audience(self) -> str: ...
 
 
 def scrape_policy(namespace: str, monitoring: str, ports: Sequence[int]) -> dict:
@@ -113,7 +124,15 @@ def scrape_policy(namespace: str, monitoring: str, ports: Sequence[int]) -> dict
 
 
 class ObservabilityStack(Construct):
-    """Attributes: ``agents_namespace``, ``metrics_release`` (give it to ``depends_on`` of anything
+    """Spec §7's stack of one cluster as ``settings`` (the configuration's ``observability``) describe it.
+
+    :param cluster: the watched cluster (version, node groups, node range, default-deny namespaces).
+    :param vault: where the two secrets come from; ``auth``: Vault's Kubernetes auth method.
+    :param scrape_targets: pods of namespaces without a default deny that Prometheus scrapes (CoreDNS,
+        istiod, cert-manager, ...): its egress to them is declared and admitted port by port.
+    :param dashboards: generated dashboards (spec §7.3's by default).
+
+    Attributes: ``agents_namespace``, ``metrics_release`` (give it to ``depends_on`` of anything
     that creates PodMonitors or ServiceMonitors), ``secrets`` (release of the Vault objects),
     ``rules``, ``dashboards``, ``operator_release`` and ``logs`` (None without logs), ``objects``
     (every custom resource, by kind and name)."""
@@ -122,39 +141,57 @@ class ObservabilityStack(Construct):
         self,
         scope: Construct,
         construct_id: str,
-        props: ObservabilityProps,
+        settings: ObservabilitySettings,
+        cluster: MonitoredCluster,
+        vault: VaultEndpoint,
+        auth: VaultAuthMethod,
         *,
+        scrape_targets: Sequence[flows.ScrapeTarget] = (),
+        dashboards: Sequence[dashboards.Dashboard] = (dashboards.INFRASTRUCTURE_OVERVIEW,),
+        operator_replicas: int = 1,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        self.props = props
-        m = props.metrics
+        check_replicas("eck operator", operator_replicas)
+        self.settings = settings
+        namespace = settings.namespace
+        node_selector, tolerations = cluster.placement(settings.node_pool)
         self.agents_namespace = Namespace(
             self,
             "agents-namespace",
             NamespaceProps(
-                name=m.agents_namespace,
-                kubernetes_version=props.kubernetes_version,
+                name=settings.agents_namespace,
+                kubernetes_version=cluster.kubernetes_version,
                 pod_security="privileged",
                 reason=AGENTS_REASON,
             ),
         )
-        login = props.vault_login
+        login = VaultLogin(
+            namespace=namespace,
+            address=vault.address,
+            role=settings.vault_role,
+            service_account=settings.vault_service_account,
+            name="monitoring-vault",
+            ca_secret=vault.ca_bundle_secret,
+            auth_mount=auth.auth_mount,
+            audience=auth.audience,
+        )
         account = kube_object(self, login_service_account(login), depends_on=depends_on, construct_id="vault-account")
         vault_objects = [
             *login_objects(login),
-            static_secret(
-                login, name=m.grafana_admin_secret, mount=props.grafana_admin.mount, path=props.grafana_admin.path
-            ),
-            static_secret(
-                login, name=m.receiver_secret, mount=props.alert_webhook.mount, path=props.alert_webhook.path
+            *(
+                static_secret(login, name=secret, mount=ref.mount, path=ref.path)
+                for secret, ref in (
+                    (metrics.GRAFANA_ADMIN_SECRET, settings.dashboards.admin),
+                    (metrics.RECEIVER_SECRET, settings.metrics.receiver.webhook),
+                )
             ),
         ]
         self.secrets = CustomResources(
             self,
             "vault-secrets",
             release_name="monitoring-vault-secrets",
-            namespace=m.namespace,
+            namespace=namespace,
             objects=vault_objects,
             depends_on=[*depends_on, account],
         ).release
@@ -164,55 +201,56 @@ class ObservabilityStack(Construct):
             ChartReleaseProps(
                 release_name="kube-prometheus-stack",
                 chart=KUBE_PROMETHEUS_STACK,
-                namespace=m.namespace,
-                values=metrics.stack_values(m),
+                namespace=namespace,
+                values=metrics.stack_values(settings, node_selector, tolerations),
                 # Grafana and Alertmanager start once Vault, initialised by hand (README, "Vault
                 # bootstrap"), serves their secrets; the CRDs are installed either way.
                 wait=False,
             ),
             depends_on=[*depends_on, self.agents_namespace.manifest, self.secrets],
         ).release
-        rules = metrics.prometheus_rules(m.namespace, m.settings.rules)
+        rules = metrics.prometheus_rules(namespace, settings.metrics.rules)
         self.rules = CustomResources(
             self,
             "rules",
             release_name="monitoring-rules",
-            namespace=m.namespace,
+            namespace=namespace,
             objects=rules,
             depends_on=[self.metrics_release],
         ).release
         self.dashboards = kube_object(
             self,
-            dashboards.dashboards_config_map(m.namespace, props.dashboards, m.dashboard_label),
+            dashboards_config_map(namespace, dashboards, metrics.DASHBOARD_LABEL),
             depends_on=depends_on,
             construct_id="dashboards",
         )
-        for namespace in props.scrape_namespaces:
+        ports = settings.metrics.scrape_ports
+        for scraped in cluster.scrape_namespaces:
             kube_object(
                 self,
-                scrape_policy(namespace, m.namespace, m.settings.scrape_ports),
+                scrape_policy(scraped, namespace, ports),
                 depends_on=depends_on,
-                construct_id=f"scrape-policy-{namespace}",
+                construct_id=f"scrape-policy-{scraped}",
             )
         #: The monitoring namespace's default deny (None without ``node_cidr``); see :meth:`admit_declared`.
         self.isolation: FlowIsolation | None = None
         monitoring_flows = [
-            *flows.scrape_flows(m.namespace, props.scrape_namespaces, m.settings.scrape_ports),
-            *flows.dashboard_flows(m.namespace),
+            *flows.scrape_flows(namespace, cluster.scrape_namespaces, ports),
+            *flows.dashboard_flows(namespace),
         ]
-        if props.node_cidr is None:
+        if cluster.node_cidr is None:
             declare_flows(self, monitoring_flows)
         else:
             # Default deny in monitoring; exactly the declared flows are admitted (proved by the fit check).
-            monitoring_flows += flows.monitoring_flows(m.namespace, props.node_cidr, props.scrape_targets)
+            monitoring_flows += flows.monitoring_flows(namespace, cluster.node_cidr, scrape_targets)
             self.isolation = FlowIsolation(
-                self, "monitoring-isolation", m.namespace, monitoring_flows, per_end=True, depends_on=depends_on
+                self, "monitoring-isolation", namespace, monitoring_flows, per_end=True, depends_on=depends_on
             )
         self.objects = {(o["kind"], o["metadata"]["name"]): o for o in [*vault_objects, *rules]}
         self.operator_release = None
         self.logs = None
-        if props.logs:
-            self._logs(props.logs, props)
+        if settings.logs.enabled:
+            self._logs(cluster.kubernetes_version, operator_replicas, (node_selector, tolerations))
 
     def admit_declared(self) -> None:
         """Admit, on the monitoring namespace's side, every flow its stack declares that touches it
@@ -220,7 +258,11 @@ class ObservabilityStack(Construct):
         if self.isolation is not None:
             self.isolation.admit(declared_flows(self))
 
-    def _logs(self, lp: logs.LogsProps, props: ObservabilityProps) -> None:
+    def _logs(
+        self, kubernetes_version: str, operator_replicas: int, placement: tuple[dict[str, str], list[dict[str, str]]]
+    ) -> None:
+        settings = self.settings
+        lp = settings.logs
         operator = Construct(self, "eck")
         _, self.operator_release = namespaced_release(
             operator,
@@ -228,13 +270,13 @@ class ObservabilityStack(Construct):
             ChartReleaseProps(
                 release_name="elastic-operator",
                 chart=ECK_OPERATOR,
-                namespace=props.operator_namespace,
-                values=logs.operator_values(props.operator_replicas, props.node_selector, props.tolerations),
+                namespace=lp.operator_namespace,
+                values=logs.operator_values(operator_replicas, *placement),
             ),
-            props.kubernetes_version,
+            kubernetes_version,
         )
         namespace = Namespace(
-            self, "logs-namespace", NamespaceProps(name=lp.namespace, kubernetes_version=props.kubernetes_version)
+            self, "logs-namespace", NamespaceProps(name=lp.namespace, kubernetes_version=kubernetes_version)
         )
         stack = [logs.elasticsearch(lp), logs.kibana(lp)]
         self.logs = CustomResources(
@@ -248,14 +290,14 @@ class ObservabilityStack(Construct):
         agents = self.agents_namespace.manifest
         core = [
             kube_object(self, o, depends_on=[agents])
-            for o in [*logs.filebeat_rbac(lp), logs.filebeat_ilm_config_map(lp)]
+            for o in [*logs.filebeat_rbac(settings), logs.filebeat_ilm_config_map(settings)]
         ]
-        shipper = [logs.filebeat(lp)]
+        shipper = [logs.filebeat(settings)]
         CustomResources(
             self,
             "log-shipper",
             release_name="filebeat",
-            namespace=lp.agents_namespace,
+            namespace=settings.agents_namespace,
             objects=shipper,
             depends_on=[self.operator_release, agents, *core, self.logs],
         )
@@ -265,8 +307,8 @@ class ObservabilityStack(Construct):
             "logs-isolation",
             lp.namespace,
             [
-                *flows.log_flows(lp.namespace, lp.agents_namespace, props.operator_namespace, lp.name),
-                *flows.elasticsearch_cluster_flows(lp.namespace, lp.name),
+                *flows.log_flows(lp.namespace, settings.agents_namespace, lp.operator_namespace, logs.ELASTICSEARCH),
+                *flows.elasticsearch_cluster_flows(lp.namespace, logs.ELASTICSEARCH),
             ],
             depends_on=[namespace.manifest],
         )

@@ -18,9 +18,7 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from tonebridge.constructs.pod_defaults import (
@@ -28,8 +26,8 @@ from tonebridge.constructs.pod_defaults import (
     restricted_container_context,
     restricted_pod_context,
 )
-from tonebridge.props.pools import DATABASE_POOL, Toleration
-from tonebridge.props.types import STORAGE_RE
+from tonebridge.props.observability import LogsSettings, NodeSetSettings, ObservabilitySettings
+from tonebridge.props.pools import DATABASE_POOL
 
 ELASTICSEARCH_API = "elasticsearch.k8s.elastic.co/v1"
 KIBANA_API = "kibana.k8s.elastic.co/v1"
@@ -38,83 +36,33 @@ BEAT_API = "beat.k8s.elastic.co/v1beta1"
 ELASTIC_UID = 1000
 FILEBEAT_ILM_DIR = "/usr/share/filebeat/ilm"
 KIBANA = "kibana"
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
-@dataclass(frozen=True)
-class NodeSet:
-    """One Elasticsearch node set: ``count`` nodes with ``roles`` and a claim of ``storage_size``."""
-
-    name: str
-    count: int
-    roles: Sequence[str]
-    storage_size: str
-    resources: Mapping[str, Mapping[str, str]]
-
-    def __post_init__(self) -> None:
-        if self.count < 1:
-            raise ValueError(f"node set {self.name}: count must be at least 1")
-        if not STORAGE_RE.match(self.storage_size):
-            raise ValueError(f"node set {self.name}: storage_size {self.storage_size!r} must look like 10Gi")
-        unknown = set(self.roles) - {"master", "data", "ingest", "data_hot", "data_warm", "data_cold", "ml"}
-        if not self.roles or unknown:
-            raise ValueError(f"node set {self.name}: roles {list(self.roles)} are not Elasticsearch roles")
+#: The Elasticsearch cluster's name (ECK's ``<name>-es-http`` service, the clients' ``elasticsearchRef``).
+ELASTICSEARCH = "elasticsearch"
+#: Spec §7.2's node sets: the settings attribute (``logs.master``, ``logs.data``) is the node set's name.
+NODE_SET_ROLES: dict[str, tuple[str, ...]] = {"master": ("master",), "data": ("data", "ingest")}
+#: Elasticsearch runs on the database pool (spec §3.1, its taint tolerated); Kibana on the application pool.
+ELASTICSEARCH_POOL = DATABASE_POOL
+KIBANA_NODE_SELECTOR = {"workload": "application"}
 
 
-@dataclass(frozen=True)
-class LogsProps:
-    """Elasticsearch, Kibana and Filebeat.
-
-    :param namespace: Elasticsearch and Kibana (``restricted``). :param agents_namespace: Filebeat.
-    :param version: Elastic Stack version of all three (spec §7.2: 8.11.0).
-    :param node_sets: spec §7.2's ``master`` and ``data``.
-    :param storage_class: of every claim (spec: fast-ssd).
-    :param retention_days / rollover_size / rollover_age: the ILM policy.
-    """
-
-    namespace: str
-    agents_namespace: str
-    version: str
-    node_sets: Sequence[NodeSet]
-    storage_class: str = "fast-ssd"
-    kibana_count: int = 2
-    retention_days: int = 30
-    rollover_size: str = "50gb"
-    rollover_age: str = "1d"
-    name: str = "elasticsearch"
-    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(DATABASE_POOL[0]))
-    tolerations: Sequence[Toleration] = DATABASE_POOL[1]
-    kibana_node_selector: Mapping[str, str] = field(default_factory=lambda: {"workload": "application"})
-
-    def __post_init__(self) -> None:
-        if not _VERSION.match(self.version):
-            raise ValueError(f"logs: version {self.version!r} must look like 8.11.0")
-        if not any("master" in s.roles for s in self.node_sets):
-            raise ValueError("logs: no node set is master-eligible")
-        if not any("data" in s.roles for s in self.node_sets):
-            raise ValueError("logs: no node set holds data")
-        if len({s.name for s in self.node_sets}) != len(self.node_sets):
-            raise ValueError("logs: node set names must be distinct")
-        if self.retention_days < 1:
-            raise ValueError("logs: retention_days must be at least 1")
-        if self.namespace == self.agents_namespace:
-            raise ValueError("logs: Filebeat needs a namespace of its own (it reads host paths)")
-
-
-def _node_set(props: LogsProps, node_set: NodeSet) -> dict[str, Any]:
+def _node_set(logs: LogsSettings, name: str) -> dict[str, Any]:
+    node_set: NodeSetSettings = getattr(logs, name)
+    selector, tolerations = ELASTICSEARCH_POOL
     return {
-        "name": node_set.name,
+        "name": name,
         "count": node_set.count,
-        "config": {"node.roles": list(node_set.roles)},
+        "config": {"node.roles": list(NODE_SET_ROLES[name])},
         "podTemplate": {
             "spec": {
-                "nodeSelector": dict(props.node_selector),
-                "tolerations": [t.manifest() for t in props.tolerations],
+                "nodeSelector": dict(selector),
+                "tolerations": [t.manifest() for t in tolerations],
                 "securityContext": restricted_pod_context(uid=ELASTIC_UID, gid=ELASTIC_UID),
                 "containers": [
                     {
                         "name": "elasticsearch",
-                        "resources": {k: dict(v) for k, v in node_set.resources.items()},
+                        "resources": node_set.resources.manifest(),
                         "securityContext": restricted_container_context(),
                     }
                 ],
@@ -126,42 +74,39 @@ def _node_set(props: LogsProps, node_set: NodeSet) -> dict[str, Any]:
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
                     "resources": {"requests": {"storage": node_set.storage_size}},
-                    "storageClassName": props.storage_class,
+                    "storageClassName": logs.storage_class,
                 },
             }
         ],
     }
 
 
-def elasticsearch(props: LogsProps) -> dict[str, Any]:
+def elasticsearch(logs: LogsSettings) -> dict[str, Any]:
     return {
         "apiVersion": ELASTICSEARCH_API,
         "kind": "Elasticsearch",
-        "metadata": {"name": props.name, "namespace": props.namespace},
-        "spec": {"version": props.version, "nodeSets": [_node_set(props, s) for s in props.node_sets]},
+        "metadata": {"name": ELASTICSEARCH, "namespace": logs.namespace},
+        "spec": {"version": logs.version, "nodeSets": [_node_set(logs, name) for name in NODE_SET_ROLES]},
     }
 
 
-def kibana(props: LogsProps) -> dict[str, Any]:
+def kibana(logs: LogsSettings) -> dict[str, Any]:
     return {
         "apiVersion": KIBANA_API,
         "kind": "Kibana",
-        "metadata": {"name": KIBANA, "namespace": props.namespace},
+        "metadata": {"name": KIBANA, "namespace": logs.namespace},
         "spec": {
-            "version": props.version,
-            "count": props.kibana_count,
-            "elasticsearchRef": {"name": props.name},
+            "version": logs.version,
+            "count": logs.kibana_count,
+            "elasticsearchRef": {"name": ELASTICSEARCH},
             "podTemplate": {
                 "spec": {
-                    "nodeSelector": dict(props.kibana_node_selector),
+                    "nodeSelector": dict(KIBANA_NODE_SELECTOR),
                     "securityContext": restricted_pod_context(uid=ELASTIC_UID, gid=ELASTIC_UID),
                     "containers": [
                         {
                             "name": "kibana",
-                            "resources": {
-                                "requests": {"cpu": "500m", "memory": "1Gi"},
-                                "limits": {"cpu": "1", "memory": "2Gi"},
-                            },
+                            "resources": logs.kibana_resources.manifest(),
                             "securityContext": restricted_container_context(),
                         }
                     ],
@@ -171,17 +116,17 @@ def kibana(props: LogsProps) -> dict[str, Any]:
     }
 
 
-def ilm_policy(props: LogsProps) -> dict[str, Any]:
+def ilm_policy(logs: LogsSettings) -> dict[str, Any]:
     """Hot until a primary shard reaches ``rollover_size`` or ``rollover_age``, deleted after ``retention_days``."""
     return {
         "policy": {
             "phases": {
                 "hot": {
                     "actions": {
-                        "rollover": {"max_primary_shard_size": props.rollover_size, "max_age": props.rollover_age}
+                        "rollover": {"max_primary_shard_size": logs.rollover_size, "max_age": logs.rollover_age}
                     }
                 },
-                "delete": {"min_age": f"{props.retention_days}d", "actions": {"delete": {}}},
+                "delete": {"min_age": f"{logs.retention_days}d", "actions": {"delete": {}}},
             }
         }
     }
@@ -191,18 +136,18 @@ FILEBEAT = "filebeat"
 ILM_POLICY_NAME = "tonebridge-logs"
 
 
-def filebeat_ilm_config_map(props: LogsProps) -> dict[str, Any]:
+def filebeat_ilm_config_map(settings: ObservabilitySettings) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": f"{FILEBEAT}-ilm", "namespace": props.agents_namespace},
-        "data": {"policy.json": json.dumps(ilm_policy(props), indent=2, sort_keys=True)},
+        "metadata": {"name": f"{FILEBEAT}-ilm", "namespace": settings.agents_namespace},
+        "data": {"policy.json": json.dumps(ilm_policy(settings.logs), indent=2, sort_keys=True)},
     }
 
 
-def filebeat_rbac(props: LogsProps) -> list[dict[str, Any]]:
+def filebeat_rbac(settings: ObservabilitySettings) -> list[dict[str, Any]]:
     """Filebeat's identity: read pods, namespaces and nodes (and their owners) for log metadata."""
-    ns = props.agents_namespace
+    ns = settings.agents_namespace
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": FILEBEAT, "namespace": ns}},
         {
@@ -225,7 +170,7 @@ def filebeat_rbac(props: LogsProps) -> list[dict[str, Any]]:
     ]
 
 
-def filebeat(props: LogsProps) -> dict[str, Any]:
+def filebeat(settings: ObservabilitySettings) -> dict[str, Any]:
     """Container logs of every node to Elasticsearch; ECK writes the output's address and credentials."""
     host_paths = {"varlogcontainers": "/var/log/containers", "varlogpods": "/var/log/pods"}
     # Filebeat reads the kubelet's log files (root-owned) and keeps its registry on the node, so it
@@ -234,11 +179,11 @@ def filebeat(props: LogsProps) -> dict[str, Any]:
     return {
         "apiVersion": BEAT_API,
         "kind": "Beat",
-        "metadata": {"name": FILEBEAT, "namespace": props.agents_namespace},
+        "metadata": {"name": FILEBEAT, "namespace": settings.agents_namespace},
         "spec": {
             "type": FILEBEAT,
-            "version": props.version,
-            "elasticsearchRef": {"name": props.name, "namespace": props.namespace},
+            "version": settings.logs.version,
+            "elasticsearchRef": {"name": ELASTICSEARCH, "namespace": settings.logs.namespace},
             "config": {
                 "filebeat.inputs": [
                     {

@@ -1,5 +1,5 @@
 """Metrics (spec §7.1): kube-prometheus-stack's values, the spec's scrape jobs, the rule files and
-Alertmanager's routing, as plain data built from typed props.
+Alertmanager's routing, as plain data built from the settings (props/observability.py).
 
 * Intervals: ``scrape_interval`` and ``evaluation_interval`` as the spec's ``global`` (15s).
 * Alertmanager serves on 9093 (the spec's ``alertmanager:9093``); Prometheus finds it through the
@@ -19,17 +19,16 @@ Alertmanager's routing, as plain data built from typed props.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from tonebridge.constructs.pod_defaults import (
     EVERY_NODE_TOLERATIONS,
-    check_replicas,
     disruption_budget,
     restricted_container_context,
     restricted_pod_context,
 )
-from tonebridge.props.observability import AlertReceiverSettings, AlertRules, MetricsSettings
+from tonebridge.props.observability import AlertReceiverSettings, AlertRules, ObservabilitySettings
 
 PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -71,33 +70,12 @@ COMPONENT_RESOURCES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class MetricsProps:
-    """kube-prometheus-stack in ``namespace``; node-exporter in ``agents_namespace``.
-
-    :param settings: the configuration's ``observability.metrics`` as it is (spec §7.1's intervals,
-        Alertmanager's port, Prometheus's TSDB volume, replicas, the rule thresholds, the receiver).
-    :param grafana_admin_secret: existing secret with ``admin-user`` and ``admin-password``.
-    :param receiver_secret: secret (mounted into Alertmanager) whose key ``settings.receiver.webhook_key``
-        holds the webhook URL.
-    :param grafana_replicas: the configuration's ``observability.dashboards.replicas``.
-    :param dashboard_label: label of the ConfigMaps Grafana's sidecar loads.
-    """
-
-    settings: MetricsSettings
-    namespace: str
-    agents_namespace: str
-    grafana_admin_secret: str
-    receiver_secret: str
-    grafana_replicas: int = 1
-    dashboard_label: tuple[str, str] = ("grafana_dashboard", "1")
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: Sequence[Mapping[str, str]] = ()
-
-    def __post_init__(self) -> None:
-        if self.namespace == self.agents_namespace:
-            raise ValueError("metrics: node-exporter needs a namespace of its own (host network, PID and paths)")
-        check_replicas("grafana", self.grafana_replicas)
+#: Secrets of the monitoring namespace that the Vault Secrets Operator fills: Grafana's admin login
+#: (keys ``admin-user``, ``admin-password``) and Alertmanager's webhook URL (key ``receiver.webhook_key``).
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a secret's name
+RECEIVER_SECRET = "alertmanager-webhook"  # noqa: S105 - a secret's name
+#: Label of the ConfigMaps Grafana's dashboard sidecar loads.
+DASHBOARD_LABEL = ("grafana_dashboard", "1")
 
 
 def scrape_configs() -> list[dict[str, Any]]:
@@ -303,12 +281,19 @@ def _disruption_budget(replicas: int) -> dict[str, Any]:
     return disruption_budget(replicas, maxUnavailable=1, minAvailable=None)
 
 
-def stack_values(props: MetricsProps) -> dict[str, Any]:
-    """kube-prometheus-stack's values (keys of its values.yaml and of its subcharts')."""
-    s = props.settings
-    placement = {"nodeSelector": dict(props.node_selector), "tolerations": [dict(t) for t in props.tolerations]}
+def stack_values(
+    settings: ObservabilitySettings,
+    node_selector: Mapping[str, str] = MappingProxyType({}),
+    tolerations: Sequence[Mapping[str, str]] = (),
+) -> dict[str, Any]:
+    """kube-prometheus-stack's values (keys of its values.yaml and of its subcharts'): ``settings.metrics``
+    in ``settings.namespace`` with ``settings.dashboards.replicas`` Grafanas, node-exporter in
+    ``settings.agents_namespace``; the operators, Prometheus, Alertmanager, Grafana and
+    kube-state-metrics placed by ``node_selector`` and ``tolerations`` (the monitoring pool)."""
+    s = settings.metrics
+    placement = {"nodeSelector": dict(node_selector), "tolerations": [dict(t) for t in tolerations]}
     container = restricted_container_context()
-    label, value = props.dashboard_label
+    label, value = DASHBOARD_LABEL
     # EKS runs the control plane: its scheduler, controller manager, etcd and (node-local) kube-proxy
     # cannot be scraped from inside, so neither their monitors nor their rules are installed.
     hidden = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
@@ -356,20 +341,20 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
         "alertmanager": {
             "service": {"port": s.alertmanager_port},
             "podDisruptionBudget": _disruption_budget(s.alertmanager_replicas),
-            "config": alertmanager_config(s.receiver, props.receiver_secret),
+            "config": alertmanager_config(s.receiver, RECEIVER_SECRET),
             "alertmanagerSpec": {
                 "replicas": s.alertmanager_replicas,
                 "resources": COMPONENT_RESOURCES["alertmanager"],
-                "secrets": [props.receiver_secret],
+                "secrets": [RECEIVER_SECRET],
                 "storage": _volume(s.storage_class, s.alertmanager_storage_size),
                 "securityContext": restricted_pod_context(uid=PROMETHEUS_UID, gid=PROMETHEUS_GID),
                 **placement,
             },
         },
         "grafana": {
-            "replicas": props.grafana_replicas,
+            "replicas": settings.dashboards.replicas,
             "admin": {
-                "existingSecret": props.grafana_admin_secret,
+                "existingSecret": GRAFANA_ADMIN_SECRET,
                 "userKey": "admin-user",
                 "passwordKey": "admin-password",
             },
@@ -400,7 +385,7 @@ def stack_values(props: MetricsProps) -> dict[str, Any]:
         },
         # Host network, host PID and host paths: the agents' namespace, whose pod security says why.
         "prometheus-node-exporter": {
-            "namespaceOverride": props.agents_namespace,
+            "namespaceOverride": settings.agents_namespace,
             "resources": COMPONENT_RESOURCES["node_exporter"],
             "tolerations": [dict(t) for t in EVERY_NODE_TOLERATIONS],
         },
