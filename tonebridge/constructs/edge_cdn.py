@@ -72,31 +72,22 @@ from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAclAccessControlPolicyGrantGrantee,
     S3BucketAclAccessControlPolicyOwner,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from cdktf_cdktf_provider_aws.shield_protection import ShieldProtection
 from constructs import Construct
 
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
-from tonebridge.constructs.s3_hardening import tls_only_policy
+from tonebridge.constructs.s3_hardening import (
+    default_encryption,
+    expiring_versions,
+    tls_only_policy,
+    versioning_enabled,
+)
 from tonebridge.props.cdn import CachePathSettings, CdnSettings
 
 #: AWS-managed policies (ids fixed by AWS, listed in the CloudFront Developer Guide,
@@ -281,45 +272,15 @@ class CdnDistribution(Construct):
             ),
             depends_on=[ownership],
         )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "log-bucket-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                        )
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "log-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketLifecycleConfiguration(
+        default_encryption(self, "log-bucket-encryption", bucket, key.arn)
+        versioning_enabled(self, "log-bucket-versioning", bucket)
+        expiring_versions(
             self,
             "log-bucket-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="retention",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=logs.retention_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
+            bucket,
+            rule_id="retention",
+            noncurrent_days=30,
+            expiration_days=logs.retention_days,
         )
         S3BucketPolicy(self, "log-bucket-policy", bucket=bucket.id, policy=tls_only_policy(bucket.arn))
         self.log_key = key

@@ -27,6 +27,17 @@ from tonebridge.props.dr import DrSettings
 
 
 @dataclass(frozen=True)
+class BackupSources:
+    """The S3 buckets the transfer copies, all in ``region`` (the primary): ``primary`` (this environment's,
+    to the GCS bucket's root) and ``others`` (other environments' database backups, staging's
+    CloudNativePG: each under ``<environment>/``)."""
+
+    region: str
+    primary: BackupBuckets
+    others: Mapping[str, BackupBuckets]
+
+
+@dataclass(frozen=True)
 class DrSite:
     """What :func:`add_dr` built: ``site`` (its ``edge_address`` is what the global stack's DR record
     and failover SECONDARY publish) and ``transfer`` (role and jobs)."""
@@ -43,16 +54,13 @@ class DrSite:
 def add_dr(
     scope: Construct,
     settings: DrSettings,
+    sources: BackupSources,
     *,
     labels: Mapping[str, str],
     expiring_prefixes: Mapping[str, int],
-    source_region: str,
-    backups: BackupBuckets,
-    environment_backups: Mapping[str, BackupBuckets],
 ) -> DrSite:
-    """``backups``: the primary region's backups bucket (``source_region``), copied to the GCS bucket's
-    root; ``environment_backups``: other environments' buckets of that region, each copied under
-    ``<environment>/``; ``labels`` on every Google resource; ``expiring_prefixes`` ``{prefix: days}``."""
+    """``sources``: the buckets copied to GCS; ``labels`` on every Google resource; ``expiring_prefixes``
+    ``{prefix: days}``: objects under a prefix that expire (the GCS copy keeps them as long)."""
     GoogleProvider(
         scope,
         "google",
@@ -68,16 +76,16 @@ def add_dr(
         settings.transfer,
         TransferWiring(
             project_id=settings.project_id,
-            source_bucket=backups.bucket_name,
-            source_bucket_arn=backups.bucket_arn,
-            source_key_arn=backups.key.arn,
-            source_region=source_region,
+            source_bucket=sources.primary.bucket_name,
+            source_bucket_arn=sources.primary.bucket_arn,
+            source_key_arn=sources.primary.key.arn,
+            source_region=sources.region,
             sink_bucket=site.bucket.name,
             extra_sources=[
                 TransferSource(
                     name=environment, bucket=bucket.bucket_name, bucket_arn=bucket.bucket_arn, key_arn=bucket.key.arn
                 )
-                for environment, bucket in sorted(environment_backups.items())
+                for environment, bucket in sorted(sources.others.items())
             ],
         ),
     )

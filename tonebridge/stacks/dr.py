@@ -13,7 +13,7 @@ from constructs import Construct
 
 from tonebridge.config.cloud_rules import gcp_labels
 from tonebridge.config.models import EnvironmentConfig
-from tonebridge.features.dr import add_dr
+from tonebridge.features.dr import BackupSources, add_dr
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_backup_freshness, expiring_prefixes
 from tonebridge.stacks.infrastructure import InfrastructureStack
@@ -26,15 +26,8 @@ class DrStack(TonebridgeStack):
         super().__init__(scope, env, "dr", env.aws.primary_region)
         if env.dr is None or primary.backups is None:
             raise ValueError(f"{self.name}: needs a dr section and the primary region's backups bucket")
-        self.dr = add_dr(
-            self,
-            env.dr,
-            labels=gcp_labels(env),
-            expiring_prefixes=expiring_prefixes(env),
-            source_region=env.aws.primary_region,
-            backups=primary.backups,
-            environment_backups=primary.environment_backups,
-        )
+        sources = BackupSources(env.aws.primary_region, primary.backups, primary.environment_backups)
+        self.dr = add_dr(self, env.dr, sources, labels=gcp_labels(env), expiring_prefixes=expiring_prefixes(env))
         self.site, self.transfer = self.dr.site, self.dr.transfer
         #: Alert when the newest production database backup in GCS is older than its RPO.
         self.backup_freshness = add_backup_freshness(self, env)

@@ -189,42 +189,44 @@ class DrRegion(Construct):
 
     def _network(self) -> None:
         p = self.settings
+        name, network = p.network.name, p.network
+        regional = {"project": p.project_id, "region": p.region}
         self.network = ComputeNetwork(
             self,
             "network",
-            name=p.network.name,
+            name=name,
             project=p.project_id,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             delete_default_routes_on_create=False,
         )
+        ranges = {"pods": network.pods_cidr, "services": network.services_cidr}
         self.subnet = ComputeSubnetwork(
             self,
             "subnet",
-            name=f"{p.network.name}-{p.region}",
-            project=p.project_id,
-            region=p.region,
+            name=f"{name}-{p.region}",
             network=self.network.id,
-            ip_cidr_range=str(p.network.subnet_cidr),
+            ip_cidr_range=str(network.subnet_cidr),
             private_ip_google_access=True,
             purpose="PRIVATE",
             stack_type="IPV4_ONLY",
             secondary_ip_range=[
-                ComputeSubnetworkSecondaryIpRange(range_name="pods", ip_cidr_range=str(p.network.pods_cidr)),
-                ComputeSubnetworkSecondaryIpRange(range_name="services", ip_cidr_range=str(p.network.services_cidr)),
+                ComputeSubnetworkSecondaryIpRange(range_name=range_name, ip_cidr_range=str(cidr))
+                for range_name, cidr in ranges.items()
             ],
             log_config=ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_SEC",
-                flow_sampling=p.network.flow_log_sampling,
+                flow_sampling=network.flow_log_sampling,
                 metadata="INCLUDE_ALL_METADATA",
             ),
+            **regional,
         )
         # Explicit and logged: nothing reaches the network unless a rule of higher priority (GKE's
         # own control-plane rules, later ingress) admits it.
         ComputeFirewall(
             self,
             "deny-ingress",
-            name=f"{p.network.name}-deny-all-ingress",
+            name=f"{name}-deny-all-ingress",
             project=p.project_id,
             network=self.network.id,
             direction="INGRESS",
@@ -233,26 +235,18 @@ class DrRegion(Construct):
             deny=[ComputeFirewallDeny(protocol="all")],
             log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
-        router = ComputeRouter(
-            self,
-            "router",
-            name=f"{p.network.name}-router",
-            project=p.project_id,
-            region=p.region,
-            network=self.network.id,
-        )
+        router = ComputeRouter(self, "router", name=f"{name}-router", network=self.network.id, **regional)
         ComputeRouterNat(
             self,
             "nat",
-            name=f"{p.network.name}-nat",
-            project=p.project_id,
-            region=p.region,
+            name=f"{name}-nat",
             router=router.name,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetwork=[ComputeRouterNatSubnetwork(name=self.subnet.id, source_ip_ranges_to_nat=["ALL_IP_RANGES"])],
             enable_endpoint_independent_mapping=False,
             log_config=ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
+            **regional,
         )
 
     # --- registry ------------------------------------------------------------------------------
