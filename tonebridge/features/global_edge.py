@@ -29,7 +29,7 @@ the names of the environment, the stack's per-region providers, the DR address (
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from cdktf import Fn, TerraformIterator, TerraformOutput, TerraformProvider, TerraformResource, Token
@@ -98,14 +98,14 @@ class GlobalEdge:
     zone: Route53Zone
     validation_records: Route53Record | None
     routed_name: str | None
-    health_checks: dict[str, Route53HealthCheck] = field(default_factory=dict)
-    regional_records: dict[str, Route53Record] = field(default_factory=dict)
-    failover_records: dict[str, Route53Record] = field(default_factory=dict)
-    cdn_protection: EdgeProtection | None = None
-    origin_secret: OriginSecret | None = None
-    distribution: CdnDistribution | None = None
-    cdn_records: list[Route53Record] = field(default_factory=list)
-    dr_record: Route53Record | None = None
+    health_checks: Mapping[str, Route53HealthCheck]
+    regional_records: Mapping[str, Route53Record]
+    failover_records: Mapping[str, Route53Record]
+    cdn_protection: EdgeProtection | None
+    origin_secret: OriginSecret | None
+    distribution: CdnDistribution | None
+    cdn_records: Sequence[Route53Record]
+    dr_record: Route53Record | None
 
 
 def add_global_edge(
@@ -147,22 +147,39 @@ class _Builder:
         # record names that are unknown until apply.)
         self.validation = self._validation_records(edges)
         routed = dns.routing.origin_hostname if cdn else site.primary.hostname
-        edge = GlobalEdge(zone, self.validation, routed, cdn_protection=protection, origin_secret=secret)
-        for region, regional in edges.items():
-            edge.health_checks[region] = self._region(region, regional, secret)
+        health_checks = {region: self._region(region, regional, secret) for region, regional in edges.items()}
+        regional_records: dict[str, Route53Record] = {}
+        failover_records: dict[str, Route53Record] = {}
         if edges and routed:
-            self._routing(edge, edges, dr_address)
+            regional_records = self._regional_records(routed, edges, health_checks)
+            failover_records = self._failover_pair(routed, regional_records, dr_address)
+        distribution, cdn_records = None, []
         if cdn and protection and secret:
-            edge = self._cdn(edge, protection, secret)
+            distribution, cdn_records = self._cdn(protection, secret)
+        dr_record = None
         if dns.dr and dr_address:
-            edge = replace(edge, dr_record=self._address_record("dr", dns.dr.hostname, dr_address))
+            dr_record = Route53Record(
+                scope, "dr", zone_id=zone.zone_id, name=dns.dr.hostname, type="A", ttl=dns.dr.ttl, records=[dr_address]
+            )
         TerraformOutput(scope, "zone_id", value=zone.zone_id)
         TerraformOutput(scope, "name_servers", value=zone.name_servers)
-        if edge.distribution and protection:
-            TerraformOutput(scope, "cdn_domain_name", value=edge.distribution.domain_name)
-            TerraformOutput(scope, "cdn_distribution_arn", value=edge.distribution.arn)
+        if distribution and protection:
+            TerraformOutput(scope, "cdn_domain_name", value=distribution.domain_name)
+            TerraformOutput(scope, "cdn_distribution_arn", value=distribution.arn)
             TerraformOutput(scope, "cdn_web_acl_arn", value=protection.web_acl_arn)
-        return edge
+        return GlobalEdge(
+            zone,
+            self.validation,
+            routed,
+            health_checks,
+            regional_records,
+            failover_records,
+            protection,
+            secret,
+            distribution,
+            cdn_records,
+            dr_record,
+        )
 
     def _in_region(self, construct: Construct, region: str) -> None:
         """Every resource under ``construct`` is created through ``region``'s provider."""
@@ -234,13 +251,14 @@ class _Builder:
             tags={"Name": f"{self.site.environment}-{region}-edge"},
         )
 
-    def _routing(self, edge: GlobalEdge, edges: Mapping[str, RegionalEdge], dr_address: str | None) -> None:
-        """``regions.<name>``: one latency (or geolocation) record per region, aliased to its ALB and tied to
-        its health check; ``<name>``: a failover pair whose PRIMARY aliases that set (healthy while one region
-        is) and whose SECONDARY, with ``dns.dr.failover``, is the GCP standby."""
-        dns = self.settings
-        routing = dns.routing
-        inner = f"regions.{edge.routed_name}"
+    def _regional_records(
+        self, routed: str, edges: Mapping[str, RegionalEdge], health_checks: Mapping[str, Route53HealthCheck]
+    ) -> dict[str, Route53Record]:
+        """``regions.<routed>``: one latency (or geolocation) record per region (or location), aliased to its
+        ALB and tied to its health check: an unhealthy region drops out of the answer."""
+        routing = self.settings.routing
+        inner = f"regions.{routed}"
+        records: dict[str, Route53Record] = {}
 
         def regional(id_: str, region: str, identifier: str, **policy) -> Route53Record:
             lb = edges[region].load_balancer
@@ -252,13 +270,13 @@ class _Builder:
                 type="A",
                 set_identifier=identifier,
                 alias=Route53RecordAlias(name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True),
-                health_check_id=edge.health_checks[region].id,
+                health_check_id=health_checks[region].id,
                 **policy,
             )
 
         if routing.policy == "latency":
             for region in edges:
-                edge.regional_records[region] = regional(
+                records[region] = regional(
                     f"latency-{region}",
                     region,
                     region,
@@ -272,27 +290,29 @@ class _Builder:
                     if rule.continent
                     else Route53RecordGeolocationRoutingPolicy(country=rule.country)
                 )
-                edge.regional_records[where] = regional(
+                records[where] = regional(
                     f"geo-{where}", rule.region, f"{where}-{rule.region}", geolocation_routing_policy=policy
                 )
             default = routing.default_region or self.site.primary_region
-            edge.regional_records["default"] = regional(
+            records["default"] = regional(
                 "geo-default",
                 default,
                 f"default-{default}",
                 geolocation_routing_policy=Route53RecordGeolocationRoutingPolicy(country="*"),
             )
-        edge.failover_records["aws"] = self._failover(
-            "aws",
-            "PRIMARY",
-            edge.routed_name,
-            alias=Route53RecordAlias(name=inner, zone_id=self.zone_id, evaluate_target_health=True),
-            depends_on=list(edge.regional_records.values()),
-        )
-        if dns.dr is not None and dns.dr.failover and dr_address is not None:
-            edge.failover_records["gcp"] = self._failover(
-                "gcp", "SECONDARY", edge.routed_name, ttl=dns.dr.ttl, records=[dr_address]
-            )
+        return records
+
+    def _failover_pair(
+        self, routed: str, regional: Mapping[str, Route53Record], dr_address: str | None
+    ) -> dict[str, Route53Record]:
+        """``<routed>``: a failover pair whose PRIMARY aliases the regional set (healthy while one region is)
+        and whose SECONDARY, with ``dns.dr.failover``, is the GCP standby."""
+        dr = self.settings.dr
+        inner = Route53RecordAlias(name=f"regions.{routed}", zone_id=self.zone_id, evaluate_target_health=True)
+        pair = {"aws": self._failover("aws", "PRIMARY", routed, alias=inner, depends_on=list(regional.values()))}
+        if dr is not None and dr.failover and dr_address is not None:
+            pair["gcp"] = self._failover("gcp", "SECONDARY", routed, ttl=dr.ttl, records=[dr_address])
+        return pair
 
     def _failover(self, identifier: str, role: str, name: str, **target) -> Route53Record:
         """One side of the routed name's failover pair: an alias (``alias``) or an address (``ttl``, ``records``)."""
@@ -305,11 +325,6 @@ class _Builder:
             set_identifier=identifier,
             failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role),
             **target,
-        )
-
-    def _address_record(self, id_: str, name: str, address: str) -> Route53Record:
-        return Route53Record(
-            self.scope, id_, zone_id=self.zone_id, name=name, type="A", ttl=self.settings.dr.ttl, records=[address]
         )
 
     def _cdn_protection(self) -> EdgeProtection:
@@ -331,7 +346,7 @@ class _Builder:
         self._in_region(protection, CLOUDFRONT_REGION)
         return protection
 
-    def _cdn(self, edge: GlobalEdge, protection: EdgeProtection, secret: OriginSecret) -> GlobalEdge:
+    def _cdn(self, protection: EdgeProtection, secret: OriginSecret) -> tuple[CdnDistribution, list[Route53Record]]:
         """The distribution, and the public names aliased to it (A and AAAA)."""
         cdn, site = self.cdn, self.site
         validation = self._certificate("certificate-cdn", CLOUDFRONT_REGION, protection.certificate_arn)
@@ -366,4 +381,4 @@ class _Builder:
             for index, name in enumerate(aliases)
             for record_type in (("A", "AAAA") if cdn.ipv6 else ("A",))
         ]
-        return replace(edge, distribution=distribution, cdn_records=records)
+        return distribution, records
