@@ -131,6 +131,8 @@ class DrRegion(Construct):
             if not prefix.strip("/") or days < settings.backups.retention_days:
                 raise ValueError(f"expiring prefix {prefix!r}: a name, and days no shorter than the retention policy")
         self.settings = settings
+        #: Where the regional resources live (key ring, registry, cluster, node pool).
+        self.located = {"project": settings.project_id, "location": settings.region}
         self.labels = dict(labels)
         self.expiring_prefixes = dict(expiring_prefixes)
         project = DataGoogleProject(self, "project", project_id=settings.project_id)
@@ -154,7 +156,7 @@ class DrRegion(Construct):
 
     def _keys(self) -> None:
         p = self.settings
-        ring = KmsKeyRing(self, "key-ring", name=p.key_ring, location=p.region, project=p.project_id)
+        ring = KmsKeyRing(self, "key-ring", name=p.key_ring, **self.located)
         number = self.project_number
         agents = {
             # GKE's service agent encrypts Secrets in etcd (application-layer encryption).
@@ -257,8 +259,7 @@ class DrRegion(Construct):
             self,
             "registry",
             repository_id=p.registry.repository_id,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             format="DOCKER",
             description="ToneBridge development images (spec §5.1)",
             docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=p.registry.immutable_tags),
@@ -307,8 +308,7 @@ class DrRegion(Construct):
         ArtifactRegistryRepositoryIamMember(
             self,
             "nodes-pull",
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             repository=self.repository.name,
             role="roles/artifactregistry.reader",
             member=member,
@@ -334,8 +334,7 @@ class DrRegion(Construct):
             self,
             "cluster",
             name=p.gke.name,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             network=self.network.id,
             subnetwork=self.subnet.id,
             networking_mode="VPC_NATIVE",
@@ -429,8 +428,7 @@ class DrRegion(Construct):
             self,
             "node-pool",
             name=p.gke.node_pool.name,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             cluster=self.cluster.id,
             initial_node_count=p.gke.node_pool.min_nodes,
             autoscaling=ContainerNodePoolAutoscaling(
