@@ -473,22 +473,33 @@ CDN = ("dns", "cdn")
 _STATIC = {"path": "/static/*", "min_ttl": 0, "default_ttl": 86400, "max_ttl": 31536000}
 GUARDS.update(
     {
-        "constructs/edge_cdn.py:CdnDistributionProps.__post_init__": [
+        "constructs/edge_cdn.py:CdnWiring.__post_init__": [
             N("the distribution's name is derived from the environment name, itself a DNS label"),
             N("the aliases are dns.cdn's public names, which configuration requires"),
-            C((*CDN, "cache_paths"), [{**_STATIC, "path": f"/static/p{i}/*"} for i in range(26)]),
-            C((*CDN, "cache_paths"), [_STATIC, _STATIC]),
-            C((*CDN, "cache_paths"), [{**_STATIC, "min_ttl": 100, "default_ttl": 10}]),
-            C((*CDN, "price_class"), "PriceClass_50"),
-            C((*CDN, "minimum_protocol_version"), "TLSv1_2016"),
-            C((*CDN, "http_version"), "http1.1"),
-            C((*CDN, "origin_read_timeout"), 61),
         ],
-        "constructs/origin_secret.py:OriginSecretProps.__post_init__": [
-            N("the secret's name is derived from the environment name"),
-            C((*CDN, "origin_secret", "active"), "c"),
-            C((*CDN, "origin_secret", "length"), 16),
-            C((*CDN, "origin_secret", "recovery_window_days"), 3),
+        "constructs/origin_secret.py:OriginSecret.__init__": [
+            N("the secret's name is derived from the environment name")
+        ],
+        # The settings of the global edge (props/cdn.py, props/global_dns.py) and the field types they share.
+        "props/types.py:_region": [C(("state", "region"), "us-west"), C(("state", "region"), "us-west-3")],
+        "props/types.py:_bucket": [
+            C(("state", "bucket"), "Tonebridge_State"),
+            C(("state", "bucket"), "tone..bridge-state"),
+            C(("state", "bucket"), "tonebridge-state-s3alias"),
+        ],
+        "props/edge_types.py:_hostname": [C(("dns", "zone"), "Tonebridge.io")],
+        "props/edge_types.py:_country": [C((*CDN, "waf", "blocked_countries"), ["CU", "XX"])],
+        "props/cdn.py:_pattern": [C((*CDN, "cache_paths"), [{**_STATIC, "path": "static/*"}])],
+        "props/cdn.py:_header": [C((*CDN, "origin_secret", "header"), "X-Amz-Verify")],
+        "props/cdn.py:CachePathSettings._ordered": [
+            C((*CDN, "cache_paths"), [{**_STATIC, "min_ttl": 100, "default_ttl": 10}])
+        ],
+        "props/cdn.py:SecurityHeadersSettings._preload": [
+            C((*CDN, "security_headers"), {"hsts_preload": True, "hsts_include_subdomains": False})
+        ],
+        "props/cdn.py:OriginSecretSettings._window": [C((*CDN, "origin_secret", "recovery_window_days"), 3)],
+        "props/global_dns.py:GeoLocationSettings._one": [
+            C(("dns", "routing", "geolocation"), [{"region": "us-east-1"}])
         ],
     }
 )
@@ -721,16 +732,19 @@ LINES: dict[str, str] = {
     "props/cluster.py:ClusterSettings._addons_and_ami[0]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
     "props/cluster.py:ClusterSettings._addons_and_ami[2]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
     "props/cluster.py:ClusterSettings._names_fit_karpenter[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[2]": "dns.cdn.cache_paths: List should have at most 25 items after validation, not 26",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[3]": "dns.cdn.cache_paths[1].path: /static/* appears twice",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[4]": "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[5]": "dns.cdn.price_class: Input should be 'PriceClass_100', 'PriceClass_200' or 'PriceClass_All' (got 'PriceClass_50')",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[6]": "dns.cdn.minimum_protocol_version: Input should be 'TLSv1.2_2019' or 'TLSv1.2_2021' (got 'TLSv1_2016')",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[7]": "dns.cdn.http_version: Input should be 'http2' or 'http2and3' (got 'http1.1')",
-    "constructs/edge_cdn.py:CdnDistributionProps.__post_init__[8]": "dns.cdn.origin_read_timeout: Input should be less than or equal to 60 (got 61)",
-    "constructs/origin_secret.py:OriginSecretProps.__post_init__[1]": "dns.cdn.origin_secret.active: Input should be 'a' or 'b' (got 'c')",
-    "constructs/origin_secret.py:OriginSecretProps.__post_init__[2]": "dns.cdn.origin_secret.length: Input should be greater than or equal to 32 (got 16)",
-    "constructs/origin_secret.py:OriginSecretProps.__post_init__[3]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
+    "props/types.py:_region[0]": "state.region: 'us-west' is not an AWS region name (for example us-west-2)",
+    "props/types.py:_region[1]": "state.region: 'us-west-3' is not an AWS region; did you mean us-west-2 or us-west-1 or eu-west-3?",
+    "props/types.py:_bucket[0]": "state.bucket: 'Tonebridge_State' is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+    "props/types.py:_bucket[1]": "state.bucket: 'tone..bridge-state' is not a valid S3 bucket name (no '..', IP form or reserved prefix)",
+    "props/types.py:_bucket[2]": "state.bucket: 'tonebridge-state-s3alias' is not a valid S3 bucket name (reserved suffix)",
+    "props/edge_types.py:_hostname[0]": "dns.zone: 'Tonebridge.io' is not a fully qualified lowercase DNS name",
+    "props/edge_types.py:_country[0]": "dns.cdn.waf.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
+    "props/cdn.py:_pattern[0]": "dns.cdn.cache_paths[0].path: 'static/*' is not a CloudFront path pattern below the root (for example /static/*; letters, digits, . _ ~ / - * ? only)",
+    "props/cdn.py:_header[0]": "dns.cdn.origin_secret.header: 'X-Amz-Verify' is not a header name CloudFront sends to an origin (token, not X-Amz-*, Host …)",
+    "props/cdn.py:CachePathSettings._ordered[0]": "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",
+    "props/cdn.py:SecurityHeadersSettings._preload[0]": "dns.cdn.security_headers: hsts_preload needs hsts_include_subdomains and hsts_max_age of at least 31536000",
+    "props/cdn.py:OriginSecretSettings._window[0]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
+    "props/global_dns.py:GeoLocationSettings._one[0]": "dns.routing.geolocation[0]: give exactly one of continent and country",
     "constructs/argocd.py:ArgoSso.__post_init__[0]": "platform.us-west-2.argocd.sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' (got 'http://sso.tonebridge.io')",
     "constructs/argocd.py:ArgoSso.__post_init__[1]": "platform.us-west-2.argocd.sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
     "constructs/kms.py:KeyAccess.__init__[0]": "security.deploy_principals: List should have at least 1 item after validation, not 0",

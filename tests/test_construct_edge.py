@@ -49,28 +49,28 @@ def test_an_open_alb_with_access_logs_shield_and_its_own_port():
 
 
 def test_a_cdn_caching_query_strings_without_headers_policy_geo_blocked_ipv4_only():
-    from tonebridge.constructs.edge_cdn import CachedPath, CdnDistribution, CdnDistributionProps
+    from tonebridge.constructs.edge_cdn import CdnDistribution, CdnWiring
+    from tonebridge.props.cdn import CdnSettings
 
-    props = CdnDistributionProps(
+    settings = CdnSettings(
+        logs={"bucket": "tb-unit-cdn-logs", "retention_days": 30, "include_cookies": True},
+        cache_paths=[{"path": "/search/*", "default_ttl": 60, "max_ttl": 300, "query_strings": True}],
+        waf={"blocked_countries": ["KP", "CU"]},
+        security_headers={"enabled": False},
+        price_class="PriceClass_100",
+        ipv6=False,
+        shield_advanced=True,
+    )
+    wiring = CdnWiring(
         name="tb-unit",
         aliases=["api.example.org"],
         certificate_arn="arn:aws:acm:us-east-1:111122223333:certificate/unit",
         web_acl_arn="arn:aws:wafv2:us-east-1:111122223333:global/webacl/tb-unit/1",
         origin_domain="origin.example.org",
-        origin_header="X-Origin-Verify",
         origin_header_value="${random_password.origin.result}",
-        log_bucket="tb-unit-cdn-logs",
-        log_retention_days=30,
-        include_cookies=True,
-        cached_paths=[CachedPath("/search/*", default_ttl=60, max_ttl=300, query_strings=True)],
-        blocked_countries=["KP", "CU"],
-        security_headers=None,
-        price_class="PriceClass_100",
-        ipv6=False,
-        shield_advanced=True,
         force_destroy_logs=True,
     )
-    out = synth_alone(lambda stack: CdnDistribution(stack, "cdn", props), region="us-east-1")
+    out = synth_alone(lambda stack: CdnDistribution(stack, "cdn", settings, wiring), region="us-east-1")
     cdn = only(out, "aws_cloudfront_distribution")
     assert cdn["is_ipv6_enabled"] is False and cdn["price_class"] == "PriceClass_100"
     assert cdn["restrictions"]["geo_restriction"] == {"restriction_type": "blacklist", "locations": ["CU", "KP"]}

@@ -63,14 +63,17 @@ def test_alarms_on_nat_gateways_and_the_audit_log_with_their_own_thresholds():
 
 
 def test_origin_secret_slot_b_at_maximum_length_without_recovery_window():
-    from tonebridge.constructs.origin_secret import OriginSecret, OriginSecretProps
+    from tonebridge.constructs.origin_secret import OriginSecret
+    from tonebridge.props.cdn import OriginSecretSettings
 
-    props = OriginSecretProps(name="tb-unit", active="b", length=128, recovery_window_days=0)
+    settings = OriginSecretSettings(active="b", length=128, recovery_window_days=0)
 
     def build(stack):
         from cdktf import TerraformOutput
 
-        TerraformOutput(stack, "active", value=OriginSecret(stack, "origin", props).active_value, sensitive=True)
+        TerraformOutput(
+            stack, "active", value=OriginSecret(stack, "origin", settings, name="tb-unit").active_value, sensitive=True
+        )
 
     out = synth_alone(build)
     secrets = {s["name"]: s for s in resources(out, "aws_secretsmanager_secret").values()}

@@ -190,23 +190,97 @@ def test_local_deploys_the_parts_moto_implements(stacks):
 
 
 def test_cdn_props_are_checked_early():
-    from tonebridge.constructs.edge_cdn import CachedPath, CdnDistributionProps
+    """The distribution's settings are dns.cdn's model (props/cdn.py): a wrong value is refused where the
+    model is built; the wiring (names, aliases) by CdnWiring."""
+    from pydantic import ValidationError
 
-    base = dict(
+    from tonebridge.constructs.edge_cdn import CdnWiring
+    from tonebridge.props.cdn import CachePathSettings, CdnSettings
+
+    logs = {"bucket": "tb-logs"}
+    with pytest.raises(ValueError, match="min_ttl"):
+        CachePathSettings(path="/s/*", min_ttl=10, default_ttl=5)
+    with pytest.raises(ValueError, match="price_class"):
+        CdnSettings(logs=logs, price_class="PriceClass_50")
+    with pytest.raises(ValueError, match=r"TLSv1\.2"):
+        CdnSettings(logs=logs, minimum_protocol_version="TLSv1")
+    with pytest.raises(ValidationError, match="cache_paths"):
+        CdnSettings(logs=logs, cache_paths=[{"path": f"/s{i}/*"} for i in range(26)])
+    wiring = dict(
         name="tb",
         aliases=["api.example.com"],
         certificate_arn="arn",
         web_acl_arn="arn",
         origin_domain="origin.example.com",
-        origin_header="X-Origin-Verify",
         origin_header_value="token",
-        log_bucket="tb-logs",
     )
-    with pytest.raises(ValueError, match="min_ttl"):
-        CdnDistributionProps(**base, cached_paths=[CachedPath(path="/s/*", min_ttl=10, default_ttl=5)])
-    with pytest.raises(ValueError, match="price_class"):
-        CdnDistributionProps(**base, price_class="PriceClass_50")
-    with pytest.raises(ValueError, match=r"TLSv1\.2"):
-        CdnDistributionProps(**base, minimum_protocol_version="TLSv1")
-    with pytest.raises(ValueError, match="distinct"):
-        CdnDistributionProps(**base, cached_paths=[CachedPath(path="/s/*"), CachedPath(path="/s/*")])
+    with pytest.raises(ValueError, match="letters, digits"):
+        CdnWiring(**{**wiring, "name": "tb cdn"})
+    with pytest.raises(ValueError, match="aliases"):
+        CdnWiring(**{**wiring, "aliases": []})
+
+
+#: What CdnDistributionProps and OriginSecretProps once checked themselves (lines tests/construct_guards.py
+#: pinned): the settings' own rules now, or the section's cross-field rule (distinct paths, config/edge_rules.py).
+_SETTINGS_LINES = [
+    (
+        ("dns", "cdn", "cache_paths"),
+        [{"path": f"/static/p{i}/*"} for i in range(26)],
+        "dns.cdn.cache_paths: List should have at most 25 items after validation, not 26",
+    ),
+    (
+        ("dns", "cdn", "cache_paths"),
+        [{"path": "/static/*"}] * 2,
+        "dns.cdn.cache_paths[1].path: /static/* appears twice",
+    ),
+    (
+        ("dns", "cdn", "cache_paths"),
+        [{"path": "/static/*", "min_ttl": 100, "default_ttl": 10}],
+        "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",
+    ),
+    (
+        ("dns", "cdn", "price_class"),
+        "PriceClass_50",
+        "dns.cdn.price_class: Input should be 'PriceClass_100', 'PriceClass_200' or 'PriceClass_All'"
+        " (got 'PriceClass_50')",
+    ),
+    (
+        ("dns", "cdn", "minimum_protocol_version"),
+        "TLSv1_2016",
+        "dns.cdn.minimum_protocol_version: Input should be 'TLSv1.2_2019' or 'TLSv1.2_2021' (got 'TLSv1_2016')",
+    ),
+    (
+        ("dns", "cdn", "http_version"),
+        "http1.1",
+        "dns.cdn.http_version: Input should be 'http2' or 'http2and3' (got 'http1.1')",
+    ),
+    (
+        ("dns", "cdn", "origin_read_timeout"),
+        61,
+        "dns.cdn.origin_read_timeout: Input should be less than or equal to 60 (got 61)",
+    ),
+    (
+        ("dns", "cdn", "origin_secret", "active"),
+        "c",
+        "dns.cdn.origin_secret.active: Input should be 'a' or 'b' (got 'c')",
+    ),
+    (
+        ("dns", "cdn", "origin_secret", "length"),
+        16,
+        "dns.cdn.origin_secret.length: Input should be greater than or equal to 32 (got 16)",
+    ),
+    (
+        ("dns", "cdn", "origin_secret", "recovery_window_days"),
+        3,
+        "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "line"), _SETTINGS_LINES, ids=[line.split(":")[0] for *_, line in _SETTINGS_LINES]
+)
+def test_cdn_settings_problems_are_lines_of_the_file(tmp_path, path, value, line):
+    from tests.config_lines import loader_report
+
+    assert f"production.yaml: {line}" in loader_report(tmp_path, path, value)

@@ -173,15 +173,15 @@ def test_dr_failover_switch_adds_gcp_behind_the_regions(environments):
 def test_geolocation_policy_and_the_cdn_switched_off(environments):
     """routing.policy geolocation: one record per mapped location plus the default ('*'); without the CDN
     the public name itself is routed, the ALBs are open again and keep their own per-IP rules."""
-    from tonebridge.config.global_dns import GeoLocationConfig
+    from tonebridge.props.global_dns import GeoLocationSettings
 
     env = environments["production"]
     routing = env.dns.routing.model_copy(
         update={
             "policy": "geolocation",
             "geolocation": [
-                GeoLocationConfig(continent="NA", region="us-east-1"),
-                GeoLocationConfig(country="JP", region="us-west-2"),
+                GeoLocationSettings(continent="NA", region="us-east-1"),
+                GeoLocationSettings(country="JP", region="us-west-2"),
             ],
         }
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from tonebridge import netplan
-from tonebridge.config.edge_rules import edge_problems
+from tonebridge.config.edge_rules import edge_problems, inside
 from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
 
@@ -14,10 +14,6 @@ from tonebridge.config.models import EnvironmentConfig
 ALB_NAME_MAX = 32
 #: GKE's node service account id is ``<cluster>-nodes``: 6-30 characters.
 ACCOUNT_ID_MAX = 30
-
-
-def _inside(hostname: str, zone: str) -> bool:
-    return hostname == zone or hostname.endswith(f".{zone}")
 
 
 def dns_dr_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
@@ -45,7 +41,7 @@ def _dns(cfg: EnvironmentConfig) -> Iterator[Problem]:
     edges = {r: p.edge for r, p in cfg.platform.items() if p.edge.enabled and p.edge.hostname}
     for region, edge in edges.items():
         for index, host in enumerate([edge.hostname, *edge.alternative_names]):
-            if not _inside(host, dns.zone):
+            if not inside(host, dns.zone):
                 at = ("hostname",) if index == 0 else ("alternative_names", index - 1)
                 yield Problem(("platform", region, "edge", *at), f"{host} is outside the zone dns.zone {dns.zone}")
     primary = edges.get(cfg.aws.primary_region)
@@ -58,7 +54,7 @@ def _dns(cfg: EnvironmentConfig) -> Iterator[Problem]:
     if dns.dr:
         if cfg.dr is None:
             yield Problem(("dns", "dr"), "needs a dr section (the GCP standby's address)")
-        if not _inside(dns.dr.hostname, dns.zone):
+        if not inside(dns.dr.hostname, dns.zone):
             yield Problem(("dns", "dr", "hostname"), f"{dns.dr.hostname} is outside the zone dns.zone {dns.zone}")
         if primary and dns.dr.hostname == primary.hostname:
             yield Problem(("dns", "dr", "hostname"), "must differ from the edge hostname (that name fails over)")

@@ -8,7 +8,8 @@ from tonebridge.config.errors import Problem
 from tonebridge.config.models import EnvironmentConfig
 
 
-def _inside(hostname: str, zone: str) -> bool:
+def inside(hostname: str, zone: str) -> bool:
+    """Whether ``hostname`` is ``zone`` or a name below it."""
     return hostname == zone or hostname.endswith(f".{zone}")
 
 
@@ -33,7 +34,7 @@ def _routing(cfg: EnvironmentConfig, edges: dict) -> Iterator[Problem]:
     at = ("dns", "routing")
     primary = edges.get(cfg.aws.primary_region)
     if routing.origin_hostname:
-        if not _inside(routing.origin_hostname, dns.zone):
+        if not inside(routing.origin_hostname, dns.zone):
             yield Problem(
                 (*at, "origin_hostname"), f"{routing.origin_hostname} is outside the zone dns.zone {dns.zone}"
             )

@@ -1,78 +1,18 @@
-"""The `dns` section: the global stack's public zone, health checks, routing and CDN (spec §2.1, §2.2, §9.1)."""
+"""The `dns` section: its models are the global edge's settings in :mod:`tonebridge.props.global_dns`
+(one schema); the configuration's names stay importable from here."""
 
 from __future__ import annotations
 
-from typing import Literal
+from tonebridge.props.global_dns import (
+    DrRecordSettings,
+    GeoLocationSettings,
+    GlobalDnsSettings,
+    HealthCheckSettings,
+    RoutingSettings,
+)
 
-from pydantic import Field, model_validator
-
-from tonebridge.config.cdn import CdnConfig
-from tonebridge.config.platform_mesh import CountryCode, Hostname
-from tonebridge.config.types import Region, StrictModel
-
-
-class HealthCheckConfig(StrictModel):
-    """Route53 health checks of each region's ALB (HTTPS, the Istio gateway's readiness path)."""
-
-    request_interval: Literal[10, 30] = Field(default=30, description="Seconds between checks (10 costs more).")
-    failure_threshold: int = Field(default=3, ge=1, le=10, description="Failed checks before a region is unhealthy.")
-    hold_primary: bool = Field(
-        default=False,
-        description="Invert the primary region's check (it reads unhealthy): traffic stays on the SECONDARY record"
-        " while the primary flaps. Set with `make hold-primary` (runbook), false again to fail back.",
-    )
-
-
-class DrRecordConfig(StrictModel):
-    """The GCP standby's record (the DR stack's static address).
-
-    hostname: always published, for smoke tests of the standby.
-    failover: operators set this to true (both AWS regions lost) to add GCP as the SECONDARY of the
-        routed name, answered while no AWS region's health check passes; false again once AWS is back.
-    """
-
-    hostname: Hostname
-    failover: bool = False
-    ttl: int = Field(default=60, ge=10, le=3600)
-
-
-class GeoLocationConfig(StrictModel):
-    """Geolocation routing: users of a continent or a country go to ``region`` (exactly one of the two)."""
-
-    continent: Literal["AF", "AN", "AS", "EU", "NA", "OC", "SA"] | None = None
-    country: CountryCode | None = None
-    region: Region
-
-    @model_validator(mode="after")
-    def _one(self) -> GeoLocationConfig:
-        if (self.continent is None) == (self.country is None):
-            raise ValueError("give exactly one of continent and country")
-        return self
-
-
-class RoutingConfig(StrictModel):
-    """How Route53 steers users (or CloudFront's edge locations) to a region.
-
-    policy: ``latency`` (the region with the lowest latency from the resolver; CloudFront resolves from
-        its edge location, so from near the user) or ``geolocation`` (``geolocation`` maps continents and
-        countries; everyone else goes to ``default_region``, the primary unless set).
-    Each regional record carries the region's health check: an unhealthy region drops out of the answer.
-    origin_hostname: with ``cdn``, the name CloudFront fetches from (on every regional certificate);
-        the edge hostname then aliases the distribution. Without ``cdn``, the edge hostname itself routes.
-    """
-
-    policy: Literal["latency", "geolocation"] = "latency"
-    origin_hostname: Hostname | None = None
-    geolocation: list[GeoLocationConfig] = Field(default_factory=list)
-    default_region: Region | None = None
-
-
-class GlobalDnsConfig(StrictModel):
-    """The `<env>-global` stack: the zone the regional edge hostnames live in."""
-
-    zone: Hostname = Field(description="The public hosted zone (the domain); edge hostnames must be inside it.")
-    health_check: HealthCheckConfig = HealthCheckConfig()
-    validation_ttl: int = Field(default=300, ge=60, le=86400, description="TTL of the ACM validation records.")
-    dr: DrRecordConfig | None = None
-    routing: RoutingConfig = RoutingConfig()
-    cdn: CdnConfig | None = Field(default=None, description="CloudFront in front of the regions (global stack).")
+HealthCheckConfig = HealthCheckSettings
+DrRecordConfig = DrRecordSettings
+GeoLocationConfig = GeoLocationSettings
+RoutingConfig = RoutingSettings
+GlobalDnsConfig = GlobalDnsSettings

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
     CloudfrontCachePolicy,
@@ -72,31 +72,23 @@ from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAclAccessControlPolicyGrantGrantee,
     S3BucketAclAccessControlPolicyOwner,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from cdktf_cdktf_provider_aws.shield_protection import ShieldProtection
 from constructs import Construct
 
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, ServiceGrant
-from tonebridge.constructs.s3_hardening import tls_only_policy
+from tonebridge.constructs.s3_hardening import (
+    default_encryption,
+    expiring_versions,
+    tls_only_policy,
+    versioning_enabled,
+)
+from tonebridge.props.cdn import CachePathSettings, CdnSettings
 
 #: AWS-managed policies (ids fixed by AWS, listed in the CloudFront Developer Guide,
 #: "Use managed cache policies" / "Use managed origin request policies").
@@ -113,43 +105,15 @@ _LOG_DELIVERY = "delivery.logs.amazonaws.com"
 
 
 @dataclass(frozen=True)
-class CachedPath:
-    """A cached path pattern and its TTLs (seconds)."""
-
-    path: str
-    min_ttl: int = 0
-    default_ttl: int = 86_400
-    max_ttl: int = 31_536_000
-    query_strings: bool = False
-
-
-@dataclass(frozen=True)
-class SecurityHeaders:
-    """The response headers policy's values."""
-
-    hsts_max_age: int = 63_072_000
-    hsts_include_subdomains: bool = True
-    hsts_preload: bool = False
-    frame_options: str = "DENY"
-    referrer_policy: str = "strict-origin-when-cross-origin"
-
-
-@dataclass(frozen=True)
-class CdnDistributionProps:
-    """Props of :class:`CdnDistribution`.
+class CdnWiring:
+    """What :class:`CdnDistribution` connects that is not ``dns.cdn`` configuration.
 
     name: prefix of the policies' names (letters, digits, '-', '_'; at most 64).
     aliases: the public names (on the certificate).
     certificate_arn: an issued ACM certificate of us-east-1 (the validation's ARN).
     web_acl_arn: a CLOUDFRONT-scope WAFv2 web ACL.
     origin_domain: the Route53 name that routes to the regional ALBs.
-    origin_header / origin_header_value: the secret header CloudFront adds for the ALBs.
-    log_bucket: the standard-logging bucket's name (created here); log_retention_days.
-    cached_paths: cached behaviours in order (at most 25); everything else is the uncached API.
-    blocked_countries: CloudFront geo restriction (deny list); empty: none.
-    security_headers: the response headers policy, or None (no policy).
-    price_class, minimum_protocol_version, http_version, ipv6, origin_read_timeout: as CloudFront names them.
-    shield_advanced: protect the distribution with Shield Advanced (paid subscription).
+    origin_header_value: the active slot's secret value, sent in ``origin_secret.header`` to the ALBs.
     force_destroy_logs: delete the log bucket with its objects (emulator only).
     """
 
@@ -158,20 +122,7 @@ class CdnDistributionProps:
     certificate_arn: str
     web_acl_arn: str
     origin_domain: str
-    origin_header: str
     origin_header_value: str
-    log_bucket: str
-    log_retention_days: int = 365
-    include_cookies: bool = False
-    cached_paths: Sequence[CachedPath] = field(default_factory=tuple)
-    blocked_countries: Sequence[str] = field(default_factory=tuple)
-    security_headers: SecurityHeaders | None = field(default_factory=SecurityHeaders)
-    price_class: str = "PriceClass_All"
-    minimum_protocol_version: str = "TLSv1.2_2021"
-    http_version: str = "http2and3"
-    ipv6: bool = True
-    origin_read_timeout: int = 30
-    shield_advanced: bool = False
     force_destroy_logs: bool = False
 
     def __post_init__(self) -> None:
@@ -179,35 +130,22 @@ class CdnDistributionProps:
             raise ValueError(f"name {self.name!r}: letters, digits, '-' or '_', at most 64")
         if not self.aliases:
             raise ValueError("aliases: at least one public name")
-        if len(self.cached_paths) > 25:
-            raise ValueError("cached_paths: at most 25 behaviours")
-        paths = [p.path for p in self.cached_paths]
-        if len(set(paths)) != len(paths):
-            raise ValueError("cached_paths must be distinct")
-        for cached in self.cached_paths:
-            if not 0 <= cached.min_ttl <= cached.default_ttl <= cached.max_ttl:
-                raise ValueError(f"{cached.path}: min_ttl <= default_ttl <= max_ttl")
-        if self.price_class not in ("PriceClass_100", "PriceClass_200", "PriceClass_All"):
-            raise ValueError(f"price_class {self.price_class!r}")
-        if not self.minimum_protocol_version.startswith("TLSv1.2_"):
-            raise ValueError("minimum_protocol_version must be a TLSv1.2_* policy")
-        if self.http_version not in ("http2", "http2and3"):
-            raise ValueError("http_version must be http2 or http2and3")
-        if not 1 <= self.origin_read_timeout <= 60:
-            raise ValueError("origin_read_timeout must be 1-60 seconds")
 
 
 class CdnDistribution(Construct):
     """Attributes: ``distribution``, ``domain_name``, ``hosted_zone_id``, ``arn``, ``log_bucket``,
     ``cache_policies`` (path -> policy), ``response_headers_policy`` (or None)."""
 
-    def __init__(self, scope: Construct, id_: str, props: CdnDistributionProps) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: CdnSettings, wiring: CdnWiring) -> None:
+        """``settings``: the validated ``dns.cdn`` section (behaviours, TLS, logs, headers, WAF's countries);
+        ``wiring``: names, ARNs and the origin secret's value."""
         super().__init__(scope, id_)
-        self.log_bucket = self._log_bucket(props)
-        self.response_headers_policy = self._headers(props)
+        self.settings = settings
+        self.log_bucket = self._log_bucket(wiring)
+        self.response_headers_policy = self._headers(wiring)
         headers_id = self.response_headers_policy.id if self.response_headers_policy else None
         self.cache_policies = {
-            cached.path: self._cache_policy(props, i, cached) for i, cached in enumerate(props.cached_paths)
+            cached.path: self._cache_policy(wiring, i, cached) for i, cached in enumerate(settings.cache_paths)
         }
         ordered = [
             CloudfrontDistributionOrderedCacheBehavior(
@@ -220,22 +158,22 @@ class CdnDistribution(Construct):
                 response_headers_policy_id=headers_id,
                 compress=True,
             )
-            for cached in props.cached_paths
+            for cached in settings.cache_paths
         ]
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
             enabled=True,
-            comment=f"{props.name}: CDN in front of the regional ALBs",
-            aliases=list(props.aliases),
-            price_class=props.price_class,
-            http_version=props.http_version,
-            is_ipv6_enabled=props.ipv6,
-            web_acl_id=props.web_acl_arn,
+            comment=f"{wiring.name}: CDN in front of the regional ALBs",
+            aliases=list(wiring.aliases),
+            price_class=settings.price_class,
+            http_version=settings.http_version,
+            is_ipv6_enabled=settings.ipv6,
+            web_acl_id=wiring.web_acl_arn,
             origin=[
                 CloudfrontDistributionOrigin(
                     origin_id=ORIGIN_ID,
-                    domain_name=props.origin_domain,
+                    domain_name=wiring.origin_domain,
                     connection_attempts=3,
                     connection_timeout=10,
                     custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
@@ -243,12 +181,12 @@ class CdnDistribution(Construct):
                         https_port=443,
                         origin_protocol_policy="https-only",
                         origin_ssl_protocols=["TLSv1.2"],
-                        origin_read_timeout=props.origin_read_timeout,
+                        origin_read_timeout=settings.origin_read_timeout,
                         origin_keepalive_timeout=5,
                     ),
                     custom_header=[
                         CloudfrontDistributionOriginCustomHeader(
-                            name=props.origin_header, value=props.origin_header_value
+                            name=settings.origin_secret.header, value=wiring.origin_header_value
                         )
                     ],
                 )
@@ -266,39 +204,40 @@ class CdnDistribution(Construct):
             ordered_cache_behavior=ordered or None,
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(
-                    restriction_type="blacklist" if props.blocked_countries else "none",
-                    locations=sorted(props.blocked_countries),
+                    restriction_type="blacklist" if settings.waf.blocked_countries else "none",
+                    locations=sorted(settings.waf.blocked_countries),
                 )
             ),
             viewer_certificate=CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=props.certificate_arn,
+                acm_certificate_arn=wiring.certificate_arn,
                 ssl_support_method="sni-only",
-                minimum_protocol_version=props.minimum_protocol_version,
+                minimum_protocol_version=settings.minimum_protocol_version,
             ),
             logging_config=CloudfrontDistributionLoggingConfig(
                 bucket=self.log_bucket.bucket_domain_name,
                 prefix=LOG_PREFIX,
-                include_cookies=props.include_cookies,
+                include_cookies=settings.logs.include_cookies,
             ),
             depends_on=[self._log_acl],
         )
-        if props.shield_advanced:
-            ShieldProtection(self, "shield", name=props.name, resource_arn=self.distribution.arn)
+        if settings.shield_advanced:
+            ShieldProtection(self, "shield", name=wiring.name, resource_arn=self.distribution.arn)
         self.arn: str = self.distribution.arn
         self.domain_name: str = self.distribution.domain_name
         self.hosted_zone_id: str = self.distribution.hosted_zone_id
 
-    def _log_bucket(self, props: CdnDistributionProps) -> S3Bucket:
+    def _log_bucket(self, wiring: CdnWiring) -> S3Bucket:
+        logs = self.settings.logs
         key = EncryptionKey(
             self,
             "log-key",
             EncryptionKeyProps(
-                alias=f"{props.log_bucket}",
-                description=f"{props.name}: CloudFront standard logs",
+                alias=f"{logs.bucket}",
+                description=f"{wiring.name}: CloudFront standard logs",
                 service_grants=[ServiceGrant(principal=_LOG_DELIVERY, actions=("kms:GenerateDataKey*", "kms:Decrypt"))],
             ),
         )
-        bucket = S3Bucket(self, "log-bucket", bucket=props.log_bucket, force_destroy=props.force_destroy_logs)
+        bucket = S3Bucket(self, "log-bucket", bucket=logs.bucket, force_destroy=wiring.force_destroy_logs)
         S3BucketPublicAccessBlock(
             self,
             "log-bucket-public-access",
@@ -333,58 +272,28 @@ class CdnDistribution(Construct):
             ),
             depends_on=[ownership],
         )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "log-bucket-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                        )
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "log-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketLifecycleConfiguration(
+        default_encryption(self, "log-bucket-encryption", bucket, key.arn)
+        versioning_enabled(self, "log-bucket-versioning", bucket)
+        expiring_versions(
             self,
             "log-bucket-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="retention",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.log_retention_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
+            bucket,
+            rule_id="retention",
+            noncurrent_days=30,
+            expiration_days=logs.retention_days,
         )
         S3BucketPolicy(self, "log-bucket-policy", bucket=bucket.id, policy=tls_only_policy(bucket.arn))
         self.log_key = key
         return bucket
 
-    def _headers(self, props: CdnDistributionProps) -> CloudfrontResponseHeadersPolicy | None:
-        headers = props.security_headers
-        if headers is None:
+    def _headers(self, wiring: CdnWiring) -> CloudfrontResponseHeadersPolicy | None:
+        headers = self.settings.security_headers
+        if not headers.enabled:
             return None
         return CloudfrontResponseHeadersPolicy(
             self,
             "security-headers",
-            name=f"{props.name}-security-headers",
+            name=f"{wiring.name}-security-headers",
             comment="HSTS and browser protections on every response",
             security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
                 strict_transport_security=CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity(
@@ -408,11 +317,11 @@ class CdnDistribution(Construct):
             ),
         )
 
-    def _cache_policy(self, props: CdnDistributionProps, index: int, cached: CachedPath) -> CloudfrontCachePolicy:
+    def _cache_policy(self, wiring: CdnWiring, index: int, cached: CachePathSettings) -> CloudfrontCachePolicy:
         return CloudfrontCachePolicy(
             self,
             f"cache-{index}",
-            name=f"{props.name}-cache-{index}",
+            name=f"{wiring.name}-cache-{index}",
             comment=f"{cached.path}: cached {cached.default_ttl}s by default",
             min_ttl=cached.min_ttl,
             default_ttl=cached.default_ttl,

@@ -16,7 +16,6 @@ new value once its change has propagated), and later regenerate the old slot.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
@@ -25,63 +24,40 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from constructs import Construct
 
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
+from tonebridge.props.cdn import OriginSecretSettings
 
 SLOTS = ("a", "b")
 _NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,400}$")
-
-
-@dataclass(frozen=True)
-class OriginSecretProps:
-    """Props of :class:`OriginSecret`.
-
-    name: prefix of the two secrets (``<name>-a``, ``<name>-b``) and of the key alias.
-    active: the slot CloudFront sends (``a`` or ``b``).
-    length: characters of each value (32-128; ALB header conditions match 128 at most).
-    recovery_window_days: 0 (delete at once) or 7-30 days before a deleted secret is gone.
-    """
-
-    name: str
-    active: str = "a"
-    length: int = 64
-    recovery_window_days: int = 7
-
-    def __post_init__(self) -> None:
-        if not _NAME_RE.match(self.name):
-            raise ValueError(f"name {self.name!r} is not a Secrets Manager name")
-        if self.active not in SLOTS:
-            raise ValueError(f"active must be one of {SLOTS}")
-        if not 32 <= self.length <= 128:
-            raise ValueError("length must be 32-128")
-        if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
-            raise ValueError("recovery_window_days is 0 or 7-30")
 
 
 class OriginSecret(Construct):
     """Attributes: ``values`` (slot -> the stored value, a sensitive token), ``active_value``,
     ``secret_arns`` (slot -> ARN), ``key`` (the customer key both secrets are encrypted with)."""
 
-    def __init__(self, scope: Construct, id_: str, props: OriginSecretProps) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: OriginSecretSettings, *, name: str) -> None:
+        """``settings``: the validated ``dns.cdn.origin_secret`` (slot, length, recovery window); ``name``:
+        the prefix of the two secrets (``<name>-origin-secret-a``, ``-b``) and of the key alias."""
+        if not _NAME_RE.match(name):
+            raise ValueError(f"name {name!r} is not a Secrets Manager name")
         super().__init__(scope, id_)
         self.key = EncryptionKey(
             self,
             "key",
-            EncryptionKeyProps(
-                alias=f"{props.name}-origin-secret", description=f"{props.name}: CloudFront origin secret"
-            ),
+            EncryptionKeyProps(alias=f"{name}-origin-secret", description=f"{name}: CloudFront origin secret"),
         )
         self.values: dict[str, str] = {}
         self.secret_arns: dict[str, str] = {}
         for slot in SLOTS:
             generated = DataAwsSecretsmanagerRandomPassword(
-                self, f"random-{slot}", password_length=props.length, exclude_punctuation=True, include_space=False
+                self, f"random-{slot}", password_length=settings.length, exclude_punctuation=True, include_space=False
             )
             secret = SecretsmanagerSecret(
                 self,
                 f"secret-{slot}",
-                name=f"{props.name}-origin-secret-{slot}",
+                name=f"{name}-origin-secret-{slot}",
                 description=f"CloudFront origin header, slot {slot} (the ALB accepts both slots)",
                 kms_key_id=self.key.arn,
-                recovery_window_in_days=props.recovery_window_days,
+                recovery_window_in_days=settings.recovery_window_days,
             )
             version = SecretsmanagerSecretVersion(
                 self,
@@ -92,4 +68,4 @@ class OriginSecret(Construct):
             )
             self.values[slot] = version.secret_string
             self.secret_arns[slot] = secret.arn
-        self.active_value: str = self.values[props.active]
+        self.active_value: str = self.values[settings.active]

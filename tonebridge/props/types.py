@@ -104,3 +104,36 @@ EndpointService = Annotated[str, AfterValidator(_endpoint_service)]
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
+
+
+# --- AWS names the edge settings use (moved from tonebridge/config/types.py, which re-exports them) ---
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def _region(value: str) -> str:
+    if not _REGION_RE.match(value):
+        raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
+    problem = cloudfacts.region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _bucket(value: str) -> str:
+    if not _BUCKET_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, "
+            "dots and hyphens, starting and ending with a letter or digit"
+        )
+    if ".." in value or _IPV4_RE.match(value) or value.startswith(("xn--", "sthree-")):
+        raise ValueError(f"{value!r} is not a valid S3 bucket name (no '..', IP form or reserved prefix)")
+    if value.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
+        raise ValueError(f"{value!r} is not a valid S3 bucket name (reserved suffix)")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+BucketName = Annotated[str, AfterValidator(_bucket)]

@@ -131,6 +131,8 @@ class DrRegion(Construct):
             if not prefix.strip("/") or days < settings.backups.retention_days:
                 raise ValueError(f"expiring prefix {prefix!r}: a name, and days no shorter than the retention policy")
         self.settings = settings
+        #: Where the regional resources live (key ring, registry, cluster, node pool).
+        self.located = {"project": settings.project_id, "location": settings.region}
         self.labels = dict(labels)
         self.expiring_prefixes = dict(expiring_prefixes)
         project = DataGoogleProject(self, "project", project_id=settings.project_id)
@@ -154,7 +156,7 @@ class DrRegion(Construct):
 
     def _keys(self) -> None:
         p = self.settings
-        ring = KmsKeyRing(self, "key-ring", name=p.key_ring, location=p.region, project=p.project_id)
+        ring = KmsKeyRing(self, "key-ring", name=p.key_ring, **self.located)
         number = self.project_number
         agents = {
             # GKE's service agent encrypts Secrets in etcd (application-layer encryption).
@@ -189,42 +191,44 @@ class DrRegion(Construct):
 
     def _network(self) -> None:
         p = self.settings
+        name, network = p.network.name, p.network
+        regional = {"project": p.project_id, "region": p.region}
         self.network = ComputeNetwork(
             self,
             "network",
-            name=p.network.name,
+            name=name,
             project=p.project_id,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             delete_default_routes_on_create=False,
         )
+        ranges = {"pods": network.pods_cidr, "services": network.services_cidr}
         self.subnet = ComputeSubnetwork(
             self,
             "subnet",
-            name=f"{p.network.name}-{p.region}",
-            project=p.project_id,
-            region=p.region,
+            name=f"{name}-{p.region}",
             network=self.network.id,
-            ip_cidr_range=str(p.network.subnet_cidr),
+            ip_cidr_range=str(network.subnet_cidr),
             private_ip_google_access=True,
             purpose="PRIVATE",
             stack_type="IPV4_ONLY",
             secondary_ip_range=[
-                ComputeSubnetworkSecondaryIpRange(range_name="pods", ip_cidr_range=str(p.network.pods_cidr)),
-                ComputeSubnetworkSecondaryIpRange(range_name="services", ip_cidr_range=str(p.network.services_cidr)),
+                ComputeSubnetworkSecondaryIpRange(range_name=range_name, ip_cidr_range=str(cidr))
+                for range_name, cidr in ranges.items()
             ],
             log_config=ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_SEC",
-                flow_sampling=p.network.flow_log_sampling,
+                flow_sampling=network.flow_log_sampling,
                 metadata="INCLUDE_ALL_METADATA",
             ),
+            **regional,
         )
         # Explicit and logged: nothing reaches the network unless a rule of higher priority (GKE's
         # own control-plane rules, later ingress) admits it.
         ComputeFirewall(
             self,
             "deny-ingress",
-            name=f"{p.network.name}-deny-all-ingress",
+            name=f"{name}-deny-all-ingress",
             project=p.project_id,
             network=self.network.id,
             direction="INGRESS",
@@ -233,26 +237,18 @@ class DrRegion(Construct):
             deny=[ComputeFirewallDeny(protocol="all")],
             log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
-        router = ComputeRouter(
-            self,
-            "router",
-            name=f"{p.network.name}-router",
-            project=p.project_id,
-            region=p.region,
-            network=self.network.id,
-        )
+        router = ComputeRouter(self, "router", name=f"{name}-router", network=self.network.id, **regional)
         ComputeRouterNat(
             self,
             "nat",
-            name=f"{p.network.name}-nat",
-            project=p.project_id,
-            region=p.region,
+            name=f"{name}-nat",
             router=router.name,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetwork=[ComputeRouterNatSubnetwork(name=self.subnet.id, source_ip_ranges_to_nat=["ALL_IP_RANGES"])],
             enable_endpoint_independent_mapping=False,
             log_config=ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
+            **regional,
         )
 
     # --- registry ------------------------------------------------------------------------------
@@ -263,8 +259,7 @@ class DrRegion(Construct):
             self,
             "registry",
             repository_id=p.registry.repository_id,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             format="DOCKER",
             description="ToneBridge development images (spec §5.1)",
             docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=p.registry.immutable_tags),
@@ -313,8 +308,7 @@ class DrRegion(Construct):
         ArtifactRegistryRepositoryIamMember(
             self,
             "nodes-pull",
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             repository=self.repository.name,
             role="roles/artifactregistry.reader",
             member=member,
@@ -340,8 +334,7 @@ class DrRegion(Construct):
             self,
             "cluster",
             name=p.gke.name,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             network=self.network.id,
             subnetwork=self.subnet.id,
             networking_mode="VPC_NATIVE",
@@ -435,8 +428,7 @@ class DrRegion(Construct):
             self,
             "node-pool",
             name=p.gke.node_pool.name,
-            project=p.project_id,
-            location=p.region,
+            **self.located,
             cluster=self.cluster.id,
             initial_node_count=p.gke.node_pool.min_nodes,
             autoscaling=ContainerNodePoolAutoscaling(
