@@ -325,16 +325,9 @@ GUARDS.update(
         "constructs/postgres/rds.py:RdsInstanceProps.__post_init__": [
             N("the identifier is derived from the environment name (EnvName)"),
             N("parameters come from database.settings, which always has them"),
-            C((*RDS, "backup_retention_days"), 0),
-            C((*RDS, "monitoring_interval"), 2),
-        ],
-        "constructs/postgres/rds.py:RdsPostgresProps.__post_init__": [
-            C((*RDS, "allocated_storage_gib"), 10),
-            C((*RDS, "max_allocated_storage_gib"), 80),
         ],
         "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__": [
             N("the stack creates the replica stack only when one of the two is on"),
-            C((*RDS, "replicated_backup_retention_days"), 40),
         ],
         "constructs/read_only_root.py:ReadOnlyRootProps.__post_init__": [N(FIXED)],
         "constructs/redis.py:VaultPassword.__post_init__": [
@@ -357,12 +350,6 @@ GUARDS.update(
             C((*REDIS, "maxmemory_policy"), "lru"),
             C((*REDIS, "appendfsync"), "sometimes"),
             C((*REDIS, "image"), "quay.io/opstree/redis"),
-        ],
-        "constructs/registries.py:ContainerRegistriesProps.__post_init__": [
-            C(("registries", "services"), []),
-            N("replicate_prefix and replica_region are set together by the stack"),
-            N("replicate_prefix is always registries.production_prefix"),
-            C(("registries", "keep_releases"), 0),
         ],
         "constructs/resource_limits.py:_check_amounts": [
             C((*W, "namespaces", "production", "quota", "requests_memory"), "200GB"),
@@ -442,11 +429,12 @@ GUARDS.update(
             C((*DR, "gke", "maintenance", "window_end"), "2026-01-03T03:00:00Z"),
             C((*DR, "gke", "maintenance", "recurrence"), "FREQ=WEEKLY;BYDAY=SA"),
         ],
+        # --- features ---------------------------------------------------------------------------------
+        "features/database.py:add_database": [C(("aws", "secondary_region"), DROP)],
         # --- stacks -----------------------------------------------------------------------------------
         "stacks/base.py:TonebridgeStack._emulator_settings": [N("called only for an environment with aws.emulator")],
         "stacks/dr.py:DrStack.__init__": [N("the app adds the DR stack only with a dr section and the primary stack")],
         "stacks/global_dns.py:GlobalDnsStack.__init__": [N("the app adds the global stack only with a dns section")],
-        "stacks/infrastructure.py:InfrastructureStack._data": [C(("aws", "secondary_region"), DROP)],
         "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles": [
             C(("platform", "us-east-1", "postgres", "clusters"), [{"name": "db", "namespace": "production"}]),
             C((*W, "postgres", "clusters", 0, "replica"), {"source_cluster": "tonebridge"}),
@@ -705,11 +693,6 @@ LINES: dict[str, str] = {
     "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[7]": "platform.us-west-2.postgres.clusters[0].backup_schedule: String should match pattern '^(\\S+\\s+){5}\\S+$' (got '0 3 * * *')",
     "constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[12]": "platform.us-west-2.postgres.clusters[0].client_services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",
     "constructs/postgres/cnpg.py:s3_range[0]": "aws.secondary_region: eu-north-1 has no network layout under network.eu-north-1",
-    "constructs/postgres/rds.py:RdsInstanceProps.__post_init__[2]": "database.rds.backup_retention_days: Input should be greater than or equal to 1 (got 0)",
-    "constructs/postgres/rds.py:RdsInstanceProps.__post_init__[3]": "database.rds.monitoring_interval: Input should be 1, 5, 10, 15, 30 or 60 (got 2)",
-    "constructs/postgres/rds.py:RdsPostgresProps.__post_init__[0]": "database.rds.allocated_storage_gib: Input should be greater than or equal to 20 (got 10)",
-    "constructs/postgres/rds.py:RdsPostgresProps.__post_init__[1]": "database.rds.max_allocated_storage_gib: 80 must exceed allocated_storage_gib 100 (or be 0 to turn storage autoscaling off)",
-    "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__[1]": "database.rds.replicated_backup_retention_days: Input should be less than or equal to 35 (got 40)",
     "constructs/redis.py:VaultPassword.__post_init__[0]": "platform.us-west-2.redis.password.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",
     "constructs/redis.py:VaultPassword.__post_init__[1]": "platform.us-west-2.redis.password.refresh_after: String should match pattern '^\\d+[smh]$' (got '1 hour')",
     "constructs/redis.py:VaultPassword.__post_init__[3]": "platform.us-west-2.redis.password.role: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Redis_Role')",
@@ -724,8 +707,6 @@ LINES: dict[str, str] = {
     "constructs/redis.py:RedisClusterProps.__post_init__[6]": "platform.us-west-2.redis.maxmemory_policy: Input should be 'noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random' or 'volatile-ttl' (got 'lru')",
     "constructs/redis.py:RedisClusterProps.__post_init__[7]": "platform.us-west-2.redis.appendfsync: Input should be 'always', 'everysec' or 'no' (got 'sometimes')",
     "constructs/redis.py:RedisClusterProps.__post_init__[8]": "platform.us-west-2.redis.image: String should match pattern '^[a-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+(:[\\w.-]+|@sha256:[0-9a-f]{64})$' (got 'quay.io/opstree/redis')",
-    "constructs/registries.py:ContainerRegistriesProps.__post_init__[0]": "registries.services: List should have at least 1 item after validation, not 0",
-    "constructs/registries.py:ContainerRegistriesProps.__post_init__[3]": "registries.keep_releases: Input should be greater than or equal to 1 (got 0)",
     "constructs/resource_limits.py:_check_amounts[0]": "platform.us-west-2.namespaces.production.quota.requests_memory: '200GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "constructs/resource_limits.py:ResourceLimitsProps.__post_init__[3]": "platform.us-west-2.namespaces.production.limit_range.min.memory: min 1Gi is greater than default_request 256Mi",
     "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__[1]": "platform.us-west-2.secrets.csi_rotation_poll_interval: String should match pattern '^\\d+[smh]$' (got '2 minutes')",
@@ -741,7 +722,7 @@ LINES: dict[str, str] = {
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
     "constructs/vault_login.py:static_secret[1]": "platform.us-west-2.observability.metrics.receiver.webhook.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",
     "props/vpc.py:VpcSettings._layout[0]": "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
-    "stacks/infrastructure.py:InfrastructureStack._data[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
+    "features/database.py:add_database[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[2]": "backups.replication_time_control: needs backups.replicate",
     "stacks/platform.py:PlatformStack._redis[0]": "platform.us-west-2.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",

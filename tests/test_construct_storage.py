@@ -139,17 +139,20 @@ def test_state_backend_with_its_own_retention():
 
 
 def test_registries_with_basic_scanning_and_no_replication():
-    from tonebridge.constructs.registries import ContainerRegistries, ContainerRegistriesProps
+    from tonebridge.constructs.registries import ContainerRegistries
+    from tonebridge.props.registries import RegistriesSettings
 
-    props = ContainerRegistriesProps(
-        name="tb-unit",
+    settings = RegistriesSettings(
         services=["api-gateway", "audio"],
-        prefixes=["tonebridge", "tonebridge-staging"],
+        production_prefix="tonebridge",
+        staging_prefix="tonebridge-staging",
         keep_releases=12,
         untagged_expiry_days=3,
         enhanced_scanning=False,
     )
-    out = synth_alone(lambda stack: ContainerRegistries(stack, "registries", props))
+    out = synth_alone(
+        lambda stack: ContainerRegistries(stack, "registries", settings, name="tb-unit", replica_region=None)
+    )
     names = sorted(r["name"] for r in resources(out, "aws_ecr_repository").values())
     assert names == [
         "tonebridge-staging/api-gateway",

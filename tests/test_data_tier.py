@@ -312,9 +312,6 @@ def _network():
     [
         ({"identifier": "Tonebridge"}, "lowercase letters"),
         ({"identifier": "tonebridge-"}, "may not end with a hyphen"),
-        ({"max_allocated_storage_gib": 100}, "must exceed allocated_storage_gib"),
-        ({"backup_retention_days": 0}, "0 would turn backups off"),
-        ({"monitoring_interval": 2}, "monitoring_interval"),
         ({"parameters": {}}, "parameters must not be empty"),
     ],
 )
@@ -323,6 +320,25 @@ def test_rds_props_are_validated_early(overrides, message):
 
     with pytest.raises(ValueError, match=message):
         RdsPostgresProps(**{"identifier": "db", "network": _network(), "parameters": {"a": "1"}, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"backup_retention_days": 0}, "backup_retention_days"),
+        ({"monitoring_interval": 2}, "monitoring_interval"),
+    ],
+)
+def test_rds_settings_are_validated_by_their_model(overrides, message):
+    """The props carry the ``database.rds`` model itself: a value it refuses never reaches the construct
+    (0 days would turn backups off). Storage autoscaling below the allocation is a cross-field rule of
+    the configuration (tests/test_region_settings.py pins its line)."""
+    from pydantic import ValidationError
+
+    from tonebridge.props.postgres import RdsSettings
+
+    with pytest.raises(ValidationError, match=message):
+        RdsSettings(**overrides)
 
 
 def test_rds_network_needs_a_client():

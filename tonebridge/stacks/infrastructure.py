@@ -13,23 +13,13 @@ from tonebridge.constructs.cluster import TonebridgeCluster
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.pod_defaults import system_placement
-from tonebridge.constructs.postgres import (
-    RdsNetworkProps,
-    RdsPostgres,
-    RdsPostgresProps,
-    RdsPostgresReplica,
-    RdsPostgresReplicaProps,
-)
+from tonebridge.constructs.postgres import RdsPostgres, RdsPostgresReplica
 from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
 from tonebridge.constructs.postgres.ha import PostgresHA
-from tonebridge.constructs.registries import (
-    ContainerRegistries,
-    ContainerRegistriesProps,
-    ReplicaRepositoryTemplate,
-    ReplicaRepositoryTemplateProps,
-)
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc
+from tonebridge.features.database import add_database
+from tonebridge.features.region import RegionPlacement, add_registries
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
@@ -51,55 +41,6 @@ def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
 
 def database_identifier(env: EnvironmentConfig) -> str:
     return f"{env.tags['Project']}-{env.name}"
-
-
-def _rds_common(env: EnvironmentConfig, identifier: str, network: RdsNetworkProps) -> dict:
-    """Settings the primary and its replica take from the same configuration fields."""
-    rds = env.database.rds
-    return {
-        "identifier": identifier,
-        "network": network,
-        "parameters": env.database.settings.numeric(),
-        "engine_version": rds.engine_version,
-        "max_allocated_storage_gib": rds.max_allocated_storage_gib,
-        "backup_retention_days": rds.backup_retention_days,
-        "backup_window": rds.backup_window,
-        "maintenance_window": rds.maintenance_window,
-        "log_retention_days": rds.log_retention_days,
-        "performance_insights_retention_days": rds.performance_insights_retention_days,
-        "monitoring_interval": rds.monitoring_interval,
-        "protect": rds.protect,
-    }
-
-
-def rds_props(env: EnvironmentConfig, network: RdsNetworkProps) -> RdsPostgresProps:
-    """Map the database configuration onto the RDS primary's props (spec §4.1, §11.1)."""
-    rds = env.database.rds
-    return RdsPostgresProps(
-        **_rds_common(env, database_identifier(env), network),
-        instance_class=rds.instance_class,
-        multi_az=rds.multi_az,
-        allocated_storage_gib=rds.allocated_storage_gib,
-        database_name=rds.database_name,
-        master_username=rds.master_username,
-    )
-
-
-def rds_replica_props(
-    env: EnvironmentConfig, region: str, source_arn: str, network: RdsNetworkProps
-) -> RdsPostgresReplicaProps:
-    """Map the database configuration onto the secondary region's replica props (spec §9.1)."""
-    rds = env.database.rds
-    return RdsPostgresReplicaProps(
-        **_rds_common(env, f"{database_identifier(env)}-{region}", network),
-        source_arn=source_arn,
-        promoted=rds.replica_promoted,
-        instance_class=rds.replica_instance_class or rds.instance_class,
-        multi_az=rds.replica_multi_az,
-        create_replica=rds.cross_region_replica,
-        replicate_automated_backups=rds.automated_backup_replication,
-        replicated_backup_retention_days=rds.replicated_backup_retention_days,
-    )
 
 
 def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucketsProps:
@@ -157,7 +98,8 @@ class InfrastructureStack(TonebridgeStack):
             pod_subnets=dict(zip(net.availability_zones, self.vpc.pod_subnet_ids, strict=True)),
             addon_node_selector=system_placement(group.labels for group in cluster.node_groups.values())[0],
         )
-        self._registries(env, region)
+        at = RegionPlacement(database_identifier(env), region, env.aws.primary_region, env.aws.secondary_region)
+        self.registries = add_registries(self, env.registries, at)
         self._edge(env, region)
         self._vault(env, region)
         #: The primary region's PostgreSQL service (engine-neutral endpoint, port, secret, backup location).
@@ -165,7 +107,7 @@ class InfrastructureStack(TonebridgeStack):
         self.database: RdsPostgres | None = None
         self.database_replica: RdsPostgresReplica | None = None
         self.backups: BackupBuckets | None = None
-        self._data(env, region)
+        self._data(env, at)
         self._cnpg_backup_roles(env, region)
         #: IRSA role of production's logical backup job (primary region; None elsewhere).
         self.logical_backup_role = add_logical_backup_role(self, env, region)
@@ -174,17 +116,19 @@ class InfrastructureStack(TonebridgeStack):
         self._ci(env, region)
         self._outputs(env, region)
 
-    def _data(self, env: EnvironmentConfig, region: str) -> None:
-        rds = env.database.rds
-        network = RdsNetworkProps(
-            vpc_id=self.vpc.vpc_id,
-            db_subnet_group_name=self.vpc.db_subnet_group_name,
-            client_security_group_ids=[self.cluster.node_security_group_id, self.cluster.cluster_security_group_id],
+    def _data(self, env: EnvironmentConfig, at: RegionPlacement) -> None:
+        primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
+        database = add_database(
+            self,
+            env.database.rds,
+            env.database.settings.numeric(),
+            at,
+            self.vpc,
+            self.cluster,
+            primary.database if isinstance(primary, InfrastructureStack) else None,
         )
-        if region == env.aws.primary_region:
-            # PostgresHA is no construct level: the instance keeps its id, ``database``.
-            self.postgres = PostgresHA(self, "database", rds_props(env, network))
-            self.database = self.postgres.engine_construct
+        self.postgres, self.database, self.database_replica = database.postgres, database.primary, database.replica
+        if at.is_primary:
             self.backups = BackupBuckets(self, "backups", backups_props(env, self))
             self._environment_backups(env)
             if env.dr is not None:
@@ -194,13 +138,6 @@ class InfrastructureStack(TonebridgeStack):
                 transfer = f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}"
                 for bucket in (self.backups, *self.environment_backups.values()):
                     bucket.allow_reader(transfer, created_later=True)
-        elif rds.cross_region_replica or rds.automated_backup_replication:
-            primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
-            if not isinstance(primary, InfrastructureStack) or primary.database is None:
-                raise ValueError(f"{self.name}: the database replica needs the primary region's stack")
-            self.database_replica = RdsPostgresReplica(
-                self, "database-replica", rds_replica_props(env, region, primary.database.arn, network)
-            )
 
     def _environment_backups(self, env: EnvironmentConfig) -> None:
         """A backups bucket (own key, own log bucket, same lock and lifecycle, no replica) for each
@@ -295,39 +232,6 @@ class InfrastructureStack(TonebridgeStack):
                 backups.allow_reader(arn, replica=True, created_later=later)
             else:
                 backups.allow_writer(arn, created_later=later)
-
-    def _registries(self, env: EnvironmentConfig, region: str) -> None:
-        """Repositories live in the primary region; the secondary receives replicas of production's."""
-        registries = env.registries
-        prefix = f"{env.tags['Project']}-{env.name}"
-        replica_region = env.aws.secondary_region if registries.replicate_production else None
-        self.registries: ContainerRegistries | None = None
-        if region == env.aws.primary_region:
-            self.registries = ContainerRegistries(
-                self,
-                "registries",
-                ContainerRegistriesProps(
-                    name=prefix,
-                    services=registries.services,
-                    prefixes=[registries.production_prefix, registries.staging_prefix],
-                    keep_releases=registries.keep_releases,
-                    untagged_expiry_days=registries.untagged_expiry_days,
-                    enhanced_scanning=registries.enhanced_scanning,
-                    replicate_prefix=registries.production_prefix if replica_region else None,
-                    replica_region=replica_region,
-                ),
-            )
-        elif region == replica_region and registries.replica_template:
-            ReplicaRepositoryTemplate(
-                self,
-                "registry-replicas",
-                ReplicaRepositoryTemplateProps(
-                    name=prefix,
-                    prefix=registries.production_prefix,
-                    keep_releases=registries.keep_releases,
-                    untagged_expiry_days=registries.untagged_expiry_days,
-                ),
-            )
 
     def _edge(self, env: EnvironmentConfig, region: str) -> None:
         """Web ACL and certificate of the region's public ALB (spec §2.2); the platform stack's Ingress names them."""
