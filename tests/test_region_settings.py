@@ -1,5 +1,5 @@
 """The regional infrastructure's settings are their constructs' own models (tonebridge/props/postgres.py,
-tonebridge/props/registries.py): a wrong value is one line of the loader's report, before any construct
+registries.py, backups.py, state.py): a wrong value is one line of the loader's report, before any construct
 runs. These are the exact lines the constructs' former checks were guarded by (tests/construct_guards.py)."""
 
 from __future__ import annotations
@@ -37,6 +37,49 @@ from tests.config_lines import loader_report
             ("database", "rds", "replicated_backup_retention_days"),
             40,
             "database.rds.replicated_backup_retention_days: Input should be less than or equal to 35 (got 40)",
+        ),
+        (
+            ("backups", "replica_bucket"),
+            "tonebridge-backups",
+            "backups.replica_bucket: 'tonebridge-backups' is already used by backups.bucket",
+        ),
+        (
+            ("backups", "infrequent_access_after_days"),
+            7,
+            "backups.infrequent_access_after_days: Input should be greater than or equal to 30 (got 7)",
+        ),
+        (
+            ("backups", "archive_after_days"),
+            30,
+            "backups.archive_after_days: 30 must come after infrequent_access_after_days 30",
+        ),
+        (
+            ("backups", "archive_storage_class"),
+            "GLACIER_FLEXIBLE",
+            "backups.archive_storage_class: Input should be 'GLACIER_IR', 'GLACIER' or 'DEEP_ARCHIVE' "
+            "(got 'GLACIER_FLEXIBLE')",
+        ),
+        (
+            ("backups", "object_lock_mode"),
+            "LEGAL",
+            "backups.object_lock_mode: Input should be 'COMPLIANCE' or 'GOVERNANCE' (got 'LEGAL')",
+        ),
+        (
+            ("backups", "noncurrent_expiry_days"),
+            14,
+            "backups.noncurrent_expiry_days: 14 is shorter than object_lock_days 30: lifecycle would try to "
+            "expire versions the lock still protects",
+        ),
+        (("backups", "replicate"), False, "backups.replication_time_control: needs backups.replicate"),
+        (
+            ("state", "access_log_bucket"),
+            "tonebridge-terraform-state",
+            "state.access_log_bucket: must differ from state.bucket (the logs would log themselves)",
+        ),
+        (
+            ("state", "noncurrent_version_retention_days"),
+            0,
+            "state.noncurrent_version_retention_days: Input should be greater than or equal to 1 (got 0)",
         ),
         (
             ("registries", "services"),

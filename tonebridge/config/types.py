@@ -19,44 +19,15 @@ from tonebridge.props.types import EndpointService as EndpointService
 from tonebridge.props.types import LogRetentionDays as LogRetentionDays
 from tonebridge.props.types import StrictModel as StrictModel
 
+# The AWS names construct settings use too (S3 buckets of the backups and state settings), with their rules.
+from tonebridge.props.aws_names import BucketName as BucketName
+from tonebridge.props.aws_names import Region as Region
+from tonebridge.props.aws_names import TableName as TableName
+
 # --- AWS naming rules -------------------------------------------------------------------------
 
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TAG_CHARS_RE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
 _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-
-
-def _region(value: str) -> str:
-    if not _REGION_RE.match(value):
-        raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
-    problem = cloudfacts.region_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _bucket(value: str) -> str:
-    if not _BUCKET_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, "
-            "dots and hyphens, starting and ending with a letter or digit"
-        )
-    if ".." in value or _IPV4_RE.match(value) or value.startswith(("xn--", "sthree-")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (no '..', IP form or reserved prefix)")
-    if value.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (reserved suffix)")
-    return value
-
-
-def _table(value: str) -> str:
-    if not _TABLE_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid DynamoDB table name: 3-255 characters of letters, digits, '_', '-', '.'"
-        )
-    return value
 
 
 def _tag_key(value: str) -> str:
@@ -91,9 +62,6 @@ def _loopback_url(value: str) -> str:
     return value
 
 
-Region = Annotated[str, AfterValidator(_region)]
-BucketName = Annotated[str, AfterValidator(_bucket)]
-TableName = Annotated[str, AfterValidator(_table)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 EnvName = Annotated[str, AfterValidator(_env_name)]

@@ -7,7 +7,7 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.aws_context import AwsContext
-from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
+from tonebridge.constructs.backups import BackupBuckets
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
 from tonebridge.constructs.cluster import TonebridgeCluster
 from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
@@ -18,6 +18,7 @@ from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBacku
 from tonebridge.constructs.postgres.ha import PostgresHA
 from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 from tonebridge.constructs.vpc import TonebridgeVpc
+from tonebridge.features.backups import add_backups
 from tonebridge.features.database import add_database
 from tonebridge.features.region import RegionPlacement, add_registries
 from tonebridge.stacks.base import TonebridgeStack, stack_name
@@ -25,45 +26,28 @@ from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_pr
 from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
 
 
+def cnpg_environments(env: EnvironmentConfig) -> list[str]:
+    """The ``environment`` label of each CloudNativePG cluster's namespace (production if undeclared),
+    in the order of the platform sections and their clusters."""
+    return [
+        InfrastructureStack._environment_of(env, region, cluster.namespace)
+        for region, platform in env.platform.items()
+        for cluster in platform.postgres.clusters
+    ]
+
+
 def endpoint_buckets(env: EnvironmentConfig) -> list[str]:
     """The project's buckets that clients inside the VPCs use (state, backups of every environment's
     databases and their replica): the S3 gateway endpoint's policy names them and no other bucket of ours."""
     backups = env.backups
-    names = [env.state.bucket, backups.bucket]
+    names = [env.state.bucket, backups.bucket, *map(backups.bucket_for, cnpg_environments(env))]
     if backups.replicate and env.aws.secondary_region:
         names.append(backups.replica_bucket_name(env.aws.secondary_region))
-    for platform in env.platform.values():
-        for cluster in platform.postgres.clusters:
-            declared = platform.namespaces.get(cluster.namespace)
-            names.append(backups.bucket_for(declared.environment if declared else "production"))
     return sorted(set(names))
 
 
 def database_identifier(env: EnvironmentConfig) -> str:
     return f"{env.tags['Project']}-{env.name}"
-
-
-def backups_props(env: EnvironmentConfig, stack: TonebridgeStack) -> BackupBucketsProps:
-    """Map the backups configuration onto the bucket props; the replica side gets an aliased provider."""
-    backups = env.backups
-    secondary = env.aws.secondary_region if backups.replicate else None
-    return BackupBucketsProps(
-        bucket=backups.bucket,
-        access_log_bucket=backups.access_log_bucket_name,
-        replica_bucket=backups.replica_bucket_name(secondary) if secondary else None,
-        replica_region=secondary,
-        replica_provider=stack.provider_for(secondary) if secondary else None,
-        infrequent_access_after_days=backups.infrequent_access_after_days,
-        archive_after_days=backups.archive_after_days,
-        archive_storage_class=backups.archive_storage_class,
-        noncurrent_expiry_days=backups.noncurrent_expiry_days,
-        object_lock_days=backups.object_lock_days,
-        object_lock_mode=backups.object_lock_mode,
-        replication_time_control=backups.replication_time_control,
-        access_log_retention_days=backups.access_log_retention_days,
-        protect=backups.protect,
-        expiring_prefixes=expiring_prefixes(env),
-    )
 
 
 class InfrastructureStack(TonebridgeStack):
@@ -128,47 +112,17 @@ class InfrastructureStack(TonebridgeStack):
             primary.database if isinstance(primary, InfrastructureStack) else None,
         )
         self.postgres, self.database, self.database_replica = database.postgres, database.primary, database.replica
-        if at.is_primary:
-            self.backups = BackupBuckets(self, "backups", backups_props(env, self))
-            self._environment_backups(env)
-            if env.dr is not None:
-                # The DR stack's Storage Transfer role (deployed after this stack) copies the bucket to GCS.
-                # It copies the other environments' buckets too (under <environment>/ in GCS).
-                aws = AwsContext.of(self)
-                transfer = f"arn:{aws.partition}:iam::{aws.account_id}:role/{env.dr.transfer.aws_role_name}"
-                for bucket in (self.backups, *self.environment_backups.values()):
-                    bucket.allow_reader(transfer, created_later=True)
-
-    def _environment_backups(self, env: EnvironmentConfig) -> None:
-        """A backups bucket (own key, own log bucket, same lock and lifecycle, no replica) for each
-        other environment whose CloudNativePG clusters run on this environment's clusters (staging):
-        its database never writes, lists or holds a key of production's bucket."""
-        #: Backups buckets by environment (``production``: :attr:`backups`).
-        self.environment_backups: dict[str, BackupBuckets] = {}
-        for region, platform in env.platform.items():
-            for cluster in platform.postgres.clusters:
-                environment = self._environment_of(env, region, cluster.namespace)
-                if environment == "production" or environment in self.environment_backups:
-                    continue
-                base = backups_props(env, self)
-                bucket = env.backups.bucket_for(environment)
-                self.environment_backups[environment] = BackupBuckets(
-                    self,
-                    f"backups-{environment}",
-                    BackupBucketsProps(
-                        bucket=bucket,
-                        access_log_bucket=f"{bucket}-access-logs",
-                        infrequent_access_after_days=base.infrequent_access_after_days,
-                        archive_after_days=base.archive_after_days,
-                        archive_storage_class=base.archive_storage_class,
-                        noncurrent_expiry_days=base.noncurrent_expiry_days,
-                        object_lock_days=base.object_lock_days,
-                        object_lock_mode=base.object_lock_mode,
-                        replication_time_control=False,
-                        access_log_retention_days=base.access_log_retention_days,
-                        protect=base.protect,
-                    ),
-                )
+        backups = add_backups(
+            self,
+            env.backups,
+            at,
+            self.provider_for,
+            environments=cnpg_environments(env),
+            expiring_prefixes=expiring_prefixes(env),
+            transfer_role_name=env.dr.transfer.aws_role_name if env.dr else None,
+        )
+        #: Backups buckets: production's, and by environment the others' (primary region; else None and {}).
+        self.backups, self.environment_backups = backups.production, backups.environments
 
     @staticmethod
     def _environment_of(env: EnvironmentConfig, region: str, namespace: str) -> str:
