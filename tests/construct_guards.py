@@ -410,6 +410,11 @@ GUARDS.update(
             C(("state", "bucket"), "tonebridge-state-s3alias"),
         ],
         "props/aws_names.py:_table": [C(("state", "lock_table"), "t!")],
+        "props/security.py:_principal": [C(("security", "break_glass_role"), "")],
+        "props/security.py:_role": [C(("security", "break_glass_role"), "user/ops")],
+        "props/security.py:SecuritySettings._distinct": [
+            C(("security", "key_administrators"), ["role/tonebridge-terraform"])
+        ],
         "props/vpc.py:VpcSettings._layout": [C((*NET, "subnets", "private", 2), "10.9.12.0/24")],
         "props/dr.py:_gcp_region": [C((*DR, "region"), "europe-west9")],
         "props/dr.py:_calendar_date": [C((*DR, "transfer", "start_date"), "2026-13-01")],
@@ -537,10 +542,6 @@ GUARDS.update(
             C((*RELEASE, "source_url"), "https://github.com/x.git"),
         ],
         "constructs/kms.py:EncryptionKey._policy": [N("service grants are code, each with its source conditions")],
-        "constructs/kms.py:KeyAccess.__init__": [
-            C(("security", "deploy_principals"), []),
-            C(("security", "break_glass_role"), ""),
-        ],
         "constructs/kms.py:KeyAccess.of": [N("every stack registers its KeyAccess before it makes a key")],
     }
 )
@@ -618,6 +619,9 @@ LINES: dict[str, str] = {
     "props/aws_names.py:_bucket[1]": "state.bucket: 'tonebridge..state' is not a valid S3 bucket name (no '..', IP form or reserved prefix)",
     "props/aws_names.py:_bucket[2]": "state.bucket: 'tonebridge-state-s3alias' is not a valid S3 bucket name (reserved suffix)",
     "props/aws_names.py:_table[0]": "state.lock_table: 't!' is not a valid DynamoDB table name: 3-255 characters of letters, digits, '_', '-', '.'",
+    "props/security.py:_principal[0]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
+    "props/security.py:_role[0]": "security.break_glass_role: must be a role (assumed with MFA), not a user",
+    "props/security.py:SecuritySettings._distinct[0]": "security: deploy_principals and key_administrators name a principal twice",
     "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
@@ -754,8 +758,6 @@ LINES: dict[str, str] = {
     "constructs/jenkins.py:ReleasePath.__post_init__[2]": "registries.services: List should have at least 1 item after validation, not 0",
     "constructs/jenkins.py:ReleasePath.__post_init__[3]": "platform.us-west-2.ci.release.branch: String should match pattern '^[A-Za-z0-9._/-]+$' (got 'ma\"in')",
     "constructs/jenkins.py:ReleasePath.__post_init__[4]": "platform.us-west-2.ci.release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' (got 'https://github.com/x.git')",
-    "constructs/kms.py:KeyAccess.__init__[0]": "security.deploy_principals: List should have at least 1 item after validation, not 0",
-    "constructs/kms.py:KeyAccess.__init__[1]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
     "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

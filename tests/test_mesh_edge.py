@@ -131,11 +131,12 @@ def _edge_protection_alone(**props) -> dict:
 
     from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
     from tonebridge.constructs.kms import KeyAccess
+    from tonebridge.props.security import SecuritySettings
 
     app = Testing.app()
     stack = TerraformStack(app, "unit")
     # Keys name their administrators and users: a stack registers who they are before it makes a key.
-    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
+    KeyAccess.register(stack, SecuritySettings(deploy_principals=["role/deploy"], break_glass_role="role/break-glass"))
     EdgeProtection(
         stack,
         "edge",

@@ -1,5 +1,5 @@
 """The regional infrastructure's settings are their constructs' own models (tonebridge/props/postgres.py,
-registries.py, backups.py, state.py): a wrong value is one line of the loader's report, before any construct
+registries.py, backups.py, state.py, security.py): a wrong value is one line of the loader's report, before any construct
 runs. These are the exact lines the constructs' former checks were guarded by (tests/construct_guards.py)."""
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ from tests.config_lines import loader_report
             ("state", "noncurrent_version_retention_days"),
             0,
             "state.noncurrent_version_retention_days: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            ("security", "deploy_principals"),
+            [],
+            "security.deploy_principals: List should have at least 1 item after validation, not 0",
         ),
         (
             ("registries", "services"),

@@ -40,11 +40,12 @@ def synth_vpc(eks_cluster_names=(), **overrides) -> dict:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     from tonebridge.constructs.kms import KeyAccess
+    from tonebridge.props.security import SecuritySettings
     from tonebridge.constructs.vpc import TonebridgeVpc
 
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")
-    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
+    KeyAccess.register(stack, SecuritySettings(deploy_principals=["role/deploy"], break_glass_role="role/break-glass"))
     TonebridgeVpc(stack, "vpc", settings(**overrides), name="tb-test", eks_cluster_names=eks_cluster_names)
     return json.loads(Testing.synth(stack))
 

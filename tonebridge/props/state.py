@@ -29,3 +29,14 @@ class StateSettings(StrictModel):
     @property
     def access_log_bucket_name(self) -> str:
         return self.access_log_bucket or f"{self.bucket}-access-logs"
+
+    def backend_arguments(self, key: str) -> dict[str, object]:
+        """The S3 backend's arguments for the state object ``key``: this bucket (encrypted objects) in
+        this region, locked by this table."""
+        return {
+            "bucket": self.bucket,
+            "key": key,
+            "region": self.region,
+            "encrypt": True,
+            "dynamodb_table": self.lock_table,
+        }
