@@ -128,10 +128,7 @@ GUARDS.update(
         ],
         "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__": [
             N("the alarm name is derived from the environment name (EnvName) and region"),
-            C((*OBS, "cloud_alarms", "period_seconds"), 90),
-            C((*OBS, "cloud_alarms", "evaluation_periods"), 0),
             N(WIRING),
-            C((*OBS, "cloud_alarms", "rds_cpu_percent"), 120),
         ],
         "constructs/cluster.py:TonebridgeCluster.__init__": [
             N(WIRING),
@@ -606,9 +603,6 @@ LINES: dict[str, str] = {
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[1]": "platform.us-west-2.ci.deploy_namespaces: values must be distinct",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[2]": "platform.us-west-2.ci.deploy_namespaces[0]: ci-builds is not a namespace of platform.us-west-2",
     "constructs/ci_registry.py:ImagePushRoleProps.__post_init__[0]": "registries.services: List should have at least 1 item after validation, not 0",
-    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[1]": "platform.us-west-2.observability.cloud_alarms.period_seconds: 90 is not a multiple of 60 (standard-resolution metrics)",
-    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[2]": "platform.us-west-2.observability.cloud_alarms.evaluation_periods: Input should be greater than or equal to 1 (got 0)",
-    "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[4]": "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to 100 (got 120)",
     "props/types.py:_instance_type[0]": "network.us-west-2.bastion.instance_type: 't3.mirco' is not an EC2 instance type; did you mean t3.micro or t3a.micro or t2.micro?",
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",

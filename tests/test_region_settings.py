@@ -1,6 +1,7 @@
 """The regional infrastructure's settings are their constructs' own models (tonebridge/props/postgres.py,
-registries.py, backups.py, state.py, security.py): a wrong value is one line of the loader's report, before any construct
-runs. These are the exact lines the constructs' former checks were guarded by (tests/construct_guards.py)."""
+registries.py, backups.py, state.py, security.py; the cloud alarms take the observability section's): a
+wrong value is one line of the loader's report, before any construct runs. These are the exact lines the
+constructs' former checks were guarded by (tests/construct_guards.py)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,24 @@ from tests.config_lines import loader_report
             ("security", "deploy_principals"),
             [],
             "security.deploy_principals: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            ("platform", "us-west-2", "observability", "cloud_alarms", "period_seconds"),
+            90,
+            "platform.us-west-2.observability.cloud_alarms.period_seconds: 90 is not a multiple of 60 "
+            "(standard-resolution metrics)",
+        ),
+        (
+            ("platform", "us-west-2", "observability", "cloud_alarms", "evaluation_periods"),
+            0,
+            "platform.us-west-2.observability.cloud_alarms.evaluation_periods: Input should be greater than or "
+            "equal to 1 (got 0)",
+        ),
+        (
+            ("platform", "us-west-2", "observability", "cloud_alarms", "rds_cpu_percent"),
+            120,
+            "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to "
+            "100 (got 120)",
         ),
         (
             ("registries", "services"),

@@ -40,8 +40,8 @@ def synth_vpc(eks_cluster_names=(), **overrides) -> dict:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     from tonebridge.constructs.kms import KeyAccess
-    from tonebridge.props.security import SecuritySettings
     from tonebridge.constructs.vpc import TonebridgeVpc
+    from tonebridge.props.security import SecuritySettings
 
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")

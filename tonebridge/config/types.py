@@ -12,17 +12,17 @@ from pydantic import AfterValidator
 
 from tonebridge import cloudfacts
 
+# The AWS names construct settings use too (S3 buckets of the backups and state settings), with their rules.
+from tonebridge.props.aws_names import BucketName as BucketName
+from tonebridge.props.aws_names import Region as Region
+from tonebridge.props.aws_names import TableName as TableName
+
 # The models' base and the AWS field types the construct props share, defined with them (tonebridge/props).
 from tonebridge.props.types import Cidr as Cidr
 from tonebridge.props.types import Ec2InstanceType as Ec2InstanceType
 from tonebridge.props.types import EndpointService as EndpointService
 from tonebridge.props.types import LogRetentionDays as LogRetentionDays
 from tonebridge.props.types import StrictModel as StrictModel
-
-# The AWS names construct settings use too (S3 buckets of the backups and state settings), with their rules.
-from tonebridge.props.aws_names import BucketName as BucketName
-from tonebridge.props.aws_names import Region as Region
-from tonebridge.props.aws_names import TableName as TableName
 
 # --- AWS naming rules -------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyAccess
-from tonebridge.props.state import StateSettings
 from tonebridge.constructs.s3_hardening import (
     NamedAccessPolicy,
     block_public_access,
@@ -25,6 +24,7 @@ from tonebridge.constructs.s3_hardening import (
     tls_only_policy,
     versioning_enabled,
 )
+from tonebridge.props.state import StateSettings
 
 
 class StateBackend(Construct):

@@ -26,6 +26,17 @@ class RegionalBackups:
     production: BackupBuckets | None = None
     environments: dict[str, BackupBuckets] = field(default_factory=dict)
 
+    @property
+    def outputs(self) -> dict[str, object]:
+        """Production's bucket (name, ARN) and its replica's name."""
+        backups = self.production
+        if backups is None:
+            return {}
+        outputs: dict[str, object] = {"backups_bucket": backups.bucket_name, "backups_bucket_arn": backups.bucket_arn}
+        if backups.replica_bucket_name:
+            outputs["backups_replica_bucket"] = backups.replica_bucket_name
+        return outputs
+
 
 def add_backups(
     scope: Construct,

@@ -33,6 +33,24 @@ class RegionalDatabase:
     primary: RdsPostgres | None = None
     replica: RdsPostgresReplica | None = None
 
+    @property
+    def outputs(self) -> dict[str, object]:
+        """Where clients reach the database (the primary's endpoint, port, master secret) and the
+        security groups that admit them, of whichever instance this region has."""
+        outputs: dict[str, object] = {}
+        if self.postgres and self.primary:
+            outputs |= {
+                "database_endpoint": self.postgres.endpoint,
+                "database_port": self.postgres.port,
+                "database_master_secret_arn": self.postgres.secret,
+                "database_security_group_id": self.primary.security_group_id,
+            }
+        if self.replica:
+            if self.replica.address:
+                outputs["database_replica_endpoint"] = self.replica.address
+            outputs["database_replica_security_group_id"] = self.replica.security_group_id
+        return outputs
+
 
 def add_database(
     scope: Construct,

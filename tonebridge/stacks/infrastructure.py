@@ -7,23 +7,17 @@ from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.constructs.aws_context import AwsContext
-from tonebridge.constructs.backups import BackupBuckets
 from tonebridge.constructs.ci_registry import ImagePushRole, ImagePushRoleProps
-from tonebridge.constructs.cluster import TonebridgeCluster
-from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
-from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
-from tonebridge.constructs.pod_defaults import system_placement
-from tonebridge.constructs.postgres import RdsPostgres, RdsPostgresReplica
 from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
-from tonebridge.constructs.postgres.ha import PostgresHA
-from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
-from tonebridge.constructs.vpc import TonebridgeVpc
+from tonebridge.features.alarms import add_cloud_alarms
 from tonebridge.features.backups import add_backups
 from tonebridge.features.database import add_database
+from tonebridge.features.edge import add_edge
+from tonebridge.features.network import add_network
 from tonebridge.features.region import RegionPlacement, add_registries
+from tonebridge.features.unseal import add_vault_unseal
 from tonebridge.stacks.base import TonebridgeStack, stack_name
 from tonebridge.stacks.data_recovery import add_logical_backup_role, expiring_prefixes
-from tonebridge.stacks.infrastructure_alarms import add_cloud_alarms
 
 
 def cnpg_environments(env: EnvironmentConfig) -> list[str]:
@@ -61,48 +55,28 @@ class InfrastructureStack(TonebridgeStack):
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, region: str) -> None:
         super().__init__(scope, env, region, region)
-        self.vpc = TonebridgeVpc(
-            self,
-            "network",
-            env.network[region],
-            name=f"{env.tags['Project']}-{env.name}-{region}",
-            eks_cluster_names=[env.clusters[region].name],
-            s3_buckets=endpoint_buckets(env),
-        )
-        cluster, net = env.clusters[region], env.network[region]
-        self.cluster = TonebridgeCluster(
-            self,
-            "cluster",
-            cluster,
-            vpc_id=self.vpc.vpc_id,
-            subnet_ids=self.vpc.subnet_ids,
-            api_allowed_cidrs=[str(net.vpc_cidr)],
-            internal_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
-            max_pods_per_node=net.pods.max_pods_per_node,
-            pod_subnets=dict(zip(net.availability_zones, self.vpc.pod_subnet_ids, strict=True)),
-            addon_node_selector=system_placement(group.labels for group in cluster.node_groups.values())[0],
-        )
         at = RegionPlacement(database_identifier(env), region, env.aws.primary_region, env.aws.secondary_region)
+        platform = env.platform.get(region)
+        self.network = add_network(self, env.network[region], env.clusters[region], at, endpoint_buckets(env))
+        self.vpc, self.cluster = self.network.vpc, self.network.cluster
         self.registries = add_registries(self, env.registries, at)
-        self._edge(env, region)
-        self._vault(env, region)
-        #: The primary region's PostgreSQL service (engine-neutral endpoint, port, secret, backup location).
-        self.postgres: PostgresHA | None = None
-        self.database: RdsPostgres | None = None
-        self.database_replica: RdsPostgresReplica | None = None
-        self.backups: BackupBuckets | None = None
-        self._data(env, at)
-        self._cnpg_backup_roles(env, region)
-        #: IRSA role of production's logical backup job (primary region; None elsewhere).
-        self.logical_backup_role = add_logical_backup_role(self, env, region)
-        #: CloudWatch alarms and their encrypted topic (None where off).
-        self.alarms = add_cloud_alarms(self, env, region)
-        self._ci(env, region)
-        self._outputs(env, region)
-
-    def _data(self, env: EnvironmentConfig, at: RegionPlacement) -> None:
-        primary = self.node.scope.node.try_find_child(stack_name(env, env.aws.primary_region))
-        database = add_database(
+        cdn = env.dns is not None and env.dns.cdn is not None and env.dns.cdn.enabled
+        self.regional_edge = add_edge(
+            self,
+            platform.edge if platform and platform.edge.enabled else None,
+            at,
+            self.network,
+            behind_cdn=cdn,
+            cdn_origin=env.dns.routing.origin_hostname if cdn and env.dns else None,
+        )
+        #: Web ACL and certificate of the region's public ALB (spec §2.2), and the ALB; the platform
+        #: stack's gateway binding and the global stack's listener and DNS name them.
+        self.edge, self.edge_lb = self.regional_edge.protection, self.regional_edge.load_balancer
+        secrets = platform.secrets if platform and platform.secrets.enabled else None
+        #: Vault's auto-unseal key and the IRSA role of its service account (spec §8.2).
+        self.vault_unseal = add_vault_unseal(self, secrets.vault.service_account if secrets else None, self.network)
+        primary = None if at.is_primary else self.node.scope.node.try_find_child(stack_name(env, at.primary_region))
+        self.data = add_database(
             self,
             env.database.rds,
             env.database.settings.numeric(),
@@ -111,8 +85,9 @@ class InfrastructureStack(TonebridgeStack):
             self.cluster,
             primary.database if isinstance(primary, InfrastructureStack) else None,
         )
-        self.postgres, self.database, self.database_replica = database.postgres, database.primary, database.replica
-        backups = add_backups(
+        #: The primary region's PostgreSQL service (engine-neutral endpoint, port, secret, backup location).
+        self.postgres, self.database, self.database_replica = self.data.postgres, self.data.primary, self.data.replica
+        self.backup_buckets = add_backups(
             self,
             env.backups,
             at,
@@ -122,7 +97,16 @@ class InfrastructureStack(TonebridgeStack):
             transfer_role_name=env.dr.transfer.aws_role_name if env.dr else None,
         )
         #: Backups buckets: production's, and by environment the others' (primary region; else None and {}).
-        self.backups, self.environment_backups = backups.production, backups.environments
+        self.backups, self.environment_backups = self.backup_buckets.production, self.backup_buckets.environments
+        self._cnpg_backup_roles(env, region)
+        #: IRSA role of production's logical backup job (primary region; None elsewhere).
+        self.logical_backup_role = add_logical_backup_role(self, env, region)
+        observability = platform.observability if platform and platform.observability.enabled else None
+        alarms = observability.cloud_alarms if observability and observability.cloud_alarms.enabled else None
+        #: CloudWatch alarms and their encrypted topic (None where off).
+        self.alarms = add_cloud_alarms(self, alarms, at, self.data, self.vpc, self.network.zones, self.cluster)
+        self._ci(env, region)
+        self._outputs(env, region)
 
     @staticmethod
     def _environment_of(env: EnvironmentConfig, region: str, namespace: str) -> str:
@@ -187,66 +171,6 @@ class InfrastructureStack(TonebridgeStack):
             else:
                 backups.allow_writer(arn, created_later=later)
 
-    def _edge(self, env: EnvironmentConfig, region: str) -> None:
-        """Web ACL and certificate of the region's public ALB (spec §2.2); the platform stack's Ingress names them."""
-        edge = env.platform[region].edge
-        self.edge: EdgeProtection | None = None
-        self.edge_lb: EdgeLoadBalancer | None = None
-        if edge.enabled and edge.hostname:
-            # Behind CloudFront (dns.cdn): the certificate also names CloudFront's origin, the client-IP
-            # rules move to the CLOUDFRONT ACL, and only CloudFront (and Route53's checkers) get in.
-            cdn = env.dns is not None and env.dns.cdn is not None and env.dns.cdn.enabled
-            origin = [env.dns.routing.origin_hostname] if cdn and env.dns.routing.origin_hostname else []
-            self.edge = EdgeProtection(
-                self,
-                "edge",
-                EdgeProtectionProps(
-                    name=f"{env.tags['Project']}-{env.name}-{region}",
-                    region=region,
-                    hostname=edge.hostname,
-                    alternative_names=[*edge.alternative_names, *origin],
-                    rate_limit=edge.rate_limit,
-                    blocked_countries=edge.blocked_countries,
-                    managed_rule_groups=edge.managed_rule_groups,
-                    log_retention_days=edge.waf_log_retention_days,
-                    client_ip_rules=not cdn,
-                ),
-            )
-            net = env.network[region]
-            self.edge_lb = EdgeLoadBalancer(
-                self,
-                "edge-alb",
-                EdgeLoadBalancerProps(
-                    name=f"{env.tags['Project']}-{env.name}-{region}",
-                    vpc_id=self.vpc.vpc_id,
-                    subnet_ids=self.vpc.subnet_ids["public"],
-                    target_cidrs=[str(net.vpc_cidr), str(net.pods.cidr)],
-                    target_security_group_id=self.cluster.node_security_group_id,
-                    cluster_name=env.clusters[region].name,
-                    web_acl_arn=self.edge.web_acl_arn,
-                    deletion_protection=edge.deletion_protection,
-                    access_logs_bucket=edge.access_logs_bucket,
-                    shield_advanced=edge.shield_advanced,
-                    origin_protection=cdn,
-                ),
-            )
-
-    def _vault(self, env: EnvironmentConfig, region: str) -> None:
-        """Vault's auto-unseal key and the IRSA role of its service account (spec §8.2)."""
-        secrets = env.platform[region].secrets
-        self.vault_unseal: VaultUnseal | None = None
-        if secrets.enabled:
-            self.vault_unseal = VaultUnseal(
-                self,
-                "vault-unseal",
-                VaultUnsealProps(
-                    name=env.clusters[region].name,
-                    oidc_provider_arn=self.cluster.oidc_provider_arn,
-                    oidc_issuer=self.cluster.oidc_issuer,
-                    service_account=secrets.vault.service_account,
-                ),
-            )
-
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
         """The image-push roles of the pipeline (spec §6.2), each trusted by one service account only:
         the build agents' pushes to the staging repositories, the release agents' (a main-only job in
@@ -289,45 +213,7 @@ class InfrastructureStack(TonebridgeStack):
         )
 
     def _outputs(self, env: EnvironmentConfig, region: str) -> None:
-        vpc, cluster = self.vpc, self.cluster
-        outputs: dict[str, object] = {
-            "vpc_id": vpc.vpc_id,
-            **{f"{tier}_subnet_ids": ids for tier, ids in vpc.subnet_ids.items()},
-            "pod_subnet_ids": vpc.pod_subnet_ids,
-            "availability_zones": env.network[region].availability_zones,
-            "db_subnet_group_name": vpc.db_subnet_group_name,
-            "cluster_name": cluster.name,
-            "cluster_endpoint": cluster.endpoint,
-            "cluster_certificate_authority_data": cluster.certificate_authority_data,
-            "oidc_provider_arn": cluster.oidc_provider_arn,
-            "oidc_issuer": cluster.oidc_issuer,
-            "cluster_security_group_id": cluster.cluster_security_group_id,
-            "node_security_group_id": cluster.node_security_group_id,
-            "node_role_arn": cluster.node_role_arn,
-            "volumes_key_arn": cluster.volumes_key_arn,
-            **{f"{name.replace('-', '_')}_role_arn": role.arn for name, role in cluster.service_account_roles.items()},
-        }
-        if cluster.karpenter:
-            outputs |= {
-                "karpenter_controller_role_arn": cluster.karpenter.controller_role_arn,
-                "karpenter_node_role_name": cluster.karpenter.node_role_name,
-                "karpenter_instance_profile_name": cluster.karpenter.instance_profile_name,
-                "karpenter_queue_name": cluster.karpenter.queue_name,
-            }
-        if self.edge:
-            outputs |= {
-                "edge_web_acl_arn": self.edge.web_acl_arn,
-                "edge_certificate_arn": self.edge.certificate_arn,
-                "edge_certificate_validation": self.edge.validation_options,
-            }
-        if self.edge_lb:
-            outputs |= {
-                "edge_load_balancer_arn": self.edge_lb.arn,
-                "edge_load_balancer_dns_name": self.edge_lb.dns_name,
-                "edge_load_balancer_zone_id": self.edge_lb.zone_id,
-                "edge_gateway_target_group_arn": self.edge_lb.gateway_target_group_arn,
-                "edge_status_target_group_arn": self.edge_lb.status_target_group_arn,
-            }
+        outputs = self.network.outputs | self.regional_edge.outputs
         if self.vault_unseal:
             outputs |= {
                 "vault_unseal_key_arn": self.vault_unseal.key_arn,
@@ -341,20 +227,6 @@ class InfrastructureStack(TonebridgeStack):
             outputs["repository_urls"] = {
                 name: repo.repository_url for name, repo in self.registries.repositories.items()
             }
-        if self.postgres and self.database:
-            outputs |= {
-                "database_endpoint": self.postgres.endpoint,
-                "database_port": self.postgres.port,
-                "database_master_secret_arn": self.postgres.secret,
-                "database_security_group_id": self.database.security_group_id,
-            }
-        if self.database_replica:
-            if self.database_replica.address:
-                outputs["database_replica_endpoint"] = self.database_replica.address
-            outputs["database_replica_security_group_id"] = self.database_replica.security_group_id
-        if self.backups:
-            outputs |= {"backups_bucket": self.backups.bucket_name, "backups_bucket_arn": self.backups.bucket_arn}
-            if self.backups.replica_bucket_name:
-                outputs["backups_replica_bucket"] = self.backups.replica_bucket_name
+        outputs |= self.data.outputs | self.backup_buckets.outputs
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
