@@ -1,6 +1,6 @@
 """The regional infrastructure's settings are their constructs' own models (tonebridge/props/postgres.py,
-registries.py, backups.py, state.py, security.py; the cloud alarms take the observability section's): a
-wrong value is one line of the loader's report, before any construct runs. These are the exact lines the
+registries.py, backups.py, state.py, security.py; the cloud alarms and the web ACL take the observability
+and edge sections'): a wrong value is one line of the loader's report, before any construct runs. These are the exact lines the
 constructs' former checks were guarded by (tests/construct_guards.py)."""
 
 from __future__ import annotations
@@ -104,6 +104,38 @@ from tests.config_lines import loader_report
             120,
             "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to "
             "100 (got 120)",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "hostname"),
+            "API.tonebridge.io",
+            "platform.us-west-2.edge.hostname: 'API.tonebridge.io' is not a fully qualified lowercase DNS name",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "rate_limit"),
+            5,
+            "platform.us-west-2.edge.rate_limit: Input should be greater than or equal to 10 (got 5)",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "blocked_countries"),
+            ["KP", "XX"],
+            "platform.us-west-2.edge.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for "
+            "example KP)",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "managed_rule_groups"),
+            [],
+            "platform.us-west-2.edge.managed_rule_groups: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "managed_rule_groups"),
+            ["AWSManagedRulesCommonRuleSet"] * 2,
+            "platform.us-west-2.edge.managed_rule_groups: values must be distinct",
+        ),
+        (
+            ("platform", "us-west-2", "edge", "waf_log_retention_days"),
+            42,
+            "platform.us-west-2.edge.waf_log_retention_days: Input should be 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+            "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (got 42)",
         ),
         (
             ("registries", "services"),

@@ -10,8 +10,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from tonebridge import cloudfacts
-
 # The AWS names construct settings use too (S3 buckets of the backups and state settings), with their rules.
 from tonebridge.props.aws_names import BucketName as BucketName
 from tonebridge.props.aws_names import Region as Region

@@ -47,12 +47,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
@@ -60,9 +55,12 @@ from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyAcce
 from tonebridge.constructs.s3_hardening import (
     NamedAccessPolicy,
     block_public_access,
+    default_encryption,
     deny_retention_bypass,
+    expiring_versions,
     log_delivery_statement,
     tls_only_policy,
+    versioning_enabled,
 )
 from tonebridge.constructs.trust import service_trust
 from tonebridge.props.backups import BackupsSettings
@@ -293,31 +291,19 @@ class BackupBuckets(Construct):
     def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
         """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3), and the policy
         that lets S3 deliver them."""
+        settings = self.props.settings
         bucket = S3Bucket(
-            scope, "log-bucket", bucket=name, force_destroy=not self.props.settings.protect, lifecycle=self._lifecycle
+            scope, "log-bucket", bucket=name, force_destroy=not settings.protect, lifecycle=self._lifecycle
         )
         versioning = self._hardened(scope, "log-bucket", bucket, sse_key_arn=None)
-        S3BucketLifecycleConfiguration(
+        expiring_versions(
             scope,
             "log-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(days=self.props.settings.access_log_retention_days)
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[versioning],
+            bucket,
+            rule_id="expire-access-logs",
+            noncurrent_days=30,
+            expiration_days=settings.access_log_retention_days,
+            versioning=versioning,
         )
         policy = S3BucketPolicy(
             scope,
@@ -337,31 +323,8 @@ class BackupBuckets(Construct):
         or SSE-S3 where S3 log delivery needs it). Returns the versioning resource, which lifecycle,
         object lock and replication must follow."""
         block_public_access(scope, prefix, bucket)
-        default = (
-            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=sse_key_arn
-            )
-            if sse_key_arn
-            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="AES256"
-            )
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            scope,
-            f"{prefix}-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=default, bucket_key_enabled=bool(sse_key_arn) or None
-                )
-            ],
-        )
-        return S3BucketVersioningA(
-            scope,
-            f"{prefix}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
+        default_encryption(scope, f"{prefix}-encryption", bucket, sse_key_arn)
+        return versioning_enabled(scope, f"{prefix}-versioning", bucket)
 
     # --- replication -----------------------------------------------------------------------------
 

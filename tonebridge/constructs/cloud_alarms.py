@@ -45,22 +45,14 @@ class AlarmThresholds(Protocol):
     """What the alarms read of the ``observability.cloud_alarms`` settings (the configuration's model,
     which validates them: whole minutes, at least one period, CPU within 100 %)."""
 
-    @property
-    def period_seconds(self) -> int: ...
-    @property
-    def evaluation_periods(self) -> int: ...
-    @property
-    def rds_cpu_percent(self) -> float: ...
-    @property
-    def rds_free_storage_gib(self) -> int: ...
-    @property
-    def rds_replica_lag_seconds(self) -> int: ...
-    @property
-    def nat_packets_dropped(self) -> int: ...
-    @property
-    def nat_port_allocation_errors(self) -> int: ...
-    @property
-    def forbidden_api_calls(self) -> int: ...
+    period_seconds: int
+    evaluation_periods: int
+    rds_cpu_percent: float
+    rds_free_storage_gib: int
+    rds_replica_lag_seconds: int
+    nat_packets_dropped: int
+    nat_port_allocation_errors: int
+    forbidden_api_calls: int
 
 
 @dataclass(frozen=True)

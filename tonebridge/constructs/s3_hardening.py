@@ -91,9 +91,11 @@ def expiring_versions(
     rule_id: str,
     noncurrent_days: int,
     expiration_days: int | None = None,
+    versioning: S3BucketVersioningA | None = None,
 ) -> S3BucketLifecycleConfiguration:
     """One whole-bucket lifecycle rule: superseded versions expire after ``noncurrent_days``, current
-    objects after ``expiration_days`` (None: kept), and incomplete multipart uploads are aborted after 7 days."""
+    objects after ``expiration_days`` (None: kept), and incomplete multipart uploads are aborted after 7 days.
+    With ``versioning``, the rule waits for it (S3 refuses noncurrent-version rules before versioning)."""
     expiration = None
     if expiration_days is not None:
         expiration = [S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
@@ -115,6 +117,7 @@ def expiring_versions(
                 ],
             )
         ],
+        depends_on=[versioning] if versioning else None,
     )
 
 

@@ -19,24 +19,15 @@ from tonebridge.features.region import RegionPlacement
 class EdgeSettings(Protocol):
     """What the feature reads of ``platform.<region>.edge`` (the configuration's model validates it)."""
 
-    @property
-    def hostname(self) -> str | None: ...
-    @property
-    def alternative_names(self) -> Sequence[str]: ...
-    @property
-    def rate_limit(self) -> int: ...
-    @property
-    def blocked_countries(self) -> Sequence[str]: ...
-    @property
-    def managed_rule_groups(self) -> Sequence[str]: ...
-    @property
-    def waf_log_retention_days(self) -> int: ...
-    @property
-    def deletion_protection(self) -> bool: ...
-    @property
-    def access_logs_bucket(self) -> str | None: ...
-    @property
-    def shield_advanced(self) -> bool: ...
+    hostname: str | None
+    alternative_names: list[str]
+    rate_limit: int
+    blocked_countries: list[str]
+    managed_rule_groups: list[str]
+    waf_log_retention_days: int
+    deletion_protection: bool
+    access_logs_bucket: str | None
+    shield_advanced: bool
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ class StateStack(TonebridgeStack):
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env, "state", env.state.region, remote_state=False)
         self.backend = StateBackend(self, "state-backend", env.state)
-        TerraformOutput(self, "state_bucket", value=self.backend.bucket.bucket)
-        TerraformOutput(self, "lock_table", value=self.backend.table.name)
-        TerraformOutput(self, "state_key_arn", value=self.backend.key.arn)
+        backend = self.backend
+        outputs = {
+            "state_bucket": backend.bucket.bucket,
+            "lock_table": backend.table.name,
+            "state_key_arn": backend.key.arn,
+        }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)
