@@ -9,7 +9,6 @@ the secondary region (``replica_provider``), and no cycle can form.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -62,7 +61,7 @@ from tonebridge.constructs.s3_hardening import (
     tls_only_policy,
     versioning_enabled,
 )
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import policy_document, service_role
 from tonebridge.props.backups import BackupsSettings
 
 #: S3 Replication Time Control's only threshold: 99.99 % of objects within 15 minutes.
@@ -347,12 +346,13 @@ class BackupBuckets(Construct):
         self.replica_bucket_arn = self.replica_bucket.arn
 
         aws = AwsContext.of(self)
-        self.replication_role = IamRole(
+        self.replication_role = service_role(
             self,
             "replication-role",
-            name=f"{props.bucket}-replication"[:64],
+            f"{props.bucket}-replication"[:64],
+            "s3.amazonaws.com",
+            aws.account_id,
             description=f"S3 replication of {props.bucket} to {replica_bucket}",
-            assume_role_policy=service_trust("s3.amazonaws.com", aws.account_id),
         )
         # Both buckets and both keys name the replication role (it reads one side, writes the other).
         self.access.allow(self.replication_role.arn)
@@ -473,4 +473,4 @@ class BackupBuckets(Construct):
                 },
             },
         ]
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return policy_document(*statements)

@@ -11,7 +11,6 @@ break-glass role keep the key manageable, which is what AWS's lockout safety che
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext, stack_of
+from tonebridge.constructs.trust import policy_document
 from tonebridge.props.security import SecuritySettings
 
 #: What a principal needs to encrypt and decrypt with a key, without administering it.
@@ -343,4 +343,4 @@ class EncryptionKey(Construct):
                     "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 }
             )
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return policy_document(*statements)

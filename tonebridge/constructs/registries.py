@@ -26,13 +26,11 @@ from cdktf_cdktf_provider_aws.ecr_repository_creation_template import (
     EcrRepositoryCreationTemplate,
     EcrRepositoryCreationTemplateEncryptionConfiguration,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import inline_policy, service_role
 from tonebridge.props.registries import RegistriesSettings
 
 
@@ -167,34 +165,22 @@ class ReplicaRepositoryTemplate(Construct):
         )
         aws = AwsContext.of(self)
         repositories = f"arn:{aws.partition}:ecr:*:{aws.account_id}:repository/{prefix}/*"
-        role = IamRole(
-            self,
-            "creation-role",
-            name=f"{name}-ecr-replica-creation",
-            assume_role_policy=service_trust("ecr.amazonaws.com", aws.account_id),
-        )
-        IamRolePolicy(
+        role = service_role(self, "creation-role", f"{name}-ecr-replica-creation", "ecr.amazonaws.com", aws.account_id)
+        inline_policy(
             self,
             "creation-policy",
-            role=role.id,
-            name="create-replica-repositories",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
-                            "Resource": repositories,
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
-                            "Resource": key.arn,
-                        },
-                    ],
-                }
-            ),
+            role,
+            "create-replica-repositories",
+            {
+                "Effect": "Allow",
+                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
+                "Resource": repositories,
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
+                "Resource": key.arn,
+            },
         )
         # ECR creates replica repositories as this role and attaches the key through a grant.
         key.allow_use(KeyUser(arn=role.arn, actions=("kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey")))

@@ -7,8 +7,6 @@ The state backend and the backup buckets both use these; each keeps its own reso
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -31,6 +29,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
+
+from tonebridge.constructs.trust import policy_document
 
 
 def block_public_access(scope: Construct, prefix: str, bucket: S3Bucket) -> None:
@@ -152,7 +152,7 @@ def tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
         deny("DenyOutdatedTLS", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
         *(extra or []),
     ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(*statements)
 
 
 def _deny_unless_principal(sid: str, action: str, bucket_arn: str, principal_arns: list[str]) -> dict:

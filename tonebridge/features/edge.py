@@ -4,7 +4,6 @@ gateway's pods to the ALB's target groups; the global stack adds the HTTPS liste
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 

@@ -15,7 +15,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_instance_automated_backups_replication import DbInstanceAutomatedBackupsReplication
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -23,7 +22,7 @@ from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import service_role
 from tonebridge.props.postgres import RdsSettings
 
 POSTGRES_PORT = 5432
@@ -213,11 +212,8 @@ class _RdsInstanceBase(Construct):
                 referenced_security_group_id=client,
             )
         self.security_group_id: str = self.security_group.id
-        self.monitoring_role = IamRole(
-            self,
-            "monitoring-role",
-            name=f"{identifier}-rds-monitoring",
-            assume_role_policy=service_trust("monitoring.rds.amazonaws.com", aws.account_id),
+        self.monitoring_role = service_role(
+            self, "monitoring-role", f"{identifier}-rds-monitoring", "monitoring.rds.amazonaws.com", aws.account_id
         )
         IamRolePolicyAttachment(
             self,
