@@ -356,10 +356,10 @@ def test_istio_props_checked_early():
 
 
 def test_edge_props_checked_early():
+    from tonebridge.config.platform_mesh import EdgeConfig
     from tonebridge.constructs.edge_binding import EdgeBindingProps
     from tonebridge.constructs.edge_listener import EdgeListenerProps
     from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancerProps
-    from tonebridge.config.platform_mesh import EdgeConfig
 
     # The web ACL's settings are the edge model's (EdgeProtection takes them as validated, one rule each).
     with pytest.raises(ValueError, match="blocked_countries"):
