@@ -1,7 +1,7 @@
 """The regional infrastructure's settings are their constructs' own models (tonebridge/props/postgres.py,
 registries.py, backups.py, state.py, security.py; the cloud alarms and the web ACL take the observability
-and edge sections'): a wrong value is one line of the loader's report, before any construct runs. These are the exact lines the
-constructs' former checks were guarded by (tests/construct_guards.py)."""
+and edge sections): a wrong value is one line of the loader's report, before any construct runs. These are
+the exact lines the constructs' former checks were guarded by (tests/construct_guards.py)."""
 
 from __future__ import annotations
 
