@@ -50,8 +50,9 @@ def bare_stack(providers: Iterable[str] = ("aws",), *, region: str = "us-west-2"
             raise ValueError(f"unknown provider {provider!r}")
     if key_access and "aws" in providers:
         from tonebridge.constructs.kms import KeyAccess
+        from tonebridge.props.security import SecuritySettings
 
-        KeyAccess.register(stack, deployers=[DEPLOYER], administrators=[], break_glass=BREAK_GLASS)
+        KeyAccess.register(stack, SecuritySettings(deploy_principals=[DEPLOYER], break_glass_role=BREAK_GLASS))
     if "helm" in providers:
         from tonebridge.constructs.crd_upgrade import CrdTarget
 

@@ -148,12 +148,19 @@ def test_read_only_root_policy_under_its_own_name():
 
 
 def test_replica_repository_template_with_its_own_prefix_and_lifecycle():
-    from tonebridge.constructs.registries import ReplicaRepositoryTemplate, ReplicaRepositoryTemplateProps
+    from tonebridge.constructs.registries import ReplicaRepositoryTemplate
+    from tonebridge.props.registries import RegistriesSettings
 
-    props = ReplicaRepositoryTemplateProps(
-        name="tb-unit", prefix="tonebridge-staging", keep_releases=10, untagged_expiry_days=2
+    settings = RegistriesSettings(
+        services=["api-gateway"],
+        production_prefix="tonebridge-staging",
+        staging_prefix="tonebridge-dev",
+        keep_releases=10,
+        untagged_expiry_days=2,
     )
-    out = synth_alone(lambda stack: ReplicaRepositoryTemplate(stack, "template", props), region="us-east-1")
+    out = synth_alone(
+        lambda stack: ReplicaRepositoryTemplate(stack, "template", settings, name="tb-unit"), region="us-east-1"
+    )
     template = only(out, "aws_ecr_repository_creation_template")
     assert template["prefix"] == "tonebridge-staging"
     assert template["image_tag_mutability"] == "IMMUTABLE"

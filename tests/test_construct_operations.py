@@ -9,14 +9,13 @@ from tests.construct_harness import only, synth_alone
 
 
 def test_alarms_of_a_replica_region_only_with_their_own_thresholds():
+    from tonebridge.config.platform_observability import CloudAlarmsConfig
     from tonebridge.constructs.cloud_alarms import CloudAlarms, CloudAlarmsProps
 
     props = CloudAlarmsProps(
         name="tb-unit-east",
+        settings=CloudAlarmsConfig(period_seconds=60, evaluation_periods=5, rds_replica_lag_seconds=120),
         replicas={"replica": "tb-replica"},
-        period_seconds=60,
-        evaluation_periods=5,
-        rds_replica_lag_seconds=120,
     )
     out = synth_alone(lambda stack: CloudAlarms(stack, "alarms", props), region="us-east-1")
     alarm = only(out, "aws_cloudwatch_metric_alarm")  # nothing else to watch here
@@ -36,15 +35,14 @@ def test_alarms_of_a_replica_region_only_with_their_own_thresholds():
 
 
 def test_alarms_on_nat_gateways_and_the_audit_log_with_their_own_thresholds():
+    from tonebridge.config.platform_observability import CloudAlarmsConfig
     from tonebridge.constructs.cloud_alarms import CloudAlarms, CloudAlarmsProps
 
     props = CloudAlarmsProps(
         name="tb-unit",
+        settings=CloudAlarmsConfig(nat_packets_dropped=10, nat_port_allocation_errors=5, forbidden_api_calls=7),
         nat_gateways={"us-west-2a": "nat-1"},
         control_plane_log_group="/aws/eks/tb-unit/cluster",
-        nat_packets_dropped=10,
-        nat_port_allocation_errors=5,
-        forbidden_api_calls=7,
     )
     out = synth_alone(lambda stack: CloudAlarms(stack, "alarms", props))
     alarms = {a["alarm_name"]: a for a in resources(out, "aws_cloudwatch_metric_alarm").values()}

@@ -18,22 +18,24 @@ def _network():
     return RdsNetworkProps(vpc_id="vpc-1", db_subnet_group_name="tb-data", client_security_group_ids=["sg-a", "sg-b"])
 
 
-def _replica(**overrides) -> dict:
+def _replica(**settings) -> dict:
+    """A replica whose ``database.rds`` settings are ``settings`` (the rest defaults)."""
     from tonebridge.constructs.postgres.rds import RdsPostgresReplica, RdsPostgresReplicaProps
+    from tonebridge.props.postgres import RdsSettings
 
     props = RdsPostgresReplicaProps(
         identifier="tb-replica",
         network=_network(),
         parameters={"max_connections": "200", "work_mem": "4096"},
+        settings=RdsSettings(**settings),
         source_arn=SOURCE,
-        **overrides,
     )
     return synth_alone(lambda stack: RdsPostgresReplica(stack, "replica", props), region="us-east-1")
 
 
 def test_a_promoted_replica_is_declared_without_its_source():
     """After `make promote-replica` RDS runs a standalone instance: declaring it so plans no change."""
-    promoted = _replica(promoted=True, replicate_automated_backups=False)
+    promoted = _replica(replica_promoted=True, automated_backup_replication=False)
     instance = only(promoted, "aws_db_instance")
     assert "replicate_source_db" not in instance
     assert instance["skip_final_snapshot"] is True
@@ -42,7 +44,7 @@ def test_a_promoted_replica_is_declared_without_its_source():
 
 
 def test_a_replica_replicates_from_the_source_and_its_backups_under_its_own_key():
-    replica = _replica(replicated_backup_retention_days=14, multi_az=False)
+    replica = _replica(replicated_backup_retention_days=14, replica_multi_az=False)
     instance = only(replica, "aws_db_instance")
     assert instance["replicate_source_db"] == SOURCE
     assert instance["multi_az"] is False
@@ -54,7 +56,7 @@ def test_a_replica_replicates_from_the_source_and_its_backups_under_its_own_key(
 
 
 def test_a_region_with_only_backup_replication_has_no_instance():
-    backups_only = _replica(create_replica=False)
+    backups_only = _replica(cross_region_replica=False)
     assert "aws_db_instance" not in backups_only["resource"]
     assert only(backups_only, "aws_db_instance_automated_backups_replication")["retention_period"] == 7
     # the key, parameter group and security group stay: promotion or a restore in this region uses them
@@ -63,24 +65,27 @@ def test_a_region_with_only_backup_replication_has_no_instance():
 
 def test_a_replica_with_nothing_to_create_is_refused():
     with pytest.raises(ValueError, match="nothing to create"):
-        _replica(create_replica=False, replicate_automated_backups=False)
+        _replica(cross_region_replica=False, automated_backup_replication=False)
 
 
 def test_an_unprotected_primary_without_autoscaling_on_a_pinned_minor():
     from tonebridge.constructs.postgres.rds import RdsPostgres, RdsPostgresProps
+    from tonebridge.props.postgres import RdsSettings
 
     props = RdsPostgresProps(
         identifier="tb-scratch",
         network=_network(),
         parameters={"max_connections": "100", "shared_buffers": "16384"},
-        engine_version="17.2",
-        instance_class="db.t4g.medium",
-        protect=False,
-        max_allocated_storage_gib=0,
-        allocated_storage_gib=50,
-        monitoring_interval=15,
-        database_name="scratch",
-        master_username="owner",
+        settings=RdsSettings(
+            engine_version="17.5",
+            instance_class="db.t4g.medium",
+            protect=False,
+            max_allocated_storage_gib=0,
+            allocated_storage_gib=50,
+            monitoring_interval=15,
+            database_name="scratch",
+            master_username="owner",
+        ),
     )
     out = synth_alone(lambda stack: RdsPostgres(stack, "db", props))
     instance = only(out, "aws_db_instance")
@@ -89,7 +94,7 @@ def test_an_unprotected_primary_without_autoscaling_on_a_pinned_minor():
     assert "final_snapshot_identifier" not in instance
     assert instance["max_allocated_storage"] == 0
     assert (instance["engine_version"], instance["allocated_storage"], instance["monitoring_interval"]) == (
-        "17.2",
+        "17.5",
         50,
         15,
     )

@@ -12,22 +12,22 @@ from tests.conftest import resources
 from tests.construct_harness import only, synth_alone
 
 
-def _backups(**overrides) -> dict:
-    from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps
+def _backups(*, with_replica: bool = False, expiring_prefixes: dict | None = None, **settings) -> dict:
+    """Backups buckets whose ``backups`` settings are ``settings`` (names ``tb-unit-backups``, ``-logs``)."""
+    from tonebridge.constructs.backups import BackupBuckets, BackupBucketsProps, BackupReplica
+    from tonebridge.props.backups import BackupsSettings
 
     def build(stack):
-        extra = {}
-        if overrides.pop("with_replica", False):
+        replica = None
+        if with_replica:
             from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-            replica = AwsProvider(stack, "aws-east", region="us-east-1", alias="east")
-            extra = {
-                "replica_bucket": "tb-unit-backups-east",
-                "replica_region": "us-east-1",
-                "replica_provider": replica,
-            }
+            provider = AwsProvider(stack, "aws-east", region="us-east-1", alias="east")
+            replica = BackupReplica(bucket="tb-unit-backups-east", region="us-east-1", provider=provider)
         props = BackupBucketsProps(
-            bucket="tb-unit-backups", access_log_bucket="tb-unit-backups-logs", **extra, **overrides
+            BackupsSettings(bucket="tb-unit-backups", access_log_bucket="tb-unit-backups-logs", **settings),
+            replica=replica,
+            expiring_prefixes=expiring_prefixes or {},
         )
         BackupBuckets(stack, "backups", props)
 
@@ -108,28 +108,33 @@ def test_backups_replica_without_replication_time_control_and_with_governance_lo
     assert sorted(r["bucket"] for r in east) == ["tb-unit-backups-east", "tb-unit-backups-east-access-logs"]
 
 
-def test_backup_props_refuse_inconsistent_replication():
-    from tonebridge.constructs.backups import BackupBucketsProps
+def test_backup_settings_refuse_inconsistent_replication():
+    """The construct takes the validated ``backups`` section: its model refuses an unknown archive class,
+    and replication time control without a replica is a configuration line (tests/test_region_settings.py);
+    a bucket without a replica never asks for it."""
+    from pydantic import ValidationError
 
-    with pytest.raises(ValueError, match="replication_time_control needs a replica"):
-        BackupBucketsProps(bucket="tb-b", access_log_bucket="tb-b-logs")
-    with pytest.raises(ValueError, match="GLACIER_IR, GLACIER or DEEP_ARCHIVE"):
-        BackupBucketsProps(
-            bucket="tb-b", access_log_bucket="tb-b-logs", replication_time_control=False, archive_storage_class="X"
-        )
+    from tonebridge.constructs.backups import BackupBucketsProps
+    from tonebridge.props.backups import BackupsSettings
+
+    assert BackupBucketsProps(BackupsSettings(bucket="tb-b")).replication_time_control is False
+    with pytest.raises(ValidationError, match="'GLACIER_IR', 'GLACIER' or 'DEEP_ARCHIVE'"):
+        BackupsSettings(bucket="tb-b", replication_time_control=False, archive_storage_class="X")
 
 
 def test_state_backend_with_its_own_retention():
-    from tonebridge.constructs.state_backend import StateBackend, StateBackendProps
+    from tonebridge.constructs.state_backend import StateBackend
+    from tonebridge.props.state import StateSettings
 
-    props = StateBackendProps(
+    settings = StateSettings(
         bucket="tb-unit-state",
         lock_table="tb-unit-locks",
+        region="us-west-2",
         access_log_bucket="tb-unit-state-logs",
         noncurrent_version_retention_days=14,
         access_log_retention_days=30,
     )
-    out = synth_alone(lambda stack: StateBackend(stack, "state", props))
+    out = synth_alone(lambda stack: StateBackend(stack, "state", settings))
     table = only(out, "aws_dynamodb_table")
     assert table["name"] == "tb-unit-locks" and table["deletion_protection_enabled"] is True
     assert table["lifecycle"] == {"prevent_destroy": True}
@@ -139,17 +144,20 @@ def test_state_backend_with_its_own_retention():
 
 
 def test_registries_with_basic_scanning_and_no_replication():
-    from tonebridge.constructs.registries import ContainerRegistries, ContainerRegistriesProps
+    from tonebridge.constructs.registries import ContainerRegistries
+    from tonebridge.props.registries import RegistriesSettings
 
-    props = ContainerRegistriesProps(
-        name="tb-unit",
+    settings = RegistriesSettings(
         services=["api-gateway", "audio"],
-        prefixes=["tonebridge", "tonebridge-staging"],
+        production_prefix="tonebridge",
+        staging_prefix="tonebridge-staging",
         keep_releases=12,
         untagged_expiry_days=3,
         enhanced_scanning=False,
     )
-    out = synth_alone(lambda stack: ContainerRegistries(stack, "registries", props))
+    out = synth_alone(
+        lambda stack: ContainerRegistries(stack, "registries", settings, name="tb-unit", replica_region=None)
+    )
     names = sorted(r["name"] for r in resources(out, "aws_ecr_repository").values())
     assert names == [
         "tonebridge-staging/api-gateway",

@@ -312,9 +312,6 @@ def _network():
     [
         ({"identifier": "Tonebridge"}, "lowercase letters"),
         ({"identifier": "tonebridge-"}, "may not end with a hyphen"),
-        ({"max_allocated_storage_gib": 100}, "must exceed allocated_storage_gib"),
-        ({"backup_retention_days": 0}, "0 would turn backups off"),
-        ({"monitoring_interval": 2}, "monitoring_interval"),
         ({"parameters": {}}, "parameters must not be empty"),
     ],
 )
@@ -323,6 +320,25 @@ def test_rds_props_are_validated_early(overrides, message):
 
     with pytest.raises(ValueError, match=message):
         RdsPostgresProps(**{"identifier": "db", "network": _network(), "parameters": {"a": "1"}, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"backup_retention_days": 0}, "backup_retention_days"),
+        ({"monitoring_interval": 2}, "monitoring_interval"),
+    ],
+)
+def test_rds_settings_are_validated_by_their_model(overrides, message):
+    """The props carry the ``database.rds`` model itself: a value it refuses never reaches the construct
+    (0 days would turn backups off). Storage autoscaling below the allocation is a cross-field rule of
+    the configuration (tests/test_region_settings.py pins its line)."""
+    from pydantic import ValidationError
+
+    from tonebridge.props.postgres import RdsSettings
+
+    with pytest.raises(ValidationError, match=message):
+        RdsSettings(**overrides)
 
 
 def test_rds_network_needs_a_client():
@@ -335,18 +351,19 @@ def test_rds_network_needs_a_client():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"replica_bucket": "b-east"}, "go together"),
-        ({"access_log_bucket": "b"}, "must be distinct"),
-        ({"infrequent_access_after_days": 10}, "30 days at the earliest"),
-        ({"archive_after_days": 30}, "must come after"),
-        ({"object_lock_days": 100}, "still locked"),
+        ({"infrequent_access_after_days": 10}, "greater than or equal to 30"),
         ({"archive_storage_class": "ONEZONE_IA"}, "archive_storage_class"),
-        ({"replication_time_control": True}, "needs a replica"),
     ],
 )
-def test_backup_props_are_validated_early(overrides, message):
-    from tonebridge.constructs.backups import BackupBucketsProps
+def test_backup_settings_are_validated_early(overrides, message):
+    """The bucket props carry the ``backups`` model itself: what it refuses never reaches the construct
+    (S3 moves objects to STANDARD_IA after 30 days at the earliest). The cross-field rules (distinct
+    names, archive after infrequent access, noncurrent versions outliving the lock, replication time
+    control needing a replica) are configuration lines (tests/test_region_settings.py); the replica's
+    bucket, region and provider are one typed value (BackupReplica), so they always go together."""
+    from pydantic import ValidationError
 
-    base = {"bucket": "b", "access_log_bucket": "b-logs", "replication_time_control": False}
-    with pytest.raises(ValueError, match=message):
-        BackupBucketsProps(**{**base, **overrides})
+    from tonebridge.props.backups import BackupsSettings
+
+    with pytest.raises(ValidationError, match=message):
+        BackupsSettings(**{"bucket": "b", **overrides})

@@ -131,11 +131,12 @@ def _edge_protection_alone(**props) -> dict:
 
     from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
     from tonebridge.constructs.kms import KeyAccess
+    from tonebridge.props.security import SecuritySettings
 
     app = Testing.app()
     stack = TerraformStack(app, "unit")
     # Keys name their administrators and users: a stack registers who they are before it makes a key.
-    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
+    KeyAccess.register(stack, SecuritySettings(deploy_principals=["role/deploy"], break_glass_role="role/break-glass"))
     EdgeProtection(
         stack,
         "edge",
@@ -355,19 +356,20 @@ def test_istio_props_checked_early():
 
 
 def test_edge_props_checked_early():
+    from tonebridge.config.platform_mesh import EdgeConfig
     from tonebridge.constructs.edge_binding import EdgeBindingProps
     from tonebridge.constructs.edge_listener import EdgeListenerProps
     from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancerProps
-    from tonebridge.constructs.edge_protection import EdgeProtectionProps
 
+    # The web ACL's settings are the edge model's (EdgeProtection takes them as validated, one rule each).
     with pytest.raises(ValueError, match="blocked_countries"):
-        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", blocked_countries=["usa"])
+        EdgeConfig(hostname="api.example.org", blocked_countries=["usa"])
     with pytest.raises(ValueError, match="rate_limit"):
-        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", rate_limit=5)
+        EdgeConfig(hostname="api.example.org", rate_limit=5)
     with pytest.raises(ValueError, match="hostname"):
-        EdgeProtectionProps(name="edge", region="us-west-2", hostname="API.example.org")
+        EdgeConfig(hostname="API.example.org")
     with pytest.raises(ValueError, match="managed_rule_groups"):
-        EdgeProtectionProps(name="edge", region="us-west-2", hostname="api.example.org", managed_rule_groups=[])
+        EdgeConfig(hostname="api.example.org", managed_rule_groups=[])
     listener = dict(
         load_balancer_arn="arn",
         certificate_arn="arn",

@@ -416,11 +416,11 @@ def test_dashboard_and_metrics_settings_are_checked_early(tmp_path):
     assert "observability.dashboards.replicas: Input should be less than or equal to 5 (got 9)" in report, report
 
 
-def test_alarm_props_reject_sub_minute_periods():
-    from tonebridge.constructs.cloud_alarms import CloudAlarmsProps
-
-    with pytest.raises(ValueError, match="multiple of 60"):
-        CloudAlarmsProps(name="x", period_seconds=90)
+def test_alarm_settings_reject_sub_minute_periods(tmp_path):
+    """The alarms take the validated ``cloud_alarms`` section: a period that is not whole minutes is a
+    configuration line, before any construct runs."""
+    report = loader_report(tmp_path, ("platform", "us-west-2", "observability", "cloud_alarms", "period_seconds"), 90)
+    assert "multiple of 60" in report, report
 
 
 # --- charts as the API server receives them, placement, flows, volumes (issue 15) ----------------

@@ -41,10 +41,11 @@ def synth_vpc(eks_cluster_names=(), **overrides) -> dict:
 
     from tonebridge.constructs.kms import KeyAccess
     from tonebridge.constructs.vpc import TonebridgeVpc
+    from tonebridge.props.security import SecuritySettings
 
     stack = TerraformStack(Testing.app(), "test")
     AwsProvider(stack, "aws", region="us-west-2")
-    KeyAccess.register(stack, deployers=["role/deploy"], administrators=[], break_glass="role/break-glass")
+    KeyAccess.register(stack, SecuritySettings(deploy_principals=["role/deploy"], break_glass_role="role/break-glass"))
     TonebridgeVpc(stack, "vpc", settings(**overrides), name="tb-test", eks_cluster_names=eks_cluster_names)
     return json.loads(Testing.synth(stack))
 

@@ -16,16 +16,15 @@ from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.recovery import RecoveryConfig
 from tonebridge.config.security import SecurityConfig
 from tonebridge.config.types import (
-    BucketName,
     EnvName,
     LoopbackUrl,
     Region,
     StrictModel,
-    TableName,
     TagKey,
     TagValue,
 )
 from tonebridge.props.dr import DrSettings
+from tonebridge.props.state import StateSettings
 from tonebridge.props.vpc import VpcSettings
 
 # --- sections ---------------------------------------------------------------------------------
@@ -45,19 +44,8 @@ class AwsConfig(StrictModel):
     emulator: EmulatorConfig | None = None
 
 
-class StateConfig(StrictModel):
-    """Names of the Terraform state backend (created by the `<env>-state` bootstrap stack)."""
-
-    bucket: BucketName
-    lock_table: TableName
-    region: Region
-    access_log_bucket: BucketName | None = Field(
-        default=None, description="Server access log bucket for the state bucket; defaults to '<bucket>-access-logs'."
-    )
-    protect: bool = Field(
-        default=True, description="prevent_destroy on the bucket, deletion protection on the table, no force_destroy."
-    )
-    noncurrent_version_retention_days: int = Field(default=90, ge=1, le=3650)
+#: The state section is StateBackend's own settings (tonebridge/props/state.py).
+StateConfig = StateSettings
 
 
 class EnvironmentConfig(StrictModel):
@@ -92,4 +80,4 @@ class EnvironmentConfig(StrictModel):
 
     @property
     def access_log_bucket(self) -> str:
-        return self.state.access_log_bucket or f"{self.state.bucket}-access-logs"
+        return self.state.access_log_bucket_name

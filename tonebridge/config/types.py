@@ -10,28 +10,22 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+# The AWS names construct settings use too (S3 buckets of the backups and state settings), with their rules.
+from tonebridge.props.aws_names import BucketName as BucketName
+from tonebridge.props.aws_names import Region as Region
+from tonebridge.props.aws_names import TableName as TableName
+
 # The models' base and the AWS field types the construct props share, defined with them (tonebridge/props).
-from tonebridge.props.types import BucketName as BucketName
 from tonebridge.props.types import Cidr as Cidr
 from tonebridge.props.types import Ec2InstanceType as Ec2InstanceType
 from tonebridge.props.types import EndpointService as EndpointService
 from tonebridge.props.types import LogRetentionDays as LogRetentionDays
-from tonebridge.props.types import Region as Region
 from tonebridge.props.types import StrictModel as StrictModel
 
 # --- AWS naming rules -------------------------------------------------------------------------
 
-_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TAG_CHARS_RE = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
 _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-
-
-def _table(value: str) -> str:
-    if not _TABLE_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid DynamoDB table name: 3-255 characters of letters, digits, '_', '-', '.'"
-        )
-    return value
 
 
 def _tag_key(value: str) -> str:
@@ -66,7 +60,6 @@ def _loopback_url(value: str) -> str:
     return value
 
 
-TableName = Annotated[str, AfterValidator(_table)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 EnvName = Annotated[str, AfterValidator(_env_name)]

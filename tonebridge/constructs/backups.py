@@ -9,7 +9,6 @@ the secondary region (``replica_provider``), and no cycle can form.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -47,12 +46,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
@@ -60,87 +54,71 @@ from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyAcce
 from tonebridge.constructs.s3_hardening import (
     NamedAccessPolicy,
     block_public_access,
+    default_encryption,
     deny_retention_bypass,
+    expiring_versions,
     log_delivery_statement,
     tls_only_policy,
+    versioning_enabled,
 )
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import policy_document, service_role
+from tonebridge.props.backups import BackupsSettings
 
 #: S3 Replication Time Control's only threshold: 99.99 % of objects within 15 minutes.
 RTC_MINUTES = 15
 
 
 @dataclass(frozen=True)
+class BackupReplica:
+    """Where a backups bucket is replicated to: the replica ``bucket`` in ``region``, created through
+    ``provider``, an AWS provider aliased to that region. Its access logs go to
+    ``<bucket>-access-logs`` there."""
+
+    bucket: str
+    region: str
+    provider: TerraformProvider
+
+    @property
+    def log_bucket(self) -> str:
+        return f"{self.bucket}-access-logs"
+
+
+@dataclass(frozen=True)
 class BackupBucketsProps:
     """Props of :class:`BackupBuckets`.
 
-    bucket: backups bucket in the stack's region (required).
-    access_log_bucket: receives the bucket's server access logs (required).
-    replica_bucket / replica_region / replica_provider: the replica bucket, its region, and an AWS
-        provider aliased to that region (all three or none; default none: no replication). The
-        replica's access logs go to ``<replica_bucket>-access-logs`` in that region.
-    infrequent_access_after_days: move to STANDARD_IA (default 30, the S3 minimum).
-    archive_after_days / archive_storage_class: then to an archive class (default 90, GLACIER).
-    noncurrent_expiry_days: superseded versions are deleted after (default 90).
-    object_lock_days: default retention of new objects (default 30; 0: lock on, no default retention).
-    object_lock_mode: COMPLIANCE (default: no principal, root included, can delete or shorten a
-        locked version before it expires) or GOVERNANCE (the break-glass role may bypass).
-    replication_time_control: S3 RTC and replication metrics (default True).
-    access_log_retention_days: default 365.
-    protect: prevent_destroy and no force_destroy (default True).
+    settings: the ``backups`` section itself (lifecycle tiers, object lock, noncurrent expiry, access log
+        retention, ``protect``, replication time control); the configuration has validated it.
+    environment: whose databases write here: ``production`` (default) uses ``settings.bucket`` and its
+        log bucket, another environment its own bucket (:meth:`BackupsSettings.bucket_for`).
+    replica: where the bucket is replicated to (default None: no replication). Replication Time
+        Control applies to a replica when ``settings.replication_time_control``.
     expiring_prefixes: ``{prefix: days}``: objects under a prefix expire after its days (their
         noncurrent versions after ``noncurrent_expiry_days``, once object lock lets go); default none.
         On the bucket and its replica alike.
     """
 
-    bucket: str
-    access_log_bucket: str
-    replica_bucket: str | None = None
-    replica_region: str | None = None
-    replica_provider: TerraformProvider | None = None
-    infrequent_access_after_days: int = 30
-    archive_after_days: int = 90
-    archive_storage_class: str = "GLACIER"
-    noncurrent_expiry_days: int = 90
-    object_lock_days: int = 30
-    object_lock_mode: str = "COMPLIANCE"
-    replication_time_control: bool = True
-    access_log_retention_days: int = 365
-    protect: bool = True
+    settings: BackupsSettings
+    environment: str = "production"
+    replica: BackupReplica | None = None
     expiring_prefixes: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        replica = (self.replica_bucket, self.replica_region, self.replica_provider)
-        if any(part is None for part in replica) and any(part is not None for part in replica):
-            raise ValueError(f"{self.bucket}: replica_bucket, replica_region and replica_provider go together")
-        names = [self.bucket, self.access_log_bucket]
-        if self.replicates:
-            names += [self.replica_bucket, self.replica_log_bucket]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{self.bucket}: bucket names must be distinct, got {names}")
-        if self.infrequent_access_after_days < 30:
-            raise ValueError(f"{self.bucket}: S3 moves objects to STANDARD_IA after 30 days at the earliest")
-        if self.archive_after_days <= self.infrequent_access_after_days:
-            raise ValueError(f"{self.bucket}: archive_after_days must come after infrequent_access_after_days")
-        if self.archive_storage_class not in ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"):
-            raise ValueError(f"{self.bucket}: archive_storage_class must be GLACIER_IR, GLACIER or DEEP_ARCHIVE")
-        if self.object_lock_mode not in ("COMPLIANCE", "GOVERNANCE"):
-            raise ValueError(f"{self.bucket}: object_lock_mode must be COMPLIANCE or GOVERNANCE")
-        if self.object_lock_days > self.noncurrent_expiry_days:
-            raise ValueError(f"{self.bucket}: noncurrent versions would expire while still locked")
-        if self.replication_time_control and not self.replicates:
-            raise ValueError(f"{self.bucket}: replication_time_control needs a replica")
         for prefix, days in self.expiring_prefixes.items():
             if not prefix.strip("/") or days < 1:
                 raise ValueError(f"{self.bucket}: expiring prefix {prefix!r} needs a name and at least one day")
 
     @property
-    def replicates(self) -> bool:
-        return self.replica_bucket is not None
+    def bucket(self) -> str:
+        return self.settings.bucket_for(self.environment)
 
     @property
-    def replica_log_bucket(self) -> str | None:
-        return f"{self.replica_bucket}-access-logs" if self.replica_bucket else None
+    def access_log_bucket(self) -> str:
+        return self.settings.access_log_bucket_for(self.environment)
+
+    @property
+    def replication_time_control(self) -> bool:
+        return self.replica is not None and self.settings.replication_time_control
 
 
 class BackupBuckets(Construct):
@@ -161,7 +139,7 @@ class BackupBuckets(Construct):
     def __init__(self, scope: Construct, id_: str, props: BackupBucketsProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
+        self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.settings.protect else None
         self._versionings: list[S3BucketVersioningA] = []  # of the backup buckets; replication follows them
         self.key = EncryptionKey(
             self, "key", EncryptionKeyProps(alias=props.bucket, description=f"Backups in {props.bucket}")
@@ -178,8 +156,8 @@ class BackupBuckets(Construct):
         self.replica_log_bucket: S3Bucket | None = None
         self.replica_access: NamedAccessPolicy | None = None
         self.replication_role: IamRole | None = None
-        if props.replicates:
-            self._replicate(props)
+        if props.replica is not None:
+            self._replicate(props, props.replica)
 
     # --- buckets ----------------------------------------------------------------------------------
 
@@ -202,7 +180,7 @@ class BackupBuckets(Construct):
         """Name a role that reads backups (a restore, the copy to GCS, a replica cluster), in the
         primary bucket or with ``replica`` in the replicated one: decrypt through S3 only."""
         access, key, region = (
-            (self.replica_access, self.replica_key, self.props.replica_region)
+            (self.replica_access, self.replica_key, self.props.replica.region if self.props.replica else None)
             if replica
             else (self.access, self.key, self._region)
         )
@@ -225,25 +203,25 @@ class BackupBuckets(Construct):
     def _backup_bucket(
         self, scope: Construct, name: str, key: EncryptionKey, log_bucket: S3Bucket, log_delivery: S3BucketPolicy
     ) -> tuple[S3Bucket, NamedAccessPolicy]:
-        props = self.props
+        props, settings = self.props, self.props.settings
         bucket = S3Bucket(
             scope,
             "bucket",
             bucket=name,
             object_lock_enabled=True,  # only possible at creation
-            force_destroy=not props.protect,
+            force_destroy=not settings.protect,
             lifecycle=self._lifecycle,
         )
         versioning = self._hardened(scope, "bucket", bucket, sse_key_arn=key.arn)
         self._versionings.append(versioning)
-        if props.object_lock_days:
+        if settings.object_lock_days:
             S3BucketObjectLockConfigurationA(
                 scope,
                 "object-lock",
                 bucket=bucket.id,
                 rule=S3BucketObjectLockConfigurationRuleA(
                     default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
-                        mode=props.object_lock_mode, days=props.object_lock_days
+                        mode=settings.object_lock_mode, days=settings.object_lock_days
                     )
                 ),
                 depends_on=[versioning],
@@ -259,15 +237,15 @@ class BackupBuckets(Construct):
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     transition=[
                         S3BucketLifecycleConfigurationRuleTransition(
-                            days=props.infrequent_access_after_days, storage_class="STANDARD_IA"
+                            days=settings.infrequent_access_after_days, storage_class="STANDARD_IA"
                         ),
                         S3BucketLifecycleConfigurationRuleTransition(
-                            days=props.archive_after_days, storage_class=props.archive_storage_class
+                            days=settings.archive_after_days, storage_class=settings.archive_storage_class
                         ),
                     ],
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_expiry_days
+                            noncurrent_days=settings.noncurrent_expiry_days
                         )
                     ],
                     abort_incomplete_multipart_upload=[
@@ -282,7 +260,7 @@ class BackupBuckets(Construct):
                         expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
                         noncurrent_version_expiration=[
                             S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                                noncurrent_days=props.noncurrent_expiry_days
+                                noncurrent_days=settings.noncurrent_expiry_days
                             )
                         ],
                     )
@@ -312,31 +290,19 @@ class BackupBuckets(Construct):
     def _log_bucket(self, scope: Construct, name: str, source: str) -> tuple[S3Bucket, S3BucketPolicy]:
         """Server access logs of ``source`` (S3 log delivery writes only with SSE-S3), and the policy
         that lets S3 deliver them."""
+        settings = self.props.settings
         bucket = S3Bucket(
-            scope, "log-bucket", bucket=name, force_destroy=not self.props.protect, lifecycle=self._lifecycle
+            scope, "log-bucket", bucket=name, force_destroy=not settings.protect, lifecycle=self._lifecycle
         )
         versioning = self._hardened(scope, "log-bucket", bucket, sse_key_arn=None)
-        S3BucketLifecycleConfiguration(
+        expiring_versions(
             scope,
             "log-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(days=self.props.access_log_retention_days)
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[versioning],
+            bucket,
+            rule_id="expire-access-logs",
+            noncurrent_days=30,
+            expiration_days=settings.access_log_retention_days,
+            versioning=versioning,
         )
         policy = S3BucketPolicy(
             scope,
@@ -356,62 +322,37 @@ class BackupBuckets(Construct):
         or SSE-S3 where S3 log delivery needs it). Returns the versioning resource, which lifecycle,
         object lock and replication must follow."""
         block_public_access(scope, prefix, bucket)
-        default = (
-            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=sse_key_arn
-            )
-            if sse_key_arn
-            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="AES256"
-            )
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            scope,
-            f"{prefix}-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=default, bucket_key_enabled=bool(sse_key_arn) or None
-                )
-            ],
-        )
-        return S3BucketVersioningA(
-            scope,
-            f"{prefix}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
+        default_encryption(scope, f"{prefix}-encryption", bucket, sse_key_arn)
+        return versioning_enabled(scope, f"{prefix}-versioning", bucket)
 
     # --- replication -----------------------------------------------------------------------------
 
-    def _replicate(self, props: BackupBucketsProps) -> None:
-        replica_region, replica_bucket = props.replica_region, props.replica_bucket
-        if replica_region is None or replica_bucket is None or props.replica_provider is None:
-            raise ValueError("replication needs a replica bucket, region and provider")
+    def _replicate(self, props: BackupBucketsProps, target: BackupReplica) -> None:
+        replica_region, replica_bucket = target.region, target.bucket
         replica = Construct(self, "replica")
         self.replica_key = EncryptionKey(
             replica,
             "key",
             EncryptionKeyProps(alias=replica_bucket, description=f"Backups replicated to {replica_bucket}"),
         )
-        log_bucket_name = props.replica_log_bucket or f"{replica_bucket}-access-logs"
-        self.replica_log_bucket, log_delivery = self._log_bucket(replica, log_bucket_name, replica_bucket)
+        self.replica_log_bucket, log_delivery = self._log_bucket(replica, target.log_bucket, replica_bucket)
         self.replica_bucket, self.replica_access = self._backup_bucket(
             replica, replica_bucket, self.replica_key, self.replica_log_bucket, log_delivery
         )
         for child in replica.node.find_all():
             if isinstance(child, TerraformResource):
-                child.provider = props.replica_provider  # everything under "replica" lives in its region
+                child.provider = target.provider  # everything under "replica" lives in its region
         self.replica_bucket_name = self.replica_bucket.bucket
         self.replica_bucket_arn = self.replica_bucket.arn
 
         aws = AwsContext.of(self)
-        self.replication_role = IamRole(
+        self.replication_role = service_role(
             self,
             "replication-role",
-            name=f"{props.bucket}-replication"[:64],
+            f"{props.bucket}-replication"[:64],
+            "s3.amazonaws.com",
+            aws.account_id,
             description=f"S3 replication of {props.bucket} to {replica_bucket}",
-            assume_role_policy=service_trust("s3.amazonaws.com", aws.account_id),
         )
         # Both buckets and both keys name the replication role (it reads one side, writes the other).
         self.access.allow(self.replication_role.arn)
@@ -532,4 +473,4 @@ class BackupBuckets(Construct):
                 },
             },
         ]
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return policy_document(*statements)

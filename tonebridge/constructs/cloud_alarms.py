@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
     CloudwatchLogMetricFilter,
@@ -40,43 +41,45 @@ GIB = 1024**3
 METRIC_NAMESPACE = "ToneBridge/ControlPlane"
 
 
+class AlarmThresholds(Protocol):
+    """What the alarms read of the ``observability.cloud_alarms`` settings (the configuration's model,
+    which validates them: whole minutes, at least one period, CPU within 100 %)."""
+
+    period_seconds: int
+    evaluation_periods: int
+    rds_cpu_percent: float
+    rds_free_storage_gib: int
+    rds_replica_lag_seconds: int
+    nat_packets_dropped: int
+    nat_port_allocation_errors: int
+    forbidden_api_calls: int
+
+
 @dataclass(frozen=True)
 class CloudAlarmsProps:
     """:param name: prefix of the topic, key alias and alarm names.
+    :param settings: the thresholds, the period and how many periods a breach lasts before an alarm
+        fires (the ``observability.cloud_alarms`` section itself).
     :param databases: RDS instances whose CPU and free storage are watched, identifier by label
         (labels name the alarms: identifiers may be tokens of the instances).
     :param replicas: RDS read replicas whose ``ReplicaLag`` is watched, the same way.
     :param nat_gateways: NAT gateways whose errors are watched, id by availability zone.
     :param control_plane_log_group: the EKS cluster's log group (audit log), or None.
-    :param period_seconds / evaluation_periods: how long a breach lasts before the alarm fires.
     """
 
     name: str
+    settings: AlarmThresholds
     databases: Mapping[str, str] = field(default_factory=dict)
     replicas: Mapping[str, str] = field(default_factory=dict)
     nat_gateways: Mapping[str, str] = field(default_factory=dict)
     control_plane_log_group: str | None = None
-    period_seconds: int = 300
-    evaluation_periods: int = 3
-    rds_cpu_percent: float = 80
-    rds_free_storage_gib: int = 10
-    rds_replica_lag_seconds: int = 300
-    nat_packets_dropped: int = 100
-    nat_port_allocation_errors: int = 1
-    forbidden_api_calls: int = 50
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"cloud alarms: name {self.name!r} must be 1-200 of [A-Za-z0-9_-]")
-        if self.period_seconds < 60 or self.period_seconds % 60:
-            raise ValueError("cloud alarms: period_seconds must be a multiple of 60 (standard-resolution metrics)")
-        if self.evaluation_periods < 1:
-            raise ValueError("cloud alarms: evaluation_periods must be at least 1")
         for label in (*self.databases, *self.replicas, *self.nat_gateways):
             if not _NAME.match(label):
                 raise ValueError(f"cloud alarms: label {label!r} must be of [A-Za-z0-9_-]")
-        if not 0 < self.rds_cpu_percent <= 100:
-            raise ValueError("cloud alarms: rds_cpu_percent must be in (0, 100]")
 
 
 class CloudAlarms(Construct):
@@ -143,9 +146,9 @@ class CloudAlarms(Construct):
                 "CPUUtilization",
                 {"DBInstanceIdentifier": db},
                 "GreaterThanThreshold",
-                props.rds_cpu_percent,
+                props.settings.rds_cpu_percent,
                 "Average",
-                f"RDS {label}: CPU above {props.rds_cpu_percent}%",
+                f"RDS {label}: CPU above {props.settings.rds_cpu_percent}%",
             )
             self._alarm(
                 f"rds-free-storage-{label}",
@@ -153,9 +156,9 @@ class CloudAlarms(Construct):
                 "FreeStorageSpace",
                 {"DBInstanceIdentifier": db},
                 "LessThanThreshold",
-                props.rds_free_storage_gib * GIB,
+                props.settings.rds_free_storage_gib * GIB,
                 "Minimum",
-                f"RDS {label}: less than {props.rds_free_storage_gib} GiB of storage left",
+                f"RDS {label}: less than {props.settings.rds_free_storage_gib} GiB of storage left",
             )
         for label, db in props.replicas.items():
             self._alarm(
@@ -164,9 +167,9 @@ class CloudAlarms(Construct):
                 "ReplicaLag",
                 {"DBInstanceIdentifier": db},
                 "GreaterThanThreshold",
-                props.rds_replica_lag_seconds,
+                props.settings.rds_replica_lag_seconds,
                 "Maximum",
-                f"RDS {label}: more than {props.rds_replica_lag_seconds} s behind its primary",
+                f"RDS {label}: more than {props.settings.rds_replica_lag_seconds} s behind its primary",
             )
         for zone, nat in props.nat_gateways.items():
             self._alarm(
@@ -175,7 +178,7 @@ class CloudAlarms(Construct):
                 "ErrorPortAllocation",
                 {"NatGatewayId": nat},
                 "GreaterThanOrEqualToThreshold",
-                props.nat_port_allocation_errors,
+                props.settings.nat_port_allocation_errors,
                 "Sum",
                 f"NAT gateway in {zone} could not allocate source ports",
                 missing="notBreaching",
@@ -186,9 +189,9 @@ class CloudAlarms(Construct):
                 "PacketsDropCount",
                 {"NatGatewayId": nat},
                 "GreaterThanThreshold",
-                props.nat_packets_dropped,
+                props.settings.nat_packets_dropped,
                 "Sum",
-                f"NAT gateway in {zone} dropped more than {props.nat_packets_dropped} packets per period",
+                f"NAT gateway in {zone} dropped more than {props.settings.nat_packets_dropped} packets per period",
                 missing="notBreaching",
             )
 
@@ -214,9 +217,9 @@ class CloudAlarms(Construct):
             metric,
             {},
             "GreaterThanThreshold",
-            props.forbidden_api_calls,
+            props.settings.forbidden_api_calls,
             "Sum",
-            f"EKS API: more than {props.forbidden_api_calls} requests answered 403 per period",
+            f"EKS API: more than {props.settings.forbidden_api_calls} requests answered 403 per period",
             missing="notBreaching",
         )
 
@@ -246,8 +249,8 @@ class CloudAlarms(Construct):
             comparison_operator=comparison,
             threshold=threshold,
             statistic=statistic,
-            period=props.period_seconds,
-            evaluation_periods=props.evaluation_periods,
+            period=props.settings.period_seconds,
+            evaluation_periods=props.settings.evaluation_periods,
             treat_missing_data=missing,
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],

@@ -34,7 +34,6 @@ from cdktf_cdktf_provider_aws.eks_node_group import (
 )
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplate,
@@ -58,7 +57,7 @@ from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser, logs_grant
 from tonebridge.constructs.node_role import NodeRole
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, encoded, node_user_data
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import inline_policy, service_role
 from tonebridge.props.cluster import ClusterSettings, TaintSettings
 
 #: All five control-plane log types.
@@ -264,32 +263,20 @@ class TonebridgeCluster(Construct):
 
     def _cluster_role(self, name: str, partition: str) -> tuple[IamRole, IamRolePolicyAttachment]:
         """The role EKS runs the control plane as; the attachment is returned so the cluster can wait for it."""
-        role = IamRole(
-            self,
-            "cluster-role",
-            name=f"{name}-cluster",
-            assume_role_policy=service_trust("eks.amazonaws.com", tag_session=True),
-        )
+        role = service_role(self, "cluster-role", f"{name}-cluster", "eks.amazonaws.com", tag_session=True)
         cluster_policy = IamRolePolicyAttachment(
             self, "cluster-policy", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy"
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "cluster-encryption",
-            role=role.id,
-            name="secrets-envelope-encryption",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                            "Resource": self.secrets_key.arn,
-                        }
-                    ],
-                }
-            ),
+            role,
+            "secrets-envelope-encryption",
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                "Resource": self.secrets_key.arn,
+            },
         )
         return role, cluster_policy
 

@@ -37,9 +37,6 @@ WAF_LOG_PREFIX = "aws-waf-logs-"
 #: Headers that carry credentials: never written to the WAF log.
 REDACTED_HEADERS = ("authorization", "cookie")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
-_HOST_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-_RETENTION = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653})
 
 
 @dataclass(frozen=True)
@@ -83,20 +80,8 @@ class EdgeProtectionProps:
             raise ValueError(f"scope {self.scope!r} must be REGIONAL or CLOUDFRONT")
         if not _NAME_RE.match(self.name) or len(self.name) > 100 - len("-rate-limit"):
             raise ValueError(f"name {self.name!r} must be letters, digits, '-' or '_' (at most 89)")
-        for host in (self.hostname, *self.alternative_names):
-            if not _HOST_RE.match(host):
-                raise ValueError(f"hostname {host!r} is not a lowercase DNS name")
-        if not 10 <= self.rate_limit <= 2_000_000_000:
-            raise ValueError("rate_limit must be between 10 and 2,000,000,000 (WAF's bounds)")
-        for code in self.blocked_countries:
-            if not _COUNTRY_RE.match(code):
-                raise ValueError(f"blocked_countries: {code!r} is not an ISO 3166-1 alpha-2 code")
-        if not self.managed_rule_groups:
-            raise ValueError("managed_rule_groups: at least one AWS managed rule group is required")
-        if len(set(self.managed_rule_groups)) != len(self.managed_rule_groups):
-            raise ValueError("managed_rule_groups must be distinct")
-        if self.log_retention_days not in _RETENTION:
-            raise ValueError(f"log_retention_days {self.log_retention_days} is not a CloudWatch retention period")
+        # The hostnames, rate limit, countries, rule groups and log retention come from the configuration's
+        # edge and cdn.waf models, which hold their rules (one place each).
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:

@@ -11,7 +11,6 @@ break-glass role keep the key manageable, which is what AWS's lockout safety che
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +20,8 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext, stack_of
+from tonebridge.constructs.trust import policy_document
+from tonebridge.props.security import SecuritySettings
 
 #: What a principal needs to encrypt and decrypt with a key, without administering it.
 KEY_USE_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
@@ -54,22 +55,18 @@ _ATTRIBUTE = "_tonebridge_key_access"
 
 
 class KeyAccess(Construct):
-    """The principals every key of a stack names: ``deployers`` (administer, attach to AWS resources,
-    and use the keys that say so), ``administrators`` (administer only) and ``break_glass`` (administer
-    and use). Principals are IAM names in the stack's account (``role/<name>``, ``user/<name>``).
-    Registered once per stack with :meth:`register`; every :class:`EncryptionKey` reads it."""
+    """The principals every key of a stack names, from the ``security`` settings: ``deployers``
+    (administer, attach to AWS resources, and use the keys that say so), ``administrators`` (administer
+    only) and ``break_glass`` (administer and use). Principals are IAM names in the stack's account
+    (``role/<name>``, ``user/<name>``); the settings model requires a deployer (AWS's lockout check)
+    and a break-glass role. Registered once per stack with :meth:`register`; every
+    :class:`EncryptionKey` reads it."""
 
-    def __init__(
-        self, scope: Construct, id_: str, *, deployers: Sequence[str], administrators: Sequence[str], break_glass: str
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: SecuritySettings) -> None:
         super().__init__(scope, id_)
-        if not deployers:
-            raise ValueError("KeyAccess: at least one deploy identity is required (AWS's lockout check)")
-        if not break_glass:
-            raise ValueError("KeyAccess: a break-glass role is required")
-        self.deployers = tuple(deployers)
-        self.administrators = tuple(administrators)
-        self.break_glass = break_glass
+        self.deployers = tuple(settings.deploy_principals)
+        self.administrators = tuple(settings.key_administrators)
+        self.break_glass = settings.break_glass_role
 
     def arns(self, names: Sequence[str]) -> list[str]:
         aws = AwsContext.of(self)
@@ -84,10 +81,8 @@ class KeyAccess(Construct):
         return self.arns([self.break_glass])[0]
 
     @classmethod
-    def register(
-        cls, stack: TerraformStack, *, deployers: Sequence[str], administrators: Sequence[str], break_glass: str
-    ) -> KeyAccess:
-        access = cls(stack, _CONTEXT_ID, deployers=deployers, administrators=administrators, break_glass=break_glass)
+    def register(cls, stack: TerraformStack, settings: SecuritySettings) -> KeyAccess:
+        access = cls(stack, _CONTEXT_ID, settings)
         setattr(stack, _ATTRIBUTE, access)  # found again without a jsii round-trip (KeyAccess.of)
         return access
 
@@ -348,4 +343,4 @@ class EncryptionKey(Construct):
                     "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 }
             )
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return policy_document(*statements)

@@ -7,8 +7,6 @@ The state backend and the backup buckets both use these; each keeps its own reso
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -31,6 +29,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
+
+from tonebridge.constructs.trust import policy_document
 
 
 def block_public_access(scope: Construct, prefix: str, bucket: S3Bucket) -> None:
@@ -91,9 +91,11 @@ def expiring_versions(
     rule_id: str,
     noncurrent_days: int,
     expiration_days: int | None = None,
+    versioning: S3BucketVersioningA | None = None,
 ) -> S3BucketLifecycleConfiguration:
     """One whole-bucket lifecycle rule: superseded versions expire after ``noncurrent_days``, current
-    objects after ``expiration_days`` (None: kept), and incomplete multipart uploads are aborted after 7 days."""
+    objects after ``expiration_days`` (None: kept), and incomplete multipart uploads are aborted after 7 days.
+    With ``versioning``, the rule waits for it (S3 refuses noncurrent-version rules before versioning)."""
     expiration = None
     if expiration_days is not None:
         expiration = [S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
@@ -115,6 +117,7 @@ def expiring_versions(
                 ],
             )
         ],
+        depends_on=[versioning] if versioning else None,
     )
 
 
@@ -149,7 +152,7 @@ def tls_only_policy(bucket_arn: str, extra: list[dict] | None = None) -> str:
         deny("DenyOutdatedTLS", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
         *(extra or []),
     ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(*statements)
 
 
 def _deny_unless_principal(sid: str, action: str, bucket_arn: str, principal_arns: list[str]) -> dict:

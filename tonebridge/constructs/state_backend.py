@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
@@ -26,32 +24,7 @@ from tonebridge.constructs.s3_hardening import (
     tls_only_policy,
     versioning_enabled,
 )
-
-
-@dataclass(frozen=True)
-class StateBackendProps:
-    """Props of :class:`StateBackend`.
-
-    bucket: state bucket name (required). lock_table: DynamoDB lock table name (required).
-    access_log_bucket: bucket receiving the state bucket's server access logs (required).
-    protect: prevent_destroy on the bucket and the table, table deletion protection, and no
-        force_destroy (default True; only a throw-away environment turns it off).
-    noncurrent_version_retention_days: how long superseded state versions are kept (default 90).
-    access_log_retention_days: how long access logs are kept (default 365).
-    """
-
-    bucket: str
-    lock_table: str
-    access_log_bucket: str
-    protect: bool = True
-    noncurrent_version_retention_days: int = 90
-    access_log_retention_days: int = 365
-
-    def __post_init__(self) -> None:
-        if self.bucket == self.access_log_bucket:
-            raise ValueError("the access log bucket must differ from the state bucket")
-        if self.noncurrent_version_retention_days < 1 or self.access_log_retention_days < 1:
-            raise ValueError("retention periods must be at least one day")
+from tonebridge.props.state import StateSettings
 
 
 class StateBackend(Construct):
@@ -59,24 +32,29 @@ class StateBackend(Construct):
 
     Attributes: ``bucket`` (aws_s3_bucket), ``table`` (aws_dynamodb_table), ``key`` (EncryptionKey),
     ``log_bucket`` (aws_s3_bucket receiving access logs).
+
+    ``settings``: the ``state`` section itself: the bucket, lock table and log bucket names,
+    ``protect`` (prevent_destroy on the bucket and the table, table deletion protection, no
+    force_destroy; only a throw-away environment turns it off), how long superseded state versions
+    and access logs are kept.
     """
 
-    def __init__(self, scope: Construct, id_: str, props: StateBackendProps) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: StateSettings) -> None:
         super().__init__(scope, id_)
-        self.props = props
-        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.protect else None
+        self.settings = settings
+        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if settings.protect else None
         self.key = EncryptionKey(
             self,
             "key",
             EncryptionKeyProps(
-                alias=props.bucket, description=f"Terraform state in {props.bucket}", deployers_use=True
+                alias=settings.bucket, description=f"Terraform state in {settings.bucket}", deployers_use=True
             ),
         )
 
-        self.log_bucket, log_delivery_policy = self._log_bucket(props, lifecycle)
+        self.log_bucket, log_delivery_policy = self._log_bucket(settings, lifecycle)
 
         self.bucket = S3Bucket(
-            self, "bucket", bucket=props.bucket, force_destroy=not props.protect, lifecycle=lifecycle
+            self, "bucket", bucket=settings.bucket, force_destroy=not settings.protect, lifecycle=lifecycle
         )
         block_public_access(self, "bucket", self.bucket)
         versioning_enabled(self, "versioning", self.bucket)
@@ -86,14 +64,14 @@ class StateBackend(Construct):
             "lifecycle",
             self.bucket,
             rule_id="expire-superseded-state",
-            noncurrent_days=props.noncurrent_version_retention_days,
+            noncurrent_days=settings.noncurrent_version_retention_days,
         )
         S3BucketLoggingA(
             self,
             "logging",
             bucket=self.bucket.id,
             target_bucket=self.log_bucket.id,
-            target_prefix=f"{props.bucket}/",
+            target_prefix=f"{settings.bucket}/",
             depends_on=[log_delivery_policy],  # delivery must be allowed before logging is switched on
         )
         access = KeyAccess.of(self)
@@ -105,23 +83,27 @@ class StateBackend(Construct):
         self.table = DynamodbTable(
             self,
             "lock-table",
-            name=props.lock_table,
+            name=settings.lock_table,
             billing_mode="PAY_PER_REQUEST",
             hash_key="LockID",
             attribute=[DynamodbTableAttribute(name="LockID", type="S")],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self.key.arn),
-            deletion_protection_enabled=props.protect,
+            deletion_protection_enabled=settings.protect,
             lifecycle=lifecycle,
         )
 
     def _log_bucket(
-        self, props: StateBackendProps, lifecycle: TerraformResourceLifecycle | None
+        self, settings: StateSettings, lifecycle: TerraformResourceLifecycle | None
     ) -> tuple[S3Bucket, S3BucketPolicy]:
         """Server access logs of the state bucket (S3 log delivery writes only with SSE-S3), and the
         policy that lets S3 deliver them, which logging must wait for."""
         bucket = S3Bucket(
-            self, "log-bucket", bucket=props.access_log_bucket, force_destroy=not props.protect, lifecycle=lifecycle
+            self,
+            "log-bucket",
+            bucket=settings.access_log_bucket_name,
+            force_destroy=not settings.protect,
+            lifecycle=lifecycle,
         )
         block_public_access(self, "log-bucket", bucket)
         versioning_enabled(self, "log-versioning", bucket)
@@ -132,7 +114,7 @@ class StateBackend(Construct):
             bucket,
             rule_id="expire-access-logs",
             noncurrent_days=30,
-            expiration_days=props.access_log_retention_days,
+            expiration_days=settings.access_log_retention_days,
         )
         policy = S3BucketPolicy(
             self,
@@ -140,7 +122,7 @@ class StateBackend(Construct):
             bucket=bucket.id,
             policy=tls_only_policy(
                 bucket.arn,
-                extra=[log_delivery_statement(bucket.arn, props.bucket)],
+                extra=[log_delivery_statement(bucket.arn, settings.bucket)],
             ),
         )
         return bucket, policy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from cdktf import TerraformResourceLifecycle
@@ -13,8 +12,6 @@ from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
@@ -33,7 +30,7 @@ from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import inline_policy, policy_document, service_role
 from tonebridge.props.vpc import TIERS, VpcSettings
 
 #: Amazon Linux 2023's current AMI, published by AWS as a public SSM parameter.
@@ -72,7 +69,7 @@ def interface_endpoint_policy(service: str, partition: str, account_id: str) -> 
                 "Resource": f"arn:{partition}:iam::{account_id}:role/*",
             }
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(*statements)
 
 
 def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Sequence[str]) -> str:
@@ -104,7 +101,7 @@ def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Se
                 "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
             }
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(*statements)
 
 
 class TonebridgeVpc(Construct):
@@ -295,29 +292,18 @@ class TonebridgeVpc(Construct):
             kms_key_id=self.key.arn,
         )
         self.flow_log_group_name: str = group.name
-        role = IamRole(
-            self,
-            "flow-log-role",
-            name=f"{name}-flow-logs",
-            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", AwsContext.of(self).account_id),
-        )
-        IamRolePolicy(
+        account = AwsContext.of(self).account_id
+        role = service_role(self, "flow-log-role", f"{name}-flow-logs", "vpc-flow-logs.amazonaws.com", account)
+        inline_policy(
             self,
             "flow-log-policy",
-            role=role.id,
-            name="deliver-to-own-log-group",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                            "Resource": [group.arn, f"{group.arn}:*"],
-                        }
-                    ],
-                }
-            ),
+            role,
+            "deliver-to-own-log-group",
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [group.arn, f"{group.arn}:*"],
+            },
         )
         FlowLog(
             self,
@@ -385,12 +371,7 @@ class TonebridgeVpc(Construct):
 
     def _bastion(self, name: str, subnet: Subnet) -> Instance:
         """A jump host reached only through SSM Session Manager: no inbound rule, no public IP, no key pair."""
-        role = IamRole(
-            self,
-            "bastion-role",
-            name=f"{name}-bastion",
-            assume_role_policy=service_trust("ec2.amazonaws.com"),
-        )
+        role = service_role(self, "bastion-role", f"{name}-bastion", "ec2.amazonaws.com")
         IamRolePolicyAttachment(
             self,
             "bastion-ssm",

@@ -20,7 +20,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge.props.edge_types import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
-from tonebridge.props.types import BucketName, LogRetentionDays, StrictModel
+from tonebridge.props.aws_names import BucketName
+from tonebridge.props.types import LogRetentionDays, StrictModel
 
 #: CloudFront's largest TTL we accept for a cached path: one year (CloudFront allows more; nothing
 #: the platform serves should be cached longer than its yearly certificate and asset rotations).

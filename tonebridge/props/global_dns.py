@@ -14,7 +14,8 @@ from pydantic import Field, model_validator
 
 from tonebridge.props.cdn import CdnSettings
 from tonebridge.props.edge_types import CountryCode, Hostname
-from tonebridge.props.types import Region, StrictModel
+from tonebridge.props.aws_names import Region
+from tonebridge.props.types import StrictModel
 
 
 class HealthCheckSettings(StrictModel):

@@ -106,34 +106,4 @@ LogRetentionDays = Literal[
 ]
 
 
-# --- AWS names the edge settings use (moved from tonebridge/config/types.py, which re-exports them) ---
-
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-
-
-def _region(value: str) -> str:
-    if not _REGION_RE.match(value):
-        raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
-    problem = cloudfacts.region_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _bucket(value: str) -> str:
-    if not _BUCKET_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, "
-            "dots and hyphens, starting and ending with a letter or digit"
-        )
-    if ".." in value or _IPV4_RE.match(value) or value.startswith(("xn--", "sthree-")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (no '..', IP form or reserved prefix)")
-    if value.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (reserved suffix)")
-    return value
-
-
-Region = Annotated[str, AfterValidator(_region)]
-BucketName = Annotated[str, AfterValidator(_bucket)]
+# The AWS names (Region, BucketName, TableName) are in tonebridge/props/aws_names.py.

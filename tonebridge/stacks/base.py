@@ -73,12 +73,7 @@ class TonebridgeStack(TerraformStack):
         if aws_provider:
             self._aws_provider(region)
             # Every key and protected bucket of the stack names these principals (no account-wide trust).
-            KeyAccess.register(
-                self,
-                deployers=env.security.deploy_principals,
-                administrators=env.security.key_administrators,
-                break_glass=env.security.break_glass_role,
-            )
+            KeyAccess.register(self, env.security)
         if remote_state:
             self._s3_backend()
         else:
@@ -120,13 +115,11 @@ class TonebridgeStack(TerraformStack):
         }
 
     def _s3_backend(self) -> None:
-        state = self.env.state
         emulator = self.env.aws.emulator
         extra: dict = {}
         if emulator:
             extra = {
-                "access_key": emulator.access_key,
-                "secret_key": emulator.secret_key,
+                **emulator.model_dump(include={"access_key", "secret_key"}),
                 "skip_credentials_validation": True,
                 "skip_requesting_account_id": True,
                 "skip_metadata_api_check": True,
@@ -134,18 +127,10 @@ class TonebridgeStack(TerraformStack):
                 "use_path_style": True,
                 "insecure": True,
                 "endpoints": S3BackendEndpointConfig(
-                    s3=emulator.endpoint, dynamodb=emulator.endpoint, sts=emulator.endpoint, iam=emulator.endpoint
+                    **dict.fromkeys(("s3", "dynamodb", "sts", "iam"), emulator.endpoint)
                 ),
             }
-        S3Backend(
-            self,
-            bucket=state.bucket,
-            key=f"{self.env.name}/{self.name}.tfstate",
-            region=state.region,
-            encrypt=True,
-            dynamodb_table=state.lock_table,
-            **extra,
-        )
+        S3Backend(self, **self.env.state.backend_arguments(f"{self.env.name}/{self.name}.tfstate"), **extra)
         # Terraform 1.11 deprecates DynamoDB locking in favour of S3 lock files; cdktf 0.21 predates
         # the option, so it is set directly. Both locks are taken while the table still exists.
         self.add_override("terraform.backend.s3.use_lockfile", True)

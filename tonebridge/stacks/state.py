@@ -6,7 +6,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
-from tonebridge.constructs.state_backend import StateBackend, StateBackendProps
+from tonebridge.constructs.state_backend import StateBackend
 from tonebridge.stacks.base import TonebridgeStack
 
 
@@ -16,17 +16,12 @@ class StateStack(TonebridgeStack):
 
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env, "state", env.state.region, remote_state=False)
-        self.backend = StateBackend(
-            self,
-            "state-backend",
-            StateBackendProps(
-                bucket=env.state.bucket,
-                lock_table=env.state.lock_table,
-                access_log_bucket=env.access_log_bucket,
-                protect=env.state.protect,
-                noncurrent_version_retention_days=env.state.noncurrent_version_retention_days,
-            ),
-        )
-        TerraformOutput(self, "state_bucket", value=self.backend.bucket.bucket)
-        TerraformOutput(self, "lock_table", value=self.backend.table.name)
-        TerraformOutput(self, "state_key_arn", value=self.backend.key.arn)
+        self.backend = StateBackend(self, "state-backend", env.state)
+        backend = self.backend
+        outputs = {
+            "state_bucket": backend.bucket.bucket,
+            "lock_table": backend.table.name,
+            "state_key_arn": backend.key.arn,
+        }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)

@@ -9,13 +9,12 @@ primary needs a value from the secondary region, so no dependency cycle can aris
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_instance_automated_backups_replication import DbInstanceAutomatedBackupsReplication
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -23,7 +22,8 @@ from constructs import Construct
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
-from tonebridge.constructs.trust import service_trust
+from tonebridge.constructs.trust import service_role
+from tonebridge.props.postgres import RdsSettings
 
 POSTGRES_PORT = 5432
 
@@ -73,36 +73,20 @@ class RdsNetworkProps:
 
 @dataclass(frozen=True, kw_only=True)
 class RdsInstanceProps:
-    """What the primary and its replica share.
+    """What the primary and its replica share: the wiring the stack resolves, and the settings.
 
     identifier: DB instance identifier, also the prefix of its key alias, roles and log groups (required).
     network: VPC, subnet group and client security groups (required).
     parameters: PostgreSQL parameters in RDS units (``PostgresSettings.numeric()``) (required).
-    engine_version: ``"16"`` (default; RDS picks the current minor, auto minor upgrades keep it current)
-        or a pinned ``"16.NN"``; the parameter group family follows the major version.
-    instance_class: default ``db.r5.2xlarge`` (spec §11.1). multi_az: a standby in another zone (default True).
-    max_allocated_storage_gib: storage autoscaling ceiling (default 500; 0 turns autoscaling off).
-    backup_retention_days: default 30. backup_window: default ``03:00-04:00``. maintenance_window:
-        default ``sun:04:00-sun:05:00`` (all spec §11.1, UTC).
-    log_retention_days: CloudWatch retention of the exported logs (default 365).
-    performance_insights_retention_days: default 7. monitoring_interval: enhanced monitoring seconds (default 60).
-    protect: deletion protection (default True).
+    settings: the ``database.rds`` section itself (:class:`~tonebridge.props.postgres.RdsSettings`:
+        engine version, class, storage, windows, retention, monitoring, protection, replica options;
+        its defaults are spec §11.1's). The parameter group family follows the major version.
     """
 
     identifier: str
     network: RdsNetworkProps
     parameters: Mapping[str, str]
-    engine_version: str = "16"
-    instance_class: str = "db.r5.2xlarge"
-    multi_az: bool = True
-    max_allocated_storage_gib: int = 500
-    backup_retention_days: int = 30
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:04:00-sun:05:00"
-    log_retention_days: int = 365
-    performance_insights_retention_days: int = 7
-    monitoring_interval: int = 60
-    protect: bool = True
+    settings: RdsSettings = field(default_factory=RdsSettings)
 
     def __post_init__(self) -> None:
         problem = _identifier_problem(self.identifier)
@@ -110,65 +94,56 @@ class RdsInstanceProps:
             raise ValueError(f"RDS identifier {self.identifier!r}: {problem}")
         if not self.parameters:
             raise ValueError(f"{self.identifier}: parameters must not be empty")
-        if not 1 <= self.backup_retention_days <= 35:
-            raise ValueError(f"{self.identifier}: backup_retention_days must be 1-35 (0 would turn backups off)")
-        if self.monitoring_interval not in (1, 5, 10, 15, 30, 60):
-            raise ValueError(f"{self.identifier}: monitoring_interval must be 1, 5, 10, 15, 30 or 60")
 
     @property
     def family(self) -> str:
-        return f"postgres{_major(self.engine_version)}"
+        return f"postgres{_major(self.settings.engine_version)}"
+
+    @property
+    def instance_class(self) -> str:
+        return self.settings.instance_class
+
+    @property
+    def multi_az(self) -> bool:
+        return self.settings.multi_az
 
 
 @dataclass(frozen=True, kw_only=True)
 class RdsPostgresProps(RdsInstanceProps):
-    """Props of :class:`RdsPostgres`: those of :class:`RdsInstanceProps`, and
-
-    allocated_storage_gib: gp3 storage (default 100, spec §11.1).
-    database_name, master_username: initial database and its owner (defaults ``tonebridge`` and
-        ``tonebridge_admin``); the password is generated and kept in Secrets Manager by RDS.
-    With ``protect``, a final snapshot is taken and automated backups outlive the instance.
+    """Props of :class:`RdsPostgres`: those of :class:`RdsInstanceProps`. The settings' storage
+    (gp3, ``allocated_storage_gib`` up to ``max_allocated_storage_gib``), ``database_name`` and
+    ``master_username`` apply (the password is generated and kept in Secrets Manager by RDS). With
+    ``protect``, a final snapshot is taken and automated backups outlive the instance.
     """
-
-    allocated_storage_gib: int = 100
-    database_name: str = "tonebridge"
-    master_username: str = "tonebridge_admin"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not 20 <= self.allocated_storage_gib <= 65536:
-            raise ValueError(f"{self.identifier}: allocated_storage_gib must be 20-65536 for gp3")
-        if self.max_allocated_storage_gib and self.max_allocated_storage_gib <= self.allocated_storage_gib:
-            raise ValueError(f"{self.identifier}: max_allocated_storage_gib must exceed allocated_storage_gib, or be 0")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RdsPostgresReplicaProps(RdsInstanceProps):
     """Props of :class:`RdsPostgresReplica`, created in the replica's own region (another stack): those
-    of :class:`RdsInstanceProps` (``backup_retention_days`` being the replica's own backups, there once
-    it is promoted; ``multi_az`` so that it is highly available at once), and
-
-    source_arn: the primary's ARN (required).
-    promoted: the replica has been promoted (``make promote-replica``): the instance is declared without
-        ``replicate_source_db``, as RDS now runs it; Terraform then plans no change (default False).
-    create_replica: the read replica itself (default True).
-    replicate_automated_backups: also replicate the primary's automated backups into this region,
-        under this region's key (default True). replicated_backup_retention_days: default 7.
+    of :class:`RdsInstanceProps`, and ``source_arn``, the primary's ARN (required). Of the settings, the
+    replica takes ``replica_instance_class`` (default: the primary's), ``replica_multi_az`` (highly
+    available at once after promotion), ``backup_retention_days`` (its own backups, there once promoted),
+    ``replica_promoted`` (after ``make promote-replica`` the instance is declared without
+    ``replicate_source_db``, as RDS now runs it, so Terraform plans no change), ``cross_region_replica``
+    (the read replica itself) and ``automated_backup_replication`` (the primary's automated backups
+    replicated into this region under this region's key, kept ``replicated_backup_retention_days``).
     A replica never takes a final snapshot (RDS refuses one).
     """
 
     source_arn: str
-    promoted: bool = False
-    create_replica: bool = True
-    replicate_automated_backups: bool = True
-    replicated_backup_retention_days: int = 7
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not (self.create_replica or self.replicate_automated_backups):
+        if not (self.settings.cross_region_replica or self.settings.automated_backup_replication):
             raise ValueError(f"{self.identifier}: neither a replica nor backup replication: nothing to create")
-        if not 1 <= self.replicated_backup_retention_days <= 35:
-            raise ValueError(f"{self.identifier}: replicated_backup_retention_days must be 1-35")
+
+    @property
+    def instance_class(self) -> str:
+        return self.settings.replica_instance_class or self.settings.instance_class
+
+    @property
+    def multi_az(self) -> bool:
+        return self.settings.replica_multi_az
 
 
 class _RdsInstanceBase(Construct):
@@ -197,7 +172,7 @@ class _RdsInstanceBase(Construct):
                 self,
                 f"log-{log}",
                 name=f"{log_prefix}{log}",
-                retention_in_days=props.log_retention_days,
+                retention_in_days=props.settings.log_retention_days,
                 kms_key_id=self.key.arn,
             )
             for log in LOG_EXPORTS
@@ -237,11 +212,8 @@ class _RdsInstanceBase(Construct):
                 referenced_security_group_id=client,
             )
         self.security_group_id: str = self.security_group.id
-        self.monitoring_role = IamRole(
-            self,
-            "monitoring-role",
-            name=f"{identifier}-rds-monitoring",
-            assume_role_policy=service_trust("monitoring.rds.amazonaws.com", aws.account_id),
+        self.monitoring_role = service_role(
+            self, "monitoring-role", f"{identifier}-rds-monitoring", "monitoring.rds.amazonaws.com", aws.account_id
         )
         IamRolePolicyAttachment(
             self,
@@ -252,12 +224,13 @@ class _RdsInstanceBase(Construct):
 
     def _instance(self, props: RdsInstanceProps, **specific) -> DbInstance:
         """The DB instance with every setting primary and replica share, plus ``specific``."""
+        settings = props.settings
         return DbInstance(
             self,
             "instance",
             identifier=props.identifier,
             instance_class=props.instance_class,
-            max_allocated_storage=props.max_allocated_storage_gib,
+            max_allocated_storage=settings.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=self.key.arn,
@@ -269,18 +242,18 @@ class _RdsInstanceBase(Construct):
             publicly_accessible=False,
             ca_cert_identifier=CA_CERTIFICATE,
             parameter_group_name=self.parameter_group.name,
-            backup_retention_period=props.backup_retention_days,
-            backup_window=props.backup_window,
-            maintenance_window=props.maintenance_window,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.key.arn,
-            performance_insights_retention_period=props.performance_insights_retention_days,
-            monitoring_interval=props.monitoring_interval,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            monitoring_interval=settings.monitoring_interval,
             monitoring_role_arn=self.monitoring_role.arn,
-            deletion_protection=props.protect,
+            deletion_protection=settings.protect,
             depends_on=self.log_groups,  # RDS would create the groups itself, unencrypted and kept forever
             tags={"Name": props.identifier},
             **specific,
@@ -301,19 +274,20 @@ class RdsPostgres(_RdsInstanceBase):
     def __init__(self, scope: Construct, id_: str, props: RdsPostgresProps) -> None:
         super().__init__(scope, id_, props)
         self.props = props
+        settings = props.settings
         self.instance = self._instance(
             props,
             engine="postgres",
-            engine_version=props.engine_version,
-            allocated_storage=props.allocated_storage_gib,
-            db_name=props.database_name,
-            username=props.master_username,
+            engine_version=settings.engine_version,
+            allocated_storage=settings.allocated_storage_gib,
+            db_name=settings.database_name,
+            username=settings.master_username,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=self.key.arn,
             allow_major_version_upgrade=False,
-            skip_final_snapshot=not props.protect,
-            final_snapshot_identifier=f"{props.identifier}-final" if props.protect else None,
-            delete_automated_backups=not props.protect,
+            skip_final_snapshot=not settings.protect,
+            final_snapshot_identifier=f"{props.identifier}-final" if settings.protect else None,
+            delete_automated_backups=not settings.protect,
         )
         self.identifier: str = self.instance.identifier
         self.arn: str = self.instance.arn
@@ -336,25 +310,26 @@ class RdsPostgresReplica(_RdsInstanceBase):
     def __init__(self, scope: Construct, id_: str, props: RdsPostgresReplicaProps) -> None:
         super().__init__(scope, id_, props)
         self.props = props
+        settings = props.settings
         self.instance: DbInstance | None = None
         self.arn: str | None = None
         self.endpoint: str | None = None
         self.address: str | None = None
-        if props.create_replica:
+        if settings.cross_region_replica:
             self.instance = self._instance(
                 props,
-                replicate_source_db=None if props.promoted else props.source_arn,
+                replicate_source_db=None if settings.replica_promoted else props.source_arn,
                 skip_final_snapshot=True,  # RDS takes no final snapshot of a read replica
             )
             self.arn = self.instance.arn
             self.endpoint = self.instance.endpoint
             self.address = self.instance.address
         self.backups_replication: DbInstanceAutomatedBackupsReplication | None = None
-        if props.replicate_automated_backups:
+        if settings.automated_backup_replication:
             self.backups_replication = DbInstanceAutomatedBackupsReplication(
                 self,
                 "backups-replication",
                 source_db_instance_arn=props.source_arn,
                 kms_key_id=self.key.arn,
-                retention_period=props.replicated_backup_retention_days,
+                retention_period=settings.replicated_backup_retention_days,
             )
