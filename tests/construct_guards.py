@@ -387,15 +387,10 @@ GUARDS.update(
             C((*W, "storage", "fast_ssd", "reclaim_policy"), "Keep"),
             N(FIXED),
         ],
-        "constructs/trivy.py:TrivyOperatorProps.__post_init__": [
-            C((*W, "scanning", "severities"), []),
-            C((*W, "scanning", "scan_job_timeout"), "10 minutes"),
-            C((*W, "scanning", "concurrent_scan_jobs"), 50),
-            N("the resources model requires limits"),
-        ],
         "constructs/vault.py:VaultProps.__post_init__": [N(WIRING)],
         "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
         "props/vault.py:VaultServerSettings._odd": [C((*W, "secrets", "vault", "replicas"), 2)],
+        "props/scanning.py:ScanningSettings._distinct": [C((*W, "scanning", "severities"), ["HIGH", "HIGH"])],
         "props/vault.py:VaultRole.__post_init__": [
             N(
                 "each feature builds its role with its paths (a fixed number per feature); the application's "
@@ -640,6 +635,7 @@ LINES: dict[str, str] = {
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    "props/scanning.py:ScanningSettings._distinct[0]": "platform.us-west-2.scanning.severities: severities must be distinct",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
     "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",
@@ -733,9 +729,6 @@ LINES: dict[str, str] = {
     "constructs/state_backend.py:StateBackendProps.__post_init__[1]": "state.noncurrent_version_retention_days: Input should be greater than or equal to 1 (got 0)",
     "constructs/storage_classes.py:StorageClassesProps.__post_init__[1]": "platform.us-west-2.storage.fast_ssd.iops: 20000 is outside gp3's 3000-16000 IOPS",
     "constructs/storage_classes.py:StorageClassesProps.__post_init__[2]": "platform.us-west-2.storage.fast_ssd.reclaim_policy: Input should be 'Retain' or 'Delete' (got 'Keep')",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[0]": "platform.us-west-2.scanning.severities: List should have at least 1 item after validation, not 0",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[1]": "platform.us-west-2.scanning.scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[2]": "platform.us-west-2.scanning.concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)",
     "constructs/vault.py:Vault.grant[0]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
     "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",

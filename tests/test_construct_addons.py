@@ -58,18 +58,20 @@ def test_cluster_autoscaler_flags_placement_and_extra_args():
 
 
 def test_trivy_reports_unfixed_and_more_severities_with_its_own_limits():
-    from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
+    from tonebridge.constructs.trivy import TrivyOperator
+    from tonebridge.props.scanning import ScanningSettings
 
-    props = TrivyOperatorProps(
-        kubernetes_version="1.35",
-        severities=("MEDIUM", "HIGH", "CRITICAL"),
-        namespace="scanning",
+    settings = ScanningSettings(
+        severities=["MEDIUM", "HIGH", "CRITICAL"],
         ignore_unfixed=True,
         concurrent_scan_jobs=1,
         scan_job_timeout="30m",
         scan_job_node_selector={"workload": "application"},
     )
-    out = synth_alone(lambda stack: TrivyOperator(stack, "trivy", props), providers=("kubernetes", "helm"))
+    out = synth_alone(
+        lambda stack: TrivyOperator(stack, "trivy", settings, kubernetes_version="1.35", namespace="scanning"),
+        providers=("kubernetes", "helm"),
+    )
     release = only(out, "helm_release")
     assert release["namespace"] == "scanning"
     values = json.loads(release["values"][0])

@@ -211,6 +211,24 @@ def test_vault_settings_problems_are_lines_of_the_file(tmp_path):
         assert f"platform.us-west-2.secrets.vault.{line}" in report, report
 
 
+def test_scanning_settings_problems_are_lines_of_the_file(tmp_path):
+    """What TrivyOperatorProps once checked itself is ScanningSettings' own rule now (props/scanning.py,
+    the YAML's model and the construct's input): the lines tests/construct_guards.py pinned for it are
+    what the loader reports."""
+    cases = [
+        ("severities", [], "severities: List should have at least 1 item after validation, not 0"),
+        (
+            "scan_job_timeout",
+            "10 minutes",
+            "scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
+        ),
+        ("concurrent_scan_jobs", 50, "concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)"),
+    ]
+    for field, value, line in cases:
+        report = loader_report(tmp_path, ("platform", "us-west-2", "scanning", field), value)
+        assert f"platform.us-west-2.scanning.{line}" in report, report
+
+
 def test_vault_props_reject_even_quorums_and_missing_tls():
     from tonebridge.constructs.vault import VaultProps
     from tonebridge.props.vault import VaultRole, VaultServerSettings
@@ -292,12 +310,12 @@ def test_application_secrets_props_require_https_and_distinct_objects():
 def test_other_props_are_checked_early():
     from tonebridge.constructs.cert_manager import CertManagerProps
     from tonebridge.constructs.secrets_store import SecretsStoreCsiProps
-    from tonebridge.constructs.trivy import TrivyOperatorProps
     from tonebridge.constructs.vault_aws import VaultUnsealProps
     from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps
+    from tonebridge.props.scanning import ScanningSettings
 
     with pytest.raises(ValueError, match="severities"):
-        TrivyOperatorProps(kubernetes_version="1.35", severities=("SEVERE",))
+        ScanningSettings(severities=["SEVERE"])
     with pytest.raises(ValueError, match="https"):
         SecretsStoreCsiProps(vault_address="http://vault:8200", ca_secret="vault-ca")  # noqa: S106
     with pytest.raises(ValueError, match="ca_duration"):

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from tonebridge.config.errors import Problem
 from tonebridge.config.types import StrictModel
 from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
-from tonebridge.props.types import ContainerResources, DnsLabel
+from tonebridge.props.scanning import ScanningSettings, Severity  # noqa: F401 - Severity: config/platform_ci.py
+from tonebridge.props.types import DnsLabel
 from tonebridge.props.vault import VaultServerSettings
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
     from tonebridge.config.platform import PlatformConfig
-
-Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
-
 
 #: Vault's server settings are the Vault construct's own (tonebridge.props.vault).
 VaultServerConfig = VaultServerSettings
@@ -74,25 +72,8 @@ class SecretsConfig(StrictModel):
     application: ApplicationSecretsConfig = ApplicationSecretsConfig()
 
 
-class ScanningConfig(StrictModel):
-    """Spec §5.2: trivy-operator reporting HIGH and CRITICAL vulnerabilities as VulnerabilityReports."""
-
-    enabled: bool = True
-    severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
-    ignore_unfixed: bool = False
-    concurrent_scan_jobs: int = Field(default=3, ge=1, le=20)
-    scan_job_timeout: str = Field(default="10m", pattern=r"^\d+[smh]$")
-    scan_job_node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
-    scan_job_resources: ContainerResources = ContainerResources(
-        cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"
-    )
-
-    @field_validator("severities")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("severities must be distinct")
-        return value
+#: trivy-operator's settings are the TrivyOperator construct's own (tonebridge.props.scanning).
+ScanningConfig = ScanningSettings
 
 
 #: The StorageClass that carries ``platform.<region>.storage.fast_ssd`` (its provisioned IOPS).

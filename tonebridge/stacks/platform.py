@@ -57,9 +57,9 @@ from tonebridge.constructs.redis import (
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
 from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
-from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
 from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
+from tonebridge.features.scanning import add_scanning
 from tonebridge.props.pools import Toleration
 from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
@@ -121,7 +121,13 @@ class PlatformStack(TonebridgeStack):
         #: Spec §8.2's secrets path (None where off): Vault, the Vault Secrets Operator, the CSI driver.
         self.secrets = secrets = self._secrets(region, base, argocd)
         add_argocd_sso(self, argocd, secrets)
-        self._scanning()
+        add_scanning(
+            self,
+            self.config.scanning,
+            kubernetes_version=self.kubernetes_version,
+            node_selector=self.controller_node_selector,
+            tolerations=self.controller_tolerations,
+        )
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = observability = add_observability(self, base, mesh, secrets)
         self._postgres(base, observability)
@@ -512,27 +518,6 @@ class PlatformStack(TonebridgeStack):
             depends_on=[csi.driver, operator.release, vault.certificates, *base.namespace_objects([app.namespace])],
         )
         return Secrets(vault=vault, operator=operator, csi=csi)
-
-    def _scanning(self) -> None:
-        """Spec §5.2: trivy-operator, HIGH and CRITICAL."""
-        cfg = self.config.scanning
-        if not cfg.enabled:
-            return
-        TrivyOperator(
-            self,
-            "trivy",
-            TrivyOperatorProps(
-                kubernetes_version=self.kubernetes_version,
-                severities=cfg.severities,
-                ignore_unfixed=cfg.ignore_unfixed,
-                concurrent_scan_jobs=cfg.concurrent_scan_jobs,
-                scan_job_timeout=cfg.scan_job_timeout,
-                scan_job_node_selector=cfg.scan_job_node_selector,
-                scan_job_resources=cfg.scan_job_resources.manifest(),
-                node_selector=self.controller_node_selector,
-                tolerations=self.controller_tolerations,
-            ),
-        )
 
     # --- data tier (spec §4.1, §4.2) -------------------------------------------------------------
 
