@@ -81,28 +81,10 @@ GUARDS.update(
         "postgres_settings.py:PostgresSettings.numeric": [C(("database", "settings", "wal_buffers"), "12kB")],
         "quantities.py:parse_quantity": [C((*REDIS, "resources", "memory_limit"), "3GB")],
         # --- constructs -------------------------------------------------------------------------------
-        "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__": [
+        "constructs/app_secrets.py:ApplicationSecrets.__init__": [
             N("vault_address is the in-cluster Vault service the stack derives (https)"),
-            C((*W, "secrets", "application", "objects"), []),
-            N("object names are the keys of a mapping in configuration: distinct by construction"),
         ],
-        "constructs/argocd.py:ArgoApplicationSpec.__post_init__": [
-            C((*W, "argocd", "application", "namespace"), "Production"),
-            C((*W, "argocd", "application", "repo_url"), "http://github.com/tonebridge/k8s-manifests"),
-            C((*W, "argocd", "application", "path"), "../environments"),
-            C((*W, "argocd", "application", "backoff_duration"), "5 seconds"),
-            C((*W, "argocd", "application", "backoff_factor"), 0),
-            C((*W, "argocd", "application", "sync_options"), ["Validate"]),
-        ],
-        "constructs/argocd.py:ArgoCdProps.__post_init__": [
-            N("admin_enabled is a field of argocd.sso: without sso the local admin stays (the bootstrap)"),
-            C((*W, "argocd", "synced_kinds"), [{"group": "", "kind": "Secret"}]),
-            C((*W, "argocd", "project"), "Tone_Bridge"),
-            C((*W, "argocd", "project"), "default"),
-            C((*W, "argocd", "server_replicas"), 0),
-            N("one application per environment: a single name"),
-            C((*W, "argocd", "signature_keys"), []),
-        ],
+        "constructs/argocd.py:distinct_applications": [N("one application per environment: a single name")],
         "constructs/argocd.py:ArgoSignatureKey.__post_init__": [
             C(
                 (*W, "argocd", "signature_keys"),
@@ -373,9 +355,8 @@ GUARDS.update(
             N("the bounds are the LimitRangeConfig fields"),
             C((*W, "namespaces", "production", "limit_range", "min", "memory"), "1Gi"),
         ],
-        "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__": [
+        "constructs/secrets_store.py:SecretsStoreCsi.__init__": [
             N("vault_address is the in-cluster Vault service the stack derives (https)"),
-            C((*W, "secrets", "csi_rotation_poll_interval"), "2 minutes"),
         ],
         "constructs/state_backend.py:StateBackendProps.__post_init__": [
             C(("state", "access_log_bucket"), "tonebridge-terraform-state"),
@@ -390,7 +371,17 @@ GUARDS.update(
         "constructs/vault.py:VaultProps.__post_init__": [N(WIRING)],
         "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
         "props/vault.py:VaultServerSettings._odd": [C((*W, "secrets", "vault", "replicas"), 2)],
+        "props/argocd.py:_synced_kind": [
+            C((*W, "argocd", "synced_kinds"), [{"kind": "Deployment"}]),
+            C((*W, "argocd", "synced_kinds"), [{"group": "", "kind": "Secret"}]),
+        ],
         "props/scanning.py:ScanningSettings._distinct": [C((*W, "scanning", "severities"), ["HIGH", "HIGH"])],
+        "props/secrets.py:ApplicationSecretsSettings._distinct_objects": [
+            C(
+                (*W, "secrets", "application", "objects"),
+                [{"object_name": "jwt", "secret_path": "secret/data/jwt", "secret_key": k} for k in ("a", "b")],
+            )
+        ],
         "props/vault.py:VaultRole.__post_init__": [
             N(
                 "each feature builds its role with its paths (a fixed number per feature); the application's "
@@ -516,14 +507,9 @@ GUARDS.update(
 
 
 # --- the approved path to production and least privilege around keys and backups ------------------
-SSO = (*W, "argocd", "sso")
 RELEASE = (*CI, "release")
 GUARDS.update(
     {
-        "constructs/argocd.py:ArgoSso.__post_init__": [
-            C((*SSO, "issuer"), "http://sso.tonebridge.io"),
-            C((*SSO, "admin_groups"), ["a,b"]),
-        ],
         "constructs/backups.py:BackupBuckets.allow_reader": [
             N("the stack names readers of the replica only where it made one (backups.replicate)")
         ],
@@ -604,17 +590,6 @@ LINES: dict[str, str] = {
     "postgres_settings.py:memory_bytes[0]": "database.settings.shared_buffers: '256M' is not a PostgreSQL memory value: a whole number and one of B, kB, MB, GB, TB",
     "postgres_settings.py:PostgresSettings.numeric[0]": "database.settings: wal_buffers = 12kB is not a whole number of 8 kB units",
     "quantities.py:parse_quantity[0]": "platform.us-west-2.redis.resources.memory_limit: '3GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
-    "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__[1]": "platform.us-west-2.secrets.application.objects: List should have at least 1 item after validation, not 0",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[0]": "platform.us-west-2.argocd.application.namespace: 'Production' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[1]": "platform.us-west-2.argocd.application.repo_url: String should match pattern '^https://' (got 'http://github.com/tonebridge/k8s-manifests')",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[2]": "platform.us-west-2.argocd.application.path: '../environments' must be relative inside the repository",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[3]": "platform.us-west-2.argocd.application.backoff_duration: String should match pattern '^\\d+[smh]$' (got '5 seconds')",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[4]": "platform.us-west-2.argocd.application.backoff_factor: Input should be greater than or equal to 1 (got 0)",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[5]": "platform.us-west-2.argocd.application.sync_options[0]: 'Validate' is not Key=value",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[3]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[4]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[6]": "platform.us-west-2.argocd.signature_keys: Argo CD syncs the production namespace 'production': name the release signing key (key_id, public_key file); unsigned commits must never be synced",
     "constructs/argocd.py:ArgoSignatureKey.__post_init__[0]": "platform.us-west-2.argocd.signature_keys[0].key_id: 0123456789ABCDEF is not a key in keys/release-signing/9A93E1709435349D.asc (it holds 9A93E1709435349D)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[1]": "backups.replica_bucket: 'tonebridge-backups' is already used by backups.bucket",
     "constructs/backups.py:BackupBucketsProps.__post_init__[2]": "backups.infrequent_access_after_days: Input should be greater than or equal to 30 (got 7)",
@@ -635,7 +610,10 @@ LINES: dict[str, str] = {
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    "props/argocd.py:_synced_kind[0]": "platform.us-west-2.argocd.synced_kinds[0]: each kind is {group, kind}",
+    "props/argocd.py:_synced_kind[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
     "props/scanning.py:ScanningSettings._distinct[0]": "platform.us-west-2.scanning.severities: severities must be distinct",
+    "props/secrets.py:ApplicationSecretsSettings._distinct_objects[0]": "platform.us-west-2.secrets.application.objects: object names must be distinct (each is a file name)",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
     "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",
@@ -724,7 +702,6 @@ LINES: dict[str, str] = {
     "constructs/registries.py:ContainerRegistriesProps.__post_init__[3]": "registries.keep_releases: Input should be greater than or equal to 1 (got 0)",
     "constructs/resource_limits.py:_check_amounts[0]": "platform.us-west-2.namespaces.production.quota.requests_memory: '200GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "constructs/resource_limits.py:ResourceLimitsProps.__post_init__[3]": "platform.us-west-2.namespaces.production.limit_range.min.memory: min 1Gi is greater than default_request 256Mi",
-    "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__[1]": "platform.us-west-2.secrets.csi_rotation_poll_interval: String should match pattern '^\\d+[smh]$' (got '2 minutes')",
     "constructs/state_backend.py:StateBackendProps.__post_init__[0]": "state.access_log_bucket: must differ from state.bucket (the logs would log themselves)",
     "constructs/state_backend.py:StateBackendProps.__post_init__[1]": "state.noncurrent_version_retention_days: Input should be greater than or equal to 1 (got 0)",
     "constructs/storage_classes.py:StorageClassesProps.__post_init__[1]": "platform.us-west-2.storage.fast_ssd.iops: 20000 is outside gp3's 3000-16000 IOPS",
@@ -769,8 +746,6 @@ LINES: dict[str, str] = {
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[1]": "dns.cdn.origin_secret.active: Input should be 'a' or 'b' (got 'c')",
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[2]": "dns.cdn.origin_secret.length: Input should be greater than or equal to 32 (got 16)",
     "constructs/origin_secret.py:OriginSecretProps.__post_init__[3]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
-    "constructs/argocd.py:ArgoSso.__post_init__[0]": "platform.us-west-2.argocd.sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' (got 'http://sso.tonebridge.io')",
-    "constructs/argocd.py:ArgoSso.__post_init__[1]": "platform.us-west-2.argocd.sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
     "constructs/jenkins.py:ReleasePath.__post_init__[0]": "platform.us-west-2.ci.release.folder: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Prod')",
     "constructs/jenkins.py:ReleasePath.__post_init__[1]": "platform.us-west-2.ci.release.approvers: List should have at least 1 item after validation, not 0",
     "constructs/jenkins.py:ReleasePath.__post_init__[2]": "registries.services: List should have at least 1 item after validation, not 0",
@@ -778,7 +753,6 @@ LINES: dict[str, str] = {
     "constructs/jenkins.py:ReleasePath.__post_init__[4]": "platform.us-west-2.ci.release.source_url: String should match pattern '^https://[^\\s{}]+\\{service\\}[^\\s{}]*$' (got 'https://github.com/x.git')",
     "constructs/kms.py:KeyAccess.__init__[0]": "security.deploy_principals: List should have at least 1 item after validation, not 0",
     "constructs/kms.py:KeyAccess.__init__[1]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[5]": "backups.object_lock_mode: Input should be 'COMPLIANCE' or 'GOVERNANCE' (got 'LEGAL')",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

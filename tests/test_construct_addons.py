@@ -85,16 +85,22 @@ def test_trivy_reports_unfixed_and_more_severities_with_its_own_limits():
 
 
 def test_secrets_store_can_sync_secrets_and_poll_at_its_own_interval():
-    from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
+    from tonebridge.constructs.secrets_store import SecretsStoreCsi
+    from tonebridge.props.secrets import SecretsSettings
 
-    props = SecretsStoreCsiProps(
-        vault_address="https://vault.vault.svc:8200",
-        ca_secret="vault-ca",  # noqa: S106 (a Secret's name, not a password)
-        namespace="secrets",
-        rotation_poll_interval="30s",
-        sync_secrets=True,
+    settings = SecretsSettings(csi_rotation_poll_interval="30s")
+    out = synth_alone(
+        lambda stack: SecretsStoreCsi(
+            stack,
+            "csi",
+            settings,
+            vault_address="https://vault.vault.svc:8200",
+            ca_secret="vault-ca",  # noqa: S106 (a Secret's name, not a password)
+            namespace="secrets",
+            sync_secrets=True,
+        ),
+        providers=("helm",),
     )
-    out = synth_alone(lambda stack: SecretsStoreCsi(stack, "csi", props), providers=("helm",))
     driver = helm_values(out, "secrets-store-csi-driver")
     assert driver["syncSecret"] == {"enabled": True}
     assert driver["rotationPollInterval"] == "30s" and driver["enableSecretRotation"] is True
