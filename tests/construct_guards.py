@@ -81,9 +81,6 @@ GUARDS.update(
         "postgres_settings.py:PostgresSettings.numeric": [C(("database", "settings", "wal_buffers"), "12kB")],
         "quantities.py:parse_quantity": [C((*REDIS, "resources", "memory_limit"), "3GB")],
         # --- constructs -------------------------------------------------------------------------------
-        "constructs/app_secrets.py:ApplicationSecrets.__init__": [
-            N("vault_address is the in-cluster Vault service the stack derives (https)"),
-        ],
         "constructs/argocd.py:distinct_applications": [N("one application per environment: a single name")],
         "constructs/argocd.py:ArgoSignatureKey.__post_init__": [
             C(

@@ -19,10 +19,10 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.vault_login import VaultLogin, login_objects
 from tonebridge.props.secrets import ApplicationSecretsSettings, SecretObjectSettings
 
 SPC_API = "secrets-store.csi.x-k8s.io/v1"
-VSO_API = "secrets.hashicorp.com/v1beta1"
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,21 @@ class ApplicationSecrets(Construct):
         vault_connection: str = "vault",
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        if not vault_address.startswith("https://"):
-            raise ValueError(f"vault_address {vault_address!r} must be https:// (secrets never cross plain http)")
-        super().__init__(scope, construct_id)
         ns = settings.namespace
+        # The namespace's VSO login (VaultConnection over TLS, VaultAuth), as every consumer namespace's;
+        # it refuses a plain http address: secrets never cross plain http.
+        login = VaultLogin(
+            namespace=ns,
+            address=vault_address,
+            role=settings.role,
+            service_account=settings.service_account,
+            name=vault_connection,
+            auth=vault_auth,
+            ca_secret=ca_secret,
+            auth_mount=settings.auth_mount,
+            audience=settings.audience,
+        )
+        super().__init__(scope, construct_id)
         self.service_account = kube_object(
             self,
             {
@@ -123,27 +134,7 @@ class ApplicationSecrets(Construct):
                 audience=settings.audience,
                 objects=settings.objects,
             ),
-            {
-                "apiVersion": VSO_API,
-                "kind": "VaultConnection",
-                "metadata": {"name": vault_connection, "namespace": ns},
-                "spec": {"address": vault_address, "caCertSecretRef": ca_secret, "skipTLSVerify": False},
-            },
-            {
-                "apiVersion": VSO_API,
-                "kind": "VaultAuth",
-                "metadata": {"name": vault_auth, "namespace": ns},
-                "spec": {
-                    "vaultConnectionRef": vault_connection,
-                    "method": "kubernetes",
-                    "mount": settings.auth_mount,
-                    "kubernetes": {
-                        "role": settings.role,
-                        "serviceAccount": settings.service_account,
-                        "audiences": [settings.audience],
-                    },
-                },
-            },
+            *login_objects(login),
         ]
         self.resources = CustomResources(
             self,
