@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
 from tonebridge.constructs.trivy import TrivyOperator
 from tonebridge.props.scanning import ScanningSettings
+
+if TYPE_CHECKING:
+    from tonebridge.features.depends import Placement
 
 
 def add_scanning(
@@ -15,12 +18,12 @@ def add_scanning(
     settings: ScanningSettings,
     *,
     kubernetes_version: str,
-    node_selector: Mapping[str, str],
-    tolerations: Sequence[Mapping[str, str]],
+    controllers: Placement,
 ) -> TrivyOperator | None:
     """trivy-operator (construct id ``trivy``) beside the other controllers; None where scanning is off."""
     if not settings.enabled:
         return None
+    node_selector, tolerations = controllers
     return TrivyOperator(
         scope,
         "trivy",

@@ -125,8 +125,12 @@ class PlatformStack(TonebridgeStack):
             unseal=infra.vault_unseal,
             controllers=controllers,
             foundation=base,
-            # The namespaces whose pods log in to Vault: Redis's, monitoring's, Argo CD's.
-            vault_namespaces=[*redis_namespaces(self.config), *vault_namespaces(self.config), *gitops.vault_namespaces],
+            # The namespaces whose pods log in to Vault (they get its CA bundle): Redis's, monitoring's, Argo CD's.
+            vault_namespaces=[
+                *([self.config.redis.namespace] if self.config.redis.enabled else []),
+                *vault_namespaces(self.config),
+                *gitops.vault_namespaces,
+            ],
             vault_ready=gitops.vault_ready,
             roles=[
                 redis_vault_role(self.config),
@@ -137,13 +141,7 @@ class PlatformStack(TonebridgeStack):
             ],
         )
         add_argocd_sso(self, self.config.argocd, gitops, secrets)
-        add_scanning(
-            self,
-            self.config.scanning,
-            kubernetes_version=self.kubernetes_version,
-            node_selector=self.controller_node_selector,
-            tolerations=self.controller_tolerations,
-        )
+        add_scanning(self, self.config.scanning, kubernetes_version=self.kubernetes_version, controllers=controllers)
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = observability = add_observability(self, base, mesh, secrets)
         self._postgres(base, observability)
@@ -459,11 +457,6 @@ class PlatformStack(TonebridgeStack):
                 vault.certificates,
             ],
         )
-
-
-def redis_namespaces(platform: PlatformConfig) -> list[str]:
-    """Redis's namespace where it runs: its password comes from Vault, so it trusts Vault's CA."""
-    return [platform.redis.namespace] if platform.redis.enabled else []
 
 
 def redis_vault_role(platform: PlatformConfig) -> VaultRole | None:
