@@ -50,7 +50,7 @@ def test_argocd_on_the_system_pool_without_sso_asks_nothing_of_vault():
         stack, settings, kubernetes_version="1.35", system=SYSTEM, controllers=CONTROLLERS, foundation=foundation
     )
     assert gitops.argocd is not None and gitops.vault_role is None
-    assert gitops.vault_namespaces == [] and gitops.vault_ready == []
+    assert gitops.vault_consumers == []
     assert foundation.asked == [[settings.application.namespace]]  # it waits for the namespace it deploys to
     assert add_argocd_sso(stack, settings, gitops, secrets=None) is None
     values = helm_values(_synth(stack), "argocd")
@@ -80,6 +80,24 @@ def test_sso_asks_vault_for_one_role_reading_the_oidc_secret_only():
     assert key.public_key == (PROJECT_ROOT / "keys" / "release-signing" / f"{RELEASE_KEY_ID}.asc").read_text()
 
 
+def test_argocd_with_sso_is_a_vault_consumer_once_its_chart_made_its_namespace():
+    from tonebridge.features.gitops import add_gitops
+    from tonebridge.features.secrets import VaultConsumer
+    from tonebridge.props.argocd import ArgoCdSettings, ArgoSsoSettings
+
+    settings = ArgoCdSettings(namespace="gitops", sso=ArgoSsoSettings(issuer="https://sso.example", client_id="cd"))
+    gitops = add_gitops(
+        bare_stack(("kubernetes", "helm")),
+        settings,
+        kubernetes_version="1.35",
+        system=SYSTEM,
+        controllers=CONTROLLERS,
+        foundation=_Foundation(),
+    )
+    assert gitops.vault_role is not None and gitops.vault_role.namespace == "gitops"
+    assert gitops.vault_consumers == [VaultConsumer("gitops", (gitops.argocd.namespace.manifest,))]
+
+
 def test_features_switched_off_build_nothing():
     from tonebridge.features.gitops import add_gitops
     from tonebridge.features.scanning import add_scanning
@@ -99,16 +117,16 @@ def test_features_switched_off_build_nothing():
         controllers=CONTROLLERS,
         foundation=_Foundation(),
     )
-    assert gitops.argocd is None and gitops.vault_role is None and gitops.vault_ready == []
-    assert add_secrets(stack, SecretsSettings(), unseal=None, vault_namespaces=[], **wiring) is None
-    assert add_secrets(stack, SecretsSettings(enabled=False), unseal=unseal, vault_namespaces=[], **wiring) is None
+    assert gitops.argocd is None and gitops.vault_role is None and gitops.vault_consumers == []
+    assert add_secrets(stack, SecretsSettings(), None, **wiring) is None
+    assert add_secrets(stack, SecretsSettings(enabled=False), unseal, **wiring) is None
     scanning = ScanningSettings(enabled=False)
     assert add_scanning(stack, scanning, kubernetes_version="1.35", controllers=CONTROLLERS) is None
     assert "resource" not in _synth(stack)
 
 
 def test_a_secrets_path_of_its_own_settings_trusts_its_consumers_and_grants_their_roles():
-    from tonebridge.features.secrets import add_secrets
+    from tonebridge.features.secrets import VaultConsumer, add_secrets
     from tonebridge.props.secrets import SecretsSettings
 
     stack = bare_stack(("kubernetes", "helm"))
@@ -131,12 +149,12 @@ def test_a_secrets_path_of_its_own_settings_trusts_its_consumers_and_grants_thei
     secrets = add_secrets(
         stack,
         settings,
+        unseal,
         kubernetes_version="1.35",
         region="us-west-2",
-        unseal=unseal,
         controllers=CONTROLLERS,
         foundation=foundation,
-        vault_namespaces=["monitoring"],
+        consumers=[VaultConsumer("monitoring")],
         roles=[None, grafana],
     )
     assert secrets is not None and secrets.application is settings.application

@@ -18,6 +18,7 @@ from constructs import Construct
 from tonebridge.constructs.argocd import ARGO_SECRET_LABEL, OIDC_SECRET, ArgoCd, ArgoSignatureKey
 from tonebridge.constructs.kube import CustomResources
 from tonebridge.constructs.vault_login import login_objects, login_service_account, static_secret
+from tonebridge.features.secrets import VaultConsumer
 from tonebridge.paths import PROJECT_ROOT
 from tonebridge.props.argocd import ArgoCdSettings
 from tonebridge.props.vault import VaultRole
@@ -30,20 +31,18 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class GitOps:
     """Argo CD where this region runs it, and what its single sign-on asks of Vault (None without SSO):
-    the role the bootstrap grants and the namespace that needs Vault's CA bundle."""
+    the role the bootstrap grants, and its namespace as one of Vault's consumers."""
 
     argocd: ArgoCd | None
     vault_role: VaultRole | None
 
     @property
-    def vault_namespaces(self) -> list[str]:
-        """Namespaces that need Vault's CA bundle for Argo CD's VaultConnection."""
-        return [self.vault_role.namespace] if self.vault_role is not None else []
-
-    @property
-    def vault_ready(self) -> list:
-        """What Vault's CA bundle in :attr:`vault_namespaces` waits for: Argo CD's own namespace."""
-        return [self.argocd.namespace.manifest] if self.argocd is not None and self.vault_role is not None else []
+    def vault_consumers(self) -> list[VaultConsumer]:
+        """Argo CD's namespace where its single sign-on logs in to Vault: it trusts Vault's CA once Argo CD's
+        chart has created it."""
+        if self.vault_role is None or self.argocd is None:
+            return []
+        return [VaultConsumer(self.vault_role.namespace, (self.argocd.namespace.manifest,))]
 
 
 def signature_keys(settings: ArgoCdSettings) -> list[ArgoSignatureKey]:

@@ -32,6 +32,16 @@ CSI_NAMESPACE = "kube-system"
 
 
 @dataclass(frozen=True)
+class VaultConsumer:
+    """A namespace whose pods log in to Vault: it gets Vault's CA bundle (a ``vault-ca`` secret) once it
+    exists, after the stack's namespace object of that name where the stack creates it, and after ``ready``
+    (the namespace object of a chart that creates its own)."""
+
+    namespace: str
+    ready: tuple = ()
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Spec §8.2's secrets path of a region: Vault (grant roles with ``vault.grant``), the Vault Secrets
     Operator (VaultAuth/VaultStaticSecret) and the Secrets Store CSI driver (its CA path), with the
@@ -60,21 +70,18 @@ class Secrets:
 def add_secrets(
     scope: Construct,
     settings: SecretsSettings,
+    unseal: VaultUnseal | None,
     *,
     kubernetes_version: str,
     region: str,
-    unseal: VaultUnseal | None,
     controllers: Placement,
     foundation: FoundationObjects,
-    vault_namespaces: Sequence[str],
-    vault_ready: Sequence = (),
+    consumers: Sequence[VaultConsumer] = (),
     roles: Sequence[VaultRole | None] = (),
 ) -> Secrets | None:
-    """The secrets path (None where ``settings`` or the region's unseal key is off).
+    """The secrets path (None where ``settings`` or the region's unseal key, from the infrastructure stack, is off).
 
-    :param vault_namespaces: namespaces besides the application's that get Vault's CA bundle (each
-        consumer's own), in order; those the stack creates are waited for.
-    :param vault_ready: further objects Vault's CA bundles wait for (namespaces a chart creates).
+    :param consumers: the namespaces besides the application's whose pods log in to Vault, in order.
     :param roles: every other feature's role (None: that feature is off), granted in this order after the
         application's, which the bootstrap configures first.
     """
@@ -82,6 +89,7 @@ def add_secrets(
         return None
     node_selector, tolerations = controllers
     app = settings.application
+    namespaces = [consumer.namespace for consumer in consumers]
     cert_manager = CertManager(
         scope,
         "cert-manager",
@@ -103,13 +111,13 @@ def add_secrets(
             ca_issuer=cert_manager.ca_issuer,
             settings=settings.vault,
             application=app,
-            ca_bundle_namespaces=[CSI_NAMESPACE, app.namespace, *vault_namespaces],
+            ca_bundle_namespaces=[CSI_NAMESPACE, app.namespace, *namespaces],
         ),
         depends_on=[
             cert_manager.issuers,
             # Vault's CA bundle goes into each of these namespaces.
-            *foundation.namespace_objects([app.namespace, *vault_namespaces]),
-            *vault_ready,
+            *foundation.namespace_objects([app.namespace, *namespaces]),
+            *(ready for consumer in consumers for ready in consumer.ready),
             *foundation.storage_class_objects([settings.vault.storage_class]),
         ],
     )

@@ -55,7 +55,7 @@ from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimits
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
 from tonebridge.features.gitops import add_argocd_sso, add_gitops
 from tonebridge.features.scanning import add_scanning
-from tonebridge.features.secrets import add_secrets
+from tonebridge.features.secrets import VaultConsumer, add_secrets
 from tonebridge.props.pools import Toleration
 from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
@@ -120,18 +120,17 @@ class PlatformStack(TonebridgeStack):
         self.secrets = secrets = add_secrets(
             self,
             self.config.secrets,
+            infra.vault_unseal,
             kubernetes_version=self.kubernetes_version,
             region=region,
-            unseal=infra.vault_unseal,
             controllers=controllers,
             foundation=base,
             # The namespaces whose pods log in to Vault (they get its CA bundle): Redis's, monitoring's, Argo CD's.
-            vault_namespaces=[
-                *([self.config.redis.namespace] if self.config.redis.enabled else []),
-                *vault_namespaces(self.config),
-                *gitops.vault_namespaces,
+            consumers=[
+                *([VaultConsumer(self.config.redis.namespace)] if self.config.redis.enabled else []),
+                *(VaultConsumer(ns) for ns in vault_namespaces(self.config)),
+                *gitops.vault_consumers,
             ],
-            vault_ready=gitops.vault_ready,
             roles=[
                 redis_vault_role(self.config),
                 observability_vault_role(self.config),
