@@ -81,28 +81,7 @@ GUARDS.update(
         "postgres_settings.py:PostgresSettings.numeric": [C(("database", "settings", "wal_buffers"), "12kB")],
         "quantities.py:parse_quantity": [C((*REDIS, "resources", "memory_limit"), "3GB")],
         # --- constructs -------------------------------------------------------------------------------
-        "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__": [
-            N("vault_address is the in-cluster Vault service the stack derives (https)"),
-            C((*W, "secrets", "application", "objects"), []),
-            N("object names are the keys of a mapping in configuration: distinct by construction"),
-        ],
-        "constructs/argocd.py:ArgoApplicationSpec.__post_init__": [
-            C((*W, "argocd", "application", "namespace"), "Production"),
-            C((*W, "argocd", "application", "repo_url"), "http://github.com/tonebridge/k8s-manifests"),
-            C((*W, "argocd", "application", "path"), "../environments"),
-            C((*W, "argocd", "application", "backoff_duration"), "5 seconds"),
-            C((*W, "argocd", "application", "backoff_factor"), 0),
-            C((*W, "argocd", "application", "sync_options"), ["Validate"]),
-        ],
-        "constructs/argocd.py:ArgoCdProps.__post_init__": [
-            N("admin_enabled is a field of argocd.sso: without sso the local admin stays (the bootstrap)"),
-            C((*W, "argocd", "synced_kinds"), [{"group": "", "kind": "Secret"}]),
-            C((*W, "argocd", "project"), "Tone_Bridge"),
-            C((*W, "argocd", "project"), "default"),
-            C((*W, "argocd", "server_replicas"), 0),
-            N("one application per environment: a single name"),
-            C((*W, "argocd", "signature_keys"), []),
-        ],
+        "constructs/argocd.py:distinct_applications": [N("one application per environment: a single name")],
         "constructs/argocd.py:ArgoSignatureKey.__post_init__": [
             C(
                 (*W, "argocd", "signature_keys"),
@@ -312,9 +291,8 @@ GUARDS.update(
             N("the bounds are the LimitRangeConfig fields"),
             C((*W, "namespaces", "production", "limit_range", "min", "memory"), "1Gi"),
         ],
-        "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__": [
+        "constructs/secrets_store.py:SecretsStoreCsi.__init__": [
             N("vault_address is the in-cluster Vault service the stack derives (https)"),
-            C((*W, "secrets", "csi_rotation_poll_interval"), "2 minutes"),
         ],
         "constructs/storage_classes.py:StorageClassesProps.__post_init__": [
             N(WIRING),
@@ -322,18 +300,23 @@ GUARDS.update(
             C((*W, "storage", "fast_ssd", "reclaim_policy"), "Keep"),
             N(FIXED),
         ],
-        "constructs/trivy.py:TrivyOperatorProps.__post_init__": [
-            C((*W, "scanning", "severities"), []),
-            C((*W, "scanning", "scan_job_timeout"), "10 minutes"),
-            C((*W, "scanning", "concurrent_scan_jobs"), 50),
-            N("the resources model requires limits"),
-        ],
         "constructs/vault.py:VaultProps.__post_init__": [N(WIRING)],
         "constructs/vault.py:Vault.grant": [C((*OBS, "vault_role"), "tonebridge")],
         "props/vault.py:VaultServerSettings._odd": [C((*W, "secrets", "vault", "replicas"), 2)],
         "props/ci.py:_pinned_image": [C((*CI, "agents", "kaniko_image"), "gcr.io/kaniko-project/executor:latest")],
         "props/ci.py:_groovy_safe": [C((*CI, "release", "source_url"), "https://github.com/x'/{service}.git")],
         "props/ci.py:CiSettings._distinct": [C((*CI, "agents_namespace"), "ci")],
+        "props/argocd.py:_synced_kind": [
+            C((*W, "argocd", "synced_kinds"), [{"kind": "Deployment"}]),
+            C((*W, "argocd", "synced_kinds"), [{"group": "", "kind": "Secret"}]),
+        ],
+        "props/scanning.py:ScanningSettings._distinct": [C((*W, "scanning", "severities"), ["HIGH", "HIGH"])],
+        "props/secrets.py:ApplicationSecretsSettings._distinct_objects": [
+            C(
+                (*W, "secrets", "application", "objects"),
+                [{"object_name": "jwt", "secret_path": "secret/data/jwt", "secret_key": k} for k in ("a", "b")],
+            )
+        ],
         "props/vault.py:VaultRole.__post_init__": [
             N(
                 "each feature builds its role with its paths (a fixed number per feature); the application's "
@@ -456,13 +439,8 @@ GUARDS.update(
         "constructs/origin_secret.py:OriginSecret.__init__": [
             N("the secret's name is derived from the environment name")
         ],
-        # The settings of the global edge (props/cdn.py, props/global_dns.py) and the field types they share.
-        "props/types.py:_region": [C(("state", "region"), "us-west"), C(("state", "region"), "us-west-3")],
-        "props/types.py:_bucket": [
-            C(("state", "bucket"), "Tonebridge_State"),
-            C(("state", "bucket"), "tone..bridge-state"),
-            C(("state", "bucket"), "tonebridge-state-s3alias"),
-        ],
+        # The settings of the global edge (props/cdn.py, props/global_dns.py) and the field types they share
+        # (the AWS names are props/aws_names.py's, above).
         "props/edge_types.py:_hostname": [C(("dns", "zone"), "Tonebridge.io")],
         "props/edge_types.py:_country": [C((*CDN, "waf", "blocked_countries"), ["CU", "XX"])],
         "props/cdn.py:_pattern": [C((*CDN, "cache_paths"), [{**_STATIC, "path": "static/*"}])],
@@ -482,13 +460,8 @@ GUARDS.update(
 
 
 # --- the approved path to production and least privilege around keys and backups ------------------
-SSO = (*W, "argocd", "sso")
 GUARDS.update(
     {
-        "constructs/argocd.py:ArgoSso.__post_init__": [
-            C((*SSO, "issuer"), "http://sso.tonebridge.io"),
-            C((*SSO, "admin_groups"), ["a,b"]),
-        ],
         "constructs/backups.py:BackupBuckets.allow_reader": [
             N("the stack names readers of the replica only where it made one (backups.replicate)")
         ],
@@ -558,17 +531,6 @@ LINES: dict[str, str] = {
     "postgres_settings.py:memory_bytes[0]": "database.settings.shared_buffers: '256M' is not a PostgreSQL memory value: a whole number and one of B, kB, MB, GB, TB",
     "postgres_settings.py:PostgresSettings.numeric[0]": "database.settings: wal_buffers = 12kB is not a whole number of 8 kB units",
     "quantities.py:parse_quantity[0]": "platform.us-west-2.redis.resources.memory_limit: '3GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
-    "constructs/app_secrets.py:ApplicationSecretsProps.__post_init__[1]": "platform.us-west-2.secrets.application.objects: List should have at least 1 item after validation, not 0",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[0]": "platform.us-west-2.argocd.application.namespace: 'Production' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[1]": "platform.us-west-2.argocd.application.repo_url: String should match pattern '^https://' (got 'http://github.com/tonebridge/k8s-manifests')",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[2]": "platform.us-west-2.argocd.application.path: '../environments' must be relative inside the repository",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[3]": "platform.us-west-2.argocd.application.backoff_duration: String should match pattern '^\\d+[smh]$' (got '5 seconds')",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[4]": "platform.us-west-2.argocd.application.backoff_factor: Input should be greater than or equal to 1 (got 0)",
-    "constructs/argocd.py:ArgoApplicationSpec.__post_init__[5]": "platform.us-west-2.argocd.application.sync_options[0]: 'Validate' is not Key=value",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[2]": "platform.us-west-2.argocd.project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[3]": "platform.us-west-2.argocd.project: 'default' allows any repository and destination; name a project",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[4]": "platform.us-west-2.argocd.server_replicas: Input should be greater than or equal to 1 (got 0)",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[6]": "platform.us-west-2.argocd.signature_keys: Argo CD syncs the production namespace 'production': name the release signing key (key_id, public_key file); unsigned commits must never be synced",
     "constructs/argocd.py:ArgoSignatureKey.__post_init__[0]": "platform.us-west-2.argocd.signature_keys[0].key_id: 0123456789ABCDEF is not a key in keys/release-signing/9A93E1709435349D.asc (it holds 9A93E1709435349D)",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[0]": "platform.us-west-2.ci.deploy_namespaces[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Staging')",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[1]": "platform.us-west-2.ci.deploy_namespaces: values must be distinct",
@@ -589,6 +551,10 @@ LINES: dict[str, str] = {
     "props/security.py:SecuritySettings._distinct[0]": "security: deploy_principals and key_administrators name a principal twice",
     "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
+    "props/argocd.py:_synced_kind[0]": "platform.us-west-2.argocd.synced_kinds[0]: each kind is {group, kind}",
+    "props/argocd.py:_synced_kind[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
+    "props/scanning.py:ScanningSettings._distinct[0]": "platform.us-west-2.scanning.severities: severities must be distinct",
+    "props/secrets.py:ApplicationSecretsSettings._distinct_objects[0]": "platform.us-west-2.secrets.application.objects: object names must be distinct (each is a file name)",
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
     "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",
@@ -653,12 +619,8 @@ LINES: dict[str, str] = {
     "constructs/redis.py:RedisClusterProps.__post_init__[8]": "platform.us-west-2.redis.image: String should match pattern '^[a-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+(:[\\w.-]+|@sha256:[0-9a-f]{64})$' (got 'quay.io/opstree/redis')",
     "constructs/resource_limits.py:_check_amounts[0]": "platform.us-west-2.namespaces.production.quota.requests_memory: '200GB' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "constructs/resource_limits.py:ResourceLimitsProps.__post_init__[3]": "platform.us-west-2.namespaces.production.limit_range.min.memory: min 1Gi is greater than default_request 256Mi",
-    "constructs/secrets_store.py:SecretsStoreCsiProps.__post_init__[1]": "platform.us-west-2.secrets.csi_rotation_poll_interval: String should match pattern '^\\d+[smh]$' (got '2 minutes')",
     "constructs/storage_classes.py:StorageClassesProps.__post_init__[1]": "platform.us-west-2.storage.fast_ssd.iops: 20000 is outside gp3's 3000-16000 IOPS",
     "constructs/storage_classes.py:StorageClassesProps.__post_init__[2]": "platform.us-west-2.storage.fast_ssd.reclaim_policy: Input should be 'Retain' or 'Delete' (got 'Keep')",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[0]": "platform.us-west-2.scanning.severities: List should have at least 1 item after validation, not 0",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[1]": "platform.us-west-2.scanning.scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
-    "constructs/trivy.py:TrivyOperatorProps.__post_init__[2]": "platform.us-west-2.scanning.concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)",
     "constructs/vault.py:Vault.grant[0]": "platform.us-west-2.observability.vault_role: 'tonebridge' is another component's Vault role",
     "constructs/vault_aws.py:VaultUnsealProps.__post_init__[0]": "clusters.us-west-2.name: 'Tonebridge_Prod': Vault's unseal key and role are named after the cluster: 1-39 lowercase letters, digits and '-'",
     "constructs/vault_login.py:VaultLogin.__post_init__[1]": "platform.us-west-2.observability.vault_service_account: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Monitoring_Vault')",
@@ -689,11 +651,6 @@ LINES: dict[str, str] = {
     "props/cluster.py:ClusterSettings._addons_and_ami[0]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",
     "props/cluster.py:ClusterSettings._addons_and_ami[2]": "clusters.us-west-2: ami_release: AMI release 1.34.2-20260903 is for Kubernetes 1.34, the cluster runs 1.35",
     "props/cluster.py:ClusterSettings._names_fit_karpenter[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
-    "props/types.py:_region[0]": "state.region: 'us-west' is not an AWS region name (for example us-west-2)",
-    "props/types.py:_region[1]": "state.region: 'us-west-3' is not an AWS region; did you mean us-west-2 or us-west-1 or eu-west-3?",
-    "props/types.py:_bucket[0]": "state.bucket: 'Tonebridge_State' is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
-    "props/types.py:_bucket[1]": "state.bucket: 'tone..bridge-state' is not a valid S3 bucket name (no '..', IP form or reserved prefix)",
-    "props/types.py:_bucket[2]": "state.bucket: 'tonebridge-state-s3alias' is not a valid S3 bucket name (reserved suffix)",
     "props/edge_types.py:_hostname[0]": "dns.zone: 'Tonebridge.io' is not a fully qualified lowercase DNS name",
     "props/edge_types.py:_country[0]": "dns.cdn.waf.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
     "props/cdn.py:_pattern[0]": "dns.cdn.cache_paths[0].path: 'static/*' is not a CloudFront path pattern below the root (for example /static/*; letters, digits, . _ ~ / - * ? only)",
@@ -702,8 +659,5 @@ LINES: dict[str, str] = {
     "props/cdn.py:SecurityHeadersSettings._preload[0]": "dns.cdn.security_headers: hsts_preload needs hsts_include_subdomains and hsts_max_age of at least 31536000",
     "props/cdn.py:OriginSecretSettings._window[0]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
     "props/global_dns.py:GeoLocationSettings._one[0]": "dns.routing.geolocation[0]: give exactly one of continent and country",
-    "constructs/argocd.py:ArgoSso.__post_init__[0]": "platform.us-west-2.argocd.sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' (got 'http://sso.tonebridge.io')",
-    "constructs/argocd.py:ArgoSso.__post_init__[1]": "platform.us-west-2.argocd.sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
-    "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

@@ -366,13 +366,13 @@ ACROSS_CASES = [
 def test_fixed_namespaces_match_the_constructs() -> None:
     """The namespaces the namespace rule counts for each construct are the ones the constructs create."""
     from tonebridge.constructs.cert_manager import CertManagerProps
-    from tonebridge.constructs.trivy import TrivyOperatorProps
+    from tonebridge.constructs.trivy import NAMESPACE as TRIVY_NAMESPACE
     from tonebridge.constructs.vault import VaultProps
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps
+    from tonebridge.constructs.vault_secrets_operator import NAMESPACE as VSO_NAMESPACE
 
-    defaults = {
-        cls.__dataclass_fields__["namespace"].default
-        for cls in (CertManagerProps, VaultProps, VaultSecretsOperatorProps, TrivyOperatorProps)
+    defaults = {cls.__dataclass_fields__["namespace"].default for cls in (CertManagerProps, VaultProps)} | {
+        VSO_NAMESPACE,
+        TRIVY_NAMESPACE,
     }
     assert defaults == {name for names in FIXED.values() for name in names}
 

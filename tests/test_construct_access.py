@@ -84,29 +84,37 @@ def test_vault_unseal_for_a_service_account_of_another_namespace():
 
 
 #: (file name, KV v2 path, key): where each mounted file comes from (paths and key names, no secret values).
-FILES = [("db-password", "kv/data/media/db", "password"), ("api-token", "kv/data/media/api", "token")]
+FILES = [("db-password", "secret/data/media/db", "password"), ("api-token", "secret/data/media/api", "token")]
 
 
 def test_application_secrets_with_their_own_auth_mount_audience_and_names():
     import yaml
 
-    from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
+    from tonebridge.constructs.app_secrets import ApplicationSecrets
+    from tonebridge.props.secrets import ApplicationSecretsSettings
 
-    props = ApplicationSecretsProps(
+    settings = ApplicationSecretsSettings(
         namespace="media",
         service_account="audio",
         role="media-app",
-        vault_address="https://vault.secrets.svc:8200",
-        ca_cert_path="/vault/tls/ca.crt",
-        ca_secret="media-vault-ca",  # noqa: S106 - a secret's name
-        objects=[SecretObject(name, path, key) for name, path, key in FILES],
+        objects=[{"object_name": name, "secret_path": path, "secret_key": key} for name, path, key in FILES],
         auth_mount="kubernetes-east",
         audience="vault-east",
-        provider_class="media-secrets",
-        vault_auth="media-auth",
-        vault_connection="media-vault",
     )
-    out = synth_alone(lambda stack: ApplicationSecrets(stack, "secrets", props), providers=("kubernetes", "helm"))
+    out = synth_alone(
+        lambda stack: ApplicationSecrets(
+            stack,
+            "secrets",
+            settings,
+            vault_address="https://vault.secrets.svc:8200",
+            ca_cert_path="/vault/tls/ca.crt",
+            ca_secret="media-vault-ca",  # noqa: S106 - a secret's name
+            provider_class="media-secrets",
+            vault_auth="media-auth",
+            vault_connection="media-vault",
+        ),
+        providers=("kubernetes", "helm"),
+    )
     account = manifests(out)[("ServiceAccount", "audio")]
     assert account["metadata"]["namespace"] == "media" and account["automountServiceAccountToken"] is False
     objects = {o["kind"]: o for o in helm_values(out, "media-vault-secrets")["resources"]}

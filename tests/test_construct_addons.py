@@ -58,18 +58,20 @@ def test_cluster_autoscaler_flags_placement_and_extra_args():
 
 
 def test_trivy_reports_unfixed_and_more_severities_with_its_own_limits():
-    from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
+    from tonebridge.constructs.trivy import TrivyOperator
+    from tonebridge.props.scanning import ScanningSettings
 
-    props = TrivyOperatorProps(
-        kubernetes_version="1.35",
-        severities=("MEDIUM", "HIGH", "CRITICAL"),
-        namespace="scanning",
+    settings = ScanningSettings(
+        severities=["MEDIUM", "HIGH", "CRITICAL"],
         ignore_unfixed=True,
         concurrent_scan_jobs=1,
         scan_job_timeout="30m",
         scan_job_node_selector={"workload": "application"},
     )
-    out = synth_alone(lambda stack: TrivyOperator(stack, "trivy", props), providers=("kubernetes", "helm"))
+    out = synth_alone(
+        lambda stack: TrivyOperator(stack, "trivy", settings, kubernetes_version="1.35", namespace="scanning"),
+        providers=("kubernetes", "helm"),
+    )
     release = only(out, "helm_release")
     assert release["namespace"] == "scanning"
     values = json.loads(release["values"][0])
@@ -83,16 +85,22 @@ def test_trivy_reports_unfixed_and_more_severities_with_its_own_limits():
 
 
 def test_secrets_store_can_sync_secrets_and_poll_at_its_own_interval():
-    from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
+    from tonebridge.constructs.secrets_store import SecretsStoreCsi
+    from tonebridge.props.secrets import SecretsSettings
 
-    props = SecretsStoreCsiProps(
-        vault_address="https://vault.vault.svc:8200",
-        ca_secret="vault-ca",  # noqa: S106 (a Secret's name, not a password)
-        namespace="secrets",
-        rotation_poll_interval="30s",
-        sync_secrets=True,
+    settings = SecretsSettings(csi_rotation_poll_interval="30s")
+    out = synth_alone(
+        lambda stack: SecretsStoreCsi(
+            stack,
+            "csi",
+            settings,
+            vault_address="https://vault.vault.svc:8200",
+            ca_secret="vault-ca",  # noqa: S106 (a Secret's name, not a password)
+            namespace="secrets",
+            sync_secrets=True,
+        ),
+        providers=("helm",),
     )
-    out = synth_alone(lambda stack: SecretsStoreCsi(stack, "csi", props), providers=("helm",))
     driver = helm_values(out, "secrets-store-csi-driver")
     assert driver["syncSecret"] == {"enabled": True}
     assert driver["rotationPollInterval"] == "30s" and driver["enableSecretRotation"] is True

@@ -18,12 +18,22 @@ def _operator(build, release: str) -> tuple[dict, dict]:
 
 
 def test_vault_secrets_operator_with_three_replicas_and_its_own_release_name():
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
+    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
+    from tonebridge.props.secrets import SecretsSettings
 
-    props = VaultSecretsOperatorProps(
-        kubernetes_version="1.35", namespace="vso", release_name="vso", replicas=3, node_selector=PLACEMENT
+    settings = SecretsSettings(operator_replicas=3)
+    out, release = _operator(
+        lambda stack: VaultSecretsOperator(
+            stack,
+            "vso",
+            settings,
+            kubernetes_version="1.35",
+            namespace="vso",
+            release_name="vso",
+            node_selector=PLACEMENT,
+        ),
+        "vso",
     )
-    out, release = _operator(lambda stack: VaultSecretsOperator(stack, "vso", props), "vso")
     assert release["namespace"] == "vso"
     labels = manifests(out)[("Namespace", "vso")]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -33,10 +43,13 @@ def test_vault_secrets_operator_with_three_replicas_and_its_own_release_name():
 
 
 def test_vault_secrets_operator_with_one_replica_has_no_disruption_budget():
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
+    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
+    from tonebridge.props.secrets import SecretsSettings
 
-    props = VaultSecretsOperatorProps(kubernetes_version="1.35", replicas=1)
-    out, _ = _operator(lambda stack: VaultSecretsOperator(stack, "vso", props), "vault-secrets-operator")
+    settings = SecretsSettings(operator_replicas=1)
+    out, _ = _operator(
+        lambda stack: VaultSecretsOperator(stack, "vso", settings, kubernetes_version="1.35"), "vault-secrets-operator"
+    )
     assert "podDisruptionBudget" not in helm_values(out, "vault-secrets-operator")["controller"]
 
 

@@ -62,10 +62,11 @@ def test_a_redis_cache_without_append_only_with_six_shards_labels_and_scraping()
 
 
 def test_argocd_without_prune_or_self_heal_sso_groups_and_local_admin_kept():
-    from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps, ArgoSso
+    from tonebridge.constructs.argocd import ArgoCd
+    from tonebridge.props.argocd import ArgoApplicationSettings, ArgoCdSettings, ArgoSsoSettings
 
     apps = [
-        ArgoApplicationSpec(
+        ArgoApplicationSettings(
             name="audio",
             repo_url="https://github.com/tonebridge/k8s-manifests.git",
             target_revision="release",
@@ -78,7 +79,7 @@ def test_argocd_without_prune_or_self_heal_sso_groups_and_local_admin_kept():
             backoff_duration="10s",
             backoff_max_duration="1m",
         ),
-        ArgoApplicationSpec(
+        ArgoApplicationSettings(
             name="web",
             repo_url="https://github.com/tonebridge/web-manifests.git",
             target_revision="main",
@@ -86,22 +87,23 @@ def test_argocd_without_prune_or_self_heal_sso_groups_and_local_admin_kept():
             namespace="frontend",
         ),
     ]
-    props = ArgoCdProps(
-        kubernetes_version="1.35",
-        applications=apps,
+    settings = ArgoCdSettings(
         namespace="gitops",
         project="tonebridge-apps",
         server_replicas=1,
         repo_server_replicas=3,
-        sso=ArgoSso(
+        sso=ArgoSsoSettings(
             issuer="https://login.example.org",
             client_id="argocd",
             admin_groups=["platform"],
             readonly_groups=["developers", "support"],
+            admin_enabled=True,
         ),
-        admin_enabled=True,
     )
-    out = synth_alone(lambda stack: ArgoCd(stack, "argocd", props), providers=("kubernetes", "helm"))
+    out = synth_alone(
+        lambda stack: ArgoCd(stack, "argocd", settings, kubernetes_version="1.35", applications=apps),
+        providers=("kubernetes", "helm"),
+    )
     values = helm_values(out, "argocd")
     cm = values["configs"]["cm"]
     assert cm["admin.enabled"] is True

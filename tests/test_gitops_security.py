@@ -9,6 +9,7 @@ import json
 import pytest
 import yaml
 
+from tests.config_lines import loader_report
 from tests.conftest import resources
 from tonebridge.config.loader import load_environment
 from tonebridge.config.models import EnvironmentConfig
@@ -124,38 +125,34 @@ def test_the_committed_release_key_is_public_and_its_id_is_derived_from_it():
 
 
 def test_signature_keys_and_admin_switch_reach_the_project():
-    from tonebridge.constructs.argocd import (
-        ArgoApplicationSpec,
-        ArgoCdProps,
-        ArgoSignatureKey,
-        ArgoSso,
-        app_project,
-        gpg_keys,
-    )
+    from pydantic import ValidationError
 
-    app = ArgoApplicationSpec(
-        "app", "https://github.com/tonebridge/k8s-manifests", "main", "environments/p", "production"
+    from tonebridge.constructs.argocd import ArgoSignatureKey, app_project, gpg_keys, local_admin
+    from tonebridge.props.argocd import ArgoApplicationSettings, ArgoCdSettings, ArgoSsoSettings
+
+    app = ArgoApplicationSettings(
+        name="app",
+        repo_url="https://github.com/tonebridge/k8s-manifests",
+        path="environments/p",
+        namespace="production",
     )
-    sso = ArgoSso(issuer="https://sso.example", client_id="argocd")
+    sso = ArgoSsoSettings(issuer="https://sso.example", client_id="argocd")
+    settings = ArgoCdSettings(application=app, sso=sso)
     key = ArgoSignatureKey("9A93E1709435349D", RELEASE_KEY.read_text())
-    props = ArgoCdProps(
-        kubernetes_version="1.35", applications=[app], sso=sso, signature_keys=[key], require_signatures=True
-    )
-    assert app_project(props)["spec"]["signatureKeys"] == [{"keyID": "9A93E1709435349D"}]
-    assert gpg_keys(props.signature_keys) == {"9A93E1709435349D": RELEASE_KEY.read_text()}
-    with pytest.raises(ValueError, match="require_signatures"):
-        ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, require_signatures=True)
+    assert app_project(settings, [app], [key])["spec"]["signatureKeys"] == [{"keyID": "9A93E1709435349D"}]
+    assert gpg_keys([key]) == {"9A93E1709435349D": RELEASE_KEY.read_text()}
+    # Keys wherever production is synced: a configuration rule (config/signature_rules.py), checked once on
+    # load (test_production_without_signature_keys_is_refused_and_staging_is_not).
     with pytest.raises(ValueError, match="holds 9A93E1709435349D"):
         ArgoSignatureKey("0123456789ABCDEF", RELEASE_KEY.read_text())
     # not production (staging stays self-service): no keys, no signatureKeys, an empty keyring
-    plain = ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso)
-    assert "signatureKeys" not in app_project(plain)["spec"] and gpg_keys(plain.signature_keys) == {}
-    assert props.local_admin is False  # off by default once SSO is configured
-    assert ArgoCdProps(kubernetes_version="1.35", applications=[app], sso=sso, admin_enabled=True).local_admin
-    with pytest.raises(ValueError, match="needs sso"):
-        ArgoCdProps(kubernetes_version="1.35", applications=[app], admin_enabled=False)
-    with pytest.raises(ValueError, match="no RBAC objects"):
-        ArgoCdProps(kubernetes_version="1.35", applications=[app], synced_kinds=[{"group": "", "kind": "Secret"}])
+    assert "signatureKeys" not in app_project(settings, [app])["spec"] and gpg_keys([]) == {}
+    assert local_admin(settings) is False  # off by default once SSO is configured
+    assert local_admin(ArgoCdSettings(sso=sso.model_copy(update={"admin_enabled": True})))
+    # admin_enabled is a field of sso: without sso nobody could switch the local admin off (the bootstrap).
+    assert local_admin(ArgoCdSettings()) is True
+    with pytest.raises(ValidationError, match="may not come from Git"):
+        ArgoCdSettings(synced_kinds=[{"group": "", "kind": "Secret"}])
 
 
 def _problems(mutate) -> list[str]:
@@ -196,6 +193,74 @@ def test_production_without_signature_keys_is_refused_and_staging_is_not():
     assert [line for line in _problems(outside) if line.startswith(at)] == [
         f"{at}[0].public_key: ../outside.asc is outside the repository"
     ]
+
+
+#: What the Argo CD construct's props once checked themselves and the configuration checks once now
+#: (props/argocd.py field rules, config/guard_rules.py, config/signature_rules.py): the lines
+#: tests/construct_guards.py pinned for those checks, as the loader reports them.
+ARGO_LINES = [
+    (
+        ("application", "namespace"),
+        "Production",
+        "application.namespace: 'Production' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    ),
+    (
+        ("application", "repo_url"),
+        "http://github.com/tonebridge/k8s-manifests",
+        "application.repo_url: String should match pattern '^https://' (got 'http://github.com/tonebridge/k8s-manifests')",
+    ),
+    (
+        ("application", "path"),
+        "../environments",
+        "application.path: '../environments' must be relative inside the repository",
+    ),
+    (
+        ("application", "backoff_duration"),
+        "5 seconds",
+        "application.backoff_duration: String should match pattern '^\\d+[smh]$' (got '5 seconds')",
+    ),
+    (
+        ("application", "backoff_factor"),
+        0,
+        "application.backoff_factor: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (("application", "sync_options"), ["Validate"], "application.sync_options[0]: 'Validate' is not Key=value"),
+    (
+        ("synced_kinds",),
+        [{"group": "", "kind": "Secret"}],
+        "synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
+    ),
+    (
+        ("project",),
+        "Tone_Bridge",
+        "project: 'Tone_Bridge' is not a DNS label (lowercase letters, digits and '-', at most 63)",
+    ),
+    (("project",), "default", "project: 'default' allows any repository and destination; name a project"),
+    (("server_replicas",), 0, "server_replicas: Input should be greater than or equal to 1 (got 0)"),
+    (
+        ("signature_keys",),
+        [],
+        "signature_keys: Argo CD syncs the production namespace 'production': name the release signing key "
+        "(key_id, public_key file); unsigned commits must never be synced",
+    ),
+    (
+        ("sso", "issuer"),
+        "http://sso.tonebridge.io",
+        "sso.issuer: String should match pattern '^https://[A-Za-z0-9.-]+(:\\d+)?(/[A-Za-z0-9._~/-]*)?$' "
+        "(got 'http://sso.tonebridge.io')",
+    ),
+    (
+        ("sso", "admin_groups"),
+        ["a,b"],
+        "sso.admin_groups[0]: String should match pattern '^[^,\\\"'\\n]+$' (got 'a,b')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "line"), ARGO_LINES, ids=[".".join(c[0]) for c in ARGO_LINES])
+def test_argocd_settings_problems_are_lines_of_the_file(tmp_path, path, value, line):
+    report = loader_report(tmp_path, ("platform", "us-west-2", "argocd", *path), value)
+    assert f"platform.us-west-2.argocd.{line}" in report, report
 
 
 def test_configuration_refuses_rbac_and_secrets_from_git():

@@ -393,18 +393,19 @@ def test_edge_props_checked_early():
         EdgeBindingProps(namespace="Istio", service="gw", gateway_target_group_arn="a", status_target_group_arn="b")
 
 
-def test_argocd_props_checked_early():
-    from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCdProps
+def test_argocd_settings_checked_early():
+    from pydantic import ValidationError
+
+    from tonebridge.props.argocd import ArgoApplicationSettings
 
     app = dict(name="app", repo_url="https://example.org/r", target_revision="main", path="env/p", namespace="p")
-    with pytest.raises(ValueError, match="https"):
-        ArgoApplicationSpec(**{**app, "repo_url": "http://example.org/r"})
-    with pytest.raises(ValueError, match="duration"):
-        ArgoApplicationSpec(**app, backoff_max_duration="3 minutes")
-    with pytest.raises(ValueError, match="relative"):
-        ArgoApplicationSpec(**{**app, "path": "../other"})
-    with pytest.raises(ValueError, match="'default'"):
-        ArgoCdProps(kubernetes_version="1.35", applications=[ArgoApplicationSpec(**app)], project="default")
+    ArgoApplicationSettings(**app)
+    with pytest.raises(ValidationError, match="https"):
+        ArgoApplicationSettings(**{**app, "repo_url": "http://example.org/r"})
+    with pytest.raises(ValidationError, match="duration"):
+        ArgoApplicationSettings(**app, backoff_max_duration="3 minutes")
+    # A path outside the repository and the project 'default' are configuration rules (config/guard_rules.py),
+    # checked once, on load: tests/test_gitops_security.py ARGO_LINES holds their lines.
 
 
 def test_load_balancer_controller_props_checked_early():

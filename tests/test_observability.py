@@ -474,11 +474,11 @@ def test_kube_prometheus_stack_budgets_set_one_field_only():
 def test_vault_secrets_operator_budget_sets_one_field_only():
     from tonebridge.charts import VAULT_SECRETS_OPERATOR
     from tonebridge.constructs.kube import values_document
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps, operator_values
+    from tonebridge.constructs.vault_secrets_operator import NAMESPACE, RELEASE, operator_values
+    from tonebridge.props.secrets import SecretsSettings
 
-    props = VaultSecretsOperatorProps(kubernetes_version="1.35")
-    values = json.loads(values_document(operator_values(props)))
-    (spec,) = _budgets(_rendered(VAULT_SECRETS_OPERATOR, values, props.release_name, props.namespace)).values()
+    values = json.loads(values_document(operator_values(SecretsSettings())))
+    (spec,) = _budgets(_rendered(VAULT_SECRETS_OPERATOR, values, RELEASE, NAMESPACE)).values()
     assert spec["maxUnavailable"] == 1 and "minAvailable" not in spec
 
 

@@ -211,11 +211,60 @@ def test_vault_settings_problems_are_lines_of_the_file(tmp_path):
         assert f"platform.us-west-2.secrets.vault.{line}" in report, report
 
 
+def test_scanning_settings_problems_are_lines_of_the_file(tmp_path):
+    """What TrivyOperatorProps once checked itself is ScanningSettings' own rule now (props/scanning.py,
+    the YAML's model and the construct's input): the lines tests/construct_guards.py pinned for it are
+    what the loader reports."""
+    cases = [
+        ("severities", [], "severities: List should have at least 1 item after validation, not 0"),
+        (
+            "scan_job_timeout",
+            "10 minutes",
+            "scan_job_timeout: String should match pattern '^\\d+[smh]$' (got '10 minutes')",
+        ),
+        ("concurrent_scan_jobs", 50, "concurrent_scan_jobs: Input should be less than or equal to 20 (got 50)"),
+    ]
+    for field, value, line in cases:
+        report = loader_report(tmp_path, ("platform", "us-west-2", "scanning", field), value)
+        assert f"platform.us-west-2.scanning.{line}" in report, report
+
+
+def test_secrets_settings_problems_are_lines_of_the_file(tmp_path):
+    """What SecretsStoreCsiProps and ApplicationSecretsProps once checked themselves is SecretsSettings'
+    own rule now (props/secrets.py, the YAML's model and the constructs' input): the lines
+    tests/construct_guards.py pinned for them are what the loader reports."""
+    cases = [
+        (
+            ("csi_rotation_poll_interval",),
+            "2 minutes",
+            "csi_rotation_poll_interval: String should match pattern '^\\d+[smh]$' (got '2 minutes')",
+        ),
+        (
+            ("application", "objects"),
+            [],
+            "application.objects: List should have at least 1 item after validation, not 0",
+        ),
+    ]
+    for path, value, line in cases:
+        report = loader_report(tmp_path, ("platform", "us-west-2", "secrets", *path), value)
+        assert f"platform.us-west-2.secrets.{line}" in report, report
+
+
 def test_vault_props_reject_even_quorums_and_missing_tls():
     from tonebridge.constructs.vault import VaultProps
+    from tonebridge.props.secrets import ApplicationSecretsSettings
     from tonebridge.props.vault import VaultRole, VaultServerSettings
 
-    app = VaultRole("r", "s", "n", ("secret/data/a",), "the application's secrets")
+    app = ApplicationSecretsSettings(
+        namespace="n",
+        service_account="s",
+        role="r",
+        auth_mount="k",
+        audience="a",
+        objects=[{"object_name": "a", "secret_path": "secret/data/a", "secret_key": "k"}],
+    )
+    # The application's role is derived from its settings, with the paths of its objects.
+    assert app.vault_role() == VaultRole("r", "s", "n", ("secret/data/a",), "the application's secrets")
     base = dict(
         kubernetes_version="1.35",
         region="us-west-2",
@@ -224,8 +273,6 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         ca_issuer="ca",
         settings=VaultServerSettings(storage_class="fast-ssd"),
         application=app,
-        auth_mount="k",
-        audience="a",
     )
     VaultProps(**base)
     # Quorum, sizes and the StorageClass are the settings' rules (the YAML's model and the construct's input).
@@ -235,7 +282,7 @@ def test_vault_props_reject_even_quorums_and_missing_tls():
         VaultProps(**{**base, "ca_issuer": ""})
     with pytest.raises(ValueError, match="data_storage"):
         VaultServerSettings(data_storage="10GB")
-    # The application's role is a typed value now: leaving it out cannot get past the constructor.
+    # The application's settings are a typed value: leaving them out cannot get past the constructor.
     with pytest.raises(TypeError, match="application"):
         VaultProps(**{k: v for k, v in base.items() if k != "application"})
     extra = {"role": "redis", "service_account": "redis-vault", "namespace": "n", "paths": ["secret/data/redis"]}
@@ -269,41 +316,40 @@ def test_bootstrap_script_writes_extra_roles_after_the_applications():
     )
 
 
-def test_application_secrets_props_require_https_and_distinct_objects():
-    from tonebridge.constructs.app_secrets import ApplicationSecretsProps, SecretObject
+def test_application_secrets_require_https_and_distinct_objects():
+    from cdktf import App
+    from pydantic import ValidationError
 
-    obj = SecretObject("a", "secret/data/a", "k")
-    base = dict(
-        namespace="production",
-        service_account="sa",
-        role="r",
-        vault_address="https://vault.vault.svc:8200",
-        ca_cert_path="/ca",
-        ca_secret="vault-ca",  # noqa: S106 - a secret's name
-        objects=[obj],
-    )
-    ApplicationSecretsProps(**base)
+    from tonebridge.constructs.app_secrets import ApplicationSecrets
+    from tonebridge.props.secrets import ApplicationSecretsSettings
+
+    obj = {"object_name": "a", "secret_path": "secret/data/a", "secret_key": "k"}
+    settings = ApplicationSecretsSettings(namespace="production", service_account="sa", role="r", objects=[obj])
+    wiring = dict(ca_cert_path="/ca", ca_secret="vault-ca")  # noqa: S106 - a secret's name
     with pytest.raises(ValueError, match="https"):
-        ApplicationSecretsProps(**{**base, "vault_address": "http://vault:8200"})
-    with pytest.raises(ValueError, match="distinct"):
-        ApplicationSecretsProps(**{**base, "objects": [obj, obj]})
+        ApplicationSecrets(App(), "secrets", settings, vault_address="http://vault:8200", **wiring)
+    # Distinct object names are the settings' rule (each object is a file name): checked once, on load.
+    with pytest.raises(ValidationError, match="distinct"):
+        ApplicationSecretsSettings(objects=[obj, obj])
 
 
 def test_other_props_are_checked_early():
+    from cdktf import App
+
     from tonebridge.constructs.cert_manager import CertManagerProps
-    from tonebridge.constructs.secrets_store import SecretsStoreCsiProps
-    from tonebridge.constructs.trivy import TrivyOperatorProps
+    from tonebridge.constructs.secrets_store import SecretsStoreCsi
     from tonebridge.constructs.vault_aws import VaultUnsealProps
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperatorProps
+    from tonebridge.props.scanning import ScanningSettings
+    from tonebridge.props.secrets import SecretsSettings
 
     with pytest.raises(ValueError, match="severities"):
-        TrivyOperatorProps(kubernetes_version="1.35", severities=("SEVERE",))
+        ScanningSettings(severities=["SEVERE"])
     with pytest.raises(ValueError, match="https"):
-        SecretsStoreCsiProps(vault_address="http://vault:8200", ca_secret="vault-ca")  # noqa: S106
+        SecretsStoreCsi(App(), "csi", SecretsSettings(), vault_address="http://vault:8200", ca_secret="vault-ca")  # noqa: S106
     with pytest.raises(ValueError, match="ca_duration"):
         CertManagerProps(kubernetes_version="1.35", ca_duration="10y")
     with pytest.raises(ValueError, match="replicas"):
-        VaultSecretsOperatorProps(kubernetes_version="1.35", replicas=0)
+        SecretsSettings(operator_replicas=0)
     with pytest.raises(ValueError, match="name"):
         VaultUnsealProps(name="x" * 40, oidc_provider_arn="arn", oidc_issuer="issuer")
 

@@ -41,6 +41,7 @@ def _bare_vault():
     from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
     from tonebridge.constructs.vault import Vault, VaultProps
+    from tonebridge.props.secrets import ApplicationSecretsSettings
 
     stack = TerraformStack(App(), "vault")
     KubernetesProvider(stack, "kubernetes")
@@ -51,9 +52,12 @@ def _bare_vault():
         unseal_key_arn="arn:aws:kms:us-west-2:111122223333:key/unseal",
         unseal_role_arn="arn:aws:iam::111122223333:role/unseal",
         ca_issuer="private-ca",
-        application=_role("app", "secret/data/app"),
-        auth_mount="kubernetes",
-        audience="vault",
+        application=ApplicationSecretsSettings(
+            namespace="ns",
+            service_account="app-sa",
+            role="app",
+            objects=[{"object_name": "app", "secret_path": "secret/data/app", "secret_key": "k"}],
+        ),
     )
     return stack, Vault(stack, "vault", props)
 
@@ -98,9 +102,9 @@ def test_roles_granted_after_vault_is_built_land_in_the_bootstrap_in_grant_order
 
 def test_production_bootstrap_holds_every_features_role(stacks, environments):
     from tonebridge.features.ci import ci_vault_role
+    from tonebridge.features.gitops import sso_vault_role
     from tonebridge.stacks.data_recovery import logical_backup_vault_role
     from tonebridge.stacks.platform import redis_vault_role
-    from tonebridge.stacks.platform_argocd import argocd_vault_role
     from tonebridge.stacks.platform_observability import observability_vault_role
 
     env = environments["production"]
@@ -110,7 +114,7 @@ def test_production_bootstrap_holds_every_features_role(stacks, environments):
         observability_vault_role(platform),
         ci_vault_role(platform.ci),
         logical_backup_vault_role(env, "us-west-2"),
-        argocd_vault_role(platform),
+        sso_vault_role(platform.argocd),
     ]
     assert all(granted), "production enables Redis, observability, CI, the logical backup and Argo CD's SSO"
     (config_map,) = [

@@ -1,8 +1,10 @@
-"""Typed models of the secrets path (spec §8.2) and in-cluster image scanning (spec §5.2).
+"""The secrets path (spec §8.2) and in-cluster image scanning (spec §5.2) in the configuration.
 
 ``platform.<region>.secrets``: Vault (HA, integrated storage, TLS from cert-manager, KMS auto-unseal),
 the Secrets Store CSI driver with Vault's provider, the Vault Secrets Operator and the application's
-secret objects. ``platform.<region>.scanning``: trivy-operator. Defaults are the spec's values.
+secret objects. ``platform.<region>.scanning``: trivy-operator. Defaults are the spec's values. Both
+models are their constructs' own settings (:mod:`tonebridge.props.secrets`,
+:mod:`tonebridge.props.scanning`), re-exported here under their configuration names.
 :func:`volume_problems` holds every sized claim of the platform's components to its class's
 smallest volume.
 """
@@ -11,88 +13,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING
 
 from tonebridge.config.errors import Problem
-from tonebridge.config.types import StrictModel
 from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
-from tonebridge.props.types import ContainerResources, DnsLabel
+from tonebridge.props.scanning import ScanningSettings, Severity  # noqa: F401 - Severity: config/platform_ci.py
+from tonebridge.props.secrets import ApplicationSecretsSettings, SecretObjectSettings, SecretsSettings
 from tonebridge.props.vault import VaultServerSettings
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
     from tonebridge.config.platform import PlatformConfig
 
-Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
-
-
-#: Vault's server settings are the Vault construct's own (tonebridge.props.vault).
+#: The secrets path's settings are its constructs' own (tonebridge.props.secrets, tonebridge.props.vault).
 VaultServerConfig = VaultServerSettings
+SecretObjectConfig = SecretObjectSettings
+ApplicationSecretsConfig = ApplicationSecretsSettings
+SecretsConfig = SecretsSettings
 
-
-class SecretObjectConfig(StrictModel):
-    """One object of the SecretProviderClass: a key of a KV v2 secret, mounted as a file."""
-
-    object_name: str = Field(pattern=r"^[a-z0-9][-a-z0-9.]*$")
-    secret_path: str = Field(pattern=r"^secret/data/[a-z0-9][-a-z0-9/]*$")
-    secret_key: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-
-
-#: The three objects of spec §8.2 (object name, KV v2 path, key), in the spec's order.
-SPEC_OBJECT_ROWS = (
-    ("database-password", "secret/data/database", "password"),
-    ("jwt-secret", "secret/data/jwt", "secret"),
-    ("openai-api-key", "secret/data/openai", "api-key"),
-)
-SPEC_OBJECTS = [
-    SecretObjectConfig.model_validate(dict(zip(("object_name", "secret_path", "secret_key"), row, strict=True)))
-    for row in SPEC_OBJECT_ROWS
-]
-
-
-class ApplicationSecretsConfig(StrictModel):
-    """What the application namespace gets: its service account, the SecretProviderClass and VaultAuth."""
-
-    namespace: DnsLabel = "production"
-    service_account: DnsLabel = "tonebridge-sa"
-    role: DnsLabel = Field(default="tonebridge", description="Vault Kubernetes auth role (spec §8.2).")
-    auth_mount: DnsLabel = "kubernetes"
-    audience: DnsLabel = Field(default="vault", description="Audience of the service account tokens sent to Vault.")
-    objects: list[SecretObjectConfig] = Field(default_factory=lambda: list(SPEC_OBJECTS), min_length=1)
-
-
-class SecretsConfig(StrictModel):
-    """Spec §8.2: Vault and the paths from Vault into pods."""
-
-    enabled: bool = True
-    vault: VaultServerConfig = VaultServerConfig()
-    csi_rotation_poll_interval: str = Field(default="2m", pattern=r"^\d+[smh]$")
-    operator_replicas: int = Field(default=2, ge=1, le=5, description="Vault Secrets Operator controller replicas.")
-    cert_manager_replicas: int = Field(default=2, ge=1, le=5, description="cert-manager controller and webhook.")
-    application: ApplicationSecretsConfig = ApplicationSecretsConfig()
-
-
-class ScanningConfig(StrictModel):
-    """Spec §5.2: trivy-operator reporting HIGH and CRITICAL vulnerabilities as VulnerabilityReports."""
-
-    enabled: bool = True
-    severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
-    ignore_unfixed: bool = False
-    concurrent_scan_jobs: int = Field(default=3, ge=1, le=20)
-    scan_job_timeout: str = Field(default="10m", pattern=r"^\d+[smh]$")
-    scan_job_node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
-    scan_job_resources: ContainerResources = ContainerResources(
-        cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"
-    )
-
-    @field_validator("severities")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("severities must be distinct")
-        return value
+#: trivy-operator's settings are the TrivyOperator construct's own (tonebridge.props.scanning).
+ScanningConfig = ScanningSettings
 
 
 #: The StorageClass that carries ``platform.<region>.storage.fast_ssd`` (its provisioned IOPS).

@@ -19,9 +19,10 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.vault_login import VaultLogin, login_objects
+from tonebridge.props.secrets import ApplicationSecretsSettings, SecretObjectSettings
 
 SPC_API = "secrets-store.csi.x-k8s.io/v1"
-VSO_API = "secrets.hashicorp.com/v1beta1"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class SecretObject:
     secret_key: str
 
 
-def objects_parameter(objects: Sequence[SecretObject]) -> str:
+def objects_parameter(objects: Sequence[SecretObject | SecretObjectSettings]) -> str:
     """The provider's ``objects`` parameter, a YAML list written as in the spec (quoted values)."""
     return "".join(
         f"- objectName: {json.dumps(o.object_name)}\n"
@@ -52,7 +53,7 @@ def secret_provider_class(
     role: str,
     auth_mount: str,
     audience: str,
-    objects: Sequence[SecretObject],
+    objects: Sequence[SecretObject | SecretObjectSettings],
 ) -> dict:
     """A SecretProviderClass of Vault's CSI provider: ``objects`` read as Vault role ``role`` over TLS."""
     return {
@@ -73,92 +74,67 @@ def secret_provider_class(
     }
 
 
-@dataclass(frozen=True)
-class ApplicationSecretsProps:
-    """:param vault_address: https URL of Vault's service.
-    :param ca_cert_path: Vault's CA inside the CSI provider's pods.
-    :param ca_secret: secret in ``namespace`` whose ``ca.crt`` is Vault's CA (for the VaultConnection).
-    :param objects: the SecretProviderClass objects, in order.
-    """
-
-    namespace: str
-    service_account: str
-    role: str
-    vault_address: str
-    ca_cert_path: str
-    ca_secret: str
-    objects: Sequence[SecretObject]
-    auth_mount: str = "kubernetes"
-    audience: str = "vault"
-    provider_class: str = "vault-secrets"
-    vault_auth: str = "tonebridge-auth"
-    vault_connection: str = "vault"
-
-    def __post_init__(self) -> None:
-        if not self.vault_address.startswith("https://"):
-            raise ValueError(f"vault_address {self.vault_address!r} must be https:// (secrets never cross plain http)")
-        if not self.objects:
-            raise ValueError("objects: at least one secret object is required")
-        names = [o.object_name for o in self.objects]
-        if len(set(names)) != len(names):
-            raise ValueError("objects: object names must be distinct (each is a file name)")
-
-
 class ApplicationSecrets(Construct):
-    """Attributes: ``service_account`` (manifest), ``resources`` (release of the custom resources), ``objects``."""
+    """Attributes: ``service_account`` (manifest), ``resources`` (release of the custom resources), ``objects``.
+
+    :param settings: the application's namespace, service account, Vault role, auth mount, audience and
+        objects (``platform.<region>.secrets.application``; its rules are the settings' own).
+    :param vault_address: https URL of Vault's service.
+    :param ca_cert_path: Vault's CA inside the CSI provider's pods.
+    :param ca_secret: secret in the namespace whose ``ca.crt`` is Vault's CA (for the VaultConnection).
+    """
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
-        props: ApplicationSecretsProps,
+        settings: ApplicationSecretsSettings,
         *,
+        vault_address: str,
+        ca_cert_path: str,
+        ca_secret: str,
+        provider_class: str = "vault-secrets",
+        vault_auth: str = "tonebridge-auth",
+        vault_connection: str = "vault",
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
+        ns = settings.namespace
+        # The namespace's VSO login (VaultConnection over TLS, VaultAuth), as every consumer namespace's;
+        # it refuses a plain http address: secrets never cross plain http.
+        login = VaultLogin(
+            namespace=ns,
+            address=vault_address,
+            role=settings.role,
+            service_account=settings.service_account,
+            name=vault_connection,
+            auth=vault_auth,
+            ca_secret=ca_secret,
+            auth_mount=settings.auth_mount,
+            audience=settings.audience,
+        )
         super().__init__(scope, construct_id)
-        ns = props.namespace
         self.service_account = kube_object(
             self,
             {
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
-                "metadata": {"name": props.service_account, "namespace": ns},
+                "metadata": {"name": settings.service_account, "namespace": ns},
                 "automountServiceAccountToken": False,
             },
             depends_on=depends_on,
         )
         self.objects = [
             secret_provider_class(
-                props.provider_class,
+                provider_class,
                 ns,
-                vault_address=props.vault_address,
-                ca_cert_path=props.ca_cert_path,
-                role=props.role,
-                auth_mount=props.auth_mount,
-                audience=props.audience,
-                objects=props.objects,
+                vault_address=vault_address,
+                ca_cert_path=ca_cert_path,
+                role=settings.role,
+                auth_mount=settings.auth_mount,
+                audience=settings.audience,
+                objects=settings.objects,
             ),
-            {
-                "apiVersion": VSO_API,
-                "kind": "VaultConnection",
-                "metadata": {"name": props.vault_connection, "namespace": ns},
-                "spec": {"address": props.vault_address, "caCertSecretRef": props.ca_secret, "skipTLSVerify": False},
-            },
-            {
-                "apiVersion": VSO_API,
-                "kind": "VaultAuth",
-                "metadata": {"name": props.vault_auth, "namespace": ns},
-                "spec": {
-                    "vaultConnectionRef": props.vault_connection,
-                    "method": "kubernetes",
-                    "mount": props.auth_mount,
-                    "kubernetes": {
-                        "role": props.role,
-                        "serviceAccount": props.service_account,
-                        "audiences": [props.audience],
-                    },
-                },
-            },
+            *login_objects(login),
         ]
         self.resources = CustomResources(
             self,

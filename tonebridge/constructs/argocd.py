@@ -14,9 +14,9 @@ by the configured keys, instead of ``default`` (which allows anything anywhere).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from cdktf import ITerraformDependable
@@ -28,8 +28,8 @@ from tonebridge.constructs.kube import ChartReleaseProps, CustomResources
 from tonebridge.constructs.namespace import namespaced_release
 from tonebridge.constructs.pod_defaults import restricted_container_context
 from tonebridge.flows import Endpoint, Flow
-from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.openpgp import read_public_key
+from tonebridge.props.argocd import ArgoApplicationSettings, ArgoCdSettings, ArgoSsoSettings
 
 #: The current API of Argo CD's Application and AppProject.
 ARGO_API = "argoproj.io/v1alpha1"
@@ -41,62 +41,6 @@ PLATFORM_OWNED = (
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "security.istio.io", "kind": "PeerAuthentication"},
 )
-_DURATION = re.compile(r"^\d+[smh]$")
-
-
-@dataclass(frozen=True)
-class ArgoApplicationSpec:
-    """One Argo CD Application: what to sync from where to where, and how (spec §6.1)."""
-
-    name: str
-    repo_url: str
-    target_revision: str
-    path: str
-    namespace: str
-    prune: bool = True
-    self_heal: bool = True
-    allow_empty: bool = False
-    sync_options: Sequence[str] = ("Validate=true", "CreateNamespace=false")
-    retry_limit: int = 5
-    backoff_duration: str = "5s"
-    backoff_factor: int = 2
-    backoff_max_duration: str = "3m"
-
-    def __post_init__(self) -> None:
-        if not DNS_LABEL.match(self.name) or not DNS_LABEL.match(self.namespace):
-            raise ValueError(f"application {self.name!r}: name and namespace must be DNS labels")
-        if not self.repo_url.startswith("https://"):
-            raise ValueError(f"application {self.name}: repo_url must be https://")
-        if self.path.startswith("/") or ".." in self.path.split("/"):
-            raise ValueError(f"application {self.name}: path must be relative inside the repository")
-        for duration in (self.backoff_duration, self.backoff_max_duration):
-            if not _DURATION.match(duration):
-                raise ValueError(f"application {self.name}: {duration!r} is not a duration like 5s or 3m")
-        if self.retry_limit < 0 or self.backoff_factor < 1:
-            raise ValueError(f"application {self.name}: retry_limit >= 0 and backoff_factor >= 1")
-        if any("=" not in option for option in self.sync_options):
-            raise ValueError(f"application {self.name}: sync options are Key=value")
-
-
-@dataclass(frozen=True)
-class ArgoSso:
-    """OIDC sign-in: ``issuer`` and ``client_id`` of the provider's application; the client secret is
-    read from the Kubernetes secret ``secret_name`` (key ``client-secret``), which the Vault Secrets
-    Operator fills from Vault. ``admin_groups`` / ``readonly_groups``: provider groups per role."""
-
-    issuer: str
-    client_id: str
-    name: str = "SSO"
-    secret_name: str = "argocd-oidc"  # noqa: S105 - a secret's name
-    admin_groups: Sequence[str] = ()
-    readonly_groups: Sequence[str] = ()
-
-    def __post_init__(self) -> None:
-        if not self.issuer.startswith("https://"):
-            raise ValueError("sso: issuer must be https://")
-        for group in (*self.admin_groups, *self.readonly_groups):
-            if any(c in group for c in ",\n\"'"):
-                raise ValueError(f"sso: group {group!r} must not contain commas, quotes or newlines")
 
 
 @dataclass(frozen=True)
@@ -117,64 +61,14 @@ class ArgoSignatureKey:
 
 #: Argo CD's own label for secrets it may read values from (``$<secret>:<key>``).
 ARGO_SECRET_LABEL = {"app.kubernetes.io/part-of": "argocd"}
+#: The Kubernetes secret whose ``client-secret`` Argo CD's oidc.config refers to (the Vault Secrets
+#: Operator fills it from Vault).
+OIDC_SECRET = "argocd-oidc"  # noqa: S105 - a secret's name
 
 
-@dataclass(frozen=True)
-class ArgoCdProps:
-    """Props of :class:`ArgoCd`.
-
-    kubernetes_version: the cluster's ``1.NN`` (pod security profile of the namespace).
-    project: the AppProject the applications belong to (never ``default``).
-    applications: what Argo CD deploys; every one's repository and namespace is allowed by the project.
-    server_replicas, repo_server_replicas: 2+ in production, with PodDisruptionBudgets.
-    node_selector, tolerations: where every Argo CD pod runs.
-    sso: OIDC sign-in (None: local admin only, for the bootstrap).
-    admin_enabled: the local admin account (default: on only without SSO).
-    signature_keys: the keys whose signatures a synced commit must carry (the AppProject's
-        ``signatureKeys``; their public keys go to Argo CD's keyring, ``argocd-gpg-keys-cm``).
-    require_signatures: the applications deploy production: refuse to build without signature keys.
-    synced_kinds: the namespaced kinds Git may create (``{group, kind}``; the AppProject's allow-list).
-    """
-
-    kubernetes_version: str
-    applications: Sequence[ArgoApplicationSpec]
-    namespace: str = "argocd"
-    project: str = "tonebridge"
-    server_replicas: int = 2
-    repo_server_replicas: int = 2
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
-    sso: ArgoSso | None = None
-    admin_enabled: bool | None = None
-    signature_keys: Sequence[ArgoSignatureKey] = ()
-    require_signatures: bool = False
-    synced_kinds: Sequence[Mapping[str, str]] = (
-        {"group": "apps", "kind": "Deployment"},
-        {"group": "", "kind": "Service"},
-        {"group": "", "kind": "ConfigMap"},
-    )
-
-    @property
-    def local_admin(self) -> bool:
-        return (self.sso is None) if self.admin_enabled is None else self.admin_enabled
-
-    def __post_init__(self) -> None:
-        if not self.local_admin and self.sso is None:
-            raise ValueError("admin_enabled false needs sso: nobody could sign in")
-        forbidden = {"Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
-        if any(k["kind"] in forbidden or k["kind"] == "*" for k in self.synced_kinds):
-            raise ValueError("synced_kinds: no RBAC objects, Secrets or ServiceAccounts from Git")
-        if not DNS_LABEL.match(self.namespace) or not DNS_LABEL.match(self.project):
-            raise ValueError("namespace and project must be DNS labels")
-        if self.project == "default":
-            raise ValueError("project: 'default' allows any repository and destination; name a project of its own")
-        if self.server_replicas < 1 or self.repo_server_replicas < 1:
-            raise ValueError("server_replicas and repo_server_replicas must be at least 1")
-        names = [app.name for app in self.applications]
-        if len(set(names)) != len(names):
-            raise ValueError("application names must be distinct")
-        if self.require_signatures and not self.signature_keys:
-            raise ValueError("require_signatures: production syncs only signed commits; give signature_keys")
+def local_admin(settings: ArgoCdSettings) -> bool:
+    """The local admin account: on without SSO (the bootstrap), else as ``sso.admin_enabled`` says."""
+    return settings.sso.admin_enabled if settings.sso else True
 
 
 def _component(replicas: int, cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> dict[str, Any]:
@@ -191,26 +85,27 @@ def _component(replicas: int, cpu: str, memory: str, limit_cpu: str, limit_memor
     return values
 
 
-def app_project(props: ArgoCdProps) -> dict[str, Any]:
-    """Only the applications' repositories, only their namespaces on this cluster, nothing cluster-scoped."""
-    apps = props.applications
+def app_project(
+    settings: ArgoCdSettings,
+    applications: Sequence[ArgoApplicationSettings],
+    signature_keys: Sequence[ArgoSignatureKey] = (),
+) -> dict[str, Any]:
+    """Only the applications' repositories, only their namespaces on this cluster, nothing cluster-scoped;
+    only commits signed by ``signature_keys`` where there are any."""
+    apps = applications
     return {
         "apiVersion": ARGO_API,
         "kind": "AppProject",
-        "metadata": {"name": props.project, "namespace": props.namespace},
+        "metadata": {"name": settings.project, "namespace": settings.namespace},
         "spec": {
             "description": "ToneBridge workloads, synced from their manifests repository",
             "sourceRepos": sorted({app.repo_url for app in apps}),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted({app.namespace for app in apps})],
             "clusterResourceWhitelist": [],
             # An allow-list: anything not named (RBAC, Secrets, ServiceAccounts, webhooks) is refused.
-            "namespaceResourceWhitelist": [dict(kind) for kind in props.synced_kinds],
+            "namespaceResourceWhitelist": [dict(kind) for kind in settings.synced_kinds],
             "namespaceResourceBlacklist": [dict(kind) for kind in PLATFORM_OWNED],
-            **(
-                {"signatureKeys": [{"keyID": key.key_id} for key in props.signature_keys]}
-                if props.signature_keys
-                else {}
-            ),
+            **({"signatureKeys": [{"keyID": key.key_id} for key in signature_keys]} if signature_keys else {}),
             "orphanedResources": {"warn": True},
         },
     }
@@ -226,25 +121,25 @@ def gpg_keys(keys: Sequence[ArgoSignatureKey]) -> dict[str, str]:
     return {key.key_id: key.public_key.strip() + "\n" for key in keys}
 
 
-def rbac_policy(sso: ArgoSso | None) -> dict[str, str]:
+def rbac_policy(sso: ArgoSsoSettings | None) -> dict[str, str]:
     """The chart's ``configs.rbac``: provider groups to built-in roles; nobody else gets any role."""
     lines = [f"g, {group}, role:admin" for group in (sso.admin_groups if sso else ())]
     lines += [f"g, {group}, role:readonly" for group in (sso.readonly_groups if sso else ())]
     return {"policy.default": "", "policy.csv": "\n".join(lines), "scopes": "[groups]"}
 
 
-def oidc_config(sso: ArgoSso) -> str:
-    """``oidc.config`` of argocd-cm: the client secret by reference to the secret VSO keeps."""
+def oidc_config(sso: ArgoSsoSettings, secret_name: str = OIDC_SECRET) -> str:
+    """``oidc.config`` of argocd-cm: the client secret by reference to the secret VSO keeps (``secret_name``)."""
     return (
         f"name: {sso.name}\n"
         f"issuer: {sso.issuer}\n"
         f"clientID: {sso.client_id}\n"
-        f"clientSecret: ${sso.secret_name}:client-secret\n"
+        f"clientSecret: ${secret_name}:client-secret\n"
         "requestedScopes: [openid, profile, email, groups]\n"
     )
 
 
-def application(app: ArgoApplicationSpec, project: str, namespace: str) -> dict[str, Any]:
+def application(app: ArgoApplicationSettings, project: str, namespace: str) -> dict[str, Any]:
     """The Application as the spec writes it, in ``project``."""
     return {
         "apiVersion": ARGO_API,
@@ -305,86 +200,118 @@ def argocd_flows(namespace: str, release: str = "argocd") -> list[Flow]:
     return flows
 
 
+def distinct_applications(applications: Sequence[ArgoApplicationSettings]) -> None:
+    """Each Application is an object of Argo CD's namespace: two of one name would overwrite each other."""
+    names = [app.name for app in applications]
+    if len(set(names)) != len(names):
+        raise ValueError("application names must be distinct")
+
+
 class ArgoCd(Construct):
-    """Attributes: ``namespace``, ``release`` (the argo-cd helm_release), ``resources`` (project + applications)."""
+    """Attributes: ``namespace``, ``release`` (the argo-cd helm_release), ``resources`` (project + applications).
+
+    :param settings: ``platform.<region>.argocd`` (namespace, project, replicas, the Application, SSO, the
+        kinds Git may create); its rules are the settings' own and the configuration's.
+    :param kubernetes_version: the cluster's ``1.NN`` (pod security profile of the namespace).
+    :param node_selector, tolerations: where every Argo CD pod runs.
+    :param signature_keys: the keys whose signatures a synced commit must carry (the AppProject's
+        ``signatureKeys``; their public keys go to Argo CD's keyring, ``argocd-gpg-keys-cm``), read from the
+        files ``settings.signature_keys`` names.
+    :param applications: what Argo CD deploys (default: the settings' one Application); every one's
+        repository and namespace is allowed by the project.
+    :param oidc_secret: the secret (key ``client-secret``) the OIDC client secret is read from.
+    """
 
     def __init__(
         self,
         scope: Construct,
         id_: str,
-        props: ArgoCdProps,
+        settings: ArgoCdSettings,
         *,
+        kubernetes_version: str,
+        node_selector: Mapping[str, str] = MappingProxyType({}),
+        tolerations: Sequence[Mapping[str, str]] = (),
+        signature_keys: Sequence[ArgoSignatureKey] = (),
+        applications: Sequence[ArgoApplicationSettings] | None = None,
+        oidc_secret: str = OIDC_SECRET,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
+        apps = [settings.application] if applications is None else list(applications)
+        distinct_applications(apps)
+        namespace = settings.namespace
+        values = _values(settings, node_selector, tolerations, signature_keys, oidc_secret)
         # The chart's pods meet restricted with the security contexts set below.
         self.namespace, self.release = namespaced_release(
             self,
             "release",
-            ChartReleaseProps(
-                release_name="argocd", chart=ARGO_CD, namespace=props.namespace, values=self._values(props)
-            ),
-            props.kubernetes_version,
+            ChartReleaseProps(release_name="argocd", chart=ARGO_CD, namespace=namespace, values=values),
+            kubernetes_version,
             depends_on=depends_on,
         )
         # Default deny in argocd; exactly the declared flows are admitted (and proved by the fit check).
-        FlowIsolation(
-            self, "isolation", props.namespace, argocd_flows(props.namespace), depends_on=[self.namespace.manifest]
-        )
+        FlowIsolation(self, "isolation", namespace, argocd_flows(namespace), depends_on=[self.namespace.manifest])
         self.resources: CustomResources | None = None
-        if props.applications:
+        if apps:
             self.resources = CustomResources(
                 self,
                 "applications",
                 release_name="argocd-applications",
-                namespace=props.namespace,
+                namespace=namespace,
                 objects=[
-                    app_project(props),
-                    *(application(app, props.project, props.namespace) for app in props.applications),
+                    app_project(settings, apps, signature_keys),
+                    *(application(app, settings.project, namespace) for app in apps),
                 ],
                 depends_on=[self.release],
             )
 
-    @staticmethod
-    def _values(props: ArgoCdProps) -> dict[str, Any]:
-        return {
-            "global": {
-                "nodeSelector": dict(props.node_selector),
-                "tolerations": list(props.tolerations),
-                # GnuPG on in every component (Argo CD's default, stated so that no later values can
-                # quietly turn it off: signatureKeys would then go unverified).
-                "env": [GPG_ENABLED],
+
+def _values(
+    settings: ArgoCdSettings,
+    node_selector: Mapping[str, str],
+    tolerations: Sequence[Mapping[str, str]],
+    signature_keys: Sequence[ArgoSignatureKey],
+    oidc_secret: str,
+) -> dict[str, Any]:
+    sso = settings.sso
+    return {
+        "global": {
+            "nodeSelector": dict(node_selector),
+            "tolerations": list(tolerations),
+            # GnuPG on in every component (Argo CD's default, stated so that no later values can
+            # quietly turn it off: signatureKeys would then go unverified).
+            "env": [GPG_ENABLED],
+        },
+        "crds": {"install": True, "keep": True},
+        "dex": {"enabled": False},
+        "notifications": {"enabled": False},
+        "configs": {
+            # No password here: Argo CD writes a random one to argocd-initial-admin-secret.
+            "secret": {"createSecret": True},
+            "cm": {
+                "admin.enabled": local_admin(settings),
+                "users.anonymous.enabled": False,
+                "exec.enabled": False,
+                **({"oidc.config": oidc_config(sso, oidc_secret)} if sso else {}),
             },
-            "crds": {"install": True, "keep": True},
-            "dex": {"enabled": False},
-            "notifications": {"enabled": False},
-            "configs": {
-                # No password here: Argo CD writes a random one to argocd-initial-admin-secret.
-                "secret": {"createSecret": True},
-                "cm": {
-                    "admin.enabled": props.local_admin,
-                    "users.anonymous.enabled": False,
-                    "exec.enabled": False,
-                    **({"oidc.config": oidc_config(props.sso)} if props.sso else {}),
-                },
-                "rbac": rbac_policy(props.sso),
-                # The keyring the repo server verifies commits with (argocd-gpg-keys-cm, keyed by key ID).
-                "gpg": {"keys": gpg_keys(props.signature_keys)},
+            "rbac": rbac_policy(sso),
+            # The keyring the repo server verifies commits with (argocd-gpg-keys-cm, keyed by key ID).
+            "gpg": {"keys": gpg_keys(signature_keys)},
+        },
+        "server": {
+            **_component(settings.server_replicas, "100m", "128Mi", "500m", "512Mi"),
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+        },
+        "repoServer": _component(settings.repo_server_replicas, "100m", "256Mi", "1", "1Gi"),
+        # One controller unless sharded: two unsharded controllers would fight over the same apps.
+        "controller": _component(1, "250m", "512Mi", "2", "2Gi"),
+        "applicationSet": _component(1, "50m", "64Mi", "500m", "256Mi"),
+        "redis": {
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"cpu": "500m", "memory": "256Mi"},
             },
-            "server": {
-                **_component(props.server_replicas, "100m", "128Mi", "500m", "512Mi"),
-                "service": {"type": "ClusterIP"},
-                "ingress": {"enabled": False},
-            },
-            "repoServer": _component(props.repo_server_replicas, "100m", "256Mi", "1", "1Gi"),
-            # One controller unless sharded: two unsharded controllers would fight over the same apps.
-            "controller": _component(1, "250m", "512Mi", "2", "2Gi"),
-            "applicationSet": _component(1, "50m", "64Mi", "500m", "256Mi"),
-            "redis": {
-                "resources": {
-                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                    "limits": {"cpu": "500m", "memory": "256Mi"},
-                },
-                "containerSecurityContext": restricted_container_context(),
-            },
-        }
+            "containerSecurityContext": restricted_container_context(),
+        },
+    }

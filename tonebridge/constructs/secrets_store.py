@@ -9,9 +9,7 @@ workloads that need a Secret object).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cdktf import ITerraformDependable
 from constructs import Construct
@@ -19,62 +17,50 @@ from constructs import Construct
 from tonebridge.charts import SECRETS_STORE_CSI_DRIVER, VAULT
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
 from tonebridge.constructs.pod_defaults import EVERY_NODE_TOLERATIONS
+from tonebridge.props.secrets import SecretsSettings
 
-_INTERVAL = re.compile(r"^\d+[smh]$")
 #: Where Vault's CA is mounted in the provider's pods (SecretProviderClass ``vaultCACertPath``).
 CA_DIR = "/vault/tls"
 
 
-@dataclass(frozen=True)
-class SecretsStoreCsiProps:
-    """:param vault_address: https URL the provider uses unless a SecretProviderClass names one.
+class SecretsStoreCsi(Construct):
+    """Attributes: ``driver`` and ``provider`` (helm releases, for ``depends_on``), ``ca_cert_path``.
+
+    :param settings: the secrets path's settings (``platform.<region>.secrets``: how often mounted secrets
+        are refreshed from Vault).
+    :param vault_address: https URL the provider uses unless a SecretProviderClass names one.
     :param ca_secret: secret in ``namespace`` whose ``ca.crt`` is Vault's CA.
-    :param rotation_poll_interval: how often mounted secrets are refreshed from Vault.
     :param sync_secrets: also let SecretProviderClasses sync into Kubernetes Secrets (default off).
     """
-
-    vault_address: str
-    ca_secret: str
-    namespace: str = "kube-system"
-    rotation_poll_interval: str = "2m"
-    sync_secrets: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.vault_address.startswith("https://"):
-            raise ValueError(f"vault_address {self.vault_address!r} must be https://")
-        if not _INTERVAL.match(self.rotation_poll_interval):
-            raise ValueError(f"rotation_poll_interval {self.rotation_poll_interval!r} must look like 2m")
-
-    @property
-    def ca_cert_path(self) -> str:
-        return f"{CA_DIR}/ca.crt"
-
-
-class SecretsStoreCsi(Construct):
-    """Attributes: ``driver`` and ``provider`` (helm releases, for ``depends_on``), ``ca_cert_path``."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
-        props: SecretsStoreCsiProps,
+        settings: SecretsSettings,
         *,
+        vault_address: str,
+        ca_secret: str,
+        namespace: str = "kube-system",
+        sync_secrets: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
+        if not vault_address.startswith("https://"):
+            raise ValueError(f"vault_address {vault_address!r} must be https://")
         super().__init__(scope, construct_id)
-        self.ca_cert_path = props.ca_cert_path
+        self.ca_cert_path = f"{CA_DIR}/ca.crt"
         self.driver = ChartRelease(
             self,
             "driver",
             ChartReleaseProps(
                 release_name="secrets-store-csi-driver",
                 chart=SECRETS_STORE_CSI_DRIVER,
-                namespace=props.namespace,
+                namespace=namespace,
                 values={
                     "linux": {"tolerations": list(EVERY_NODE_TOLERATIONS), "priorityClassName": "system-node-critical"},
-                    "syncSecret": {"enabled": props.sync_secrets},
+                    "syncSecret": {"enabled": sync_secrets},
                     "enableSecretRotation": True,
-                    "rotationPollInterval": props.rotation_poll_interval,
+                    "rotationPollInterval": settings.csi_rotation_poll_interval,
                 },
             ),
         ).release
@@ -84,16 +70,16 @@ class SecretsStoreCsi(Construct):
             ChartReleaseProps(
                 release_name="vault-csi-provider",
                 chart=VAULT,
-                namespace=props.namespace,
-                values=_provider_values(props),
+                namespace=namespace,
+                values=_provider_values(vault_address, ca_secret),
             ),
             depends_on=[self.driver, *depends_on],
         ).release
 
 
-def _provider_values(props: SecretsStoreCsiProps) -> dict:
+def _provider_values(vault_address: str, ca_secret: str) -> dict:
     return {
-        "global": {"enabled": False, "externalVaultAddr": props.vault_address},
+        "global": {"enabled": False, "externalVaultAddr": vault_address},
         "server": {"enabled": False},
         "injector": {"enabled": False},
         "csi": {
@@ -107,7 +93,7 @@ def _provider_values(props: SecretsStoreCsiProps) -> dict:
                 }
             },
             "pod": {"tolerations": list(EVERY_NODE_TOLERATIONS)},
-            "volumes": [{"name": "vault-ca", "secret": {"secretName": props.ca_secret}}],
+            "volumes": [{"name": "vault-ca", "secret": {"secretName": ca_secret}}],
             "volumeMounts": [{"name": "vault-ca", "mountPath": CA_DIR, "readOnly": True}],
             # Runs as root to create its socket in the host's provider directory; no capabilities.
             "daemonSet": {

@@ -9,9 +9,7 @@ checks, which needs host paths) is off so that the namespace can stay ``restrict
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from constructs import Construct
 
@@ -24,86 +22,69 @@ from tonebridge.constructs.pod_defaults import (
     restricted_container_context,
     restricted_pod_context,
 )
+from tonebridge.props.scanning import ScanningSettings
 
-SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-_DURATION = re.compile(r"^\d+[smh]$")
 #: Non-root uid/gid for the operator and its scan jobs.
 SCANNER_UID = 10000
-
-
-@dataclass(frozen=True)
-class TrivyOperatorProps:
-    """:param severities: reported severities (spec: HIGH, CRITICAL).
-    :param scan_job_node_selector: where scan jobs run (they pull and unpack images: application nodes).
-    :param node_selector / tolerations: where the operator runs (default: the system pool).
-    :param scan_job_resources: requests/limits of each scan job container.
-    """
-
-    kubernetes_version: str
-    severities: Sequence[str] = ("HIGH", "CRITICAL")
-    namespace: str = "trivy-system"
-    ignore_unfixed: bool = False
-    concurrent_scan_jobs: int = 3
-    scan_job_timeout: str = "10m"
-    scan_job_node_selector: Mapping[str, str] = field(default_factory=dict)
-    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(SYSTEM_NODE_SELECTOR))
-    tolerations: Sequence[Mapping[str, str]] = field(default_factory=lambda: [dict(t) for t in SYSTEM_TOLERATIONS])
-    scan_job_resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {
-            "requests": {"cpu": "100m", "memory": "128Mi"},
-            "limits": {"cpu": "500m", "memory": "512Mi"},
-        }
-    )
-
-    def __post_init__(self) -> None:
-        unknown = [s for s in self.severities if s not in SEVERITIES]
-        if not self.severities or unknown:
-            raise ValueError(f"severities must be a non-empty subset of {', '.join(SEVERITIES)}")
-        if not _DURATION.match(self.scan_job_timeout):
-            raise ValueError(f"scan_job_timeout {self.scan_job_timeout!r} must look like 10m")
-        if not 1 <= self.concurrent_scan_jobs <= 20:
-            raise ValueError("concurrent_scan_jobs must be 1-20")
-        if "limits" not in self.scan_job_resources:
-            raise ValueError("scan_job_resources needs limits")
+#: The operator's own namespace (restricted: the node-collector is off).
+NAMESPACE = "trivy-system"
 
 
 class TrivyOperator(Construct):
-    """Attributes: ``namespace``, ``release``."""
+    """Attributes: ``namespace``, ``release``.
 
-    def __init__(self, scope: Construct, construct_id: str, props: TrivyOperatorProps) -> None:
+    :param settings: what to report and how scan jobs run (``platform.<region>.scanning``; its rules
+        are the settings' own).
+    :param kubernetes_version: the cluster's ``1.NN`` (pod security profile of the namespace).
+    :param node_selector / tolerations: where the operator runs (default: the system pool).
+    :param namespace: the operator's namespace.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        settings: ScanningSettings,
+        *,
+        kubernetes_version: str,
+        node_selector: Mapping[str, str] = SYSTEM_NODE_SELECTOR,
+        tolerations: Sequence[Mapping[str, str]] = SYSTEM_TOLERATIONS,
+        namespace: str = NAMESPACE,
+    ) -> None:
         super().__init__(scope, construct_id)
+        values = _values(settings, node_selector, tolerations)
         self.namespace, self.release = namespaced_release(
             self,
             "chart",
-            ChartReleaseProps(
-                release_name="trivy-operator", chart=TRIVY_OPERATOR, namespace=props.namespace, values=_values(props)
-            ),
-            props.kubernetes_version,
+            ChartReleaseProps(release_name="trivy-operator", chart=TRIVY_OPERATOR, namespace=namespace, values=values),
+            kubernetes_version,
         )
 
 
-def _values(props: TrivyOperatorProps) -> dict:
+def _values(
+    settings: ScanningSettings, node_selector: Mapping[str, str], tolerations: Sequence[Mapping[str, str]]
+) -> dict:
     # Scanning is not in any request path: one leader-elected replica is enough.
     return {
         "operator": {
             "replicas": 1,
             "vulnerabilityScannerEnabled": True,
             "infraAssessmentScannerEnabled": False,
-            "scanJobsConcurrentLimit": props.concurrent_scan_jobs,
-            "scanJobTimeout": props.scan_job_timeout,
+            "scanJobsConcurrentLimit": settings.concurrent_scan_jobs,
+            "scanJobTimeout": settings.scan_job_timeout,
         },
-        "nodeSelector": dict(props.node_selector),
-        "tolerations": [dict(t) for t in props.tolerations],
+        "nodeSelector": dict(node_selector),
+        "tolerations": [dict(t) for t in tolerations],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
         "podSecurityContext": restricted_pod_context(SCANNER_UID, SCANNER_UID),
         "securityContext": {**restricted_container_context(), "privileged": False},
         "trivy": {
-            "severity": ",".join(props.severities),
-            "ignoreUnfixed": props.ignore_unfixed,
-            "resources": {kind: dict(values) for kind, values in props.scan_job_resources.items()},
+            "severity": ",".join(settings.severities),
+            "ignoreUnfixed": settings.ignore_unfixed,
+            "resources": settings.scan_job_resources.manifest(),
         },
         "trivyOperator": {
-            "scanJobNodeSelector": dict(props.scan_job_node_selector),
+            "scanJobNodeSelector": dict(settings.scan_job_node_selector),
             "scanJobAutomountServiceAccountToken": False,
             "scanJobPodTemplatePodSecurityContext": restricted_pod_context(SCANNER_UID, SCANNER_UID),
             "scanJobPodTemplateContainerSecurityContext": {

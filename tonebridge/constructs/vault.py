@@ -29,6 +29,7 @@ from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomRe
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
 from tonebridge.flows import Endpoint, Flow
+from tonebridge.props.secrets import ApplicationSecretsSettings
 from tonebridge.props.vault import VaultRole, VaultServerSettings
 
 #: uid/gid of the vault user in the official image (the chart's defaults).
@@ -87,9 +88,9 @@ class VaultProps:
         voters (odd), volume sizes and their StorageClass (created elsewhere in the stack), zone or node
         anti-affinity, placement, resources and the service account the unseal role trusts.
     :param ca_bundle_namespaces: namespaces that get a ``vault-ca`` secret (its ``ca.crt``) to trust Vault.
-    :param application: the application's role, the first the bootstrap configures; other features'
-        roles are granted with :meth:`Vault.grant`.
-    :param auth_mount, audience: the Kubernetes auth method's mount and the token audience every role uses.
+    :param application: the application's settings (``platform.<region>.secrets.application``): its role is
+        the first the bootstrap configures (other features' roles are granted with :meth:`Vault.grant`), and
+        its auth mount and token audience are the ones every role uses.
     """
 
     kubernetes_version: str
@@ -97,9 +98,7 @@ class VaultProps:
     unseal_key_arn: str
     unseal_role_arn: str
     ca_issuer: str
-    application: VaultRole
-    auth_mount: str
-    audience: str
+    application: ApplicationSecretsSettings
     namespace: str = "vault"
     release_name: str = "vault"
     settings: VaultServerSettings = field(default_factory=VaultServerSettings)
@@ -153,11 +152,11 @@ class Vault(Construct):
             objects=[_server_certificate(props, tls_secret), *_ca_bundles(props)],
             depends_on=[self.namespace.manifest, *depends_on],
         ).release
-        app = props.application
+        app = props.application.vault_role()
         self.policy_name = app.policy_name
         self.policy = app.policy()
         self._roles: list[VaultRole] = [app]
-        self._auth = {"audience": props.audience, "auth_mount": props.auth_mount}
+        self._auth = {"audience": props.application.audience, "auth_mount": props.application.auth_mount}
         self._bootstrap_name = f"{name}-bootstrap"
         self._bootstrap = kube_object(self, self._bootstrap_config_map(), depends_on=[self.namespace.manifest])
         self.release = ChartRelease(

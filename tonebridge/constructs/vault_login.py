@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tonebridge.constructs.app_secrets import VSO_API as VSO_API_VERSION
 from tonebridge.kubeapi import DNS_LABEL
+
+#: The Vault Secrets Operator's API (the spec's vault.hashicorp.com/v1alpha1 never existed as a served API).
+VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 
 _REFRESH = re.compile(r"^\d+[smh]$")
 
@@ -31,6 +33,7 @@ class VaultLogin:
     :param service_account: the identity VSO logs in with.
     :param name: prefix of the VaultConnection (``<name>``) and VaultAuth (``<name>-auth``).
     :param ca_secret: secret of ``namespace`` holding Vault's CA as ``ca.crt``.
+    :param auth: the VaultAuth's name where it is not ``<name>-auth`` (the application's, as the spec names it).
     """
 
     namespace: str
@@ -42,11 +45,21 @@ class VaultLogin:
     auth_mount: str = "kubernetes"
     audience: str = "vault"
     labels: Mapping[str, str] = field(default_factory=dict)
+    auth: str = ""
 
     def __post_init__(self) -> None:
         if not self.address.startswith("https://"):
             raise ValueError(f"vault login {self.name}: address {self.address!r} must be https://")
-        for label in ("namespace", "role", "service_account", "name", "ca_secret", "auth_mount", "audience"):
+        for label in (
+            "namespace",
+            "role",
+            "service_account",
+            "name",
+            "ca_secret",
+            "auth_mount",
+            "audience",
+            "auth_name",
+        ):
             if not DNS_LABEL.match(getattr(self, label)):
                 raise ValueError(f"vault login {self.name}: {label} {getattr(self, label)!r} is not a DNS label")
 
@@ -56,7 +69,7 @@ class VaultLogin:
 
     @property
     def auth_name(self) -> str:
-        return f"{self.name}-auth"
+        return self.auth or f"{self.name}-auth"
 
 
 def login_service_account(login: VaultLogin) -> dict[str, Any]:

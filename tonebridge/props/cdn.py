@@ -19,8 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from tonebridge.props.edge_types import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
 from tonebridge.props.aws_names import BucketName
+from tonebridge.props.edge_types import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
 from tonebridge.props.types import LogRetentionDays, StrictModel
 
 #: CloudFront's largest TTL we accept for a cached path: one year (CloudFront allows more; nothing

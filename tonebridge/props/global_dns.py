@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from tonebridge.props.aws_names import Region
 from tonebridge.props.cdn import CdnSettings
 from tonebridge.props.edge_types import CountryCode, Hostname
-from tonebridge.props.aws_names import Region
 from tonebridge.props.types import StrictModel
 
 

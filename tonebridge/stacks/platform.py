@@ -21,9 +21,6 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_base import NamespaceConfig
 from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
-from tonebridge.constructs.app_secrets import ApplicationSecrets, ApplicationSecretsProps, SecretObject
-from tonebridge.constructs.argocd import ArgoApplicationSpec, ArgoCd, ArgoCdProps
-from tonebridge.constructs.cert_manager import CertManager, CertManagerProps
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
@@ -55,25 +52,17 @@ from tonebridge.constructs.redis import (
     VaultPassword,
 )
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
-from tonebridge.constructs.secrets_store import SecretsStoreCsi, SecretsStoreCsiProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
-from tonebridge.constructs.trivy import TrivyOperator, TrivyOperatorProps
-from tonebridge.constructs.vault import Vault, VaultProps
-from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.features.ci import add_ci, ci_vault_role
+from tonebridge.features.gitops import add_argocd_sso, add_gitops
+from tonebridge.features.scanning import add_scanning
+from tonebridge.features.secrets import VaultConsumer, add_secrets
 from tonebridge.props.pools import Toleration
 from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_role
 from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
 from tonebridge.stacks.infrastructure import InfrastructureStack
-from tonebridge.stacks.platform_argocd import (
-    add_argocd_sso,
-    argocd_signature_keys,
-    argocd_sso,
-    argocd_vault_namespaces,
-    argocd_vault_role,
-)
 from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, observability_vault_role, vault_namespaces
 from tonebridge.stacks.platform_parts import Foundation, Mesh, Secrets
@@ -116,12 +105,42 @@ class PlatformStack(TonebridgeStack):
         self.foundation = base = Foundation(namespaces, self._storage_classes())
         self._autoscaling(env, region)
         mesh = self._mesh_edge(region, base)
-        #: Argo CD (spec §6.1), where this region runs it.
-        self.argocd = argocd = self._gitops(base)
+        controllers = (self.controller_node_selector, self.controller_tolerations)
+        #: Argo CD (spec §6.1), where this region runs it, and what its single sign-on needs from Vault.
+        gitops = add_gitops(
+            self,
+            self.config.argocd,
+            kubernetes_version=self.kubernetes_version,
+            system=(self.system_node_selector, self.system_tolerations),
+            controllers=controllers,
+            foundation=base,
+        )
+        self.argocd = gitops.argocd
         #: Spec §8.2's secrets path (None where off): Vault, the Vault Secrets Operator, the CSI driver.
-        self.secrets = secrets = self._secrets(region, base, argocd)
-        add_argocd_sso(self, argocd, secrets)
-        self._scanning()
+        self.secrets = secrets = add_secrets(
+            self,
+            self.config.secrets,
+            infra.vault_unseal,
+            kubernetes_version=self.kubernetes_version,
+            region=region,
+            controllers=controllers,
+            foundation=base,
+            # The namespaces whose pods log in to Vault (they get its CA bundle): Redis's, monitoring's, Argo CD's.
+            consumers=[
+                *([VaultConsumer(self.config.redis.namespace)] if self.config.redis.enabled else []),
+                *(VaultConsumer(ns) for ns in vault_namespaces(self.config)),
+                *gitops.vault_consumers,
+            ],
+            roles=[
+                redis_vault_role(self.config),
+                observability_vault_role(self.config),
+                ci_vault_role(self.config.ci),
+                logical_backup_vault_role(env, region),
+                gitops.vault_role,
+            ],
+        )
+        add_argocd_sso(self, self.config.argocd, gitops, secrets)
+        add_scanning(self, self.config.scanning, kubernetes_version=self.kubernetes_version, controllers=controllers)
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = observability = add_observability(self, base, mesh, secrets)
         self._postgres(base, observability)
@@ -368,180 +387,9 @@ class PlatformStack(TonebridgeStack):
             )
         return Mesh(istio=mesh, load_balancer_controller=controller)
 
-    def _gitops(self, base: Foundation) -> ArgoCd | None:
-        """Argo CD (§6.1), where this region runs it."""
-        cfg = self.config
-        argocd = cfg.argocd
-        if not argocd.enabled:
-            return None
-        app = argocd.application
-        signature_keys, require_signatures = argocd_signature_keys(cfg)
-        if argocd.node_pool == "system":
-            pool, pool_tolerations = self.system_node_selector, self.system_tolerations
-        else:
-            pool, pool_tolerations = self.controller_node_selector, self.controller_tolerations
-        return ArgoCd(
-            self,
-            "argocd",
-            ArgoCdProps(
-                kubernetes_version=self.kubernetes_version,
-                namespace=argocd.namespace,
-                project=argocd.project,
-                sso=argocd_sso(cfg),
-                admin_enabled=argocd.sso.admin_enabled if argocd.sso else None,
-                signature_keys=signature_keys,
-                require_signatures=require_signatures,
-                synced_kinds=argocd.synced_kinds,
-                server_replicas=argocd.server_replicas,
-                repo_server_replicas=argocd.repo_server_replicas,
-                node_selector=pool,
-                tolerations=pool_tolerations,
-                applications=[
-                    ArgoApplicationSpec(
-                        name=app.name,
-                        repo_url=app.repo_url,
-                        target_revision=app.target_revision,
-                        path=app.path,
-                        namespace=app.namespace,
-                        prune=app.prune,
-                        self_heal=app.self_heal,
-                        allow_empty=app.allow_empty,
-                        sync_options=app.sync_options,
-                        retry_limit=app.retry_limit,
-                        backoff_duration=app.backoff_duration,
-                        backoff_factor=app.backoff_factor,
-                        backoff_max_duration=app.backoff_max_duration,
-                    )
-                ],
-            ),
-            depends_on=base.namespace_objects([app.namespace]),
-        )
-
     def _controller_tolerations(self) -> list[Toleration]:
         """The controllers' tolerations in the form the data-tier operators' props take."""
         return [Toleration(t["key"], t["value"], t["effect"]) for t in self.controller_tolerations]
-
-    def _secrets(self, region: str, base: Foundation, argocd: ArgoCd | None) -> Secrets | None:
-        """Spec §8.2: cert-manager's private CA, Vault with every feature's role, the CSI path, the operator,
-        the application's objects (None where this region runs no Vault)."""
-        cfg = self.config.secrets
-        unseal = self.infra.vault_unseal
-        if not cfg.enabled or unseal is None:
-            return None
-        version, app, vault_cfg = self.kubernetes_version, cfg.application, cfg.vault
-        redis = self.config.redis
-        csi_namespace = "kube-system"
-        cert_manager = CertManager(
-            self,
-            "cert-manager",
-            CertManagerProps(
-                kubernetes_version=version,
-                replicas=cfg.cert_manager_replicas,
-                node_selector=self.controller_node_selector,
-                tolerations=self.controller_tolerations,
-            ),
-        )
-        vault = Vault(
-            self,
-            "vault",
-            VaultProps(
-                kubernetes_version=version,
-                region=region,
-                unseal_key_arn=unseal.key_arn,
-                unseal_role_arn=unseal.role_arn,
-                ca_issuer=cert_manager.ca_issuer,
-                settings=vault_cfg,
-                application=VaultRole(
-                    role=app.role,
-                    service_account=app.service_account,
-                    namespace=app.namespace,
-                    paths=tuple(o.secret_path for o in app.objects),
-                    subject="the application's secrets",
-                ),
-                auth_mount=app.auth_mount,
-                audience=app.audience,
-                ca_bundle_namespaces=[
-                    csi_namespace,
-                    app.namespace,
-                    *([redis.namespace] if redis.enabled else []),
-                    *vault_namespaces(self.config),
-                    *argocd_vault_namespaces(self.config),
-                ],
-            ),
-            depends_on=[
-                cert_manager.issuers,
-                # Vault's CA bundle goes into each of these namespaces (Redis's own among them).
-                *base.namespace_objects(
-                    [app.namespace, *([redis.namespace] if redis.enabled else []), *vault_namespaces(self.config)]
-                ),
-                *([argocd.namespace.manifest] if argocd is not None and argocd_vault_namespaces(self.config) else []),
-                *base.storage_class_objects([vault_cfg.storage_class]),
-            ],
-        )
-        # Each feature's role, declared by the feature as a typed value; the bootstrap lists them in this order.
-        for role in (
-            redis_vault_role(self.config),
-            observability_vault_role(self.config),
-            ci_vault_role(self.config.ci),
-            logical_backup_vault_role(self.env, region),
-            argocd_vault_role(self.config),
-        ):
-            if role is not None:
-                vault.grant(role)
-        csi = SecretsStoreCsi(
-            self,
-            "secrets-store-csi",
-            SecretsStoreCsiProps(
-                vault_address=vault.address,
-                ca_secret=vault.ca_bundle_secret,
-                namespace=csi_namespace,
-                rotation_poll_interval=cfg.csi_rotation_poll_interval,
-            ),
-            depends_on=[vault.certificates],
-        )
-        operator = VaultSecretsOperator(
-            self,
-            "vault-secrets-operator",
-            VaultSecretsOperatorProps(kubernetes_version=version, replicas=cfg.operator_replicas),
-        )
-        ApplicationSecrets(
-            self,
-            "application-secrets",
-            ApplicationSecretsProps(
-                namespace=app.namespace,
-                service_account=app.service_account,
-                role=app.role,
-                vault_address=vault.address,
-                ca_cert_path=csi.ca_cert_path,
-                ca_secret=vault.ca_bundle_secret,
-                objects=[SecretObject(o.object_name, o.secret_path, o.secret_key) for o in app.objects],
-                auth_mount=app.auth_mount,
-                audience=app.audience,
-            ),
-            depends_on=[csi.driver, operator.release, vault.certificates, *base.namespace_objects([app.namespace])],
-        )
-        return Secrets(vault=vault, operator=operator, csi=csi)
-
-    def _scanning(self) -> None:
-        """Spec §5.2: trivy-operator, HIGH and CRITICAL."""
-        cfg = self.config.scanning
-        if not cfg.enabled:
-            return
-        TrivyOperator(
-            self,
-            "trivy",
-            TrivyOperatorProps(
-                kubernetes_version=self.kubernetes_version,
-                severities=cfg.severities,
-                ignore_unfixed=cfg.ignore_unfixed,
-                concurrent_scan_jobs=cfg.concurrent_scan_jobs,
-                scan_job_timeout=cfg.scan_job_timeout,
-                scan_job_node_selector=cfg.scan_job_node_selector,
-                scan_job_resources=cfg.scan_job_resources.manifest(),
-                node_selector=self.controller_node_selector,
-                tolerations=self.controller_tolerations,
-            ),
-        )
 
     # --- data tier (spec §4.1, §4.2) -------------------------------------------------------------
 

@@ -11,14 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tonebridge.features.secrets import Secrets as Secrets  # the secrets feature's result, where it is built
+
 if TYPE_CHECKING:
     from tonebridge.constructs.istio import Istio
     from tonebridge.constructs.load_balancer_controller import LoadBalancerController
     from tonebridge.constructs.namespace import Namespace
-    from tonebridge.constructs.secrets_store import SecretsStoreCsi
     from tonebridge.constructs.storage_classes import StorageClasses
-    from tonebridge.constructs.vault import Vault
-    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
 
 
 @dataclass(frozen=True)
@@ -44,13 +43,3 @@ class Mesh:
 
     istio: Istio | None
     load_balancer_controller: LoadBalancerController | None
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Spec §8.2's secrets path of a region: Vault (grant roles with ``vault.grant``), the Vault Secrets
-    Operator (VaultAuth/VaultStaticSecret) and the Secrets Store CSI driver (its CA path)."""
-
-    vault: Vault
-    operator: VaultSecretsOperator
-    csi: SecretsStoreCsi
