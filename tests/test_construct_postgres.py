@@ -110,13 +110,13 @@ def test_an_unprotected_primary_without_autoscaling_on_a_pinned_minor():
 # --- CloudNativePG --------------------------------------------------------------------------------------------
 
 
-def _cnpg(**overrides):
+def _cnpg(settings=None, **overrides):
     from tonebridge.constructs.postgres.cnpg import CnpgCluster, CnpgClusterProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
     props = CnpgClusterProps(
         **{
-            "name": "orders",
-            "namespace": "staging",
+            "settings": CnpgClusterSettings(name="orders", namespace="staging", **(settings or {})),
             "parameters": {"max_connections": "100"},
             "backup_role_arn": "arn:aws:iam::111122223333:role/orders-backup",
             "backup": None,
@@ -134,14 +134,13 @@ def _cnpg(**overrides):
 
 
 def test_a_replica_cluster_recovers_and_replays_from_the_source_and_takes_no_backups():
-    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource
+    from tonebridge.constructs.postgres.cnpg import BarmanStore
 
     store = BarmanStore(bucket="tb-backups-replica-us-east-1", compression="bzip2")
     objects, policies = _cnpg(
-        replica=CnpgReplicaSource(source_cluster="orders-west", store=store),
-        instances=2,
+        {"replica": {"source_cluster": "orders-west"}, "instances": 2, "monitoring": False, "client_services": []},
+        replica_store=store,
         anti_affinity="preferred",
-        monitoring=False,
     )
     assert set(objects) == {"Cluster"}  # no ScheduledBackup: a replica only reads
     spec = objects["Cluster"]["spec"]
@@ -166,11 +165,9 @@ def test_a_primary_cluster_with_clients_and_scraping():
     from tonebridge.constructs.postgres.cnpg import BarmanStore
 
     objects, policies = _cnpg(
+        {"client_services": ["api", "worker"], "retention": "4w", "backup_schedule": "0 30 1 * * *"},
         backup=BarmanStore(bucket="tb-backups", prefix="staging", encryption="aws:kms", server_name="orders-v2"),
-        client_services=["api", "worker"],
         monitoring_namespace="monitoring",
-        retention="4w",
-        schedule="0 30 1 * * *",
     )
     spec = objects["Cluster"]["spec"]
     assert spec["bootstrap"] == {"initdb": {"database": "tonebridge", "owner": "tonebridge"}}

@@ -97,8 +97,8 @@ def test_roles_granted_after_vault_is_built_land_in_the_bootstrap_in_grant_order
 
 
 def test_production_bootstrap_holds_every_features_role(stacks, environments):
+    from tonebridge.features.data import redis_vault_role
     from tonebridge.stacks.data_recovery import logical_backup_vault_role
-    from tonebridge.stacks.platform import redis_vault_role
     from tonebridge.stacks.platform_argocd import argocd_vault_role
     from tonebridge.stacks.platform_ci import ci_vault_role
     from tonebridge.stacks.platform_observability import observability_vault_role
@@ -106,7 +106,7 @@ def test_production_bootstrap_holds_every_features_role(stacks, environments):
     env = environments["production"]
     platform = env.platform["us-west-2"]
     granted = [
-        redis_vault_role(platform),
+        redis_vault_role(platform.redis),
         observability_vault_role(platform),
         ci_vault_role(platform),
         logical_backup_vault_role(env, "us-west-2"),

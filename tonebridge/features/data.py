@@ -1,0 +1,253 @@
+"""Data in the cluster (spec §4.1, §4.2): the CloudNativePG operator and its PostgreSQL clusters, the Redis
+operator and its cluster, and the Vault role that reads Redis's password.
+
+Each feature takes its settings (``platform.<region>.postgres`` / ``.redis``, the models of
+:mod:`tonebridge.props.cnpg` and :mod:`tonebridge.props.redis`) and the wiring other features resolve
+(the namespaces and StorageClasses it waits for, Vault, Prometheus's namespace, the backup roles), builds
+its constructs in the caller's scope under today's ids, and returns what it built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from tonebridge.constructs.postgres.cnpg import (
+    BarmanStore,
+    CnpgClusterProps,
+    CnpgOperator,
+    CnpgOperatorProps,
+    s3_range,
+)
+from tonebridge.constructs.postgres.ha import PostgresHA
+from tonebridge.constructs.redis import RedisCluster, RedisClusterProps, RedisOperator, RedisOperatorProps
+from tonebridge.props.cnpg import CnpgClusterSettings, PostgresPlatformSettings
+from tonebridge.props.pools import Toleration
+from tonebridge.props.redis import RedisSettings
+from tonebridge.props.vault import VaultRole
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
+    from constructs import Construct
+
+    from tonebridge.constructs.postgres.logical_backup import LogicalBackup
+    from tonebridge.constructs.vault import Vault
+    from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
+
+
+class Prerequisites(Protocol):
+    """The namespaces and StorageClasses a stack creates, as ``depends_on`` lists (the stack's foundation)."""
+
+    def namespace_objects(self, names: Iterable[str]) -> list: ...
+
+    def storage_class_objects(self, names: Iterable[str]) -> list: ...
+
+
+class VaultPath(Protocol):
+    """The region's secrets path as far as the data tier uses it: Vault and the Vault Secrets Operator."""
+
+    vault: Vault
+    operator: VaultSecretsOperator
+
+
+class VaultAuth(Protocol):
+    """Where VSO logs in to Vault (the application's auth mount and token audience, shared by every namespace)."""
+
+    auth_mount: str
+    audience: str
+
+
+@dataclass(frozen=True)
+class Controllers:
+    """Where the data tier's operators run: the cluster's Kubernetes ``1.NN`` and the controllers' placement."""
+
+    kubernetes_version: str
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Toleration]
+
+
+@dataclass(frozen=True)
+class RedisTier:
+    """The Redis operator and its cluster."""
+
+    operator: RedisOperator
+    cluster: RedisCluster
+
+
+@dataclass(frozen=True)
+class PostgresTier:
+    """The CloudNativePG operator and its clusters, by ``<namespace>/<name>``."""
+
+    operator: CnpgOperator
+    clusters: Mapping[str, PostgresHA]
+
+
+@dataclass(frozen=True)
+class DataTier:
+    """What a region's platform runs of the data tier (each None where off): the CloudNativePG clusters,
+    production's logical backup job, the Redis cluster."""
+
+    postgres: PostgresTier | None
+    logical_backup: LogicalBackup | None
+    redis: RedisTier | None
+
+
+def redis_vault_role(settings: RedisSettings) -> VaultRole | None:
+    """Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one."""
+    if not settings.enabled:
+        return None
+    password = settings.password
+    return VaultRole(
+        role=password.role,
+        service_account=password.service_account,
+        namespace=settings.namespace,
+        paths=(password.data_path,),
+        subject="the Redis password",
+    )
+
+
+def add_redis(
+    scope: Construct,
+    settings: RedisSettings,
+    controllers: Controllers,
+    base: Prerequisites,
+    secrets: VaultPath | None,
+    vault_auth: VaultAuth,
+    *,
+    warm: bool,
+    monitoring_namespace: str | None,
+) -> RedisTier | None:
+    """Spec §4.2: the operator and a sharded cluster whose password VSO copies from Vault (None where off).
+    ``warm``: the secondary region's copy, a warm cache (its objects say so)."""
+    if not settings.enabled:
+        return None
+    operator = RedisOperator(
+        scope,
+        "redis-operator",
+        RedisOperatorProps(
+            kubernetes_version=controllers.kubernetes_version,
+            namespace=settings.operator_namespace,
+            node_selector=controllers.node_selector,
+            tolerations=controllers.tolerations,
+        ),
+    )
+    if secrets is None:
+        # The configuration's rules make Redis need the secrets path; this is the last guard.
+        raise ValueError(f"{settings.name}: Redis reads its password from Vault: platform secrets must be enabled")
+    vault = secrets.vault
+    cluster = RedisCluster(
+        scope,
+        f"redis-{settings.namespace}-{settings.name}",
+        RedisClusterProps(
+            settings,
+            vault_address=vault.address,
+            ca_secret=vault.ca_bundle_secret,
+            auth_mount=vault_auth.auth_mount,
+            audience=vault_auth.audience,
+            labels={"tonebridge.io/cache-role": "warm-standby" if warm else "primary"},
+            monitoring_namespace=monitoring_namespace,
+        ),
+        depends_on=[
+            operator.release,
+            # its policies reach into the clients' namespace
+            *base.namespace_objects([settings.namespace, settings.clients.namespace]),
+            *base.storage_class_objects([settings.storage_class]),
+            secrets.operator.release,
+            vault.certificates,
+        ],
+    )
+    return RedisTier(operator, cluster)
+
+
+class BucketNames(Protocol):
+    """The backups buckets' names (``backups`` of the configuration): each environment's own, and the
+    replicated copy in a secondary region."""
+
+    def bucket_for(self, environment: str) -> str: ...
+
+    def replica_bucket_name(self, secondary_region: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class CnpgWiring:
+    """What a region's CloudNativePG clusters need besides their settings.
+
+    :param region: the cluster's AWS region (its S3 range; a replica reads that region's bucket copy).
+    :param vpc_cidr: where the API server and the STS endpoint answer.
+    :param parameters: ``postgresql.conf`` (spec §4.1, ``database.settings``; the values RDS gets too).
+    :param buckets: the backups buckets' names.
+    :param environments: the ``environment`` label of each declared namespace: each environment's
+        database writes its own bucket (staging never writes production's); undeclared is production.
+    :param backup_roles: the IRSA role ARN of each cluster's backups, by ``<namespace>/<name>``.
+    """
+
+    region: str
+    vpc_cidr: str
+    parameters: Mapping[str, str]
+    buckets: BucketNames
+    environments: Mapping[str, str | None]
+    backup_roles: Mapping[str, str]
+
+    def stores(self, cluster: CnpgClusterSettings) -> tuple[BarmanStore | None, BarmanStore | None]:
+        """``(backup, replica_store)`` of ``cluster``: where its backups go, or, for a replica, where it reads
+        (a replica only reads; the primary cluster's backups are the ones that count)."""
+        if cluster.replica:
+            return None, BarmanStore(self.buckets.replica_bucket_name(self.region), compression=cluster.compression)
+        environment = self.environments.get(cluster.namespace, "production")
+        bucket = self.buckets.bucket_for(environment)
+        return BarmanStore(bucket, compression=cluster.compression, encryption=cluster.encryption), None
+
+
+def add_postgres(
+    scope: Construct,
+    settings: PostgresPlatformSettings,
+    controllers: Controllers,
+    base: Prerequisites,
+    wiring: CnpgWiring,
+    *,
+    monitoring_namespace: str | None,
+    metrics_release: ITerraformDependable | None,
+) -> PostgresTier | None:
+    """Spec §4.1 in the cluster: the CloudNativePG operator and this region's clusters (None without one).
+    ``metrics_release``: the Prometheus Operator's release, whose PodMonitor CRD a monitored cluster needs."""
+    if not settings.clusters:
+        return None
+    operator = CnpgOperator(
+        scope,
+        "cnpg",
+        CnpgOperatorProps(
+            kubernetes_version=controllers.kubernetes_version,
+            namespace=settings.operator_namespace,
+            replicas=settings.operator_replicas,
+            node_selector=controllers.node_selector,
+            tolerations=controllers.tolerations,
+        ),
+    )
+    s3_cidr = s3_range(wiring.region)
+    clusters: dict[str, PostgresHA] = {}
+    for cluster in settings.clusters:
+        backup, replica_store = wiring.stores(cluster)
+        clusters[cluster.key] = PostgresHA(
+            scope,
+            f"postgres-{cluster.namespace}-{cluster.name}",
+            CnpgClusterProps(
+                cluster,
+                parameters=wiring.parameters,
+                backup_role_arn=wiring.backup_roles[cluster.key],
+                backup=backup,
+                replica_store=replica_store,
+                vpc_cidr=wiring.vpc_cidr,
+                s3_cidr=s3_cidr,
+                operator_namespace=settings.operator_namespace,
+                monitoring_namespace=monitoring_namespace,
+            ),
+            depends_on=[
+                operator.release,
+                *base.namespace_objects([cluster.namespace]),
+                *base.storage_class_objects([cluster.storage_class]),
+                # enablePodMonitor: the PodMonitor CRD comes with the Prometheus Operator.
+                *([metrics_release] if metrics_release is not None and cluster.monitoring else []),
+            ],
+        )
+    return PostgresTier(operator, clusters)
