@@ -555,8 +555,6 @@ GUARDS.update(
             C((*LB, "prefix"), ""),
         ],
         "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__": [
-            C((*LB, "schedule"), "0 0 * * * *"),
-            C((*LB, "prefix"), ""),
             N(WIRING),
             N("the Vault address is the construct's in-cluster https:// service address, not configuration"),
         ],
@@ -708,8 +706,6 @@ LINES: dict[str, str] = {
     "schedules.py:every[0]": "dr.transfer.repeat_interval_hours: Input should be 1, 2, 3, 4, 6, 8, 12 or 24 (got 5)",
     "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[0]": "recovery.database.dr_site.rpo: the freshness alert needs a 1998h30m absence window; Cloud Monitoring allows at most 23h30m",
     "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
-    "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__[0]": "database.logical_backup.schedule: String should match pattern '^\\S+ \\S+ \\S+ \\S+ \\S+$' (got '0 0 * * * *')",
-    "constructs/postgres/logical_backup.py:LogicalBackupProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/postgres/logical_backup_role.py:logical_backup_policy[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/backups.py:BackupBucketsProps.__post_init__[8]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",

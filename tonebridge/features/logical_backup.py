@@ -1,0 +1,111 @@
+"""Production's logical backup job in the cluster (spec §9): the CronJob, its ConfigMap, SecretProviderClass,
+ServiceAccount and NetworkPolicy, and the Vault role that reads its database login.
+
+The feature takes its settings (``database.logical_backup``, :class:`LogicalBackupSettings`) and what other
+features and the infrastructure stack made (the IRSA role, the database, the backups bucket, Vault and the
+CSI driver); whether it runs in a region is the stack's to decide (primary region, with Vault there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
+from tonebridge.props.logical_backup import LogicalBackupSettings
+from tonebridge.props.vault import VaultRole
+
+if TYPE_CHECKING:
+    from constructs import Construct
+
+    from tonebridge.constructs.backups import BackupBuckets
+    from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole
+    from tonebridge.constructs.postgres.rds import RdsPostgres
+    from tonebridge.constructs.secrets_store import SecretsStoreCsi
+    from tonebridge.constructs.vault import Vault
+    from tonebridge.props.postgres import RdsSettings
+    from tonebridge.props.vpc import VpcSettings
+
+
+class SecretsPath(Protocol):
+    """Vault and the Secrets Store CSI driver (the job reads its login through the driver)."""
+
+    vault: Vault
+    csi: SecretsStoreCsi
+
+
+class VaultAuth(Protocol):
+    """Where the CSI provider logs in to Vault (the application's auth mount and token audience)."""
+
+    auth_mount: str
+    audience: str
+
+
+class Namespaces(Protocol):
+    def namespace_objects(self, names: Iterable[str]) -> list: ...
+
+
+@dataclass(frozen=True)
+class BackupSources:
+    """What the job reads and writes, made by the infrastructure stack of its region.
+
+    :param environment: the environment's name (artefacts under ``<prefix>/<environment>/``).
+    :param region: the primary region. :param role: the job's IRSA role.
+    :param database: the RDS primary and its settings (database name). :param backups: the bucket and its key.
+    :param network: the region's VPC (the data-tier subnets the job may reach on 5432).
+    """
+
+    environment: str
+    region: str
+    role: LogicalBackupRole
+    database: RdsPostgres
+    rds: RdsSettings
+    backups: BackupBuckets
+    network: VpcSettings
+
+
+def logical_backup_vault_role(settings: LogicalBackupSettings) -> VaultRole:
+    """The job's Vault role for the bootstrap ConfigMap: bound to its service account, reading only
+    its database secrets engine path (a dynamic login in pg_read_all_data)."""
+    return VaultRole(
+        role=settings.vault_role,
+        service_account=settings.service_account,
+        namespace=settings.namespace,
+        paths=(settings.credentials_path,),
+        subject="the logical backup's read-only database login",
+    )
+
+
+def add_logical_backup(
+    scope: Construct,
+    settings: LogicalBackupSettings,
+    sources: BackupSources,
+    base: Namespaces,
+    secrets: SecretsPath,
+    vault_auth: VaultAuth,
+) -> LogicalBackup:
+    """The CronJob and its objects, logging in to Vault through the CSI driver (spec §8.2's path)."""
+    vault, csi = secrets.vault, secrets.csi
+    return LogicalBackup(
+        scope,
+        "postgres-logical-backup",
+        LogicalBackupProps(
+            settings,
+            environment=sources.environment,
+            role_arn=sources.role.arn,
+            db_host=sources.database.address,
+            db_port=sources.database.port,
+            database=sources.rds.database_name,
+            bucket=sources.backups.bucket_name,
+            kms_key_arn=sources.backups.key.arn,
+            region=sources.region,
+            vault_address=vault.address,
+            ca_cert_path=csi.ca_cert_path,
+            auth_mount=vault_auth.auth_mount,
+            audience=vault_auth.audience,
+            database_cidrs=[str(c) for c in sources.network.subnets.data],
+        ),
+        depends_on=base.namespace_objects([settings.namespace]),
+        csi_depends_on=[csi.driver, vault.certificates],
+    )
