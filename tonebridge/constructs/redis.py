@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf import ITerraformDependable
 from constructs import Construct
@@ -50,14 +50,13 @@ from tonebridge.constructs.data_network import (
     app_selector,
     network_policy,
 )
+from tonebridge.constructs.data_operator import DataOperator, DataOperatorProps
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
-from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.kube import CustomResources, kube_object
 from tonebridge.constructs.network_policies import peer, tcp
-from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 from tonebridge.flows import Endpoint, Flow, pods
-from tonebridge.props.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
+from tonebridge.props.pools import DATABASE_POOL, Toleration
 from tonebridge.props.redis import RedisSettings
 
 API_VERSION = "redis.redis.opstreelabs.in/v1beta2"
@@ -339,31 +338,19 @@ class RedisCluster(Construct):
 
 
 @dataclass(frozen=True)
-class RedisOperatorProps:
-    """The OT redis-operator.
+class RedisOperatorProps(DataOperatorProps):
+    """The OT redis-operator (it runs with ``--leader-elect``); chart :data:`tonebridge.charts.REDIS_OPERATOR`."""
 
-    :param kubernetes_version: the cluster's ``1.NN`` (pod security profile version).
-    :param namespace: its own namespace, created here with ``restricted`` pod security.
-    :param replicas: operator replicas (it runs with ``--leader-elect``).
-    :param chart: pinned chart (default :data:`tonebridge.charts.REDIS_OPERATOR`).
-    :param node_selector / tolerations: the system pool by default.
-    """
+    what: ClassVar[str] = "redis operator"
 
-    kubernetes_version: str
     namespace: str = "redis-operator"
-    replicas: int = 2
     chart: HelmChart = REDIS_OPERATOR
-    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(SYSTEM_POOL[0]))
-    tolerations: Sequence[Toleration] = SYSTEM_POOL[1]
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"cpu": "500m", "memory": "500Mi"},
         }
     )
-
-    def __post_init__(self) -> None:
-        check_replicas("redis operator", self.replicas)
 
 
 def operator_values(props: RedisOperatorProps) -> dict[str, Any]:
@@ -375,9 +362,7 @@ def operator_values(props: RedisOperatorProps) -> dict[str, Any]:
         "redisOperator": {"webhook": False, "imagePullPolicy": "IfNotPresent"},
         "featureGates": {CONFIG_FEATURE_GATE: True},
         "certmanager": {"enabled": False},
-        "resources": {k: dict(v) for k, v in props.resources.items()},
-        "nodeSelector": dict(props.node_selector),
-        "tolerations": [t.manifest() for t in props.tolerations],
+        **props.placement(),
         "podSecurityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65532,
@@ -387,19 +372,8 @@ def operator_values(props: RedisOperatorProps) -> dict[str, Any]:
     }
 
 
-class RedisOperator(Construct):
+class RedisOperator(DataOperator):
     """Namespace (restricted) and the operator's Helm release. Attributes: ``namespace``, ``release``."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: RedisOperatorProps) -> None:
-        super().__init__(scope, construct_id)
-        self.namespace, self.release = namespaced_release(
-            self,
-            "operator",
-            ChartReleaseProps(
-                release_name="redis-operator",
-                chart=props.chart,
-                namespace=props.namespace,
-                values=operator_values(props),
-            ),
-            props.kubernetes_version,
-        )
+    release_name = "redis-operator"
+    values = operator_values

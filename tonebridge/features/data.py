@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from tonebridge.constructs.data_operator import DataOperatorProps
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
     CnpgClusterProps,
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from tonebridge.constructs.postgres.logical_backup import LogicalBackup
     from tonebridge.constructs.vault import Vault
     from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
+
+
+P = TypeVar("P", bound=DataOperatorProps)
 
 
 class Prerequisites(Protocol):
@@ -65,6 +69,11 @@ class Controllers:
     kubernetes_version: str
     node_selector: Mapping[str, str]
     tolerations: Sequence[Toleration]
+
+    def props(self, props_class: type[P], namespace: str, **more: Any) -> P:
+        """An operator's props (``props_class``): its namespace, here, and ``more`` settings."""
+        placement = {"node_selector": self.node_selector, "tolerations": self.tolerations}
+        return props_class(kubernetes_version=self.kubernetes_version, namespace=namespace, **placement, **more)
 
 
 @dataclass(frozen=True)
@@ -123,14 +132,7 @@ def add_redis(
     if not settings.enabled:
         return None
     operator = RedisOperator(
-        scope,
-        "redis-operator",
-        RedisOperatorProps(
-            kubernetes_version=controllers.kubernetes_version,
-            namespace=settings.operator_namespace,
-            node_selector=controllers.node_selector,
-            tolerations=controllers.tolerations,
-        ),
+        scope, "redis-operator", controllers.props(RedisOperatorProps, settings.operator_namespace)
     )
     if secrets is None:
         # The configuration's rules make Redis need the secrets path; this is the last guard.
@@ -213,17 +215,8 @@ def add_postgres(
     ``metrics_release``: the Prometheus Operator's release, whose PodMonitor CRD a monitored cluster needs."""
     if not settings.clusters:
         return None
-    operator = CnpgOperator(
-        scope,
-        "cnpg",
-        CnpgOperatorProps(
-            kubernetes_version=controllers.kubernetes_version,
-            namespace=settings.operator_namespace,
-            replicas=settings.operator_replicas,
-            node_selector=controllers.node_selector,
-            tolerations=controllers.tolerations,
-        ),
-    )
+    props = controllers.props(CnpgOperatorProps, settings.operator_namespace, replicas=settings.operator_replicas)
+    operator = CnpgOperator(scope, "cnpg", props)
     s3_cidr = s3_range(wiring.region)
     clusters: dict[str, PostgresHA] = {}
     for cluster in settings.clusters:

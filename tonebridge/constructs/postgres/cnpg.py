@@ -36,7 +36,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf import ITerraformDependable
 from constructs import Construct
@@ -50,14 +50,13 @@ from tonebridge.constructs.data_network import (
     network_policy,
     public_ip_block,
 )
+from tonebridge.constructs.data_operator import DataOperator, DataOperatorProps
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
-from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.kube import CustomResources, kube_object
 from tonebridge.constructs.network_policies import peer, tcp
-from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.flows import Endpoint, Flow, pods
 from tonebridge.props.cnpg import CnpgClusterSettings
-from tonebridge.props.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
+from tonebridge.props.pools import DATABASE_POOL, Toleration
 
 API_VERSION = "postgresql.cnpg.io/v1"
 #: PostgreSQL, the instance manager's status endpoint and its metrics exporter (CloudNativePG's ports).
@@ -360,22 +359,13 @@ class CnpgCluster(Construct):
 
 
 @dataclass(frozen=True)
-class CnpgOperatorProps:
-    """The CloudNativePG operator.
+class CnpgOperatorProps(DataOperatorProps):
+    """The CloudNativePG operator; chart :data:`tonebridge.charts.CLOUDNATIVE_PG`."""
 
-    :param kubernetes_version: the cluster's ``1.NN`` (pod security profile version).
-    :param namespace: its own namespace, created here with ``restricted`` pod security.
-    :param replicas: operator replicas (leader election; 2 so that a node drain never stops it).
-    :param chart: pinned chart (default :data:`tonebridge.charts.CLOUDNATIVE_PG`).
-    :param node_selector / tolerations: the system pool by default.
-    """
+    what: ClassVar[str] = "cnpg operator"
 
-    kubernetes_version: str
     namespace: str = "cnpg-system"
-    replicas: int = 2
     chart: HelmChart = CLOUDNATIVE_PG
-    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(SYSTEM_POOL[0]))
-    tolerations: Sequence[Toleration] = SYSTEM_POOL[1]
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -383,18 +373,13 @@ class CnpgOperatorProps:
         }
     )
 
-    def __post_init__(self) -> None:
-        check_replicas("cnpg operator", self.replicas)
-
 
 def operator_values(props: CnpgOperatorProps) -> dict[str, Any]:
     """Chart values (keys of the cloudnative-pg chart's values.yaml)."""
     return {
         "replicaCount": props.replicas,
         "crds": {"create": True},
-        "resources": {k: dict(v) for k, v in props.resources.items()},
-        "nodeSelector": dict(props.node_selector),
-        "tolerations": [t.manifest() for t in props.tolerations],
+        **props.placement(),
         "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "containerSecurityContext": {
             "allowPrivilegeEscalation": False,
@@ -406,19 +391,8 @@ def operator_values(props: CnpgOperatorProps) -> dict[str, Any]:
     }
 
 
-class CnpgOperator(Construct):
+class CnpgOperator(DataOperator):
     """Namespace (restricted) and the operator's Helm release. Attributes: ``namespace``, ``release``."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: CnpgOperatorProps) -> None:
-        super().__init__(scope, construct_id)
-        self.namespace, self.release = namespaced_release(
-            self,
-            "operator",
-            ChartReleaseProps(
-                release_name=OPERATOR_RELEASE,
-                chart=props.chart,
-                namespace=props.namespace,
-                values=operator_values(props),
-            ),
-            props.kubernetes_version,
-        )
+    release_name = OPERATOR_RELEASE
+    values = operator_values

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.postgres.backup_role import backup_irsa_role
 
 
 def logical_backup_policy(*, bucket_arn: str, key_prefix: str, key_arn: str, region: str) -> dict:
@@ -77,18 +77,8 @@ class LogicalBackupRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: LogicalBackupRoleProps) -> None:
         super().__init__(scope, construct_id)
-        self.role = ServiceAccountRole(
-            self,
-            "irsa",
-            ServiceAccountRoleProps(
-                role_name=props.role_name,
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.service_account,
-                policy=logical_backup_policy(
-                    bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
-                ),
-            ),
+        policy = logical_backup_policy(
+            bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
         )
+        self.role = backup_irsa_role(self, props, props.service_account, policy)
         self.arn: str = self.role.arn
