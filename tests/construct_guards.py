@@ -398,6 +398,10 @@ GUARDS.update(
         ],
         "props/postgres.py:_checked.validate": [C((*RDS, "instance_class"), "db.r5.huge")],
         "props/images.py:_not_latest": [C((*REDIS, "image"), "quay.io/opstree/redis:latest")],
+        "features/data.py:add_cnpg_backup_roles": [
+            C((*W, "postgres", "clusters", 0, "replica"), {"source_cluster": "tonebridge"}),
+            C(("backups", "replicate"), False),
+        ],
         "features/data.py:add_redis": [C((*W, "secrets", "enabled"), False)],
         "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
         "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
@@ -420,8 +424,6 @@ GUARDS.update(
         "stacks/infrastructure.py:InfrastructureStack._data": [C(("aws", "secondary_region"), DROP)],
         "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles": [
             C(("platform", "us-east-1", "postgres", "clusters"), [{"name": "db", "namespace": "production"}]),
-            C((*W, "postgres", "clusters", 0, "replica"), {"source_cluster": "tonebridge"}),
-            C(("backups", "replicate"), False),
         ],
         "stacks/platform_ci.py:add_ci": [
             C((*E, "ci"), {"enabled": True}),
@@ -692,7 +694,7 @@ LINES: dict[str, str] = {
     "props/vpc.py:VpcSettings._layout[0]": "network.us-west-2.subnets.private[2]: 10.9.12.0/24 is outside the VPC 10.0.0.0/16",
     "stacks/infrastructure.py:InfrastructureStack._data[0]": "network.us-east-1: is neither aws.primary_region nor aws.secondary_region",
     "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[0]": "platform.us-east-1.postgres.clusters[0].replica: a cluster in us-east-1 backs up to backups.bucket in aws.primary_region; only a replica may run here",
-    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[2]": "backups.replication_time_control: needs backups.replicate",
+    "features/data.py:add_cnpg_backup_roles[1]": "backups.replication_time_control: needs backups.replicate",
     "features/data.py:add_redis[0]": "platform.us-west-2.redis.enabled: the Redis password comes from Vault: needs platform.<region>.secrets.enabled",
     "stacks/platform_ci.py:add_ci[0]": "platform.us-east-1.ci.enabled: the image-push role needs the registries, in aws.primary_region only",
     "stacks/platform_ci.py:add_ci[1]": "platform.us-west-2.observability.node_pool: no node group of clusters.us-west-2 is labelled workload=management with subnet_tier management: add one or choose another pool",
@@ -734,5 +736,5 @@ LINES: dict[str, str] = {
     "constructs/kms.py:KeyAccess.__init__[1]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
     "constructs/argocd.py:ArgoCdProps.__post_init__[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
     "constructs/backups.py:BackupBucketsProps.__post_init__[5]": "backups.object_lock_mode: Input should be 'COMPLIANCE' or 'GOVERNANCE' (got 'LEGAL')",
-    "stacks/infrastructure.py:InfrastructureStack._cnpg_backup_roles[1]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
+    "features/data.py:add_cnpg_backup_roles[0]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

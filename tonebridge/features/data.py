@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.data_operator import DataOperatorProps
+from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
     CnpgClusterProps,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from cdktf import ITerraformDependable
     from constructs import Construct
 
+    from tonebridge.constructs.backups import BackupBuckets
     from tonebridge.constructs.postgres.logical_backup import LogicalBackup
     from tonebridge.constructs.vault import Vault
     from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator
@@ -244,3 +247,77 @@ def add_postgres(
             ],
         )
     return PostgresTier(operator, clusters)
+
+
+class OidcIssuer(Protocol):
+    """The cluster's IAM OIDC provider and issuer (without https://), which IRSA roles trust."""
+
+    oidc_provider_arn: str
+    oidc_issuer: str
+
+
+@dataclass(frozen=True)
+class CnpgBackupTargets:
+    """Where a region's CloudNativePG clusters back up to (the infrastructure side of spec §4.1 backups).
+
+    :param region / primary_region: this region, and the one whose buckets hold every backup.
+    :param eks_cluster: this region's EKS cluster name (the roles are named after it) and ``oidc``, its issuer.
+    :param buckets: the backups buckets by environment (``production``'s, and one per other environment).
+    :param environments: the ``environment`` label of each declared namespace (undeclared: production).
+    :param primary_stack: the primary region's stack when it is another one, deployed before this: its buckets
+        then name each role by its ARN string and by condition (a token would make it depend on this stack).
+    """
+
+    region: str
+    primary_region: str
+    eks_cluster: str
+    oidc: OidcIssuer
+    buckets: Mapping[str, BackupBuckets]
+    environments: Mapping[str, str | None]
+    primary_stack: Construct | None = None
+
+
+def add_cnpg_backup_roles(
+    scope: Construct, clusters: Sequence[CnpgClusterSettings], targets: CnpgBackupTargets
+) -> dict[str, CnpgBackupRole]:
+    """One IRSA role per CloudNativePG cluster, keyed ``<namespace>/<name>`` (the platform annotates the
+    cluster's service account with it): a primary cluster writes its environment's bucket, a replica reads
+    the copy of production's bucket replicated into its region. Each bucket's policy and key name the role."""
+    roles: dict[str, CnpgBackupRole] = {}
+    for cluster in clusters:
+        environment = targets.environments.get(cluster.namespace, "production")
+        backups = targets.buckets[environment]
+        if cluster.replica:  # reads the copy replicated into this region
+            if environment != "production":
+                raise ValueError(f"CNPG replica {cluster.name}: only production's backups are replicated")
+            bucket_arn, key_arn = backups.replica_bucket_arn, backups.replica_key.arn if backups.replica_key else None
+        else:
+            bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
+        if bucket_arn is None:
+            raise ValueError(f"CNPG replica {cluster.name} needs backups.replicate")
+        name = cluster.backup_role_name(targets.eks_cluster)
+        role = roles[cluster.key] = CnpgBackupRole(
+            scope,
+            f"cnpg-backups-{cluster.namespace}-{cluster.name}",
+            CnpgBackupRoleProps(
+                role_name=name,
+                oidc_provider_arn=targets.oidc.oidc_provider_arn,
+                oidc_issuer=targets.oidc.oidc_issuer,
+                namespace=cluster.namespace,
+                cluster_name=cluster.name,
+                bucket_arn=bucket_arn,
+                bucket_region=targets.region if cluster.replica else targets.primary_region,
+                key_arn=key_arn,
+                read_only=cluster.replica is not None,
+            ),
+        )
+        later = targets.primary_stack is not None
+        arn = role.arn
+        if targets.primary_stack is not None:
+            aws = AwsContext.of(targets.primary_stack)
+            arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{name}"
+        if cluster.replica:
+            backups.allow_reader(arn, replica=True, created_later=later)
+        else:
+            backups.allow_writer(arn, created_later=later)
+    return roles
