@@ -561,7 +561,6 @@ GUARDS.update(
             N("the Vault address is the construct's in-cluster https:// service address, not configuration"),
         ],
         "constructs/postgres/logical_backup_role.py:logical_backup_policy": [C((*LB, "prefix"), "")],
-        "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__": [C((*LB, "prefix"), "")],
         "stacks/data_recovery.py:add_logical_backup": [
             N(
                 "data_recovery.enabled() requires secrets in the primary region, where the stack builds the database, bucket and Vault"
@@ -709,7 +708,6 @@ LINES: dict[str, str] = {
     "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[0]": "recovery.database.dr_site.rpo: the freshness alert needs a 1998h30m absence window; Cloud Monitoring allows at most 23h30m",
     "constructs/gcp/backup_freshness.py:BackupFreshnessProps.__post_init__[1]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/postgres/logical_backup_role.py:logical_backup_policy[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
-    "constructs/postgres/logical_backup_role.py:LogicalBackupRoleProps.__post_init__[0]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/backups.py:BackupBucketsProps.__post_init__[8]": "database.logical_backup.prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')",
     "constructs/gcp/dr_region.py:DrRegion.__init__[0]": "database.logical_backup.retention_days: 10 days is shorter than dr.backups.retention_days (30): the GCS retention policy refuses earlier deletes",
     "props/cluster.py:ClusterSettings._addons_and_ami[0]": "clusters.us-west-2: addon_versions: coredns: '1.13' is not an EKS add-on version (v1.2.3-eksbuild.4)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
+from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
 from tonebridge.props.logical_backup import LogicalBackupSettings
 from tonebridge.props.vault import VaultRole
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from constructs import Construct
 
     from tonebridge.constructs.backups import BackupBuckets
-    from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole
     from tonebridge.constructs.postgres.rds import RdsPostgres
     from tonebridge.constructs.secrets_store import SecretsStoreCsi
     from tonebridge.constructs.vault import Vault
@@ -63,6 +63,39 @@ class BackupSources:
     rds: RdsSettings
     backups: BackupBuckets
     network: VpcSettings
+
+
+class OidcIssuer(Protocol):
+    """The cluster's IAM OIDC provider and issuer (without https://), which IRSA roles trust."""
+
+    oidc_provider_arn: str
+    oidc_issuer: str
+
+
+def add_logical_backup_role(
+    scope: Construct,
+    settings: LogicalBackupSettings,
+    environment: str,
+    region: str,
+    role_name: str,
+    oidc: OidcIssuer,
+    backups: BackupBuckets,
+) -> LogicalBackupRole:
+    """The job's IRSA role (infrastructure stack of the primary region): put under its prefix of ``backups``."""
+    return LogicalBackupRole(
+        scope,
+        "postgres-logical-backup",
+        LogicalBackupRoleProps(
+            settings,
+            environment,
+            role_name,
+            oidc.oidc_provider_arn,
+            oidc.oidc_issuer,
+            backups.bucket_arn,
+            backups.key.arn,
+            region,
+        ),
+    )
 
 
 def logical_backup_vault_role(settings: LogicalBackupSettings) -> VaultRole:

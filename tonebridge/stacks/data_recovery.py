@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.recovery_rules import freshness_window
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup
-from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole
 from tonebridge.features.logical_backup import BackupSources
 from tonebridge.features.logical_backup import add_logical_backup as add_job
+from tonebridge.features.logical_backup import add_logical_backup_role as add_role
 from tonebridge.features.logical_backup import logical_backup_vault_role as vault_role
 from tonebridge.props.vault import VaultRole
 
@@ -67,22 +68,8 @@ def add_logical_backup_role(
 ) -> LogicalBackupRole | None:
     if not enabled(env, region) or stack.backups is None:
         return None
-    backup = env.database.logical_backup
-    return LogicalBackupRole(
-        stack,
-        "postgres-logical-backup",
-        LogicalBackupRoleProps(
-            role_name=role_name(env, region),
-            oidc_provider_arn=stack.cluster.oidc_provider_arn,
-            oidc_issuer=stack.cluster.oidc_issuer,
-            namespace=backup.namespace,
-            service_account=backup.service_account,
-            bucket_arn=stack.backups.bucket_arn,
-            key_arn=stack.backups.key.arn,
-            region=region,
-            key_prefix=key_prefix(env),
-        ),
-    )
+    settings, name = env.database.logical_backup, role_name(env, region)
+    return add_role(stack, settings, env.name, region, name, stack.cluster, stack.backups)
 
 
 def logical_backup_vault_role(env: EnvironmentConfig, region: str) -> VaultRole | None:
