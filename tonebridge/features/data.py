@@ -59,7 +59,8 @@ class VaultPath(Protocol):
 
 
 class VaultAuth(Protocol):
-    """Where VSO logs in to Vault (the application's auth mount and token audience, shared by every namespace)."""
+    """Where a namespace logs in to Vault, through VSO or the CSI provider (the application's auth mount and token
+    audience, shared by every namespace)."""
 
     auth_mount: str
     audience: str
@@ -107,16 +108,7 @@ class DataTier:
 
 def redis_vault_role(settings: RedisSettings) -> VaultRole | None:
     """Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one."""
-    if not settings.enabled:
-        return None
-    password = settings.password
-    return VaultRole(
-        role=password.role,
-        service_account=password.service_account,
-        namespace=settings.namespace,
-        paths=(password.data_path,),
-        subject="the Redis password",
-    )
+    return settings.password.vault_role(settings.namespace) if settings.enabled else None
 
 
 def add_redis(

@@ -8,12 +8,12 @@ CSI driver); whether it runs in a region is the stack's to decide (primary regio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
 from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+from tonebridge.features.data import OidcIssuer, Prerequisites, VaultAuth
 from tonebridge.props.logical_backup import LogicalBackupSettings
 from tonebridge.props.vault import VaultRole
 
@@ -35,17 +35,6 @@ class SecretsPath(Protocol):
     csi: SecretsStoreCsi
 
 
-class VaultAuth(Protocol):
-    """Where the CSI provider logs in to Vault (the application's auth mount and token audience)."""
-
-    auth_mount: str
-    audience: str
-
-
-class Namespaces(Protocol):
-    def namespace_objects(self, names: Iterable[str]) -> list: ...
-
-
 @dataclass(frozen=True)
 class BackupSources:
     """What the job reads and writes, made by the infrastructure stack of its region.
@@ -63,13 +52,6 @@ class BackupSources:
     rds: RdsSettings
     backups: BackupBuckets
     network: VpcSettings
-
-
-class OidcIssuer(Protocol):
-    """The cluster's IAM OIDC provider and issuer (without https://), which IRSA roles trust."""
-
-    oidc_provider_arn: str
-    oidc_issuer: str
 
 
 def add_logical_backup_role(
@@ -114,7 +96,7 @@ def add_logical_backup(
     scope: Construct,
     settings: LogicalBackupSettings,
     sources: BackupSources,
-    base: Namespaces,
+    base: Prerequisites,
     secrets: SecretsPath,
     vault_auth: VaultAuth,
 ) -> LogicalBackup:

@@ -20,7 +20,7 @@ from pydantic import Field
 from tonebridge import versions
 from tonebridge.props.images import PinnedImage
 from tonebridge.props.types import ContainerResources, DnsLabel, Quantity, StrictModel
-from tonebridge.props.vault import VaultPath
+from tonebridge.props.vault import VaultPath, VaultRole
 from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 RedisMemory = Annotated[str, Field(pattern=MEMORY_PATTERN)]
@@ -53,6 +53,11 @@ class RedisPasswordSettings(StrictModel):
     def data_path(self) -> str:
         """The KV v2 data path a Vault policy names (``<mount>/data/<path>``)."""
         return f"{self.mount}/data/{self.path}"
+
+    def vault_role(self, namespace: str) -> VaultRole:
+        """The Vault role VSO logs in as for ``namespace`` (Redis's): bound to :attr:`service_account` there,
+        readable path exactly :attr:`data_path`."""
+        return VaultRole(self.role, self.service_account, namespace, (self.data_path,), "the Redis password")
 
 
 class RedisClientsSettings(StrictModel):
