@@ -1,5 +1,6 @@
-"""Production's logical backup job in the cluster (spec §9): the CronJob, its ConfigMap, SecretProviderClass,
-ServiceAccount and NetworkPolicy, and the Vault role that reads its database login.
+"""Production's logical backup (spec §9) across the stacks: its IRSA role (infrastructure stack), the CronJob,
+its ConfigMap, SecretProviderClass, ServiceAccount and NetworkPolicy and the Vault role that reads its database
+login (platform stack), the freshness alert on the GCS copy (DR stack).
 
 The feature takes its settings (``database.logical_backup``, :class:`LogicalBackupSettings`) and what other
 features and the infrastructure stack made (the IRSA role, the database, the backups bucket, Vault and the
@@ -21,11 +22,24 @@ if TYPE_CHECKING:
     from constructs import Construct
 
     from tonebridge.constructs.backups import BackupBuckets
+    from tonebridge.constructs.gcp.backup_freshness import BackupFreshness
     from tonebridge.constructs.postgres.rds import RdsPostgres
     from tonebridge.constructs.secrets_store import SecretsStoreCsi
     from tonebridge.constructs.vault import Vault
+    from tonebridge.props.dr import DrSettings
     from tonebridge.props.postgres import RdsSettings
     from tonebridge.props.vpc import VpcSettings
+
+
+#: What the freshness alert's documentation tells the responder to do.
+RUNBOOK = (
+    "The newest complete logical backup of production's database in GCS is older than the RPO.\n\n"
+    "1. `kubectl -n production get cronjob,jobs -l app.kubernetes.io/name=postgres-logical-backup` and the "
+    "failed job's log (the backup itself).\n"
+    "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
+    "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
+    'See the README, "Restore production\'s database".'
+)
 
 
 class SecretsPath(Protocol):
@@ -123,4 +137,27 @@ def add_logical_backup(
         ),
         depends_on=base.namespace_objects([settings.namespace]),
         csi_depends_on=[csi.driver, vault.certificates],
+    )
+
+
+def add_backup_freshness(
+    scope: Construct, settings: LogicalBackupSettings, dr: DrSettings, environment: str, rpo: str, absence_minutes: int
+) -> BackupFreshness:
+    """The DR stack's alert on the newest artefact in GCS: none under ``<prefix>/<environment>/`` for
+    ``absence_minutes`` (the RPO ``rpo`` less the pipeline's worst case) opens an incident."""
+    # Imported here: only the DR stack loads the Google provider.
+    from tonebridge.constructs.gcp.backup_freshness import BackupFreshness, BackupFreshnessProps
+
+    return BackupFreshness(
+        scope,
+        "postgres-logical-backup-freshness",
+        BackupFreshnessProps(
+            project_id=dr.project_id,
+            key_prefix=settings.key_prefix(environment),
+            metric_name=f"{environment}-postgres-logical-backup-arrivals",
+            rpo_text=rpo,
+            absence_minutes=absence_minutes,
+            runbook=RUNBOOK,
+            notification_channels=dr.alert_notification_channels,
+        ),
     )

@@ -18,6 +18,7 @@ from tonebridge.config.recovery_rules import freshness_window
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup
 from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole
 from tonebridge.features.logical_backup import BackupSources
+from tonebridge.features.logical_backup import add_backup_freshness as add_freshness
 from tonebridge.features.logical_backup import add_logical_backup as add_job
 from tonebridge.features.logical_backup import add_logical_backup_role as add_role
 from tonebridge.features.logical_backup import logical_backup_vault_role as vault_role
@@ -27,15 +28,6 @@ if TYPE_CHECKING:
     from tonebridge.stacks.infrastructure import InfrastructureStack
     from tonebridge.stacks.platform import PlatformStack
     from tonebridge.stacks.platform_parts import Foundation, Secrets
-
-RUNBOOK = (
-    "The newest complete logical backup of production's database in GCS is older than the RPO.\n\n"
-    "1. `kubectl -n production get cronjob,jobs -l app.kubernetes.io/name=postgres-logical-backup` and the "
-    "failed job's log (the backup itself).\n"
-    "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
-    "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
-    'See the README, "Restore production\'s database".'
-)
 
 
 def enabled(env: EnvironmentConfig, region: str) -> bool:
@@ -94,18 +86,5 @@ def add_backup_freshness(stack, env: EnvironmentConfig):
     window = freshness_window(env)
     if window is None or env.dr is None:
         return None
-    from tonebridge.constructs.gcp.backup_freshness import BackupFreshness, BackupFreshnessProps
-
-    return BackupFreshness(
-        stack,
-        "postgres-logical-backup-freshness",
-        BackupFreshnessProps(
-            project_id=env.dr.project_id,
-            key_prefix=key_prefix(env),
-            metric_name=f"{env.name}-postgres-logical-backup-arrivals",
-            rpo_text=env.recovery.database.dr_site.rpo,
-            absence_minutes=window,
-            runbook=RUNBOOK,
-            notification_channels=env.dr.alert_notification_channels,
-        ),
-    )
+    rpo = env.recovery.database.dr_site.rpo
+    return add_freshness(stack, env.database.logical_backup, env.dr, env.name, rpo, window)
