@@ -1,5 +1,6 @@
 """Data in the cluster (spec §4.1, §4.2): the CloudNativePG operator and its PostgreSQL clusters, the Redis
-operator and its cluster, and the Vault role that reads Redis's password.
+operator and its cluster, the Vault role that reads Redis's password, and (infrastructure stack) the IRSA roles
+the CloudNativePG clusters back up with.
 
 Each feature takes its settings (``platform.<region>.postgres`` / ``.redis``, the models of
 :mod:`tonebridge.props.cnpg` and :mod:`tonebridge.props.redis`) and the wiring other features resolve
@@ -51,7 +52,7 @@ class Prerequisites(Protocol):
     def storage_class_objects(self, names: Iterable[str]) -> list: ...
 
 
-class VaultPath(Protocol):
+class VsoPath(Protocol):
     """The region's secrets path as far as the data tier uses it: Vault and the Vault Secrets Operator."""
 
     vault: Vault
@@ -116,7 +117,7 @@ def add_redis(
     settings: RedisSettings,
     controllers: Controllers,
     base: Prerequisites,
-    secrets: VaultPath | None,
+    secrets: VsoPath | None,
     vault_auth: VaultAuth,
     *,
     warm: bool,
