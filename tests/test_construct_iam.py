@@ -125,18 +125,19 @@ def test_an_irsa_role_with_managed_policies_and_no_inline_policy():
 
 def test_logical_backup_role_writes_only_under_its_prefix_in_another_region():
     from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+    from tonebridge.props.logical_backup import LogicalBackupSettings
 
     props = LogicalBackupRoleProps(
+        settings=LogicalBackupSettings(namespace="backup-jobs", service_account="dumper"),
+        environment="staging",
         role_name="tb-unit-logical",
         oidc_provider_arn=OIDC_ARN,
         oidc_issuer=ISSUER,
-        namespace="backup-jobs",
-        service_account="dumper",
         bucket_arn="arn:aws:s3:::tb-unit-backups",
         key_arn="arn:aws:kms:us-east-1:111122223333:key/unit",
         region="us-east-1",
-        key_prefix="postgres-logical/staging",
     )
+    assert props.key_prefix == "postgres-logical/staging"
     out = synth_alone(lambda stack: LogicalBackupRole(stack, "logical", props), region="us-east-1", key_access=False)
     statements = _statements(only(out, "aws_iam_role_policy")["policy"])
     assert statements["WriteLogicalBackups"]["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]

@@ -115,13 +115,13 @@ def test_an_unprotected_primary_without_autoscaling_on_a_pinned_minor():
 # --- CloudNativePG --------------------------------------------------------------------------------------------
 
 
-def _cnpg(**overrides):
+def _cnpg(settings=None, **overrides):
     from tonebridge.constructs.postgres.cnpg import CnpgCluster, CnpgClusterProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
     props = CnpgClusterProps(
         **{
-            "name": "orders",
-            "namespace": "staging",
+            "settings": CnpgClusterSettings(name="orders", namespace="staging", **(settings or {})),
             "parameters": {"max_connections": "100"},
             "backup_role_arn": "arn:aws:iam::111122223333:role/orders-backup",
             "backup": None,
@@ -139,14 +139,13 @@ def _cnpg(**overrides):
 
 
 def test_a_replica_cluster_recovers_and_replays_from_the_source_and_takes_no_backups():
-    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource
+    from tonebridge.constructs.postgres.cnpg import BarmanStore
 
     store = BarmanStore(bucket="tb-backups-replica-us-east-1", compression="bzip2")
     objects, policies = _cnpg(
-        replica=CnpgReplicaSource(source_cluster="orders-west", store=store),
-        instances=2,
+        {"replica": {"source_cluster": "orders-west"}, "instances": 2, "monitoring": False, "client_services": []},
+        replica_store=store,
         anti_affinity="preferred",
-        monitoring=False,
     )
     assert set(objects) == {"Cluster"}  # no ScheduledBackup: a replica only reads
     spec = objects["Cluster"]["spec"]
@@ -171,11 +170,9 @@ def test_a_primary_cluster_with_clients_and_scraping():
     from tonebridge.constructs.postgres.cnpg import BarmanStore
 
     objects, policies = _cnpg(
+        {"client_services": ["api", "worker"], "retention": "4w", "backup_schedule": "0 30 1 * * *"},
         backup=BarmanStore(bucket="tb-backups", prefix="staging", encryption="aws:kms", server_name="orders-v2"),
-        client_services=["api", "worker"],
         monitoring_namespace="monitoring",
-        retention="4w",
-        schedule="0 30 1 * * *",
     )
     spec = objects["Cluster"]["spec"]
     assert spec["bootstrap"] == {"initdb": {"database": "tonebridge", "owner": "tonebridge"}}
@@ -201,30 +198,36 @@ def test_a_primary_cluster_with_clients_and_scraping():
 
 def test_a_logical_backup_verifying_the_server_certificate_on_its_own_schedule():
     from tonebridge.constructs.postgres.logical_backup import NAME, LogicalBackup, LogicalBackupProps
+    from tonebridge.props.logical_backup import LogicalBackupSettings
 
-    props = LogicalBackupProps(
+    settings = LogicalBackupSettings(
         namespace="backup-jobs",
         service_account="dumper",
-        role_arn="arn:aws:iam::111122223333:role/tb-unit-logical",
         schedule="15 */6 * * *",
         max_duration_minutes=45,
         image="ghcr.io/tonebridge/pg-backup@sha256:" + "0" * 64,
+        vault_role="logical-backup",
+        vault_database_role="logical-backup",
+        ssl_mode="verify-full",
+    )
+    assert settings.credentials_path == "database/creds/logical-backup"
+    props = LogicalBackupProps(
+        settings,
+        environment="unit",
+        role_arn="arn:aws:iam::111122223333:role/tb-unit-logical",
         db_host="tb-unit.abc.us-west-2.rds.amazonaws.com",
         db_port="${aws_db_instance.database.port}",  # a reference, as the stack passes it
         database="orders",
         bucket="tb-unit-backups",
-        key_prefix="postgres-logical/unit",
         kms_key_arn="arn:aws:kms:us-west-2:111122223333:key/unit",
         region="us-west-2",
         vault_address="https://vault.vault.svc:8200",
         ca_cert_path="/vault/ca/ca.crt",
-        vault_role="logical-backup",
         auth_mount="kubernetes",
         audience="vault",
-        credentials_path="database/creds/logical-backup",
         database_cidrs=["10.9.20.0/24", "10.9.21.0/24"],
-        ssl_mode="verify-full",
     )
+    assert props.key_prefix == "postgres-logical/unit"
     out = synth_alone(lambda stack: LogicalBackup(stack, "logical", props), providers=("kubernetes", "helm"))
     found = {
         (r["manifest"]["kind"], r["manifest"]["metadata"]["name"]): r["manifest"]
@@ -237,7 +240,7 @@ def test_a_logical_backup_verifying_the_server_certificate_on_its_own_schedule()
     (container,) = pod["template"]["spec"]["containers"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["PGSSLMODE"] == "verify-full" and env["PGPORT"] == "${aws_db_instance.database.port}"
-    assert container["image"] == props.image
+    assert container["image"] == settings.image
     account = found[("ServiceAccount", "dumper")]
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": props.role_arn}
     assert account["automountServiceAccountToken"] is False

@@ -18,13 +18,13 @@ def _rds_props():
     )
 
 
-def _cnpg_props(**overrides):
+def _cnpg_props(settings=None, **overrides):
     from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgClusterProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
     return CnpgClusterProps(
         **{
-            "name": "orders",
-            "namespace": "staging",
+            "settings": CnpgClusterSettings(name="orders", namespace="staging", **(settings or {})),
             "parameters": {"max_connections": "100"},
             "backup_role_arn": "arn:aws:iam::111122223333:role/orders-backup",
             "backup": BarmanStore(bucket="tb-backups-staging", prefix="/postgres/"),
@@ -97,14 +97,14 @@ def test_on_cloudnativepg_it_is_the_cluster_at_the_callers_id_and_names_its_serv
 
 
 def test_a_cloudnativepg_replica_has_no_backup_location_of_its_own():
-    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource
+    from tonebridge.constructs.postgres.cnpg import BarmanStore
     from tonebridge.constructs.postgres.ha import PostgresHA
 
     seen = {}
-    replica = CnpgReplicaSource(source_cluster="orders-west", store=BarmanStore(bucket="tb-backups-replica"))
+    replica = {"replica": {"source_cluster": "orders-west"}}
+    props = _cnpg_props(replica, backup=None, replica_store=BarmanStore(bucket="tb-backups-replica"))
     synth_alone(
-        lambda stack: seen.setdefault("db", PostgresHA(stack, "orders", _cnpg_props(backup=None, replica=replica))),
-        providers=("kubernetes", "helm"),
+        lambda stack: seen.setdefault("db", PostgresHA(stack, "orders", props)), providers=("kubernetes", "helm")
     )
     assert seen["db"].backup_location is None
     assert seen["db"].endpoint == "orders-rw.staging.svc"

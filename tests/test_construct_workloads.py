@@ -11,13 +11,15 @@ from tests.construct_harness import helm_values, manifests, synth_alone
 
 
 def test_a_redis_cache_without_append_only_with_six_shards_labels_and_scraping():
-    from tonebridge.constructs.redis import RedisClients, RedisCluster, RedisClusterProps, VaultPassword
+    from tonebridge.constructs.redis import RedisCluster, RedisClusterProps
+    from tonebridge.props.redis import RedisClientsSettings, RedisPasswordSettings, RedisSettings
 
-    props = RedisClusterProps(
+    settings = RedisSettings(
+        enabled=True,
         name="sessions",
         namespace="cache",
-        password=VaultPassword(mount="kv", path="cache/sessions", address="https://vault.vault.svc:8200", role="cache"),
-        clients=RedisClients(namespace="production", services=["api-gateway"]),
+        password=RedisPasswordSettings(mount="kv", path="cache/sessions", role="cache"),
+        clients=RedisClientsSettings(namespace="production", services=["api-gateway"]),
         leaders=6,
         followers=1,
         maxmemory="512mb",
@@ -25,6 +27,10 @@ def test_a_redis_cache_without_append_only_with_six_shards_labels_and_scraping()
         appendonly=False,
         appendfsync="no",
         storage_size="2Gi",
+    )
+    props = RedisClusterProps(
+        settings,
+        vault_address="https://vault.vault.svc:8200",
         labels={"tonebridge.io/role": "session-cache"},
         monitoring_namespace="monitoring",
     )

@@ -283,12 +283,12 @@ def test_secondary_region_runs_a_warm_redis_cache_and_no_cnpg(stacks):
 # --- props and policies --------------------------------------------------------------------------
 
 
-def _cnpg_props(**overrides):
+def _cnpg_props(settings=None, **overrides):
     from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgClusterProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
     base = {
-        "name": "db",
-        "namespace": "staging",
+        "settings": CnpgClusterSettings(**{"name": "db", "namespace": "staging", **(settings or {})}),
         "parameters": SPEC_PARAMETERS,
         "backup_role_arn": "arn:aws:iam::123456789012:role/db",
         "backup": BarmanStore(bucket="tonebridge-backups"),
@@ -299,25 +299,28 @@ def _cnpg_props(**overrides):
 
 
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("settings", "overrides", "message"),
     [
-        ({"image": "ghcr.io/cloudnative-pg/postgresql:17.6"}, "not a pinned PostgreSQL 16 image"),
-        ({"image": "ghcr.io/cloudnative-pg/postgresql:latest"}, "not a pinned PostgreSQL 16 image"),
-        ({"instances": 0}, "instances must be 1-9"),
-        ({"parameters": {"max_connections": 200}}, "parameters must be strings"),
-        ({"retention": "30 days"}, "retention"),
-        ({"schedule": "0 3 * * *"}, "six fields"),
-        ({"backup": None}, "backup is required"),
-        ({"backup_role_arn": ""}, "backup_role_arn is required"),
-        ({"namespace": "Staging"}, "not a DNS label"),
-        ({"anti_affinity": "sometimes"}, "required or preferred"),
-        ({"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr '10.0.0.0/33' is not a CIDR"),
-        ({"client_services": ["Api"]}, "'Api' is not a DNS label"),
+        ({"image": "ghcr.io/cloudnative-pg/postgresql:17.6"}, {}, "not a pinned PostgreSQL 16 image"),
+        ({"image": "ghcr.io/cloudnative-pg/postgresql:latest"}, {}, "not a pinned PostgreSQL 16 image"),
+        ({"instances": 0}, {}, r"instances\n.*greater than or equal to 1"),
+        ({}, {"parameters": {"max_connections": 200}}, "parameters must be strings"),
+        ({"retention": "30 days"}, {}, "retention"),
+        ({"backup_schedule": "0 3 * * *"}, {}, r"backup_schedule\n.*String should match pattern"),
+        ({}, {"backup": None}, "backup is required"),
+        ({"replica": {"source_cluster": "db-west"}}, {"backup": None}, "a replica needs the store it recovers from"),
+        ({}, {"backup_role_arn": ""}, "backup_role_arn is required"),
+        ({"namespace": "Staging"}, {}, r"namespace\n.*String should match pattern"),
+        ({}, {"anti_affinity": "sometimes"}, "required or preferred"),
+        ({}, {"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr '10.0.0.0/33' is not a CIDR"),
+        ({"client_services": ["Api"]}, {}, r"client_services\.0\n.*String should match pattern"),
     ],
 )
-def test_cnpg_props_are_checked_early(overrides, message):
+def test_cnpg_props_are_checked_early(settings, overrides, message):
+    """The settings reject what they declare (pydantic, the same rule the configuration applies); the props
+    what only the construct knows (the PostgreSQL 16 image, parameters, the backup wiring)."""
     with pytest.raises(ValueError, match=message):
-        _cnpg_props(**overrides)
+        _cnpg_props(settings, **overrides)
 
 
 def test_barman_store_rejects_unknown_algorithms_and_an_empty_prefix():
@@ -342,10 +345,11 @@ def test_explicit_encryption_reaches_wal_and_data():
 
 
 def test_replica_cluster_recovers_from_the_replicated_backups():
-    from tonebridge.constructs.postgres.cnpg import BarmanStore, CnpgReplicaSource, cluster_objects
+    from tonebridge.constructs.postgres.cnpg import BarmanStore, cluster_objects
 
-    replica = CnpgReplicaSource(source_cluster="tonebridge", store=BarmanStore(bucket="tonebridge-backups-us-east-1"))
-    objects = cluster_objects(_cnpg_props(name="tonebridge-replica", backup=None, replica=replica))
+    replica = {"name": "tonebridge-replica", "replica": {"source_cluster": "tonebridge"}}
+    store = BarmanStore(bucket="tonebridge-backups-us-east-1")
+    objects = cluster_objects(_cnpg_props(replica, backup=None, replica_store=store))
     assert [o["kind"] for o in objects] == ["Cluster"]  # no ScheduledBackup: a replica only reads
     spec = objects[0]["spec"]
     assert spec["replica"] == {"enabled": True, "source": "tonebridge"}
@@ -359,48 +363,55 @@ def test_replica_cluster_recovers_from_the_replicated_backups():
     assert store["s3Credentials"] == {"inheritFromIAMRole": True}
 
 
-def _redis_props(**overrides):
-    from tonebridge.constructs.redis import RedisClients, RedisClusterProps, VaultPassword
+def _redis_settings(**overrides):
+    from tonebridge.props.redis import RedisSettings
 
-    password = VaultPassword(mount="secret", path="redis", address="https://vault.vault.svc:8200")
-    clients = RedisClients(namespace="production", services=["llm-service", "auth-service"])
-    base = {"name": "redis", "namespace": "redis", "password": password, "clients": clients}
-    return RedisClusterProps(**{**base, **overrides})
+    clients = {"namespace": "production", "services": ["llm-service", "auth-service"]}
+    return RedisSettings(**{"enabled": True, "name": "redis", "namespace": "redis", "clients": clients, **overrides})
 
 
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"leaders": 2}, "at least 3"),
-        ({"maxmemory": "2 GB"}, "must look like 2gb"),
-        ({"maxmemory_policy": "lru"}, "unknown"),
-        ({"appendfsync": "sometimes"}, "always, everysec or no"),
-        ({"image": "quay.io/opstree/redis"}, "pinned"),
-        ({"image": "quay.io/opstree/redis:latest"}, "pinned"),
-        ({"name": "Redis"}, "DNS label"),
-        ({"namespace": "production"}, "clients live outside its namespace"),
-    ],
-)
-def test_redis_props_are_checked_early(overrides, message):
-    with pytest.raises(ValueError, match=message):
-        _redis_props(**overrides)
+def _redis_props(settings=None, **wiring):
+    from tonebridge.constructs.redis import RedisClusterProps
+
+    return RedisClusterProps(
+        _redis_settings(**(settings or {})), **{"vault_address": "https://vault.vault.svc:8200", **wiring}
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"address": "http://vault.vault.svc:8200"}, "https"),
-        ({"role": "Redis"}, "role 'Redis' is not a DNS label"),
-        ({"service_account": ""}, "service_account '' is not a DNS label"),
-        ({"refresh_after": "1d"}, "refresh_after"),
+        ({"leaders": 2}, r"leaders\n.*greater than or equal to 3"),
+        ({"maxmemory": "2 GB"}, r"maxmemory\n.*String should match pattern"),
+        ({"maxmemory_policy": "lru"}, r"maxmemory_policy\n.*Input should be 'noeviction'"),
+        ({"appendfsync": "sometimes"}, r"appendfsync\n.*Input should be 'always', 'everysec' or 'no'"),
+        ({"image": "quay.io/opstree/redis"}, r"image\n.*String should match pattern"),
+        ({"image": "quay.io/opstree/redis:latest"}, "must be pinned to a tag or digest, not latest"),
+        ({"name": "Redis"}, r"name\n.*String should match pattern"),
     ],
 )
-def test_redis_vault_password_is_checked_early(overrides, message):
-    from tonebridge.constructs.redis import VaultPassword
-
-    base = {"mount": "secret", "path": "redis", "address": "https://vault.vault.svc:8200"}
+def test_redis_settings_are_checked_early(overrides, message):
+    """The settings the construct takes reject these themselves (the rules the configuration applies)."""
     with pytest.raises(ValueError, match=message):
-        VaultPassword(**{**base, **overrides})
+        _redis_props(overrides)
+
+
+@pytest.mark.parametrize(
+    ("password", "address", "message"),
+    [
+        ({}, "http://vault.vault.svc:8200", "https"),
+        ({"role": "Redis"}, "https://vault.vault.svc:8200", r"role\n.*String should match pattern"),
+        ({"service_account": ""}, "https://vault.vault.svc:8200", r"service_account\n.*String should match pattern"),
+        ({"refresh_after": "1d"}, "https://vault.vault.svc:8200", r"refresh_after\n.*String should match pattern"),
+    ],
+)
+def test_redis_vault_password_is_checked_early(password, address, message):
+    """Where the password lives is settings (checked by the model); Vault's address is wiring, checked by
+    VSO's login (constructs/vault_login.py) when the cluster's objects are built."""
+    from tonebridge.constructs.redis import RedisClusterProps, vault_login
+
+    with pytest.raises(ValueError, match=message):
+        vault_login(RedisClusterProps(_redis_settings(password=password), vault_address=address))
 
 
 def test_backup_policies_grant_nothing_unrestricted():
@@ -492,7 +503,7 @@ def test_redis_policies_admit_members_clients_operator_and_prometheus():
 def test_cnpg_policies_admit_replication_operator_clients_api_server_and_s3():
     from tonebridge.constructs.postgres.cnpg import flows, network_policies
 
-    props = _cnpg_props(client_services=["llm-service"], monitoring_namespace="monitoring")
+    props = _cnpg_props({"client_services": ["llm-service"]}, monitoring_namespace="monitoring")
     cluster, clients = network_policies(props)
     members = {"podSelector": {"matchLabels": {"cnpg.io/cluster": "db"}}}  # instances and jobs alike
     assert cluster["spec"]["podSelector"] == members["podSelector"] and cluster["metadata"]["namespace"] == "staging"
@@ -639,3 +650,137 @@ def test_staging_postgres_refuses_connections_without_tls(west_objects):
     """hostssl only: the pg_hba lines come before CloudNativePG's own `host all all all` line."""
     hba = west_objects[("Cluster", "tonebridge")]["spec"]["postgresql"]["pg_hba"]
     assert hba == ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"]
+
+
+W = ("platform", "us-west-2")
+REDIS = (*W, "redis")
+PG = (*W, "postgres", "clusters", 0)
+
+
+def test_data_settings_problems_are_lines_of_the_file(tmp_path):
+    """What the Redis and CloudNativePG props once checked themselves is the settings' own rule now
+    (props/redis.py, props/cnpg.py) or the configuration's cross-field rule: the lines
+    tests/construct_guards.py pinned for those checks are what the loader reports."""
+    from tests.config_lines import loader_report
+
+    cases = [
+        # formerly constructs/postgres/cnpg.py:CnpgReplicaSource.__post_init__[0]
+        (
+            ("platform", "us-east-1", "postgres", "clusters"),
+            [{"name": "db", "namespace": "production", "replica": {"source_cluster": "Tone_Bridge"}}],
+            "platform.us-east-1.postgres.clusters[0].replica.source_cluster: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Tone_Bridge')",  # noqa: E501
+        ),
+        # formerly constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[0]
+        (
+            (*PG, "database"),
+            "Tone_Bridge",
+            "platform.us-west-2.postgres.clusters[0].database: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Tone_Bridge')",  # noqa: E501
+        ),
+        # formerly constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[2]
+        (
+            (*PG, "instances"),
+            0,
+            "platform.us-west-2.postgres.clusters[0].instances: Input should be greater than or equal to 1 (got 0)",
+        ),
+        # formerly constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[6]
+        (
+            (*PG, "retention"),
+            "30 days",
+            "platform.us-west-2.postgres.clusters[0].retention: String should match pattern '^[1-9]\\d*[dwm]$' (got '30 days')",  # noqa: E501
+        ),
+        # formerly constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[7]
+        (
+            (*PG, "backup_schedule"),
+            "0 3 * * *",
+            "platform.us-west-2.postgres.clusters[0].backup_schedule: String should match pattern '^(\\S+\\s+){5}\\S+$' (got '0 3 * * *')",  # noqa: E501
+        ),
+        # formerly constructs/postgres/cnpg.py:CnpgClusterProps.__post_init__[12]
+        (
+            (*PG, "client_services"),
+            ["Web_App"],
+            "platform.us-west-2.postgres.clusters[0].client_services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:VaultPassword.__post_init__[0]
+        (
+            (*REDIS, "password", "path"),
+            "",
+            "platform.us-west-2.redis.password.path: String should match pattern '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' (got '')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:VaultPassword.__post_init__[1]
+        (
+            (*REDIS, "password", "refresh_after"),
+            "1 hour",
+            "platform.us-west-2.redis.password.refresh_after: String should match pattern '^\\d+[smh]$' (got '1 hour')",
+        ),
+        # formerly constructs/redis.py:VaultPassword.__post_init__[3]
+        (
+            (*REDIS, "password", "role"),
+            "Redis_Role",
+            "platform.us-west-2.redis.password.role: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Redis_Role')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:RedisClients.__post_init__[0]
+        (
+            (*REDIS, "clients", "services"),
+            ["Web_App"],
+            "platform.us-west-2.redis.clients.services[0]: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Web_App')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:RedisClients.__post_init__[1]
+        (
+            (*REDIS, "clients", "services"),
+            [],
+            "platform.us-west-2.redis.clients.services: List should have at least 1 item after validation, not 0",
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[0]
+        ((*REDIS, "name"), "r" * 41, "platform.us-west-2.redis.name: at most 40 characters (pod names add suffixes)"),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[1]
+        (
+            (*REDIS, "operator_namespace"),
+            "Redis_Operator",
+            "platform.us-west-2.redis.operator_namespace: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got 'Redis_Operator')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[2]
+        (
+            (*REDIS, "clients", "namespace"),
+            "redis",
+            "platform.us-west-2.redis.namespace: 'redis' must hold Redis alone, behind a default deny (namespaces.redis.network_isolation), apart from its clients",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[3]
+        (
+            (*REDIS, "leaders"),
+            2,
+            "platform.us-west-2.redis.leaders: Input should be greater than or equal to 3 (got 2)",
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[4]
+        (
+            (*REDIS, "followers"),
+            -1,
+            "platform.us-west-2.redis.followers: Input should be greater than or equal to 0 (got -1)",
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[5]
+        (
+            (*REDIS, "maxmemory"),
+            "2 GB",
+            "platform.us-west-2.redis.maxmemory: String should match pattern '^\\d+(b|kb|mb|gb)?$' (got '2 GB')",
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[6]
+        (
+            (*REDIS, "maxmemory_policy"),
+            "lru",
+            "platform.us-west-2.redis.maxmemory_policy: Input should be 'noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random' or 'volatile-ttl' (got 'lru')",  # noqa: E501
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[7]
+        (
+            (*REDIS, "appendfsync"),
+            "sometimes",
+            "platform.us-west-2.redis.appendfsync: Input should be 'always', 'everysec' or 'no' (got 'sometimes')",
+        ),
+        # formerly constructs/redis.py:RedisClusterProps.__post_init__[8]
+        (
+            (*REDIS, "image"),
+            "quay.io/opstree/redis",
+            "platform.us-west-2.redis.image: String should match pattern '^[a-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+(:[\\w.-]+|@sha256:[0-9a-f]{64})$' (got 'quay.io/opstree/redis')",  # noqa: E501
+        ),
+    ]
+    for path, value, line in cases:
+        report = loader_report(tmp_path, path, value)
+        assert any(got.endswith(f"production.yaml: {line}") for got in report.splitlines()), (line, report)

@@ -177,3 +177,22 @@ def test_delivery_of_production_defaults():
 def test_schedule_that_skips_days_is_refused():
     with pytest.raises(ValueError, match="must run every day"):
         schedules.daily_minutes("0 4 * * 1-5")
+
+
+def test_logical_backup_settings_problems_are_lines_of_the_file(tmp_path):
+    """What LogicalBackupProps once checked itself (five cron fields, a prefix) is LogicalBackupSettings' own
+    rule now: the lines tests/construct_guards.py pinned for those checks are what the loader reports."""
+    from tests.config_lines import loader_report
+
+    cases = [
+        (
+            "schedule",
+            "0 0 * * * *",
+            "schedule: String should match pattern '^\\S+ \\S+ \\S+ \\S+ \\S+$' (got '0 0 * * * *')",
+        ),
+        ("prefix", "", "prefix: String should match pattern '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' (got '')"),
+    ]
+    for field, value, line in cases:
+        report = loader_report(tmp_path, ("database", "logical_backup", field), value)
+        expected = f"production.yaml: database.logical_backup.{line}"
+        assert any(got.endswith(expected) for got in report.splitlines()), report

@@ -102,15 +102,15 @@ def test_roles_granted_after_vault_is_built_land_in_the_bootstrap_in_grant_order
 
 def test_production_bootstrap_holds_every_features_role(stacks, environments):
     from tonebridge.features.ci import ci_vault_role
+    from tonebridge.features.data import redis_vault_role
     from tonebridge.features.gitops import sso_vault_role
     from tonebridge.stacks.data_recovery import logical_backup_vault_role
-    from tonebridge.stacks.platform import redis_vault_role
     from tonebridge.stacks.platform_observability import observability_vault_role
 
     env = environments["production"]
     platform = env.platform["us-west-2"]
     granted = [
-        redis_vault_role(platform),
+        redis_vault_role(platform.redis),
         observability_vault_role(platform),
         ci_vault_role(platform.ci),
         logical_backup_vault_role(env, "us-west-2"),

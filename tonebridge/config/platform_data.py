@@ -1,5 +1,7 @@
-"""Typed models of the in-cluster data tier: CloudNativePG clusters (spec §4.1) and the Redis
-cluster (spec §4.2) of one region, as ``platform.<region>.postgres`` and ``platform.<region>.redis``.
+"""The in-cluster data tier's configuration: CloudNativePG clusters (spec §4.1) and the Redis cluster
+(spec §4.2) of one region, as ``platform.<region>.postgres`` and ``platform.<region>.redis``. Their models
+are the constructs' settings (:mod:`tonebridge.props.cnpg`, :mod:`tonebridge.props.redis`), re-exported
+here under their configuration names.
 
 The §4.1 server settings are not repeated here: every engine takes them from ``database.settings``.
 Cross-field rules (a replica needs a secondary region and a replicated bucket, names stay unique)
@@ -14,146 +16,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from tonebridge import versions
 from tonebridge.config.errors import Problem
-from tonebridge.config.types import StrictModel
-from tonebridge.props.types import ContainerResources, DnsLabel, Quantity
-from tonebridge.props.vault import VaultPath
+from tonebridge.props.cnpg import CnpgClusterSettings, CnpgReplicaSettings, PostgresPlatformSettings
+from tonebridge.props.redis import DEFAULT_CLIENTS, RedisClientsSettings, RedisPasswordSettings, RedisSettings
+from tonebridge.props.types import ContainerResources
 from tonebridge.quantities import parse_quantity
-from tonebridge.redisrules import APPENDFSYNC_MODES, MAXMEMORY_POLICIES, MEMORY_PATTERN
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
     from tonebridge.config.platform import PlatformConfig
     from tonebridge.config.platform_base import NamespaceConfig
 
-Image = Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")]
-#: CloudNativePG's own cron syntax: six fields, seconds first.
-CnpgSchedule = Annotated[str, Field(pattern=r"^(\S+\s+){5}\S+$")]
-#: Barman's retention policy syntax ("30d", "4w", "3m").
-Retention = Annotated[str, Field(pattern=r"^[1-9]\d*[dwm]$")]
-RedisMemory = Annotated[str, Field(pattern=MEMORY_PATTERN)]
-
-
-#: The data stores' clients by default (module doc).
-DEFAULT_CLIENTS = ["llm-service", "auth-service"]
-
-
-class CnpgReplicaConfig(StrictModel):
-    """This cluster is a replica of a cluster in aws.primary_region, recovering from the backups
-    replicated to this region's copy of the backups bucket (spec §9.1)."""
-
-    source_cluster: DnsLabel = Field(description="Name of the primary cluster (its backups' server name).")
-
-
-class CnpgClusterConfig(StrictModel):
-    """One CloudNativePG ``Cluster``; defaults are spec §4.1's values."""
-
-    name: DnsLabel
-    namespace: DnsLabel
-    instances: int = Field(default=3, ge=1, le=9)
-    image: Image = Field(
-        default=versions.image("ghcr.io/cloudnative-pg/postgresql"),
-        description="PostgreSQL 16 (spec §4.1), pinned; a `system` image, the one that carries barman-cloud.",
-    )
-    database: DnsLabel = "tonebridge"
-    owner: DnsLabel = "tonebridge"
-    storage_size: Quantity = "100Gi"
-    storage_class: DnsLabel = "fast-ssd"
-    monitoring: bool = True
-    backup_schedule: CnpgSchedule = Field(default="0 0 3 * * *", description="Daily base backup, 03:00 UTC.")
-    retention: Retention = "30d"
-    compression: Literal["gzip", "bzip2", "snappy", "lz4", "xz", "zstd"] = "gzip"
-    encryption: Literal["AES256", "aws:kms"] | None = Field(
-        default=None,
-        description="Server-side encryption header; None keeps the bucket's default (SSE-KMS with its customer key).",
-    )
-    resources: ContainerResources = ContainerResources(
-        cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
-    )
-    replica: CnpgReplicaConfig | None = None
-    client_services: list[DnsLabel] = Field(
-        default_factory=lambda: list(DEFAULT_CLIENTS),
-        description="Services (`app` label) of the cluster's namespace that may connect on 5432.",
-    )
-
-    def backup_role_name(self, eks_cluster: str) -> str:
-        """The IRSA role of this cluster's backups (the infrastructure stack creates it)."""
-        return f"{eks_cluster}-cnpg-{self.namespace}-{self.name}"
-
-
-class PostgresPlatformConfig(StrictModel):
-    """The CloudNativePG operator and the clusters it runs in this region."""
-
-    operator_namespace: DnsLabel = "cnpg-system"
-    operator_replicas: int = Field(default=2, ge=1, le=5)
-    clusters: list[CnpgClusterConfig] = Field(default_factory=list)
-
-
-class RedisVaultSecretConfig(StrictModel):
-    """Where the Redis password lives in Vault; VSO copies it into a Kubernetes secret.
-
-    VSO logs in for the Redis namespace with its own ServiceAccount and VaultAuth (VSO only uses a
-    service account of the requesting resource's namespace), bound to Vault role ``role``.
-    """
-
-    mount: VaultPath = "secret"
-    path: VaultPath = "redis"
-    key: str = Field(default="password", pattern=r"^[A-Za-z0-9_.-]+$")
-    role: DnsLabel = Field(
-        default="redis",
-        description="Vault Kubernetes auth role of the Redis namespace, read-only on exactly this path.",
-    )
-    service_account: DnsLabel = Field(
-        default="redis-vault",
-        description="ServiceAccount in the Redis namespace that the role is bound to (VSO logs in with it).",
-    )
-    refresh_after: str = Field(default="1h", pattern=r"^\d+[smh]$")
-
-
-class RedisClientsConfig(StrictModel):
-    """The pods that may connect to Redis: services (``app`` label) of one namespace."""
-
-    namespace: DnsLabel = "production"
-    services: list[DnsLabel] = Field(default_factory=lambda: list(DEFAULT_CLIENTS), min_length=1)
-
-
-class RedisConfig(StrictModel):
-    """A Redis cluster of the OT redis-operator; defaults are spec §4.2's values.
-
-    It runs in a namespace of its own (``namespace``, one of ``platform.<region>.namespaces``), whose
-    quota and limit range are sized for it, apart from the applications' quota (spec §3.2)."""
-
-    enabled: bool = False
-    name: DnsLabel = "redis"
-    namespace: DnsLabel = "redis"
-    operator_namespace: DnsLabel = "redis-operator"
-    leaders: int = Field(default=3, ge=3, le=15, description="Redis Cluster needs at least three leaders.")
-    followers: int = Field(default=3, ge=0, le=15)
-    image: Image = versions.image("quay.io/opstree/redis")
-    exporter_image: Image = versions.image("quay.io/opstree/redis-exporter")
-    maxmemory: RedisMemory = "2gb"
-    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "allkeys-lru"
-    appendonly: bool = True
-    appendfsync: Literal[APPENDFSYNC_MODES] = "everysec"
-    storage_size: Quantity = "10Gi"
-    storage_class: DnsLabel = "fast-ssd"
-    resources: ContainerResources = ContainerResources(
-        cpu_request="500m", memory_request="2560Mi", cpu_limit="1", memory_limit="3Gi"
-    )
-    exporter_resources: ContainerResources = ContainerResources(
-        cpu_request="50m", memory_request="64Mi", cpu_limit="200m", memory_limit="128Mi"
-    )
-    password: RedisVaultSecretConfig = RedisVaultSecretConfig()
-    clients: RedisClientsConfig = RedisClientsConfig()
-
-    @property
-    def pods(self) -> int:
-        return self.leaders + self.followers
+#: The models are the props' (one schema): configuration imports them under their configuration names.
+CnpgReplicaConfig = CnpgReplicaSettings
+CnpgClusterConfig = CnpgClusterSettings
+PostgresPlatformConfig = PostgresPlatformSettings
+RedisVaultSecretConfig = RedisPasswordSettings
+RedisClientsConfig = RedisClientsSettings
+RedisConfig = RedisSettings
+__all__ = [
+    "DEFAULT_CLIENTS",
+    "CnpgClusterConfig",
+    "CnpgReplicaConfig",
+    "PostgresPlatformConfig",
+    "RedisClientsConfig",
+    "RedisConfig",
+    "RedisVaultSecretConfig",
+    "data_problems",
+]
 
 
 #: The StorageClass whose IOPS fix a smallest claim (``storage.fast_ssd.smallest_volume_gib``).

@@ -15,23 +15,19 @@ from typing import TYPE_CHECKING
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.recovery_rules import freshness_window
-from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
-from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
+from tonebridge.constructs.postgres.logical_backup import LogicalBackup
+from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole
+from tonebridge.features.logical_backup import BackupSources
+from tonebridge.features.logical_backup import add_backup_freshness as add_freshness
+from tonebridge.features.logical_backup import add_logical_backup as add_job
+from tonebridge.features.logical_backup import add_logical_backup_role as add_role
+from tonebridge.features.logical_backup import logical_backup_vault_role as vault_role
 from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
     from tonebridge.stacks.infrastructure import InfrastructureStack
     from tonebridge.stacks.platform import PlatformStack
     from tonebridge.stacks.platform_parts import Foundation, Secrets
-
-RUNBOOK = (
-    "The newest complete logical backup of production's database in GCS is older than the RPO.\n\n"
-    "1. `kubectl -n production get cronjob,jobs -l app.kubernetes.io/name=postgres-logical-backup` and the "
-    "failed job's log (the backup itself).\n"
-    "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
-    "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
-    'See the README, "Restore production\'s database".'
-)
 
 
 def enabled(env: EnvironmentConfig, region: str) -> bool:
@@ -64,42 +60,13 @@ def add_logical_backup_role(
 ) -> LogicalBackupRole | None:
     if not enabled(env, region) or stack.backups is None:
         return None
-    backup = env.database.logical_backup
-    return LogicalBackupRole(
-        stack,
-        "postgres-logical-backup",
-        LogicalBackupRoleProps(
-            role_name=role_name(env, region),
-            oidc_provider_arn=stack.cluster.oidc_provider_arn,
-            oidc_issuer=stack.cluster.oidc_issuer,
-            namespace=backup.namespace,
-            service_account=backup.service_account,
-            bucket_arn=stack.backups.bucket_arn,
-            key_arn=stack.backups.key.arn,
-            region=region,
-            key_prefix=key_prefix(env),
-        ),
-    )
-
-
-def credentials_path(env: EnvironmentConfig) -> str:
-    backup = env.database.logical_backup
-    return f"{backup.vault_database_mount}/creds/{backup.vault_database_role}"
+    settings, name = env.database.logical_backup, role_name(env, region)
+    return add_role(stack, settings, env.name, region, name, stack.cluster, stack.backups)
 
 
 def logical_backup_vault_role(env: EnvironmentConfig, region: str) -> VaultRole | None:
-    """The job's Vault role for the bootstrap ConfigMap: bound to its service account, reading only
-    its database secrets engine path (a dynamic login in pg_read_all_data)."""
-    if not enabled(env, region):
-        return None
-    backup = env.database.logical_backup
-    return VaultRole(
-        role=backup.vault_role,
-        service_account=backup.service_account,
-        namespace=backup.namespace,
-        paths=(credentials_path(env),),
-        subject="the logical backup's read-only database login",
-    )
+    """The job's Vault role (``features/logical_backup.py``), where the job runs."""
+    return vault_role(env.database.logical_backup) if enabled(env, region) else None
 
 
 def add_logical_backup(stack: PlatformStack, base: Foundation, secrets: Secrets | None) -> LogicalBackup | None:
@@ -110,37 +77,8 @@ def add_logical_backup(stack: PlatformStack, base: Foundation, secrets: Secrets 
     database, backups = stack.infra.database, stack.infra.backups
     if database is None or backups is None or secrets is None:
         raise ValueError(f"{region}: the logical backup needs the database, the backups bucket and Vault")
-    vault, csi = secrets.vault, secrets.csi
-    backup, secrets = env.database.logical_backup, stack.config.secrets.application
-    return LogicalBackup(
-        stack,
-        "postgres-logical-backup",
-        LogicalBackupProps(
-            namespace=backup.namespace,
-            service_account=backup.service_account,
-            role_arn=role.arn,
-            schedule=backup.schedule,
-            max_duration_minutes=backup.max_duration_minutes,
-            image=backup.image,
-            db_host=database.address,
-            db_port=database.port,
-            database=env.database.rds.database_name,
-            ssl_mode=backup.ssl_mode,
-            bucket=backups.bucket_name,
-            key_prefix=key_prefix(env),
-            kms_key_arn=backups.key.arn,
-            region=region,
-            vault_address=vault.address,
-            ca_cert_path=csi.ca_cert_path,
-            vault_role=backup.vault_role,
-            auth_mount=secrets.auth_mount,
-            audience=secrets.audience,
-            credentials_path=credentials_path(env),
-            database_cidrs=[str(c) for c in env.network[region].subnets.data],
-        ),
-        depends_on=base.namespace_objects([backup.namespace]),
-        csi_depends_on=[csi.driver, vault.certificates],
-    )
+    sources = BackupSources(env.name, region, role, database, env.database.rds, backups, env.network[region])
+    return add_job(stack, env.database.logical_backup, sources, base, secrets, stack.config.secrets.application)
 
 
 def add_backup_freshness(stack, env: EnvironmentConfig):
@@ -148,18 +86,5 @@ def add_backup_freshness(stack, env: EnvironmentConfig):
     window = freshness_window(env)
     if window is None or env.dr is None:
         return None
-    from tonebridge.constructs.gcp.backup_freshness import BackupFreshness, BackupFreshnessProps
-
-    return BackupFreshness(
-        stack,
-        "postgres-logical-backup-freshness",
-        BackupFreshnessProps(
-            project_id=env.dr.project_id,
-            key_prefix=key_prefix(env),
-            metric_name=f"{env.name}-postgres-logical-backup-arrivals",
-            rpo_text=env.recovery.database.dr_site.rpo,
-            absence_minutes=window,
-            runbook=RUNBOOK,
-            notification_channels=env.dr.alert_notification_channels,
-        ),
-    )
+    rpo = env.recovery.database.dr_site.rpo
+    return add_freshness(stack, env.database.logical_backup, env.dr, env.name, rpo, window)

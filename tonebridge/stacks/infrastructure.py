@@ -6,11 +6,11 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from tonebridge.config.models import EnvironmentConfig
-from tonebridge.constructs.aws_context import AwsContext
-from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
+from tonebridge.constructs.postgres.backup_role import CnpgBackupRole
 from tonebridge.features.alarms import add_cloud_alarms
 from tonebridge.features.backups import add_backups
 from tonebridge.features.ci import add_ci_push_roles
+from tonebridge.features.data import CnpgBackupTargets, add_cnpg_backup_roles
 from tonebridge.features.database import add_database
 from tonebridge.features.edge import add_edge
 from tonebridge.features.network import add_network
@@ -116,8 +116,8 @@ class InfrastructureStack(TonebridgeStack):
         return declared.environment if declared is not None else "production"
 
     def _cnpg_backup_roles(self, env: EnvironmentConfig, region: str) -> None:
-        """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups),
-        keyed ``<namespace>/<name>``; the platform stack annotates the cluster's service account with it."""
+        """One IRSA role per CloudNativePG cluster of this region's platform (spec §4.1 backups), keyed
+        ``<namespace>/<name>``, writing (or, for a replica, reading) the primary region's buckets."""
         self.cnpg_backup_roles: dict[str, CnpgBackupRole] = {}
         clusters = env.platform[region].postgres.clusters if region in env.platform else []
         if not clusters:
@@ -128,49 +128,17 @@ class InfrastructureStack(TonebridgeStack):
             primary = found if isinstance(found, InfrastructureStack) else None
         if primary is None or primary.backups is None:
             raise ValueError(f"{self.name}: CloudNativePG backups need the primary region's backups bucket")
-        for cluster in clusters:
-            environment = self._environment_of(env, region, cluster.namespace)
-            backups = primary.backups if environment == "production" else primary.environment_backups[environment]
-            if cluster.replica:  # reads the copy replicated into this region
-                if environment != "production":
-                    raise ValueError(
-                        f"{self.name}: CNPG replica {cluster.name}: only production's backups are replicated"
-                    )
-                bucket_arn, key_arn = (
-                    backups.replica_bucket_arn,
-                    backups.replica_key.arn if backups.replica_key else None,
-                )
-            else:
-                bucket_arn, key_arn = backups.bucket_arn, backups.key.arn
-            if bucket_arn is None:
-                raise ValueError(f"{self.name}: CNPG replica {cluster.name} needs backups.replicate")
-            role = self.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"] = CnpgBackupRole(
-                self,
-                f"cnpg-backups-{cluster.namespace}-{cluster.name}",
-                CnpgBackupRoleProps(
-                    role_name=cluster.backup_role_name(env.clusters[region].name),
-                    oidc_provider_arn=self.cluster.oidc_provider_arn,
-                    oidc_issuer=self.cluster.oidc_issuer,
-                    namespace=cluster.namespace,
-                    cluster_name=cluster.name,
-                    bucket_arn=bucket_arn,
-                    bucket_region=region if cluster.replica else env.aws.primary_region,
-                    key_arn=key_arn,
-                    read_only=cluster.replica is not None,
-                ),
-            )
-            # Its bucket's policy and key name the role. A role of a later stack is named by its ARN
-            # string (a token would make the primary stack depend on this one) and by condition.
-            later = primary is not self
-            arn = role.arn
-            if later:
-                aws = AwsContext.of(primary)
-                name = cluster.backup_role_name(env.clusters[region].name)
-                arn = f"arn:{aws.partition}:iam::{aws.account_id}:role/{name}"
-            if cluster.replica:
-                backups.allow_reader(arn, replica=True, created_later=later)
-            else:
-                backups.allow_writer(arn, created_later=later)
+        namespaces = env.platform[region].namespaces
+        targets = CnpgBackupTargets(
+            region,
+            env.aws.primary_region,
+            env.clusters[region].name,
+            self.cluster,
+            {"production": primary.backups, **primary.environment_backups},
+            {name: ns.environment for name, ns in namespaces.items()},
+            primary_stack=None if primary is self else primary,
+        )
+        self.cnpg_backup_roles = add_cnpg_backup_roles(self, clusters, targets)
 
     def _ci(self, env: EnvironmentConfig, region: str) -> None:
         """The image-push roles of the pipeline (spec §6.2; the platform stack's Jenkins uses them)."""

@@ -20,7 +20,6 @@ from tonebridge import versions
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_base import NamespaceConfig
-from tonebridge.config.platform_data import CnpgClusterConfig, RedisConfig
 from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from tonebridge.constructs.crd_upgrade import CrdTarget
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
@@ -33,32 +32,15 @@ from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.network_policies import ISTIOD, NetworkIsolation, NetworkIsolationProps, ServiceTraffic
 from tonebridge.constructs.observability import ObservabilityStack
 from tonebridge.constructs.pod_defaults import controller_placement, system_placement
-from tonebridge.constructs.postgres.cnpg import (
-    BarmanStore,
-    CnpgClusterProps,
-    CnpgOperator,
-    CnpgOperatorProps,
-    CnpgReplicaSource,
-    s3_range,
-)
-from tonebridge.constructs.postgres.ha import PostgresHA
 from tonebridge.constructs.read_only_root import ReadOnlyRoot
-from tonebridge.constructs.redis import (
-    RedisClients,
-    RedisCluster,
-    RedisClusterProps,
-    RedisOperator,
-    RedisOperatorProps,
-    VaultPassword,
-)
 from tonebridge.constructs.resource_limits import ResourceLimits, ResourceLimitsProps
 from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
 from tonebridge.features.ci import add_ci, ci_vault_role
+from tonebridge.features.data import CnpgWiring, Controllers, DataTier, add_postgres, add_redis, redis_vault_role
 from tonebridge.features.gitops import add_argocd_sso, add_gitops
 from tonebridge.features.scanning import add_scanning
 from tonebridge.features.secrets import VaultConsumer, add_secrets
 from tonebridge.props.pools import Toleration
-from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
 from tonebridge.stacks.data_recovery import add_logical_backup, logical_backup_vault_role
 from tonebridge.stacks.data_recovery import enabled as logical_backup_enabled
@@ -132,7 +114,7 @@ class PlatformStack(TonebridgeStack):
                 *gitops.vault_consumers,
             ],
             roles=[
-                redis_vault_role(self.config),
+                redis_vault_role(self.config.redis),
                 observability_vault_role(self.config),
                 ci_vault_role(self.config.ci),
                 logical_backup_vault_role(env, region),
@@ -143,10 +125,8 @@ class PlatformStack(TonebridgeStack):
         add_scanning(self, self.config.scanning, kubernetes_version=self.kubernetes_version, controllers=controllers)
         #: Spec §7 (None where off); before the data tier, whose PodMonitors need its CRDs.
         self.observability = observability = add_observability(self, base, mesh, secrets)
-        self._postgres(base, observability)
-        #: Production's logical backup CronJob (primary region; None elsewhere).
-        self.logical_backup = add_logical_backup(self, base, secrets)
-        self._redis(base, secrets)
+        #: Spec §4.1's CloudNativePG clusters, production's logical backup, spec §4.2's Redis (each None where off).
+        self.data = self._data(base, observability, secrets)
         #: Jenkins (spec §6.2), where platform.<region>.ci enables it.
         self.jenkins = add_ci(
             self,
@@ -387,98 +367,51 @@ class PlatformStack(TonebridgeStack):
             )
         return Mesh(istio=mesh, load_balancer_controller=controller)
 
-    def _controller_tolerations(self) -> list[Toleration]:
-        """The controllers' tolerations in the form the data-tier operators' props take."""
-        return [Toleration(t["key"], t["value"], t["effect"]) for t in self.controller_tolerations]
-
     # --- data tier (spec §4.1, §4.2) -------------------------------------------------------------
 
-    def _postgres(self, base: Foundation, observability: ObservabilityStack | None) -> None:
-        """CloudNativePG clusters of this region; their backup roles come from the infrastructure stack."""
-        postgres = self.config.postgres
-        if not postgres.clusters:
-            return
-        operator = CnpgOperator(
+    def _data(self, base: Foundation, observability: ObservabilityStack | None, secrets: Secrets | None) -> DataTier:
+        """The data tier's features in their order: the PodMonitors of both stores need observability's CRDs;
+        the operators run beside the other controllers."""
+        tolerations = [Toleration(t["key"], t["value"], t["effect"]) for t in self.controller_tolerations]
+        controllers = Controllers(self.kubernetes_version, self.controller_node_selector, tolerations)
+        monitoring = _monitoring_namespace(self.config)
+        metrics = observability.metrics_release if observability else None
+        postgres = add_postgres(
             self,
-            "cnpg",
-            CnpgOperatorProps(
-                kubernetes_version=self.kubernetes_version,
-                namespace=postgres.operator_namespace,
-                replicas=postgres.operator_replicas,
-                node_selector=self.controller_node_selector,
-                tolerations=self._controller_tolerations(),
-            ),
+            self.config.postgres,
+            controllers,
+            base,
+            self._cnpg_wiring(),
+            monitoring_namespace=monitoring,
+            metrics_release=metrics,
         )
-        for cluster in postgres.clusters:
-            PostgresHA(
-                self,
-                f"postgres-{cluster.namespace}-{cluster.name}",
-                cnpg_cluster_props(
-                    self.env,
-                    self.region,
-                    cluster,
-                    self.infra.cnpg_backup_roles[f"{cluster.namespace}/{cluster.name}"].arn,
-                ),
-                depends_on=[
-                    operator.release,
-                    *base.namespace_objects([cluster.namespace]),
-                    *base.storage_class_objects([cluster.storage_class]),
-                    # enablePodMonitor: the PodMonitor CRD comes with the Prometheus Operator.
-                    *([observability.metrics_release] if observability and cluster.monitoring else []),
-                ],
-            )
-
-    def _redis(self, base: Foundation, secrets: Secrets | None) -> None:
-        redis = self.config.redis
-        if not redis.enabled:
-            return
-        operator = RedisOperator(
+        logical_backup = add_logical_backup(self, base, secrets)
+        warm = self.region != self.env.aws.primary_region  # the secondary region's copy is a warm cache
+        redis = add_redis(
             self,
-            "redis-operator",
-            RedisOperatorProps(
-                kubernetes_version=self.kubernetes_version,
-                namespace=redis.operator_namespace,
-                node_selector=self.controller_node_selector,
-                tolerations=self._controller_tolerations(),
-            ),
+            self.config.redis,
+            controllers,
+            base,
+            secrets,
+            self.config.secrets.application,
+            warm=warm,
+            monitoring_namespace=monitoring,
         )
-        if secrets is None:
-            # The configuration's rules make Redis need the secrets path; this is the last guard.
-            raise ValueError(f"{self.region}: Redis reads its password from Vault: platform secrets must be enabled")
-        vault = secrets.vault
-        RedisCluster(
-            self,
-            f"redis-{redis.namespace}-{redis.name}",
-            redis_cluster_props(
-                self.env,
-                self.region,
-                redis,
-                vault_address=vault.address,
-                ca_secret=vault.ca_bundle_secret,
-            ),
-            depends_on=[
-                operator.release,
-                # its policies reach into the clients' namespace
-                *base.namespace_objects([redis.namespace, redis.clients.namespace]),
-                *base.storage_class_objects([redis.storage_class]),
-                secrets.operator.release,
-                vault.certificates,
-            ],
+        return DataTier(postgres, logical_backup, redis)
+
+    def _cnpg_wiring(self) -> CnpgWiring:
+        """What this region's CloudNativePG clusters need besides their settings: the VPC, spec §4.1's server
+        settings (``database.settings``), the backups buckets, each namespace's environment, the backup roles
+        the infrastructure stack made."""
+        env, region = self.env, self.region
+        return CnpgWiring(
+            region,
+            str(env.network[region].vpc_cidr),
+            env.database.settings.postgresql_conf(),
+            env.backups,
+            {name: ns.environment for name, ns in self.config.namespaces.items()},
+            {key: role.arn for key, role in self.infra.cnpg_backup_roles.items()},
         )
-
-
-def redis_vault_role(platform: PlatformConfig) -> VaultRole | None:
-    """Redis's password: VSO logs in for the Redis namespace as a role of its own, readable path exactly one."""
-    redis = platform.redis
-    if not redis.enabled:
-        return None
-    return VaultRole(
-        role=redis.password.role,
-        service_account=redis.password.service_account,
-        namespace=redis.namespace,
-        paths=(f"{redis.password.mount}/data/{redis.password.path}",),
-        subject="the Redis password",
-    )
 
 
 def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimitsProps:
@@ -506,90 +439,6 @@ def resource_limits_props(namespace: str, ns: NamespaceConfig) -> ResourceLimits
         quota_name=quota_name,
         container_limits=limits,
         limit_range_name=limit_range_name,
-    )
-
-
-def cnpg_cluster_props(env: EnvironmentConfig, region: str, cfg: CnpgClusterConfig, role_arn: str) -> CnpgClusterProps:
-    """Map one CloudNativePG cluster's configuration onto its props. Server settings are spec §4.1's,
-    from ``database.settings`` (the same values the RDS engine gets, in RDS's units). The API
-    server and the STS endpoint answer inside the VPC; Prometheus scrapes where observability is on."""
-    backups = env.backups
-    platform = env.platform[region]
-    replica = None
-    declared = platform.namespaces.get(cfg.namespace)
-    environment = declared.environment if declared is not None else "production"
-    # Each environment's database writes its own bucket (staging never writes production's).
-    backup = BarmanStore(bucket=backups.bucket_for(environment), compression=cfg.compression, encryption=cfg.encryption)
-    if cfg.replica:
-        replica = CnpgReplicaSource(
-            source_cluster=cfg.replica.source_cluster,
-            store=BarmanStore(bucket=backups.replica_bucket_name(region), compression=cfg.compression),
-        )
-        backup = None  # a replica only reads; the primary cluster's backups are the ones that count
-    return CnpgClusterProps(
-        name=cfg.name,
-        namespace=cfg.namespace,
-        parameters=env.database.settings.postgresql_conf(),
-        backup_role_arn=role_arn,
-        backup=backup,
-        instances=cfg.instances,
-        image=cfg.image,
-        database=cfg.database,
-        owner=cfg.owner,
-        storage_size=cfg.storage_size,
-        storage_class=cfg.storage_class,
-        monitoring=cfg.monitoring,
-        retention=cfg.retention,
-        schedule=cfg.backup_schedule,
-        resources=cfg.resources.manifest(),
-        replica=replica,
-        vpc_cidr=str(env.network[region].vpc_cidr),
-        s3_cidr=s3_range(region),
-        client_services=cfg.client_services,
-        operator_namespace=platform.postgres.operator_namespace,
-        monitoring_namespace=_monitoring_namespace(platform),
-    )
-
-
-def redis_cluster_props(
-    env: EnvironmentConfig, region: str, cfg: RedisConfig, *, vault_address: str, ca_secret: str
-) -> RedisClusterProps:
-    """Map the Redis configuration onto its props; the secondary region's copy is a warm cache.
-    VSO logs in over the auth mount and audience of the application's secrets, as Redis's own role."""
-    warm = region != env.aws.primary_region
-    platform = env.platform[region]
-    app = platform.secrets.application
-    return RedisClusterProps(
-        name=cfg.name,
-        namespace=cfg.namespace,
-        password=VaultPassword(
-            mount=cfg.password.mount,
-            path=cfg.password.path,
-            address=vault_address,
-            ca_secret=ca_secret,
-            key=cfg.password.key,
-            refresh_after=cfg.password.refresh_after,
-            role=cfg.password.role,
-            service_account=cfg.password.service_account,
-            auth_mount=app.auth_mount,
-            audience=app.audience,
-        ),
-        leaders=cfg.leaders,
-        followers=cfg.followers,
-        maxmemory=cfg.maxmemory,
-        maxmemory_policy=cfg.maxmemory_policy,
-        appendonly=cfg.appendonly,
-        appendfsync=cfg.appendfsync,
-        storage_size=cfg.storage_size,
-        storage_class=cfg.storage_class,
-        image=cfg.image,
-        exporter_image=cfg.exporter_image,
-        resources=cfg.resources.manifest(),
-        exporter_resources=cfg.exporter_resources.manifest(),
-        labels={"tonebridge.io/cache-role": "warm-standby" if warm else "primary"},
-        clients=RedisClients(namespace=cfg.clients.namespace, services=cfg.clients.services),
-        operator_namespace=cfg.operator_namespace,
-        monitoring_namespace=_monitoring_namespace(platform),
     )
 
 

@@ -9,10 +9,21 @@ the backups bucket, and the bucket's key only through S3 in the bucket's region.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from constructs import Construct
 
 from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+
+
+class BackupIdentity(Protocol):
+    """Who a backup role trusts: the IAM role's name, the cluster's OIDC provider and issuer, the namespace."""
+
+    role_name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+
 
 #: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
 _KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -104,27 +115,34 @@ class CnpgBackupRoleProps:
             raise ValueError(f"{self.role_name}: bucket_region is required (it scopes the key's kms:ViaService)")
 
 
+def backup_irsa_role(scope: Construct, props: BackupIdentity, service_account: str, policy: dict) -> ServiceAccountRole:
+    """The IRSA role (construct id ``irsa``) of a backup job or cluster: trusted by ``service_account`` of
+    ``props.namespace`` only, allowed ``policy``. Shared by :class:`CnpgBackupRole` and the logical backup's."""
+    return ServiceAccountRole(
+        scope,
+        "irsa",
+        ServiceAccountRoleProps(
+            role_name=props.role_name,
+            oidc_provider_arn=props.oidc_provider_arn,
+            oidc_issuer=props.oidc_issuer,
+            namespace=props.namespace,
+            service_account=service_account,
+            policy=policy,
+        ),
+    )
+
+
 class CnpgBackupRole(Construct):
     """IRSA role of one CloudNativePG cluster's backups. Attributes: ``arn``, ``role``."""
 
     def __init__(self, scope: Construct, construct_id: str, props: CnpgBackupRoleProps) -> None:
         super().__init__(scope, construct_id)
-        self.role = ServiceAccountRole(
-            self,
-            "irsa",
-            ServiceAccountRoleProps(
-                role_name=props.role_name,
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.cluster_name,
-                policy=backup_policy(
-                    bucket_arn=props.bucket_arn,
-                    prefix=props.prefix,
-                    region=props.bucket_region,
-                    key_arn=props.key_arn,
-                    read_only=props.read_only,
-                ),
-            ),
+        policy = backup_policy(
+            bucket_arn=props.bucket_arn,
+            prefix=props.prefix,
+            region=props.bucket_region,
+            key_arn=props.key_arn,
+            read_only=props.read_only,
         )
+        self.role = backup_irsa_role(self, props, props.cluster_name, policy)
         self.arn: str = self.role.arn

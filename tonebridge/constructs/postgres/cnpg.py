@@ -36,12 +36,11 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf import ITerraformDependable
 from constructs import Construct
 
-from tonebridge import versions
 from tonebridge.charts import CLOUDNATIVE_PG, HelmChart
 from tonebridge.constructs.data_network import (
     HTTPS,
@@ -51,14 +50,13 @@ from tonebridge.constructs.data_network import (
     network_policy,
     public_ip_block,
 )
+from tonebridge.constructs.data_operator import DataOperator, DataOperatorProps
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import ChartReleaseProps, CustomResources, kube_object
-from tonebridge.constructs.namespace import namespaced_release
+from tonebridge.constructs.kube import CustomResources, kube_object
 from tonebridge.constructs.network_policies import peer, tcp
-from tonebridge.constructs.pod_defaults import check_replicas
 from tonebridge.flows import Endpoint, Flow, pods
-from tonebridge.kubeapi import DNS_LABEL
-from tonebridge.props.pools import DATABASE_POOL, SYSTEM_POOL, Toleration
+from tonebridge.props.cnpg import CnpgClusterSettings
+from tonebridge.props.pools import DATABASE_POOL, Toleration
 
 API_VERSION = "postgresql.cnpg.io/v1"
 #: PostgreSQL, the instance manager's status endpoint and its metrics exporter (CloudNativePG's ports).
@@ -79,8 +77,6 @@ COMPRESSIONS = ("gzip", "bzip2", "snappy", "lz4", "xz", "zstd")
 ENCRYPTIONS = ("AES256", "aws:kms")
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_RETENTION = re.compile(r"^[1-9]\d*[dwm]$")
-_SCHEDULE = re.compile(r"^(\S+\s+){5}\S+$")
 _PG16_IMAGE = re.compile(r"^[^:@]+/postgresql:16(\.\d+)?([-.][\w.-]+)?$")
 
 
@@ -135,118 +131,90 @@ def object_store(store: BarmanStore, *, parallel: int = 8) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class CnpgReplicaSource:
-    """A replica cluster: recovers from ``source_cluster``'s backups in ``store`` (the replicated
-    copy of the backups bucket in this region) and keeps replaying its WAL from there."""
-
-    source_cluster: str
-    store: BarmanStore
-
-    def __post_init__(self) -> None:
-        if not DNS_LABEL.match(self.source_cluster):
-            raise ValueError(f"replica: source_cluster {self.source_cluster!r} is not a DNS label")
-
-
-@dataclass(frozen=True)
 class CnpgClusterProps:
-    """A CloudNativePG ``Cluster`` and its daily ``ScheduledBackup``.
+    """A CloudNativePG ``Cluster`` and its daily ``ScheduledBackup``: its settings, and the wiring the
+    stack resolves.
 
-    :param name: cluster name (also its service account's and its backups' folder name).
-    :param namespace: where it runs (created elsewhere).
+    :param settings: the cluster as configured (``platform.<region>.postgres.clusters[]``,
+        :class:`CnpgClusterSettings`): name, namespace, instances, image, database and owner, volume,
+        monitoring, backup schedule and retention, resources, replica source, client services.
     :param parameters: ``postgresql.conf`` values as strings (spec §4.1, from PostgresSettings).
     :param backup_role_arn: IRSA role of the cluster's service account (token strings allowed).
     :param backup: the store backups go to; None only for a replica (which only reads).
-    :param instances: 3 by default (spec §4.1); one primary, the others streaming replicas.
-    :param image: a PostgreSQL 16 image, pinned; a ``-system-`` image for in-tree barman-cloud.
-    :param database / owner: the application database and its owner (``tonebridge``).
-    :param storage_size / storage_class: each instance's volume (spec: 100Gi on fast-ssd).
-    :param monitoring: an operator-managed PodMonitor (needs the Prometheus Operator's CRDs).
-    :param retention: barman retention policy (``30d``); schedule: six-field cron, seconds first.
-    :param resources: requests and limits of the postgres container.
-    :param node_selector / tolerations: the database pool (spec §3.1) by default.
-    :param anti_affinity: ``required`` (never two instances in one zone) or ``preferred``.
-    :param replica: makes this a replica cluster of another region's cluster (default none).
+    :param replica_store: for a replica (``settings.replica``), the store it recovers from and keeps
+        replaying WAL from: the replicated copy of the backups bucket in this region.
     :param vpc_cidr: where the API server and the VPC's interface endpoints (STS) answer.
     :param s3_cidr: a range S3 answers at in this region (:data:`S3_RANGES`), for the declared flow.
-    :param client_services: services of ``namespace`` (``app`` label) that may connect.
+    :param node_selector / tolerations: the database pool (spec §3.1) by default.
+    :param anti_affinity: ``required`` (never two instances in one zone) or ``preferred``.
     :param operator_namespace: where the operator runs.
     :param monitoring_namespace: Prometheus's namespace; None: no scraping admitted.
     """
 
-    name: str
-    namespace: str
+    settings: CnpgClusterSettings
     parameters: Mapping[str, str]
     backup_role_arn: str
     backup: BarmanStore | None
     vpc_cidr: str
     s3_cidr: str
-    instances: int = 3
-    image: str = versions.image("ghcr.io/cloudnative-pg/postgresql")
-    database: str = "tonebridge"
-    owner: str = "tonebridge"
-    storage_size: str = "100Gi"
-    storage_class: str = "fast-ssd"
-    monitoring: bool = True
-    retention: str = "30d"
-    schedule: str = "0 0 3 * * *"
-    resources: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
-    )
+    replica_store: BarmanStore | None = None
     node_selector: Mapping[str, str] = field(default_factory=lambda: dict(DATABASE_POOL[0]))
     tolerations: Sequence[Toleration] = DATABASE_POOL[1]
     anti_affinity: str = "required"
-    replica: CnpgReplicaSource | None = None
-    client_services: Sequence[str] = ()
     operator_namespace: str = "cnpg-system"
     monitoring_namespace: str | None = None
 
     def __post_init__(self) -> None:
-        for label, value in (("name", self.name), ("namespace", self.namespace), ("database", self.database)):
-            if not DNS_LABEL.match(value):
-                raise ValueError(f"cnpg cluster {self.name}: {label} {value!r} is not a DNS label")
-        if len(self.name) > 50:
-            raise ValueError(f"cnpg cluster {self.name}: name must be at most 50 characters (pod names add suffixes)")
-        if not 1 <= self.instances <= 9:
-            raise ValueError(f"cnpg cluster {self.name}: instances must be 1-9")
-        if not _PG16_IMAGE.match(self.image):
-            raise ValueError(f"cnpg cluster {self.name}: image {self.image!r} is not a pinned PostgreSQL 16 image")
+        cluster = self.settings
+        if len(cluster.name) > 50:
+            raise ValueError(
+                f"cnpg cluster {cluster.name}: name must be at most 50 characters (pod names add suffixes)"
+            )
+        if not _PG16_IMAGE.match(cluster.image):
+            raise ValueError(
+                f"cnpg cluster {cluster.name}: image {cluster.image!r} is not a pinned PostgreSQL 16 image"
+            )
         if not self.parameters:
-            raise ValueError(f"cnpg cluster {self.name}: parameters are required (spec §4.1)")
+            raise ValueError(f"cnpg cluster {cluster.name}: parameters are required (spec §4.1)")
         if any(not isinstance(v, str) for v in self.parameters.values()):
-            raise ValueError(f"cnpg cluster {self.name}: parameters must be strings, as postgresql.conf has them")
-        if not _RETENTION.match(self.retention):
-            raise ValueError(f"cnpg cluster {self.name}: retention {self.retention!r} must look like 30d, 4w or 3m")
-        if not _SCHEDULE.match(self.schedule):
-            raise ValueError(f"cnpg cluster {self.name}: schedule must have six fields (seconds first)")
+            raise ValueError(f"cnpg cluster {cluster.name}: parameters must be strings, as postgresql.conf has them")
         if self.anti_affinity not in ("required", "preferred"):
-            raise ValueError(f"cnpg cluster {self.name}: anti_affinity must be required or preferred")
-        if self.replica is None and self.backup is None:
-            raise ValueError(f"cnpg cluster {self.name}: backup is required (only a replica may go without)")
+            raise ValueError(f"cnpg cluster {cluster.name}: anti_affinity must be required or preferred")
+        if cluster.replica is None and self.backup is None:
+            raise ValueError(f"cnpg cluster {cluster.name}: backup is required (only a replica may go without)")
+        if cluster.replica is not None and self.replica_store is None:
+            raise ValueError(f"cnpg cluster {cluster.name}: a replica needs the store it recovers from")
         if not self.backup_role_arn:
-            raise ValueError(f"cnpg cluster {self.name}: backup_role_arn is required (backups use IRSA only)")
+            raise ValueError(f"cnpg cluster {cluster.name}: backup_role_arn is required (backups use IRSA only)")
         for label, cidr in (("vpc_cidr", self.vpc_cidr), ("s3_cidr", self.s3_cidr)):
             try:
                 ipaddress.ip_network(cidr)
             except ValueError as error:
-                raise ValueError(f"cnpg cluster {self.name}: {label} {cidr!r} is not a CIDR") from error
-        for service in (self.operator_namespace, *self.client_services):
-            if not DNS_LABEL.match(service):
-                raise ValueError(f"cnpg cluster {self.name}: {service!r} is not a DNS label")
+                raise ValueError(f"cnpg cluster {cluster.name}: {label} {cidr!r} is not a CIDR") from error
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
 
 
 def cluster_manifest(props: CnpgClusterProps) -> dict[str, Any]:
     """The ``Cluster`` object."""
+    cluster = props.settings
     spec: dict[str, Any] = {
-        "instances": props.instances,
-        "imageName": props.image,
+        "instances": cluster.instances,
+        "imageName": cluster.image,
         "primaryUpdateStrategy": "unsupervised",
         "enablePDB": True,
         # TLS only: these lines come before CloudNativePG's closing `host all all all scram-sha-256`,
         # so a connection without TLS is refused whatever the mesh does (the operator connects from
         # outside it); CloudNativePG's own replication and local lines are hostssl/cert already.
         "postgresql": {"parameters": dict(props.parameters), "pg_hba": list(TLS_ONLY_HBA)},
-        "storage": {"size": props.storage_size, "storageClass": props.storage_class},
-        "monitoring": {"enablePodMonitor": props.monitoring},
+        "storage": {"size": cluster.storage_size, "storageClass": cluster.storage_class},
+        "monitoring": {"enablePodMonitor": cluster.monitoring},
         "serviceAccountTemplate": {"metadata": {"annotations": {IRSA_ANNOTATION: props.backup_role_arn}}},
         "affinity": {
             "enablePodAntiAffinity": True,
@@ -255,18 +223,18 @@ def cluster_manifest(props: CnpgClusterProps) -> dict[str, Any]:
             "nodeSelector": dict(props.node_selector),
             "tolerations": [t.manifest() for t in props.tolerations],
         },
-        "resources": {k: dict(v) for k, v in props.resources.items()},
+        "resources": cluster.resources.manifest(),
     }
-    if props.replica:
-        source = props.replica.source_cluster
-        store = replace(props.replica.store, server_name=props.replica.store.server_name or source)
+    if cluster.replica and props.replica_store:
+        source = cluster.replica.source_cluster
+        store = replace(props.replica_store, server_name=props.replica_store.server_name or source)
         spec["bootstrap"] = {"recovery": {"source": source}}
         spec["replica"] = {"enabled": True, "source": source}
         spec["externalClusters"] = [{"name": source, "barmanObjectStore": object_store(store)}]
     else:
-        spec["bootstrap"] = {"initdb": {"database": props.database, "owner": props.owner}}
+        spec["bootstrap"] = {"initdb": {"database": cluster.database, "owner": cluster.owner}}
     if props.backup:
-        spec["backup"] = {"barmanObjectStore": object_store(props.backup), "retentionPolicy": props.retention}
+        spec["backup"] = {"barmanObjectStore": object_store(props.backup), "retentionPolicy": cluster.retention}
     return {
         "apiVersion": API_VERSION,
         "kind": "Cluster",
@@ -282,7 +250,7 @@ def scheduled_backup_manifest(props: CnpgClusterProps) -> dict[str, Any]:
         "kind": "ScheduledBackup",
         "metadata": {"name": f"{props.name}-daily", "namespace": props.namespace},
         "spec": {
-            "schedule": props.schedule,
+            "schedule": props.settings.backup_schedule,
             "backupOwnerReference": "self",
             "cluster": {"name": props.name},
             "method": "barmanObjectStore",
@@ -313,7 +281,7 @@ def flows(props: CnpgClusterProps) -> list[Flow]:
         Flow(postgres, Endpoint("s3", cidr=props.s3_cidr), HTTPS, "WAL archive and base backups"),
         *[
             Flow(pods(service, props.namespace, app=service), postgres, POSTGRES_PORT, "PostgreSQL client")
-            for service in props.client_services
+            for service in props.settings.client_services
         ],
     ]
     if props.monitoring_namespace:
@@ -329,8 +297,9 @@ def network_policies(props: CnpgClusterProps) -> list[dict[str, Any]]:
         {"from": [{"podSelector": members}], "ports": tcp(POSTGRES_PORT)},
         {"from": [peer(props.operator_namespace, OPERATOR_POD_LABELS)], "ports": tcp(STATUS_PORT, POSTGRES_PORT)},
     ]
-    if props.client_services:
-        ingress.append({"from": [{"podSelector": app_selector(props.client_services)}], "ports": tcp(POSTGRES_PORT)})
+    clients = props.settings.client_services
+    if clients:
+        ingress.append({"from": [{"podSelector": app_selector(clients)}], "ports": tcp(POSTGRES_PORT)})
     if props.monitoring_namespace:
         ingress.append({"from": [peer(props.monitoring_namespace, PROMETHEUS_POD_LABELS)], "ports": tcp(METRICS_PORT)})
     egress = [
@@ -339,12 +308,12 @@ def network_policies(props: CnpgClusterProps) -> list[dict[str, Any]]:
         {"to": [public_ip_block()], "ports": tcp(HTTPS)},
     ]
     policies = [network_policy(f"{props.name}-postgres", props.namespace, members, ingress=ingress, egress=egress)]
-    if props.client_services:
+    if clients:
         policies.append(
             network_policy(
                 f"{props.name}-postgres-clients",
                 props.namespace,
-                app_selector(props.client_services),
+                app_selector(clients),
                 egress=[{"to": [{"podSelector": members}], "ports": tcp(POSTGRES_PORT)}],
             )
         )
@@ -390,22 +359,13 @@ class CnpgCluster(Construct):
 
 
 @dataclass(frozen=True)
-class CnpgOperatorProps:
-    """The CloudNativePG operator.
+class CnpgOperatorProps(DataOperatorProps):
+    """The CloudNativePG operator; chart :data:`tonebridge.charts.CLOUDNATIVE_PG`."""
 
-    :param kubernetes_version: the cluster's ``1.NN`` (pod security profile version).
-    :param namespace: its own namespace, created here with ``restricted`` pod security.
-    :param replicas: operator replicas (leader election; 2 so that a node drain never stops it).
-    :param chart: pinned chart (default :data:`tonebridge.charts.CLOUDNATIVE_PG`).
-    :param node_selector / tolerations: the system pool by default.
-    """
+    what: ClassVar[str] = "cnpg operator"
 
-    kubernetes_version: str
     namespace: str = "cnpg-system"
-    replicas: int = 2
     chart: HelmChart = CLOUDNATIVE_PG
-    node_selector: Mapping[str, str] = field(default_factory=lambda: dict(SYSTEM_POOL[0]))
-    tolerations: Sequence[Toleration] = SYSTEM_POOL[1]
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -413,18 +373,13 @@ class CnpgOperatorProps:
         }
     )
 
-    def __post_init__(self) -> None:
-        check_replicas("cnpg operator", self.replicas)
-
 
 def operator_values(props: CnpgOperatorProps) -> dict[str, Any]:
     """Chart values (keys of the cloudnative-pg chart's values.yaml)."""
     return {
         "replicaCount": props.replicas,
         "crds": {"create": True},
-        "resources": {k: dict(v) for k, v in props.resources.items()},
-        "nodeSelector": dict(props.node_selector),
-        "tolerations": [t.manifest() for t in props.tolerations],
+        **props.placement(),
         "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "containerSecurityContext": {
             "allowPrivilegeEscalation": False,
@@ -436,19 +391,8 @@ def operator_values(props: CnpgOperatorProps) -> dict[str, Any]:
     }
 
 
-class CnpgOperator(Construct):
+class CnpgOperator(DataOperator):
     """Namespace (restricted) and the operator's Helm release. Attributes: ``namespace``, ``release``."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: CnpgOperatorProps) -> None:
-        super().__init__(scope, construct_id)
-        self.namespace, self.release = namespaced_release(
-            self,
-            "operator",
-            ChartReleaseProps(
-                release_name=OPERATOR_RELEASE,
-                chart=props.chart,
-                namespace=props.namespace,
-                values=operator_values(props),
-            ),
-            props.kubernetes_version,
-        )
+    release_name = OPERATOR_RELEASE
+    values = operator_values

@@ -41,6 +41,7 @@ from tonebridge.constructs.kube import CustomResources, kube_object
 from tonebridge.constructs.network_policies import tcp
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 from tonebridge.paths import PROJECT_ROOT
+from tonebridge.props.logical_backup import LogicalBackupSettings
 
 #: The one file the CronJob runs and the drills run.
 SCRIPT = PROJECT_ROOT / "scripts" / "pg_logical_backup.py"
@@ -64,40 +65,32 @@ def script_text() -> str:
 
 @dataclass(frozen=True)
 class LogicalBackupProps:
-    """Props of :class:`LogicalBackup`.
+    """Props of :class:`LogicalBackup`: its settings, and the wiring the stack resolves.
 
-    namespace / service_account: where the job runs, as whom. role_arn: its IRSA role.
-    schedule: five cron fields (UTC). max_duration_minutes: activeDeadlineSeconds.
-    image: PostgreSQL 16 client tools with Python and boto3.
-    db_host / db_port / database: the RDS endpoint (a reference) and database name; ssl_mode.
-    bucket / key_prefix / kms_key_arn: where the artefacts go and their key.
-    vault_address / ca_cert_path / vault_role / auth_mount / audience: the CSI provider's login.
-    credentials_path: ``<mount>/creds/<role>`` of Vault's database secrets engine.
+    settings: the job as configured (``database.logical_backup``, :class:`LogicalBackupSettings`): where it
+        runs and as whom, schedule, worst-case duration, image, TLS mode, its Vault role and database login.
+    environment: the environment's name (artefacts under ``<prefix>/<environment>/``). role_arn: its IRSA role.
+    db_host / db_port / database: the RDS endpoint (a reference) and database name.
+    bucket / kms_key_arn: where the artefacts go and their key. region: for the AWS SDK.
+    vault_address / ca_cert_path / auth_mount / audience: the CSI provider's login.
     database_cidrs: the data-tier subnets (egress on the database port).
-    resources: the container's requests and limits. region: for the AWS SDK.
+    resources: the container's requests and limits.
     """
 
-    namespace: str
-    service_account: str
+    settings: LogicalBackupSettings
+    environment: str
     role_arn: str
-    schedule: str
-    max_duration_minutes: int
-    image: str
     db_host: str
     db_port: int | str
     database: str
     bucket: str
-    key_prefix: str
     kms_key_arn: str
     region: str
     vault_address: str
     ca_cert_path: str
-    vault_role: str
     auth_mount: str
     audience: str
-    credentials_path: str
     database_cidrs: Sequence[str]
-    ssl_mode: str = "require"
     resources: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {
             "requests": {"cpu": "500m", "memory": "512Mi"},
@@ -106,14 +99,23 @@ class LogicalBackupProps:
     )
 
     def __post_init__(self) -> None:
-        if len(self.schedule.split()) != 5:
-            raise ValueError(f"schedule {self.schedule!r} must have five cron fields")
-        if not self.key_prefix.strip("/"):
-            raise ValueError("key_prefix must not be empty")
         if not self.database_cidrs:
             raise ValueError("database_cidrs must name the data-tier subnets (the job could not reach the database)")
         if not self.vault_address.startswith("https://"):
             raise ValueError("vault_address must be https://")
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+    @property
+    def service_account(self) -> str:
+        return self.settings.service_account
+
+    @property
+    def key_prefix(self) -> str:
+        """Where this environment's artefacts go in the bucket (``<prefix>/<environment>``)."""
+        return self.settings.key_prefix(self.environment)
 
 
 def config_map(props: LogicalBackupProps) -> dict[str, Any]:
@@ -131,12 +133,12 @@ def provider_class(props: LogicalBackupProps) -> dict[str, Any]:
         props.namespace,
         vault_address=props.vault_address,
         ca_cert_path=props.ca_cert_path,
-        role=props.vault_role,
+        role=props.settings.vault_role,
         auth_mount=props.auth_mount,
         audience=props.audience,
         objects=[
-            SecretObject("username", props.credentials_path, "username"),
-            SecretObject("password", props.credentials_path, "password"),
+            SecretObject("username", props.settings.credentials_path, "username"),
+            SecretObject("password", props.settings.credentials_path, "password"),
         ],
     )
 
@@ -146,7 +148,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
         "PGHOST": props.db_host,
         "PGPORT": str(props.db_port),
         "PGDATABASE": props.database,
-        "PGSSLMODE": props.ssl_mode,
+        "PGSSLMODE": props.settings.ssl_mode,
         "PGCONNECT_TIMEOUT": "30",
         "PG_CREDENTIALS_DIR": CREDENTIALS,
         "BACKUP_BUCKET": props.bucket,
@@ -166,7 +168,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
             "containers": [
                 {
                     "name": "backup",
-                    "image": props.image,
+                    "image": props.settings.image,
                     "imagePullPolicy": "IfNotPresent",
                     "command": ["python3", f"{MOUNT}/{SCRIPT_NAME}", "backup", "--database", props.database],
                     "env": [{"name": k, "value": v} for k, v in env.items()],
@@ -198,7 +200,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
         "kind": "CronJob",
         "metadata": {"name": NAME, "namespace": props.namespace, "labels": dict(LABELS)},
         "spec": {
-            "schedule": props.schedule,
+            "schedule": props.settings.schedule,
             "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             "startingDeadlineSeconds": 600,
@@ -207,7 +209,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
             "jobTemplate": {
                 "spec": {
                     "backoffLimit": 2,
-                    "activeDeadlineSeconds": props.max_duration_minutes * 60,
+                    "activeDeadlineSeconds": props.settings.max_duration_minutes * 60,
                     "ttlSecondsAfterFinished": 7 * 24 * 3600,
                     "template": pod,
                 }

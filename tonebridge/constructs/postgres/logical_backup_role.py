@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.postgres.backup_role import backup_irsa_role
+from tonebridge.props.logical_backup import LogicalBackupSettings
 
 
 def logical_backup_policy(*, bucket_arn: str, key_prefix: str, key_arn: str, region: str) -> dict:
@@ -49,27 +50,30 @@ def logical_backup_policy(*, bucket_arn: str, key_prefix: str, key_arn: str, reg
 
 @dataclass(frozen=True)
 class LogicalBackupRoleProps:
-    """Props of :class:`LogicalBackupRole`.
+    """Props of :class:`LogicalBackupRole`: the job's settings, and the wiring the stack resolves.
 
+    settings: the job as configured (its namespace and service account are the only subject trusted;
+        its prefix and ``environment`` make the key prefix ``<prefix>/<environment>``).
     role_name: IAM role name (≤ 64 characters). oidc_provider_arn / oidc_issuer: the cluster's.
-    namespace / service_account: the CronJob's identity (the only subject trusted).
     bucket_arn / key_arn / region: the backups bucket, its key and region.
-    key_prefix: ``postgres-logical/<env>`` (required, never empty).
     """
 
+    settings: LogicalBackupSettings
+    environment: str
     role_name: str
     oidc_provider_arn: str
     oidc_issuer: str
-    namespace: str
-    service_account: str
     bucket_arn: str
     key_arn: str
     region: str
-    key_prefix: str
 
-    def __post_init__(self) -> None:
-        if not self.key_prefix.strip("/"):
-            raise ValueError(f"{self.role_name}: key_prefix must not be empty")
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+    @property
+    def key_prefix(self) -> str:
+        return self.settings.key_prefix(self.environment)
 
 
 class LogicalBackupRole(Construct):
@@ -77,18 +81,8 @@ class LogicalBackupRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: LogicalBackupRoleProps) -> None:
         super().__init__(scope, construct_id)
-        self.role = ServiceAccountRole(
-            self,
-            "irsa",
-            ServiceAccountRoleProps(
-                role_name=props.role_name,
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.service_account,
-                policy=logical_backup_policy(
-                    bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
-                ),
-            ),
+        policy = logical_backup_policy(
+            bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
         )
+        self.role = backup_irsa_role(self, props, props.settings.service_account, policy)
         self.arn: str = self.role.arn
