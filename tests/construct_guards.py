@@ -428,6 +428,13 @@ GUARDS.update(
             C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby")
         ],
         "props/postgres.py:_checked.validate": [C((*RDS, "instance_class"), "db.r5.huge")],
+        "props/namespaces.py:NamespaceSettings._environment": [
+            C((*W, "namespaces", "production", "environment"), "prod env")
+        ],
+        "props/namespaces.py:NamespaceSettings._labels": [
+            C((*W, "namespaces", "production", "labels"), {"team": "a b"}),
+            C((*W, "namespaces", "production", "labels"), {"environment": "prod"}),
+        ],
         "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
         "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
@@ -636,6 +643,9 @@ LINES: dict[str, str] = {
     "constructs/cloud_alarms.py:CloudAlarmsProps.__post_init__[4]": "platform.us-west-2.observability.cloud_alarms.rds_cpu_percent: Input should be less than or equal to 100 (got 120)",
     "props/types.py:_instance_type[0]": "network.us-west-2.bastion.instance_type: 't3.mirco' is not an EC2 instance type; did you mean t3.micro or t3a.micro or t2.micro?",
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
+    "props/namespaces.py:NamespaceSettings._environment[0]": "platform.us-west-2.namespaces.production.environment: label environment='prod env': the value is not a valid Kubernetes label value",
+    "props/namespaces.py:NamespaceSettings._labels[0]": "platform.us-west-2.namespaces.production.labels: label team='a b': the value is not a valid Kubernetes label value",
+    "props/namespaces.py:NamespaceSettings._labels[1]": "platform.us-west-2.namespaces.production.labels: label 'environment' is set by the platform, not in `labels`",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",

@@ -1,0 +1,83 @@
+"""Spec §10's autoscaling of a region's cluster: the cluster autoscaler for the managed node groups,
+Karpenter's spot pool (where the infrastructure stack made its AWS side) and metrics-server.
+
+:func:`add_autoscaling` takes the autoscaling settings (:mod:`tonebridge.props.autoscaling`), the
+cluster's settings and what the infrastructure stack made for it
+(:class:`~tonebridge.features.foundation.ClusterWiring`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from tonebridge.constructs.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
+from tonebridge.constructs.karpenter_pools import KarpenterController, KarpenterControllerProps
+from tonebridge.constructs.metrics_server import MetricsServer, MetricsServerProps
+from tonebridge.features.foundation import ClusterWiring, Placement
+from tonebridge.props.autoscaling import AutoscalingSettings
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    """What :func:`add_autoscaling` made (None where off)."""
+
+    cluster_autoscaler: ClusterAutoscaler | None
+    karpenter: KarpenterController | None
+    metrics_server: MetricsServer | None
+
+
+def add_autoscaling(
+    scope: Construct, settings: AutoscalingSettings, wiring: ClusterWiring, *, system: Placement, controllers: Placement
+) -> Autoscaling:
+    """The autoscaler and metrics-server on ``system`` (critical add-ons); Karpenter on ``controllers``."""
+    cluster, cfg = wiring.cluster, wiring.settings
+    autoscaler = None
+    if settings.cluster_autoscaler.enabled:
+        autoscaler = ClusterAutoscaler(
+            scope,
+            "cluster-autoscaler",
+            ClusterAutoscalerProps(
+                cluster_name=cfg.name,
+                region=wiring.region,
+                kubernetes_version=cfg.version,
+                role_arn=cluster.service_account_roles["cluster-autoscaler"].arn,
+                settings=settings.cluster_autoscaler,
+                **system.props(),
+            ),
+        )
+    karpenter = None
+    if cluster.karpenter is not None:
+        karpenter = KarpenterController(
+            scope,
+            "karpenter",
+            KarpenterControllerProps(
+                cluster_name=cfg.name,
+                controller_role_arn=cluster.karpenter.controller_role_arn,
+                interruption_queue=cluster.karpenter.queue_name,
+                instance_profile=cluster.karpenter.instance_profile_name,
+                subnet_ids=wiring.vpc.subnet_ids["private"],
+                security_group_ids=[cluster.node_security_group_id],
+                volumes_key_arn=cluster.volumes_key_arn,
+                settings=settings.karpenter,
+                max_pods=wiring.max_pods_per_node,
+                namespace=cfg.karpenter.namespace,
+                service_account=cfg.karpenter.service_account,
+                kernel_parameters=cluster.kernel_parameters,
+                # Pods take their addresses from the pod subnets (VPC CNI custom networking),
+                # so each node's primary interface carries none.
+                reserved_enis=1 if cluster.pod_subnets else 0,
+                tags=dict(wiring.tags),
+                # Not a critical add-on: beside the other controllers, on a managed pool it does not scale.
+                **controllers.props(),
+            ),
+        )
+    metrics = None
+    if settings.metrics_server.enabled:
+        metrics = MetricsServer(
+            scope,
+            "metrics-server",
+            MetricsServerProps(settings=settings.metrics_server, **system.props()),
+        )
+    return Autoscaling(autoscaler, karpenter, metrics)
