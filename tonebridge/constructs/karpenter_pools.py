@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import KARPENTER, KARPENTER_CRD
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.kube import CustomResources, Dependencies, chart_release
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
@@ -215,35 +214,16 @@ class KarpenterController(Construct):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: KarpenterControllerProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: KarpenterControllerProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.values = karpenter_values(props)
         if KARPENTER_CRD.version != KARPENTER.version:
             raise ValueError(f"karpenter-crd {KARPENTER_CRD.version} must be karpenter's version {KARPENTER.version}")
-        self.crds = ChartRelease(
-            self,
-            "crds",
-            ChartReleaseProps(release_name="karpenter-crd", chart=KARPENTER_CRD, namespace=props.namespace),
-            depends_on=depends_on,
-        )
-        self.release = ChartRelease(
-            self,
-            "chart",
-            ChartReleaseProps(
-                release_name="karpenter",
-                chart=KARPENTER,
-                namespace=props.namespace,
-                values=self.values,
-                skip_crds=True,
-            ),
-            depends_on=[self.crds.release],
-        )
+        crds = ("karpenter-crd", KARPENTER_CRD, props.namespace)
+        self.crds = chart_release(self, "crds", crds, depends_on=depends_on)
+        chart = ("karpenter", KARPENTER, props.namespace)
+        self.release = chart_release(self, "chart", chart, self.values, skip_crds=True, depends_on=[self.crds.release])
         self.pools = CustomResources(
             self,
             "pools",

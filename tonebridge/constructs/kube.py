@@ -29,6 +29,9 @@ from tonebridge.constructs.crd_upgrade import CrdUpgrade
 from tonebridge.kubeapi import is_core, object_problem
 from tonebridge.tokens import is_unresolved
 
+#: What a construct's ``depends_on`` takes: resources (or constructs' resources) to create first.
+Dependencies = Sequence[ITerraformDependable]
+
 
 def _checked(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     problem = object_problem(obj)
@@ -48,7 +51,7 @@ def kube_object(
     scope: Construct,
     obj: Mapping[str, Any],
     *,
-    depends_on: Sequence[ITerraformDependable] = (),
+    depends_on: Dependencies = (),
     construct_id: str | None = None,
 ) -> Manifest:
     """A core Kubernetes object (namespace, quota, policy, ...) as a ``kubernetes_manifest``."""
@@ -123,7 +126,7 @@ def helm_release(
     timeout_seconds: int = 600,
     wait: bool = True,
     skip_crds: bool = False,
-    depends_on: Sequence[ITerraformDependable] = (),
+    depends_on: Dependencies = (),
 ) -> Release:
     """A helm_release with the settings every release here shares: atomic (a failed upgrade rolls
     back), cleaned up on failure, ten revisions kept, namespace never created by Helm."""
@@ -154,12 +157,7 @@ class ChartRelease(Construct):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: ChartReleaseProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: ChartReleaseProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.props = props
@@ -191,6 +189,22 @@ class ChartRelease(Construct):
         )
 
 
+def chart_release(
+    scope: Construct,
+    construct_id: str,
+    props: tuple[str, HelmChart, str],
+    values: Mapping[str, Any] | None = None,
+    *,
+    depends_on: Dependencies = (),
+    **options: Any,
+) -> ChartRelease:
+    """A :class:`ChartRelease` of ``(release name, chart, namespace)`` with ``values`` (and any other
+    :class:`ChartReleaseProps` field in ``options``): the one-line form of the common case."""
+    name, chart, namespace = props
+    release = ChartReleaseProps(name, chart, namespace, dict(values or {}), **options)
+    return ChartRelease(scope, construct_id, release, depends_on=depends_on)
+
+
 class CustomResources(Construct):
     """Custom resources of one component, installed by a release of charts/tonebridge-resources.
 
@@ -206,7 +220,7 @@ class CustomResources(Construct):
         release_name: str,
         namespace: str,
         objects: Sequence[Mapping[str, Any]],
-        depends_on: Sequence[ITerraformDependable] = (),
+        depends_on: Dependencies = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if not objects:

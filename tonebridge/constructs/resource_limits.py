@@ -8,14 +8,13 @@ limit range's defaults are what lets such pods in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.kube import Dependencies, kube_object
 from tonebridge.props.namespaces import LimitRangeSettings, ResourceQuotaSettings
 from tonebridge.quantities import ordering_problems, quantity_problem
 
@@ -99,12 +98,7 @@ class ResourceLimits(Construct):
     """Attributes: ``quota`` and ``limit_range`` (kubernetes_manifest resources, or None)."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: ResourceLimitsProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: ResourceLimitsProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.quota: Manifest | None = None

@@ -35,18 +35,11 @@ def add_autoscaling(
     cluster, cfg = wiring.cluster, wiring.settings
     autoscaler = None
     if settings.cluster_autoscaler.enabled:
-        autoscaler = ClusterAutoscaler(
-            scope,
-            "cluster-autoscaler",
-            ClusterAutoscalerProps(
-                cluster_name=cfg.name,
-                region=wiring.region,
-                kubernetes_version=cfg.version,
-                role_arn=cluster.service_account_roles["cluster-autoscaler"].arn,
-                settings=settings.cluster_autoscaler,
-                **system.props(),
-            ),
+        role = cluster.service_account_roles["cluster-autoscaler"].arn
+        props = ClusterAutoscalerProps(
+            cfg.name, wiring.region, cfg.version, role, settings=settings.cluster_autoscaler, **system.props()
         )
+        autoscaler = ClusterAutoscaler(scope, "cluster-autoscaler", props)
     karpenter = None
     if cluster.karpenter is not None:
         karpenter = KarpenterController(

@@ -66,15 +66,8 @@ def add_mesh(
     role = cluster.service_account_roles["load-balancer-controller"].arn
     props = LoadBalancerControllerProps(cluster.name, wiring.region, vpc_id, role, replicas=2, **placement.props())
     controller = LoadBalancerController(scope, "load-balancer-controller", props)
-    EdgeBinding(
-        scope,
-        "edge",
-        EdgeBindingProps(
-            namespace=settings.namespace,
-            service=istio.gateway_service,
-            gateway_target_group_arn=edge.gateway_target_group_arn,
-            status_target_group_arn=edge.status_target_group_arn,
-        ),
-        depends_on=[controller.release, istio.gateway.release],
-    )
+    # The gateway's pods into the ALB's target groups (traffic and status).
+    groups = (edge.gateway_target_group_arn, edge.status_target_group_arn)
+    binding = EdgeBindingProps(settings.namespace, istio.gateway_service, *groups)
+    EdgeBinding(scope, "edge", binding, depends_on=[controller.release, istio.gateway.release])
     return Mesh(istio=istio, load_balancer_controller=controller)
