@@ -42,30 +42,28 @@ def add_autoscaling(
         autoscaler = ClusterAutoscaler(scope, "cluster-autoscaler", props)
     karpenter = None
     if cluster.karpenter is not None:
-        karpenter = KarpenterController(
-            scope,
-            "karpenter",
-            KarpenterControllerProps(
-                cluster_name=cfg.name,
-                controller_role_arn=cluster.karpenter.controller_role_arn,
-                interruption_queue=cluster.karpenter.queue_name,
-                instance_profile=cluster.karpenter.instance_profile_name,
-                subnet_ids=wiring.vpc.subnet_ids["private"],
-                security_group_ids=[cluster.node_security_group_id],
-                volumes_key_arn=cluster.volumes_key_arn,
-                settings=settings.karpenter,
-                max_pods=wiring.max_pods_per_node,
-                namespace=cfg.karpenter.namespace,
-                service_account=cfg.karpenter.service_account,
-                kernel_parameters=cluster.kernel_parameters,
-                # Pods take their addresses from the pod subnets (VPC CNI custom networking),
-                # so each node's primary interface carries none.
-                reserved_enis=1 if cluster.pod_subnets else 0,
-                tags=dict(wiring.tags),
-                # Not a critical add-on: beside the other controllers, on a managed pool it does not scale.
-                **controllers.props(),
-            ),
+        # What the infrastructure stack made for Karpenter: its role, the interruption queue, the nodes' profile.
+        aws = cluster.karpenter
+        made = (aws.controller_role_arn, aws.queue_name, aws.instance_profile_name)
+        # The nodes: private subnets, the node security group, the root volumes' key (in the props' order).
+        nodes = (wiring.vpc.subnet_ids["private"], [cluster.node_security_group_id], cluster.volumes_key_arn)
+        props = KarpenterControllerProps(
+            cfg.name,
+            *made,
+            *nodes,
+            settings=settings.karpenter,
+            max_pods=wiring.max_pods_per_node,
+            namespace=cfg.karpenter.namespace,
+            service_account=cfg.karpenter.service_account,
+            kernel_parameters=cluster.kernel_parameters,
+            # Pods take their addresses from the pod subnets (VPC CNI custom networking),
+            # so each node's primary interface carries none.
+            reserved_enis=1 if cluster.pod_subnets else 0,
+            tags=dict(wiring.tags),
+            # Not a critical add-on: beside the other controllers, on a managed pool it does not scale.
+            **controllers.props(),
         )
+        karpenter = KarpenterController(scope, "karpenter", props)
     metrics = None
     if settings.metrics_server.enabled:
         metrics = MetricsServer(
