@@ -23,6 +23,7 @@ from tonebridge.constructs.kube import CustomResources, Dependencies, chart_rele
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
+from tonebridge.props.cluster import KarpenterSettings
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
@@ -44,8 +45,9 @@ class KarpenterControllerProps:
         (:class:`~tonebridge.props.autoscaling.KarpenterControllerSettings`, default spec §10.2); two
         replicas, with a PodDisruptionBudget of one unavailable.
     :param max_pods: kubelet maxPods of the pool's nodes; Karpenter schedules with it too (default 110).
-    :param namespace, service_account: where the controller runs; its IRSA role trusts exactly this
-        pair (default kube-system / karpenter).
+    :param irsa: the cluster's Karpenter settings (:class:`~tonebridge.props.cluster.KarpenterSettings`):
+        the namespace and service account the controller runs as; its IRSA role trusts exactly this pair
+        (default kube-system / karpenter).
     :param node_selector, tolerations: placement of the controller (default none).
     :param kernel_parameters: sysctls set on every node at boot (default spec §12.1).
     :param reserved_enis: ENIs not usable for pods (default 0; 1 with VPC CNI custom networking).
@@ -61,13 +63,20 @@ class KarpenterControllerProps:
     volumes_key_arn: str
     settings: KarpenterControllerSettings = field(default_factory=KarpenterControllerSettings)
     max_pods: int = 110
-    namespace: str = "kube-system"
-    service_account: str = "karpenter"
+    irsa: KarpenterSettings = field(default_factory=KarpenterSettings)
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
     reserved_enis: int = 0
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def namespace(self) -> str:
+        return self.irsa.namespace
+
+    @property
+    def service_account(self) -> str:
+        return self.irsa.service_account
 
     def __post_init__(self) -> None:
         if not self.cluster_name:

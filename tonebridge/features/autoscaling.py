@@ -53,8 +53,7 @@ def add_autoscaling(
             *nodes,
             settings=settings.karpenter,
             max_pods=wiring.max_pods_per_node,
-            namespace=cfg.karpenter.namespace,
-            service_account=cfg.karpenter.service_account,
+            irsa=cfg.karpenter,
             kernel_parameters=cluster.kernel_parameters,
             # Pods take their addresses from the pod subnets (VPC CNI custom networking),
             # so each node's primary interface carries none.
