@@ -553,7 +553,7 @@ GUARDS.update(
         ],
         "constructs/istio.py:MtlsPortException.__post_init__": [
             N(
-                "built by stacks/platform_mtls.py with a selector, ports and a reason; ports are 1-65535 in configuration"
+                "built by features/mesh.py (mtls_port_exceptions) with a selector, ports and a reason; ports are 1-65535 in configuration"
             )
         ],
         "constructs/jenkins.py:ReleasePath.__post_init__": [

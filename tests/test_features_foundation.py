@@ -207,3 +207,25 @@ def test_chart_release_passes_its_options_through():
     (release,) = out["resource"]["helm_release"].values()
     assert release["name"] == "crds" and release["namespace"] == "kube-system" and release["wait"] is False
     assert found["release"].props.values == {}
+
+
+def test_strict_mtls_namespaces_and_their_port_exceptions():
+    from tonebridge.features.mesh import mtls_port_exceptions, strict_mtls_namespaces
+    from tonebridge.props.istio import IstioSettings
+    from tonebridge.props.namespaces import NamespaceSettings
+
+    namespaces = {"web": NamespaceSettings(labels={"istio-injection": "enabled"}), "batch": NamespaceSettings()}
+    assert strict_mtls_namespaces(IstioSettings(), namespaces) == ["web"]
+    assert strict_mtls_namespaces(IstioSettings(strict_mtls_namespaces=["batch"]), namespaces) == ["batch"]
+    clusters = [SimpleNamespace(name="db", namespace="web"), SimpleNamespace(name="other", namespace="batch")]
+    (cnpg,) = mtls_port_exceptions(["web"], clusters, None)  # CI off: the database's exception only
+    assert (cnpg.namespace, cnpg.name, cnpg.match_labels) == ("web", "cnpg-db", {"cnpg.io/cluster": "db"})
+    assert cnpg.ports == (5432, 8000, 9187)
+    targets = [
+        SimpleNamespace(namespace="web", service="api", port=8080),
+        SimpleNamespace(namespace="batch", service="x", port=1),
+    ]
+    ci = SimpleNamespace(agents_namespace="ci-agents", test_targets=targets)
+    (tests,) = mtls_port_exceptions(["web"], [], ci)
+    assert (tests.name, tests.ports, tests.match_labels) == ("ci-tests-api", (8080,), {"app": "api"})
+    assert "ci-agents" in tests.reason

@@ -8,20 +8,99 @@ their port exceptions, which the stack resolves from other parts of the configur
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from constructs import Construct
 
 from tonebridge.constructs.edge_binding import EdgeBinding, EdgeBindingProps
 from tonebridge.constructs.istio import Istio, IstioProps, MtlsPortException
 from tonebridge.constructs.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
+from tonebridge.constructs.postgres.cnpg import METRICS_PORT, POSTGRES_PORT, STATUS_PORT
 from tonebridge.features.foundation import ClusterWiring, Foundation, Placement
 from tonebridge.props.istio import IstioSettings
+from tonebridge.props.namespaces import NamespaceSettings
 
 if TYPE_CHECKING:
     from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer
+
+
+class InNamespace(Protocol):
+    """A CloudNativePG cluster, as far as the mesh is concerned: its name and namespace."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+
+class TestTarget(Protocol):
+    """A service CI's integration tests call: namespace, service (pods labelled ``app``), port."""
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+class IntegrationTests(Protocol):
+    """Where CI's integration tests run (outside the mesh) and what they call."""
+
+    @property
+    def agents_namespace(self) -> str: ...
+
+    @property
+    def test_targets(self) -> Sequence[TestTarget]: ...
+
+
+def strict_mtls_namespaces(settings: IstioSettings, namespaces: Mapping[str, NamespaceSettings]) -> list[str]:
+    """``istio.strict_mtls_namespaces``, or by default every namespace with sidecar injection: staging
+    gets the same STRICT mTLS as production."""
+    if settings.strict_mtls_namespaces is not None:
+        return list(settings.strict_mtls_namespaces)
+    return [name for name, ns in namespaces.items() if ns.meshed]
+
+
+def mtls_port_exceptions(
+    strict: Sequence[str], postgres_clusters: Iterable[InNamespace], ci: IntegrationTests | None
+) -> list[MtlsPortException]:
+    """The few ports of STRICT namespaces that must also accept clients outside the mesh (each narrowed
+    further by a NetworkPolicy, each with its reason). CloudNativePG instances: the operator (5432, 8000)
+    and Prometheus (9187) are outside the mesh; PostgreSQL itself admits TLS connections only
+    (``hostssl``). CI's integration-test targets (``ci``, None where CI is off): the test pods are outside
+    the mesh, and only they and the gateway are admitted to that port by NetworkPolicy."""
+    exceptions = [
+        MtlsPortException(
+            namespace=cluster.namespace,
+            name=f"cnpg-{cluster.name}",
+            match_labels={"cnpg.io/cluster": cluster.name},
+            ports=(POSTGRES_PORT, STATUS_PORT, METRICS_PORT),
+            reason="CloudNativePG's operator and Prometheus are outside the mesh; "
+            "PostgreSQL accepts TLS only (hostssl)",
+        )
+        for cluster in postgres_clusters
+        if cluster.namespace in strict
+    ]
+    if ci is not None:
+        exceptions += [
+            MtlsPortException(
+                namespace=target.namespace,
+                name=f"ci-tests-{target.service}",
+                match_labels={"app": target.service},
+                ports=(target.port,),
+                reason=f"CI's integration tests (namespace {ci.agents_namespace}, outside the mesh); "
+                "the NetworkPolicy admits only them and the gateway",
+            )
+            for target in ci.test_targets
+            if target.namespace in strict
+        ]
+    return exceptions
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from tonebridge.constructs.vault import Vault, VaultProps
 from tonebridge.constructs.vault_secrets_operator import VaultSecretsOperator, VaultSecretsOperatorProps
 from tonebridge.features.autoscaling import add_autoscaling
 from tonebridge.features.foundation import ClusterWiring, Foundation, Placement, add_cluster_providers, add_foundation
-from tonebridge.features.mesh import add_mesh
+from tonebridge.features.mesh import add_mesh, mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.props.pools import Toleration
 from tonebridge.props.vault import VaultRole
 from tonebridge.stacks.base import TonebridgeStack
@@ -58,7 +58,6 @@ from tonebridge.stacks.platform_argocd import (
     argocd_vault_role,
 )
 from tonebridge.stacks.platform_ci import add_ci, ci_vault_role
-from tonebridge.stacks.platform_mtls import mtls_port_exceptions, strict_mtls_namespaces
 from tonebridge.stacks.platform_observability import add_observability, observability_vault_role, vault_namespaces
 from tonebridge.stacks.platform_parts import Secrets
 
@@ -90,7 +89,7 @@ class PlatformStack(TonebridgeStack):
             self, cfg.namespaces, cfg.storage, wiring, digest_allowed_by_tag=self._allowed_by_tag()
         )
         add_autoscaling(self, cfg.autoscaling, wiring, system=Placement(*system), controllers=Placement(*controllers))
-        strict = strict_mtls_namespaces(cfg)
+        strict = strict_mtls_namespaces(cfg.istio, cfg.namespaces)
         mesh = add_mesh(
             self,
             cfg.istio,
@@ -98,7 +97,9 @@ class PlatformStack(TonebridgeStack):
             wiring,
             placement=Placement(*controllers),
             strict_mtls_namespaces=strict,
-            mtls_port_exceptions=mtls_port_exceptions(cfg, strict),
+            mtls_port_exceptions=mtls_port_exceptions(
+                strict, cfg.postgres.clusters, cfg.ci if cfg.ci.enabled else None
+            ),
             edge=infra.edge_lb if cfg.edge.enabled and cfg.edge.hostname else None,
         )
         #: Argo CD (spec §6.1), where this region runs it.
