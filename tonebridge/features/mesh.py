@@ -29,34 +29,23 @@ if TYPE_CHECKING:
 class InNamespace(Protocol):
     """A CloudNativePG cluster, as far as the mesh is concerned: its name and namespace."""
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def namespace(self) -> str: ...
+    name: str
+    namespace: str
 
 
-class TestTarget(Protocol):
+class IntegrationTarget(Protocol):
     """A service CI's integration tests call: namespace, service (pods labelled ``app``), port."""
 
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def service(self) -> str: ...
-
-    @property
-    def port(self) -> int: ...
+    namespace: str
+    service: str
+    port: int
 
 
 class IntegrationTests(Protocol):
     """Where CI's integration tests run (outside the mesh) and what they call."""
 
-    @property
-    def agents_namespace(self) -> str: ...
-
-    @property
-    def test_targets(self) -> Sequence[TestTarget]: ...
+    agents_namespace: str
+    test_targets: Sequence[IntegrationTarget]
 
 
 def strict_mtls_namespaces(settings: IstioSettings, namespaces: Mapping[str, NamespaceSettings]) -> list[str]:
