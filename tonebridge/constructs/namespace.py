@@ -17,6 +17,7 @@ from constructs import Construct
 
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, Dependencies, kube_object
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.namespaces import NamespaceSettings
 
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 _MINOR = re.compile(r"^1\.\d{1,2}$")
@@ -39,6 +40,14 @@ class NamespaceProps:
     pod_security: str = "restricted"
     reason: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, name: str, settings: NamespaceSettings, kubernetes_version: str, labels: Mapping[str, str]
+    ) -> NamespaceProps:
+        """An application namespace's props from its settings (``labels``: all of them, the admission
+        rules' included, which the settings do not know)."""
+        return cls(name, kubernetes_version, settings.pod_security, settings.pod_security_reason, labels)
 
     def __post_init__(self) -> None:
         if not DNS_LABEL.match(self.name):

@@ -150,23 +150,15 @@ def add_foundation(
             labels |= ReadOnlyRoot.namespace_labels
         if ns.require_image_digest:
             labels |= ImageDigest.namespace_labels
-        created[name] = Namespace(
-            scope,
-            f"namespace-{name}",
-            NamespaceProps(
-                name=name,
-                kubernetes_version=wiring.settings.version,
-                pod_security=ns.pod_security,
-                reason=ns.pod_security_reason,
-                labels=labels,
-            ),
-        )
+        props = NamespaceProps.of(name, ns, wiring.settings.version, labels)
+        created[name] = Namespace(scope, f"namespace-{name}", props)
     for name, ns in namespaces.items():
         _resource_limits(scope, name, ns, created[name])
     for name, ns in namespaces.items():
         _network_isolation(scope, name, ns, created[name])
+    # Volumes encrypted with the cluster's volume key (the EBS CSI driver's role has a grant on it).
     classes = StorageClasses(
-        scope, "storage-classes", StorageClassesProps(kms_key_arn=wiring.cluster.volumes_key_arn, fast=storage.fast_ssd)
+        scope, "storage-classes", StorageClassesProps(wiring.cluster.volumes_key_arn, storage.fast_ssd)
     )
     return Foundation(created, classes, read_only, digest)
 
