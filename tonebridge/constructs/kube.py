@@ -113,6 +113,11 @@ class ChartReleaseProps:
             raise ValueError(f"release {self.release_name}: timeout_seconds must be at least 30")
 
 
+#: What every release here shares: atomic (a failed upgrade rolls back), cleaned up on failure, ten revisions
+#: kept, namespace never created by Helm (each namespace is created with its pod security labels).
+RELEASE_DEFAULTS = {"create_namespace": False, "atomic": True, "cleanup_on_fail": True, "max_history": 10}
+
+
 def helm_release(
     scope: Construct,
     construct_id: str,
@@ -128,26 +133,16 @@ def helm_release(
     skip_crds: bool = False,
     depends_on: Dependencies = (),
 ) -> Release:
-    """A helm_release with the settings every release here shares: atomic (a failed upgrade rolls
-    back), cleaned up on failure, ten revisions kept, namespace never created by Helm."""
-    return Release(
-        scope,
-        construct_id,
-        name=name,
-        repository=repository,
-        chart=chart,
-        version=version,
-        namespace=namespace,
-        create_namespace=False,
-        values=[values_document(values)],
-        atomic=True,
-        cleanup_on_fail=True,
-        wait=wait,
-        timeout=timeout_seconds,
-        max_history=10,
-        skip_crds=skip_crds or None,
-        depends_on=list(depends_on) or None,
-    )
+    """A helm_release with the settings every release here shares (:data:`RELEASE_DEFAULTS`)."""
+    release = {"name": name, "namespace": namespace, "values": [values_document(values)]}
+    source = {"chart": chart, "version": version, "repository": repository}
+    options = {"wait": wait, "timeout": timeout_seconds, "skip_crds": skip_crds or None}
+    after = list(depends_on) or None
+    return Release(scope, construct_id, **release, **source, **options, **RELEASE_DEFAULTS, depends_on=after)
+
+
+#: The ChartReleaseProps fields helm_release takes as they are.
+_PASSED_TO_HELM = ("namespace", "values", "timeout_seconds", "wait", "skip_crds")
 
 
 class ChartRelease(Construct):
@@ -173,19 +168,10 @@ class ChartRelease(Construct):
                 self, "crds", repository=chart.repository, chart=chart.chart, version=chart.version
             )
             depends_on = [*depends_on, self.crd_upgrade.resource]
+        source = {"chart": chart.chart, "version": chart.version, "repository": chart.repository}
+        options = {attr: getattr(props, attr) for attr in _PASSED_TO_HELM}
         self.release = helm_release(
-            self,
-            "release",
-            name=props.release_name,
-            namespace=props.namespace,
-            chart=props.chart.chart,
-            version=props.chart.version,
-            repository=props.chart.repository,
-            values=props.values,
-            timeout_seconds=props.timeout_seconds,
-            wait=props.wait,
-            skip_crds=props.skip_crds,
-            depends_on=depends_on,
+            self, "release", name=props.release_name, **source, **options, depends_on=depends_on
         )
 
 
