@@ -70,14 +70,6 @@ class KarpenterControllerProps:
     reserved_enis: int = 0
     tags: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def namespace(self) -> str:
-        return self.irsa.namespace
-
-    @property
-    def service_account(self) -> str:
-        return self.irsa.service_account
-
     def __post_init__(self) -> None:
         if not self.cluster_name:
             raise ValueError("karpenter: cluster_name is required")
@@ -105,7 +97,7 @@ def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
         },
         "serviceAccount": {
             "create": True,
-            "name": props.service_account,
+            "name": props.irsa.service_account,
             "annotations": {"eks.amazonaws.com/role-arn": props.controller_role_arn},
         },
         "replicas": props.settings.replicas,
@@ -229,15 +221,15 @@ class KarpenterController(Construct):
         self.values = karpenter_values(props)
         if KARPENTER_CRD.version != KARPENTER.version:
             raise ValueError(f"karpenter-crd {KARPENTER_CRD.version} must be karpenter's version {KARPENTER.version}")
-        crds = ("karpenter-crd", KARPENTER_CRD, props.namespace)
+        crds = ("karpenter-crd", KARPENTER_CRD, props.irsa.namespace)
         self.crds = chart_release(self, "crds", crds, depends_on=depends_on)
-        chart = ("karpenter", KARPENTER, props.namespace)
+        chart = ("karpenter", KARPENTER, props.irsa.namespace)
         self.release = chart_release(self, "chart", chart, self.values, skip_crds=True, depends_on=[self.crds.release])
         self.pools = CustomResources(
             self,
             "pools",
             release_name="karpenter-pools",
-            namespace=props.namespace,
+            namespace=props.irsa.namespace,
             objects=[node_class(props), node_pool(props.settings.node_pool)],
             depends_on=[self.release.release],
         )
