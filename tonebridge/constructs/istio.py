@@ -116,21 +116,11 @@ class Istio(Construct):
     def __init__(self, scope: Construct, id_: str, props: IstioProps, *, depends_on: Dependencies = ()) -> None:
         super().__init__(scope, id_)
         self.props = props
-        version = props.kubernetes_version
-        self.namespace = Namespace(
-            self,
-            "namespace",
-            # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
-            NamespaceProps(name=props.namespace, kubernetes_version=version, labels={"name": props.namespace}),
-        )
-        self.cni_namespace = Namespace(
-            self,
-            "cni-namespace",
-            NamespaceProps(
-                name=props.cni_namespace, kubernetes_version=version, pod_security="privileged", reason=CNI_REASON
-            ),
-        )
-        ns, cni_ns = props.namespace, props.cni_namespace
+        version, ns, cni_ns = props.kubernetes_version, props.namespace, props.cni_namespace
+        # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
+        self.namespace = Namespace(self, "namespace", NamespaceProps(ns, version, labels={"name": ns}))
+        cni_props = NamespaceProps(cni_ns, version, pod_security="privileged", reason=CNI_REASON)
+        self.cni_namespace = Namespace(self, "cni-namespace", cni_props)
         base = ("istio-base", ISTIO_BASE, ns)
         self.base = chart_release(
             self, "base", base, {"defaultRevision": "default"}, depends_on=[self.namespace.manifest, *depends_on]
@@ -148,17 +138,12 @@ class Istio(Construct):
         self.gateway_service = props.gateway_name
         self.peer_authentication: CustomResources | None = None
         if props.strict_mtls_namespaces:
-            self.peer_authentication = CustomResources(
-                self,
-                "mtls",
-                release_name="istio-strict-mtls",
-                namespace=props.namespace,
-                objects=[
-                    *(strict_mtls(ns) for ns in props.strict_mtls_namespaces),
-                    *(mtls_port_exception(e) for e in props.mtls_port_exceptions),
-                ],
-                depends_on=[self.istiod.release],
-            )
+            objects = [
+                *(strict_mtls(namespace) for namespace in props.strict_mtls_namespaces),
+                *(mtls_port_exception(e) for e in props.mtls_port_exceptions),
+            ]
+            mtls = {"release_name": "istio-strict-mtls", "namespace": ns, "objects": objects}
+            self.peer_authentication = CustomResources(self, "mtls", **mtls, depends_on=[self.istiod.release])
         self.ready: list[ITerraformDependable] = [self.istiod.release, self.gateway.release]
 
     def _placement(self) -> dict[str, Any]:
