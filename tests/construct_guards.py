@@ -324,6 +324,13 @@ GUARDS.update(
             C(("backups", "replicate"), False),
         ],
         "features/data.py:add_redis": [C((*W, "secrets", "enabled"), False)],
+        "props/namespaces.py:NamespaceSettings._environment": [
+            C((*W, "namespaces", "production", "environment"), "prod env")
+        ],
+        "props/namespaces.py:NamespaceSettings._labels": [
+            C((*W, "namespaces", "production", "labels"), {"team": "a b"}),
+            C((*W, "namespaces", "production", "labels"), {"environment": "prod"}),
+        ],
         "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
         "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
@@ -451,7 +458,7 @@ GUARDS.update(
         ],
         "constructs/istio.py:MtlsPortException.__post_init__": [
             N(
-                "built by stacks/platform_mtls.py with a selector, ports and a reason; ports are 1-65535 in configuration"
+                "built by features/mesh.py (mtls_port_exceptions) with a selector, ports and a reason; ports are 1-65535 in configuration"
             )
         ],
         "constructs/kms.py:EncryptionKey._policy": [N("service grants are code, each with its source conditions")],
@@ -508,6 +515,9 @@ LINES: dict[str, str] = {
     "props/types.py:_instance_type[0]": "network.us-west-2.bastion.instance_type: 't3.mirco' is not an EC2 instance type; did you mean t3.micro or t3a.micro or t2.micro?",
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/images.py:_not_latest[0]": "platform.us-west-2.redis.image: 'quay.io/opstree/redis:latest' must be pinned to a tag or digest, not latest (it moves under a running cluster)",
+    "props/namespaces.py:NamespaceSettings._environment[0]": "platform.us-west-2.namespaces.production.environment: label environment='prod env': the value is not a valid Kubernetes label value",
+    "props/namespaces.py:NamespaceSettings._labels[0]": "platform.us-west-2.namespaces.production.labels: label team='a b': the value is not a valid Kubernetes label value",
+    "props/namespaces.py:NamespaceSettings._labels[1]": "platform.us-west-2.namespaces.production.labels: label 'environment' is set by the platform, not in `labels`",
     "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
     "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/aws_names.py:_region[0]": "state.region: 'uswest2' is not an AWS region name (for example us-west-2)",

@@ -40,13 +40,12 @@ def test_a_relaxed_namespace_without_a_reason_is_refused():
 
 def test_storage_classes_with_their_own_names_iops_and_reclaim_policy():
     from tonebridge.constructs.storage_classes import StorageClasses, StorageClassesProps
+    from tonebridge.props.namespaces import FastSsdSettings
 
     props = StorageClassesProps(
         kms_key_arn="arn:aws:kms:us-west-2:111122223333:key/volumes",
-        fast_iops=6000,
-        fast_smallest_volume_gib=20,  # gp3: 500 IOPS per GiB
-        fast_throughput=250,
-        fast_reclaim_policy="Delete",
+        # gp3: 500 IOPS per GiB
+        fast=FastSsdSettings(iops=6000, smallest_volume_gib=20, throughput=250, reclaim_policy="Delete"),
         fast_name="db-ssd",
         default_name="standard",
     )

@@ -271,21 +271,24 @@ def test_resource_limits_props_reject_bad_bounds():
 
 def test_storage_classes_props_enforce_gp3_limits():
     from tonebridge.constructs.storage_classes import StorageClassesProps
+    from tonebridge.props.namespaces import FastSsdSettings as Fast
 
     arn = "arn:aws:kms:us-west-2:111122223333:key/abcd"
-    StorageClassesProps(kms_key_arn=arn, fast_iops=16000, fast_throughput=1000, fast_smallest_volume_gib=32)
+    StorageClassesProps(kms_key_arn=arn, fast=Fast(iops=16000, throughput=1000, smallest_volume_gib=32))
     with pytest.raises(ValueError, match="fast_iops: 2000 is outside"):
-        StorageClassesProps(kms_key_arn=arn, fast_iops=2000)
+        StorageClassesProps(kms_key_arn=arn, fast=Fast(iops=2000))
     with pytest.raises(ValueError, match="fast_throughput: 1001 is outside"):
-        StorageClassesProps(kms_key_arn=arn, fast_iops=16000, fast_throughput=1001, fast_smallest_volume_gib=32)
+        StorageClassesProps(kms_key_arn=arn, fast=Fast(iops=16000, throughput=1001, smallest_volume_gib=32))
     with pytest.raises(ValueError, match="fast_throughput: 1000 MiB/s needs at least 4000 IOPS"):
-        StorageClassesProps(kms_key_arn=arn, fast_throughput=1000)
+        StorageClassesProps(kms_key_arn=arn, fast=Fast(throughput=1000))
     with pytest.raises(ValueError, match="fast_iops: 6000 IOPS exceed 500 per GiB of a 10 GiB volume"):
-        StorageClassesProps(kms_key_arn=arn, fast_iops=6000)
+        StorageClassesProps(kms_key_arn=arn, fast=Fast(iops=6000))
     with pytest.raises(ValueError, match="must be a KMS key ARN"):
         StorageClassesProps(kms_key_arn="alias/volumes")
+    with pytest.raises(ValueError, match="reclaim_policy"):
+        StorageClassesProps(kms_key_arn=arn, fast=Fast(reclaim_policy="Recycle"))
     with pytest.raises(ValueError, match="fast_reclaim_policy"):
-        StorageClassesProps(kms_key_arn=arn, fast_reclaim_policy="Recycle")
+        StorageClassesProps(kms_key_arn=arn, fast=Fast.model_construct(reclaim_policy="Recycle"))
 
 
 def test_network_isolation_props_reject_unknown_services_and_bad_peers():

@@ -1,5 +1,5 @@
 """Vault roles as a typed value (``tonebridge/props/vault.py``), granted through ``Vault.grant``, and the
-platform stack composed of steps that hand each other typed results (``stacks/platform_parts.py``)."""
+platform stack composed of steps that hand each other typed results (``tonebridge/features``)."""
 
 from __future__ import annotations
 

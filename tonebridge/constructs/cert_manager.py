@@ -31,6 +31,11 @@ def issuer_ref(name: str) -> dict:
     return {"name": name, "kind": "ClusterIssuer", "group": "cert-manager.io"}
 
 
+def cert_manager_object(kind: str, metadata: dict, spec: dict) -> dict:
+    """A cert-manager resource (``ClusterIssuer``, ``Certificate``) of ``CERT_MANAGER_API``."""
+    return {"apiVersion": CERT_MANAGER_API, "kind": kind, "metadata": metadata, "spec": spec}
+
+
 @dataclass(frozen=True)
 class CertManagerProps:
     """:param kubernetes_version: the cluster's ``1.NN`` (namespace pod security pin).
@@ -60,52 +65,26 @@ class CertManager(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: CertManagerProps) -> None:
         super().__init__(scope, construct_id)
-        self.namespace, self.release = namespaced_release(
-            self,
-            "chart",
-            ChartReleaseProps(
-                release_name="cert-manager", chart=CERT_MANAGER, namespace=props.namespace, values=_values(props)
-            ),
-            props.kubernetes_version,
-        )
+        chart = ChartReleaseProps("cert-manager", CERT_MANAGER, props.namespace, _values(props))
+        self.namespace, self.release = namespaced_release(self, "chart", chart, props.kubernetes_version)
         selfsigned, ca_secret = f"{props.ca_name}-selfsigned", f"{props.ca_name}-ca"
         self.ca_issuer = f"{props.ca_name}-ca"
+        ca = {
+            "isCA": True,
+            "commonName": f"{props.ca_name} CA",
+            "secretName": ca_secret,
+            "duration": props.ca_duration,
+            "renewBefore": "720h",
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "issuerRef": issuer_ref(selfsigned),
+        }
         objects = [
-            {
-                "apiVersion": CERT_MANAGER_API,
-                "kind": "ClusterIssuer",
-                "metadata": {"name": selfsigned},
-                "spec": {"selfSigned": {}},
-            },
-            {
-                "apiVersion": CERT_MANAGER_API,
-                "kind": "Certificate",
-                "metadata": {"name": ca_secret, "namespace": props.namespace},
-                "spec": {
-                    "isCA": True,
-                    "commonName": f"{props.ca_name} CA",
-                    "secretName": ca_secret,
-                    "duration": props.ca_duration,
-                    "renewBefore": "720h",
-                    "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-                    "issuerRef": issuer_ref(selfsigned),
-                },
-            },
-            {
-                "apiVersion": CERT_MANAGER_API,
-                "kind": "ClusterIssuer",
-                "metadata": {"name": self.ca_issuer},
-                "spec": {"ca": {"secretName": ca_secret}},
-            },
+            cert_manager_object("ClusterIssuer", {"name": selfsigned}, {"selfSigned": {}}),
+            cert_manager_object("Certificate", {"name": ca_secret, "namespace": props.namespace}, ca),
+            cert_manager_object("ClusterIssuer", {"name": self.ca_issuer}, {"ca": {"secretName": ca_secret}}),
         ]
-        self.issuers = CustomResources(
-            self,
-            "issuers",
-            release_name="cert-manager-issuers",
-            namespace=props.namespace,
-            objects=objects,
-            depends_on=[self.release],
-        ).release
+        issuers = {"release_name": "cert-manager-issuers", "namespace": props.namespace, "objects": objects}
+        self.issuers = CustomResources(self, "issuers", **issuers, depends_on=[self.release]).release
 
 
 def _values(props: CertManagerProps) -> dict:

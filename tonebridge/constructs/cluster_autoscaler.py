@@ -14,11 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import CLUSTER_AUTOSCALER
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+from tonebridge.constructs.kube import Dependencies, chart_release
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 from tonebridge.props.autoscaling import ClusterAutoscalerSettings
 
@@ -133,23 +132,9 @@ class ClusterAutoscaler(Construct):
     """The autoscaler's Helm release. Attributes: ``release`` (ChartRelease), ``values``."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: ClusterAutoscalerProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: ClusterAutoscalerProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.values = cluster_autoscaler_values(props)
-        self.release = ChartRelease(
-            self,
-            "chart",
-            ChartReleaseProps(
-                release_name="cluster-autoscaler",
-                chart=CLUSTER_AUTOSCALER,
-                namespace=props.namespace,
-                values=self.values,
-            ),
-            depends_on=depends_on,
-        )
+        chart = ("cluster-autoscaler", CLUSTER_AUTOSCALER, props.namespace)
+        self.release = chart_release(self, "chart", chart, self.values, depends_on=depends_on)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.kube import Dependencies, kube_object
 from tonebridge.constructs.network_policies import NetworkIsolation, NetworkIsolationProps, peer
 from tonebridge.flows import Endpoint, Flow
 
@@ -85,7 +84,7 @@ class FlowIsolation(Construct):
         flows: Sequence[Flow],
         *,
         per_end: bool = False,
-        depends_on: Sequence[ITerraformDependable] = (),
+        depends_on: Dependencies = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if not flows:

@@ -17,7 +17,7 @@ from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import ISTIO_BASE, ISTIO_CNI, ISTIO_GATEWAY, ISTIOD
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.kube import CustomResources, Dependencies, chart_release
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 from tonebridge.kubeapi import DNS_LABEL
@@ -113,82 +113,37 @@ class Istio(Construct):
     ``ready`` (what a mesh user should depend on).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        props: IstioProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, props: IstioProps, *, depends_on: Dependencies = ()) -> None:
         super().__init__(scope, id_)
         self.props = props
-        version = props.kubernetes_version
-        self.namespace = Namespace(
-            self,
-            "namespace",
-            # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
-            NamespaceProps(name=props.namespace, kubernetes_version=version, labels={"name": props.namespace}),
+        version, ns, cni_ns = props.kubernetes_version, props.namespace, props.cni_namespace
+        # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
+        self.namespace = Namespace(self, "namespace", NamespaceProps(ns, version, labels={"name": ns}))
+        cni_props = NamespaceProps(cni_ns, version, pod_security="privileged", reason=CNI_REASON)
+        self.cni_namespace = Namespace(self, "cni-namespace", cni_props)
+        base = ("istio-base", ISTIO_BASE, ns)
+        self.base = chart_release(
+            self, "base", base, {"defaultRevision": "default"}, depends_on=[self.namespace.manifest, *depends_on]
         )
-        self.cni_namespace = Namespace(
-            self,
-            "cni-namespace",
-            NamespaceProps(
-                name=props.cni_namespace, kubernetes_version=version, pod_security="privileged", reason=CNI_REASON
-            ),
+        cni = ("istio-cni", ISTIO_CNI, cni_ns)
+        self.cni = chart_release(
+            self, "cni", cni, self._cni_values(), depends_on=[self.cni_namespace.manifest, self.base.release]
         )
-        self.base = ChartRelease(
-            self,
-            "base",
-            ChartReleaseProps(
-                release_name="istio-base",
-                chart=ISTIO_BASE,
-                namespace=props.namespace,
-                values={"defaultRevision": "default"},
-            ),
-            depends_on=[self.namespace.manifest, *depends_on],
+        istiod = ("istiod", ISTIOD, ns)
+        self.istiod = chart_release(
+            self, "istiod", istiod, self._istiod_values(), depends_on=[self.base.release, self.cni.release]
         )
-        self.cni = ChartRelease(
-            self,
-            "cni",
-            ChartReleaseProps(
-                release_name="istio-cni", chart=ISTIO_CNI, namespace=props.cni_namespace, values=self._cni_values()
-            ),
-            depends_on=[self.cni_namespace.manifest, self.base.release],
-        )
-        self.istiod = ChartRelease(
-            self,
-            "istiod",
-            ChartReleaseProps(
-                release_name="istiod", chart=ISTIOD, namespace=props.namespace, values=self._istiod_values()
-            ),
-            depends_on=[self.base.release, self.cni.release],
-        )
-        self.gateway = ChartRelease(
-            self,
-            "gateway",
-            ChartReleaseProps(
-                release_name=props.gateway_name,
-                chart=ISTIO_GATEWAY,
-                namespace=props.namespace,
-                values=self._gateway_values(),
-            ),
-            depends_on=[self.istiod.release],
-        )
+        gateway = (props.gateway_name, ISTIO_GATEWAY, ns)
+        self.gateway = chart_release(self, "gateway", gateway, self._gateway_values(), depends_on=[self.istiod.release])
         self.gateway_service = props.gateway_name
         self.peer_authentication: CustomResources | None = None
         if props.strict_mtls_namespaces:
-            self.peer_authentication = CustomResources(
-                self,
-                "mtls",
-                release_name="istio-strict-mtls",
-                namespace=props.namespace,
-                objects=[
-                    *(strict_mtls(ns) for ns in props.strict_mtls_namespaces),
-                    *(mtls_port_exception(e) for e in props.mtls_port_exceptions),
-                ],
-                depends_on=[self.istiod.release],
-            )
+            objects = [
+                *(strict_mtls(namespace) for namespace in props.strict_mtls_namespaces),
+                *(mtls_port_exception(e) for e in props.mtls_port_exceptions),
+            ]
+            mtls = {"release_name": "istio-strict-mtls", "namespace": ns, "objects": objects}
+            self.peer_authentication = CustomResources(self, "mtls", **mtls, depends_on=[self.istiod.release])
         self.ready: list[ITerraformDependable] = [self.istiod.release, self.gateway.release]
 
     def _placement(self) -> dict[str, Any]:

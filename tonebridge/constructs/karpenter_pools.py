@@ -16,14 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import KARPENTER, KARPENTER_CRD
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources
+from tonebridge.constructs.kube import CustomResources, Dependencies, chart_release
 from tonebridge.constructs.node_userdata import KERNEL_PARAMETERS, node_user_data
 from tonebridge.constructs.pod_defaults import check_replicas, restricted_container_context
 from tonebridge.props.autoscaling import KarpenterControllerSettings, NodePoolSettings
+from tonebridge.props.cluster import KarpenterSettings
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
@@ -45,8 +45,9 @@ class KarpenterControllerProps:
         (:class:`~tonebridge.props.autoscaling.KarpenterControllerSettings`, default spec §10.2); two
         replicas, with a PodDisruptionBudget of one unavailable.
     :param max_pods: kubelet maxPods of the pool's nodes; Karpenter schedules with it too (default 110).
-    :param namespace, service_account: where the controller runs; its IRSA role trusts exactly this
-        pair (default kube-system / karpenter).
+    :param irsa: the cluster's Karpenter settings (:class:`~tonebridge.props.cluster.KarpenterSettings`):
+        the namespace and service account the controller runs as; its IRSA role trusts exactly this pair
+        (default kube-system / karpenter).
     :param node_selector, tolerations: placement of the controller (default none).
     :param kernel_parameters: sysctls set on every node at boot (default spec §12.1).
     :param reserved_enis: ENIs not usable for pods (default 0; 1 with VPC CNI custom networking).
@@ -62,8 +63,7 @@ class KarpenterControllerProps:
     volumes_key_arn: str
     settings: KarpenterControllerSettings = field(default_factory=KarpenterControllerSettings)
     max_pods: int = 110
-    namespace: str = "kube-system"
-    service_account: str = "karpenter"
+    irsa: KarpenterSettings = field(default_factory=KarpenterSettings)
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     kernel_parameters: Mapping[str, str] = field(default_factory=lambda: dict(KERNEL_PARAMETERS))
@@ -97,7 +97,7 @@ def karpenter_values(props: KarpenterControllerProps) -> dict[str, Any]:
         },
         "serviceAccount": {
             "create": True,
-            "name": props.service_account,
+            "name": props.irsa.service_account,
             "annotations": {"eks.amazonaws.com/role-arn": props.controller_role_arn},
         },
         "replicas": props.settings.replicas,
@@ -215,40 +215,21 @@ class KarpenterController(Construct):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: KarpenterControllerProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: KarpenterControllerProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.values = karpenter_values(props)
         if KARPENTER_CRD.version != KARPENTER.version:
             raise ValueError(f"karpenter-crd {KARPENTER_CRD.version} must be karpenter's version {KARPENTER.version}")
-        self.crds = ChartRelease(
-            self,
-            "crds",
-            ChartReleaseProps(release_name="karpenter-crd", chart=KARPENTER_CRD, namespace=props.namespace),
-            depends_on=depends_on,
-        )
-        self.release = ChartRelease(
-            self,
-            "chart",
-            ChartReleaseProps(
-                release_name="karpenter",
-                chart=KARPENTER,
-                namespace=props.namespace,
-                values=self.values,
-                skip_crds=True,
-            ),
-            depends_on=[self.crds.release],
-        )
+        crds = ("karpenter-crd", KARPENTER_CRD, props.irsa.namespace)
+        self.crds = chart_release(self, "crds", crds, depends_on=depends_on)
+        chart = ("karpenter", KARPENTER, props.irsa.namespace)
+        self.release = chart_release(self, "chart", chart, self.values, skip_crds=True, depends_on=[self.crds.release])
         self.pools = CustomResources(
             self,
             "pools",
             release_name="karpenter-pools",
-            namespace=props.namespace,
+            namespace=props.irsa.namespace,
             objects=[node_class(props), node_pool(props.settings.node_pool)],
             depends_on=[self.release.release],
         )

@@ -29,6 +29,9 @@ from tonebridge.constructs.crd_upgrade import CrdUpgrade
 from tonebridge.kubeapi import is_core, object_problem
 from tonebridge.tokens import is_unresolved
 
+#: What a construct's ``depends_on`` takes: resources (or constructs' resources) to create first.
+Dependencies = Sequence[ITerraformDependable]
+
 
 def _checked(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     problem = object_problem(obj)
@@ -48,7 +51,7 @@ def kube_object(
     scope: Construct,
     obj: Mapping[str, Any],
     *,
-    depends_on: Sequence[ITerraformDependable] = (),
+    depends_on: Dependencies = (),
     construct_id: str | None = None,
 ) -> Manifest:
     """A core Kubernetes object (namespace, quota, policy, ...) as a ``kubernetes_manifest``."""
@@ -110,6 +113,11 @@ class ChartReleaseProps:
             raise ValueError(f"release {self.release_name}: timeout_seconds must be at least 30")
 
 
+#: What every release here shares: atomic (a failed upgrade rolls back), cleaned up on failure, ten revisions
+#: kept, namespace never created by Helm (each namespace is created with its pod security labels).
+RELEASE_DEFAULTS = {"create_namespace": False, "atomic": True, "cleanup_on_fail": True, "max_history": 10}
+
+
 def helm_release(
     scope: Construct,
     construct_id: str,
@@ -123,28 +131,18 @@ def helm_release(
     timeout_seconds: int = 600,
     wait: bool = True,
     skip_crds: bool = False,
-    depends_on: Sequence[ITerraformDependable] = (),
+    depends_on: Dependencies = (),
 ) -> Release:
-    """A helm_release with the settings every release here shares: atomic (a failed upgrade rolls
-    back), cleaned up on failure, ten revisions kept, namespace never created by Helm."""
-    return Release(
-        scope,
-        construct_id,
-        name=name,
-        repository=repository,
-        chart=chart,
-        version=version,
-        namespace=namespace,
-        create_namespace=False,
-        values=[values_document(values)],
-        atomic=True,
-        cleanup_on_fail=True,
-        wait=wait,
-        timeout=timeout_seconds,
-        max_history=10,
-        skip_crds=skip_crds or None,
-        depends_on=list(depends_on) or None,
-    )
+    """A helm_release with the settings every release here shares (:data:`RELEASE_DEFAULTS`)."""
+    release = {"name": name, "namespace": namespace, "values": [values_document(values)]}
+    source = {"chart": chart, "version": version, "repository": repository}
+    options = {"wait": wait, "timeout": timeout_seconds, "skip_crds": skip_crds or None}
+    after = list(depends_on) or None
+    return Release(scope, construct_id, **release, **source, **options, **RELEASE_DEFAULTS, depends_on=after)
+
+
+#: The ChartReleaseProps fields helm_release takes as they are.
+_PASSED_TO_HELM = ("namespace", "values", "timeout_seconds", "wait", "skip_crds")
 
 
 class ChartRelease(Construct):
@@ -154,12 +152,7 @@ class ChartRelease(Construct):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: ChartReleaseProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: ChartReleaseProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.props = props
@@ -175,20 +168,27 @@ class ChartRelease(Construct):
                 self, "crds", repository=chart.repository, chart=chart.chart, version=chart.version
             )
             depends_on = [*depends_on, self.crd_upgrade.resource]
+        source = {"chart": chart.chart, "version": chart.version, "repository": chart.repository}
+        options = {attr: getattr(props, attr) for attr in _PASSED_TO_HELM}
         self.release = helm_release(
-            self,
-            "release",
-            name=props.release_name,
-            namespace=props.namespace,
-            chart=props.chart.chart,
-            version=props.chart.version,
-            repository=props.chart.repository,
-            values=props.values,
-            timeout_seconds=props.timeout_seconds,
-            wait=props.wait,
-            skip_crds=props.skip_crds,
-            depends_on=depends_on,
+            self, "release", name=props.release_name, **source, **options, depends_on=depends_on
         )
+
+
+def chart_release(
+    scope: Construct,
+    construct_id: str,
+    props: tuple[str, HelmChart, str],
+    values: Mapping[str, Any] | None = None,
+    *,
+    depends_on: Dependencies = (),
+    **options: Any,
+) -> ChartRelease:
+    """A :class:`ChartRelease` of ``(release name, chart, namespace)`` with ``values`` (and any other
+    :class:`ChartReleaseProps` field in ``options``): the one-line form of the common case."""
+    name, chart, namespace = props
+    release = ChartReleaseProps(name, chart, namespace, dict(values or {}), **options)
+    return ChartRelease(scope, construct_id, release, depends_on=depends_on)
 
 
 class CustomResources(Construct):
@@ -206,7 +206,7 @@ class CustomResources(Construct):
         release_name: str,
         namespace: str,
         objects: Sequence[Mapping[str, Any]],
-        depends_on: Sequence[ITerraformDependable] = (),
+        depends_on: Dependencies = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if not objects:

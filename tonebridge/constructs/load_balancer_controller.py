@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import AWS_LOAD_BALANCER_CONTROLLER
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+from tonebridge.constructs.kube import Dependencies, chart_release
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 
 INGRESS_CLASS = "alb"
@@ -67,12 +66,7 @@ class LoadBalancerController(Construct):
     """Attributes: ``release`` (for ``depends_on`` of Ingresses), ``ingress_class``."""
 
     def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        props: LoadBalancerControllerProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, id_: str, props: LoadBalancerControllerProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, id_)
         self.ingress_class = INGRESS_CLASS
@@ -100,14 +94,5 @@ class LoadBalancerController(Construct):
         }
         if props.replicas > 1:
             values["podDisruptionBudget"] = {"maxUnavailable": 1}
-        self.release = ChartRelease(
-            self,
-            "release",
-            ChartReleaseProps(
-                release_name="aws-load-balancer-controller",
-                chart=AWS_LOAD_BALANCER_CONTROLLER,
-                namespace=props.namespace,
-                values=values,
-            ),
-            depends_on=depends_on,
-        ).release
+        chart = ("aws-load-balancer-controller", AWS_LOAD_BALANCER_CONTROLLER, props.namespace)
+        self.release = chart_release(self, "release", chart, values, depends_on=depends_on).release

@@ -8,16 +8,16 @@ reason is kept as an annotation on the namespace, so a cluster operator sees it 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, kube_object
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, Dependencies, kube_object
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.namespaces import NamespaceSettings
 
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 _MINOR = re.compile(r"^1\.\d{1,2}$")
@@ -41,6 +41,14 @@ class NamespaceProps:
     reason: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls, name: str, settings: NamespaceSettings, kubernetes_version: str, labels: Mapping[str, str]
+    ) -> NamespaceProps:
+        """An application namespace's props from its settings (``labels``: all of them, the admission
+        rules' included, which the settings do not know)."""
+        return cls(name, kubernetes_version, settings.pod_security, settings.pod_security_reason, labels)
+
     def __post_init__(self) -> None:
         if not DNS_LABEL.match(self.name):
             raise ValueError(f"namespace {self.name!r} is not a DNS label")
@@ -56,12 +64,7 @@ class Namespace(Construct):
     """Attributes: ``name``, ``manifest`` (for ``depends_on`` of whatever lives in it)."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: NamespaceProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: NamespaceProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = props.name
@@ -93,7 +96,7 @@ def namespaced_release(
     props: ChartReleaseProps,
     kubernetes_version: str,
     *,
-    depends_on: Sequence[ITerraformDependable] = (),
+    depends_on: Dependencies = (),
 ) -> tuple[Namespace, Release]:
     """An operator's usual shape: its own ``restricted`` namespace (construct id ``namespace``) and
     its pinned chart released into it (construct id ``release_id``) once the namespace exists."""

@@ -27,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.kube import Dependencies, kube_object
 from tonebridge.flows import Endpoint, Flow
 from tonebridge.kubeapi import DNS_LABEL
 
@@ -183,12 +182,7 @@ class NetworkIsolation(Construct):
     """Attributes: ``policies`` (policy name -> kubernetes_manifest), ``flows`` (what they exist for, declared)."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: NetworkIsolationProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: NetworkIsolationProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self._namespace = props.namespace

@@ -23,42 +23,26 @@ def pod_admission_rule(
     scope: Construct, *, name: str, expression: str, message: str, namespace_labels: Mapping[str, str]
 ) -> tuple[Manifest, Manifest]:
     """The policy (construct id ``policy``) and its binding (``binding``), as ``(policy, binding)``."""
-    policy = kube_object(
-        scope,
-        {
-            "apiVersion": API,
-            "kind": "ValidatingAdmissionPolicy",
-            "metadata": {"name": name},
-            "spec": {
-                "failurePolicy": "Fail",
-                "matchConstraints": {
-                    "resourceRules": [
-                        {
-                            "apiGroups": [""],
-                            "apiVersions": ["v1"],
-                            "operations": ["CREATE", "UPDATE"],
-                            "resources": ["pods"],
-                        }
-                    ]
-                },
-                "validations": [{"expression": expression, "message": message, "reason": "Forbidden"}],
-            },
-        },
-        construct_id="policy",
-    )
+    pods = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"]}
+    policy_spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {"resourceRules": [pods]},
+        "validations": [{"expression": expression, "message": message, "reason": "Forbidden"}],
+    }
+    binding_spec = {
+        "policyName": name,
+        "validationActions": ["Deny"],
+        "matchResources": {"namespaceSelector": {"matchLabels": dict(namespace_labels)}},
+    }
+    policy = kube_object(scope, _object("ValidatingAdmissionPolicy", name, policy_spec), construct_id="policy")
     binding = kube_object(
         scope,
-        {
-            "apiVersion": API,
-            "kind": "ValidatingAdmissionPolicyBinding",
-            "metadata": {"name": name},
-            "spec": {
-                "policyName": name,
-                "validationActions": ["Deny"],
-                "matchResources": {"namespaceSelector": {"matchLabels": dict(namespace_labels)}},
-            },
-        },
+        _object("ValidatingAdmissionPolicyBinding", name, binding_spec),
         depends_on=[policy],
         construct_id="binding",
     )
     return policy, binding
+
+
+def _object(kind: str, name: str, spec: Mapping) -> dict:
+    return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}

@@ -8,19 +8,29 @@ limit range's defaults are what lets such pods in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
-from tonebridge.constructs.kube import kube_object
+from tonebridge.constructs.kube import Dependencies, kube_object
+from tonebridge.props.namespaces import LimitRangeSettings, ResourceQuotaSettings
 from tonebridge.quantities import ordering_problems, quantity_problem
 
 #: LimitRange bounds in the order they must hold: each at most the next.
 LIMIT_ORDER = ("min", "defaultRequest", "default", "max")
 _RESOURCES = ("cpu", "memory")
+#: ResourceQuota ``spec.hard`` keys and the quota settings' fields they come from (spec §3.2, §12.2).
+QUOTA_FIELDS = {
+    "requests.cpu": "requests_cpu",
+    "requests.memory": "requests_memory",
+    "limits.cpu": "limits_cpu",
+    "limits.memory": "limits_memory",
+    "persistentvolumeclaims": "persistentvolumeclaims",
+}
+#: LimitRange bounds and the limit range settings' fields they come from.
+LIMIT_FIELDS = {"max": "max", "min": "min", "default": "default", "defaultRequest": "default_request"}
 
 
 def _check_amounts(owner: str, amounts: Mapping[str, str]) -> None:
@@ -48,6 +58,25 @@ class ResourceLimitsProps:
     container_limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     limit_range_name: str = "resource-limits"
 
+    @classmethod
+    def of(
+        cls, namespace: str, quota: ResourceQuotaSettings | None, limit_range: LimitRangeSettings | None
+    ) -> ResourceLimitsProps:
+        """The props of a namespace's configured quota and limit range (either may be absent)."""
+        hard: dict[str, str] = {}
+        if quota:
+            hard = {key: str(getattr(quota, attr)) for key, attr in QUOTA_FIELDS.items()}
+        limits: dict[str, dict[str, str]] = {}
+        if limit_range:
+            limits = {bound: getattr(limit_range, attr).model_dump() for bound, attr in LIMIT_FIELDS.items()}
+        return cls(
+            namespace=namespace,
+            quota_hard=hard,
+            quota_name=quota.name if quota else "quota",
+            container_limits=limits,
+            limit_range_name=limit_range.name if limit_range else "resource-limits",
+        )
+
     def __post_init__(self) -> None:
         if not self.namespace:
             raise ValueError("namespace is required")
@@ -69,12 +98,7 @@ class ResourceLimits(Construct):
     """Attributes: ``quota`` and ``limit_range`` (kubernetes_manifest resources, or None)."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: ResourceLimitsProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
+        self, scope: Construct, construct_id: str, props: ResourceLimitsProps, *, depends_on: Dependencies = ()
     ) -> None:
         super().__init__(scope, construct_id)
         self.quota: Manifest | None = None

@@ -21,13 +21,14 @@ earlier keeps gp2's annotation: remove it there once
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 from tonebridge import ebsrules
 from tonebridge.constructs.kube import kube_object
+from tonebridge.props.namespaces import FastSsdSettings
 from tonebridge.tokens import is_unresolved
 
 PROVISIONER = "ebs.csi.aws.com"
@@ -39,31 +40,26 @@ RECLAIM_POLICIES = ("Retain", "Delete")
 class StorageClassesProps:
     """:param kms_key_arn: customer key every volume is encrypted with (the EBS CSI driver's role
         must be allowed to use it); a token from the infrastructure stack is fine.
-    :param fast_iops: provisioned IOPS of each ``fast-ssd`` volume (gp3: 3,000-16,000).
-    :param fast_throughput: provisioned MiB/s of each ``fast-ssd`` volume (gp3: 125-1,000, at most
-        IOPS / 4).
-    :param fast_smallest_volume_gib: the smallest claim ``fast-ssd`` must serve (gp3 allows 500 IOPS
-        per GiB, so ``fast_iops`` is checked against it).
-    :param fast_reclaim_policy: ``Retain`` (default: data outlives its claim) or ``Delete``.
+    :param fast: the ``fast-ssd`` class's settings (:class:`~tonebridge.props.namespaces.FastSsdSettings`):
+        provisioned IOPS (gp3: 3,000-16,000) and MiB/s (gp3: 125-1,000, at most IOPS / 4) of each
+        volume, the smallest claim it must serve (gp3 allows 500 IOPS per GiB, so the IOPS are checked
+        against it) and the reclaim policy (default ``Retain``: data outlives its claim).
     :param fast_name: name of the provisioned class.
     :param default_name: name of the cluster's default class (baseline gp3, ``Delete``).
     """
 
     kms_key_arn: str
-    fast_iops: int = 3000
-    fast_throughput: int = 125
-    fast_smallest_volume_gib: int = 10
-    fast_reclaim_policy: str = "Retain"
+    fast: FastSsdSettings = field(default_factory=FastSsdSettings)
     fast_name: str = "fast-ssd"
     default_name: str = "gp3"
 
     def __post_init__(self) -> None:
         if not is_unresolved(self.kms_key_arn) and not self.kms_key_arn.startswith("arn:"):
             raise ValueError(f"kms_key_arn {self.kms_key_arn!r} must be a KMS key ARN")
-        problems = ebsrules.gp3_problems(self.fast_iops, self.fast_throughput, self.fast_smallest_volume_gib)
+        problems = ebsrules.gp3_problems(self.fast.iops, self.fast.throughput, self.fast.smallest_volume_gib)
         for name, reason in problems:
             raise ValueError(f"fast_{name}: {reason}")
-        if self.fast_reclaim_policy not in RECLAIM_POLICIES:
+        if self.fast.reclaim_policy not in RECLAIM_POLICIES:
             raise ValueError(f"fast_reclaim_policy must be one of {', '.join(RECLAIM_POLICIES)}")
         if self.fast_name == self.default_name:
             raise ValueError("fast_name and default_name must differ")
@@ -98,10 +94,10 @@ class StorageClasses(Construct):
             "encrypted": "true",
             "kmsKeyId": props.kms_key_arn,
         }
-        fast = {**encrypted, "iops": str(props.fast_iops), "throughput": str(props.fast_throughput)}
+        fast = {**encrypted, "iops": str(props.fast.iops), "throughput": str(props.fast.throughput)}
         self.classes: dict[str, Manifest] = {
             props.fast_name: kube_object(
-                self, _storage_class(props.fast_name, fast, props.fast_reclaim_policy, default=False)
+                self, _storage_class(props.fast_name, fast, props.fast.reclaim_policy, default=False)
             ),
             props.default_name: kube_object(
                 self, _storage_class(props.default_name, encrypted, "Delete", default=True)

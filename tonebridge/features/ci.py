@@ -25,7 +25,8 @@ from tonebridge.props.vault import VaultRole
 if TYPE_CHECKING:
     from tonebridge.constructs.cluster import TonebridgeCluster
     from tonebridge.constructs.registries import ContainerRegistries
-    from tonebridge.stacks.platform_parts import Foundation, Secrets
+    from tonebridge.features.foundation import Foundation
+    from tonebridge.features.secrets import Secrets
 
 
 class RegistryNames(Protocol):

@@ -25,9 +25,10 @@ from tonebridge.features.logical_backup import logical_backup_vault_role as vaul
 from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
+    from tonebridge.features.foundation import Foundation
+    from tonebridge.features.secrets import Secrets
     from tonebridge.stacks.infrastructure import InfrastructureStack
     from tonebridge.stacks.platform import PlatformStack
-    from tonebridge.stacks.platform_parts import Foundation, Secrets
 
 
 def enabled(env: EnvironmentConfig, region: str) -> bool:

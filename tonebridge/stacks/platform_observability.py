@@ -14,8 +14,10 @@ from tonebridge.features import observability
 from tonebridge.props.vault import VaultRole
 
 if TYPE_CHECKING:
+    from tonebridge.features.foundation import Foundation
+    from tonebridge.features.mesh import Mesh
+    from tonebridge.features.secrets import Secrets
     from tonebridge.stacks.platform import PlatformStack
-    from tonebridge.stacks.platform_parts import Foundation, Mesh, Secrets
 
 
 def observability_vault_role(platform: PlatformConfig) -> VaultRole | None:
