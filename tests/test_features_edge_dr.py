@@ -55,9 +55,10 @@ def test_a_dr_site_copying_one_bucket_has_one_job_and_its_outputs(environments):
     built = {}
 
     def build(stack):
-        props = BackupBucketsProps(
-            bucket="tb-unit-backups", access_log_bucket="tb-unit-backups-logs", replication_time_control=False
+        backups_settings = environments["production"].backups.model_copy(
+            update={"bucket": "tb-unit-backups", "access_log_bucket": "tb-unit-backups-logs"}
         )
+        props = BackupBucketsProps(settings=backups_settings.model_copy(update={"replication_time_control": False}))
         backups = BackupBuckets(stack, "backups", props)
         sources = BackupSources("us-west-2", backups, {})
         built["dr"] = dr = add_dr(stack, settings, sources, labels={"env": "unit"}, expiring_prefixes={})
