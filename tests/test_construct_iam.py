@@ -8,6 +8,7 @@ import json
 
 from tests.conftest import resources
 from tests.construct_harness import BREAK_GLASS, DEPLOYER, only, synth_alone
+from tonebridge.constructs.irsa import IrsaProvider
 
 OIDC_ARN = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -72,8 +73,7 @@ def test_a_replica_clusters_backup_role_only_reads():
 
     props = CnpgBackupRoleProps(
         role_name="tb-unit-orders-replica",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         namespace="staging",
         cluster_name="orders",
         bucket_arn="arn:aws:s3:::tb-backups-east",
@@ -104,8 +104,7 @@ def test_an_irsa_role_with_managed_policies_and_no_inline_policy():
     managed = ["arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess"]
     props = ServiceAccountRoleProps(
         role_name="tb-unit-ebs",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         namespace="kube-system",
         service_account="ebs-csi-controller-sa",
         managed_policy_arns=managed,
@@ -131,8 +130,7 @@ def test_logical_backup_role_writes_only_under_its_prefix_in_another_region():
         settings=LogicalBackupSettings(namespace="backup-jobs", service_account="dumper"),
         environment="staging",
         role_name="tb-unit-logical",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         bucket_arn="arn:aws:s3:::tb-unit-backups",
         key_arn="arn:aws:kms:us-east-1:111122223333:key/unit",
         region="us-east-1",
@@ -157,8 +155,7 @@ def test_image_push_role_for_two_repositories_of_another_stage():
     ]
     props = ImagePushRoleProps(
         role_name="tb-unit-push",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         namespace="ci",
         service_account="kaniko",
         repository_arns=repositories,

@@ -9,21 +9,10 @@ the backups bucket, and the bucket's key only through S3 in the bucket's region.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
-
-
-class BackupIdentity(Protocol):
-    """Who a backup role trusts: the IAM role's name, the cluster's OIDC provider and issuer, the namespace."""
-
-    role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
-    namespace: str
-
+from tonebridge.constructs.irsa import IrsaProvider, ServiceAccountRole, ServiceAccountTrust, service_account_role
 
 #: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
 _KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -89,7 +78,7 @@ class CnpgBackupRoleProps:
     """Props of :class:`CnpgBackupRole`.
 
     role_name: IAM role name (≤ 64 characters).
-    oidc_provider_arn / oidc_issuer: the cluster's IAM OIDC provider and issuer (without https://).
+    irsa: the cluster's IRSA provider.
     namespace / cluster_name: the CloudNativePG cluster; its service account has the cluster's name.
     bucket_arn / bucket_region: the backups bucket (or, for a replica, its replicated copy).
     prefix: the object prefix the cluster writes under (default ``postgres``).
@@ -98,8 +87,7 @@ class CnpgBackupRoleProps:
     """
 
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     namespace: str
     cluster_name: str
     bucket_arn: str
@@ -115,21 +103,12 @@ class CnpgBackupRoleProps:
             raise ValueError(f"{self.role_name}: bucket_region is required (it scopes the key's kms:ViaService)")
 
 
-def backup_irsa_role(scope: Construct, props: BackupIdentity, service_account: str, policy: dict) -> ServiceAccountRole:
+def backup_irsa_role(
+    scope: Construct, props: ServiceAccountTrust, service_account: str, policy: dict
+) -> ServiceAccountRole:
     """The IRSA role (construct id ``irsa``) of a backup job or cluster: trusted by ``service_account`` of
     ``props.namespace`` only, allowed ``policy``. Shared by :class:`CnpgBackupRole` and the logical backup's."""
-    return ServiceAccountRole(
-        scope,
-        "irsa",
-        ServiceAccountRoleProps(
-            role_name=props.role_name,
-            oidc_provider_arn=props.oidc_provider_arn,
-            oidc_issuer=props.oidc_issuer,
-            namespace=props.namespace,
-            service_account=service_account,
-            policy=policy,
-        ),
-    )
+    return service_account_role(scope, "irsa", props, service_account=service_account, policy=policy)
 
 
 class CnpgBackupRole(Construct):

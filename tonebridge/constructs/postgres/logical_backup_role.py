@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from tonebridge.constructs.irsa import IrsaProvider
 from tonebridge.constructs.postgres.backup_role import backup_irsa_role
 from tonebridge.props.logical_backup import LogicalBackupSettings
 
@@ -54,15 +55,14 @@ class LogicalBackupRoleProps:
 
     settings: the job as configured (its namespace and service account are the only subject trusted;
         its prefix and ``environment`` make the key prefix ``<prefix>/<environment>``).
-    role_name: IAM role name (≤ 64 characters). oidc_provider_arn / oidc_issuer: the cluster's.
+    role_name: IAM role name (≤ 64 characters). irsa: the cluster's IRSA provider.
     bucket_arn / key_arn / region: the backups bucket, its key and region.
     """
 
     settings: LogicalBackupSettings
     environment: str
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     bucket_arn: str
     key_arn: str
     region: str
