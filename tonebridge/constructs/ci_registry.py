@@ -81,5 +81,5 @@ class ImagePushRole(Construct):
     def __init__(self, scope: Construct, id_: str, props: ImagePushRoleProps) -> None:
         super().__init__(scope, id_)
         self.policy = image_push_policy(props.repository_arns)
-        self.role = service_account_role(self, "role", props, service_account=props.service_account, policy=self.policy)
+        self.role = service_account_role(self, "role", props, props.service_account, self.policy)
         self.arn: str = self.role.arn

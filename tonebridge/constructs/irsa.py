@@ -143,23 +143,9 @@ class ServiceAccountTrust(Protocol):
 
 
 def service_account_role(
-    scope: Construct,
-    construct_id: str,
-    trust: ServiceAccountTrust,
-    *,
-    service_account: str,
-    policy: dict | None = None,
-    managed_policy_arns: Sequence[str] = (),
+    scope: Construct, construct_id: str, trust: ServiceAccountTrust, service_account: str, policy: dict
 ) -> ServiceAccountRole:
     """A :class:`ServiceAccountRole` for ``trust``'s cluster and namespace, trusting ``service_account``
-    only and carrying only ``policy`` / ``managed_policy_arns``: the one way a feature turns its props
-    into its role, so the trust fields are copied in one place."""
-    return trust.irsa.role(
-        scope,
-        construct_id,
-        trust.role_name,
-        trust.namespace,
-        service_account,
-        policy=policy,
-        managed_policy_arns=managed_policy_arns,
-    )
+    only and carrying only ``policy``: the one way a feature turns its props into its role, so the
+    trust fields are read in one place."""
+    return trust.irsa.role(scope, construct_id, trust.role_name, trust.namespace, service_account, policy=policy)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import IrsaProvider, ServiceAccountRole, ServiceAccountTrust, service_account_role
+from tonebridge.constructs.irsa import IrsaProvider, service_account_role
 
 #: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
 _KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -103,14 +103,6 @@ class CnpgBackupRoleProps:
             raise ValueError(f"{self.role_name}: bucket_region is required (it scopes the key's kms:ViaService)")
 
 
-def backup_irsa_role(
-    scope: Construct, props: ServiceAccountTrust, service_account: str, policy: dict
-) -> ServiceAccountRole:
-    """The IRSA role (construct id ``irsa``) of a backup job or cluster: trusted by ``service_account`` of
-    ``props.namespace`` only, allowed ``policy``. Shared by :class:`CnpgBackupRole` and the logical backup's."""
-    return service_account_role(scope, "irsa", props, service_account=service_account, policy=policy)
-
-
 class CnpgBackupRole(Construct):
     """IRSA role of one CloudNativePG cluster's backups. Attributes: ``arn``, ``role``."""
 
@@ -123,5 +115,5 @@ class CnpgBackupRole(Construct):
             key_arn=props.key_arn,
             read_only=props.read_only,
         )
-        self.role = backup_irsa_role(self, props, props.cluster_name, policy)
+        self.role = service_account_role(self, "irsa", props, props.cluster_name, policy)
         self.arn: str = self.role.arn

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from tonebridge.constructs.irsa import IrsaProvider
-from tonebridge.constructs.postgres.backup_role import backup_irsa_role
 from tonebridge.props.logical_backup import LogicalBackupSettings
 
 
@@ -68,10 +67,6 @@ class LogicalBackupRoleProps:
     region: str
 
     @property
-    def namespace(self) -> str:
-        return self.settings.namespace
-
-    @property
     def key_prefix(self) -> str:
         return self.settings.key_prefix(self.environment)
 
@@ -84,5 +79,8 @@ class LogicalBackupRole(Construct):
         policy = logical_backup_policy(
             bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
         )
-        self.role = backup_irsa_role(self, props, props.settings.service_account, policy)
+        settings = props.settings
+        self.role = props.irsa.role(
+            self, "irsa", props.role_name, settings.namespace, settings.service_account, policy=policy
+        )
         self.arn: str = self.role.arn
