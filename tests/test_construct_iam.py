@@ -70,17 +70,17 @@ def test_a_key_for_a_later_role_through_s3_deployers_through_ec2_and_service_lin
 
 def test_a_replica_clusters_backup_role_only_reads():
     from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
+    replica = CnpgClusterSettings(name="orders", namespace="staging", replica={"source_cluster": "orders-west"})
     props = CnpgBackupRoleProps(
         role_name="tb-unit-orders-replica",
         irsa=IrsaProvider(OIDC_ARN, ISSUER),
-        namespace="staging",
-        cluster_name="orders",
+        cluster=replica,
         bucket_arn="arn:aws:s3:::tb-backups-east",
         bucket_region="us-east-1",
         prefix="staging/postgres",
         key_arn="arn:aws:kms:us-east-1:111122223333:key/east",
-        read_only=True,
     )
     out = synth_alone(lambda stack: CnpgBackupRole(stack, "backup-role", props), region="us-east-1")
     statements = _statements(only(out, "aws_iam_role_policy")["policy"])

@@ -55,13 +55,11 @@ class VaultUnseal(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: VaultUnsealProps) -> None:
         super().__init__(scope, id_)
-        self.key = EncryptionKey(
-            self,
-            "key",
-            EncryptionKeyProps(alias=f"{props.name}-vault-unseal", description=f"Vault auto-unseal, {props.name}"),
-        )
-        role_name, policy = f"{props.name}-vault-unseal", unseal_policy(self.key.arn)
-        self.role = props.irsa.role(self, "role", role_name, props.namespace, props.service_account, policy=policy)
+        name = f"{props.name}-vault-unseal"  # the key's alias and the role's name
+        key = EncryptionKeyProps(alias=name, description=f"Vault auto-unseal, {props.name}")
+        self.key = EncryptionKey(self, "key", key)
+        policy = unseal_policy(self.key.arn)
+        self.role = props.irsa.role(self, "role", name, props.namespace, props.service_account, policy=policy)
         # Vault calls KMS directly (no AWS service in between), so no kms:ViaService here.
         self.key.allow_use(KeyUser(arn=self.role.arn, actions=UNSEAL_ACTIONS))
         self.key_arn: str = self.key.arn

@@ -290,12 +290,10 @@ def add_cnpg_backup_roles(
             CnpgBackupRoleProps(
                 role_name=name,
                 irsa=targets.eks.irsa,
-                namespace=cluster.namespace,
-                cluster_name=cluster.name,
+                cluster=cluster,
                 bucket_arn=bucket_arn,
                 bucket_region=targets.region if cluster.replica else targets.primary_region,
                 key_arn=key_arn,
-                read_only=cluster.replica is not None,
             ),
         )
         later = targets.primary_stack is not None

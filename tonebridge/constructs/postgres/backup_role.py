@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import IrsaProvider, service_account_role
+from tonebridge.constructs.irsa import IrsaProvider
+from tonebridge.props.cnpg import CnpgClusterSettings
 
 #: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
 _KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -79,22 +80,20 @@ class CnpgBackupRoleProps:
 
     role_name: IAM role name (≤ 64 characters).
     irsa: the cluster's IRSA provider.
-    namespace / cluster_name: the CloudNativePG cluster; its service account has the cluster's name.
+    cluster: the CloudNativePG cluster as configured: its namespace, and its service account, which has
+        the cluster's name; a replica cluster (``replica`` set) only recovers from the backups.
     bucket_arn / bucket_region: the backups bucket (or, for a replica, its replicated copy).
     prefix: the object prefix the cluster writes under (default ``postgres``).
     key_arn: the bucket's KMS key when it is SSE-KMS (default none).
-    read_only: a replica cluster that only recovers from the backups (default false).
     """
 
     role_name: str
     irsa: IrsaProvider
-    namespace: str
-    cluster_name: str
+    cluster: CnpgClusterSettings
     bucket_arn: str
     bucket_region: str
     prefix: str = "postgres"
     key_arn: str | None = None
-    read_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.prefix.strip("/"):
@@ -108,12 +107,13 @@ class CnpgBackupRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: CnpgBackupRoleProps) -> None:
         super().__init__(scope, construct_id)
+        cluster = props.cluster
         policy = backup_policy(
             bucket_arn=props.bucket_arn,
             prefix=props.prefix,
             region=props.bucket_region,
             key_arn=props.key_arn,
-            read_only=props.read_only,
+            read_only=cluster.replica is not None,
         )
-        self.role = service_account_role(self, "irsa", props, props.cluster_name, policy)
+        self.role = props.irsa.role(self, "irsa", props.role_name, cluster.namespace, cluster.name, policy=policy)
         self.arn: str = self.role.arn
