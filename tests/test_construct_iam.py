@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from cdktf import App
+
 from tests.conftest import resources
 from tests.construct_harness import BREAK_GLASS, DEPLOYER, only, synth_alone
 from tonebridge.constructs.irsa import IrsaProvider
@@ -96,6 +99,38 @@ def test_a_replica_clusters_backup_role_only_reads():
     trust = json.loads(only(out, "aws_iam_role")["assume_role_policy"])
     (statement,) = trust["Statement"]
     assert statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] == "system:serviceaccount:staging:orders"
+
+
+def test_irsa_provider_trusts_one_service_account_of_its_cluster_and_makes_its_roles():
+    irsa = IrsaProvider(OIDC_ARN, ISSUER)
+    assert json.loads(irsa.trust("system:serviceaccount:apps:web")) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": OIDC_ARN},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:web",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+    readonly = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    out = synth_alone(
+        lambda stack: irsa.role(stack, "web", "tb-unit-web", "apps", "web", managed_policy_arns=[readonly]),
+        key_access=False,
+    )
+    role = only(out, "aws_iam_role")
+    assert role["name"] == "tb-unit-web"
+    assert json.loads(role["assume_role_policy"]) == json.loads(irsa.trust("system:serviceaccount:apps:web"))
+    assert "aws_iam_role_policy" not in out["resource"]
+    assert [r["policy_arn"] for r in resources(out, "aws_iam_role_policy_attachment").values()] == [readonly]
+    with pytest.raises(ValueError, match="without any permission"):
+        irsa.role(App(), "none", "tb-unit-none", "apps", "web")
 
 
 def test_an_irsa_role_with_managed_policies_and_no_inline_policy():
