@@ -351,6 +351,7 @@ def test_jenkins_props_are_checked_early():
     """The settings check themselves (a model built in code too); the construct checks only its wiring."""
     from tonebridge.constructs.ci_rbac import DeployAccessProps
     from tonebridge.constructs.ci_registry import ImagePushRoleProps
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.constructs.jenkins import vault_objects
     from tonebridge.props.ci import CiAgentSettings, CiControllerSettings, CiReleaseSettings, CiSettings
 
@@ -383,7 +384,7 @@ def test_jenkins_props_are_checked_early():
     with pytest.raises(ValueError, match="must not live in a namespace it deploys to"):
         DeployAccessProps(service_account="d", namespace="staging", target_namespaces=["staging"])
     with pytest.raises(ValueError, match="at least one repository"):
-        ImagePushRoleProps("r", "arn", "issuer", "ci-builds", "jenkins-builder", [])
+        ImagePushRoleProps("r", IrsaProvider("arn", "issuer"), "ci-builds", "jenkins-builder", [])
 
 
 #: The loader's exact line for each value the CI settings refuse by their field types (the construct
@@ -696,6 +697,7 @@ def test_push_roles_follow_the_settings_accounts_and_the_registries_prefixes():
     from types import SimpleNamespace
 
     from tests.construct_harness import synth_alone
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.features.ci import add_ci_push_roles
     from tonebridge.props.ci import CiReleaseSettings, CiSettings
 
@@ -707,8 +709,10 @@ def test_push_roles_follow_the_settings_accounts_and_the_registries_prefixes():
     )
     names = SimpleNamespace(production_prefix="ship", staging_prefix="try", services=["web", "audio"])
     cluster = SimpleNamespace(
-        oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-        oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        irsa=IrsaProvider(
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
+            "oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        )
     )
     found = {}
 

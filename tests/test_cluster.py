@@ -432,11 +432,12 @@ def test_no_restrictable_action_is_left_on_a_wildcard_resource():
 
 def test_cluster_names_too_long_for_karpenter_rules_are_rejected():
     from tonebridge.constructs.controller_policies import ClusterScope
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.constructs.karpenter import KarpenterProps
 
     scope = ClusterScope("aws", "123456789012", "us-west-2", "tonebridge-production-us-east-1-standby")
     with pytest.raises(ValueError, match=r"Karpenter's rule names would be 71 > 64 characters"):
-        KarpenterProps(scope=scope, oidc_provider_arn="arn", oidc_issuer="issuer", volumes_key_arn="key")
+        KarpenterProps(scope=scope, irsa=IrsaProvider("arn", "issuer"), volumes_key_arn="key")
 
 
 def test_checked_rule_names_are_the_rules_karpenter_creates():

@@ -61,12 +61,15 @@ def test_edge_binding_on_a_non_default_port():
 
 
 def test_vault_unseal_for_a_service_account_of_another_namespace():
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.constructs.vault_aws import VaultUnseal, VaultUnsealProps
 
     props = VaultUnsealProps(
         name="tb-unit",
-        oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-        oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        irsa=IrsaProvider(
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
+            "oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        ),
         namespace="secrets",
         service_account="vault-server",
     )

@@ -115,15 +115,18 @@ def test_secrets_store_can_sync_secrets_and_poll_at_its_own_interval():
 
 def test_karpenter_without_an_access_entry_in_its_own_namespace():
     from tonebridge.constructs.controller_policies import ClusterScope
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
+    from tonebridge.props.cluster import KarpenterSettings
 
     props = KarpenterProps(
         scope=ClusterScope(partition="aws", account_id="111122223333", region="us-west-2", cluster_name="tb-unit"),
-        oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
-        oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        irsa=IrsaProvider(
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC",
+            "oidc.eks.us-west-2.amazonaws.com/id/ABC",
+        ),
         volumes_key_arn="arn:aws:kms:us-west-2:111122223333:key/volumes",
-        namespace="karpenter",
-        service_account="controller",
+        settings=KarpenterSettings(namespace="karpenter", service_account="controller"),
         create_access_entry=False,
     )
     out = synth_alone(lambda stack: Karpenter(stack, "karpenter", props))

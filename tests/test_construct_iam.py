@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from cdktf import App
+
 from tests.conftest import resources
 from tests.construct_harness import BREAK_GLASS, DEPLOYER, only, synth_alone
+from tonebridge.constructs.irsa import IrsaProvider
 
 OIDC_ARN = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -69,18 +73,17 @@ def test_a_key_for_a_later_role_through_s3_deployers_through_ec2_and_service_lin
 
 def test_a_replica_clusters_backup_role_only_reads():
     from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
+    from tonebridge.props.cnpg import CnpgClusterSettings
 
+    replica = CnpgClusterSettings(name="orders", namespace="staging", replica={"source_cluster": "orders-west"})
     props = CnpgBackupRoleProps(
         role_name="tb-unit-orders-replica",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
-        namespace="staging",
-        cluster_name="orders",
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
+        cluster=replica,
         bucket_arn="arn:aws:s3:::tb-backups-east",
         bucket_region="us-east-1",
         prefix="staging/postgres",
         key_arn="arn:aws:kms:us-east-1:111122223333:key/east",
-        read_only=True,
     )
     out = synth_alone(lambda stack: CnpgBackupRole(stack, "backup-role", props), region="us-east-1")
     statements = _statements(only(out, "aws_iam_role_policy")["policy"])
@@ -98,14 +101,45 @@ def test_a_replica_clusters_backup_role_only_reads():
     assert statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] == "system:serviceaccount:staging:orders"
 
 
+def test_irsa_provider_trusts_one_service_account_of_its_cluster_and_makes_its_roles():
+    irsa = IrsaProvider(OIDC_ARN, ISSUER)
+    assert json.loads(irsa.trust("system:serviceaccount:apps:web")) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": OIDC_ARN},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:web",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+    readonly = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    out = synth_alone(
+        lambda stack: irsa.role(stack, "web", "tb-unit-web", "apps", "web", managed_policy_arns=[readonly]),
+        key_access=False,
+    )
+    role = only(out, "aws_iam_role")
+    assert role["name"] == "tb-unit-web"
+    assert json.loads(role["assume_role_policy"]) == json.loads(irsa.trust("system:serviceaccount:apps:web"))
+    assert "aws_iam_role_policy" not in out["resource"]
+    assert [r["policy_arn"] for r in resources(out, "aws_iam_role_policy_attachment").values()] == [readonly]
+    with pytest.raises(ValueError, match="without any permission"):
+        irsa.role(App(), "none", "tb-unit-none", "apps", "web")
+
+
 def test_an_irsa_role_with_managed_policies_and_no_inline_policy():
     from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
 
     managed = ["arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess"]
     props = ServiceAccountRoleProps(
         role_name="tb-unit-ebs",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         namespace="kube-system",
         service_account="ebs-csi-controller-sa",
         managed_policy_arns=managed,
@@ -131,8 +165,7 @@ def test_logical_backup_role_writes_only_under_its_prefix_in_another_region():
         settings=LogicalBackupSettings(namespace="backup-jobs", service_account="dumper"),
         environment="staging",
         role_name="tb-unit-logical",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         bucket_arn="arn:aws:s3:::tb-unit-backups",
         key_arn="arn:aws:kms:us-east-1:111122223333:key/unit",
         region="us-east-1",
@@ -157,8 +190,7 @@ def test_image_push_role_for_two_repositories_of_another_stage():
     ]
     props = ImagePushRoleProps(
         role_name="tb-unit-push",
-        oidc_provider_arn=OIDC_ARN,
-        oidc_issuer=ISSUER,
+        irsa=IrsaProvider(OIDC_ARN, ISSUER),
         namespace="ci",
         service_account="kaniko",
         repository_arns=repositories,

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import resources
 from tests.construct_harness import helm_values, synth_alone
+from tonebridge.constructs.irsa import IrsaProvider
 
 PLACEMENT = {"workload": "operators"}
 
@@ -241,10 +242,13 @@ class _BucketPair:
         self.readers.append((role_arn, replica, created_later))
 
 
-@dataclass(frozen=True)
-class _Oidc:
-    oidc_provider_arn: str = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"
-    oidc_issuer: str = "oidc.eks.us-east-1.amazonaws.com/id/X"
+class _Eks:
+    """Stands in for the EKS cluster: only its IRSA provider."""
+
+    irsa = IrsaProvider(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
+        "oidc.eks.us-east-1.amazonaws.com/id/X",
+    )
 
 
 def test_backup_roles_of_a_later_stack_name_themselves_by_arn_and_read_only_the_replica():
@@ -265,7 +269,7 @@ def test_backup_roles_of_a_later_stack_name_themselves_by_arn_and_read_only_the_
             "us-east-1",
             "us-west-2",
             "tb-east",
-            _Oidc(),
+            _Eks(),
             {"production": production, "staging": staging},
             {"staging": "staging"},
             primary_stack=stack,
@@ -292,7 +296,7 @@ def test_backup_roles_refuse_a_replica_of_an_unreplicated_bucket_or_environment(
 
     def targets(environments):
         buckets = {"production": bucket, "staging": bucket}
-        return CnpgBackupTargets("us-east-1", "us-west-2", "tb-east", _Oidc(), buckets, environments)
+        return CnpgBackupTargets("us-east-1", "us-west-2", "tb-east", _Eks(), buckets, environments)
 
     with pytest.raises(ValueError, match="only production's backups are replicated"):
         synth_alone(lambda stack: add_cnpg_backup_roles(stack, replica, targets({"staging": "staging"})))

@@ -337,6 +337,7 @@ def test_other_props_are_checked_early():
     from cdktf import App
 
     from tonebridge.constructs.cert_manager import CertManagerProps
+    from tonebridge.constructs.irsa import IrsaProvider
     from tonebridge.constructs.secrets_store import SecretsStoreCsi
     from tonebridge.constructs.vault_aws import VaultUnsealProps
     from tonebridge.props.scanning import ScanningSettings
@@ -351,7 +352,7 @@ def test_other_props_are_checked_early():
     with pytest.raises(ValueError, match="replicas"):
         SecretsSettings(operator_replicas=0)
     with pytest.raises(ValueError, match="name"):
-        VaultUnsealProps(name="x" * 40, oidc_provider_arn="arn", oidc_issuer="issuer")
+        VaultUnsealProps(name="x" * 40, irsa=IrsaProvider("arn", "issuer"))
 
 
 def test_config_defaults_are_the_specs():

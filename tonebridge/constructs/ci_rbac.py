@@ -28,6 +28,7 @@ from constructs import Construct
 
 from tonebridge.constructs.kube import kube_object
 from tonebridge.kubeapi import DNS_LABEL
+from tonebridge.props.ci import CiSettings
 
 #: The only rule: Deployments of the apps group, the verbs `set image` and `rollout status` need.
 DEPLOY_RULE = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "patch"]}
@@ -62,6 +63,15 @@ class DeployAccessProps:
             raise ValueError("deploy access: target_namespaces must be distinct and not empty")
         if self.namespace in self.target_namespaces:
             raise ValueError("deploy access: the account must not live in a namespace it deploys to")
+
+    @classmethod
+    def for_pipeline(cls, ci: CiSettings, read_only_namespaces: Sequence[str]) -> DeployAccessProps:
+        """The pipeline's deploy access: ``ci``'s deployer account in the agents' namespace, updating images
+        in ``ci.deploy_namespaces``; in ``read_only_namespaces`` it only reads, and so do the release agents."""
+        release = ci.release
+        readers = [(release.namespace, release.service_account)]
+        account, namespace, targets = ci.deployer_service_account, ci.agents_namespace, ci.deploy_namespaces
+        return cls(account, namespace, targets, read_only_namespaces=read_only_namespaces, readers=readers)
 
 
 def service_account(name: str, namespace: str, *, token: bool, annotations: dict | None = None) -> dict:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import service_account_role
+from tonebridge.constructs.irsa import IrsaProvider, service_account_role
 
 #: Actions on the repositories: push (layer upload, manifest) and read back (layer reuse, scanning).
 PUSH_ACTIONS = (
@@ -57,14 +57,13 @@ class ImagePushRoleProps:
     """Props of :class:`ImagePushRole`.
 
     role_name: IAM role name (required, ≤ 64 characters).
-    oidc_provider_arn, oidc_issuer: the cluster's IRSA provider (required).
+    irsa: the cluster's IRSA provider (required).
     namespace, service_account: the build pods' service account, the only one trusted (required).
     repository_arns: the repositories it may push to (required, at least one, distinct).
     """
 
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     namespace: str
     service_account: str
     repository_arns: Sequence[str]
@@ -82,5 +81,5 @@ class ImagePushRole(Construct):
     def __init__(self, scope: Construct, id_: str, props: ImagePushRoleProps) -> None:
         super().__init__(scope, id_)
         self.policy = image_push_policy(props.repository_arns)
-        self.role = service_account_role(self, "role", props, service_account=props.service_account, policy=self.policy)
+        self.role = service_account_role(self, "role", props, props.service_account, self.policy)
         self.arn: str = self.role.arn

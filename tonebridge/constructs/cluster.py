@@ -52,7 +52,7 @@ from tonebridge import eksrules
 from tonebridge.constructs import controller_policies
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.controller_policies import ClusterScope
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.irsa import IrsaProvider, ServiceAccountRole
 from tonebridge.constructs.karpenter import Karpenter, KarpenterProps
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser, logs_grant
 from tonebridge.constructs.node_role import NodeRole
@@ -107,8 +107,8 @@ class TonebridgeCluster(Construct):
 
     Attributes: ``settings``, ``kernel_parameters`` and ``pod_subnets`` (as given: the Karpenter node pools
     boot with the same sysctls, and lose an interface to custom networking when there are pod subnets),
-    ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``oidc_provider_arn``,
-    ``oidc_issuer`` (without scheme), ``cluster_security_group_id``, ``node_security_group_id``,
+    ``cluster``, ``name``, ``endpoint``, ``certificate_authority_data``, ``irsa`` (the cluster's IRSA provider:
+    OIDC provider ARN and issuer without scheme), ``cluster_security_group_id``, ``node_security_group_id``,
     ``node_role_arn``, ``volumes_key_arn``, ``node_groups`` (name -> aws_eks_node_group),
     ``launch_templates`` (name -> aws_launch_template), ``service_account_roles`` (component -> ServiceAccountRole),
     ``karpenter`` (or None).
@@ -219,9 +219,10 @@ class TonebridgeCluster(Construct):
         self.oidc = IamOpenidConnectProvider(
             self, "oidc", url=issuer, client_id_list=["sts.amazonaws.com"], tags={"Name": f"{name}-irsa"}
         )
-        self.oidc_provider_arn: str = self.oidc.arn
-        # A local, so that trust policies read ``${local....}:sub`` rather than a nested replace().
-        self.oidc_issuer: str = TerraformLocal(self, "oidc-issuer", Fn.replace(issuer, "https://", "")).as_string
+        # The issuer as a local, so that trust policies read ``${local....}:sub`` rather than a nested replace().
+        self.irsa = IrsaProvider(
+            self.oidc.arn, TerraformLocal(self, "oidc-issuer", Fn.replace(issuer, "https://", "")).as_string
+        )
 
         self.service_account_roles: dict[str, ServiceAccountRole] = {}
         self._component_roles(partition)
@@ -236,11 +237,9 @@ class TonebridgeCluster(Construct):
                 "karpenter",
                 KarpenterProps(
                     scope=self.cluster_scope,
-                    oidc_provider_arn=self.oidc_provider_arn,
-                    oidc_issuer=self.oidc_issuer,
+                    irsa=self.irsa,
                     volumes_key_arn=self.volumes_key.arn,
-                    namespace=settings.karpenter.namespace,
-                    service_account=settings.karpenter.service_account,
+                    settings=settings.karpenter,
                     create_access_entry=settings.access_entries,
                     cluster=self.cluster.name,
                 ),
@@ -466,18 +465,9 @@ class TonebridgeCluster(Construct):
 
     def _irsa(self, component: str, policy: dict | None = None, managed: Sequence[str] = ()) -> ServiceAccountRole:
         namespace, service_account = CONTROLLER_SERVICE_ACCOUNTS[component]
-        role = ServiceAccountRole(
-            self,
-            f"irsa-{component}",
-            ServiceAccountRoleProps(
-                role_name=f"{self.settings.name}-{component}",
-                oidc_provider_arn=self.oidc_provider_arn,
-                oidc_issuer=self.oidc_issuer,
-                namespace=namespace,
-                service_account=service_account,
-                policy=policy,
-                managed_policy_arns=managed,
-            ),
+        name = f"{self.settings.name}-{component}"
+        role = self.irsa.role(
+            self, f"irsa-{component}", name, namespace, service_account, policy=policy, managed_policy_arns=managed
         )
         self.service_account_roles[component] = role
         return role

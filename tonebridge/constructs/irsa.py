@@ -19,20 +19,54 @@ _SA_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
+class IrsaProvider:
+    """A cluster's IRSA provider, the one value every IRSA role's trust needs: ``arn``, the cluster's
+    IAM OIDC provider, and ``issuer``, its issuer without ``https://``, e.g.
+    ``oidc.eks.us-west-2.amazonaws.com/id/ABC`` (the prefix of the ``sub`` and ``aud`` claims)."""
+
+    arn: str
+    issuer: str
+
+    def trust(self, subject: str) -> str:
+        """Trust policy letting exactly ``subject`` (one service account) of this cluster assume a role."""
+        return web_identity_trust(self.arn, self.issuer, sub=subject, aud="sts.amazonaws.com")
+
+    def role(
+        self,
+        scope: Construct,
+        construct_id: str,
+        role_name: str,
+        namespace: str,
+        service_account: str,
+        *,
+        policy: dict | None = None,
+        managed_policy_arns: Sequence[str] = (),
+    ) -> ServiceAccountRole:
+        """The :class:`ServiceAccountRole` ``role_name`` that only ``namespace``/``service_account`` of
+        this cluster may assume, carrying only ``policy`` / ``managed_policy_arns``."""
+        props = ServiceAccountRoleProps(role_name, self, namespace, service_account, policy, tuple(managed_policy_arns))
+        return ServiceAccountRole(scope, construct_id, props)
+
+
+class IrsaCluster(Protocol):
+    """Anything that exposes a cluster's IRSA provider as ``irsa`` (:class:`TonebridgeCluster`)."""
+
+    irsa: IrsaProvider
+
+
+@dataclass(frozen=True)
 class ServiceAccountRoleProps:
     """Props of :class:`ServiceAccountRole`.
 
     role_name: IAM role name (required, at most 64 characters).
-    oidc_provider_arn: the cluster's IAM OIDC provider (required).
-    oidc_issuer: the issuer without ``https://``, e.g. ``oidc.eks.us-west-2.amazonaws.com/id/ABC`` (required).
+    irsa: the cluster's IRSA provider (required).
     namespace, service_account: the one Kubernetes service account that may assume the role (required).
     policy: an inline policy document (dict), or None.
     managed_policy_arns: AWS-managed policies to attach (default none).
     """
 
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     namespace: str
     service_account: str
     policy: dict | None = None
@@ -53,19 +87,20 @@ class ServiceAccountRoleProps:
         return f"system:serviceaccount:{self.namespace}:{self.service_account}"
 
 
-def web_identity_trust(oidc_provider_arn: str, oidc_issuer: str, subject: str) -> str:
-    """Trust policy letting exactly one service account of one cluster assume a role."""
+def web_identity_trust(federated: str, issuer: str, **claims: str) -> str:
+    """Trust policy for ``sts:AssumeRoleWithWebIdentity`` through the identity provider ``federated``,
+    only with tokens whose ``claims`` (``sub``, ``aud`` ...) of ``issuer`` equal the values given (StringEquals,
+    never StringLike): how a cluster's service account or another cloud's service agent gets one role."""
+    condition = {f"{issuer}:{claim}": value for claim, value in claims.items()}
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Federated": oidc_provider_arn},
+                    "Principal": {"Federated": federated},
                     "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {f"{oidc_issuer}:sub": subject, f"{oidc_issuer}:aud": "sts.amazonaws.com"}
-                    },
+                    "Condition": {"StringEquals": condition},
                 }
             ],
         }
@@ -87,7 +122,7 @@ class ServiceAccountRole(Construct):
             "role",
             name=props.role_name,
             description=f"IRSA: {props.subject}",
-            assume_role_policy=web_identity_trust(props.oidc_provider_arn, props.oidc_issuer, props.subject),
+            assume_role_policy=props.irsa.trust(props.subject),
             max_session_duration=3600,
         )
         if props.policy is not None:
@@ -99,37 +134,18 @@ class ServiceAccountRole(Construct):
 
 
 class ServiceAccountTrust(Protocol):
-    """What a feature's props say about the role it needs: its name and the cluster and namespace that
-    may assume it (the fields every IRSA feature's props carry under these names)."""
+    """What a feature's props say about the role it needs: its name and the cluster (its IRSA provider)
+    and namespace that may assume it (the fields every IRSA feature's props carry under these names)."""
 
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     namespace: str
 
 
 def service_account_role(
-    scope: Construct,
-    construct_id: str,
-    trust: ServiceAccountTrust,
-    *,
-    service_account: str,
-    policy: dict | None = None,
-    managed_policy_arns: Sequence[str] = (),
+    scope: Construct, construct_id: str, trust: ServiceAccountTrust, service_account: str, policy: dict
 ) -> ServiceAccountRole:
     """A :class:`ServiceAccountRole` for ``trust``'s cluster and namespace, trusting ``service_account``
-    only and carrying only ``policy`` / ``managed_policy_arns``: the one way a feature turns its props
-    into its role, so the trust fields are copied in one place."""
-    return ServiceAccountRole(
-        scope,
-        construct_id,
-        ServiceAccountRoleProps(
-            role_name=trust.role_name,
-            oidc_provider_arn=trust.oidc_provider_arn,
-            oidc_issuer=trust.oidc_issuer,
-            namespace=trust.namespace,
-            service_account=service_account,
-            policy=policy,
-            managed_policy_arns=tuple(managed_policy_arns),
-        ),
-    )
+    only and carrying only ``policy``: the one way a feature turns its props into its role, so the
+    trust fields are read in one place."""
+    return trust.irsa.role(scope, construct_id, trust.role_name, trust.namespace, service_account, policy=policy)

@@ -905,13 +905,7 @@ class Jenkins(Construct):
         self.deploy_access = DeployAccess(
             self,
             "deploy-access",
-            DeployAccessProps(
-                service_account=ci.deployer_service_account,
-                namespace=ci.agents_namespace,
-                target_namespaces=ci.deploy_namespaces,
-                read_only_namespaces=read_only,
-                readers=[(release.namespace, release.service_account)],
-            ),
+            DeployAccessProps.for_pipeline(ci, read_only),
             depends_on=[*namespaces, self.releaser_account],
             target_depends_on=deploy_depends_on,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
@@ -16,8 +16,9 @@ from constructs import Construct
 from tonebridge import eksrules
 from tonebridge.constructs import controller_policies
 from tonebridge.constructs.controller_policies import ClusterScope
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.irsa import IrsaProvider
 from tonebridge.constructs.node_role import NodeRole
+from tonebridge.props.cluster import KarpenterSettings
 
 #: EventBridge events Karpenter acts on (it drains a node before AWS takes it away), keyed by
 #: the names in eksrules.KARPENTER_RULE_EVENTS, which the rule names are checked against.
@@ -37,20 +38,19 @@ class KarpenterProps:
     """Props of :class:`Karpenter`.
 
     scope: the cluster, account and region (required).
-    oidc_provider_arn, oidc_issuer: the cluster's IRSA provider (required).
+    irsa: the cluster's IRSA provider (required).
     volumes_key_arn: customer key of node volumes (required).
-    namespace / service_account: where the controller runs (default kube-system / karpenter).
+    settings: Karpenter's AWS side as configured; its namespace / service account is where the
+        controller runs (default kube-system / karpenter).
     create_access_entry: let nodes with the node role join through an EC2_LINUX access entry (default True).
     cluster: the cluster name as a reference to the cluster resource, so that the access entry waits for
         the cluster (default: ``scope.cluster_name``).
     """
 
     scope: ClusterScope
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     volumes_key_arn: str
-    namespace: str = "kube-system"
-    service_account: str = "karpenter"
+    settings: KarpenterSettings = field(default_factory=KarpenterSettings)
     create_access_entry: bool = True
     cluster: str | None = None
 
@@ -108,23 +108,16 @@ class Karpenter(Construct):
             )
             CloudwatchEventTarget(self, f"target-{name}", rule=rule.name, target_id="karpenter", arn=queue.arn)
 
-        controller = ServiceAccountRole(
-            self,
-            "controller",
-            ServiceAccountRoleProps(
-                role_name=f"{cluster}-karpenter",
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.service_account,
-                policy=controller_policies.karpenter_controller(
-                    props.scope,
-                    node_role_arn=node_role.arn,
-                    instance_profile_arn=profile.arn,
-                    queue_arn=queue.arn,
-                    volumes_key_arn=props.volumes_key_arn,
-                ),
-            ),
+        policy = controller_policies.karpenter_controller(
+            props.scope,
+            node_role_arn=node_role.arn,
+            instance_profile_arn=profile.arn,
+            queue_arn=queue.arn,
+            volumes_key_arn=props.volumes_key_arn,
+        )
+        settings = props.settings
+        controller = props.irsa.role(
+            self, "controller", f"{cluster}-karpenter", settings.namespace, settings.service_account, policy=policy
         )
         self.node_role_name: str = node_role.name
         self.node_role_arn: str = node_role.arn

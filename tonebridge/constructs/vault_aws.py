@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
+from tonebridge.constructs.irsa import IrsaProvider
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, KeyUser
 
 #: All that the awskms seal calls (Encrypt to wrap the root key, Decrypt to unseal, DescribeKey at start).
@@ -36,13 +36,12 @@ class VaultUnsealProps:
 
     name: prefix of the key alias and role name, e.g. the cluster name (required; ≤ 39 characters so
         that ``<name>-vault-unseal`` fits IAM's 64).
-    oidc_provider_arn, oidc_issuer: the cluster's IRSA provider (required).
+    irsa: the cluster's IRSA provider (required).
     namespace, service_account: Vault's service account (default ``vault``/``vault``).
     """
 
     name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     namespace: str = "vault"
     service_account: str = "vault"
 
@@ -56,23 +55,11 @@ class VaultUnseal(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: VaultUnsealProps) -> None:
         super().__init__(scope, id_)
-        self.key = EncryptionKey(
-            self,
-            "key",
-            EncryptionKeyProps(alias=f"{props.name}-vault-unseal", description=f"Vault auto-unseal, {props.name}"),
-        )
-        self.role = ServiceAccountRole(
-            self,
-            "role",
-            ServiceAccountRoleProps(
-                role_name=f"{props.name}-vault-unseal",
-                oidc_provider_arn=props.oidc_provider_arn,
-                oidc_issuer=props.oidc_issuer,
-                namespace=props.namespace,
-                service_account=props.service_account,
-                policy=unseal_policy(self.key.arn),
-            ),
-        )
+        name = f"{props.name}-vault-unseal"  # the key's alias and the role's name
+        key = EncryptionKeyProps(alias=name, description=f"Vault auto-unseal, {props.name}")
+        self.key = EncryptionKey(self, "key", key)
+        policy = unseal_policy(self.key.arn)
+        self.role = props.irsa.role(self, "role", name, props.namespace, props.service_account, policy=policy)
         # Vault calls KMS directly (no AWS service in between), so no kms:ViaService here.
         self.key.allow_use(KeyUser(arn=self.role.arn, actions=UNSEAL_ACTIONS))
         self.key_arn: str = self.key.arn

@@ -81,8 +81,7 @@ def add_ci_push_roles(
             role_id,
             ImagePushRoleProps(
                 f"{cluster_name}-{role_id}",
-                cluster.oidc_provider_arn,
-                cluster.oidc_issuer,
+                cluster.irsa,
                 namespace,
                 account,
                 [arn for name, arn in arns.items() if name.startswith(f"{prefix}/")],

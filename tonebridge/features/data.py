@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.data_operator import DataOperatorProps
+from tonebridge.constructs.irsa import IrsaCluster
 from tonebridge.constructs.postgres.backup_role import CnpgBackupRole, CnpgBackupRoleProps
 from tonebridge.constructs.postgres.cnpg import (
     BarmanStore,
@@ -242,19 +243,13 @@ def add_postgres(
     return PostgresTier(operator, clusters)
 
 
-class OidcIssuer(Protocol):
-    """The cluster's IAM OIDC provider and issuer (without https://), which IRSA roles trust."""
-
-    oidc_provider_arn: str
-    oidc_issuer: str
-
-
 @dataclass(frozen=True)
 class CnpgBackupTargets:
     """Where a region's CloudNativePG clusters back up to (the infrastructure side of spec §4.1 backups).
 
     :param region / primary_region: this region, and the one whose buckets hold every backup.
-    :param eks_cluster: this region's EKS cluster name (the roles are named after it) and ``oidc``, its issuer.
+    :param eks_cluster: this region's EKS cluster name (the roles are named after it) and ``eks``, the
+        cluster itself, whose IRSA provider the roles trust.
     :param buckets: the backups buckets by environment (``production``'s, and one per other environment).
     :param environments: the ``environment`` label of each declared namespace (undeclared: production).
     :param primary_stack: the primary region's stack when it is another one, deployed before this: its buckets
@@ -264,7 +259,7 @@ class CnpgBackupTargets:
     region: str
     primary_region: str
     eks_cluster: str
-    oidc: OidcIssuer
+    eks: IrsaCluster
     buckets: Mapping[str, BackupBuckets]
     environments: Mapping[str, str | None]
     primary_stack: Construct | None = None
@@ -294,14 +289,11 @@ def add_cnpg_backup_roles(
             f"cnpg-backups-{cluster.namespace}-{cluster.name}",
             CnpgBackupRoleProps(
                 role_name=name,
-                oidc_provider_arn=targets.oidc.oidc_provider_arn,
-                oidc_issuer=targets.oidc.oidc_issuer,
-                namespace=cluster.namespace,
-                cluster_name=cluster.name,
+                irsa=targets.eks.irsa,
+                cluster=cluster,
                 bucket_arn=bucket_arn,
                 bucket_region=targets.region if cluster.replica else targets.primary_region,
                 key_arn=key_arn,
-                read_only=cluster.replica is not None,
             ),
         )
         later = targets.primary_stack is not None

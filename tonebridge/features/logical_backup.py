@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from tonebridge.constructs.irsa import IrsaCluster
 from tonebridge.constructs.postgres.logical_backup import LogicalBackup, LogicalBackupProps
 from tonebridge.constructs.postgres.logical_backup_role import LogicalBackupRole, LogicalBackupRoleProps
-from tonebridge.features.data import OidcIssuer, Prerequisites, VaultAuth
+from tonebridge.features.data import Prerequisites, VaultAuth
 from tonebridge.props.logical_backup import LogicalBackupSettings
 from tonebridge.props.vault import VaultRole
 
@@ -74,7 +75,7 @@ def add_logical_backup_role(
     environment: str,
     region: str,
     role_name: str,
-    oidc: OidcIssuer,
+    cluster: IrsaCluster,
     backups: BackupBuckets,
 ) -> LogicalBackupRole:
     """The job's IRSA role (infrastructure stack of the primary region): put under its prefix of ``backups``."""
@@ -85,8 +86,7 @@ def add_logical_backup_role(
             settings,
             environment,
             role_name,
-            oidc.oidc_provider_arn,
-            oidc.oidc_issuer,
+            cluster.irsa,
             backups.bucket_arn,
             backups.key.arn,
             region,

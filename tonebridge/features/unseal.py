@@ -14,14 +14,5 @@ def add_vault_unseal(scope: Construct, service_account: str | None, network: Reg
     ``service_account`` of the cluster's Vault; None without one (secrets off in this region)."""
     if service_account is None:
         return None
-    cluster = network.cluster
-    return VaultUnseal(
-        scope,
-        "vault-unseal",
-        VaultUnsealProps(
-            name=network.cluster_name,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
-            service_account=service_account,
-        ),
-    )
+    props = VaultUnsealProps(network.cluster_name, network.cluster.irsa, service_account=service_account)
+    return VaultUnseal(scope, "vault-unseal", props)

@@ -42,6 +42,7 @@ from cdktf_cdktf_provider_google.storage_transfer_job import (
 )
 from constructs import Construct
 
+from tonebridge.constructs.irsa import web_identity_trust
 from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.props.dr import TransferSettings
 
@@ -54,19 +55,7 @@ SINK_ROLES = ("roles/storage.objectCreator", "roles/storage.legacyBucketReader",
 
 def transfer_trust(subject_id: str) -> str:
     """Only Google's Storage Transfer service agent of this project, by its subject id."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": GOOGLE_ISSUER},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {f"{GOOGLE_ISSUER}:sub": subject_id}},
-                }
-            ],
-        }
-    )
+    return web_identity_trust(GOOGLE_ISSUER, GOOGLE_ISSUER, sub=subject_id)
 
 
 def transfer_read_policy(bucket_arn: str, key_arn: str, region: str, extra: Sequence[TransferSource] = ()) -> str:

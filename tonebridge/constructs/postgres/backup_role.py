@@ -9,21 +9,11 @@ the backups bucket, and the bucket's key only through S3 in the bucket's region.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from constructs import Construct
 
-from tonebridge.constructs.irsa import ServiceAccountRole, ServiceAccountRoleProps
-
-
-class BackupIdentity(Protocol):
-    """Who a backup role trusts: the IAM role's name, the cluster's OIDC provider and issuer, the namespace."""
-
-    role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
-    namespace: str
-
+from tonebridge.constructs.irsa import IrsaProvider
+from tonebridge.props.cnpg import CnpgClusterSettings
 
 #: Key use an SSE-KMS upload (single and multipart) and a download need, through S3 only.
 _KEY_WRITE = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -89,24 +79,21 @@ class CnpgBackupRoleProps:
     """Props of :class:`CnpgBackupRole`.
 
     role_name: IAM role name (≤ 64 characters).
-    oidc_provider_arn / oidc_issuer: the cluster's IAM OIDC provider and issuer (without https://).
-    namespace / cluster_name: the CloudNativePG cluster; its service account has the cluster's name.
+    irsa: the cluster's IRSA provider.
+    cluster: the CloudNativePG cluster as configured: its namespace, and its service account, which has
+        the cluster's name; a replica cluster (``replica`` set) only recovers from the backups.
     bucket_arn / bucket_region: the backups bucket (or, for a replica, its replicated copy).
     prefix: the object prefix the cluster writes under (default ``postgres``).
     key_arn: the bucket's KMS key when it is SSE-KMS (default none).
-    read_only: a replica cluster that only recovers from the backups (default false).
     """
 
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
-    namespace: str
-    cluster_name: str
+    irsa: IrsaProvider
+    cluster: CnpgClusterSettings
     bucket_arn: str
     bucket_region: str
     prefix: str = "postgres"
     key_arn: str | None = None
-    read_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.prefix.strip("/"):
@@ -115,34 +102,18 @@ class CnpgBackupRoleProps:
             raise ValueError(f"{self.role_name}: bucket_region is required (it scopes the key's kms:ViaService)")
 
 
-def backup_irsa_role(scope: Construct, props: BackupIdentity, service_account: str, policy: dict) -> ServiceAccountRole:
-    """The IRSA role (construct id ``irsa``) of a backup job or cluster: trusted by ``service_account`` of
-    ``props.namespace`` only, allowed ``policy``. Shared by :class:`CnpgBackupRole` and the logical backup's."""
-    return ServiceAccountRole(
-        scope,
-        "irsa",
-        ServiceAccountRoleProps(
-            role_name=props.role_name,
-            oidc_provider_arn=props.oidc_provider_arn,
-            oidc_issuer=props.oidc_issuer,
-            namespace=props.namespace,
-            service_account=service_account,
-            policy=policy,
-        ),
-    )
-
-
 class CnpgBackupRole(Construct):
     """IRSA role of one CloudNativePG cluster's backups. Attributes: ``arn``, ``role``."""
 
     def __init__(self, scope: Construct, construct_id: str, props: CnpgBackupRoleProps) -> None:
         super().__init__(scope, construct_id)
+        cluster = props.cluster
         policy = backup_policy(
             bucket_arn=props.bucket_arn,
             prefix=props.prefix,
             region=props.bucket_region,
             key_arn=props.key_arn,
-            read_only=props.read_only,
+            read_only=cluster.replica is not None,
         )
-        self.role = backup_irsa_role(self, props, props.cluster_name, policy)
+        self.role = props.irsa.role(self, "irsa", props.role_name, cluster.namespace, cluster.name, policy=policy)
         self.arn: str = self.role.arn

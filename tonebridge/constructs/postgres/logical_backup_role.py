@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.postgres.backup_role import backup_irsa_role
+from tonebridge.constructs.irsa import IrsaProvider
 from tonebridge.props.logical_backup import LogicalBackupSettings
 
 
@@ -54,22 +54,17 @@ class LogicalBackupRoleProps:
 
     settings: the job as configured (its namespace and service account are the only subject trusted;
         its prefix and ``environment`` make the key prefix ``<prefix>/<environment>``).
-    role_name: IAM role name (≤ 64 characters). oidc_provider_arn / oidc_issuer: the cluster's.
+    role_name: IAM role name (≤ 64 characters). irsa: the cluster's IRSA provider.
     bucket_arn / key_arn / region: the backups bucket, its key and region.
     """
 
     settings: LogicalBackupSettings
     environment: str
     role_name: str
-    oidc_provider_arn: str
-    oidc_issuer: str
+    irsa: IrsaProvider
     bucket_arn: str
     key_arn: str
     region: str
-
-    @property
-    def namespace(self) -> str:
-        return self.settings.namespace
 
     @property
     def key_prefix(self) -> str:
@@ -84,5 +79,8 @@ class LogicalBackupRole(Construct):
         policy = logical_backup_policy(
             bucket_arn=props.bucket_arn, key_prefix=props.key_prefix, key_arn=props.key_arn, region=props.region
         )
-        self.role = backup_irsa_role(self, props, props.settings.service_account, policy)
+        settings = props.settings
+        self.role = props.irsa.role(
+            self, "irsa", props.role_name, settings.namespace, settings.service_account, policy=policy
+        )
         self.arn: str = self.role.arn
