@@ -30,14 +30,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge import flows
 from tonebridge.constructs.app_secrets import SecretObject, secret_provider_class
 from tonebridge.constructs.ci_rbac import service_account
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.kube import CustomResources, Dependencies, kube_object
 from tonebridge.constructs.network_policies import tcp
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 from tonebridge.paths import PROJECT_ROOT
@@ -253,13 +252,13 @@ class LogicalBackup(Construct):
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
+        id_: str,
         props: LogicalBackupProps,
         *,
-        depends_on: Sequence[ITerraformDependable] = (),
-        csi_depends_on: Sequence[ITerraformDependable] = (),
+        depends_on: Dependencies = (),
+        csi_depends_on: Dependencies = (),
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, id_)
         self.props = props
         account = service_account(
             props.service_account,
