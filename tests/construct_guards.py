@@ -218,6 +218,7 @@ GUARDS.update(
         "features/observability.py:add_observability": [C((*E, "secrets", "enabled"), False)],
         "constructs/observability/dashboards.py:Dashboard.__post_init__": [N("spec §7.3's dashboards are code")],
         "constructs/pod_defaults.py:check_replicas": [C((*W, "autoscaling", "metrics_server", "replicas"), 9)],
+        "constructs/pod_rule.py:PodRuleProps.__post_init__": [N(FIXED)],
         "constructs/postgres/backup_role.py:backup_policy": [N(FIXED)],
         "constructs/postgres/backup_role.py:CnpgBackupRoleProps.__post_init__": [N(FIXED), N(WIRING)],
         "constructs/postgres/cnpg.py:BarmanStore.__post_init__": [
@@ -250,7 +251,6 @@ GUARDS.update(
         "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__": [
             N("the stack creates the replica stack only when one of the two is on"),
         ],
-        "constructs/read_only_root.py:ReadOnlyRootProps.__post_init__": [N(FIXED)],
         "constructs/resource_limits.py:_check_amounts": [
             C((*W, "namespaces", "production", "quota", "requests_memory"), "200GB"),
         ],

@@ -8,15 +8,13 @@ ALB's security group on the gateway's ports, so the controller changes no securi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.constructs.istio import GATEWAY_STATUS_PORT
-from tonebridge.constructs.kube import CustomResources
+from tonebridge.constructs.kube import CustomResources, Dependencies
 from tonebridge.kubeapi import DNS_LABEL
 
 #: The controller's stable TargetGroupBinding API.
@@ -61,14 +59,7 @@ class EdgeBinding(Construct):
     Give ``depends_on`` the controller's release (it installs the CRD). Attributes: ``resources``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        props: EdgeBindingProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, props: EdgeBindingProps, *, depends_on: Dependencies = ()) -> None:
         super().__init__(scope, id_)
         self.resources = CustomResources(
             self,

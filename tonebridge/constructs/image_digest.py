@@ -24,11 +24,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.pod_admission import pod_admission_rule
+from tonebridge.constructs.pod_rule import REQUIRED, PodRule, PodRuleProps
 
 #: Namespaces carrying this label (value ``required``) get the policy.
 NAMESPACE_LABEL = "tonebridge.io/image-digest"
-REQUIRED = "required"
 
 #: What every image reference must end with (RE2, as CEL's ``matches`` reads it).
 DIGEST_PATTERN = "@sha256:[0-9a-f]{64}$"
@@ -46,7 +45,7 @@ def expression(allowed_by_tag: tuple[str, ...] = ()) -> str:
 
 
 @dataclass(frozen=True)
-class ImageDigestProps:
+class ImageDigestProps(PodRuleProps):
     """:param name: name of the policy and of its binding (cluster-scoped).
     :param allowed_by_tag: exact ``registry/repository:tag`` references admitted without a digest (the
         platform's own images in those namespaces that upstream publishes no digest for)."""
@@ -55,8 +54,7 @@ class ImageDigestProps:
     allowed_by_tag: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.name or len(self.name) > 253:
-            raise ValueError("name must be 1-253 characters")
+        super().__post_init__()
         for ref in self.allowed_by_tag:
             if not _TAGGED.match(ref) or ref.endswith((":latest", ":stable")):
                 raise ValueError(f"allowed_by_tag: {ref!r} must be one exact registry/repository:tag")
@@ -64,21 +62,19 @@ class ImageDigestProps:
             raise ValueError("allowed_by_tag lists a reference twice")
 
 
-class ImageDigest(Construct):
-    """Attributes: ``policy``, ``binding`` (kubernetes_manifest resources), ``namespace_labels``
-    (the labels a namespace carries to be covered)."""
+class ImageDigest(PodRule):
+    """A :class:`~tonebridge.constructs.pod_rule.PodRule` (attributes ``policy``, ``binding``, ``namespace_labels``)."""
 
     namespace_labels = {NAMESPACE_LABEL: REQUIRED}
 
-    def __init__(self, scope: Construct, construct_id: str, props: ImageDigestProps | None = None) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: ImageDigestProps | None = None) -> None:
         props = props or ImageDigestProps()
         allowed = ", ".join(props.allowed_by_tag) or "none"
-        self.policy, self.binding = pod_admission_rule(
-            self,
-            name=props.name,
+        super().__init__(
+            scope,
+            id_,
+            props,
             expression=expression(props.allowed_by_tag),
             message="every container and init container must name its image by digest "
             f"(repository@sha256:…, as the release job writes it); by tag only: {allowed}",
-            namespace_labels=self.namespace_labels,
         )

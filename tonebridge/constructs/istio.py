@@ -79,23 +79,15 @@ class IstioProps:
     strict_mtls_namespaces: Sequence[str] = field(default_factory=tuple)
     mtls_port_exceptions: Sequence[MtlsPortException] = field(default_factory=tuple)
 
-    @property
-    def namespace(self) -> str:
-        return self.settings.namespace
-
-    @property
-    def cni_namespace(self) -> str:
-        return self.settings.cni_namespace
-
     def __post_init__(self) -> None:
         settings = self.settings
         for exception in self.mtls_port_exceptions:
             if exception.namespace not in self.strict_mtls_namespaces:
                 raise ValueError(f"mtls exception {exception.name}: {exception.namespace} is not STRICT")
-        for name in (self.namespace, self.cni_namespace, self.gateway_name, *self.strict_mtls_namespaces):
+        for name in (settings.namespace, settings.cni_namespace, self.gateway_name, *self.strict_mtls_namespaces):
             if not DNS_LABEL.match(name):
                 raise ValueError(f"{name!r} is not a DNS label")
-        if self.namespace == self.cni_namespace:
+        if settings.namespace == settings.cni_namespace:
             raise ValueError("cni_namespace: the privileged CNI agent needs a namespace of its own")
         for label, autoscale in (
             ("istiod_autoscale", settings.istiod_autoscale),
@@ -116,7 +108,7 @@ class Istio(Construct):
     def __init__(self, scope: Construct, id_: str, props: IstioProps, *, depends_on: Dependencies = ()) -> None:
         super().__init__(scope, id_)
         self.props = props
-        version, ns, cni_ns = props.kubernetes_version, props.namespace, props.cni_namespace
+        version, ns, cni_ns = props.kubernetes_version, props.settings.namespace, props.settings.cni_namespace
         # ``name`` as well: spec §8.1 admits gateway traffic by the label name=istio-system.
         self.namespace = Namespace(self, "namespace", NamespaceProps(ns, version, labels={"name": ns}))
         cni_props = NamespaceProps(cni_ns, version, pod_security="privileged", reason=CNI_REASON)
@@ -174,7 +166,7 @@ class Istio(Construct):
             # Sidecars' traffic capture is set up by the CNI agent: no privileged istio-init container.
             "cni": {"enabled": True},
             "global": {
-                "istioNamespace": self.props.namespace,
+                "istioNamespace": self.props.settings.namespace,
                 "proxy": {"resources": self.props.settings.proxy_resources.manifest()},
                 "defaultPodDisruptionBudget": {"enabled": True},
             },

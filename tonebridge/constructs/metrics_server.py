@@ -8,11 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import METRICS_SERVER
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, Dependencies
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context
 from tonebridge.props.autoscaling import MetricsServerSettings
 
@@ -66,15 +65,8 @@ def metrics_server_values(props: MetricsServerProps) -> dict[str, Any]:
 class MetricsServer(Construct):
     """Attributes: ``release`` (ChartRelease), ``values``."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: MetricsServerProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: MetricsServerProps, *, depends_on: Dependencies = ()) -> None:
+        super().__init__(scope, id_)
         self.values = metrics_server_values(props)
         self.release = ChartRelease(
             self,

@@ -63,10 +63,8 @@ class NamespaceProps:
 class Namespace(Construct):
     """Attributes: ``name``, ``manifest`` (for ``depends_on`` of whatever lives in it)."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, props: NamespaceProps, *, depends_on: Dependencies = ()
-    ) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: NamespaceProps, *, depends_on: Dependencies = ()) -> None:
+        super().__init__(scope, id_)
         self.name = props.name
         version = f"v{props.kubernetes_version}"
         labels = {

@@ -182,9 +182,9 @@ class NetworkIsolation(Construct):
     """Attributes: ``policies`` (policy name -> kubernetes_manifest), ``flows`` (what they exist for, declared)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, props: NetworkIsolationProps, *, depends_on: Dependencies = ()
+        self, scope: Construct, id_: str, props: NetworkIsolationProps, *, depends_on: Dependencies = ()
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, id_)
         self._namespace = props.namespace
         self._depends_on = depends_on
         self.policies: dict[str, Manifest] = {}

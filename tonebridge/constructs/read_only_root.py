@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from tonebridge.constructs.pod_admission import pod_admission_rule
+from tonebridge.constructs.pod_rule import REQUIRED, PodRule, PodRuleProps
 
 #: Namespaces carrying this label (value ``required``) get the policy.
 NAMESPACE_LABEL = "tonebridge.io/read-only-root"
-REQUIRED = "required"
 
 _READ_ONLY = (
     "has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem)"
@@ -33,30 +32,23 @@ EXPRESSION = (
 
 
 @dataclass(frozen=True)
-class ReadOnlyRootProps:
+class ReadOnlyRootProps(PodRuleProps):
     """:param name: name of the policy and of its binding (cluster-scoped)."""
 
     name: str = "require-read-only-root-filesystem"
 
-    def __post_init__(self) -> None:
-        if not self.name or len(self.name) > 253:
-            raise ValueError("name must be 1-253 characters")
 
-
-class ReadOnlyRoot(Construct):
-    """Attributes: ``policy``, ``binding`` (kubernetes_manifest resources), ``namespace_labels``
-    (the labels a namespace carries to be covered)."""
+class ReadOnlyRoot(PodRule):
+    """A :class:`~tonebridge.constructs.pod_rule.PodRule` (attributes ``policy``, ``binding``, ``namespace_labels``)."""
 
     namespace_labels = {NAMESPACE_LABEL: REQUIRED}
 
-    def __init__(self, scope: Construct, construct_id: str, props: ReadOnlyRootProps | None = None) -> None:
-        super().__init__(scope, construct_id)
-        props = props or ReadOnlyRootProps()
-        self.policy, self.binding = pod_admission_rule(
-            self,
-            name=props.name,
+    def __init__(self, scope: Construct, id_: str, props: ReadOnlyRootProps | None = None) -> None:
+        super().__init__(
+            scope,
+            id_,
+            props or ReadOnlyRootProps(),
             expression=EXPRESSION,
             message="every container and init container must set "
             "securityContext.readOnlyRootFilesystem: true (spec §8.3)",
-            namespace_labels=self.namespace_labels,
         )

@@ -40,7 +40,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import REDIS_OPERATOR, HelmChart
@@ -52,7 +51,7 @@ from tonebridge.constructs.data_network import (
 )
 from tonebridge.constructs.data_operator import DataOperator, DataOperatorProps
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.kube import CustomResources, Dependencies, kube_object
 from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.constructs.vault_login import VaultLogin, login_objects, login_service_account, static_secret
 from tonebridge.flows import Endpoint, Flow, pods
@@ -307,15 +306,8 @@ class RedisCluster(Construct):
     (the custom resources), ``resources``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: RedisClusterProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: RedisClusterProps, *, depends_on: Dependencies = ()) -> None:
+        super().__init__(scope, id_)
         self.props = props
         self.config_map = kube_object(self, config_map(props), depends_on=depends_on, construct_id="config")
         self.service_account = kube_object(

@@ -98,9 +98,9 @@ class ResourceLimits(Construct):
     """Attributes: ``quota`` and ``limit_range`` (kubernetes_manifest resources, or None)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, props: ResourceLimitsProps, *, depends_on: Dependencies = ()
+        self, scope: Construct, id_: str, props: ResourceLimitsProps, *, depends_on: Dependencies = ()
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, id_)
         self.quota: Manifest | None = None
         self.limit_range: Manifest | None = None
         metadata = {"namespace": props.namespace}

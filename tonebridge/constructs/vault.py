@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import VAULT
 from tonebridge.constructs.cert_manager import CERT_MANAGER_API, issuer_ref
 from tonebridge.constructs.flow_policies import FlowIsolation
-from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, kube_object
+from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, Dependencies, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
 from tonebridge.constructs.pod_defaults import disruption_budget, restricted_container_context, restricted_pod_context
 from tonebridge.flows import Endpoint, Flow
@@ -125,15 +124,8 @@ class Vault(Construct):
     Roles other than the application's are granted with :meth:`grant` (typed :class:`VaultRole` values).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: VaultProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: VaultProps, *, depends_on: Dependencies = ()) -> None:
+        super().__init__(scope, id_)
         ns, name = props.namespace, props.release_name
         self.address = f"https://{name}.{ns}.svc:{PORT}"
         self.ca_bundle_secret = props.ca_bundle_secret

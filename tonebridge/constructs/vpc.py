@@ -317,28 +317,24 @@ class TonebridgeVpc(Construct):
             tags={"Name": name},
         )
 
+    def _security_group(self, id_: str, name: str, description: str, **rules: list) -> SecurityGroup:
+        """A security group of this VPC, tagged with its name; ``rules``: its ``ingress`` and ``egress``
+        lists, both given (an empty list is a group without such rules)."""
+        return SecurityGroup(
+            self, id_, name=name, description=description, vpc_id=self.vpc.id, tags={"Name": name}, **rules
+        )
+
     # --- private access to AWS APIs -------------------------------------------------------------
 
     def _endpoints(self, name: str) -> None:
         region = self.region
         sources = [str(self.settings.vpc_cidr), str(self.settings.pods.cidr)]
-        sg = SecurityGroup(
-            self,
+        sg = self._security_group(
             "endpoints-sg",
-            name=f"{name}-vpc-endpoints",
-            description="HTTPS from inside the VPC to interface endpoints",
-            vpc_id=self.vpc.id,
-            ingress=[
-                SecurityGroupIngress(
-                    description="HTTPS from the VPC and the pod range",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_blocks=sources,
-                )
-            ],
+            f"{name}-vpc-endpoints",
+            "HTTPS from inside the VPC to interface endpoints",
+            ingress=[_tcp(SecurityGroupIngress, "HTTPS from the VPC and the pod range", 443, sources)],
             egress=[],
-            tags={"Name": f"{name}-vpc-endpoints"},
         )
         self.endpoint_security_group_id: str = sg.id
         every_table = [t for tier in TIERS for t in self.route_table_ids[tier]]
@@ -379,24 +375,16 @@ class TonebridgeVpc(Construct):
             policy_arn=f"arn:{AwsContext.of(self).partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
         profile = IamInstanceProfile(self, "bastion-profile", name=f"{name}-bastion", role=role.name)
-        sg = SecurityGroup(
-            self,
+        inside = [str(self.settings.vpc_cidr)]
+        sg = self._security_group(
             "bastion-sg",
-            name=f"{name}-bastion",
-            description="Bastion: no inbound access; Session Manager only",
-            vpc_id=self.vpc.id,
+            f"{name}-bastion",
+            "Bastion: no inbound access; Session Manager only",
             ingress=[],
             egress=[
-                SecurityGroupEgress(
-                    description=f"{what} inside the VPC",
-                    protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_blocks=[str(self.settings.vpc_cidr)],
-                )
+                _tcp(SecurityGroupEgress, f"{what} inside the VPC", port, inside)
                 for port, what in BASTION_EGRESS_PORTS.items()
             ],
-            tags={"Name": f"{name}-bastion"},
         )
         ami = DataAwsSsmParameter(self, "bastion-ami", name=AL2023_AMI_PARAMETER)
         return Instance(
@@ -426,6 +414,13 @@ class TonebridgeVpc(Construct):
             # Manager's job, so a new AMI must not replace the host on the next apply.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),
         )
+
+
+def _tcp(
+    rule: type[SecurityGroupIngress | SecurityGroupEgress], description: str, port: int, cidrs: list[str]
+) -> SecurityGroupIngress | SecurityGroupEgress:
+    """One TCP port to or from ``cidrs`` (an ingress or egress rule, as ``rule`` says)."""
+    return rule(description=description, protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs)
 
 
 def _region_of(availability_zone: str) -> str:

@@ -38,7 +38,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge.charts import CLOUDNATIVE_PG, HelmChart
@@ -52,7 +51,7 @@ from tonebridge.constructs.data_network import (
 )
 from tonebridge.constructs.data_operator import DataOperator, DataOperatorProps
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.kube import CustomResources, Dependencies, kube_object
 from tonebridge.constructs.network_policies import peer, tcp
 from tonebridge.flows import Endpoint, Flow, pods
 from tonebridge.props.cnpg import CnpgClusterSettings
@@ -332,15 +331,8 @@ class CnpgCluster(Construct):
     ``depends_on`` the operator release, the namespace and the storage class. Attributes:
     ``policies``, ``objects``, ``resources`` (the release)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        props: CnpgClusterProps,
-        *,
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, id_: str, props: CnpgClusterProps, *, depends_on: Dependencies = ()) -> None:
+        super().__init__(scope, id_)
         self.props = props
         self.policies = [
             kube_object(self, policy, depends_on=depends_on, construct_id=f"policy-{policy['metadata']['name']}")

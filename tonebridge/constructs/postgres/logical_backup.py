@@ -30,14 +30,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import ITerraformDependable
 from constructs import Construct
 
 from tonebridge import flows
 from tonebridge.constructs.app_secrets import SecretObject, secret_provider_class
 from tonebridge.constructs.ci_rbac import service_account
 from tonebridge.constructs.flow_declarations import declare_flows
-from tonebridge.constructs.kube import CustomResources, kube_object
+from tonebridge.constructs.kube import CustomResources, Dependencies, kube_object
 from tonebridge.constructs.network_policies import tcp
 from tonebridge.constructs.pod_defaults import restricted_container_context, restricted_pod_context
 from tonebridge.paths import PROJECT_ROOT
@@ -105,14 +104,6 @@ class LogicalBackupProps:
             raise ValueError("vault_address must be https://")
 
     @property
-    def namespace(self) -> str:
-        return self.settings.namespace
-
-    @property
-    def service_account(self) -> str:
-        return self.settings.service_account
-
-    @property
     def key_prefix(self) -> str:
         """Where this environment's artefacts go in the bucket (``<prefix>/<environment>``)."""
         return self.settings.key_prefix(self.environment)
@@ -122,7 +113,7 @@ def config_map(props: LogicalBackupProps) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": NAME, "namespace": props.namespace, "labels": dict(LABELS)},
+        "metadata": {"name": NAME, "namespace": props.settings.namespace, "labels": dict(LABELS)},
         "data": {SCRIPT_NAME: script_text()},
     }
 
@@ -130,7 +121,7 @@ def config_map(props: LogicalBackupProps) -> dict[str, Any]:
 def provider_class(props: LogicalBackupProps) -> dict[str, Any]:
     return secret_provider_class(
         NAME,
-        props.namespace,
+        props.settings.namespace,
         vault_address=props.vault_address,
         ca_cert_path=props.ca_cert_path,
         role=props.settings.vault_role,
@@ -161,7 +152,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
     pod = {
         "metadata": {"labels": {**LABELS, "sidecar.istio.io/inject": "false"}},
         "spec": {
-            "serviceAccountName": props.service_account,
+            "serviceAccountName": props.settings.service_account,
             "automountServiceAccountToken": False,
             "restartPolicy": "Never",
             "securityContext": restricted_pod_context(POSTGRES_UID, POSTGRES_UID),
@@ -198,7 +189,7 @@ def cron_job(props: LogicalBackupProps) -> dict[str, Any]:
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": {"name": NAME, "namespace": props.namespace, "labels": dict(LABELS)},
+        "metadata": {"name": NAME, "namespace": props.settings.namespace, "labels": dict(LABELS)},
         "spec": {
             "schedule": props.settings.schedule,
             "timeZone": "Etc/UTC",
@@ -222,7 +213,7 @@ def network_policy(props: LogicalBackupProps) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": NAME, "namespace": props.namespace},
+        "metadata": {"name": NAME, "namespace": props.settings.namespace},
         "spec": {
             "podSelector": {"matchLabels": dict(LABELS)},
             "policyTypes": ["Egress"],
@@ -236,7 +227,7 @@ def network_policy(props: LogicalBackupProps) -> dict[str, Any]:
 
 
 def backup_flows(props: LogicalBackupProps) -> list[flows.Flow]:
-    job = flows.Endpoint(NAME, namespace=props.namespace, pod_labels=dict(LABELS))
+    job = flows.Endpoint(NAME, namespace=props.settings.namespace, pod_labels=dict(LABELS))
     return [
         *(
             flows.Flow(job, flows.Endpoint("postgres (RDS)", cidr=c), POSTGRES_PORT, "pg_dump reads the database")
@@ -253,17 +244,17 @@ class LogicalBackup(Construct):
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
+        id_: str,
         props: LogicalBackupProps,
         *,
-        depends_on: Sequence[ITerraformDependable] = (),
-        csi_depends_on: Sequence[ITerraformDependable] = (),
+        depends_on: Dependencies = (),
+        csi_depends_on: Dependencies = (),
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, id_)
         self.props = props
         account = service_account(
-            props.service_account,
-            props.namespace,
+            props.settings.service_account,
+            props.settings.namespace,
             token=False,
             annotations={"eks.amazonaws.com/role-arn": props.role_arn},
         )
@@ -275,7 +266,7 @@ class LogicalBackup(Construct):
             self,
             "secrets",
             release_name=f"{NAME}-secrets",
-            namespace=props.namespace,
+            namespace=props.settings.namespace,
             objects=[provider_class(props)],
             depends_on=[*depends_on, *csi_depends_on],
         ).release
