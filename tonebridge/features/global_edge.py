@@ -333,14 +333,14 @@ class _Builder:
         protection = EdgeProtection(
             self.scope,
             "cdn-edge",
+            self.cdn.waf,
             EdgeProtectionProps(
                 name=f"{site.name}-cdn",
                 region=CLOUDFRONT_REGION,
                 hostname=site.primary.hostname,
                 alternative_names=site.primary.alternative_names,
+                log_retention_days=self.cdn.waf.log_retention_days,
                 scope="CLOUDFRONT",
-                # rate_limit, blocked_countries, managed_rule_groups, log_retention_days: dns.cdn.waf's own names
-                **self.cdn.waf.model_dump(),
             ),
         )
         self._in_region(protection, CLOUDFRONT_REGION)
