@@ -51,15 +51,8 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-def _quantity(value: str) -> str:
-    problem = quantity_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 #: A Kubernetes resource quantity: ``100``, ``500m``, ``4Gi``, ``1.5``, ``2k``.
-Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity)]
+Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(checked(quantity_problem))]
 
 #: A volume size as claims and the operators take it: a whole number of Mi, Gi or Ti (every match
 #: is a :data:`Quantity`; decimal units and fractions are refused so sizes compare by eye).
