@@ -122,13 +122,8 @@ class EdgeLoadBalancer(Construct):
 
     def __init__(self, scope: Construct, id_: str, options: AlbOptions, props: EdgeLoadBalancerProps) -> None:
         super().__init__(scope, id_)
-        self.security_group = SecurityGroup(
-            self,
-            "security-group",
-            name=f"{props.name}-alb",
-            description=f"{props.name}: public ALB (HTTPS, HTTP redirect), egress to the gateway pods only",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-alb"},
+        self.security_group = self._security_group(
+            props, "security-group", "alb", "public ALB (HTTPS, HTTP redirect), egress to the gateway pods only"
         )
         sg = self.security_group.id
         security_groups = [sg]
@@ -231,13 +226,8 @@ class EdgeLoadBalancer(Construct):
             prefix_list_id=checkers.id,
         )
         cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_PREFIX_LIST)
-        origin = SecurityGroup(
-            self,
-            "origin-security-group",
-            name=f"{props.name}-cloudfront",
-            description=f"{props.name}: HTTPS from CloudFront's origin-facing servers only",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-cloudfront"},
+        origin = self._security_group(
+            props, "origin-security-group", "cloudfront", "HTTPS from CloudFront's origin-facing servers only"
         )
         VpcSecurityGroupIngressRule(
             self,
@@ -250,6 +240,13 @@ class EdgeLoadBalancer(Construct):
             prefix_list_id=cloudfront.id,
         )
         return origin.id
+
+    def _security_group(self, props: EdgeLoadBalancerProps, id_: str, suffix: str, purpose: str) -> SecurityGroup:
+        """A security group named and tagged ``<name>-<suffix>``, described ``<name>: <purpose>``."""
+        name = f"{props.name}-{suffix}"
+        return SecurityGroup(
+            self, id_, name=name, description=f"{props.name}: {purpose}", vpc_id=props.vpc_id, tags={"Name": name}
+        )
 
     def _target_group(self, props: EdgeLoadBalancerProps, id_: str, suffix: str, port: int) -> LbTargetGroup:
         """Targets are pod IPs (registered by the controller's TargetGroupBinding); both groups judge a
