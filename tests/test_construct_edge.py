@@ -100,6 +100,7 @@ def test_a_listener_without_origin_header_routes_each_path_and_the_health_check(
         EdgeListener,
         EdgeListenerProps,
     )
+    from tonebridge.props.edge import EdgeSettings
 
     def build(stack):
         west = AwsProvider(stack, "aws-west", region="us-west-2", alias="west")
@@ -112,7 +113,7 @@ def test_a_listener_without_origin_header_routes_each_path_and_the_health_check(
                 gateway_target_group_arn="arn:gw",
                 status_target_group_arn="arn:st",
                 hostnames=["api.example.org", "www.example.org"],
-                paths=["/api", "/ws"],
+                routes=EdgeSettings(paths=["/api", "/ws"]),
                 provider=west,
             ),
         )
