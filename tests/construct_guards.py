@@ -69,7 +69,9 @@ GUARDS.update(
             C((*NG, "application", "instance_types"), ["c5.xlarg"]),
             C((*NG, "application", "instance_types"), ["z1d.large"]),
         ],
-        "charts.py:HelmChart.__post_init__": [N("chart pins are constants of tonebridge/charts.py")],
+        "versions.py:ChartPin.__post_init__": [
+            N("chart pins are rows of tonebridge/versions.yaml (tests/test_versions.py) or constants of tests")
+        ],
         "charts.py:LocalChart.version": [N("reads the offline chart repository, not configuration")],
         "flows.py:Endpoint.__post_init__": [N("the §8.1 flow table is code (tonebridge/flows.py)")],
         "flows.py:Flow.__post_init__": [N("the §8.1 flow table is code (tonebridge/flows.py)")],
@@ -304,7 +306,9 @@ GUARDS.update(
             C((*METRICS, "receiver", "webhook", "path"), ""),
         ],
         # --- props (the configuration's own models: their rules run while the file is read) ----------
-        "props/cluster.py:_checked.validate": [C((*NG, "database", "taints", 0, "effect"), "NoRun")],
+        # One validator for every field whose rule module returns the problem (eksrules, cloudfacts, quantities):
+        # its other cases (RDS class, instance type, quantity, region facts) are tests/test_bad_configs.py's.
+        "props/types.py:checked.validate": [C((*NG, "database", "taints", 0, "effect"), "NoRun")],
         "props/cluster.py:NodeGroupSettings._scaling_and_labels": [C((*NG, "system", "min_size"), 6)],
         "props/cluster.py:ClusterSettings._addons_and_ami": [
             C((*CL, "addon_versions"), {"coredns": "1.13"}),
@@ -317,7 +321,6 @@ GUARDS.update(
         "props/cluster.py:ClusterSettings._names_fit_karpenter": [
             C(("clusters", "us-east-1", "name"), "tonebridge-production-us-east-1-standby")
         ],
-        "props/postgres.py:_checked.validate": [C((*RDS, "instance_class"), "db.r5.huge")],
         "props/images.py:_not_latest": [C((*REDIS, "image"), "quay.io/opstree/redis:latest")],
         "features/data.py:add_cnpg_backup_roles": [
             C((*W, "postgres", "clusters", 0, "replica"), {"source_cluster": "tonebridge"}),
@@ -331,10 +334,8 @@ GUARDS.update(
             C((*W, "namespaces", "production", "labels"), {"team": "a b"}),
             C((*W, "namespaces", "production", "labels"), {"environment": "prod"}),
         ],
-        "props/types.py:_quantity": [C((*W, "namespaces", "production", "quota", "requests_cpu"), "100 cores")],
-        "props/types.py:_instance_type": [C((*NET, "bastion", "instance_type"), "t3.mirco")],
         "props/types.py:_endpoint_service": [C((*NET, "interface_endpoints"), ["ecr.api", "ECR API"])],
-        "props/aws_names.py:_region": [C(("state", "region"), "uswest2"), C(("state", "region"), "us-west-9")],
+        "props/aws_names.py:_region": [C(("state", "region"), "uswest2")],
         "props/aws_names.py:_bucket": [
             C(("state", "bucket"), "Tonebridge_State"),
             C(("state", "bucket"), "tonebridge..state"),
@@ -422,6 +423,7 @@ GUARDS.update(
         # (the AWS names are props/aws_names.py's, above).
         "props/edge_types.py:_hostname": [C(("dns", "zone"), "Tonebridge.io")],
         "props/edge_types.py:_country": [C((*CDN, "waf", "blocked_countries"), ["CU", "XX"])],
+        "props/edge_types.py:_path": [C((*W, "edge", "paths"), ["/api/"])],
         "props/cdn.py:_pattern": [C((*CDN, "cache_paths"), [{**_STATIC, "path": "static/*"}])],
         "props/cdn.py:_header": [C((*CDN, "origin_secret", "header"), "X-Amz-Verify")],
         "props/cdn.py:CachePathSettings._ordered": [
@@ -512,16 +514,13 @@ LINES: dict[str, str] = {
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[1]": "platform.us-west-2.ci.deploy_namespaces: values must be distinct",
     "constructs/ci_rbac.py:DeployAccessProps.__post_init__[2]": "platform.us-west-2.ci.deploy_namespaces[0]: ci-builds is not a namespace of platform.us-west-2",
     "constructs/ci_registry.py:ImagePushRoleProps.__post_init__[0]": "registries.services: List should have at least 1 item after validation, not 0",
-    "props/types.py:_instance_type[0]": "network.us-west-2.bastion.instance_type: 't3.mirco' is not an EC2 instance type; did you mean t3.micro or t3a.micro or t2.micro?",
     "props/types.py:_endpoint_service[0]": "network.us-west-2.interface_endpoints[1]: 'ECR API' is not a VPC endpoint service suffix (for example ecr.api)",
     "props/images.py:_not_latest[0]": "platform.us-west-2.redis.image: 'quay.io/opstree/redis:latest' must be pinned to a tag or digest, not latest (it moves under a running cluster)",
     "props/namespaces.py:NamespaceSettings._environment[0]": "platform.us-west-2.namespaces.production.environment: label environment='prod env': the value is not a valid Kubernetes label value",
     "props/namespaces.py:NamespaceSettings._labels[0]": "platform.us-west-2.namespaces.production.labels: label team='a b': the value is not a valid Kubernetes label value",
     "props/namespaces.py:NamespaceSettings._labels[1]": "platform.us-west-2.namespaces.production.labels: label 'environment' is set by the platform, not in `labels`",
-    "props/types.py:_quantity[0]": "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity (for example 500m, 2, 512Mi, 4Gi)",
-    "props/cluster.py:_checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
+    "props/types.py:checked.validate[0]": "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of NoSchedule, PreferNoSchedule, NoExecute",
     "props/aws_names.py:_region[0]": "state.region: 'uswest2' is not an AWS region name (for example us-west-2)",
-    "props/aws_names.py:_region[1]": "state.region: 'us-west-9' is not an AWS region; did you mean us-west-2 or us-west-1 or us-east-2?",
     "props/aws_names.py:_bucket[0]": "state.bucket: 'Tonebridge_State' is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
     "props/aws_names.py:_bucket[1]": "state.bucket: 'tonebridge..state' is not a valid S3 bucket name (no '..', IP form or reserved prefix)",
     "props/aws_names.py:_bucket[2]": "state.bucket: 'tonebridge-state-s3alias' is not a valid S3 bucket name (reserved suffix)",
@@ -529,7 +528,6 @@ LINES: dict[str, str] = {
     "props/security.py:_principal[0]": "security.break_glass_role: an IAM principal of this account: 'role/<name>', 'role/<path>/<name>' or 'user/<name>'",
     "props/security.py:_role[0]": "security.break_glass_role: must be a role (assumed with MFA), not a user",
     "props/security.py:SecuritySettings._distinct[0]": "security: deploy_principals and key_administrators name a principal twice",
-    "props/postgres.py:_checked.validate[0]": "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean db.r5.large or db.r5d.large or db.r5b.large?",
     "props/vault.py:VaultServerSettings._odd[0]": "platform.us-west-2.secrets.vault.replicas: raft needs an odd number of voters, not 2",
     "props/argocd.py:_synced_kind[0]": "platform.us-west-2.argocd.synced_kinds[0]: each kind is {group, kind}",
     "props/argocd.py:_synced_kind[1]": "platform.us-west-2.argocd.synced_kinds[0]: Secret may not come from Git (RBAC, secrets, identities, platform policy)",
@@ -610,6 +608,7 @@ LINES: dict[str, str] = {
     "props/cluster.py:ClusterSettings._names_fit_karpenter[0]": "clusters.us-east-1: name 'tonebridge-production-us-east-1-standby': Karpenter's rule names would be 71 > 64 characters; shorten the cluster name",
     "props/edge_types.py:_hostname[0]": "dns.zone: 'Tonebridge.io' is not a fully qualified lowercase DNS name",
     "props/edge_types.py:_country[0]": "dns.cdn.waf.blocked_countries[1]: 'XX' is not an ISO 3166-1 alpha-2 country code (for example KP)",
+    "props/edge_types.py:_path[0]": "platform.us-west-2.edge.paths[0]: '/api/' must be an absolute path prefix such as /api (no trailing '/')",
     "props/cdn.py:_pattern[0]": "dns.cdn.cache_paths[0].path: 'static/*' is not a CloudFront path pattern below the root (for example /static/*; letters, digits, . _ ~ / - * ? only)",
     "props/cdn.py:_header[0]": "dns.cdn.origin_secret.header: 'X-Amz-Verify' is not a header name CloudFront sends to an origin (token, not X-Amz-*, Host …)",
     "props/cdn.py:CachePathSettings._ordered[0]": "dns.cdn.cache_paths[0]: needs min_ttl <= default_ttl <= max_ttl (got 100, 10, 31536000)",

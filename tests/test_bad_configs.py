@@ -327,6 +327,30 @@ CASES = [
         _set((*CLUSTER, "node_groups", "database", "taints", 0, "effect"), "NoRun"),
         "clusters.us-west-2.node_groups.database.taints[0].effect: taint effect 'NoRun' is not one of",
     ),
+    # Fields checked by props/types.checked (the rule module's own text): construct_guards.py's other cases.
+    (
+        "rds-instance-class-unknown",
+        _set((*RDS, "instance_class"), "db.r5.huge"),
+        "database.rds.instance_class: 'db.r5.huge' is not an RDS for PostgreSQL instance class; did you mean "
+        "db.r5.large or db.r5d.large or db.r5b.large?",
+    ),
+    (
+        "bastion-instance-type-unknown",
+        _set((*WEST, "bastion", "instance_type"), "t3.mirco"),
+        "network.us-west-2.bastion.instance_type: 't3.mirco' is not an EC2 instance type; did you mean t3.micro "
+        "or t3a.micro or t2.micro?",
+    ),
+    (
+        "quota-not-a-quantity",
+        _set((*NAMESPACES, "production", "quota", "requests_cpu"), "100 cores"),
+        "platform.us-west-2.namespaces.production.quota.requests_cpu: '100 cores' is not a Kubernetes quantity "
+        "(for example 500m, 2, 512Mi, 4Gi)",
+    ),
+    (
+        "state-region-unknown",
+        _set(("state", "region"), "us-west-9"),
+        "state.region: 'us-west-9' is not an AWS region; did you mean us-west-2 or us-west-1 or us-east-2?",
+    ),
     (
         "node-groups-exceed-pod-plan",
         _set((*CLUSTER, "node_groups", "application", "max_size"), 40),

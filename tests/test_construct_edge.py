@@ -10,7 +10,9 @@ from tests.construct_harness import only, synth_alone
 
 def test_an_open_alb_with_access_logs_shield_and_its_own_port():
     from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadBalancerProps
+    from tonebridge.props.edge import EdgeSettings
 
+    options = EdgeSettings(deletion_protection=False, access_logs_bucket="tb-unit-alb-logs", shield_advanced=True)
     props = EdgeLoadBalancerProps(
         name="tb-unit",
         vpc_id="vpc-1",
@@ -20,13 +22,10 @@ def test_an_open_alb_with_access_logs_shield_and_its_own_port():
         cluster_name="tb-unit",
         web_acl_arn="arn:aws:wafv2:us-west-2:111122223333:regional/webacl/tb-unit/1",
         service_port=8080,
-        deletion_protection=False,
-        access_logs_bucket="tb-unit-alb-logs",
-        shield_advanced=True,
         idle_timeout=120,
         origin_protection=False,
     )
-    out = synth_alone(lambda stack: EdgeLoadBalancer(stack, "edge", props))
+    out = synth_alone(lambda stack: EdgeLoadBalancer(stack, "edge", options, props))
     lb = only(out, "aws_lb")
     assert lb["enable_deletion_protection"] is False
     assert lb["idle_timeout"] == 120
@@ -101,6 +100,7 @@ def test_a_listener_without_origin_header_routes_each_path_and_the_health_check(
         EdgeListener,
         EdgeListenerProps,
     )
+    from tonebridge.props.edge import EdgeSettings
 
     def build(stack):
         west = AwsProvider(stack, "aws-west", region="us-west-2", alias="west")
@@ -113,7 +113,7 @@ def test_a_listener_without_origin_header_routes_each_path_and_the_health_check(
                 gateway_target_group_arn="arn:gw",
                 status_target_group_arn="arn:st",
                 hostnames=["api.example.org", "www.example.org"],
-                paths=["/api", "/ws"],
+                routes=EdgeSettings(paths=["/api", "/ws"]),
                 provider=west,
             ),
         )

@@ -5,6 +5,7 @@ controller in its own namespace under its own service account."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from tests.conftest import resources
 from tests.construct_harness import helm_values, manifests, only, synth_alone
@@ -43,16 +44,15 @@ def test_backup_freshness_alert_notifies_its_channels():
     from tonebridge.constructs.gcp.backup_freshness import BackupFreshness, BackupFreshnessProps
 
     channels = ["projects/tonebridge-dr/notificationChannels/123", "projects/tonebridge-dr/notificationChannels/456"]
+    dr = SimpleNamespace(project_id="tonebridge-dr", alert_notification_channels=channels)
     props = BackupFreshnessProps(
-        project_id="tonebridge-dr",
         key_prefix="postgres-logical/production",
         metric_name="tb-unit-logical-backup-arrivals",
         rpo_text="2h",
         absence_minutes=150,
         runbook="Check the logical-backup CronJob.",
-        notification_channels=channels,
     )
-    out = synth_alone(lambda stack: BackupFreshness(stack, "freshness", props), providers=("google",))
+    out = synth_alone(lambda stack: BackupFreshness(stack, "freshness", dr, props), providers=("google",))
     policy = only(out, "google_monitoring_alert_policy")
     assert policy["notification_channels"] == channels
     assert policy["display_name"].endswith("(2h)")

@@ -125,12 +125,14 @@ def test_production_and_staging_have_strict_mtls(stacks):
 # --- L7 edge (§2.2) --------------------------------------------------------------------------
 
 
-def _edge_protection_alone(**props) -> dict:
-    """An EdgeProtection synthesized in a stack of its own (the construct's unit test)."""
+def _edge_protection_alone(*, rate_limit: int = 2000, blocked_countries=(), **props) -> dict:
+    """An EdgeProtection synthesized in a stack of its own (the construct's unit test): the rules are an edge's
+    settings, the rest is its wiring."""
     from cdktf import TerraformStack, Testing
 
     from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
     from tonebridge.constructs.kms import KeyAccess
+    from tonebridge.props.edge import EdgeSettings
     from tonebridge.props.security import SecuritySettings
 
     app = Testing.app()
@@ -140,6 +142,7 @@ def _edge_protection_alone(**props) -> dict:
     EdgeProtection(
         stack,
         "edge",
+        EdgeSettings(rate_limit=rate_limit, blocked_countries=list(blocked_countries)),
         EdgeProtectionProps(name="tb-unit", region="us-west-2", hostname="api.example.com", **props),
     )
     return json.loads(Testing.synth(stack))
@@ -378,12 +381,15 @@ def test_edge_props_checked_early():
         hostnames=["api.example.org"],
         provider=None,
     )
+    # The listener checks its routes itself (model_construct: settings that skipped the model's own rules).
     with pytest.raises(ValueError, match="paths"):
-        EdgeListenerProps(**listener, paths=["/api/"])
+        EdgeListenerProps(**listener, routes=EdgeConfig.model_construct(paths=["/api/"]))
     with pytest.raises(ValueError, match="ssl_policy"):
-        EdgeListenerProps(**listener, paths=["/api"], ssl_policy="ELBSecurityPolicy-2016-08")
+        EdgeListenerProps(
+            **listener, routes=EdgeConfig.model_construct(paths=["/api"], ssl_policy="ELBSecurityPolicy-2016-08")
+        )
     with pytest.raises(ValueError, match="paths"):
-        EdgeListenerProps(**listener, paths=[f"/p{i}" for i in range(100)])
+        EdgeListenerProps(**listener, routes=EdgeConfig.model_construct(paths=[f"/p{i}" for i in range(100)]))
     alb = dict(vpc_id="vpc", subnet_ids=["a", "b"], target_cidrs=["10.0.0.0/16"], target_security_group_id="sg")
     with pytest.raises(ValueError, match="ALB name"):
         EdgeLoadBalancerProps(**alb, name="tonebridge-production-eu-central-1", cluster_name="c", web_acl_arn="arn")

@@ -14,23 +14,8 @@ from pathlib import Path
 from tonebridge import versions
 from tonebridge.paths import PROJECT_ROOT
 
-
-@dataclass(frozen=True)
-class HelmChart:
-    """A chart at an exact version in a named repository (``oci://`` repositories included)."""
-
-    repository: str
-    chart: str
-    version: str
-    #: How the chart's CRDs are upgraded (versions.CRD_LIFECYCLES): ``apply`` makes every release of it
-    #: apply its ``crds/`` first (tonebridge/constructs/crd_upgrade.py).
-    crds: str = "none"
-
-    def __post_init__(self) -> None:
-        if not self.repository.startswith(("https://", "oci://")):
-            raise ValueError(f"chart {self.chart}: repository {self.repository!r} must be https:// or oci://")
-        if not self.version or self.version[0] in "^~>=<*" or self.version in ("latest", "*"):
-            raise ValueError(f"chart {self.chart}: version {self.version!r} must be an exact version")
+#: A chart at an exact version in a named repository: the version table's own pin (one model, no copy).
+HelmChart = versions.ChartPin
 
 
 @dataclass(frozen=True)
@@ -49,8 +34,7 @@ class LocalChart:
 
 def _pinned(name: str) -> HelmChart:
     """The chart ``name`` as the version table (tonebridge/versions.yaml) pins it."""
-    pin = versions.chart(name)
-    return HelmChart(pin.repository, pin.chart, pin.version, pin.crds)
+    return versions.chart(name)
 
 
 # Versions, upstream support windows and the reasons for each pin are in tonebridge/versions.yaml.

@@ -48,12 +48,21 @@ class VersionTableError(ValueError):
 
 @dataclass(frozen=True)
 class ChartPin:
-    """A Helm chart at an exact version in its upstream repository."""
+    """A Helm chart at an exact version in a named repository (``oci://`` repositories included): a row of
+    the table, and what :mod:`tonebridge.charts` and the constructs install (``charts.HelmChart``)."""
 
-    chart: str
     repository: str
+    chart: str
     version: str
+    #: How the chart's CRDs are upgraded (CRD_LIFECYCLES): ``apply`` makes every release of it apply its
+    #: ``crds/`` first (tonebridge/constructs/crd_upgrade.py).
     crds: str = "none"
+
+    def __post_init__(self) -> None:
+        if not self.repository.startswith(("https://", "oci://")):
+            raise ValueError(f"chart {self.chart}: repository {self.repository!r} must be https:// or oci://")
+        if not self.version or self.version[0] in "^~>=<*" or self.version in ("latest", "*"):
+            raise ValueError(f"chart {self.chart}: version {self.version!r} must be an exact version")
 
 
 @dataclass(frozen=True)
@@ -223,18 +232,22 @@ def _component(data: dict[str, Any]) -> Component:
     name = _need(data, "name", "component")
     where = f"component {name}"
     support = _need(data, "support", where)
-    charts = tuple(
-        ChartPin(
-            chart=_need(c, "chart", where),
-            repository=_need(c, "repository", where),
-            version=_exact(_need(c, "version", where), f"{where}: chart {c.get('chart')}"),
-            crds=_lifecycle(_need(c, "crds", f"{where}: chart {c.get('chart')}"), f"{where}: chart {c.get('chart')}"),
+    try:
+        charts = tuple(
+            ChartPin(
+                chart=_need(c, "chart", where),
+                repository=_need(c, "repository", where),
+                version=_exact(_need(c, "version", where), f"{where}: chart {c.get('chart')}"),
+                crds=_lifecycle(
+                    _need(c, "crds", f"{where}: chart {c.get('chart')}"), f"{where}: chart {c.get('chart')}"
+                ),
+            )
+            for c in data.get("charts", [])
         )
-        for c in data.get("charts", [])
-    )
-    for pin in charts:
-        if not pin.repository.startswith(("https://", "oci://")):
-            raise VersionTableError(f"{where}: chart {pin.chart}: repository must be https:// or oci://")
+    except VersionTableError:
+        raise
+    except ValueError as error:  # the pin's own rules (repository scheme)
+        raise VersionTableError(f"{where}: {error}") from None
     return Component(
         name=name,
         version=_token(_need(data, "version", where), where),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -40,6 +41,20 @@ HEALTH_RULE_PRIORITY = 100
 MAX_CONDITION_VALUES = 5
 
 
+class ListenerRoutes(Protocol):
+    """What the listener routes and how it speaks TLS: the region's edge settings
+    (:class:`tonebridge.props.edge.EdgeSettings`).
+
+    paths: path prefixes routed to the gateway (1-99, no trailing '/').
+    ssl_policy: an ELB policy allowing TLS 1.2 and 1.3 only.
+    """
+
+    @property
+    def paths(self) -> Sequence[str]: ...
+    @property
+    def ssl_policy(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class EdgeListenerProps:
     """Props of :class:`EdgeListener`.
@@ -47,8 +62,7 @@ class EdgeListenerProps:
     load_balancer_arn, certificate_arn (the validated one), gateway_target_group_arn,
     status_target_group_arn: tokens from the infrastructure stack and the certificate validation.
     hostnames: the certificate's names, which the path rules match.
-    paths: path prefixes routed to the gateway (1-99, no trailing '/').
-    ssl_policy: an ELB policy allowing TLS 1.2 and 1.3 only.
+    routes: the paths and TLS policy (the edge settings, :class:`ListenerRoutes`).
     provider: the AWS provider of the ALB's region.
     origin_header / origin_header_values: with CloudFront in front, the path rules also require this
         header with one of these values (the secret slots, tokens; at most two, so that a rule keeps
@@ -60,9 +74,8 @@ class EdgeListenerProps:
     gateway_target_group_arn: str
     status_target_group_arn: str
     hostnames: Sequence[str]
-    paths: Sequence[str]
+    routes: ListenerRoutes
     provider: TerraformProvider
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     origin_header: str | None = None
     origin_header_values: Sequence[str] = ()
 
@@ -71,17 +84,18 @@ class EdgeListenerProps:
             raise ValueError("origin_header and origin_header_values go together")
         if self.origin_header and 2 + len(self.hostnames) + len(self.origin_header_values) > MAX_CONDITION_VALUES:
             raise ValueError(f"a path rule would exceed ALB's {MAX_CONDITION_VALUES} condition values")
-        if not 1 <= len(self.paths) < HEALTH_RULE_PRIORITY:
+        paths, ssl_policy = self.routes.paths, self.routes.ssl_policy
+        if not 1 <= len(paths) < HEALTH_RULE_PRIORITY:
             raise ValueError(f"paths: 1 to {HEALTH_RULE_PRIORITY - 1} path prefixes")
-        for path in self.paths:
+        for path in paths:
             if not _PATH_RE.match(path):
                 raise ValueError(f"paths: {path!r} must be an absolute prefix such as /api (no trailing '/')")
-        if len(set(self.paths)) != len(self.paths):
+        if len(set(paths)) != len(paths):
             raise ValueError("paths must be distinct")
         if not self.hostnames:
             raise ValueError("hostnames: at least one")
-        if not _SSL_POLICY_RE.match(self.ssl_policy):
-            raise ValueError(f"ssl_policy {self.ssl_policy!r} must allow only TLS 1.2+ (an ELBSecurityPolicy-TLS13-*)")
+        if not _SSL_POLICY_RE.match(ssl_policy):
+            raise ValueError(f"ssl_policy {ssl_policy!r} must allow only TLS 1.2+ (an ELBSecurityPolicy-TLS13-*)")
 
 
 class EdgeListener(Construct):
@@ -96,7 +110,7 @@ class EdgeListener(Construct):
             load_balancer_arn=props.load_balancer_arn,
             port=443,
             protocol="HTTPS",
-            ssl_policy=props.ssl_policy,
+            ssl_policy=props.routes.ssl_policy,
             certificate_arn=props.certificate_arn,
             default_action=[
                 LbListenerDefaultAction(
@@ -108,7 +122,7 @@ class EdgeListener(Construct):
             ],
         )
         self.rules: list[LbListenerRule] = []
-        for priority, path in enumerate(props.paths, start=1):
+        for priority, path in enumerate(props.routes.paths, start=1):
             self.rules.append(
                 self._rule(
                     props,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
@@ -48,9 +49,25 @@ CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 ROUTE53_HEALTH_CHECKS_PREFIX_LIST = "com.amazonaws.{region}.route53-healthchecks"
 
 
+class AlbOptions(Protocol):
+    """The ALB's options, read from the region's edge settings (:class:`tonebridge.props.edge.EdgeSettings`).
+
+    deletion_protection: the ALB cannot be deleted until this is turned off (production).
+    access_logs_bucket: S3 bucket for access logs (ELB log delivery allowed), or None.
+    shield_advanced: enrol the ALB in Shield Advanced (needs the account's paid subscription).
+    """
+
+    @property
+    def deletion_protection(self) -> bool: ...
+    @property
+    def access_logs_bucket(self) -> str | None: ...
+    @property
+    def shield_advanced(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class EdgeLoadBalancerProps:
-    """Props of :class:`EdgeLoadBalancer`.
+    """Props of :class:`EdgeLoadBalancer` (the wiring; its options are the settings, :class:`AlbOptions`).
 
     name: the ALB's name (at most 32 characters); target group names derive from it (`-gw`, `-st` are
         appended only when they still fit, otherwise AWS generates them).
@@ -62,9 +79,7 @@ class EdgeLoadBalancerProps:
     cluster_name: the cluster whose Load Balancer Controller registers the pods (tags the target groups).
     web_acl_arn: the region's WAFv2 web ACL (EdgeProtection).
     service_port: the gateway Service's HTTP port (default 80).
-    deletion_protection: the ALB cannot be deleted until this is turned off (production).
-    access_logs_bucket: S3 bucket for access logs (ELB log delivery allowed), or None.
-    shield_advanced: enrol the ALB in Shield Advanced (needs the account's paid subscription).
+    idle_timeout: seconds an idle connection stays open (default 60).
     origin_protection: CloudFront is the only way in (default False: open to the internet). HTTPS is
         admitted from CloudFront's origin-facing prefix list and Route53's health checkers only, no HTTP;
         the listener's rules also require CloudFront's secret origin header (global stack).
@@ -78,9 +93,6 @@ class EdgeLoadBalancerProps:
     cluster_name: str
     web_acl_arn: str
     service_port: int = 80
-    deletion_protection: bool = True
-    access_logs_bucket: str | None = None
-    shield_advanced: bool = False
     idle_timeout: int = 60
     origin_protection: bool = False
 
@@ -108,15 +120,10 @@ class EdgeLoadBalancer(Construct):
     ``gateway_target_group_arn``, ``status_target_group_arn``.
     """
 
-    def __init__(self, scope: Construct, id_: str, props: EdgeLoadBalancerProps) -> None:
+    def __init__(self, scope: Construct, id_: str, options: AlbOptions, props: EdgeLoadBalancerProps) -> None:
         super().__init__(scope, id_)
-        self.security_group = SecurityGroup(
-            self,
-            "security-group",
-            name=f"{props.name}-alb",
-            description=f"{props.name}: public ALB (HTTPS, HTTP redirect), egress to the gateway pods only",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-alb"},
+        self.security_group = self._security_group(
+            props, "security-group", "alb", "public ALB (HTTPS, HTTP redirect), egress to the gateway pods only"
         )
         sg = self.security_group.id
         security_groups = [sg]
@@ -166,17 +173,17 @@ class EdgeLoadBalancer(Construct):
             security_groups=security_groups,
             subnets=props.subnet_ids,
             drop_invalid_header_fields=True,
-            enable_deletion_protection=props.deletion_protection,
+            enable_deletion_protection=options.deletion_protection,
             desync_mitigation_mode="defensive",
             idle_timeout=props.idle_timeout,
             access_logs=(
-                LbAccessLogs(bucket=props.access_logs_bucket, prefix=f"alb/{props.name}", enabled=True)
-                if props.access_logs_bucket
+                LbAccessLogs(bucket=options.access_logs_bucket, prefix=f"alb/{props.name}", enabled=True)
+                if options.access_logs_bucket
                 else None
             ),
         )
         Wafv2WebAclAssociation(self, "web-acl", resource_arn=self.lb.arn, web_acl_arn=props.web_acl_arn)
-        if props.shield_advanced:
+        if options.shield_advanced:
             ShieldProtection(self, "shield", name=props.name, resource_arn=self.lb.arn)
         self.gateway_target_group = self._target_group(props, "gateway", "gw", props.service_port)
         self.status_target_group = self._target_group(props, "status", "st", GATEWAY_STATUS_PORT)
@@ -219,13 +226,8 @@ class EdgeLoadBalancer(Construct):
             prefix_list_id=checkers.id,
         )
         cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_PREFIX_LIST)
-        origin = SecurityGroup(
-            self,
-            "origin-security-group",
-            name=f"{props.name}-cloudfront",
-            description=f"{props.name}: HTTPS from CloudFront's origin-facing servers only",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-cloudfront"},
+        origin = self._security_group(
+            props, "origin-security-group", "cloudfront", "HTTPS from CloudFront's origin-facing servers only"
         )
         VpcSecurityGroupIngressRule(
             self,
@@ -238,6 +240,13 @@ class EdgeLoadBalancer(Construct):
             prefix_list_id=cloudfront.id,
         )
         return origin.id
+
+    def _security_group(self, props: EdgeLoadBalancerProps, id_: str, suffix: str, purpose: str) -> SecurityGroup:
+        """A security group named and tagged ``<name>-<suffix>``, described ``<name>: <purpose>``."""
+        name = f"{props.name}-{suffix}"
+        return SecurityGroup(
+            self, id_, name=name, description=f"{props.name}: {purpose}", vpc_id=props.vpc_id, tags={"Name": name}
+        )
 
     def _target_group(self, props: EdgeLoadBalancerProps, id_: str, suffix: str, port: int) -> LbTargetGroup:
         """Targets are pod IPs (registered by the controller's TargetGroupBinding); both groups judge a

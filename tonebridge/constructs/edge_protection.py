@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
@@ -39,17 +40,32 @@ REDACTED_HEADERS = ("authorization", "cookie")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
+class WebAclRules(Protocol):
+    """The rules a web ACL evaluates: the settings models ``platform.<region>.edge``
+    (:class:`tonebridge.props.edge.EdgeSettings`) and ``dns.cdn.waf`` (:class:`tonebridge.props.cdn.CdnWafSettings`)
+    both are one, validated there (hostnames, rate limit bounds, ISO country codes, at least one rule group).
+
+    rate_limit: requests per client IP in any 5-minute window before WAF blocks it.
+    blocked_countries: ISO 3166-1 alpha-2 codes blocked outright (none: no geo rule).
+    managed_rule_groups: AWS managed rule groups evaluated in this order, before the rate rule.
+    """
+
+    @property
+    def rate_limit(self) -> int: ...
+    @property
+    def blocked_countries(self) -> Sequence[str]: ...
+    @property
+    def managed_rule_groups(self) -> Sequence[str]: ...
+
+
 @dataclass(frozen=True)
 class EdgeProtectionProps:
-    """Props of :class:`EdgeProtection`.
+    """Props of :class:`EdgeProtection` (the wiring; the rules are the settings, :class:`WebAclRules`).
 
     name: prefix of every resource name (web ACL, metrics, log group, key alias); letters, digits, '-', '_'.
     region: the stack's region (the log key's CloudWatch Logs grant names it).
     hostname: the public DNS name of the certificate.
     alternative_names: further names on the certificate (default none).
-    rate_limit: requests per client IP in any 5-minute window before WAF blocks it (default 2000).
-    blocked_countries: ISO 3166-1 alpha-2 codes blocked outright (default none; no geo rule then).
-    managed_rule_groups: AWS managed rule groups evaluated in this order, before the rate rule.
     log_retention_days: how long WAF logs are kept (default 365).
     scope: ``REGIONAL`` (an ALB's ACL) or ``CLOUDFRONT`` (a distribution's; its ACL, log group and
         certificate must then be created in us-east-1: the caller gives them that region's provider).
@@ -63,14 +79,6 @@ class EdgeProtectionProps:
     region: str
     hostname: str
     alternative_names: Sequence[str] = field(default_factory=tuple)
-    rate_limit: int = 2000
-    blocked_countries: Sequence[str] = field(default_factory=tuple)
-    managed_rule_groups: Sequence[str] = (
-        "AWSManagedRulesAmazonIpReputationList",
-        "AWSManagedRulesCommonRuleSet",
-        "AWSManagedRulesKnownBadInputsRuleSet",
-        "AWSManagedRulesSQLiRuleSet",
-    )
     log_retention_days: int = 365
     scope: str = "REGIONAL"
     client_ip_rules: bool = True
@@ -100,7 +108,7 @@ class EdgeProtection(Construct):
     ``validation_options`` (the records DNS must publish), ``web_acl``, ``certificate``.
     """
 
-    def __init__(self, scope: Construct, id_: str, props: EdgeProtectionProps) -> None:
+    def __init__(self, scope: Construct, id_: str, rules: WebAclRules, props: EdgeProtectionProps) -> None:
         super().__init__(scope, id_)
         name = props.name
         log_group_name = f"{WAF_LOG_PREFIX}{name}"
@@ -127,7 +135,7 @@ class EdgeProtection(Construct):
             description=f"{name}: public L7 entry",
             scope=props.scope,
             default_action=Wafv2WebAclDefaultAction(allow={}),
-            rule=self._rules(props),
+            rule=self._rules(rules, props),
             visibility_config=Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
             ),
@@ -159,11 +167,11 @@ class EdgeProtection(Construct):
         self.validation_options = self.certificate.domain_validation_options
 
     @staticmethod
-    def _rules(props: EdgeProtectionProps) -> list[Wafv2WebAclRule]:
+    def _rules(settings: WebAclRules, props: EdgeProtectionProps) -> list[Wafv2WebAclRule]:
         """Cheapest verdicts first: known-bad sources, geo block, rate limit, then the managed rule sets."""
         name = props.name
         rules: list[Wafv2WebAclRule] = []
-        groups = list(props.managed_rule_groups)
+        groups = list(settings.managed_rule_groups)
         reputation = [g for g in groups if g == "AWSManagedRulesAmazonIpReputationList"]
         ordered = reputation + [g for g in groups if g not in reputation]
 
@@ -178,34 +186,34 @@ class EdgeProtection(Construct):
 
         for group in reputation:
             rules.append(managed(group))
-        if props.blocked_countries and props.client_ip_rules:
+        if settings.blocked_countries and props.client_ip_rules:
             rules.append(
                 Wafv2WebAclRule(
                     name="geo-block",
                     priority=len(rules),
                     action=Wafv2WebAclRuleAction(block={}),
-                    statement={"geo_match_statement": {"country_codes": list(props.blocked_countries)}},
+                    statement={"geo_match_statement": {"country_codes": list(settings.blocked_countries)}},
                     visibility_config=_visibility(f"{name}-geo-block"),
                 )
             )
         if props.client_ip_rules:
-            rules.append(_rate_rule(props, len(rules)))
+            rules.append(_rate_rule(props.name, settings.rate_limit, len(rules)))
         for group in ordered[len(reputation) :]:
             rules.append(managed(group))
         return rules
 
 
-def _rate_rule(props: EdgeProtectionProps, priority: int) -> Wafv2WebAclRule:
+def _rate_rule(name: str, limit: int, priority: int) -> Wafv2WebAclRule:
     return Wafv2WebAclRule(
         name="rate-limit",
         priority=priority,
         action=Wafv2WebAclRuleAction(block={}),
         statement={
             "rate_based_statement": {
-                "limit": props.rate_limit,
+                "limit": limit,
                 "aggregate_key_type": "IP",
                 "evaluation_window_sec": 300,
             }
         },
-        visibility_config=_visibility(f"{props.name}-rate-limit"),
+        visibility_config=_visibility(f"{name}-rate-limit"),
     )

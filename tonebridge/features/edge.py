@@ -5,7 +5,6 @@ gateway's pods to the ALB's target groups; the global stack adds the HTTPS liste
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from constructs import Construct
 
@@ -13,20 +12,7 @@ from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer, EdgeLoadB
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.features.network import RegionalNetwork
 from tonebridge.features.region import RegionPlacement
-
-
-class EdgeSettings(Protocol):
-    """What the feature reads of ``platform.<region>.edge`` (the configuration's model validates it)."""
-
-    hostname: str | None
-    alternative_names: list[str]
-    rate_limit: int
-    blocked_countries: list[str]
-    managed_rule_groups: list[str]
-    waf_log_retention_days: int
-    deletion_protection: bool
-    access_logs_bucket: str | None
-    shield_advanced: bool
+from tonebridge.props.edge import EdgeSettings
 
 
 @dataclass(frozen=True)
@@ -72,14 +58,12 @@ def add_edge(
     protection = EdgeProtection(
         scope,
         "edge",
+        settings,
         EdgeProtectionProps(
             name=at.name,
             region=at.region,
             hostname=settings.hostname,
             alternative_names=[*settings.alternative_names, *([cdn_origin] if behind_cdn and cdn_origin else [])],
-            rate_limit=settings.rate_limit,
-            blocked_countries=settings.blocked_countries,
-            managed_rule_groups=settings.managed_rule_groups,
             log_retention_days=settings.waf_log_retention_days,
             client_ip_rules=not behind_cdn,
         ),
@@ -88,6 +72,7 @@ def add_edge(
     load_balancer = EdgeLoadBalancer(
         scope,
         "edge-alb",
+        settings,
         EdgeLoadBalancerProps(
             name=at.name,
             vpc_id=vpc.vpc_id,
@@ -96,9 +81,6 @@ def add_edge(
             target_security_group_id=cluster.node_security_group_id,
             cluster_name=network.cluster_name,
             web_acl_arn=protection.web_acl_arn,
-            deletion_protection=settings.deletion_protection,
-            access_logs_bucket=settings.access_logs_bucket,
-            shield_advanced=settings.shield_advanced,
             origin_protection=behind_cdn,
         ),
     )

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from cdktf import Fn, TerraformIterator, TerraformOutput, TerraformProvider, TerraformResource, Token
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
@@ -51,19 +50,11 @@ from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.istio import GATEWAY_HEALTH_PATH
 from tonebridge.constructs.origin_secret import SLOTS, OriginSecret
+from tonebridge.props.edge import EdgeSettings
 from tonebridge.props.global_dns import GlobalDnsSettings
 
 #: CloudFront's certificate, web ACL and log bucket key must be in us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
-
-
-class EdgeNames(Protocol):
-    """What the global edge reads of a region's edge settings (``platform.<region>.edge``)."""
-
-    hostname: str | None
-    alternative_names: Sequence[str]
-    paths: Sequence[str]
-    ssl_policy: str
 
 
 @dataclass(frozen=True)
@@ -71,7 +62,7 @@ class RegionalEdge:
     """One region's edge as the infrastructure stack built it: ``settings`` (its names, paths and TLS
     policy), ``protection`` (its certificate and web ACL) and ``load_balancer`` (the ALB)."""
 
-    settings: EdgeNames
+    settings: EdgeSettings
     protection: EdgeProtection
     load_balancer: EdgeLoadBalancer
 
@@ -86,7 +77,7 @@ class Site:
     name: str
     environment: str
     primary_region: str
-    primary: EdgeNames
+    primary: EdgeSettings
     protect: bool
 
 
@@ -228,8 +219,7 @@ class _Builder:
                 status_target_group_arn=lb.status_target_group_arn,
                 # Behind CloudFront the Host header is the origin name (viewer Host is not forwarded).
                 hostnames=[dns.routing.origin_hostname] if secret else [names.hostname, *names.alternative_names],
-                paths=names.paths,
-                ssl_policy=names.ssl_policy,
+                routes=names,
                 provider=self.provider_for(region),
                 origin_header=dns.cdn.origin_secret.header if secret else None,
                 origin_header_values=[secret.values[slot] for slot in SLOTS] if secret else (),
@@ -333,14 +323,14 @@ class _Builder:
         protection = EdgeProtection(
             self.scope,
             "cdn-edge",
+            self.cdn.waf,
             EdgeProtectionProps(
                 name=f"{site.name}-cdn",
                 region=CLOUDFRONT_REGION,
                 hostname=site.primary.hostname,
                 alternative_names=site.primary.alternative_names,
+                log_retention_days=self.cdn.waf.log_retention_days,
                 scope="CLOUDFRONT",
-                # rate_limit, blocked_countries, managed_rule_groups, log_retention_days: dns.cdn.waf's own names
-                **self.cdn.waf.model_dump(),
             ),
         )
         self._in_region(protection, CLOUDFRONT_REGION)

@@ -151,13 +151,12 @@ def add_backup_freshness(
     return BackupFreshness(
         scope,
         "postgres-logical-backup-freshness",
+        dr,
         BackupFreshnessProps(
-            project_id=dr.project_id,
             key_prefix=settings.key_prefix(environment),
             metric_name=f"{environment}-postgres-logical-backup-arrivals",
             rpo_text=rpo,
             absence_minutes=absence_minutes,
             runbook=RUNBOOK,
-            notification_channels=dr.alert_notification_channels,
         ),
     )

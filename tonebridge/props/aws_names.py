@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from tonebridge import cloudfacts
+from tonebridge.props.types import checked
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -21,9 +22,6 @@ _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 def _region(value: str) -> str:
     if not _REGION_RE.match(value):
         raise ValueError(f"{value!r} is not an AWS region name (for example us-west-2)")
-    problem = cloudfacts.region_problem(value)
-    if problem:
-        raise ValueError(problem)
     return value
 
 
@@ -48,6 +46,7 @@ def _table(value: str) -> str:
     return value
 
 
-Region = Annotated[str, AfterValidator(_region)]
+#: The form first, then the cloud facts table (a region the platform's services are offered in).
+Region = Annotated[str, AfterValidator(_region), AfterValidator(checked(cloudfacts.region_problem))]
 BucketName = Annotated[str, AfterValidator(_bucket)]
 TableName = Annotated[str, AfterValidator(_table)]

@@ -15,26 +15,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge import cloudfacts, eksrules, versions
-from tonebridge.props.types import Cidr, LogRetentionDays, StrictModel
-
-
-def _checked(rule):
-    def validate(value: str) -> str:
-        problem = rule(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return validate
-
+from tonebridge.props.types import Cidr, LogRetentionDays, StrictModel, checked
 
 #: The form the construct checks (eksrules), then the cloud facts table: a version EKS offers, in standard support.
 EksVersion = Annotated[
-    str, AfterValidator(_checked(eksrules.version_problem)), AfterValidator(_checked(cloudfacts.eks_version_problem))
+    str, AfterValidator(checked(eksrules.version_problem)), AfterValidator(checked(cloudfacts.eks_version_problem))
 ]
-ClusterName = Annotated[str, AfterValidator(_checked(eksrules.cluster_name_problem))]
-TaintEffect = Annotated[str, AfterValidator(_checked(eksrules.taint_effect_problem))]
-PublicCidr = Annotated[Cidr, AfterValidator(_checked(lambda cidr: eksrules.public_access_problem(str(cidr))))]
+ClusterName = Annotated[str, AfterValidator(checked(eksrules.cluster_name_problem))]
+TaintEffect = Annotated[str, AfterValidator(checked(eksrules.taint_effect_problem))]
+PublicCidr = Annotated[Cidr, AfterValidator(checked(lambda cidr: eksrules.public_access_problem(str(cidr))))]
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
 

@@ -1,4 +1,4 @@
-"""Field types of the public edge: DNS names, country codes, the WAF's managed rule groups.
+"""Field types of the public edge: DNS names, path prefixes, country codes, the WAF's managed rule groups.
 
 Shared by the global edge's settings (:mod:`tonebridge.props.global_dns`, :mod:`tonebridge.props.cdn`)
 and the regional edge's (``platform.<region>.edge``); cdktf-free, so configuration and constructs share them.
@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
 _ISO_CODES = """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
     BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER
@@ -45,5 +46,12 @@ def _country(value: str) -> str:
     return value
 
 
+def _path(value: str) -> str:
+    if not _PATH_RE.match(value) or value == "/" or value.endswith("/") or "//" in value:
+        raise ValueError(f"{value!r} must be an absolute path prefix such as /api (no trailing '/')")
+    return value
+
+
 Hostname = Annotated[str, AfterValidator(_hostname)]
 CountryCode = Annotated[str, AfterValidator(_country)]
+PathPrefix = Annotated[str, AfterValidator(_path)]

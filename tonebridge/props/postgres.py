@@ -14,28 +14,17 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tonebridge import cloudfacts
-from tonebridge.props.types import LogRetentionDays, StrictModel
-
-
-def _checked(rule):
-    def validate(value: str) -> str:
-        problem = rule(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return validate
-
+from tonebridge.props.types import LogRetentionDays, StrictModel, checked
 
 #: An RDS for PostgreSQL instance class (the cloud facts table; nearest classes suggested).
 DbInstanceClass = Annotated[
     str,
     Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"),
-    AfterValidator(_checked(cloudfacts.rds_instance_class_problem)),
+    AfterValidator(checked(cloudfacts.rds_instance_class_problem)),
 ]
 #: A major version ("16", kept current by auto minor upgrades) or a pinned "16.NN" that RDS still creates.
 PostgresVersion = Annotated[
-    str, Field(pattern=r"^1[0-9](\.\d{1,2})?$"), AfterValidator(_checked(cloudfacts.postgres_version_problem))
+    str, Field(pattern=r"^1[0-9](\.\d{1,2})?$"), AfterValidator(checked(cloudfacts.postgres_version_problem))
 ]
 #: RDS window syntax: "hh24:mi-hh24:mi" (UTC) and "ddd:hh24:mi-ddd:hh24:mi".
 BackupWindow = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]

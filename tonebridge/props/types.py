@@ -16,6 +16,7 @@ cdktf-free: configuration imports this before any provider loads.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
@@ -24,6 +25,19 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from tonebridge import cloudfacts
 from tonebridge.kubeapi import DNS_LABEL
 from tonebridge.quantities import quantity_problem
+
+
+def checked(rule: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A field validator from a rule that returns the problem with a value (or None): the rule's own text
+    is the error (the rule modules, :mod:`tonebridge.cloudfacts`, :mod:`tonebridge.eksrules`, hold each once)."""
+
+    def validate(value: str) -> str:
+        problem = rule(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return validate
 
 
 class StrictModel(BaseModel):
@@ -37,15 +51,8 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-def _quantity(value: str) -> str:
-    problem = quantity_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 #: A Kubernetes resource quantity: ``100``, ``500m``, ``4Gi``, ``1.5``, ``2k``.
-Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity)]
+Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(checked(quantity_problem))]
 
 #: A volume size as claims and the operators take it: a whole number of Mi, Gi or Ti (every match
 #: is a :data:`Quantity`; decimal units and fractions are refused so sizes compare by eye).
@@ -82,13 +89,6 @@ class ContainerResources(StrictModel):
 _ENDPOINT_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 
 
-def _instance_type(value: str) -> str:
-    problem = cloudfacts.instance_type_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _endpoint_service(value: str) -> str:
     if not _ENDPOINT_SERVICE_RE.match(value):
         raise ValueError(f"{value!r} is not a VPC endpoint service suffix (for example ecr.api)")
@@ -97,7 +97,7 @@ def _endpoint_service(value: str) -> str:
 
 Cidr = IPv4Network
 #: An EC2 instance type AWS offers (the cloud facts table).
-Ec2InstanceType = Annotated[str, AfterValidator(_instance_type)]
+Ec2InstanceType = Annotated[str, AfterValidator(checked(cloudfacts.instance_type_problem))]
 #: A VPC interface endpoint's service suffix (``ecr.api``, ``sts``).
 EndpointService = Annotated[str, AfterValidator(_endpoint_service)]
 #: Retention periods CloudWatch Logs accepts.

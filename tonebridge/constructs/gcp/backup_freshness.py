@@ -17,7 +17,8 @@ policy exists provides it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf_cdktf_provider_google.logging_metric import LoggingMetric, LoggingMetricMetricDescriptor
 from cdktf_cdktf_provider_google.monitoring_alert_policy import (
@@ -50,24 +51,33 @@ def arrivals_filter(project_id: str, key_prefix: str) -> str:
     )
 
 
+class DrProject(Protocol):
+    """Where the alert lives and whom it tells: the `dr` section's settings (:class:`tonebridge.props.dr.DrSettings`).
+
+    project_id: the DR project. alert_notification_channels: channel ids (none: incidents only in the console).
+    """
+
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def alert_notification_channels(self) -> Sequence[str]: ...
+
+
 @dataclass(frozen=True)
 class BackupFreshnessProps:
-    """Props of :class:`BackupFreshness`.
+    """Props of :class:`BackupFreshness` (what is measured; the project is the DR settings, :class:`DrProject`).
 
-    project_id: the DR project. key_prefix: ``postgres-logical/<env>`` (the artefacts' prefix).
+    key_prefix: ``postgres-logical/<env>`` (the artefacts' prefix).
     metric_name: the log-based metric's name. rpo_text: the RPO as configured (for the documentation).
     absence_minutes: how long without an arrival before the alert fires (1 minute to 23h30m).
-    notification_channels: channel ids (default none: incidents only in the console).
     runbook: what the alert's documentation tells the responder to do.
     """
 
-    project_id: str
     key_prefix: str
     metric_name: str
     rpo_text: str
     absence_minutes: int
     runbook: str
-    notification_channels: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not 1 <= self.absence_minutes <= MAX_ABSENCE_MINUTES:
@@ -79,21 +89,21 @@ class BackupFreshnessProps:
 class BackupFreshness(Construct):
     """Attributes: ``metric`` (LoggingMetric), ``policy`` (MonitoringAlertPolicy)."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: BackupFreshnessProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, dr: DrProject, props: BackupFreshnessProps) -> None:
         super().__init__(scope, construct_id)
         self.metric = LoggingMetric(
             self,
             "arrivals",
-            project=props.project_id,
+            project=dr.project_id,
             name=props.metric_name,
             description=f"Complete logical backups (manifests) copied into GCS under {props.key_prefix}/",
-            filter=arrivals_filter(props.project_id, props.key_prefix),
+            filter=arrivals_filter(dr.project_id, props.key_prefix),
             metric_descriptor=LoggingMetricMetricDescriptor(metric_kind="DELTA", value_type="INT64", unit="1"),
         )
         self.policy = MonitoringAlertPolicy(
             self,
             "stale",
-            project=props.project_id,
+            project=dr.project_id,
             display_name=f"Production database backup in GCS older than its RPO ({props.rpo_text})",
             combiner="OR",
             severity="CRITICAL",
@@ -119,6 +129,6 @@ class BackupFreshness(Construct):
             ],
             alert_strategy=MonitoringAlertPolicyAlertStrategy(auto_close="604800s"),
             documentation=MonitoringAlertPolicyDocumentation(content=props.runbook, mime_type="text/markdown"),
-            notification_channels=list(props.notification_channels) or None,
+            notification_channels=list(dr.alert_notification_channels) or None,
             depends_on=[self.metric],
         )
