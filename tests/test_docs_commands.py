@@ -89,9 +89,7 @@ def test_every_script_and_tools_module_exists():
     scripts = commands(SCRIPT)
     modules = commands(TOOLS)
     assert scripts and modules
-    missing = sorted(
-        {f"{path}: {m.group(1)}" for path, m in scripts if not (ROOT / m.group(1).rstrip(".")).is_file()}
-    )
+    missing = sorted({f"{path}: {m.group(1)}" for path, m in scripts if not (ROOT / m.group(1).rstrip(".")).is_file()})
     for path, m in modules:
         base = ROOT / Path(*m.group(1).split("."))
         package, module = base / "__main__.py", base.with_suffix(".py")
