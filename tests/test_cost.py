@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tools.cost.__main__ import main
-from tools.cost.estimate import environment_lines, gib, region_lines, platform_lines, totals
+from tools.cost.estimate import environment_lines, gib, platform_lines, region_lines, totals
 from tools.cost.prices import PriceTable, UnknownPrice, load_prices
 
 D = Decimal

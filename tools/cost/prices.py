@@ -79,7 +79,8 @@ class PriceTable(_Strict):
         try:
             return getattr(self, cloud)[region]
         except KeyError:
-            raise UnknownPrice(f"no prices for {cloud} region {region!r} (add {cloud}.{region} to {PRICES_FILE.name})")
+            missing = f"no prices for {cloud} region {region!r} (add {cloud}.{region} to {PRICES_FILE.name})"
+            raise UnknownPrice(missing) from None
 
     def _entry(self, cloud: str, region: str, kind: str, name: str, what: str) -> Price:
         try:
