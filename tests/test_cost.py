@@ -176,3 +176,36 @@ def test_make_cost_prints_each_environment(capsys, monkeypatch):
     assert "== production: USD per month" in out and "production total" in out
     assert "production-dr\n" in out and "Usage assumed" in out
     assert main(["--environment", "nowhere"]) == 2
+
+
+def test_production_quantities_match_the_synthesis(production, stacks):
+    """The estimate reads the configuration; what synthesis makes of it has the same counts and bounds."""
+    lines = environment_lines(production, load_prices())
+
+    def resources(stack: str, kind: str) -> list[dict]:
+        return list(stacks[stack].get("resource", {}).get(kind, {}).values())
+
+    for region in production.aws_regions:
+        stack = f"production-{region}"
+        mine = [x for x in lines if x.stack == stack]
+        for group in resources(stack, "aws_eks_node_group"):
+            scaling, types = group["scaling_config"], "/".join(group["instance_types"])
+            pool = _line(mine, f"node pool {group['node_group_name']}")
+            assert pool.quantity == f"{scaling['min_size']}-{scaling['max_size']} x {types}"
+        pools = [x for x in mine if x.item.startswith("node pool ") and "root volumes" not in x.item]
+        assert len(pools) == len(resources(stack, "aws_eks_node_group"))
+        nat = next(x for x in mine if x.item.startswith("NAT gateways"))
+        assert nat.quantity == f"{len(resources(stack, 'aws_nat_gateway'))} gateway(s)"
+        databases = resources(stack, "aws_db_instance")
+        rds = [x for x in mine if x.item.startswith(("RDS PostgreSQL primary", "RDS cross-region replica"))]
+        assert [f"{2 if d['multi_az'] else 1} x {d['instance_class']}" for d in databases] == [x.quantity for x in rds]
+        assert len([x for x in mine if x.item == "edge load balancer (ALB)"]) == len(resources(stack, "aws_lb"))
+        assert len([x for x in mine if x.item == "bastion"]) == len(resources(stack, "aws_instance"))
+    (gke,) = resources("production-dr", "google_container_node_pool")
+    assert gke["location"] == production.dr.region and "node_locations" not in gke  # regional: every zone
+    scaling = gke["autoscaling"]
+    assert _line(lines, "GKE standby pool").quantity.endswith(
+        f"({scaling['min_node_count']}-{scaling['max_node_count']} per zone x 3)"
+    )
+    checks = _line(lines, "Route53 health checks (HTTPS)")
+    assert checks.quantity.startswith(f"{len(resources('production-global', 'aws_route53_health_check'))} ")
