@@ -24,6 +24,8 @@ def _table(**instances: str) -> PriceTable:
         "eks_cluster": _price("0.10", "hour"),
         "nat_gateway": _price("0.05", "hour"),
         "nat_processed": _price("0.01", "gib"),
+        "vpc_endpoint_az": _price("0.01", "hour"),
+        "vpc_endpoint_processed": _price("0.01", "gib"),
         "gp3_storage": _price("0.10", "gib_month"),
         "gp3_iops": _price("0.01", "iops_month"),
         "gp3_throughput": _price("0.10", "mibps_month"),
@@ -50,6 +52,7 @@ def _table(**instances: str) -> PriceTable:
                 "backups_gib": 10,
                 "state_gib": 1,
                 "nat_processed_gib": 100,
+                "endpoint_processed_gib": 100,
                 "alb_lcu": 2,
                 "requests_million": 4,
                 "cdn_transfer_gib": 0,
@@ -81,6 +84,8 @@ def test_node_pools_priced_at_min_and_max(production):
     nat = _line(lines, "NAT gateways (per_az)")  # three zones x 0.05 x 100 h
     assert nat.low == nat.high == D("15.0")
     assert _line(lines, "NAT data processed").low == D("3.00")  # 3 x 100 GiB x 0.01
+    endpoints = _line(lines, "VPC interface endpoints")  # 8 services x 3 zones x 0.01 x 100 h
+    assert (endpoints.quantity, endpoints.low) == ("8 services x 3 zones", D("24.00"))
     rds = _line(lines, "RDS storage gp3 (Multi-AZ)")  # 100..500 GiB, two copies, 0.10
     assert (rds.low, rds.high) == (D("20.0"), D("100.0"))
     alb = _line(lines, "edge load balancer (ALB)")  # 0.02 x 100 + 2 LCU x 0.01 x 100
@@ -201,6 +206,9 @@ def test_production_quantities_match_the_synthesis(production, stacks):
         assert [f"{2 if d['multi_az'] else 1} x {d['instance_class']}" for d in databases] == [x.quantity for x in rds]
         assert len([x for x in mine if x.item == "edge load balancer (ALB)"]) == len(resources(stack, "aws_lb"))
         assert len([x for x in mine if x.item == "bastion"]) == len(resources(stack, "aws_instance"))
+        interface = [e for e in resources(stack, "aws_vpc_endpoint") if e["vpc_endpoint_type"] == "Interface"]
+        zones = {len(e["subnet_ids"]) for e in interface}
+        assert _line(mine, "VPC interface endpoints").quantity == f"{len(interface)} services x {zones.pop()} zones"
     (gke,) = resources("production-dr", "google_container_node_pool")
     assert gke["location"] == production.dr.region and "node_locations" not in gke  # regional: every zone
     scaling = gke["autoscaling"]

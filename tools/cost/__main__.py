@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n\n".join(blocks))
     print()
     print(assumptions(prices))
-    print("Not counted: Karpenter's spot nodes, CloudWatch, ECR, KMS requests, DynamoDB, taxes, support plans.")
+    print(
+        "Not counted: Karpenter's spot nodes, CloudWatch, ECR storage, KMS keys other than the state key"
+        " ($1/month each) and KMS requests, cross-zone traffic, DynamoDB, taxes, support plans."
+    )
     return 0
 
 

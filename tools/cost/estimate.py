@@ -8,7 +8,8 @@ priced as the ``fast-ssd`` class provisions them: gp3 with the class's IOPS and 
 volume, which for small claims costs more than their capacity. Usage the configuration cannot know
 (backup size, traffic, NAT-processed bytes) comes from ``assumptions`` in the price table and is stated
 on its line. Not counted: spot capacity Karpenter adds (no spot prices in the table; its line says so),
-CloudWatch, ECR storage, KMS requests, DynamoDB, taxes and support plans.
+CloudWatch, ECR storage, KMS keys other than the state key and KMS requests, cross-zone traffic,
+DynamoDB, taxes and support plans.
 """
 
 from __future__ import annotations
@@ -183,6 +184,21 @@ def region_lines(env: EnvironmentConfig, region: str, prices: PriceTable) -> Ite
         "NAT data processed",
         f"{nat} x {processed} GiB (assumed)",
         *_bounds(prices.monthly(prices.aws_item(region, "nat_processed"), nat * processed)),
+    )
+    # Interface endpoints sit in every private subnet, one per zone (TonebridgeVpc); the S3 gateway endpoint is free.
+    endpoints = len(vpc.interface_endpoints) * len(vpc.availability_zones)
+    yield Line(
+        stack,
+        "VPC interface endpoints",
+        f"{len(vpc.interface_endpoints)} services x {len(vpc.availability_zones)} zones",
+        *_bounds(prices.monthly(prices.aws_item(region, "vpc_endpoint_az"), endpoints)),
+    )
+    through = prices.assumptions.endpoint_processed_gib
+    yield Line(
+        stack,
+        "VPC endpoint data processed",
+        f"{through} GiB (assumed)",
+        *_bounds(prices.monthly(prices.aws_item(region, "vpc_endpoint_processed"), through)),
     )
     if vpc.bastion.enabled:
         yield Line(

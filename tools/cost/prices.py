@@ -46,6 +46,7 @@ class Assumptions(_Strict):
     backups_gib: Decimal = Field(ge=0)
     state_gib: Decimal = Field(ge=0)
     nat_processed_gib: Decimal = Field(ge=0)
+    endpoint_processed_gib: Decimal = Field(ge=0)
     alb_lcu: Decimal = Field(ge=0)
     requests_million: Decimal = Field(ge=0)
     cdn_transfer_gib: Decimal = Field(ge=0)
