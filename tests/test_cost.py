@@ -36,6 +36,7 @@ def _table(**instances: str) -> PriceTable:
         "alb": _price("0.02", "hour"),
         "alb_lcu": _price("0.01", "hour"),
         "waf_web_acl": _price("5", "month"),
+        "kms_key": _price("1", "month"),
         "waf_requests": _price("0.5", "million"),
     }
     region = {
@@ -181,6 +182,9 @@ def test_make_cost_prints_each_environment(capsys, monkeypatch):
     assert "== production: USD per month" in out and "production total" in out
     assert "production-dr\n" in out and "Usage assumed" in out
     assert main(["--environment", "nowhere"]) == 2
+    monkeypatch.setattr("tools.cost.__main__.load_prices", lambda: _table(t3_medium="0.04"))
+    assert main(["--environment", "production"]) == 2
+    assert "production: no price for instance type 'c5.xlarge' in us-west-2" in capsys.readouterr().err
 
 
 def test_production_quantities_match_the_synthesis(production, stacks):

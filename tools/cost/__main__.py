@@ -28,7 +28,7 @@ def render(name: str, lines: list[Line], prices: PriceTable) -> str:
     qty_w = max(len(line.quantity) for line in lines) + 2
     head = f"{'':2}{'item':<{item_w}}{'quantity':<{qty_w}}{'at min':>12}{'at max':>12}"
     out = [
-        f"== {name}: USD per month, on-demand list prices ({PRICES_FILE.name}, recorded from "
+        f"== {name}: USD per month, on-demand list prices (tools/cost/{PRICES_FILE.name}, oldest entry recorded "
         f"{prices.oldest_date().isoformat()}), {prices.hours_per_month} h/month",
         head,
     ]

@@ -98,7 +98,7 @@ def _pool_lines(stack: str, region: str, env: EnvironmentConfig, prices: PriceTa
         yield Line(
             stack,
             f"Karpenter pool {pool.name} ({'/'.join(pool.capacity_types)})",
-            f"0 at idle, up to {pool.cpu_limit} vCPU: not priced (no spot prices in the table)",
+            f"0 at idle, <= {pool.cpu_limit} vCPU (spot: not priced)",
             ZERO,
             ZERO,
         )
