@@ -64,6 +64,11 @@ hold-primary: ## Invert ENV's primary health check (traffic stays on the seconda
 
 release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
 	$(PY) -m tools.failover release-primary --environment "$(ENV)"
+
+.PHONY: cost
+cost: install ## Monthly cost estimate per environment and stack, offline (tools/cost/prices.yaml: prices, sources, dates, usage assumed)
+	$(PY) -m tools.cost
+
 versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
 	$(PY) -m tools.versions
 
