@@ -30,6 +30,8 @@ def render(name: str, lines: list[Line], prices: PriceTable) -> str:
     out = [
         f"== {name}: USD per month, on-demand list prices (tools/cost/{PRICES_FILE.name}, oldest entry recorded "
         f"{prices.oldest_date().isoformat()}), {prices.hours_per_month} h/month",
+        "   (prices transcribed without network access, not yet checked against the providers' pages: "
+        "verify them there before budgeting)",
         head,
     ]
     by_stack = totals(lines)
