@@ -64,6 +64,10 @@ hold-primary: ## Invert ENV's primary health check (traffic stays on the seconda
 
 release-primary: ## Restore ENV's primary health check (fail back); then dns.health_check.hold_primary: false
 	$(PY) -m tools.failover release-primary --environment "$(ENV)"
+.PHONY: docs
+docs: install ## Regenerate docs/configuration.md and schema/environment.schema.json from the models (idempotent)
+	$(PY) -m tools.docs.config_reference
+
 versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
 	$(PY) -m tools.versions
 
