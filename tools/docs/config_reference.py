@@ -123,6 +123,12 @@ class EditorSchema(GenerateJsonSchema):
         extra = self.rules.get(_function_of(schema))
         return _merge(inner, extra) if extra else inner
 
+    def get_default_value(self, schema: Any) -> Any:
+        """A ``default_factory``'s value too (pydantic leaves it out): editors and the reference show it."""
+        if "default_factory" in schema and not schema.get("default_factory_takes_data"):
+            return schema["default_factory"]()
+        return super().get_default_value(schema)
+
     def function_before_schema(self, schema: Any) -> dict:
         inner = super().function_before_schema(schema)
         if _function_of(schema) is props_types._number_as_text:
@@ -349,9 +355,9 @@ class _Reference:
 
 
 def _cell(text: str) -> str:
-    """One table cell: one line, pipes escaped, angle brackets outside code spans as entities (Markdown
-    would take ``<env>`` for an HTML tag)."""
-    parts = " ".join(str(text).split()).replace("|", "\\|").split("`")
+    """One table cell: one line, the docstrings' reStructuredText ``code`` as Markdown `code`, pipes escaped,
+    angle brackets outside code spans as entities (Markdown would take <env> for an HTML tag)."""
+    parts = " ".join(str(text).split()).replace("``", "`").replace("|", "\\|").split("`")
     return "`".join(p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts))
 
 
