@@ -69,6 +69,10 @@ release-primary: ## Restore ENV's primary health check (fail back); then dns.hea
 cost: install ## Monthly cost estimate per environment and stack, offline (tools/cost/prices.yaml: prices, sources, dates, usage assumed)
 	$(PY) -m tools.cost
 
+.PHONY: docs
+docs: install ## Regenerate docs/configuration.md and schema/environment.schema.json from the models (idempotent)
+	$(PY) -m tools.docs.config_reference
+
 versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
 	$(PY) -m tools.versions
 

@@ -128,7 +128,7 @@ TEXT_CASES = [
     (
         "latin-1",
         TEXT.replace("# ToneBridge production", "# ToneBridge producción").encode("latin-1"),
-        "(top level): is not UTF-8 text (byte 0xf3 on line 1); save it as UTF-8",
+        "(top level): is not UTF-8 text (byte 0xf3 on line 2); save it as UTF-8",
     ),
     (
         "huge-echoed-value",
