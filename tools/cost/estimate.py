@@ -109,22 +109,27 @@ def _rds_lines(stack: str, region: str, env: EnvironmentConfig, prices: PriceTab
     primary, secondary = env.aws.primary_region, env.aws.secondary_region
     storage = prices.aws_item(region, "rds_gp3_storage")
     ceiling = max(rds.allocated_storage_gib, rds.max_allocated_storage_gib)
-    if region == primary:
-        copies = 2 if rds.multi_az else 1
-        az = "Multi-AZ" if rds.multi_az else "Single-AZ"
+
+    def instance(name: str, storage_name: str, cls: str, multi_az: bool) -> Iterator[Line]:
+        """One database instance (two with Multi-AZ) and its gp3 storage, from allocated size to the ceiling."""
+        copies = 2 if multi_az else 1
+        az = "Multi-AZ" if multi_az else "Single-AZ"
         yield Line(
             stack,
-            f"RDS PostgreSQL primary ({az})",
-            f"{copies} x {rds.instance_class}",
-            *_bounds(prices.monthly(prices.database(region, rds.instance_class), copies)),
+            f"{name} ({az})",
+            f"{copies} x {cls}",
+            *_bounds(prices.monthly(prices.database(region, cls), copies)),
         )
         yield Line(
             stack,
-            f"RDS storage gp3 ({az})",
+            f"{storage_name} ({az})",
             f"{rds.allocated_storage_gib}-{ceiling} GiB x {copies}",
             prices.monthly(storage, rds.allocated_storage_gib * copies),
             prices.monthly(storage, ceiling * copies),
         )
+
+    if region == primary:
+        yield from instance("RDS PostgreSQL primary", "RDS storage gp3", rds.instance_class, rds.multi_az)
         if rds.cross_region_replica and secondary:
             size = prices.assumptions.replication_gib
             yield Line(
@@ -135,21 +140,7 @@ def _rds_lines(stack: str, region: str, env: EnvironmentConfig, prices: PriceTab
             )
     elif region == secondary and rds.cross_region_replica and not rds.replica_promoted:
         cls = rds.replica_instance_class or rds.instance_class
-        copies = 2 if rds.replica_multi_az else 1
-        az = "Multi-AZ" if rds.replica_multi_az else "Single-AZ"
-        yield Line(
-            stack,
-            f"RDS cross-region replica ({az})",
-            f"{copies} x {cls}",
-            *_bounds(prices.monthly(prices.database(region, cls), copies)),
-        )
-        yield Line(
-            stack,
-            f"RDS replica storage gp3 ({az})",
-            f"{rds.allocated_storage_gib}-{ceiling} GiB x {copies}",
-            prices.monthly(storage, rds.allocated_storage_gib * copies),
-            prices.monthly(storage, ceiling * copies),
-        )
+        yield from instance("RDS cross-region replica", "RDS replica storage gp3", cls, rds.replica_multi_az)
         if rds.automated_backup_replication:
             backup = prices.aws_item(region, "rds_backup_storage")
             yield Line(
