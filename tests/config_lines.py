@@ -4,10 +4,10 @@ test_dr.py, test_autoscaling.py, test_observability.py, test_secrets_scanning.py
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.test_bad_configs import PRODUCTION, _yaml
 from tonebridge.config import ConfigError, load_environment
@@ -16,7 +16,7 @@ from tonebridge.config import ConfigError, load_environment
 def loader_report(tmp_path: Path, path: tuple, value: object) -> str:
     """Set ``path`` (mapping keys, created on the way, or list indexes) to ``value`` in a copy of
     production.yaml and return what the loader reports; the file must be refused."""
-    doc = yaml.safe_load(_yaml(PRODUCTION))
+    doc = copy.deepcopy(PRODUCTION)
     node = doc
     for part in path[:-1]:
         node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]

@@ -23,6 +23,8 @@ import threading
 import warnings
 from pathlib import Path
 
+from tests.source_trees import nodes
+
 _ASSEMBLY = re.compile(r'JSIIAssembly\.load\(\s*"([^"]+)",\s*"([^"]+)",\s*[^,]+,\s*"([^"]+)",?\s*\)')
 
 
@@ -30,7 +32,7 @@ def imported_packages(source_dir: Path, candidates: frozenset[str]) -> list[str]
     """Those of ``candidates`` that some module under ``source_dir`` imports."""
     used = set()
     for path in source_dir.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in nodes(path):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 used.add(node.module.split(".")[0])
             elif isinstance(node, ast.Import):

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.construct_guards import DROP, GUARDS, LINES, Case, Code
+from tests.source_trees import parsed
 from tests.test_bad_configs import PRODUCTION, _synth_subprocess, _tree_digest, _yaml
 from tonebridge.paths import PROJECT_ROOT
 
@@ -52,7 +53,7 @@ def construct_checks() -> dict[str, list[int]]:
             walk(child, name, rel)
 
     for path in files:
-        walk(ast.parse(path.read_text()), "", str(path.relative_to(PACKAGE)))
+        walk(parsed(path), "", str(path.relative_to(PACKAGE)))
     return found
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_trees import parsed
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Layer of each part of the package, by module-name prefix (the longest matching prefix wins). A
@@ -76,7 +78,7 @@ def import_graph(
     edges: dict[str, set[str]] = defaultdict(set)
     external: dict[str, set[str]] = defaultdict(set)
     for name, path in modules.items():
-        tree = ast.parse(path.read_text(), str(path))
+        tree = parsed(path)
         skipped = _annotation_only(tree)
         for node in ast.walk(tree):
             if id(node) in skipped:

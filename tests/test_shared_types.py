@@ -16,6 +16,7 @@ Owners: props/types.py (the types), kubeapi.py (``DNS_LABEL``), quantities.py (t
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def definitions(source: str, filename: str = "<string>") -> list[str]:
     return sorted(set(found), key=lambda s: int(s.split(":")[0]))
 
 
+@functools.cache
 def _scan() -> dict[str, list[str]]:
     result = {}
     for path in sorted((ROOT / "tonebridge").rglob("*.py")):

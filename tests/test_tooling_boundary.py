@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_trees import nodes
 from tonebridge import lazy_providers
 from tonebridge.paths import PROJECT_ROOT
 
@@ -33,7 +34,7 @@ def _imports(root: Path) -> dict[str, list[str]]:
     TYPE_CHECKING imports included: an import is an import)."""
     found: dict[str, list[str]] = {}
     for path in sorted(root.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in nodes(path):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

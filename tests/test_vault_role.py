@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_trees import nodes
 from tonebridge.paths import PROJECT_ROOT
 from tonebridge.props.vault import VaultRole
 
@@ -141,7 +142,7 @@ def test_the_stacks_build_no_vault_role_as_a_dict():
     """Roles are VaultRole values: a dict literal with a "role" key in tonebridge/stacks/ is the old way back."""
     found = []
     for path in sorted(STACKS.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in nodes(path):
             if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "role" for k in node.keys):
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []
@@ -165,7 +166,7 @@ def _shared_attributes(files: list[Path]) -> dict[str, set[str]]:
     written: dict[str, set[str]] = {}
     read: dict[str, set[str]] = {}
     for path in files:
-        for fn in ast.walk(ast.parse(path.read_text())):
+        for fn in nodes(path):
             if not isinstance(fn, ast.FunctionDef):
                 continue
             names = [a.arg for a in fn.args.args]

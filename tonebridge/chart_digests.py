@@ -28,6 +28,9 @@ import yaml
 
 from tonebridge.versions import VersionTable
 
+#: libyaml's parser where PyYAML was built with it (the wheels are): the same documents as SafeLoader, and a
+#: chart's values.yaml (thousands of lines, vendored subcharts) parses ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _REFERENCE = re.compile(r"^(?P<repo>[^@\s]+?)(:(?P<tag>[\w.-]+))?@(?P<digest>sha256:[0-9a-f]{64})$")
 
@@ -72,7 +75,7 @@ def _from_values(name: str, values: Any, app_version: str) -> Iterator[Published
 
 def _from_annotations(name: str, chart: dict[str, Any]) -> Iterator[PublishedDigest]:
     listed = (chart.get("annotations") or {}).get("artifacthub.io/images")
-    entries = (yaml.safe_load(listed) or []) if isinstance(listed, str) else []
+    entries = (yaml.load(listed, Loader=_SAFE_LOADER) or []) if isinstance(listed, str) else []
     for entry in entries:
         match = _REFERENCE.match(str((entry or {}).get("image", "")))
         if match and match["tag"]:
@@ -87,11 +90,11 @@ def published(archive: Path) -> list[PublishedDigest]:
         files = {m.name: m for m in tar.getmembers() if m.isfile()}
         for name in sorted(n for n in files if n.endswith("/Chart.yaml")):
             folder = name.rsplit("/", 1)[0]
-            chart = yaml.safe_load(tar.extractfile(files[name]).read()) or {}  # type: ignore[union-attr]
+            chart = yaml.load(tar.extractfile(files[name]).read(), Loader=_SAFE_LOADER) or {}  # type: ignore[union-attr]
             found.extend(_from_annotations(name, chart))
             values_name = f"{folder}/values.yaml"
             if values_name in files:
-                values = yaml.safe_load(tar.extractfile(files[values_name]).read())  # type: ignore[union-attr]
+                values = yaml.load(tar.extractfile(files[values_name]).read(), Loader=_SAFE_LOADER)  # type: ignore[union-attr]
                 found.extend(_from_values(values_name, values, str(chart.get("appVersion", ""))))
     return found
 
@@ -100,7 +103,7 @@ class ChartFolder:
     """A chart repository folder: ``index.yaml`` and the archives it lists."""
 
     def __init__(self, folder: Path) -> None:
-        index = yaml.safe_load((folder / "index.yaml").read_text())
+        index = yaml.load((folder / "index.yaml").read_text(), Loader=_SAFE_LOADER)
         self.folder = folder
         self.entries = {
             name: {str(e["version"]): e["urls"][0] for e in entries} for name, entries in index["entries"].items()
