@@ -110,7 +110,7 @@ class NodePoolSettings(StrictModel):
 
 
 class KarpenterControllerSettings(StrictModel):
-    """The Karpenter controller; installed only where ``clusters.<region>.karpenter.enabled``."""
+    """The Karpenter controller (spec §10.2); installed only where ``clusters.<region>.karpenter.enabled``."""
 
     replicas: int = Field(
         default=2,

@@ -29,7 +29,7 @@ IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w
 
 
 class TaintSettings(StrictModel):
-    """A Kubernetes taint; ``effect`` as Kubernetes spells it (NoSchedule, PreferNoSchedule, NoExecute)."""
+    """A Kubernetes taint of a node group (spec §3.1) or of Karpenter's pool (spec §10.2)."""
 
     key: str = Field(min_length=1, max_length=63, description="Taint key (spec §3.1: CriticalAddonsOnly, database).")
     value: str = Field(default="", max_length=63, description="Taint value; a toleration matches key and value.")

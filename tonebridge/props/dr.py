@@ -51,15 +51,16 @@ CalendarDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValida
 
 
 class DrNetworkSettings(StrictModel):
-    """VPC-native ranges: nodes in the subnet, pods and services in its secondary ranges."""
+    """The DR site's network (spec §9.1), VPC-native: nodes in the subnet, pods and services in its secondary
+    ranges."""
 
     name: GcpName = Field(
         default="tonebridge-dr",
         description="The VPC network's name, and the prefix of its subnet's and the KMS keys' names.",
     )
     subnet_cidr: Cidr = Field(
-        description="The subnet's primary range (the nodes); this and the ranges below overlap no AWS range and "
-        "no other DR range."
+        description="The subnet's primary range, the nodes' addresses; it, `pods_cidr`, `services_cidr` and "
+        "`master_cidr` overlap neither each other nor any AWS range."
     )
     pods_cidr: Cidr = Field(description="Secondary range of the subnet that pods take their addresses from.")
     services_cidr: Cidr = Field(description="Secondary range of the subnet for the cluster's Service addresses.")
@@ -70,7 +71,7 @@ class DrNetworkSettings(StrictModel):
 
 
 class DrNodePoolSettings(StrictModel):
-    """The standby pool: zero nodes until a failover scales it up (autoscaler from 0)."""
+    """The standby pool (spec §9.1): zero nodes until a failover scales it up (autoscaler from 0)."""
 
     name: GcpName = Field(default="standby", description="The node pool's name.")
     machine_type: str = Field(
@@ -119,7 +120,7 @@ class GkeMaintenanceExclusion(StrictModel):
 
 
 class GkeMaintenanceSettings(StrictModel):
-    """When the release channel may upgrade the standby, when it may not, and who hears about it."""
+    """When the release channel may upgrade the standby (spec §9.1), when it may not, and who hears about it."""
 
     window_start: UtcTime = Field(default="2026-01-03T02:00:00Z", description="First window (a Saturday, UTC).")
     window_end: UtcTime = Field(
@@ -186,7 +187,9 @@ class DrBackupsSettings(StrictModel):
     bucket: GcsBucket = Field(
         description="GCS bucket in dr.region that the transfer fills, under a customer key and the retention policy."
     )
-    access_log_bucket: GcsBucket = Field(description="GCS bucket for the backups bucket's usage logs; another one.")
+    access_log_bucket: GcsBucket = Field(
+        description="GCS bucket for the backups bucket's usage logs (not the backups bucket)."
+    )
     retention_days: int = Field(default=30, ge=1, le=3650, description="Nothing deleted or replaced before this.")
     lock_retention: bool = Field(
         default=True,
@@ -207,7 +210,8 @@ class DrBackupsSettings(StrictModel):
 
 
 class TransferSettings(StrictModel):
-    """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included)."""
+    """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included) to the
+    GCS copy (spec §9.1, §9.2)."""
 
     start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
     start_date: CalendarDate = Field(default="2026-12-01", description="First day (UTC) of the job's schedule.")

@@ -45,7 +45,8 @@ class DrRecordSettings(StrictModel):
 
 
 class GeoLocationSettings(StrictModel):
-    """Geolocation routing: users of a continent or a country go to ``region`` (exactly one of the two)."""
+    """Geolocation routing (spec §2.2): users of a continent or a country go to ``region`` (exactly one of the
+    two)."""
 
     continent: Literal["AF", "AN", "AS", "EU", "NA", "OC", "SA"] | None = Field(
         default=None, description="Route53 continent code of the users; or give `country`."
