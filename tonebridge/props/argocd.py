@@ -22,19 +22,45 @@ from tonebridge.props.types import StrictModel
 class ArgoApplicationSettings(StrictModel):
     """The spec's Application (§6.1), values as given there."""
 
-    name: str = "tonebridge-production"
-    repo_url: str = Field(default="https://github.com/tonebridge/k8s-manifests", pattern=r"^https://")
-    target_revision: str = "main"
-    path: str = "environments/production"
-    namespace: str = "production"
-    prune: bool = True
-    self_heal: bool = True
-    allow_empty: bool = False
-    sync_options: list[str] = Field(default_factory=lambda: ["Validate=true", "CreateNamespace=false"])
-    retry_limit: int = Field(default=5, ge=0)
-    backoff_duration: str = Field(default="5s", pattern=r"^\d+[smh]$")
-    backoff_factor: int = Field(default=2, ge=1)
-    backoff_max_duration: str = Field(default="3m", pattern=r"^\d+[smh]$")
+    name: str = Field(
+        default="tonebridge-production",
+        description="The Application object's name in Argo CD's namespace (a DNS label).",
+    )
+    repo_url: str = Field(
+        default="https://github.com/tonebridge/k8s-manifests",
+        pattern=r"^https://",
+        description="The manifests repository it syncs from; the AppProject allows this repository only.",
+    )
+    target_revision: str = Field(default="main", description="Branch, tag or commit of the repository to sync.")
+    path: str = Field(
+        default="environments/production",
+        description="Directory of the manifests, relative inside the repository (no leading '/', no '..').",
+    )
+    namespace: str = Field(
+        default="production",
+        description="Namespace the workloads are synced into, the AppProject's only destination; where it is a "
+        "production namespace, `signature_keys` are required.",
+    )
+    prune: bool = Field(default=True, description="Automated sync deletes objects that were removed from Git.")
+    self_heal: bool = Field(
+        default=True, description="Automated sync reverts changes made in the cluster to what Git says."
+    )
+    allow_empty: bool = Field(
+        default=False, description="Automated sync may prune every object when the path renders nothing."
+    )
+    sync_options: list[str] = Field(
+        default_factory=lambda: ["Validate=true", "CreateNamespace=false"],
+        description="Argo CD sync options, each `Key=value` (CreateNamespace=false: the platform stack creates "
+        "the namespace).",
+    )
+    retry_limit: int = Field(default=5, ge=0, description="Retries of a failed sync (0: none).")
+    backoff_duration: str = Field(
+        default="5s", pattern=r"^\d+[smh]$", description="Wait before the first retry (seconds, minutes or hours)."
+    )
+    backoff_factor: int = Field(default=2, ge=1, description="Multiplier of the wait after each failed retry.")
+    backoff_max_duration: str = Field(
+        default="3m", pattern=r"^\d+[smh]$", description="Longest wait between retries, however many have failed."
+    )
 
 
 #: An IdP group name as Argo CD's RBAC CSV takes it: no comma, quote or newline (they would split or
@@ -47,13 +73,42 @@ class ArgoSsoSettings(StrictModel):
     (KV v2 ``<mount>/<path>``, key ``client-secret``), copied by the Vault Secrets Operator into the
     secret Argo CD reads (``$argocd-oidc:client-secret``), never into code or state."""
 
-    name: str = Field(default="SSO", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 ._-]+$")
-    issuer: str = Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")
-    client_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
-    mount: str = Field(default="secret", pattern=r"^[a-z0-9][-a-z0-9]*$")
-    path: str = Field(default="argocd/oidc", pattern=r"^[a-z0-9][-a-z0-9/]*$")
-    vault_role: str = Field(default="argocd", pattern=r"^[a-z0-9][-a-z0-9]*$")
-    vault_service_account: str = Field(default="argocd-vault", pattern=r"^[a-z0-9][-a-z0-9]*$")
+    name: str = Field(
+        default="SSO",
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9 ._-]+$",
+        description="Label of the provider's button on Argo CD's login page.",
+    )
+    issuer: str = Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$",
+        description="The OIDC provider's issuer URL (its discovery document is under it).",
+    )
+    client_id: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The client ID registered for Argo CD at the provider (not secret).",
+    )
+    mount: str = Field(
+        default="secret", pattern=r"^[a-z0-9][-a-z0-9]*$", description="Vault KV v2 mount holding the client secret."
+    )
+    path: str = Field(
+        default="argocd/oidc",
+        pattern=r"^[a-z0-9][-a-z0-9/]*$",
+        description="Path of the client secret under `mount` (key `client-secret`).",
+    )
+    vault_role: str = Field(
+        default="argocd",
+        pattern=r"^[a-z0-9][-a-z0-9]*$",
+        description="Vault Kubernetes-auth role the Vault Secrets Operator logs in as; its policy reads only "
+        "`<mount>/data/<path>`.",
+    )
+    vault_service_account: str = Field(
+        default="argocd-vault",
+        pattern=r"^[a-z0-9][-a-z0-9]*$",
+        description="Service account in Argo CD's namespace that the Vault role is bound to.",
+    )
     admin_groups: list[IdpGroup] = Field(
         default_factory=list, description="IdP groups mapped to role:admin (platform operators)."
     )
@@ -123,14 +178,31 @@ def _synced_kind(value: dict) -> dict:
 class ArgoCdSettings(StrictModel):
     """Argo CD from its Helm chart, and the project/application that deploy the workloads."""
 
-    enabled: bool = True
-    namespace: str = "argocd"
-    project: str = "tonebridge"
-    server_replicas: int = Field(default=2, ge=1)
-    repo_server_replicas: int = Field(default=2, ge=1)
-    #: Where the server, repo server and controller run: beside the other controllers on the application
-    #: pool by default (the system pool's t3.medium nodes keep the critical add-ons only).
-    node_pool: Literal["system", "application"] = "application"
+    enabled: bool = Field(
+        default=True, description="Run Argo CD in this region's cluster; false deploys none of this section."
+    )
+    namespace: str = Field(
+        default="argocd", description="Namespace Argo CD is installed in and holds its AppProject and Applications."
+    )
+    project: str = Field(
+        default="tonebridge",
+        description="The AppProject confining the Application (its repository, namespace and kinds); never "
+        "`default`, which allows anything anywhere.",
+    )
+    server_replicas: int = Field(
+        default=2, ge=1, description="Pods of the API/UI server; more than one also gets a disruption budget."
+    )
+    repo_server_replicas: int = Field(
+        default=2,
+        ge=1,
+        description="Pods of the repo server (renders manifests, verifies commit signatures); more than one also "
+        "gets a disruption budget.",
+    )
+    node_pool: Literal["system", "application"] = Field(
+        default="application",
+        description="Node pool of every Argo CD pod: beside the other controllers on the application pool by "
+        "default (the system pool's t3.medium nodes keep the critical add-ons only).",
+    )
     application: ArgoApplicationSettings = ArgoApplicationSettings()
     sso: ArgoSsoSettings | None = Field(
         default=None, description="OIDC single sign-on; without it the local admin stays (bootstrap only)."

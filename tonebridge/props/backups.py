@@ -20,7 +20,10 @@ from tonebridge.props.types import StrictModel
 class BackupsSettings(StrictModel):
     """Backup storage (spec §9.2): a versioned, locked, KMS-encrypted bucket replicated to the secondary region."""
 
-    bucket: BucketName
+    bucket: BucketName = Field(
+        description="Production's backup bucket in the primary region (the spec's tonebridge-backups); the "
+        "replica, access log and other environments' bucket names derive from it unless given."
+    )
     replica_bucket: BucketName | None = Field(
         default=None, description="Bucket in aws.secondary_region; defaults to '<bucket>-<secondary region>'."
     )
@@ -28,9 +31,25 @@ class BackupsSettings(StrictModel):
         default=None, description="Server access logs of the bucket; defaults to '<bucket>-access-logs'."
     )
     infrequent_access_after_days: int = Field(default=30, ge=30, le=3650, description="S3 needs at least 30.")
-    archive_after_days: int = Field(default=90, ge=1, le=3650)
-    archive_storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = "GLACIER"
-    noncurrent_expiry_days: int = Field(default=90, ge=1, le=3650)
+    archive_after_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days after upload that a backup moves to `archive_storage_class`; later than "
+        "`infrequent_access_after_days` (the move to STANDARD_IA).",
+    )
+    archive_storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = Field(
+        default="GLACIER",
+        description="S3 storage class of that move: GLACIER_IR reads in milliseconds; GLACIER (Flexible "
+        "Retrieval) and DEEP_ARCHIVE must be restored first, in minutes to hours or within 12 hours.",
+    )
+    noncurrent_expiry_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days an overwritten or deleted backup's old version is kept before S3 removes it; at least "
+        "`object_lock_days`.",
+    )
     object_lock_days: int = Field(
         default=30, ge=0, le=3650, description="Default retention of new objects; 0 leaves object lock without it."
     )
@@ -45,7 +64,9 @@ class BackupsSettings(StrictModel):
     )
     replicate: bool = Field(default=True, description="Replicate to aws.secondary_region.")
     replication_time_control: bool = Field(default=True, description="S3 RTC: 15-minute SLA plus its metrics.")
-    access_log_retention_days: int = Field(default=365, ge=1, le=3650)
+    access_log_retention_days: int = Field(
+        default=365, ge=1, le=3650, description="Days the access log buckets keep the buckets' server access logs."
+    )
     protect: bool = Field(default=True, description="prevent_destroy and no force_destroy on the buckets.")
 
     def bucket_for(self, environment: str) -> str:

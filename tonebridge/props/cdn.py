@@ -56,10 +56,28 @@ HeaderName = Annotated[str, AfterValidator(_header)]
 class CachePathSettings(StrictModel):
     """A cached path: its own cache policy (TTLs in seconds; GET/HEAD/OPTIONS only)."""
 
-    path: PathPattern
-    min_ttl: int = Field(default=0, ge=0, le=MAX_TTL_SECONDS)
-    default_ttl: int = Field(default=86_400, ge=0, le=MAX_TTL_SECONDS)
-    max_ttl: int = Field(default=MAX_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS)
+    path: PathPattern = Field(
+        description="CloudFront path pattern of the behaviour (for example /static/*), under one of the primary "
+        "edge's routed `paths`."
+    )
+    min_ttl: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        description="Seconds an object stays cached at least, even if the origin's Cache-Control asks for less.",
+    )
+    default_ttl: int = Field(
+        default=86_400,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        description="Seconds an object stays cached when the origin sends no Cache-Control or Expires.",
+    )
+    max_ttl: int = Field(
+        default=MAX_TTL_SECONDS,
+        ge=1,
+        le=MAX_TTL_SECONDS,
+        description="Seconds an object stays cached at most, even if the origin's Cache-Control asks for more.",
+    )
     query_strings: bool = Field(default=False, description="Query strings in the cache key (and to the origin).")
 
     @model_validator(mode="after")
@@ -77,30 +95,60 @@ class CdnWafSettings(StrictModel):
     addresses); the managed rule groups are mirrored in the regional ACLs as defence in depth."""
 
     rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes.")
-    blocked_countries: list[CountryCode] = Field(default_factory=list)
-    managed_rule_groups: list[str] = Field(default_factory=lambda: list(DEFAULT_MANAGED_RULE_GROUPS), min_length=1)
-    log_retention_days: LogRetentionDays = 365
+    blocked_countries: list[CountryCode] = Field(
+        default_factory=list,
+        description="ISO 3166-1 alpha-2 codes whose viewers are refused, by the web ACL's geo rule and "
+        "CloudFront's geo restriction alike; empty blocks none.",
+    )
+    managed_rule_groups: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MANAGED_RULE_GROUPS),
+        min_length=1,
+        description="AWS managed rule groups the ACL evaluates, by WAF's names, distinct: the IP reputation list "
+        "first, the others after the geo and rate rules.",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=365,
+        description="Days the us-east-1 CloudWatch log group keeps the ACL's logs (Authorization and Cookie "
+        "headers redacted).",
+    )
 
 
 class CdnLogsSettings(StrictModel):
     """Standard logging (legacy) to an S3 bucket in us-east-1 (ACLs on, as CloudFront requires; SSE-KMS with
     a customer key that CloudFront's log delivery may use)."""
 
-    bucket: BucketName
-    retention_days: int = Field(default=365, ge=1, le=3650)
-    include_cookies: bool = False
+    bucket: BucketName = Field(
+        description="Name of the log bucket this stack creates; not the state's or the backups' bucket."
+    )
+    retention_days: int = Field(default=365, ge=1, le=3650, description="Days a log file is kept before S3 deletes it.")
+    include_cookies: bool = Field(
+        default=False, description="Write viewers' cookies into the logs (they can carry session tokens)."
+    )
 
 
 class SecurityHeadersSettings(StrictModel):
     """The response headers policy on every behaviour (HSTS and the usual browser protections)."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        default=True,
+        description="Attach the policy to every behaviour; false sends the origin's headers unchanged.",
+    )
     hsts_max_age: int = Field(default=63_072_000, ge=86_400, le=63_072_000, description="Seconds (2 years max).")
-    hsts_include_subdomains: bool = True
-    hsts_preload: bool = False
-    frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
-    referrer_policy: Literal["no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"] = (
-        "strict-origin-when-cross-origin"
+    hsts_include_subdomains: bool = Field(
+        default=True, description="HSTS covers every subdomain too (includeSubDomains)."
+    )
+    hsts_preload: bool = Field(
+        default=False,
+        description="Mark HSTS for the browsers' preload lists (preload); needs include_subdomains and a max age "
+        "of a year or more.",
+    )
+    frame_options: Literal["DENY", "SAMEORIGIN"] = Field(
+        default="DENY",
+        description="X-Frame-Options: DENY forbids framing anywhere, SAMEORIGIN allows the site's own pages.",
+    )
+    referrer_policy: Literal["no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"] = Field(
+        default="strict-origin-when-cross-origin",
+        description="Referrer-Policy: how much of the page's URL browsers send to the sites it links to.",
     )
 
     @model_validator(mode="after")
@@ -119,8 +167,13 @@ class OriginSecretSettings(StrictModel):
     ``active`` (README, edge runbook).
     """
 
-    header: HeaderName = "X-Origin-Verify"
-    active: Literal["a", "b"] = "a"
+    header: HeaderName = Field(
+        default="X-Origin-Verify", description="Name of the request header that carries the secret to the ALBs."
+    )
+    active: Literal["a", "b"] = Field(
+        default="a",
+        description="The slot whose value CloudFront sends; switch it after regenerating the other slot to rotate.",
+    )
     length: int = Field(default=64, ge=32, le=128, description="ALB header conditions match 128 characters at most.")
     recovery_window_days: int = Field(default=7, ge=0, le=30, description="0 deletes at once (emulator).")
 
@@ -134,13 +187,33 @@ class OriginSecretSettings(StrictModel):
 class CdnSettings(StrictModel):
     """CloudFront distribution for the primary region's edge hostname (and its alternative names)."""
 
-    enabled: bool = True
-    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_All"
-    minimum_protocol_version: Literal["TLSv1.2_2019", "TLSv1.2_2021"] = "TLSv1.2_2021"
-    http_version: Literal["http2", "http2and3"] = "http2and3"
-    ipv6: bool = True
+    enabled: bool = Field(
+        default=True,
+        description="Serve the public names through CloudFront; needs the primary's edge hostname and "
+        "`dns.routing.origin_hostname`. False: the names point at the regional ALBs.",
+    )
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        default="PriceClass_All",
+        description="Edge locations that serve viewers: 100 North America and Europe, 200 adds most of Asia, the "
+        "Middle East and Africa, All every location (the highest price).",
+    )
+    minimum_protocol_version: Literal["TLSv1.2_2019", "TLSv1.2_2021"] = Field(
+        default="TLSv1.2_2021",
+        description="CloudFront's viewer security policy: both allow TLS 1.2 and 1.3; 2021 drops the weaker "
+        "TLS 1.2 ciphers.",
+    )
+    http_version: Literal["http2", "http2and3"] = Field(
+        default="http2and3", description="Highest HTTP version offered to viewers: HTTP/2, or HTTP/3 (QUIC) too."
+    )
+    ipv6: bool = Field(
+        default=True, description="Answer viewers over IPv6 too, with AAAA alias records beside the A records."
+    )
     origin_read_timeout: int = Field(default=30, ge=1, le=60, description="Seconds CloudFront waits for the origin.")
-    cache_paths: list[CachePathSettings] = Field(default_factory=list, max_length=MAX_CACHE_BEHAVIOURS)
+    cache_paths: list[CachePathSettings] = Field(
+        default_factory=list,
+        max_length=MAX_CACHE_BEHAVIOURS,
+        description="Paths CloudFront caches, one behaviour each; everything else (the API) is never cached.",
+    )
     waf: CdnWafSettings = CdnWafSettings()
     logs: CdnLogsSettings
     security_headers: SecurityHeadersSettings = SecurityHeadersSettings()

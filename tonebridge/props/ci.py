@@ -73,28 +73,50 @@ class CiControllerSettings(StrictModel):
     resources: ContainerResources = ContainerResources(
         cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
     )
-    plugins: dict[str, PluginVersion] = Field(default_factory=lambda: dict(PINNED_PLUGINS), min_length=1)
-    config_reload_image: PinnedImage = versions.image("docker.io/kiwigrid/k8s-sidecar")
+    plugins: dict[str, PluginVersion] = Field(
+        default_factory=lambda: dict(PINNED_PLUGINS),
+        min_length=1,
+        description="Plugins installed at start, name -> exact version; their dependencies resolve to the "
+        "minimum versions these need, so a restart never upgrades anything.",
+    )
+    config_reload_image: PinnedImage = Field(
+        default=versions.image("docker.io/kiwigrid/k8s-sidecar"),
+        description="Sidecar that reloads the configuration-as-code files when their ConfigMaps change.",
+    )
 
 
 class CiAgentSettings(StrictModel):
     """The build agents' pod template (spec §6.2's pod, without the privileged docker:dind)."""
 
-    inbound_image: PinnedImage = versions.image("docker.io/jenkins/inbound-agent")
+    inbound_image: PinnedImage = Field(
+        default=versions.image("docker.io/jenkins/inbound-agent"),
+        description="The agent pods' jnlp container, which connects them to the controller.",
+    )
     kaniko_image: PinnedImage = Field(
         default=versions.image("ghcr.io/osscontainertools/kaniko"),
         description="The maintained fork of kaniko (Google archived the original in June 2025); the -debug "
         "variant carries the busybox shell that Jenkins' container steps need.",
     )
-    kubectl_image: PinnedImage = versions.image("docker.io/alpine/k8s")
-    trivy_image: PinnedImage = versions.image("docker.io/aquasec/trivy")
+    kubectl_image: PinnedImage = Field(
+        default=versions.image("docker.io/alpine/k8s"),
+        description="kubectl container of the deploy and release pods (spec §6.2's bitnami/kubectl, pinned).",
+    )
+    trivy_image: PinnedImage = Field(
+        default=versions.image("docker.io/aquasec/trivy"),
+        description="Trivy container of the build and release pods, which scans each image before it is pushed.",
+    )
     crane_image: PinnedImage = Field(
         default=versions.image("gcr.io/go-containerregistry/crane/debug"),
         description="Pushes the image Kaniko built (a tarball) with the registry login: Kaniko itself builds "
         "without any credential, so a Dockerfile RUN step never sees one. The debug variant has the shell "
         "Jenkins' container steps need.",
     )
-    severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
+    severities: list[Severity] = Field(
+        default_factory=lambda: ["HIGH", "CRITICAL"],
+        min_length=1,
+        description="Vulnerability severities that fail a scan: the Trivy container's defaults (TRIVY_SEVERITY, "
+        "exit code 1), which the release job uses; the application pipeline's template names HIGH,CRITICAL itself.",
+    )
     max_agents: int = Field(default=10, ge=1, le=50, description="Agent pods at once (the kubernetes cloud's cap).")
     build_resources: ContainerResources = ContainerResources(
         cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="4Gi"
@@ -108,9 +130,16 @@ class CiTestTarget(StrictModel):
     """A service the integration-test stage calls directly (spec §6.2 "Integration Tests"): pods
     ``app=<service>`` of ``namespace`` on ``port``."""
 
-    namespace: DnsLabel = "staging"
+    namespace: DnsLabel = Field(
+        default="staging", description="Namespace of the service: one of `deploy_namespaces`, never production."
+    )
     service: DnsLabel = Field(default="api-gateway", description="Pods labelled app=<service>.")
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        description="TCP port the tests call; the network policies open exactly it from the agents' namespace.",
+    )
 
 
 #: A path below the KV mount.
@@ -120,10 +149,24 @@ _KV_PATH = r"^[a-z0-9][-a-z0-9/]*$"
 class CiVaultSettings(StrictModel):
     """Vault paths (KV v2 under ``mount``) the controller reads through the CSI driver, as role ``role``."""
 
-    role: DnsLabel = "jenkins"
-    mount: DnsLabel = "secret"
-    admin_path: str = Field(default="jenkins/admin", pattern=_KV_PATH)
-    notifications_path: str = Field(default="jenkins/notifications", pattern=_KV_PATH)
+    role: DnsLabel = Field(
+        default="jenkins",
+        description="Vault Kubernetes-auth role of the controller's service account; no other component's role.",
+    )
+    mount: DnsLabel = Field(
+        default="secret", description="KV v2 mount of `admin_path`, `notifications_path` and `manifests_path`."
+    )
+    admin_path: str = Field(
+        default="jenkins/admin",
+        pattern=_KV_PATH,
+        description="The admin account's credentials (keys `username` and `password`).",
+    )
+    notifications_path: str = Field(
+        default="jenkins/notifications",
+        pattern=_KV_PATH,
+        description="The pipelines' notification webhook (key `webhook-url`): a Slack-compatible incoming webhook "
+        "that stands for spec §6.2's slackSend.",
+    )
     manifests_path: str = Field(
         default="jenkins/manifests-repo",
         pattern=_KV_PATH,
@@ -173,14 +216,21 @@ class CiReleaseSettings(StrictModel):
         default=2, ge=1, le=10, description="Release agent pods at once (the release job runs one build at a time)."
     )
     manifests_repository: str = Field(
-        default="github.com/tonebridge/k8s-manifests.git", pattern=r"^[a-z0-9.-]+/[A-Za-z0-9._/-]+\.git$"
+        default="github.com/tonebridge/k8s-manifests.git",
+        pattern=r"^[a-z0-9.-]+/[A-Za-z0-9._/-]+\.git$",
+        description="Repository (host/path, cloned over HTTPS) the release job commits the new image to, the "
+        "one Argo CD syncs production from.",
     )
 
 
 class CiSettings(StrictModel):
     """Spec §6.2: Jenkins on the management tier with least-privilege build and deploy identities."""
 
-    enabled: bool = False
+    enabled: bool = Field(
+        default=False,
+        description="Run Jenkins in this region: the primary region only, with Vault (platform secrets) and a node "
+        "group labelled workload=management in the management tier.",
+    )
     namespace: DnsLabel = Field(default="ci", description="The controller's namespace (restricted).")
     agents_namespace: DnsLabel = Field(
         default="ci-builds", description="Build agents' namespace (baseline: Kaniko unpacks images as root)."
@@ -192,8 +242,16 @@ class CiSettings(StrictModel):
     deployer_service_account: DnsLabel = Field(
         default="jenkins-deployer", description="Deploy pods': may only get, list and patch deployments."
     )
-    deploy_namespaces: list[DnsLabel] = Field(default_factory=lambda: ["staging", "production"], min_length=1)
-    test_targets: list[CiTestTarget] = Field(default_factory=lambda: [CiTestTarget()])
+    deploy_namespaces: list[DnsLabel] = Field(
+        default_factory=lambda: ["staging", "production"],
+        min_length=1,
+        description="Platform namespaces the deployer account may update deployments in, distinct; in production it "
+        "may only read (production is released through the manifests repository and Argo CD).",
+    )
+    test_targets: list[CiTestTarget] = Field(
+        default_factory=lambda: [CiTestTarget()],
+        description='Services the "Integration Tests" stage may call from the agents\' namespace.',
+    )
     controller: CiControllerSettings = CiControllerSettings()
     agents: CiAgentSettings = CiAgentSettings()
     vault: CiVaultSettings = CiVaultSettings()

@@ -29,11 +29,14 @@ IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w
 
 
 class TaintSettings(StrictModel):
-    """A Kubernetes taint; ``effect`` as Kubernetes spells it (NoSchedule, PreferNoSchedule, NoExecute)."""
+    """A Kubernetes taint of a node group (spec §3.1) or of Karpenter's pool (spec §10.2)."""
 
-    key: str = Field(min_length=1, max_length=63)
-    value: str = Field(default="", max_length=63)
-    effect: TaintEffect
+    key: str = Field(min_length=1, max_length=63, description="Taint key (spec §3.1: CriticalAddonsOnly, database).")
+    value: str = Field(default="", max_length=63, description="Taint value; a toleration matches key and value.")
+    effect: TaintEffect = Field(
+        description="NoSchedule keeps new pods off, PreferNoSchedule only avoids the node, NoExecute also evicts "
+        "running pods that do not tolerate it."
+    )
 
 
 class NodeGroupSettings(StrictModel):
@@ -41,15 +44,29 @@ class NodeGroupSettings(StrictModel):
     subnets (``subnet_tier: management``: spec §2.2's tier for monitoring and CI/CD). Its name is its
     key under ``node_groups``."""
 
-    instance_types: list[InstanceType] = Field(min_length=1, max_length=20)
+    instance_types: list[InstanceType] = Field(
+        min_length=1,
+        max_length=20,
+        description="EC2 instance types the group launches (spec §3.1's instance_type), each one the cloud facts "
+        "know and able to run the pods pinned to the group.",
+    )
     min_size: int = Field(description="0 <= min_size <= desired_size <= max_size, max_size >= 1.")
     desired_size: int = Field(description="The size at creation; the cluster autoscaler owns it afterwards.")
-    max_size: int
+    max_size: int = Field(
+        description="Most nodes the cluster autoscaler may grow the group to; everything pinned to the pool must "
+        "fit at this size."
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes labels of every node.")
     taints: list[TaintSettings] = Field(default_factory=list, description="Kubernetes taints of every node.")
     disk_gib: int = Field(default=50, ge=20, le=16384, description="Root volume (gp3, encrypted) size.")
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    subnet_tier: Literal["private", "management"] = "private"
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="EC2 purchase option: SPOT is cheaper but AWS may reclaim the nodes."
+    )
+    subnet_tier: Literal["private", "management"] = Field(
+        default="private",
+        description="Subnets of the nodes: the private-app tier, or the management tier (spec §2.2: monitoring, "
+        "CI/CD).",
+    )
 
     @model_validator(mode="after")
     def _scaling_and_labels(self) -> NodeGroupSettings:
@@ -65,14 +82,22 @@ class KarpenterSettings(StrictModel):
     """AWS side of Karpenter (spec §10.2); the controller itself is installed by the platform stack."""
 
     enabled: bool = Field(default=True, description="Create Karpenter's AWS side (roles, queue, rules).")
-    namespace: str = "kube-system"
-    service_account: str = "karpenter"
+    namespace: str = Field(
+        default="kube-system", description="Namespace of the Karpenter controller and its NodePool releases."
+    )
+    service_account: str = Field(
+        default="karpenter",
+        description="Service account the controller runs as; its IAM role (IRSA) trusts only this one in `namespace`.",
+    )
 
 
 class ClusterSettings(StrictModel):
     """One EKS cluster (spec §3.1, §10, §12.1)."""
 
-    name: ClusterName
+    name: ClusterName = Field(
+        description="EKS cluster name (spec §3.1: tonebridge-production); also in the node groups' autoscaler "
+        "discovery tag and the names of its IAM roles and Karpenter's rules."
+    )
     version: EksVersion = Field(description="Kubernetes version 1.NN, offered by EKS in standard support.")
     public_access_cidrs: list[PublicCidr] = Field(
         default_factory=list,
@@ -85,7 +110,9 @@ class ClusterSettings(StrictModel):
     )
     log_retention_days: LogRetentionDays = Field(default=365, description="Control-plane log retention.")
     service_cidr: Cidr = Field(default="172.20.0.0/16", description="Kubernetes service range (EKS default).")
-    node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
+    node_groups: dict[str, NodeGroupSettings] = Field(
+        min_length=1, description="Managed node groups by name (spec §3.1's node_pools: system, application, database)."
+    )
     karpenter: KarpenterSettings = KarpenterSettings()
     managed_addons: bool = Field(
         default=True, description="EKS managed add-ons; off only where the EKS API lacks them (the emulator)."

@@ -39,21 +39,48 @@ class CnpgReplicaSettings(StrictModel):
 class CnpgClusterSettings(StrictModel):
     """One CloudNativePG ``Cluster``; defaults are spec §4.1's values."""
 
-    name: DnsLabel
-    namespace: DnsLabel
-    instances: int = Field(default=3, ge=1, le=9)
+    name: DnsLabel = Field(
+        description="The Cluster's name (at most 50 characters), unique in its namespace; its backups' folder in "
+        "the bucket and part of its backup role's name."
+    )
+    namespace: DnsLabel = Field(
+        description="One of `platform.<region>.namespaces`; its `environment` label picks the backup bucket."
+    )
+    instances: int = Field(
+        default=3,
+        ge=1,
+        le=9,
+        description="PostgreSQL instances, one primary and streaming replicas, never two in one availability zone.",
+    )
     image: Image = Field(
         default=versions.image("ghcr.io/cloudnative-pg/postgresql"),
         description="PostgreSQL 16 (spec §4.1), pinned; a `system` image, the one that carries barman-cloud.",
     )
-    database: DnsLabel = "tonebridge"
-    owner: DnsLabel = "tonebridge"
-    storage_size: Quantity = "100Gi"
-    storage_class: DnsLabel = "fast-ssd"
-    monitoring: bool = True
+    database: DnsLabel = Field(
+        default="tonebridge", description="Application database initdb creates (not on a replica, which recovers)."
+    )
+    owner: DnsLabel = Field(
+        default="tonebridge",
+        description="Role owning that database; CloudNativePG generates its password into the `<name>-app` secret.",
+    )
+    storage_size: Quantity = Field(
+        default="100Gi",
+        description="Size of each instance's data volume, no smaller than the storage class's smallest volume.",
+    )
+    storage_class: DnsLabel = Field(
+        default="fast-ssd", description="StorageClass of the data volumes (spec §4.1: fast-ssd)."
+    )
+    monitoring: bool = Field(
+        default=True, description="A PodMonitor, so that Prometheus scrapes each instance's metrics on 9187."
+    )
     backup_schedule: CnpgSchedule = Field(default="0 0 3 * * *", description="Daily base backup, 03:00 UTC.")
-    retention: Retention = "30d"
-    compression: Compression = "gzip"
+    retention: Retention = Field(
+        default="30d",
+        description="Recovery window of the backups in days, weeks or months; older base backups and WAL are deleted.",
+    )
+    compression: Compression = Field(
+        default="gzip", description="Compression of the WAL archive and base backups in the bucket."
+    )
     encryption: Encryption | None = Field(
         default=None,
         description="Server-side encryption header; None keeps the bucket's default (SSE-KMS with its customer key).",
@@ -80,6 +107,11 @@ class CnpgClusterSettings(StrictModel):
 class PostgresPlatformSettings(StrictModel):
     """The CloudNativePG operator and the clusters it runs in this region."""
 
-    operator_namespace: DnsLabel = "cnpg-system"
-    operator_replicas: int = Field(default=2, ge=1, le=5)
-    clusters: list[CnpgClusterSettings] = Field(default_factory=list)
+    operator_namespace: DnsLabel = Field(
+        default="cnpg-system", description="Namespace of the CloudNativePG operator, created for it."
+    )
+    operator_replicas: int = Field(default=2, ge=1, le=5, description="Operator pods; one leads at a time.")
+    clusters: list[CnpgClusterSettings] = Field(
+        default_factory=list,
+        description="PostgreSQL clusters in this region; with none, the operator is not installed either.",
+    )

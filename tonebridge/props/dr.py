@@ -51,25 +51,41 @@ CalendarDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValida
 
 
 class DrNetworkSettings(StrictModel):
-    """VPC-native ranges: nodes in the subnet, pods and services in its secondary ranges."""
+    """The DR site's network (spec §9.1), VPC-native: nodes in the subnet, pods and services in its secondary
+    ranges."""
 
-    name: GcpName = "tonebridge-dr"
-    subnet_cidr: Cidr
-    pods_cidr: Cidr
-    services_cidr: Cidr
+    name: GcpName = Field(
+        default="tonebridge-dr",
+        description="The VPC network's name, and the prefix of its subnet's and the KMS keys' names.",
+    )
+    subnet_cidr: Cidr = Field(
+        description="The subnet's primary range, the nodes' addresses; it, `pods_cidr`, `services_cidr` and "
+        "`master_cidr` overlap neither each other nor any AWS range."
+    )
+    pods_cidr: Cidr = Field(description="Secondary range of the subnet that pods take their addresses from.")
+    services_cidr: Cidr = Field(description="Secondary range of the subnet for the cluster's Service addresses.")
     master_cidr: Cidr = Field(description="The control plane's /28 (private cluster peering).")
-    flow_log_sampling: float = Field(default=0.5, gt=0, le=1)
+    flow_log_sampling: float = Field(
+        default=0.5, gt=0, le=1, description="Share of the subnet's flows that VPC flow logs record (1: every flow)."
+    )
 
 
 class DrNodePoolSettings(StrictModel):
-    """The standby pool: zero nodes until a failover scales it up (autoscaler from 0)."""
+    """The standby pool (spec §9.1): zero nodes until a failover scales it up (autoscaler from 0)."""
 
-    name: GcpName = "standby"
-    machine_type: str = Field(default="e2-standard-4", pattern=r"^[a-z0-9]+-[a-z0-9-]+$")
+    name: GcpName = Field(default="standby", description="The node pool's name.")
+    machine_type: str = Field(
+        default="e2-standard-4",
+        pattern=r"^[a-z0-9]+-[a-z0-9-]+$",
+        description="Compute Engine machine type of the nodes.",
+    )
     min_nodes: int = Field(default=0, ge=0, description="Per zone; 0 keeps the standby cold.")
     max_nodes: int = Field(default=5, ge=1, le=1000, description="Per zone.")
-    disk_size_gb: int = Field(default=100, ge=20, le=65536)
-    disk_type: Literal["pd-balanced", "pd-ssd", "pd-standard"] = "pd-balanced"
+    disk_size_gb: int = Field(default=100, ge=20, le=65536, description="Boot disk of each node, in GB.")
+    disk_type: Literal["pd-balanced", "pd-ssd", "pd-standard"] = Field(
+        default="pd-balanced",
+        description="Boot disk type: pd-balanced (SSD-backed), pd-ssd (faster SSD) or pd-standard (HDD).",
+    )
 
 
 #: An RFC 3339 UTC time, as GKE's maintenance policy takes it.
@@ -84,10 +100,14 @@ class GkeMaintenanceExclusion(StrictModel):
     """A period in which GKE upgrades nothing (``NO_UPGRADES``, at most 30 days) or no minor version
     (``NO_MINOR_UPGRADES``, ``NO_MINOR_OR_NODE_UPGRADES``: patches still arrive)."""
 
-    name: GcpName
-    start_time: UtcTime
-    end_time: UtcTime
-    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_MINOR_UPGRADES"
+    name: GcpName = Field(description="The exclusion's name in the cluster's maintenance policy.")
+    start_time: UtcTime = Field(description="Start of the period, RFC 3339 UTC (2026-12-20T00:00:00Z).")
+    end_time: UtcTime = Field(description="End of the period, after start_time.")
+    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = Field(
+        default="NO_MINOR_UPGRADES",
+        description="What is held back: every upgrade (at most 30 days), minor versions, or minor versions and "
+        "node upgrades.",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> GkeMaintenanceExclusion:
@@ -100,16 +120,23 @@ class GkeMaintenanceExclusion(StrictModel):
 
 
 class GkeMaintenanceSettings(StrictModel):
-    """When the release channel may upgrade the standby, when it may not, and who hears about it."""
+    """When the release channel may upgrade the standby (spec §9.1), when it may not, and who hears about it."""
 
     window_start: UtcTime = Field(default="2026-01-03T02:00:00Z", description="First window (a Saturday, UTC).")
-    window_end: UtcTime = "2026-01-03T08:00:00Z"
+    window_end: UtcTime = Field(
+        default="2026-01-03T08:00:00Z",
+        description="End of the first window, 4 to 24 hours after window_start; `recurrence` repeats the window.",
+    )
     recurrence: str = Field(
         default="FREQ=WEEKLY;BYDAY=SA,SU",
         pattern=r"^FREQ=(DAILY|WEEKLY)(;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU))*)?$",
         description="RFC 5545 RRULE; GKE needs 48 hours of windows in any 32 days.",
     )
-    exclusions: list[GkeMaintenanceExclusion] = Field(default_factory=list, max_length=20)
+    exclusions: list[GkeMaintenanceExclusion] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Periods in which the channel upgrades nothing or no minor version (a DR drill, a freeze).",
+    )
     notifications: bool = Field(
         default=True, description="Upgrade-available, upgrade and security-bulletin events to a Pub/Sub topic."
     )
@@ -127,16 +154,26 @@ class GkeMaintenanceSettings(StrictModel):
 
 
 class GkeSettings(StrictModel):
-    """The standby GKE cluster: private nodes and endpoint, regional, on a release channel."""
+    """The standby GKE cluster (spec §9.1's kubernetes_cluster_standby): private nodes and endpoint, regional,
+    on a release channel."""
 
-    name: GcpName = "tonebridge-dr"
-    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    name: GcpName = Field(
+        default="tonebridge-dr",
+        description="The GKE cluster's name; `<name>-nodes`, at most 30 characters, is its nodes' service account.",
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        default="REGULAR",
+        description="GKE release channel that upgrades control plane and nodes inside the maintenance windows: "
+        "RAPID gets versions first, STABLE last.",
+    )
     master_authorized_cidrs: list[Cidr] = Field(
         default_factory=list, description="Besides the subnet itself (bastion, CI, VPN), who may reach the API."
     )
     node_pool: DrNodePoolSettings = DrNodePoolSettings()
     maintenance: GkeMaintenanceSettings = GkeMaintenanceSettings()
-    deletion_protection: bool = True
+    deletion_protection: bool = Field(
+        default=True, description="Terraform refuses to destroy the cluster until this is turned off."
+    )
     security_group: str | None = Field(
         default=None,
         pattern=r"^gke-security-groups@[a-z0-9.-]+$",
@@ -145,36 +182,51 @@ class GkeSettings(StrictModel):
 
 
 class DrBackupsSettings(StrictModel):
-    """The GCS copy of the S3 backups bucket."""
+    """The GCS copy of the S3 backups bucket (spec §9.1's object_storage_backup)."""
 
-    bucket: GcsBucket
-    access_log_bucket: GcsBucket
+    bucket: GcsBucket = Field(
+        description="GCS bucket in dr.region that the transfer fills, under a customer key and the retention policy."
+    )
+    access_log_bucket: GcsBucket = Field(
+        description="GCS bucket for the backups bucket's usage logs (not the backups bucket)."
+    )
     retention_days: int = Field(default=30, ge=1, le=3650, description="Nothing deleted or replaced before this.")
     lock_retention: bool = Field(
         default=True,
         description="Lock the retention policy (irreversible): nobody can shorten or remove it, so no backup "
         "is deleted before retention_days.",
     )
-    nearline_after_days: int = Field(default=30, ge=1)
-    coldline_after_days: int = Field(default=90, ge=1)
+    nearline_after_days: int = Field(default=30, ge=1, description="Age in days at which objects move to NEARLINE.")
+    coldline_after_days: int = Field(
+        default=90,
+        ge=1,
+        description="Age in days at which objects move on to COLDLINE; after nearline_after_days, before "
+        "delete_after_days.",
+    )
     delete_after_days: int = Field(default=365, ge=1, description="Objects older than this are deleted.")
     soft_delete_days: int = Field(default=7, ge=7, le=90, description="Deleted objects stay restorable this long.")
-    access_log_retention_days: int = Field(default=365, ge=1)
+    access_log_retention_days: int = Field(default=365, ge=1, description="Days the usage logs are kept.")
     protect: bool = Field(default=True, description="No force_destroy, and prevent_destroy on the bucket.")
 
 
 class TransferSettings(StrictModel):
-    """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included)."""
+    """The daily Storage Transfer job from the primary's S3 backups bucket (PostgreSQL backups included) to the
+    GCS copy (spec §9.1, §9.2)."""
 
     start_time_utc: ClockTime = Field(default="05:00", description="After RDS's and CloudNativePG's backup windows.")
-    start_date: CalendarDate = "2026-12-01"
+    start_date: CalendarDate = Field(default="2026-12-01", description="First day (UTC) of the job's schedule.")
     repeat_interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
         default=24, description="Runs every this many hours from start_time_utc (Storage Transfer's minimum: 1)."
     )
     max_duration_minutes: int = Field(
         default=45, ge=5, le=1440, description="A run's worst case, for the RPO checks and the freshness alert."
     )
-    aws_role_name: str = Field(default="tonebridge-gcp-storage-transfer", pattern=r"^[\w+=,.@-]{1,64}$")
+    aws_role_name: str = Field(
+        default="tonebridge-gcp-storage-transfer",
+        pattern=r"^[\w+=,.@-]{1,64}$",
+        description="IAM role, in the AWS account, that this project's Storage Transfer service agent assumes "
+        "(web identity) to read the backups buckets, nothing else.",
+    )
     delete_objects_unique_in_sink: bool = Field(
         default=False, description="Never: the GCS copy must outlive a deletion on the AWS side."
     )
@@ -183,20 +235,30 @@ class TransferSettings(StrictModel):
 class DevRegistrySettings(StrictModel):
     """§5.1 development registry: an Artifact Registry Docker repository with cleanup policies."""
 
-    repository_id: GcpName = "tonebridge-dev"
+    repository_id: GcpName = Field(default="tonebridge-dev", description="The repository's name, in dr.region.")
     keep_recent: int = Field(default=10, ge=1, description="Most recent versions per image always kept.")
-    untagged_expiry_days: int = Field(default=7, ge=1)
-    tagged_expiry_days: int = Field(default=90, ge=1)
-    immutable_tags: bool = True
+    untagged_expiry_days: int = Field(
+        default=7, ge=1, description="Untagged versions older than this many days are deleted, unless kept as recent."
+    )
+    tagged_expiry_days: int = Field(
+        default=90, ge=1, description="Any version older than this many days is deleted, unless kept as recent."
+    )
+    immutable_tags: bool = Field(default=True, description="A pushed tag can never be moved to another image.")
 
 
 class DrSettings(StrictModel):
     """The `<env>-dr` stack (google provider, plus aws for the transfer's read-only role)."""
 
-    project_id: ProjectId
-    region: GcpRegion = "europe-west1"
-    key_ring: GcpName = "tonebridge-dr"
-    key_rotation_days: int = Field(default=90, ge=1, le=365)
+    project_id: ProjectId = Field(description="The existing Google Cloud project the DR site is built in.")
+    region: GcpRegion = Field(default="europe-west1", description="GCP region of the DR site (spec §9.1's dr).")
+    key_ring: GcpName = Field(
+        default="tonebridge-dr",
+        description="Cloud KMS key ring of the site's customer keys (GKE secrets, backups, registry, upgrade "
+        "notifications); a key ring is never deleted, so its name stays taken.",
+    )
+    key_rotation_days: int = Field(
+        default=90, ge=1, le=365, description="Days between automatic rotations of those keys."
+    )
     network: DrNetworkSettings
     gke: GkeSettings = GkeSettings()
     backups: DrBackupsSettings

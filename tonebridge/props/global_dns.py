@@ -31,24 +31,30 @@ class HealthCheckSettings(StrictModel):
 
 
 class DrRecordSettings(StrictModel):
-    """The GCP standby's record (the DR stack's static address).
+    """The GCP standby's records (the DR stack's static address), spec §9.1's dr region."""
 
-    hostname: always published, for smoke tests of the standby.
-    failover: operators set this to true (both AWS regions lost) to add GCP as the SECONDARY of the
-        routed name, answered while no AWS region's health check passes; false again once AWS is back.
-    """
-
-    hostname: Hostname
-    failover: bool = False
-    ttl: int = Field(default=60, ge=10, le=3600)
+    hostname: Hostname = Field(
+        description="Name always pointing at the standby, for smoke tests; inside the zone, not the edge hostname."
+    )
+    failover: bool = Field(
+        default=False,
+        description="Operators set true when both AWS regions are lost: GCP becomes the SECONDARY of the routed "
+        "name, answered while no AWS region's health check passes; false again once AWS is back.",
+    )
+    ttl: int = Field(default=60, ge=10, le=3600, description="Seconds resolvers may cache the standby's A records.")
 
 
 class GeoLocationSettings(StrictModel):
-    """Geolocation routing: users of a continent or a country go to ``region`` (exactly one of the two)."""
+    """Geolocation routing (spec §2.2): users of a continent or a country go to ``region`` (exactly one of the
+    two)."""
 
-    continent: Literal["AF", "AN", "AS", "EU", "NA", "OC", "SA"] | None = None
-    country: CountryCode | None = None
-    region: Region
+    continent: Literal["AF", "AN", "AS", "EU", "NA", "OC", "SA"] | None = Field(
+        default=None, description="Route53 continent code of the users; or give `country`."
+    )
+    country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code of the users' country; or give `continent`."
+    )
+    region: Region = Field(description="AWS region (with an edge) that serves them.")
 
     @model_validator(mode="after")
     def _one(self) -> GeoLocationSettings:
@@ -58,20 +64,26 @@ class GeoLocationSettings(StrictModel):
 
 
 class RoutingSettings(StrictModel):
-    """How Route53 steers users (or CloudFront's edge locations) to a region.
+    """How Route53 steers users (or CloudFront's edge locations) to a region (spec §2.2's geographic routing).
+    Each regional record carries the region's health check: an unhealthy region drops out of the answer."""
 
-    policy: ``latency`` (the region with the lowest latency from the resolver; CloudFront resolves from
-        its edge location, so from near the user) or ``geolocation`` (``geolocation`` maps continents and
-        countries; everyone else goes to ``default_region``, the primary unless set).
-    Each regional record carries the region's health check: an unhealthy region drops out of the answer.
-    origin_hostname: with ``cdn``, the name CloudFront fetches from (on every regional certificate);
-        the edge hostname then aliases the distribution. Without ``cdn``, the edge hostname itself routes.
-    """
-
-    policy: Literal["latency", "geolocation"] = "latency"
-    origin_hostname: Hostname | None = None
-    geolocation: list[GeoLocationSettings] = Field(default_factory=list)
-    default_region: Region | None = None
+    policy: Literal["latency", "geolocation"] = Field(
+        default="latency",
+        description="`latency`: the region with the lowest latency from the resolver (CloudFront resolves from its "
+        "edge location, so from near the user); `geolocation`: by the `geolocation` rules.",
+    )
+    origin_hostname: Hostname | None = Field(
+        default=None,
+        description="Required with `cdn`: the routed name CloudFront fetches from (on every regional certificate), "
+        "while the edge hostname aliases the distribution. Without `cdn` the edge hostname itself routes.",
+    )
+    geolocation: list[GeoLocationSettings] = Field(
+        default_factory=list, description="With policy geolocation: continents and countries mapped to regions."
+    )
+    default_region: Region | None = Field(
+        default=None,
+        description="With policy geolocation: the region for everyone no rule maps; unset, the primary region.",
+    )
 
 
 class GlobalDnsSettings(StrictModel):
