@@ -28,18 +28,18 @@ policy: synth ## checkov over cdktf.out/, measured against policy/checkov_skips.
 	$(PY) -m tools.policy cdktf.out
 
 .PHONY: bench synth-budget
-bench: install ## Synthesis speed benchmark (README, "Synthesis speed"); takes a few minutes
+bench: install ## Synthesis speed benchmark (docs/performance.md); takes a few minutes
 	$(PY) bench/synth.py
 
 synth-budget: install ## jsii requests per stack against tests/synth_budget.yaml; WRITE=1 rewrites it
 	$(PY) -m tools.synth_budget $(if $(WRITE),--write)
 
-fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (README, "Cluster fit")
+fit: synth ## Cluster-fit check: every chart rendered, admission, quotas, scheduling, volumes, network (docs/cluster-fit.md)
 	$(PY) -m tools.fit cdktf.out
 
 cloudfacts: install ## Regenerate the generated cloud facts (tonebridge/cloudfacts/aws_*.json) from moto's and botocore's data
 	$(PY) scripts/cloudfacts.py
-# --- Disaster-recovery runbook (README, "Restore production's database") -------------------------
+# --- Disaster-recovery runbook (docs/runbooks/postgres-restore.md) -------------------------
 # The logical backup of production's database: scripts/pg_logical_backup.py, the same file the CronJob
 # `postgres-logical-backup` runs. Connection from libpq's variables (PGHOST, PGPORT, PGUSER,
 # PGPASSWORD, PGSSLMODE); bucket and prefix from BACKUP_BUCKET / BACKUP_PREFIX (postgres-logical/<env>).
@@ -55,7 +55,7 @@ restore-postgres: ## Create DATABASE from the newest complete run (RUN=<id>, FRO
 	@test -n "$(DATABASE)" || { echo "usage: make restore-postgres DATABASE=<name> [RUN=<id>] [FROM_DIR=<dir>]" >&2; exit 2; }
 	$(PY) $(BACKUP_SCRIPT) restore --database "$(DATABASE)" --run "$(or $(RUN),latest)" $(if $(FROM_DIR),--from-dir "$(FROM_DIR)")
 
-# Regional failover (README, "Failover runbook"): the API call now, the matching switch in configuration after.
+# Regional failover (docs/runbooks/regional-failover.md): the API call now, the matching switch in configuration after.
 promote-replica: ## Promote ENV's cross-region RDS replica and wait; then set database.rds.replica_promoted: true
 	$(PY) -m tools.failover promote-replica --environment "$(ENV)"
 

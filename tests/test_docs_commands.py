@@ -1,11 +1,11 @@
-"""Every command the operator documents in docs/ must be one the project supports (issue 22, Build 2 and 3).
+"""Every command the README and docs/ document must be one the project supports (issue 22, Build 2 and 3).
 
-The guide and the runbooks are read as an operator reads them: the commands are the text in code spans and
-fenced code blocks. Each `make <target>` must be a Makefile target, each stack named to `npx cdktf
-deploy|diff|destroy|output|plan` or in `cdktf.out/stacks/<stack>` must be a stack of the production synthesis, each
-`scripts/...` a file of the repository and each `python -m tools.<x>` a module of tools/. Prose outside code
-("make the code match") is not a command. Placeholders (`<stack>`) are skipped: they stand for a real name the
-text names elsewhere.
+The README, the guide, the runbooks and the other documents are read as an operator reads them: the commands
+are the text in code spans and fenced code blocks. Each `make <target>` must be a Makefile target, each stack
+named to `npx cdktf deploy|diff|destroy|output|plan` or in `cdktf.out/stacks/<stack>` must be a stack of the
+production synthesis, each `scripts/...` a file of the repository and each `python -m tools.<x>` a module of
+tools/. Prose outside code ("make the code match") is not a command. Placeholders (`<stack>`) are skipped: they
+stand for a real name the text names elsewhere.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def code_text(markdown: str) -> list[str]:
 
 
 def doc_files() -> list[Path]:
-    return sorted(DOCS.rglob("*.md"))
+    """The README, then every document under docs/."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
 def commands(kind: re.Pattern) -> list[tuple[str, re.Match]]:

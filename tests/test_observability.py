@@ -236,7 +236,7 @@ def test_vault_ca_bundle_reaches_the_monitoring_namespace(west):
 def test_elasticsearch_has_the_spec_node_sets(west_objects):
     es = west_objects[("Elasticsearch", "elasticsearch")]
     assert es["apiVersion"] == "elasticsearch.k8s.elastic.co/v1"
-    # spec §7.2's 8.11.0 is past its end of life: the current release of the 8.x line (README, spec map)
+    # spec §7.2's 8.11.0 is past its end of life: the current release of the 8.x line (docs/spec-map.md)
     assert es["spec"]["version"] == "8.19.19"
     sets = {s["name"]: s for s in es["spec"]["nodeSets"]}
     assert sorted(sets) == ["data", "master"]

@@ -46,7 +46,7 @@ def test_secret_provider_class_is_the_specs(stacks):
     params = spc["spec"]["parameters"]
     assert params["roleName"] == "tonebridge"
     assert params["objects"] == SPEC_OBJECTS
-    assert params["vaultAddress"] == "https://vault.vault.svc:8200"  # spec: http://vault:8200 (README)
+    assert params["vaultAddress"] == "https://vault.vault.svc:8200"  # spec: http://vault:8200 (docs/spec-map.md)
     assert params["vaultCACertPath"] == "/vault/tls/ca.crt"
 
 

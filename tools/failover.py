@@ -1,4 +1,4 @@
-"""Runbook commands of a regional failover (README, "Failover runbook"): the API calls that must happen
+"""Runbook commands of a regional failover (docs/runbooks/regional-failover.md): the API calls that must happen
 at once, each followed by the configuration switch that makes Terraform's next plan agree with them.
 
 * ``promote-replica``: RDS PromoteReadReplica of ``<Project>-<env>-<secondary>`` in the secondary

@@ -38,7 +38,7 @@ HEADER = """\
 # tests/test_synth_budget.py holds each stack to. A deterministic measure of synthesis work (wall-clock
 # time is too noisy to test): every construct, attribute read, token call and synth is one request
 # from Python to the jsii kernel (Node.js) and back. Counted by tonebridge/jsii_calls.py; assembly
-# loads are not counted (README, "Synthesis speed").
+# loads are not counted (docs/performance.md).
 #
 # Update with `make synth-budget` (prints measured and budget per stack) and
 # `make synth-budget WRITE=1` (rewrites this file from the measured counts).

@@ -65,7 +65,7 @@ def ec2_instance_types() -> Mapping[str, Ec2Type]:
 
 
 def source(name: str) -> str:
-    """Where a generated file's facts come from and when they were taken (for messages and the README)."""
+    """Where a generated file's facts come from and when they were taken (for messages and docs/validation.md)."""
     data = _json(name)
     return f"{data['source']} (taken {data['taken']})"
 

@@ -12,9 +12,9 @@ image by tag is refused at CREATE and UPDATE of the pod.
 ``allowed_by_tag`` names the few exact references the platform itself puts into those namespaces and for
 which no digest could be verified (upstream publishes none in its chart): Istio's injected sidecar and the
 platform's own jobs. Each is an exact ``repository:tag`` from the version table, never a pattern, and the
-README lists them with their reason. Ephemeral debug containers (``kubectl debug``) arrive through their own
+docs/security.md lists them with their reason. Ephemeral debug containers (``kubectl debug``) arrive through their own
 subresource and are not checked, as for the read-only-root rule. Third-party charts in the platform
-namespaces are not bound: their digests cannot be verified offline (README, "Images by digest").
+namespaces are not bound: their digests cannot be verified offline (docs/security.md, "Images by digest").
 """
 
 from __future__ import annotations

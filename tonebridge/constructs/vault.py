@@ -11,7 +11,7 @@
   webhook in every pod's admission path), no UI, no Ingress.
 * Vault's own configuration (auth method, role, policy, KV mount) cannot be planned without a
   Vault provider: it ships as a reviewed, idempotent script and policy in a ConfigMap mounted into
-  the pods (README, "Vault bootstrap").
+  the pods (docs/security.md, "Vault bootstrap").
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class Vault(Construct):
                 chart=VAULT,
                 namespace=ns,
                 values=_values(props, tls_secret),
-                # Pods report ready only once Vault is initialised (README, "Vault bootstrap").
+                # Pods report ready only once Vault is initialised (docs/security.md, "Vault bootstrap").
                 wait=False,
             ),
             depends_on=[self.certificates, self._bootstrap],

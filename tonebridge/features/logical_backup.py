@@ -39,7 +39,7 @@ RUNBOOK = (
     "failed job's log (the backup itself).\n"
     "2. The Storage Transfer job's last operations (`gcloud transfer operations list`): the copy to GCS.\n"
     "3. `make list-postgres-backups` against S3 shows the newest run there.\n"
-    'See the README, "Restore production\'s database".'
+    'See docs/multi-region.md, "Production database off AWS", and docs/runbooks/postgres-restore.md.'
 )
 
 

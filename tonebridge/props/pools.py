@@ -26,7 +26,7 @@ DATABASE_POOL = ({"workload": "database"}, (Toleration("database", "true"),))
 SYSTEM_POOL = ({"workload": "system"}, (Toleration("CriticalAddonsOnly", "true"),))
 #: Spec §3.1's application pool: the applications, and the platform's controllers that are not critical
 #: add-ons (mesh control plane, GitOps, operators): the system pool's t3.medium nodes hold only what keeps
-#: the cluster itself running, with headroom at their minimum size (README, "Cluster fit").
+#: the cluster itself running, with headroom at their minimum size (docs/cluster-fit.md).
 APPLICATION_POOL: tuple[dict[str, str], tuple[Toleration, ...]] = ({"workload": "application"}, ())
 #: Spec §2.2's management tier: a node group in the private-management subnets, labelled and tainted
 #: so that only what belongs there (CI/CD, and monitoring when it moves there) is scheduled on it.

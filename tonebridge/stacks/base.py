@@ -78,7 +78,7 @@ class TonebridgeStack(TerraformStack):
             self._s3_backend()
         else:
             # Terraform runs in cdktf.out/stacks/<stack>; keep the bootstrap state at the project
-            # root so that re-synthesizing never touches it (see README, "State backend").
+            # root so that re-synthesizing never touches it (see docs/stacks.md, "State backend").
             LocalBackend(self, path=f"../../../terraform.{self.name}.tfstate")
 
     def _aws_provider(self, region: str, alias: str | None = None) -> AwsProvider:

@@ -12,7 +12,7 @@ from tonebridge.stacks.base import TonebridgeStack
 
 class StateStack(TonebridgeStack):
     """Creates the state bucket and lock table. It keeps its own state locally: it is what makes
-    remote state possible (README, "State backend", says how to move it into the bucket later)."""
+    remote state possible (docs/stacks.md, "State backend", says how to move it into the bucket later)."""
 
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
         super().__init__(scope, env, "state", env.state.region, remote_state=False)

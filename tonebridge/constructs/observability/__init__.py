@@ -203,7 +203,7 @@ class ObservabilityStack(Construct):
                 chart=KUBE_PROMETHEUS_STACK,
                 namespace=namespace,
                 values=metrics.stack_values(settings, node_selector, tolerations),
-                # Grafana and Alertmanager start once Vault, initialised by hand (README, "Vault
+                # Grafana and Alertmanager start once Vault, initialised by hand (docs/security.md, "Vault
                 # bootstrap"), serves their secrets; the CRDs are installed either way.
                 wait=False,
             ),
