@@ -17,18 +17,35 @@ def _resources(cpu: str, memory: str, limit_cpu: str, limit_memory: str) -> Cont
 
 
 class Autoscale(StrictModel):
-    """A HorizontalPodAutoscaler's replica range (min <= max is a rule of config/guard_rules.py)."""
+    """A HorizontalPodAutoscaler's replica range (min <= max is a rule of config/semantics.py)."""
 
-    min: int = Field(ge=1, le=100)
-    max: int = Field(ge=1, le=100)
+    min: int = Field(
+        ge=1, le=100, description="Fewest replicas the autoscaler keeps (istiod also starts with this many)."
+    )
+    max: int = Field(
+        ge=1,
+        le=100,
+        description="Most replicas the autoscaler may run (istiod: what the node capacity check reserves room for).",
+    )
 
 
 class IstioSettings(StrictModel):
     """Istio from its Helm charts (base, istiod, cni, gateway): the values of the spec's IstioOperator."""
 
-    enabled: bool = True
-    namespace: str = "istio-system"
-    cni_namespace: str = "istio-cni"
+    enabled: bool = Field(
+        default=True,
+        description="Install Istio in this region; `edge` needs it (the ALB forwards to the Istio gateway).",
+    )
+    namespace: str = Field(
+        default="istio-system",
+        description="Namespace of istiod and the ingress gateway (§3.3); labelled `name=<namespace>`, by which the "
+        "NetworkPolicies of §8.1 admit gateway traffic.",
+    )
+    cni_namespace: str = Field(
+        default="istio-cni",
+        description="Privileged namespace of the Istio CNI node agent, which sets up the sidecars' traffic capture so "
+        "application namespaces stay `restricted`; must differ from `namespace`.",
+    )
     istiod_autoscale: Autoscale = Autoscale(min=2, max=5)  # §3.3 pilot.autoscaleMin/Max
     istiod_resources: ContainerResources = _resources("500m", "2048Mi", "2", "4Gi")  # §3.3 requests; limits ours
     proxy_resources: ContainerResources = _resources("100m", "128Mi", "200m", "256Mi")  # §3.3 global.proxy.resources
