@@ -25,7 +25,7 @@ class Autoscale(StrictModel):
     max: int = Field(
         ge=1,
         le=100,
-        description="Most replicas the autoscaler may run (istiod: what the node capacity check reserves room for).",
+        description="Most replicas the autoscaler may run (istiod: its node pool must fit that many).",
     )
 
 

@@ -67,7 +67,10 @@ class VaultServerSettings(StrictModel):
     zone_anti_affinity: bool = Field(
         default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
     )
-    node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"workload": "application"},
+        description="Node labels of the nodes Vault runs on; a node group must carry them and fit every replica.",
+    )
     resources: ContainerResources = ContainerResources(
         cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
     )
