@@ -38,8 +38,14 @@ LogicalBackupConfig = LogicalBackupSettings
 class Objective(StrictModel):
     """Recovery point objective (most data, by age, a loss may destroy) and recovery time objective."""
 
-    rpo: Duration
-    rto: Duration
+    rpo: Duration = Field(
+        description="At most this much of the latest writes may be lost; checked against what the backup schedules "
+        "and replication deliver."
+    )
+    rto: Duration = Field(
+        description="At most this long until the store serves again; checked against promotion or restore times "
+        "(`restore`)."
+    )
 
 
 class DatabaseObjectives(StrictModel):
