@@ -62,7 +62,8 @@ class EnvironmentConfig(StrictModel):
     """Everything that differs between environments. Later issues add a section each."""
 
     name: EnvName = Field(
-        description="The environment's name: stacks are `<name>-<region>` and the like, state keys `<name>/...`."
+        description="Prefix of the stacks (`<name>-<region>`, `<name>-state`, ...) and of their state keys "
+        "(`<name>/...`)."
     )
     tags: dict[TagKey, TagValue] = Field(
         min_length=1,

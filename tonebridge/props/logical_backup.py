@@ -2,6 +2,11 @@
 :class:`LogicalBackupSettings`, and :class:`tonebridge.constructs.postgres.logical_backup.LogicalBackup` takes
 it, so each field and its rule are declared once. Cdktf-free (rules layer).
 
+The CronJob runs in ``namespace`` of the primary region's cluster as ``service_account`` (IRSA: put
+objects under the prefix only). Its database login is a dynamic one from Vault's database secrets engine
+(``<vault_database_mount>/creds/<vault_database_role>``, a role in ``pg_read_all_data``), read through the
+CSI driver as Vault role ``vault_role``.
+
 Whether it runs where (primary region, with Vault) and what its schedule must deliver (the RPO) are
 configuration rules: :mod:`tonebridge.config.recovery_rules`.
 """
@@ -20,13 +25,7 @@ CronSchedule = Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")]
 
 class LogicalBackupSettings(StrictModel):
     """A scheduled pg_dump of production's RDS database into the backups bucket, under its own prefix
-    (``<prefix>/<env>/``), which S3 replication and the Storage Transfer job carry to us-east-1 and GCP.
-
-    The CronJob runs in ``namespace`` of the primary region's cluster as ``service_account`` (IRSA:
-    put objects under the prefix only). Its database login is a dynamic one from Vault's database
-    secrets engine (``<vault_database_mount>/creds/<vault_database_role>``, a role in
-    ``pg_read_all_data``), read through the CSI driver as Vault role ``vault_role``.
-    """
+    (``<prefix>/<env>/``), which S3 replication and the Storage Transfer job carry to us-east-1 and GCP."""
 
     enabled: bool = Field(
         default=True,

@@ -73,7 +73,7 @@ class LimitRangeSettings(StrictModel):
 
 
 class ServiceTrafficSettings(StrictModel):
-    """Who may reach one service (pods labelled ``app: <name>``) and where it may connect."""
+    """Who may reach one service (pods labelled ``app: <name>``) and where it may connect (§8.1)."""
 
     port: int = Field(ge=1, le=65535, description="The container port it serves on.")
     from_namespaces: list[DnsLabel] = Field(default=[], description="Whole namespaces that may connect.")
@@ -158,7 +158,7 @@ class NamespaceSettings(StrictModel):
 
 
 class FastSsdSettings(StrictModel):
-    """The ``fast-ssd`` StorageClass every stateful component of the spec asks for (EBS gp3)."""
+    """The ``fast-ssd`` StorageClass every stateful component of the spec asks for (EBS gp3; §4.1, §4.2, §7.2)."""
 
     iops: int = Field(default=3000, description="Provisioned IOPS of every volume (gp3: 3,000-16,000).")
     throughput: int = Field(default=125, description="Provisioned MiB/s of every volume (gp3: 125-1,000).")

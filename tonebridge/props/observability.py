@@ -83,7 +83,7 @@ class AlertRules(StrictModel):
 
 class VaultSecretRef(StrictModel):
     """A Vault KV v2 secret (``mount``/``path``) that the Vault Secrets Operator copies into the
-    monitoring namespace (the construct's input as the configuration writes it)."""
+    monitoring namespace (spec §8.2's path)."""
 
     mount: VaultPath = Field(default="secret", description="Mount path of the KV v2 secrets engine.")
     path: VaultPath = Field(description="The secret's path under the mount (without `data/`).")
@@ -110,9 +110,10 @@ class AlertReceiverSettings(StrictModel):
 
 
 class MetricsSettings(StrictModel):
-    """kube-prometheus-stack; spec §7.1's intervals, Alertmanager port and scrape jobs. The
-    configuration's ``observability.metrics`` and, as it is, the input of
-    :func:`~tonebridge.constructs.observability.metrics.stack_values`."""
+    """kube-prometheus-stack (Prometheus, Alertmanager, the Prometheus Operator, node-exporter) with spec
+    §7.1's intervals, Alertmanager port and scrape jobs."""
+
+    # The configuration's ``observability.metrics`` is, as it is, the input of metrics.stack_values.
 
     scrape_interval: Duration = Field(default="15s", description="How often Prometheus scrapes every target (§7.1).")
     evaluation_interval: Duration = Field(
@@ -161,7 +162,7 @@ class DashboardsSettings(StrictModel):
 
 
 class NodeSetSettings(StrictModel):
-    """One Elasticsearch node set (its roles are the construct's: ``master``; ``data`` and ``ingest``)."""
+    """One Elasticsearch node set of spec §7.2: ``master`` (master role) or ``data`` (data and ingest roles)."""
 
     count: int = Field(
         ge=1, le=50, description="Elasticsearch nodes of the set (the master set's count must be odd, for a quorum)."
@@ -242,7 +243,7 @@ def _data_path(ref: VaultSecretRef) -> str:
 
 
 class ObservabilitySettings(StrictModel):
-    """The observability stack of one region; off unless enabled."""
+    """The observability stack of one region (spec §7.1-§7.3); off unless enabled."""
 
     enabled: bool = Field(
         default=False,

@@ -30,11 +30,10 @@ DEFAULT_CLIENTS = ["llm-service", "auth-service"]
 
 
 class RedisPasswordSettings(StrictModel):
-    """Where the Redis password lives in Vault; VSO copies it into a Kubernetes secret.
+    """Where the Redis password lives in Vault; the Vault Secrets Operator (VSO) copies it into a Kubernetes
+    secret, logging in for the Redis namespace as its own Vault role."""
 
-    VSO logs in for the Redis namespace with its own ServiceAccount and VaultAuth (VSO only uses a
-    service account of the requesting resource's namespace), bound to Vault role ``role``.
-    """
+    # VSO only uses a service account of the requesting resource's namespace: hence a role and account of its own.
 
     mount: VaultPath = Field(default="secret", description="Mount path of the KV v2 secrets engine.")
     path: VaultPath = Field(default="redis", description="The secret's path under the mount (without `data/`).")
