@@ -44,20 +44,44 @@ Memory = Annotated[str, AfterValidator(_memory)]
 
 
 class PostgresSettings(BaseModel):
-    """Server settings; defaults are spec §4.1's values."""
+    """PostgreSQL server settings, the same for the RDS parameter group and every CloudNativePG cluster;
+    defaults are spec §4.1's values. Sizes are written as postgresql.conf takes them (``256MB``) and must be whole
+    units of their parameter: 8 kB pages (shared_buffers, effective_cache_size, wal_buffers) or kB."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_connections: int = Field(default=200, ge=10, le=262143)
-    shared_buffers: Memory = "256MB"
-    effective_cache_size: Memory = "1GB"
-    work_mem: Memory = "4MB"
-    maintenance_work_mem: Memory = "64MB"
-    checkpoint_completion_target: float = Field(default=0.9, ge=0.0, le=1.0)
-    wal_buffers: Memory = "16MB"
-    default_statistics_target: int = Field(default=100, ge=1, le=10000)
-    random_page_cost: float = Field(default=1.1, gt=0)
-    effective_io_concurrency: int = Field(default=200, ge=0, le=1000)
+    max_connections: int = Field(
+        default=200, ge=10, le=262143, description="Most concurrent client connections; applied at the next restart."
+    )
+    shared_buffers: Memory = Field(default="256MB", description="Shared page cache; applied at the next restart.")
+    effective_cache_size: Memory = Field(
+        default="1GB",
+        description="The planner's estimate of the memory caching data (shared buffers and the OS cache); allocates "
+        "nothing, but may not exceed the server's memory.",
+    )
+    work_mem: Memory = Field(
+        default="4MB", description="Memory one sort or hash operation may use before spilling to disk."
+    )
+    maintenance_work_mem: Memory = Field(
+        default="64MB", description="Memory of one maintenance operation (VACUUM, CREATE INDEX)."
+    )
+    checkpoint_completion_target: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="Share of the checkpoint interval over which its writes are spread."
+    )
+    wal_buffers: Memory = Field(
+        default="16MB", description="Shared memory for WAL not yet written to disk; applied at the next restart."
+    )
+    default_statistics_target: int = Field(
+        default=100, ge=1, le=10000, description="Per-column sample size of ANALYZE, for the planner's statistics."
+    )
+    random_page_cost: float = Field(
+        default=1.1,
+        gt=0,
+        description="The planner's cost of a random page read, a sequential one costing 1; near 1 suits SSD storage.",
+    )
+    effective_io_concurrency: int = Field(
+        default=200, ge=0, le=1000, description="Concurrent read-ahead requests a bitmap heap scan may issue."
+    )
 
     @model_validator(mode="after")
     def _whole_units(self) -> PostgresSettings:

@@ -33,14 +33,24 @@ from tonebridge.props.vpc import VpcSettings
 class EmulatorConfig(StrictModel):
     """An AWS emulator (moto server) on loopback; only the `local` environment sets this."""
 
-    endpoint: LoopbackUrl
-    access_key: str = "test"
-    secret_key: str = "test"  # noqa: S105 - moto accepts any key; never a real credential
+    endpoint: LoopbackUrl = Field(
+        description="URL the AWS provider and the S3 backend send every request to instead of AWS (loopback only)."
+    )
+    access_key: str = Field(default="test", description="Access key given to the emulator, which accepts any.")
+    secret_key: str = Field(default="test", description="Secret key given to the emulator; never a real credential.")
 
 
 class AwsConfig(StrictModel):
-    primary_region: Region
-    secondary_region: Region | None = None
+    """The environment's AWS regions (spec §9.1: us-west-2 primary, us-east-1 secondary)."""
+
+    primary_region: Region = Field(
+        description="Region of the database primary, the registries, the backups bucket and the logical backup; "
+        "it needs a `network` entry."
+    )
+    secondary_region: Region | None = Field(
+        default=None,
+        description="Region of the database replica and of the replicated backups and images; null for one region.",
+    )
     emulator: EmulatorConfig | None = None
 
 
@@ -51,8 +61,15 @@ StateConfig = StateSettings
 class EnvironmentConfig(StrictModel):
     """Everything that differs between environments. Later issues add a section each."""
 
-    name: EnvName
-    tags: dict[TagKey, TagValue] = Field(min_length=1, max_length=40)
+    name: EnvName = Field(
+        description="Prefix of the stacks (`<name>-<region>`, `<name>-state`, ...) and of their state keys "
+        "(`<name>/...`)."
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        min_length=1,
+        max_length=40,
+        description="Tags of every taggable AWS resource (the provider's default tags, beside ManagedBy and Stack).",
+    )
     aws: AwsConfig
     state: StateConfig
     network: dict[Region, VpcSettings] = Field(min_length=1, description="One VPC per AWS region.")

@@ -1,4 +1,4 @@
-"""Disaster recovery of the data: production's logical backup (`database.logical_backup`) and the
+"""Disaster recovery of the data (spec §9): production's logical backup (`database.logical_backup`) and the
 recovery objectives per data store (`recovery`).
 
 RPO and RTO are stated here and checked (:mod:`tonebridge.config.recovery_rules`) against what the
@@ -38,22 +38,35 @@ LogicalBackupConfig = LogicalBackupSettings
 class Objective(StrictModel):
     """Recovery point objective (most data, by age, a loss may destroy) and recovery time objective."""
 
-    rpo: Duration
-    rto: Duration
+    rpo: Duration = Field(
+        description="At most this much of the latest writes may be lost (`5m`, `1h30m`); checked against what the "
+        "backup schedules and replication deliver."
+    )
+    rto: Duration = Field(
+        description="At most this long until the store serves again; checked against promotion or restore times "
+        "(`restore`)."
+    )
 
 
 class DatabaseObjectives(StrictModel):
     """Production's RDS database: losing the primary region (the us-east-1 replica is promoted) and
     losing AWS (restored in GCP from the logical backups)."""
 
-    region: Objective = Objective(rpo="5m", rto="1h")
-    dr_site: Objective = Objective(rpo="8h", rto="4h")
+    region: Objective = Field(
+        default=Objective(rpo="5m", rto="1h"),
+        description="Losing the primary region: the us-east-1 replica (§9.1) is promoted.",
+    )
+    dr_site: Objective = Field(
+        default=Objective(rpo="8h", rto="4h"), description="Losing AWS: restored in GCP from the logical backups."
+    )
 
 
 class StagingDatabaseObjectives(StrictModel):
     """The CloudNativePG databases (staging): base backups and WAL in the bucket, carried to GCP."""
 
-    dr_site: Objective = Objective(rpo="8h", rto="8h")
+    dr_site: Objective = Field(
+        default=Objective(rpo="8h", rto="8h"), description="Losing AWS: restored in GCP from the carried backups."
+    )
 
 
 class RestoreCapacity(StrictModel):

@@ -23,33 +23,57 @@ PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 
 
 class ComputeAmount(StrictModel):
-    cpu: Quantity
-    memory: Quantity
+    """A CPU and a memory amount (Kubernetes quantities): one bound of a LimitRange (§12.2)."""
+
+    cpu: Quantity = Field(description="Cores, whole or in millicores (`500m`).")
+    memory: Quantity = Field(description="Bytes with a binary unit (`512Mi`, `4Gi`).")
 
 
 class ResourceQuotaSettings(StrictModel):
     """A namespace's ResourceQuota; defaults are spec §3.2 / §12.2 (production)."""
 
-    name: DnsLabel = "production-quota"
-    requests_cpu: Quantity = "100"
-    requests_memory: Quantity = "200Gi"
-    limits_cpu: Quantity = "200"
-    limits_memory: Quantity = "400Gi"
-    persistentvolumeclaims: int = Field(default=10, ge=0)
+    name: DnsLabel = Field(default="production-quota", description="Name of the ResourceQuota object.")
+    requests_cpu: Quantity = Field(
+        default="100", description="Total CPU the namespace's pods may request (`requests.cpu`), in cores."
+    )
+    requests_memory: Quantity = Field(
+        default="200Gi", description="Total memory the namespace's pods may request (`requests.memory`)."
+    )
+    limits_cpu: Quantity = Field(
+        default="200", description="Total of the namespace's CPU limits (`limits.cpu`), in cores."
+    )
+    limits_memory: Quantity = Field(
+        default="400Gi", description="Total of the namespace's memory limits (`limits.memory`)."
+    )
+    persistentvolumeclaims: int = Field(
+        default=10, ge=0, description="Most PersistentVolumeClaims the namespace may hold."
+    )
 
 
 class LimitRangeSettings(StrictModel):
     """Per-container bounds and defaults (LimitRange type Container); defaults are spec §12.2."""
 
-    name: DnsLabel = "resource-limits"
-    max: ComputeAmount = ComputeAmount(cpu="2", memory="4Gi")
-    min: ComputeAmount = ComputeAmount(cpu="100m", memory="128Mi")
-    default: ComputeAmount = ComputeAmount(cpu="500m", memory="512Mi")
-    default_request: ComputeAmount = ComputeAmount(cpu="200m", memory="256Mi")
+    name: DnsLabel = Field(default="resource-limits", description="Name of the LimitRange object.")
+    max: ComputeAmount = Field(
+        default=ComputeAmount(cpu="2", memory="4Gi"),
+        description="Most one container may set as its limits (§12.2 `max`).",
+    )
+    min: ComputeAmount = Field(
+        default=ComputeAmount(cpu="100m", memory="128Mi"), description="Least one container may request (§12.2 `min`)."
+    )
+    default: ComputeAmount = Field(
+        default=ComputeAmount(cpu="500m", memory="512Mi"),
+        description="Limits of a container that sets none (§12.2 `default`); with a quota, the API server refuses "
+        "pods without limits.",
+    )
+    default_request: ComputeAmount = Field(
+        default=ComputeAmount(cpu="200m", memory="256Mi"),
+        description="Requests of a container that sets none (§12.2 `defaultRequest`).",
+    )
 
 
 class ServiceTrafficSettings(StrictModel):
-    """Who may reach one service (pods labelled ``app: <name>``) and where it may connect."""
+    """Who may reach one service (pods labelled ``app: <name>``) and where it may connect (§8.1)."""
 
     port: int = Field(ge=1, le=65535, description="The container port it serves on.")
     from_namespaces: list[DnsLabel] = Field(default=[], description="Whole namespaces that may connect.")
@@ -72,14 +96,22 @@ SPEC_SERVICES = {
 class NetworkIsolationSettings(StrictModel):
     """Default-deny ingress and egress, DNS allowed, and the service graph of spec §8.1."""
 
-    services: dict[DnsLabel, ServiceTrafficSettings] = Field(default=SPEC_SERVICES)
+    services: dict[DnsLabel, ServiceTrafficSettings] = Field(
+        default=SPEC_SERVICES,
+        description="The namespace's services by name (pods labelled `app: <name>`) and the traffic each may take "
+        "and send; everything else is denied. The default is spec §8.1's graph.",
+    )
 
 
 class NamespaceSettings(StrictModel):
     """One application namespace (spec §3.2) and what applies inside it."""
 
     environment: str | None = Field(default=None, description="Value of the `environment` label (spec §3.2).")
-    pod_security: PodSecurityLevel = "restricted"
+    pod_security: PodSecurityLevel = Field(
+        default="restricted",
+        description="Pod Security Standard the namespace enforces (audit and warn stay `restricted`); a lower level "
+        "needs `pod_security_reason` (§8.3).",
+    )
     pod_security_reason: str = Field(default="", description="Required below restricted; kept as an annotation.")
     read_only_root_filesystem: bool = Field(
         default=True, description="Admit only pods whose containers have a read-only root filesystem (§8.3)."
@@ -126,15 +158,22 @@ class NamespaceSettings(StrictModel):
 
 
 class FastSsdSettings(StrictModel):
-    """The ``fast-ssd`` StorageClass every stateful component of the spec asks for (EBS gp3)."""
+    """The ``fast-ssd`` StorageClass every stateful component of the spec asks for (EBS gp3; §4.1, §4.2, §7.2)."""
 
     iops: int = Field(default=3000, description="Provisioned IOPS of every volume (gp3: 3,000-16,000).")
     throughput: int = Field(default=125, description="Provisioned MiB/s of every volume (gp3: 125-1,000).")
     smallest_volume_gib: int = Field(
         default=10, description="Smallest claim the class must serve; gp3 allows at most 500 IOPS per GiB."
     )
-    reclaim_policy: Literal["Retain", "Delete"] = "Retain"
+    reclaim_policy: Literal["Retain", "Delete"] = Field(
+        default="Retain",
+        description="What becomes of a volume whose claim is deleted: `Retain` keeps it (a database outlives its "
+        "claim; released volumes are reclaimed by hand), `Delete` deletes it.",
+    )
 
 
 class StorageSettings(StrictModel):
+    """The cluster's StorageClasses: `fast-ssd`, which the spec's data stores ask for (§4.1, §4.2, §7.2); the
+    default `gp3` class, for scratch and cache claims, takes no settings."""
+
     fast_ssd: FastSsdSettings = FastSsdSettings()

@@ -43,18 +43,41 @@ class RdsSettings(StrictModel):
     engine_version: PostgresVersion = Field(
         default="16", description="'16' lets RDS pick the current 16.x and auto minor upgrades keep it current."
     )
-    instance_class: DbInstanceClass = "db.r5.2xlarge"
-    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    instance_class: DbInstanceClass = Field(
+        default="db.r5.2xlarge", description="Instance class of the primary (and of the replica unless overridden)."
+    )
+    allocated_storage_gib: int = Field(
+        default=100, ge=20, le=65536, description="Initial gp3 storage of the primary, encrypted under its own key."
+    )
     max_allocated_storage_gib: int = Field(
         default=500, ge=0, le=65536, description="Storage autoscaling ceiling; 0 turns autoscaling off."
     )
-    multi_az: bool = True
-    database_name: DbIdentifierPart = "tonebridge"
-    master_username: DbIdentifierPart = "tonebridge_admin"
-    backup_retention_days: int = Field(default=30, ge=1, le=35)
-    backup_window: BackupWindow = "03:00-04:00"
-    maintenance_window: MaintenanceWindow = "sun:04:00-sun:05:00"
-    log_retention_days: LogRetentionDays = 365
+    multi_az: bool = Field(
+        default=True, description="A synchronous standby of the primary in another zone, failed over to by RDS."
+    )
+    database_name: DbIdentifierPart = Field(
+        default="tonebridge", description="Database created on the primary (§4.1 `initdb.database`)."
+    )
+    master_username: DbIdentifierPart = Field(
+        default="tonebridge_admin",
+        description="Master user; its password is generated and rotated by RDS in Secrets Manager, never configured.",
+    )
+    backup_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=35,
+        description="How long RDS keeps automated backups: the reach of point-in-time recovery.",
+    )
+    backup_window: BackupWindow = Field(
+        default="03:00-04:00",
+        description="Daily UTC window of the automated backup, 30 minutes or more, apart from maintenance.",
+    )
+    maintenance_window: MaintenanceWindow = Field(
+        default="sun:04:00-sun:05:00", description="Weekly UTC window in which RDS applies updates and reboots."
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=365, description="CloudWatch retention of the exported PostgreSQL and upgrade logs."
+    )
     performance_insights_retention_days: int = Field(
         default=7, description="7 (free tier) or a multiple of 31 up to 731."
     )
@@ -72,7 +95,9 @@ class RdsSettings(StrictModel):
     automated_backup_replication: bool = Field(
         default=True, description="Replicate automated backups (point-in-time recovery) to aws.secondary_region."
     )
-    replicated_backup_retention_days: int = Field(default=7, ge=1, le=35)
+    replicated_backup_retention_days: int = Field(
+        default=7, ge=1, le=35, description="How long the backups replicated to aws.secondary_region are kept."
+    )
     replica_promoted: bool = Field(
         default=False,
         description="Set once `make promote-replica` has promoted the replica: it is then a standalone instance"

@@ -30,15 +30,16 @@ DEFAULT_CLIENTS = ["llm-service", "auth-service"]
 
 
 class RedisPasswordSettings(StrictModel):
-    """Where the Redis password lives in Vault; VSO copies it into a Kubernetes secret.
+    """Where the Redis password lives in Vault; the Vault Secrets Operator (VSO) copies it into a Kubernetes
+    secret, logging in for the Redis namespace as its own Vault role."""
 
-    VSO logs in for the Redis namespace with its own ServiceAccount and VaultAuth (VSO only uses a
-    service account of the requesting resource's namespace), bound to Vault role ``role``.
-    """
+    # VSO only uses a service account of the requesting resource's namespace: hence a role and account of its own.
 
-    mount: VaultPath = "secret"
-    path: VaultPath = "redis"
-    key: str = Field(default="password", pattern=r"^[A-Za-z0-9_.-]+$")
+    mount: VaultPath = Field(default="secret", description="Mount path of the KV v2 secrets engine.")
+    path: VaultPath = Field(default="redis", description="The secret's path under the mount (without `data/`).")
+    key: str = Field(
+        default="password", pattern=r"^[A-Za-z0-9_.-]+$", description="Key of the secret that holds the password."
+    )
     role: DnsLabel = Field(
         default="redis",
         description="Vault Kubernetes auth role of the Redis namespace, read-only on exactly this path.",
@@ -47,7 +48,12 @@ class RedisPasswordSettings(StrictModel):
         default="redis-vault",
         description="ServiceAccount in the Redis namespace that the role is bound to (VSO logs in with it).",
     )
-    refresh_after: str = Field(default="1h", pattern=r"^\d+[smh]$")
+    refresh_after: str = Field(
+        default="1h",
+        pattern=r"^\d+[smh]$",
+        description="How often VSO copies the secret from Vault again; Redis takes a new password only when its pods "
+        "restart.",
+    )
 
     @property
     def data_path(self) -> str:
@@ -63,8 +69,15 @@ class RedisPasswordSettings(StrictModel):
 class RedisClientsSettings(StrictModel):
     """The pods that may connect to Redis: services (``app`` label) of one namespace."""
 
-    namespace: DnsLabel = "production"
-    services: list[DnsLabel] = Field(default_factory=lambda: list(DEFAULT_CLIENTS), min_length=1)
+    namespace: DnsLabel = Field(
+        default="production", description="Namespace of the clients, one of `platform.<region>.namespaces`."
+    )
+    services: list[DnsLabel] = Field(
+        default_factory=lambda: list(DEFAULT_CLIENTS),
+        min_length=1,
+        description="Services (pods labelled `app: <name>`) admitted on port 6379; where the namespace has network "
+        "isolation, each must be one of its services (§8.1).",
+    )
 
 
 class RedisSettings(StrictModel):
@@ -73,20 +86,49 @@ class RedisSettings(StrictModel):
     It runs in a namespace of its own (``namespace``, one of ``platform.<region>.namespaces``), whose
     quota and limit range are sized for it, apart from the applications' quota (spec §3.2)."""
 
-    enabled: bool = False
-    name: DnsLabel = "redis"
-    namespace: DnsLabel = "redis"
-    operator_namespace: DnsLabel = "redis-operator"
+    enabled: bool = Field(
+        default=False, description="Run the operator and the cluster in this region; needs platform secrets (Vault)."
+    )
+    name: DnsLabel = Field(
+        default="redis",
+        description="Name of the RedisCluster, prefix of its pods, secret and ConfigMap; at most 40 characters.",
+    )
+    namespace: DnsLabel = Field(
+        default="redis",
+        description="Namespace of the cluster alone, one of `platform.<region>.namespaces`, with network isolation.",
+    )
+    operator_namespace: DnsLabel = Field(
+        default="redis-operator", description="Namespace of the OT redis-operator, created by the stack."
+    )
     leaders: int = Field(default=3, ge=3, le=15, description="Redis Cluster needs at least three leaders.")
-    followers: int = Field(default=3, ge=0, le=15)
-    image: PinnedImage = versions.image("quay.io/opstree/redis")
-    exporter_image: PinnedImage = versions.image("quay.io/opstree/redis-exporter")
-    maxmemory: RedisMemory = "2gb"
-    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "allkeys-lru"
-    appendonly: bool = True
-    appendfsync: Literal[APPENDFSYNC_MODES] = "everysec"
-    storage_size: Quantity = "10Gi"
-    storage_class: DnsLabel = "fast-ssd"
+    followers: int = Field(
+        default=3, ge=0, le=15, description="Follower pods, replicas of the leaders (§4.2 `redisFollower.replicas`)."
+    )
+    image: PinnedImage = Field(
+        default=versions.image("quay.io/opstree/redis"),
+        description="Redis server image, pinned to a tag or digest (tonebridge/versions.yaml).",
+    )
+    exporter_image: PinnedImage = Field(
+        default=versions.image("quay.io/opstree/redis-exporter"),
+        description="Prometheus exporter sidecar image (port 9121), pinned to a tag or digest.",
+    )
+    maxmemory: RedisMemory = Field(
+        default="2gb",
+        description="Memory each node may use for data (redis.conf units), where `maxmemory_policy` applies; "
+        "positive and below the container's memory limit.",
+    )
+    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = Field(
+        default="allkeys-lru",
+        description="What Redis does at `maxmemory`: which keys it evicts, or `noeviction` to refuse writes.",
+    )
+    appendonly: bool = Field(default=True, description="Log every write to the append-only file on the data volume.")
+    appendfsync: Literal[APPENDFSYNC_MODES] = Field(
+        default="everysec",
+        description="When the append-only file is flushed to disk: each write, every second (up to a second of "
+        "writes lost), or when the OS decides.",
+    )
+    storage_size: Quantity = Field(default="10Gi", description="Data volume of each pod (AOF, RDB and nodes.conf).")
+    storage_class: DnsLabel = Field(default="fast-ssd", description="StorageClass of the data volumes.")
     resources: ContainerResources = ContainerResources(
         cpu_request="500m", memory_request="2560Mi", cpu_limit="1", memory_limit="3Gi"
     )

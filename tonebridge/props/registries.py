@@ -21,11 +21,19 @@ RepositoryName = Annotated[str, Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-
 class RegistriesSettings(StrictModel):
     """ECR repositories (spec §5.1, §5.2), created in the primary region."""
 
-    services: list[RepositoryName] = Field(min_length=1)
-    production_prefix: RepositoryName
-    staging_prefix: RepositoryName
+    services: list[RepositoryName] = Field(
+        min_length=1, description="One repository per service under each prefix (§5.1: api-gateway, llm-service, ...)."
+    )
+    production_prefix: RepositoryName = Field(
+        description="Prefix of production's repositories, `<prefix>/<service>` (§5.1 `tonebridge/`)."
+    )
+    staging_prefix: RepositoryName = Field(
+        description="Prefix of staging's repositories (§5.1 `tonebridge-staging/*`)."
+    )
     keep_releases: int = Field(default=30, ge=1, le=1000, description="Newest release images kept per repository.")
-    untagged_expiry_days: int = Field(default=7, ge=1, le=365)
+    untagged_expiry_days: int = Field(
+        default=7, ge=1, le=365, description="Days after its push when the lifecycle policy expires an untagged image."
+    )
     enhanced_scanning: bool = Field(default=True, description="Registry-level Amazon Inspector scanning.")
     replicate_production: bool = Field(default=True, description="Replicate production repos to the secondary region.")
     replica_template: bool = Field(

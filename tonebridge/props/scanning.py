@@ -21,13 +21,28 @@ Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 class ScanningSettings(StrictModel):
     """Spec §5.2: trivy-operator reporting HIGH and CRITICAL vulnerabilities as VulnerabilityReports."""
 
-    enabled: bool = True
-    severities: list[Severity] = Field(default_factory=lambda: ["HIGH", "CRITICAL"], min_length=1)
-    ignore_unfixed: bool = False
-    concurrent_scan_jobs: int = Field(default=3, ge=1, le=20)
-    scan_job_timeout: str = Field(default="10m", pattern=r"^\d+[smh]$")
-    #: Where scan jobs run (they pull and unpack images: application nodes).
-    scan_job_node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    enabled: bool = Field(default=True, description="Run trivy-operator in this region (namespace trivy-system).")
+    severities: list[Severity] = Field(
+        default_factory=lambda: ["HIGH", "CRITICAL"],
+        min_length=1,
+        description="Severities of the vulnerabilities the reports keep (§5.2 `--severity HIGH,CRITICAL`); distinct.",
+    )
+    ignore_unfixed: bool = Field(
+        default=False, description="Leave out vulnerabilities for which no fixed version has been released."
+    )
+    concurrent_scan_jobs: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Most scan jobs running at once; the nodes they run on must fit that many.",
+    )
+    scan_job_timeout: str = Field(
+        default="10m", pattern=r"^\d+[smh]$", description="How long one scan job may run before it is stopped."
+    )
+    scan_job_node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"workload": "application"},
+        description="Node labels of the scan jobs' nodes: they pull and unpack images, so the application pool.",
+    )
     scan_job_resources: ContainerResources = ContainerResources(
         cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"
     )

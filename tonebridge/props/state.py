@@ -14,16 +14,29 @@ from tonebridge.props.types import StrictModel
 class StateSettings(StrictModel):
     """Names of the Terraform state backend (created by the `<env>-state` bootstrap stack)."""
 
-    bucket: BucketName
-    lock_table: TableName
-    region: Region
+    bucket: BucketName = Field(
+        description="S3 bucket of every stack's state (`<env>/<stack>.tfstate`), versioned and encrypted under its "
+        "own key (§11.1 `tonebridge-terraform-state`)."
+    )
+    lock_table: TableName = Field(
+        description="DynamoDB table of the state locks, taken beside the S3 lock file (§11.1 `dynamodb_table`)."
+    )
+    region: Region = Field(
+        description="Region of the bucket and the table (the `<env>-state` stack), where every stack's backend "
+        "finds them."
+    )
     access_log_bucket: BucketName | None = Field(
         default=None, description="Server access log bucket for the state bucket; defaults to '<bucket>-access-logs'."
     )
     protect: bool = Field(
         default=True, description="prevent_destroy on the bucket, deletion protection on the table, no force_destroy."
     )
-    noncurrent_version_retention_days: int = Field(default=90, ge=1, le=3650)
+    noncurrent_version_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days a superseded state version is kept (for a rollback) before S3 deletes it.",
+    )
     access_log_retention_days: int = Field(default=365, ge=1, le=3650, description="How long access logs are kept.")
 
     @property

@@ -71,10 +71,10 @@ DnsLabel = Annotated[str, Field(pattern=DNS_LABEL.pattern)]
 class ContainerResources(StrictModel):
     """Requests and limits of one container (limits required: every namespace has a quota)."""
 
-    cpu_request: Quantity
-    memory_request: Quantity
-    cpu_limit: Quantity
-    memory_limit: Quantity
+    cpu_request: Quantity = Field(description="CPU reserved for the container when it is scheduled, in cores (`500m`).")
+    memory_request: Quantity = Field(description="Memory reserved for the container when it is scheduled (`256Mi`).")
+    cpu_limit: Quantity = Field(description="CPU the container is throttled at, in cores.")
+    memory_limit: Quantity = Field(description="Memory beyond which the container is killed (OOM).")
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """The container's ``resources`` field (requests, then limits; cpu, then memory)."""

@@ -57,8 +57,9 @@ class VaultRole:
 
 
 class VaultServerSettings(StrictModel):
-    """Vault in HA mode with integrated (raft) storage: both ``platform.<region>.secrets.vault`` in the
-    YAML and the settings :class:`tonebridge.constructs.vault.Vault` takes (each rule once, here)."""
+    """Vault in HA mode with integrated (raft) storage, the server of spec §8.2's secrets path."""
+
+    # Both ``platform.<region>.secrets.vault`` in the YAML and what constructs.vault.Vault takes (each rule once).
 
     replicas: int = Field(default=3, ge=1, le=7, description="Raft voters; odd, so that a quorum survives.")
     data_storage: Storage = Field(default="10Gi", description="Raft data volume per replica (fast-ssd).")
@@ -67,7 +68,10 @@ class VaultServerSettings(StrictModel):
     zone_anti_affinity: bool = Field(
         default=True, description="Replicas in distinct availability zones (required), else distinct nodes."
     )
-    node_selector: dict[str, str] = Field(default_factory=lambda: {"workload": "application"})
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"workload": "application"},
+        description="Node labels of the nodes Vault runs on; a node group must carry them and fit every replica.",
+    )
     resources: ContainerResources = ContainerResources(
         cpu_request="250m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi"
     )

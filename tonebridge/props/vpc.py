@@ -48,7 +48,11 @@ class SubnetTiers(StrictModel):
 class PodNetworkSettings(StrictModel):
     """Secondary VPC CIDR for pod IPs (VPC CNI custom networking), split evenly per AZ."""
 
-    cidr: Cidr = IPv4Network("100.64.0.0/16")
+    cidr: Cidr = Field(
+        default=IPv4Network("100.64.0.0/16"),
+        description="The pod range, associated with the VPC beside `vpc_cidr` (RFC 1918 or RFC 6598, no overlap); "
+        "it must hold `max_nodes` x `max_pods_per_node` addresses.",
+    )
     max_nodes: int = Field(ge=1, le=5000, description="Most nodes the region's node groups may scale to.")
     max_pods_per_node: int = Field(
         default=110, ge=1, le=737, description="kubelet maxPods, what the pod range is sized for."
@@ -56,6 +60,9 @@ class PodNetworkSettings(StrictModel):
 
 
 class VpnGatewaySettings(StrictModel):
+    """A virtual private gateway for a site-to-site VPN (spec §11.1 `enable_vpn_gateway`); the VPN connection
+    itself is made outside this code."""
+
     enabled: bool = Field(default=True, description="Attach a virtual private gateway.")
     amazon_side_asn: int = Field(default=64512, ge=64512, le=4294967294, description="The gateway's BGP ASN.")
     propagate_routes: bool = Field(
@@ -66,17 +73,25 @@ class VpnGatewaySettings(StrictModel):
 
 
 class BastionSettings(StrictModel):
+    """The bastion host of spec §2.2's public subnet, reached through SSM Session Manager only."""
+
     enabled: bool = Field(
         default=True, description="An SSM-managed bastion in the first public subnet, with no inbound rule at all."
     )
-    instance_type: Ec2InstanceType = "t3.micro"
-    root_volume_gib: int = Field(default=20, ge=8, le=1024)
+    instance_type: Ec2InstanceType = Field(default="t3.micro", description="EC2 instance type of the bastion.")
+    root_volume_gib: int = Field(
+        default=20, ge=8, le=1024, description="Size of its encrypted gp3 root volume (Amazon Linux 2023)."
+    )
     detailed_monitoring: bool = Field(default=True, description="One-minute CloudWatch metrics for the host.")
 
 
 class FlowLogSettings(StrictModel):
+    """The VPC's flow logs, to a CloudWatch log group encrypted under the VPC's key."""
+
     retention_days: LogRetentionDays = Field(default=365, description="CloudWatch retention of the VPC flow logs.")
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        default="ALL", description="Which flows are logged: all, only those accepted, or only those rejected."
+    )
     max_aggregation_interval: Literal[60, 600] = Field(
         default=60, description="Seconds a flow record aggregates: 60 (the finest AWS offers; default) or 600."
     )
@@ -91,7 +106,11 @@ class VpcSettings(StrictModel):
     )
     subnets: SubnetTiers
     pods: PodNetworkSettings
-    nat: NatMode = NatMode.PER_AZ
+    nat: NatMode = Field(
+        default=NatMode.PER_AZ,
+        description="Egress of the private tiers: `per_az`, one NAT gateway per zone (a zone's outage cuts no "
+        "other's egress); `single`, one in the first zone (cheaper); `none`, no egress.",
+    )
     vpn_gateway: VpnGatewaySettings = VpnGatewaySettings()
     bastion: BastionSettings = BastionSettings()
     flow_logs: FlowLogSettings = FlowLogSettings()
