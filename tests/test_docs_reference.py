@@ -176,3 +176,10 @@ def test_reference_lists_every_field_with_its_limits() -> None:
     nat = next(r for r in rows if r.startswith("| `network.<region>.nat`"))
     assert "`per_az`, `single`, `none`" in nat and '`"per_az"`' in nat
     assert "| `database.rds.backup_retention_days` |" in text
+
+
+def test_every_field_is_described() -> None:
+    """An operator reads the reference, not the models: a new field needs a description (Field(description=...))
+    or, for a nested model, a class docstring."""
+    _, undescribed = config_reference.reference(config_reference.environment_schema())
+    assert undescribed == [], "fields without a description:\n" + "\n".join(undescribed)
