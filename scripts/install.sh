@@ -39,6 +39,23 @@ else
   exit 1
 fi
 
+# `make docs` renders docs/architecture.svg with Graphviz's `dot` (Debian's `graphviz`) in DejaVu Sans
+# (`fonts-dejavu-core`): the text's measured widths shape the layout, so the same font is needed for the same
+# bytes. tests/test_docs_architecture.py fails, never skips, without them.
+if command -v dot >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "DejaVu Sans"; then
+  echo "==> Graphviz for the architecture picture: $(dot -V 2>&1)"
+elif command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "==> Graphviz for the architecture picture: installing Debian's graphviz and fonts-dejavu-core (apt-get)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends graphviz fonts-dejavu-core fontconfig
+  command -v dot >/dev/null 2>&1 || { echo "install: graphviz was installed but \`dot\` is not on PATH" >&2; exit 1; }
+else
+  echo "install: make docs needs Graphviz's dot and the DejaVu fonts (Debian: apt-get install graphviz fonts-dejavu-core); no apt-get here" >&2
+  exit 1
+fi
+
 # pipenv runs as `python3 -m pipenv` everywhere (Makefile, cdktf.json), so a --user install works
 # without touching PATH.
 if ! python3 -m pipenv --version >/dev/null 2>&1; then
