@@ -70,8 +70,9 @@ cost: install ## Monthly cost estimate per environment and stack, offline (tools
 	$(PY) -m tools.cost
 
 .PHONY: docs
-docs: install ## Regenerate docs/configuration.md and schema/environment.schema.json from the models (idempotent)
+docs: install ## Regenerate docs/configuration.md, schema/environment.schema.json and docs/architecture.svg (idempotent)
 	$(PY) -m tools.docs.config_reference
+	$(PY) -m tools.docs.architecture
 
 versions: install ## The version table (tonebridge/versions.yaml) with each component's support status today
 	$(PY) -m tools.versions

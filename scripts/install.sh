@@ -17,17 +17,24 @@ fi
 python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
   echo "install: python3 must be 3.11 (Pipfile requires it); found $(python3 --version)" >&2; exit 1; }
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# Debian packages the tests need (apt-get update once per install run, then the packages named).
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  apt_updated=1
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
 # The restore drills (tests/test_restore_drill.py) start a real PostgreSQL server on loopback: Debian's
 # `postgresql` package (server binaries in /usr/lib/postgresql/<major>/bin, client tools, the
 # `postgres` user). Installed once; the drills fail, never skip, without it.
 if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && command -v pg_restore >/dev/null 2>&1; then
   echo "==> PostgreSQL server for the restore drills: $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"
 elif command -v apt-get >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "==> PostgreSQL server for the restore drills: installing Debian's postgresql package (apt-get)"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  apt_install postgresql
   # The package's own cluster is not used (the drills start theirs in a temporary folder).
   if command -v pg_lsclusters >/dev/null 2>&1; then
     pg_lsclusters -h 2>/dev/null | while read -r version name _; do
@@ -36,6 +43,21 @@ elif command -v apt-get >/dev/null 2>&1; then
   fi
 else
   echo "install: the restore drills need a PostgreSQL server (Debian: apt-get install postgresql); no apt-get here" >&2
+  exit 1
+fi
+
+# `make docs` renders docs/architecture.svg with Graphviz's `dot` (Debian's `graphviz`) in DejaVu Sans
+# (`fonts-dejavu-core`): the text's measured widths shape the layout, so the same font is needed for the same
+# bytes. tests/test_docs_architecture.py fails, never skips, without them.
+if command -v dot >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "DejaVu Sans"; then
+  echo "==> Graphviz for the architecture picture: $(dot -V 2>&1)"
+elif command -v apt-get >/dev/null 2>&1; then
+  echo "==> Graphviz for the architecture picture: installing Debian's graphviz and fonts-dejavu-core (apt-get)"
+  apt_install graphviz fonts-dejavu-core fontconfig
+  command -v dot >/dev/null 2>&1 || { echo "install: graphviz was installed but \`dot\` is not on PATH" >&2; exit 1; }
+else
+  echo "install: make docs needs Graphviz's dot and the DejaVu fonts" \
+    "(Debian: apt-get install graphviz fonts-dejavu-core); no apt-get here" >&2
   exit 1
 fi
 
