@@ -28,9 +28,15 @@ import yaml
 
 from tonebridge.versions import VersionTable
 
-#: libyaml's parser where PyYAML was built with it (the wheels are): the same documents as SafeLoader, and a
-#: chart's values.yaml (thousands of lines, vendored subcharts) parses ten times faster.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _safe_load(text: str | bytes) -> Any:
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it (its wheels do): the same documents, and a
+    chart's values.yaml (thousands of lines, vendored subcharts) parses ten times faster."""
+    if yaml.__with_libyaml__:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _REFERENCE = re.compile(r"^(?P<repo>[^@\s]+?)(:(?P<tag>[\w.-]+))?@(?P<digest>sha256:[0-9a-f]{64})$")
 
@@ -75,7 +81,7 @@ def _from_values(name: str, values: Any, app_version: str) -> Iterator[Published
 
 def _from_annotations(name: str, chart: dict[str, Any]) -> Iterator[PublishedDigest]:
     listed = (chart.get("annotations") or {}).get("artifacthub.io/images")
-    entries = (yaml.load(listed, Loader=_SAFE_LOADER) or []) if isinstance(listed, str) else []
+    entries = (_safe_load(listed) or []) if isinstance(listed, str) else []
     for entry in entries:
         match = _REFERENCE.match(str((entry or {}).get("image", "")))
         if match and match["tag"]:
@@ -90,11 +96,11 @@ def published(archive: Path) -> list[PublishedDigest]:
         files = {m.name: m for m in tar.getmembers() if m.isfile()}
         for name in sorted(n for n in files if n.endswith("/Chart.yaml")):
             folder = name.rsplit("/", 1)[0]
-            chart = yaml.load(tar.extractfile(files[name]).read(), Loader=_SAFE_LOADER) or {}  # type: ignore[union-attr]
+            chart = _safe_load(tar.extractfile(files[name]).read()) or {}  # type: ignore[union-attr]
             found.extend(_from_annotations(name, chart))
             values_name = f"{folder}/values.yaml"
             if values_name in files:
-                values = yaml.load(tar.extractfile(files[values_name]).read(), Loader=_SAFE_LOADER)  # type: ignore[union-attr]
+                values = _safe_load(tar.extractfile(files[values_name]).read())  # type: ignore[union-attr]
                 found.extend(_from_values(values_name, values, str(chart.get("appVersion", ""))))
     return found
 
@@ -103,7 +109,7 @@ class ChartFolder:
     """A chart repository folder: ``index.yaml`` and the archives it lists."""
 
     def __init__(self, folder: Path) -> None:
-        index = yaml.load((folder / "index.yaml").read_text(), Loader=_SAFE_LOADER)
+        index = _safe_load((folder / "index.yaml").read_text())
         self.folder = folder
         self.entries = {
             name: {str(e["version"]): e["urls"][0] for e in entries} for name, entries in index["entries"].items()

@@ -115,7 +115,7 @@ class CiAgentSettings(StrictModel):
         default_factory=lambda: ["HIGH", "CRITICAL"],
         min_length=1,
         description="Vulnerability severities that fail a scan: the Trivy container's TRIVY_SEVERITY (exit code 1), "
-        "which both the release job and the application pipeline's scan obey (neither passes a flag that overrides it).",
+        "which both the release job and the application pipeline's scan obey (no flag overrides it).",
     )
     max_agents: int = Field(default=10, ge=1, le=50, description="Agent pods at once (the kubernetes cloud's cap).")
     build_resources: ContainerResources = ContainerResources(
