@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge.props.aws_names import BucketName
-from tonebridge.props.edge_types import DEFAULT_MANAGED_RULE_GROUPS, CountryCode
+from tonebridge.props.edge_types import CountryCode, ManagedRuleGroups, RateLimit, default_managed_rule_groups
 from tonebridge.props.types import LogRetentionDays, StrictModel
 
 #: CloudFront's largest TTL we accept for a cached path: one year (CloudFront allows more; nothing
@@ -94,18 +94,13 @@ class CdnWafSettings(StrictModel):
     geo rule live here (moved from the regional ACLs, which behind CloudFront see CloudFront's
     addresses); the managed rule groups are mirrored in the regional ACLs as defence in depth."""
 
-    rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes.")
+    rate_limit: RateLimit = 2000
     blocked_countries: list[CountryCode] = Field(
         default_factory=list,
         description="ISO 3166-1 alpha-2 codes whose viewers are refused, by the web ACL's geo rule and "
         "CloudFront's geo restriction alike; empty blocks none.",
     )
-    managed_rule_groups: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_MANAGED_RULE_GROUPS),
-        min_length=1,
-        description="AWS managed rule groups the ACL evaluates, by WAF's names, distinct: the IP reputation list "
-        "first, the others after the geo and rate rules.",
-    )
+    managed_rule_groups: ManagedRuleGroups = Field(default_factory=default_managed_rule_groups)
     log_retention_days: LogRetentionDays = Field(
         default=365,
         description="Days the us-east-1 CloudWatch log group keeps the ACL's logs (Authorization and Cookie "

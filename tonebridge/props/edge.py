@@ -11,7 +11,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from tonebridge.props.aws_names import BucketName
-from tonebridge.props.edge_types import DEFAULT_MANAGED_RULE_GROUPS, CountryCode, Hostname, PathPrefix
+from tonebridge.props.edge_types import (
+    CountryCode,
+    Hostname,
+    ManagedRuleGroups,
+    PathPrefix,
+    RateLimit,
+    default_managed_rule_groups,
+)
 from tonebridge.props.types import LogRetentionDays, StrictModel
 
 
@@ -29,18 +36,13 @@ class EdgeSettings(StrictModel):
         description="Further public names on the certificate, served like `hostname` (and CloudFront's aliases "
         "in the primary region).",
     )
-    rate_limit: int = Field(default=2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes.")
+    rate_limit: RateLimit = 2000
     blocked_countries: list[CountryCode] = Field(
         default_factory=list,
         description="ISO 3166-1 alpha-2 codes the web ACL's geo rule blocks; like `rate_limit`, moved to "
         "`dns.cdn.waf` where CloudFront is in front (the ALB then sees CloudFront's addresses).",
     )
-    managed_rule_groups: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_MANAGED_RULE_GROUPS),
-        min_length=1,
-        description="AWS managed rule groups the web ACL evaluates, by WAF's names, distinct: the IP reputation "
-        "list first, the others after the geo and rate rules.",
-    )
+    managed_rule_groups: ManagedRuleGroups = Field(default_factory=default_managed_rule_groups)
     waf_log_retention_days: LogRetentionDays = Field(
         default=365,
         description="Days the CloudWatch log group keeps the web ACL's logs (Authorization and Cookie headers "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
@@ -55,3 +55,22 @@ def _path(value: str) -> str:
 Hostname = Annotated[str, AfterValidator(_hostname)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 PathPrefix = Annotated[str, AfterValidator(_path)]
+
+
+#: A web ACL's per-IP rate-based rule (CloudFront's ACL and each region's): WAF counts over 5 minutes and
+#: accepts 10 to 2,000,000,000.
+RateLimit = Annotated[int, Field(ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes.")]
+#: The AWS managed rule groups a web ACL evaluates (CloudFront's and, as defence in depth, each region's).
+ManagedRuleGroups = Annotated[
+    list[str],
+    Field(
+        min_length=1,
+        description="AWS managed rule groups the web ACL evaluates, by WAF's names, distinct: the IP reputation "
+        "list first, the others after the geo and rate rules.",
+    ),
+]
+
+
+def default_managed_rule_groups() -> list[str]:
+    """:data:`DEFAULT_MANAGED_RULE_GROUPS` as a fresh list (a field's default factory)."""
+    return list(DEFAULT_MANAGED_RULE_GROUPS)
