@@ -68,3 +68,27 @@ def test_clock_records_a_failed_step_and_ranks_resource_types_by_their_longest_w
     assert [name for name, _ in clock.steps] == ["apply e-a"]
     assert "apply e-a" in text and "total (wall)" in text
     assert text.index("aws_db_instance") < text.index("aws_sqs_queue")
+
+
+def test_a_stack_is_final_once_every_stack_reading_it_directly_or_not_is_deployed(tmp_path):
+    _stack(tmp_path, "e-a")
+    _stack(tmp_path, "e-b", reads=("e-a",))
+    _stack(tmp_path, "e-c", reads=("e-b",))
+    _stack(tmp_path, "e-d")
+    readers = tf.readers_of(["e-a", "e-b", "e-c", "e-d"], tmp_path)
+    assert readers == {"e-a": {"e-b", "e-c"}, "e-b": {"e-c"}, "e-c": set(), "e-d": set()}
+
+
+def test_deploy_starts_each_stack_when_its_sources_are_done_and_reports_settled_stacks(tmp_path, monkeypatch):
+    _stack(tmp_path, "e-a")
+    _stack(tmp_path, "e-b", reads=("e-a",))
+    _stack(tmp_path, "e-c", reads=("e-a",))
+    _stack(tmp_path, "e-d")
+    applied: list[str] = []
+    monkeypatch.setattr(tf, "_apply", lambda stack, outdir: applied.append(stack) or {"name": stack})
+    settled: dict[str, set[str]] = {}  # each settled stack: what was applied by then
+    outputs = tf.deploy(["e-a", "e-b", "e-c", "e-d"], tmp_path, settled=lambda s: settled.update({s: set(applied)}))
+    assert outputs == {s: {"name": s} for s in ("e-a", "e-b", "e-c", "e-d")}
+    assert applied.index("e-a") < min(applied.index("e-b"), applied.index("e-c"))
+    assert {"e-b", "e-c"} <= settled["e-a"]  # its readers' applies were done
+    assert sorted(settled) == ["e-a", "e-b", "e-c", "e-d"]

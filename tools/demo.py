@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tonebridge.cli import report
@@ -42,17 +43,30 @@ def deploy_plan_destroy(
     tf.say(f"[2/{STEPS}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
     with running_emulator(env.aws.emulator.endpoint, log_path=str(outdir / "moto.log")):
         try:
-            tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
-            outputs = tf.deploy([state], outdir)
-            tf.say(
-                f"[4/{STEPS}] Deploying the stacks that keep their state in it: {', '.join(rest)}"
-                " (each after the stacks whose outputs it reads, the others at once)"
-            )
-            outputs |= tf.deploy(rest, outdir)
-            outputs_file.write_text(json.dumps(outputs, indent=2))
-            print(json.dumps(outputs, indent=2))
-            tf.say(f"[5/{STEPS}] Planning every stack again, all at once; nothing may change")
-            codes = tf.in_parallel(lambda s: tf.plan_exit_code(s, outdir), stacks)  # read-only: no order needed
+            # The second plan of a stack starts once no apply still to come can change it (tf.readers_of):
+            # the state stack's while the regions deploy, the others as their readers finish.
+            readers = tf.readers_of(stacks, outdir)
+            with ThreadPoolExecutor(max_workers=len(stacks)) as planner:
+                plans: dict[str, Future[int]] = {}
+
+                def plan(stack: str) -> None:
+                    print(f"Planning {stack} again: nothing still to deploy can change it", flush=True)
+                    plans[stack] = planner.submit(tf.plan_exit_code, stack, outdir)
+
+                tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
+                outputs = tf.deploy([state], outdir, settled=plan, readers=readers)
+                tf.say(
+                    f"[4/{STEPS}] Deploying the stacks that keep their state in it: {', '.join(rest)}"
+                    " (each after the stacks whose outputs it reads, the others at once)"
+                )
+                outputs |= tf.deploy(rest, outdir, settled=plan, readers=readers)
+                outputs_file.write_text(json.dumps(outputs, indent=2))
+                print(json.dumps(outputs, indent=2))
+                tf.say(f"[5/{STEPS}] The second plans of every stack, each begun once its stack was final")
+                for stack in stacks:  # read by a stack of a later deploy call: final only now
+                    if stack not in plans:
+                        plan(stack)
+                codes = {s: plans[s].result() for s in stacks}
             drifted = [s for s in stacks if codes[s] != 0]
             if drifted:
                 raise SystemExit(f"a second plan wanted changes (or failed) in: {', '.join(drifted)}")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TypeVar
 
@@ -166,20 +166,65 @@ def _apply(stack: str, outdir: Path) -> dict:
     return {name: o["value"] for name, o in json.loads(shown.stdout).items() if not o.get("sensitive")}
 
 
-def deploy(stacks: Sequence[str], outdir: Path = OUTDIR, outputs_file: Path | None = None) -> dict:
-    """Deploy ``stacks``: ``terraform init`` and ``apply`` in each, the stacks of one level (:func:`levels`)
-    at once; raises on failure. Returns (and writes to ``outputs_file``) the outputs by stack, as
-    ``cdktf deploy --outputs-file`` does.
+def readers_of(stacks: Sequence[str], outdir: Path = OUTDIR) -> dict[str, set[str]]:
+    """For each of ``stacks``, the stacks among them that read its outputs, directly or through another.
+
+    A reader's apply acts on the stack it reads (the secondary region's replica on the primary's database,
+    the global stack's listeners on the primary's load balancer); nothing else does, so a stack's second
+    plan is final once it and its readers are deployed.
+    """
+    needs = {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+    readers: dict[str, set[str]] = {s: set() for s in stacks}
+
+    def mark(reader: str, stack: str) -> None:
+        for source in needs[stack] - readers[stack]:
+            if reader not in readers[source]:
+                readers[source].add(reader)
+                mark(reader, source)
+
+    for stack in stacks:
+        mark(stack, stack)
+    return readers
+
+
+def deploy(
+    stacks: Sequence[str],
+    outdir: Path = OUTDIR,
+    outputs_file: Path | None = None,
+    settled: Callable[[str], object] | None = None,
+    readers: dict[str, set[str]] | None = None,
+) -> dict:
+    """Deploy ``stacks``: ``terraform init`` and ``apply`` in each, every stack as soon as the stacks whose
+    outputs it reads are deployed (the others at once); raises on failure. Returns (and writes to
+    ``outputs_file``) the outputs by stack, as ``cdktf deploy --outputs-file`` does. ``settled`` is called
+    with each stack once it and every stack that reads it (``readers``, by default :func:`readers_of`
+    ``stacks``) are deployed by this call.
 
     Terraform directly, not `cdktf deploy`: cdktf runs ``terraform plan`` and then ``terraform apply``,
     which plans again (a minute of the provider reading everything, per stack), and its terminal view
     redraws for every line of output.
     """
+    needs = {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+    readers = readers_of(stacks, outdir) if readers is None else readers
     outputs: dict[str, dict] = {}
-    for level in levels(stacks, outdir):
-        if len(level) > 1:
-            print(f"In parallel (neither reads the other's outputs): {', '.join(level)}", flush=True)
-        outputs |= in_parallel(lambda s: _apply(s, outdir), level)
+    reported: set[str] = set()
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        running: dict[Future, str] = {}
+        while len(outputs) < len(stacks):
+            for stack in sorted(stacks):
+                if stack not in outputs and stack not in running.values() and needs[stack] <= set(outputs):
+                    beside = sorted(running.values())
+                    print(f"Deploying {stack}{' beside ' + ', '.join(beside) if beside else ''}", flush=True)
+                    running[pool.submit(_apply, stack, outdir)] = stack
+            if not running:
+                raise SystemExit(f"cyclic cross-stack references among {sorted(set(stacks) - set(outputs))}")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outputs[running.pop(future)] = future.result()
+            for stack in sorted(set(outputs) - reported):
+                if settled and readers.get(stack, set()) <= set(outputs):
+                    reported.add(stack)
+                    settled(stack)
     if outputs_file:
         outputs_file.write_text(json.dumps(outputs, indent=2))
     return outputs
