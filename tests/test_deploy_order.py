@@ -23,7 +23,9 @@ def test_session_synthesis_of_local_deploys_the_secondary_region_beside_the_glob
     # `local` it reads only the primary region's outputs.
     stacks = tf.stacks_of("local", synth_dir, providers={"aws"})
     assert tf.levels(stacks[1:], synth_dir) == [["local-us-west-2"], ["local-global", "local-us-east-1"]]
-    assert tf.levels(stacks, synth_dir)[0] == ["local-state"]
+    # Its second plans: the state stack's as soon as it is deployed, the primary's after both its readers.
+    readers = tf.readers_of(stacks, synth_dir)
+    assert readers["local-state"] == set() and readers["local-us-west-2"] == {"local-us-east-1", "local-global"}
 
 
 def test_levels_follow_output_references_only(tmp_path):
