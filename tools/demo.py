@@ -50,7 +50,7 @@ def deploy_plan_destroy(
                 plans: dict[str, Future[int]] = {}
 
                 def plan(stack: str) -> None:
-                    print(f"Planning {stack} again: nothing still to deploy can change it", flush=True)
+                    tf.tell(f"Planning {stack} again: nothing still to deploy can change it")
                     plans[stack] = planner.submit(tf.plan_exit_code, stack, outdir)
 
                 tf.say(f"[3/{STEPS}] Deploying the state backend first: {state}")
@@ -61,7 +61,7 @@ def deploy_plan_destroy(
                 )
                 outputs |= tf.deploy(rest, outdir, settled=plan, readers=readers)
                 outputs_file.write_text(json.dumps(outputs, indent=2))
-                print(json.dumps(outputs, indent=2))
+                tf.tell(json.dumps(outputs, indent=2))
                 tf.say(f"[5/{STEPS}] The second plans of every stack, each begun once its stack was final")
                 for stack in stacks:  # read by a stack of a later deploy call: final only now
                     if stack not in plans:

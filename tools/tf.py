@@ -24,7 +24,14 @@ _PRINT = threading.Lock()
 
 
 def say(message: str) -> None:
-    print(f"\n==> {message}", flush=True)
+    tell(f"\n==> {message}")
+
+
+def tell(line: str) -> None:
+    """Print a whole line at once: stacks deploy and plan in parallel threads, and print's text and its
+    newline are two writes that another thread's line could come between."""
+    with _PRINT:
+        print(line, flush=True)
 
 
 def run(
@@ -40,7 +47,7 @@ def run(
     With ``label`` (a stack name) every line is prefixed with it, so that stacks running at once stay
     readable, and Terraform's "complete after" lines are counted per resource type (tools/timing.py).
     """
-    print(f"{label + ' | ' if label else ''}$ {' '.join(cmd)}", flush=True)
+    tell(f"{label + ' | ' if label else ''}$ {' '.join(cmd)}")
     if label is None:
         result = subprocess.run(list(cmd), cwd=cwd, env=terraform_environment(env), check=False)
         returncode = result.returncode
@@ -214,7 +221,7 @@ def deploy(
             for stack in sorted(stacks):
                 if stack not in outputs and stack not in running.values() and needs[stack] <= set(outputs):
                     beside = sorted(running.values())
-                    print(f"Deploying {stack}{' beside ' + ', '.join(beside) if beside else ''}", flush=True)
+                    tell(f"Deploying {stack}{' beside ' + ', '.join(beside) if beside else ''}")
                     running[pool.submit(_apply, stack, outdir)] = stack
             if not running:
                 raise SystemExit(f"cyclic cross-stack references among {sorted(set(stacks) - set(outputs))}")
