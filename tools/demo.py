@@ -40,6 +40,7 @@ def deploy_plan_destroy(
         print(f"Not deployed here (they need a real Kubernetes API, not an AWS emulator): {', '.join(skipped)}")
     state, rest = stacks[0], stacks[1:]
     outputs_file = outdir / f"{env.name}-outputs.json"
+    deployed_order = tf.levels(rest, outdir)  # the destroy's, reversed: taken before the drill edits a stack
     tf.say(f"[2/{STEPS}] Starting the AWS emulator (moto server) on {env.aws.emulator.endpoint}")
     with running_emulator(env.aws.emulator.endpoint, log_path=str(outdir / "moto.log")):
         try:
@@ -82,7 +83,7 @@ def deploy_plan_destroy(
                     drill(env, outdir)
         finally:
             tf.say(f"[7/{STEPS}] Destroying everything: readers before the stacks they read, state backend last")
-            failed = tf.destroy_all(rest, outdir)
+            failed = tf.destroy_all(rest, outdir, order=deployed_order)
             if not tf.destroy(state, outdir):
                 failed.append(state)
     if failed:

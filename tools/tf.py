@@ -237,12 +237,13 @@ def deploy(
     return outputs
 
 
-def destroy_all(stacks: Sequence[str], outdir: Path = OUTDIR) -> list[str]:
+def destroy_all(stacks: Sequence[str], outdir: Path = OUTDIR, order: list[list[str]] | None = None) -> list[str]:
     """``terraform destroy`` of ``stacks``, the reverse of :func:`levels` (a stack only after every stack that
     reads its outputs), one level at a time; returns the stacks that failed. A failed stack does not stop
-    the others: whatever can be destroyed is."""
+    the others: whatever can be destroyed is. ``order``: the levels as deployed (the failover drill
+    rewrites the secondary region's configuration, which then no longer reads the primary's outputs)."""
     failed: list[str] = []
-    for level in reversed(levels(stacks, outdir)):
+    for level in reversed(order or levels(stacks, outdir)):
         results = in_parallel(lambda s: destroy(s, outdir), level)
         failed += [s for s in level if not results[s]]
     return failed
