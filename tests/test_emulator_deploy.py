@@ -1,4 +1,4 @@
-"""Deploy `local` for real: cdktf deploy to moto server on loopback, plan again, destroy."""
+"""Deploy `local` for real: terraform apply to moto server on loopback, plan again, destroy."""
 
 from __future__ import annotations
 

@@ -301,3 +301,21 @@ def test_state_bucket_named_principals_policy_end_to_end(monkeypatch):
         assert s3.head_object(Bucket="named", Key="local/x.tfstate")["ContentLength"] == 2
         with pytest.raises(ClientError, match=r"403|Forbidden|AccessDenied"):
             s3.put_object(Bucket="other", Key="local/x.tfstate", Body=b"{}")
+
+
+def test_a_new_rds_instance_gets_rds_default_certificate_authority(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+    moto_server.install_corrections()
+    with mock_aws():
+        rds = boto3.client("rds", region_name="us-west-2")
+        common = {"DBInstanceClass": "db.t4g.medium", "Engine": "postgres", "AllocatedStorage": 20}
+        common |= {"MasterUsername": "admin_user", "MasterUserPassword": "not-a-real-password"}
+        rds.create_db_instance(DBInstanceIdentifier="default-ca", **common)
+        rds.create_db_instance(DBInstanceIdentifier="named-ca", CACertificateIdentifier="rds-ca-ecc384-g1", **common)
+        cas = {
+            i["DBInstanceIdentifier"]: i["CACertificateIdentifier"] for i in rds.describe_db_instances()["DBInstances"]
+        }
+    assert cas == {"default-ca": moto_server.RDS_DEFAULT_CA, "named-ca": "rds-ca-ecc384-g1"}

@@ -12,6 +12,8 @@ import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
+from tools import timing
+
 
 def _port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -43,23 +45,29 @@ def running_emulator(endpoint: str, timeout: float = 60.0, log_path: str | None 
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"moto server exited with status {proc.returncode} before it was ready")
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=_UNVERIFIED):  # noqa: S310
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"moto server did not answer on {endpoint} within {timeout:.0f}s") from None
-                time.sleep(0.3)
+        with timing.CLOCK.step("emulator start"):
+            _wait_until_ready(proc, endpoint, timeout)
         yield endpoint
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with timing.CLOCK.step("emulator stop"):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         if log is not subprocess.DEVNULL:
             log.close()
+
+
+def _wait_until_ready(proc: subprocess.Popen, endpoint: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"moto server exited with status {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=_UNVERIFIED):  # noqa: S310
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"moto server did not answer on {endpoint} within {timeout:.0f}s") from None
+            time.sleep(0.3)

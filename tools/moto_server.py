@@ -58,6 +58,10 @@ The infrastructure code deploys to the emulator exactly as it deploys to product
 18. Canonical user id. moto's ListBuckets names the owner with an id of its own, while the owner of
     every ACL is moto's canonical owner; in AWS both are the account's canonical user id
     (``aws_canonical_user_id`` reads ListBuckets, and the CloudFront log bucket's ACL names it).
+19. RDS certificate authority. A new instance gets RDS's default CA, ``rds-ca-rsa2048-g1``; moto names a
+    placeholder (``rds-ca-default``). The AWS provider creates an instance without a CA and sets the
+    configured one by ModifyDBInstance when the created instance has another, then waits for the instance
+    again: a second 80-second wait on every RDS instance here that AWS does not make.
 """
 
 from __future__ import annotations
@@ -238,8 +242,14 @@ _moto_db_instance_init = DBInstance.__init__
 _PERFORMANCE_INSIGHTS = ("enable_performance_insights", "performance_insights_kms_key_id")
 
 
+#: The CA RDS gives a new instance that names none (RDS User Guide, "Certificate authorities").
+RDS_DEFAULT_CA = "rds-ca-rsa2048-g1"
+
+
 def _db_instance_init(self, backend, **kwargs) -> None:
     _moto_db_instance_init(self, backend, **kwargs)
+    if not kwargs.get("ca_certificate_identifier"):
+        self.ca_certificate_identifier = RDS_DEFAULT_CA
     for key in _PERFORMANCE_INSIGHTS:  # moto's update() sets these same names on modification
         setattr(self, key, kwargs.get(key))
     self.performance_insights_retention_period = kwargs.get("performance_insights_retention_period")

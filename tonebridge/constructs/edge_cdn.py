@@ -115,6 +115,8 @@ class CdnWiring:
     origin_domain: the Route53 name that routes to the regional ALBs.
     origin_header_value: the active slot's secret value, sent in ``origin_secret.header`` to the ALBs.
     force_destroy_logs: delete the log bucket with its objects (emulator only).
+    wait_for_deployment: false only against the emulator, where the provider's wait for the edge locations
+    (half a minute of polling) waits for nothing; the attribute is left out otherwise (the provider waits).
     """
 
     name: str
@@ -124,6 +126,7 @@ class CdnWiring:
     origin_domain: str
     origin_header_value: str
     force_destroy_logs: bool = False
+    wait_for_deployment: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):
@@ -170,6 +173,7 @@ class CdnDistribution(Construct):
             http_version=settings.http_version,
             is_ipv6_enabled=settings.ipv6,
             web_acl_id=wiring.web_acl_arn,
+            **({} if wiring.wait_for_deployment else {"wait_for_deployment": False}),
             origin=[
                 CloudfrontDistributionOrigin(
                     origin_id=ORIGIN_ID,

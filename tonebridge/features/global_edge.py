@@ -72,13 +72,15 @@ class Site:
     """Who the global edge belongs to: ``name`` (``<Project>-<environment>``, the prefix of the CDN's
     resources), ``environment`` (the zone's comment, the health checks' names), ``primary_region``
     (whose edge names CloudFront serves, and the default of geolocation routing), ``primary``
-    (that region's edge settings), ``protect`` (false: the CDN's log bucket is destroyed with its logs)."""
+    (that region's edge settings), ``protect`` (false: the CDN's log bucket is destroyed with its logs),
+    ``emulated`` (deployed to the AWS emulator: nothing propagates to edge locations, so nothing to wait for)."""
 
     name: str
     environment: str
     primary_region: str
     primary: EdgeSettings
     protect: bool
+    emulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,7 @@ class _Builder:
                 origin_domain=self.settings.routing.origin_hostname,
                 origin_header_value=secret.active_value,
                 force_destroy_logs=not site.protect,
+                wait_for_deployment=not site.emulated,
             ),
         )
         self._in_region(distribution, CLOUDFRONT_REGION)

@@ -44,7 +44,12 @@ class GlobalDnsStack(TonebridgeStack):
             if stack.edge and stack.edge_lb
         }
         site = Site(
-            f"{env.tags['Project']}-{env.name}", env.name, primary, env.platform[primary].edge, env.state.protect
+            f"{env.tags['Project']}-{env.name}",
+            env.name,
+            primary,
+            env.platform[primary].edge,
+            env.state.protect,
+            emulated=env.aws.emulator is not None,
         )
         #: The zone, routing records, health checks, CDN and DR record (a GlobalEdge).
         self.edge = add_global_edge(self, env.dns, edges, site, provider_for=self.provider_for, dr_address=dr_address)
