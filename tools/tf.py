@@ -126,6 +126,11 @@ def remote_state_sources(stack: str, outdir: Path = OUTDIR) -> set[str]:
     return {name.removeprefix(prefix) for name in sources if name.startswith(prefix)}
 
 
+def _needs(stacks: Sequence[str], outdir: Path) -> dict[str, set[str]]:
+    """For each of ``stacks``, the stacks among them whose outputs it reads (one read of each stack's JSON)."""
+    return {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+
+
 def levels(stacks: Sequence[str], outdir: Path = OUTDIR) -> list[list[str]]:
     """``stacks`` in groups that may run at once: each stack after the stacks whose outputs it reads.
 
@@ -134,7 +139,7 @@ def levels(stacks: Sequence[str], outdir: Path = OUTDIR) -> list[list[str]]:
     primary region's outputs, so it deploys beside the secondary region. References to stacks outside
     ``stacks`` (the state stack, already deployed) are taken as met.
     """
-    needs = {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+    needs = _needs(stacks, outdir)
     done: set[str] = set()
     grouped: list[list[str]] = []
     while len(done) < len(stacks):
@@ -180,7 +185,7 @@ def readers_of(stacks: Sequence[str], outdir: Path = OUTDIR) -> dict[str, set[st
     the global stack's listeners on the primary's load balancer); nothing else does, so a stack's second
     plan is final once it and its readers are deployed.
     """
-    needs = {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+    needs = _needs(stacks, outdir)
     readers: dict[str, set[str]] = {s: set() for s in stacks}
 
     def mark(reader: str, stack: str) -> None:
@@ -211,7 +216,7 @@ def deploy(
     which plans again (a minute of the provider reading everything, per stack), and its terminal view
     redraws for every line of output.
     """
-    needs = {s: remote_state_sources(s, outdir) & set(stacks) for s in stacks}
+    needs = _needs(stacks, outdir)
     readers = readers_of(stacks, outdir) if readers is None else readers
     outputs: dict[str, dict] = {}
     reported: set[str] = set()
