@@ -115,7 +115,11 @@ export PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1
 step "Python packages from Pipfile.lock (into .venv)" python3 -m pipenv sync --dev
 step "network-config-analyzer (tools/nca/Pipfile.lock, into tools/nca/.venv; the fit check runs it)" \
   bash -c 'cd tools/nca && python3 -m pipenv sync'
-if [ node_modules/.package-lock.json -nt package-lock.json ] && [ -x node_modules/.bin/cdktf ]; then
+if [ -L node_modules ]; then
+  # A git worktree sharing its checkout's packages: npm ci deletes node_modules' contents first, which through
+  # the link would empty the other checkout's folder.
+  echo "==> cdktf CLI and Node 22: node_modules links to $(readlink node_modules); left as it is (run make install there)"
+elif [ node_modules/.package-lock.json -nt package-lock.json ] && [ -x node_modules/.bin/cdktf ]; then
   echo "==> cdktf CLI and Node 22 from package-lock.json: node_modules is up to date"
 else
   step "cdktf CLI and Node 22 from package-lock.json (npm ci)" npm ci --no-audit --no-fund --loglevel=error

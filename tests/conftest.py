@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from tonebridge.config import load_selected
 from tonebridge.jsii_calls import Calls, counting
 from tonebridge.lazy_providers import PROVIDER_PACKAGES
 from tonebridge.paths import PROJECT_ROOT
+from tools.cdktf_out import manifest_stacks, read_stack
 from tools.terraform_cli import terraform_environment
 
 os.environ.update({k: v for k, v in terraform_environment().items() if k in ("JSII_NODE", "TF_CLI_CONFIG_FILE")})
@@ -191,13 +191,13 @@ def synth_calls(synth_dir) -> Calls:
 
 @pytest.fixture(scope="session")
 def manifest(synth_dir) -> dict:
-    return json.loads((synth_dir / "manifest.json").read_text())["stacks"]
+    return manifest_stacks(synth_dir)
 
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir, manifest) -> dict[str, dict]:
     """Stack name -> parsed cdk.tf.json."""
-    return {name: json.loads((synth_dir / m["synthesizedStackPath"]).read_text()) for name, m in manifest.items()}
+    return {name: read_stack(synth_dir, name, manifest) for name in manifest}
 
 
 def resources(stack: dict, kind: str) -> dict[str, dict]:

@@ -16,6 +16,10 @@ def _stack(outdir: Path, name: str, reads: tuple[str, ...] = ()) -> None:
     folder = outdir / "stacks" / name
     folder.mkdir(parents=True)
     (folder / "cdk.tf.json").write_text(json.dumps({"data": {"terraform_remote_state": remote}} if reads else {}))
+    manifest = outdir / "manifest.json"
+    entries = json.loads(manifest.read_text())["stacks"] if manifest.exists() else {}
+    entries[name] = {"synthesizedStackPath": f"stacks/{name}/cdk.tf.json"}
+    manifest.write_text(json.dumps({"stacks": entries}))
 
 
 def test_session_synthesis_of_local_deploys_the_secondary_region_beside_the_global_stack(synth_dir):

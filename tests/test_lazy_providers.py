@@ -21,6 +21,7 @@ from tests.test_snapshots import STACKS
 from tonebridge import lazy_providers
 from tonebridge.config import load_selected
 from tonebridge.paths import PROJECT_ROOT
+from tools.cdktf_out import read_stacks
 
 ENVIRONMENTS = sorted(env.name for env in load_selected(PROJECT_ROOT / "environments"))
 JSII_TYPE = re.compile(rb'jsii_type="([^"]+)"')
@@ -235,11 +236,7 @@ def test_an_environment_loads_only_the_providers_its_stacks_use(tmp_path, env_na
         _synthesize(tmp_path / "cdktf.out", TONEBRIDGE_ENVIRONMENTS=env_name), tmp_path / "cdktf.out"
     )
     required = {
-        provider
-        for stack in json.loads((outdir / "manifest.json").read_text())["stacks"].values()
-        for provider in json.loads((outdir / stack["synthesizedStackPath"]).read_text())["terraform"][
-            "required_providers"
-        ]
+        provider for stack in read_stacks(outdir).values() for provider in stack["terraform"]["required_providers"]
     }
     loaded = {m for m in modules if m in lazy_providers.PROVIDER_PACKAGES}
     assert loaded

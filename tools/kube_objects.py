@@ -22,6 +22,7 @@ from kubernetes_validate import utils as _kv_utils
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 from tonebridge.kubeapi import is_core
+from tools.cdktf_out import read_stacks
 
 # kubernetes-validate opens and parses the kind's schema and the shared _definitions.json (several MB)
 # again for every object it validates: 1.8 s for the platform stacks' ~300 objects, 0.2 s with each file
@@ -66,10 +67,9 @@ def validation_problems(objects: Iterable[dict[str, Any]], version: str) -> list
 def main(argv: list[str]) -> int:
     outdir = Path(argv[0]) if argv else Path("cdktf.out")
     version = argv[1] if len(argv) > 1 else "1.35"
-    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
     failed = 0
-    for name, entry in sorted(manifest.items()):
-        objects = objects_of(json.loads((outdir / entry["synthesizedStackPath"]).read_text()))
+    for name, stack in read_stacks(outdir).items():
+        objects = objects_of(stack)
         problems = validation_problems(objects, version)
         print(f"{name}: {len(objects)} objects, {len(problems)} problems")
         for problem in problems:

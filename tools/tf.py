@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from tonebridge.paths import PROJECT_ROOT
 from tools import timing
+from tools.cdktf_out import manifest_stacks, read_stack
 from tools.terraform_cli import terraform_environment
 
 OUTDIR = PROJECT_ROOT / "cdktf.out"
@@ -87,7 +88,7 @@ def synth(environments: str, outdir: Path = OUTDIR) -> None:
 
 def providers_of(stack: str, outdir: Path = OUTDIR) -> set[str]:
     """Local names of the providers a synthesized stack requires (aws, kubernetes, helm, google)."""
-    synthesized = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+    synthesized = read_stack(outdir, stack)
     return set(synthesized.get("terraform", {}).get("required_providers", {}))
 
 
@@ -97,7 +98,7 @@ def stacks_of(environment: str, outdir: Path = OUTDIR, *, providers: set[str] | 
     With ``providers``, only the stacks that need nothing else (an AWS emulator serves the aws
     provider only: platform stacks need a real Kubernetes API).
     """
-    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    manifest = manifest_stacks(outdir)
     names = [n for n in manifest if n.startswith(f"{environment}-")]
     if providers is not None:
         names = [n for n in names if providers_of(n, outdir) <= providers]
@@ -120,7 +121,7 @@ PARALLELISM = 32
 def remote_state_sources(stack: str, outdir: Path = OUTDIR) -> set[str]:
     """The stacks whose outputs ``stack`` reads (cdktf's cross-stack references: ``terraform_remote_state``
     data sources named ``cross-stack-reference-input-<stack>``)."""
-    synthesized = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+    synthesized = read_stack(outdir, stack)
     prefix = "cross-stack-reference-input-"
     sources = synthesized.get("data", {}).get("terraform_remote_state", {})
     return {name.removeprefix(prefix) for name in sources if name.startswith(prefix)}

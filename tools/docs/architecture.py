@@ -61,7 +61,7 @@ def synthesize(environment: str = ENVIRONMENT) -> dict[str, dict]:
     from tonebridge import lazy_providers
     from tonebridge.config import load_selected
     from tonebridge.paths import prefer_project_node
-    from tools.docs.synthesized import read_outdir
+    from tools.cdktf_out import read_stacks
 
     (env,) = [e for e in load_selected(PROJECT_ROOT / "environments") if e.name == environment]
     prefer_project_node(os.environ)
@@ -71,7 +71,7 @@ def synthesize(environment: str = ENVIRONMENT) -> dict[str, dict]:
     with tempfile.TemporaryDirectory(prefix="architecture-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
         build_app([env], outdir=str(outdir)).synth()
-        return read_outdir(outdir)
+        return read_stacks(outdir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tools.kube_objects import objects_of
@@ -30,12 +29,6 @@ class Ref:
     type: str
     id: str
     attr: str
-
-
-def read_outdir(outdir: Path) -> dict[str, dict]:
-    """Stack name -> parsed ``cdk.tf.json`` of a cdktf output folder (its manifest names them)."""
-    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
-    return {name: json.loads((outdir / m["synthesizedStackPath"]).read_text()) for name, m in sorted(manifest.items())}
 
 
 class Synthesized:

@@ -9,7 +9,6 @@ infrastructure stack and Karpenter provide (:mod:`tools.fit.pools`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.flows import Flow, flows_of
+from tools.cdktf_out import manifest_stacks, read_stack
 from tools.fit.addons import addon_workloads
 from tools.fit.model import ClusterView
 from tools.fit.operators import derived_workloads
@@ -32,10 +32,6 @@ class Cluster:
 
     view: ClusterView
     flows: list[Flow]
-
-
-def _stack(outdir: Path, manifest: dict[str, Any], name: str) -> dict[str, Any]:
-    return json.loads((outdir / manifest[name]["synthesizedStackPath"]).read_text())
 
 
 def build_view(
@@ -74,7 +70,7 @@ def build_clusters(
     outdir: Path, envs: Iterable[EnvironmentConfig], repository: Path, *, unread: bool = True
 ) -> Iterator[Cluster]:
     """Every AWS region's cluster of ``envs`` whose platform stack is in ``outdir``."""
-    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    manifest = manifest_stacks(outdir)
     for env in envs:
         for region in env.aws_regions:
             infra, platform = f"{env.name}-{region}", f"{env.name}-{region}-platform"
@@ -83,8 +79,8 @@ def build_clusters(
             yield build_view(
                 env,
                 region,
-                _stack(outdir, manifest, platform),
-                _stack(outdir, manifest, infra),
+                read_stack(outdir, platform, manifest),
+                read_stack(outdir, infra, manifest),
                 repository,
                 unread=unread,
             )
