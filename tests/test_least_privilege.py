@@ -6,11 +6,15 @@ production's backups (bucket, prefix or key); a service principal never acts for
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 
 import pytest
 
 from tests.conftest import resources
+from tonebridge import versions
+from tonebridge.registry_layer_buckets import REGISTRY_LAYER_BUCKETS, layer_buckets, registry_of
 
 AWS_STACKS = [
     "production-state",
@@ -249,4 +253,123 @@ def test_s3_endpoint_reaches_only_the_projects_and_awss_own_buckets(stacks):
     aws_owned = statements["AwsOwnedBucketsReadOnly"]
     assert aws_owned["Action"] == "s3:GetObject"
     assert any("starport-layer-bucket" in arn for arn in aws_owned["Resource"])  # ECR image layers
-    assert set(statements) == {"ProjectBuckets", "AwsOwnedBucketsReadOnly"}
+    assert set(statements) == {"ProjectBuckets", "AwsOwnedBucketsReadOnly", "RegistryLayersReadOnly"}
+
+
+# --- what one policy grants, the other must allow ----------------------------------------------------------
+
+_GRANTED = re.compile(r"\$\{aws_(kms_key|s3_bucket)\.([^.}]+)\.arn\}")
+_ROLE = re.compile(r"^\$\{aws_iam_role\.([^.}]+)\.(?:id|name)\}$")
+
+
+def _names_role(statement: dict, role_id: str, role_name: str) -> bool:
+    """The statement names the role: by its resource's ARN, by its ARN spelled out, or by aws:PrincipalArn."""
+    named = [*_aws_principals(statement), *statement.get("Condition", {}).get("ArnEquals", {}).values()]
+    named = [n for value in named for n in ([value] if isinstance(value, str) else value)]
+    return any(n == f"${{aws_iam_role.{role_id}.arn}}" or n.endswith(f":role/{role_name}") for n in named)
+
+
+@pytest.mark.parametrize("stack", [*AWS_STACKS, "production-global", "local-global"])
+def test_every_role_granted_a_key_or_bucket_is_named_by_its_policies(stacks, stack):
+    """No key policy trusts the account root and every backups or state bucket denies the principals it does
+    not name: a role whose own policy grants it a key or such a bucket is useless unless the key's and the
+    bucket's policies name it too (the logical backup's role once had only its own policy: every upload
+    denied). Roles and grants made by other stacks are checked where those stacks name them."""
+    synthesized = stacks[stack]
+    roles = resources(synthesized, "aws_iam_role")
+    keys = resources(synthesized, "aws_kms_key")
+    bucket_policies = {
+        p["bucket"].split(".")[1]: _statements(p["policy"])
+        for p in resources(synthesized, "aws_s3_bucket_policy").values()
+    }
+    checked = 0
+    for policy_id, policy in resources(synthesized, "aws_iam_role_policy").items():
+        role = _ROLE.match(policy["role"])
+        if role is None:
+            continue
+        role_id, role_name = role.group(1), roles[role.group(1)]["name"]
+        for statement in _statements(policy["policy"]):
+            if statement["Effect"] != "Allow":
+                continue
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for kind, target in {m for t in targets for m in _GRANTED.findall(t)}:
+                if kind == "kms_key":
+                    key_statements = [s for s in _statements(keys[target]["policy"]) if s["Effect"] == "Allow"]
+                    for action in (a for a in _actions(statement) if a.startswith("kms:")):
+                        assert any(
+                            _names_role(s, role_id, role_name) and any(fnmatch.fnmatch(action, a) for a in _actions(s))
+                            for s in key_statements
+                        ), f"{stack}: {role_name} may {action} on {target} ({policy_id}); its key policy disagrees"
+                        checked += 1
+                elif target in bucket_policies:
+                    deny = [s for s in bucket_policies[target] if s.get("Sid") == "DenyUnnamedPrincipals"]
+                    if deny:
+                        assert any(
+                            n == f"${{aws_iam_role.{role_id}.arn}}" or n.endswith(f":role/{role_name}")
+                            for n in _named(bucket_policies[target])
+                        ), f"{stack}: {role_name} is granted {target} by {policy_id}, but its bucket policy denies it"
+                        checked += 1
+    if stack.endswith(("us-west-2", "us-east-1")):
+        assert checked  # the regional stacks grant keys and buckets: the test read them
+
+
+def _via(statement: dict) -> str | None:
+    """The service a key statement confines its principals to (``kms:ViaService``), or None."""
+    via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+    return via.split(".")[0] if via else None
+
+
+@pytest.mark.parametrize("stack", ["production-global", "local-global", "production-us-west-2", "local-us-west-2"])
+def test_secrets_terraform_writes_are_in_keys_the_deployers_may_use_through_secrets_manager(
+    stacks, stack, environments
+):
+    """Secrets Manager encrypts a value with the secret's key as its caller (Terraform, as a deploy
+    identity): without GenerateDataKey and Decrypt for the deployers through Secrets Manager, every
+    secret version Terraform writes or reads back is refused (the CloudFront origin secret once was)."""
+    env = environments[stack.split("-")[0]]
+    deployers = env.security.deploy_principals
+    synthesized = stacks[stack]
+    secrets = resources(synthesized, "aws_secretsmanager_secret")
+    keys = resources(synthesized, "aws_kms_key")
+    versions_written = resources(synthesized, "aws_secretsmanager_secret_version").values()
+    for version in versions_written:
+        secret = secrets[version["secret_id"].split(".")[1]]
+        key_ref = _GRANTED.search(secret.get("kms_key_id", ""))
+        assert key_ref, f"{stack}: secret {secret['name']} without a customer key of this stack"
+        uses = [s for s in _statements(keys[key_ref.group(2)]["policy"]) if s["Effect"] == "Allow"]
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            for deployer in deployers:
+                assert any(
+                    any(p.endswith(f":{deployer}") for p in _aws_principals(s))
+                    and any(fnmatch.fnmatch(action, a) for a in _actions(s))
+                    and _via(s) in (None, "secretsmanager")
+                    for s in uses
+                ), f"{stack}: {deployer} cannot {action} with the key of {secret['name']}"
+    if stack.endswith("global"):
+        assert versions_written
+
+
+# --- the registries nodes pull from -----------------------------------------------------------------------
+
+
+def test_every_registry_an_image_comes_from_has_its_layer_stores_decided():
+    """A registry missing from the table would be pulled through whatever the S3 endpoint happens to allow."""
+    registries = {registry_of(image) for image in versions.table().image_references()}
+    assert registries - set(REGISTRY_LAYER_BUCKETS) == set()
+    assert "registry.k8s.io" in registries  # the table is read: the autoscaler and metrics-server come from there
+
+
+@pytest.mark.parametrize("stack", ["production-us-west-2", "production-us-east-1", "local-us-west-2"])
+def test_the_s3_endpoint_lets_nodes_read_every_registrys_layer_bucket_of_their_region(stacks, stack):
+    region = stack.split("-", 1)[1]
+    (s3,) = [e for e in resources(stacks[stack], "aws_vpc_endpoint").values() if e["service_name"].endswith(".s3")]
+    readable = {
+        arn
+        for s in _statements(s3["policy"])
+        if s["Effect"] == "Allow" and "s3:GetObject" in _actions(s)
+        for arn in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    }
+    buckets = layer_buckets(region)
+    assert "prod-registry-k8s-io-" + region in buckets
+    for bucket in buckets:
+        assert any(arn.endswith(f":s3:::{bucket}/*") for arn in readable), (stack, bucket)

@@ -23,6 +23,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
+from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps
 from tonebridge.props.cdn import OriginSecretSettings
 
@@ -43,7 +44,13 @@ class OriginSecret(Construct):
         self.key = EncryptionKey(
             self,
             "key",
-            EncryptionKeyProps(alias=f"{name}-origin-secret", description=f"{name}: CloudFront origin secret"),
+            EncryptionKeyProps(
+                alias=f"{name}-origin-secret",
+                description=f"{name}: CloudFront origin secret",
+                # Terraform writes and reads the secret values as the deploy identity, and Secrets Manager
+                # encrypts and decrypts them as its caller: the deployers use the key through Secrets Manager only.
+                deployers_via_service=f"secretsmanager.{AwsContext.of(scope).region}.amazonaws.com",
+            ),
         )
         self.values: dict[str, str] = {}
         self.secret_arns: dict[str, str] = {}

@@ -32,6 +32,7 @@ from tonebridge.constructs.aws_context import AwsContext
 from tonebridge.constructs.kms import EncryptionKey, EncryptionKeyProps, logs_grant
 from tonebridge.constructs.trust import inline_policy, policy_document, service_role
 from tonebridge.props.vpc import TIERS, VpcSettings
+from tonebridge.registry_layer_buckets import layer_buckets
 
 #: Amazon Linux 2023's current AMI, published by AWS as a public SSM parameter.
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -74,7 +75,8 @@ def interface_endpoint_policy(service: str, partition: str, account_id: str) -> 
 
 def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Sequence[str]) -> str:
     """The gateway endpoint reaches the project's buckets (this account's principals only) and, read-only,
-    the AWS-owned buckets nodes need: ECR's image layers and the Amazon Linux package repositories."""
+    the buckets nodes pull from: ECR's image layers, the Amazon Linux package repositories and the layer
+    buckets of the public registries the platform's images come from (tonebridge/registry_layer_buckets.py)."""
     statements: list[dict] = [
         {
             "Sid": "AwsOwnedBucketsReadOnly",
@@ -86,7 +88,14 @@ def s3_endpoint_policy(region: str, partition: str, account_id: str, buckets: Se
                 f"arn:{partition}:s3:::al2023-repos-{region}-*/*",
                 f"arn:{partition}:s3:::amazonlinux-2-repos-{region}/*",
             ],
-        }
+        },
+        {
+            "Sid": "RegistryLayersReadOnly",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": [f"arn:{partition}:s3:::{bucket}/*" for bucket in layer_buckets(region)],
+        },
     ]
     if buckets:
         statements.append(

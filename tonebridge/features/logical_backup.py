@@ -78,8 +78,9 @@ def add_logical_backup_role(
     cluster: IrsaCluster,
     backups: BackupBuckets,
 ) -> LogicalBackupRole:
-    """The job's IRSA role (infrastructure stack of the primary region): put under its prefix of ``backups``."""
-    return LogicalBackupRole(
+    """The job's IRSA role (infrastructure stack of the primary region): put under its prefix of ``backups``,
+    and named in the bucket's and its key's policies (they deny or ignore every principal they do not name)."""
+    role = LogicalBackupRole(
         scope,
         "postgres-logical-backup",
         LogicalBackupRoleProps(
@@ -92,6 +93,8 @@ def add_logical_backup_role(
             region,
         ),
     )
+    backups.allow_writer(role.arn)
+    return role
 
 
 def logical_backup_vault_role(settings: LogicalBackupSettings) -> VaultRole:
