@@ -121,7 +121,7 @@ def test_settings_render_both_ways_from_one_model():
         PostgresSettings(shared_buffers="4kB")
 
 
-def test_database_reachable_only_from_the_cluster_security_groups(west):
+def test_database_reachable_only_from_the_cluster_security_groups_and_the_bastion(west):
     db = _one(west, "aws_db_instance")
     (sg_ref,) = db["vpc_security_group_ids"]
     sg_id = _ref_id(sg_ref)
@@ -132,7 +132,7 @@ def test_database_reachable_only_from_the_cluster_security_groups(west):
     ]
     assert {(r["from_port"], r["to_port"], r["ip_protocol"]) for r in rules} == {(5432, 5432, "tcp")}
     sources = sorted(_ref_id(r["referenced_security_group_id"]) for r in rules)
-    assert [s.split("_")[1] for s in sources] == ["cluster-sg", "node-sg"]
+    assert sorted(s.split("_")[1] for s in sources) == ["bastion-sg", "cluster-sg", "node-sg"]
     assert not any("cidr_ipv4" in r for r in rules)
 
 

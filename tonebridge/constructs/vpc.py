@@ -37,12 +37,13 @@ from tonebridge.registry_layer_buckets import layer_buckets
 #: Amazon Linux 2023's current AMI, published by AWS as a public SSM parameter.
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
-#: Ports the bastion may open inside the VPC: HTTPS (EKS API, endpoints), PostgreSQL, Redis, Elasticsearch.
+#: Ports the bastion may open inside the VPC: HTTPS (the EKS API, the VPC endpoints) and PostgreSQL (the RDS
+#: database admits the bastion's security group: break-glass psql). Redis and Elasticsearch run as pods behind
+#: NetworkPolicies that admit their clients only: an operator reaches them through the Kubernetes API
+#: (``kubectl port-forward``), never from the bastion directly.
 BASTION_EGRESS_PORTS = {
     443: "HTTPS to the EKS API and VPC endpoints",
     5432: "PostgreSQL",
-    6379: "Redis",
-    9200: "Elasticsearch",
 }
 
 
@@ -130,7 +131,8 @@ class TonebridgeVpc(Construct):
 
     Attributes: ``settings``, ``vpc``, ``vpc_id``, ``subnet_ids`` (tier -> ids in zone order), ``pod_subnet_ids``,
     ``route_table_ids`` (tier -> ids), ``nat_gateway_ids``, ``db_subnet_group_name``,
-    ``endpoint_security_group_id``, ``vpn_gateway_id`` (or None), ``bastion`` (or None),
+    ``endpoint_security_group_id``, ``vpn_gateway_id`` (or None), ``bastion`` and
+    ``bastion_security_group_id`` (or None),
     ``flow_log_group_name``, ``key`` (the customer key for logs and volumes).
     """
 
@@ -288,6 +290,7 @@ class TonebridgeVpc(Construct):
 
         self._flow_logs(name)
         self._endpoints(name)
+        self.bastion_security_group_id: str | None = None
         self.bastion: Instance | None = self._bastion(name, subnets["public"][0]) if settings.bastion.enabled else None
 
     # --- flow logs ------------------------------------------------------------------------------
@@ -395,6 +398,7 @@ class TonebridgeVpc(Construct):
                 for port, what in BASTION_EGRESS_PORTS.items()
             ],
         )
+        self.bastion_security_group_id = sg.id
         ami = DataAwsSsmParameter(self, "bastion-ami", name=AL2023_AMI_PARAMETER)
         return Instance(
             self,

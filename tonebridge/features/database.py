@@ -69,7 +69,12 @@ def add_database(
     network = RdsNetworkProps(
         vpc_id=vpc.vpc_id,
         db_subnet_group_name=vpc.db_subnet_group_name,
-        client_security_group_ids=[cluster.node_security_group_id, cluster.cluster_security_group_id],
+        client_security_group_ids=[
+            cluster.node_security_group_id,
+            cluster.cluster_security_group_id,
+            # break-glass psql through Session Manager (the bastion's only other way out is HTTPS)
+            *([vpc.bastion_security_group_id] if vpc.bastion_security_group_id else []),
+        ],
     )
     if at.is_primary:
         # PostgresHA is no construct level: the instance keeps its id, ``database``.

@@ -205,7 +205,7 @@ class _RdsInstanceBase(Construct):
                 self,
                 f"from-client-{i}",
                 security_group_id=self.security_group.id,
-                description="PostgreSQL from the cluster",
+                description="PostgreSQL from a client (the cluster, the bastion)",
                 ip_protocol="tcp",
                 from_port=POSTGRES_PORT,
                 to_port=POSTGRES_PORT,
