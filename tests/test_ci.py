@@ -810,3 +810,17 @@ def test_ci_feature_is_off_without_settings_and_refuses_to_run_without_its_wirin
         "secret/data/jenkins/manifests-repo",
         "secret/data/jenkins/notifications",
     )
+
+
+def test_the_infrastructure_pipeline_names_the_deploy_principal_ci_must_act_as(environments):
+    """The state bucket, its lock table and every key deny principals they do not name: the role the operator
+    pipeline tells CI to assume must be a deploy principal of every environment it deploys, and no other
+    IAM role may be presented as CI's."""
+    import re
+
+    text = (PROJECT_ROOT / "Jenkinsfile").read_text()
+    named = set(re.findall(r"\brole/[\w+=.@-]*\w", text))
+    assert named, "the Jenkinsfile must say which deploy principal CI acts as"
+    for env in (e for e in environments.values() if e.name != "local"):
+        assert named <= set(env.security.deploy_principals), (env.name, named)
+    assert "is an IAM role" not in text  # a Jenkins credential's name is not a role of the account

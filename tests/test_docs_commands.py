@@ -35,6 +35,10 @@ CDKTF = re.compile(r"npx cdktf (deploy|diff|destroy|output|plan)([^\n#;&|`]*)") 
 CHDIR = re.compile(r"cdktf\.out/stacks/([\w<>-]+)")
 SCRIPT = re.compile(r"(?<![\w/.])(scripts/[\w./-]+)")
 TOOLS = re.compile(r"python3? -m (tools(?:\.\w+)+)")
+EKS_CLUSTER = re.compile(r"aws eks [\w-]+[^\n]*?--(?:cluster-)?name\s+([\w<>-]+)")
+RDS_INSTANCE = re.compile(
+    r"(?:describe-db-instances[^\n]*?--db-instance-identifier|--source-db-instance-identifier)\s+([\w<>-]+)"
+)
 
 
 def code_text(markdown: str) -> list[str]:
@@ -130,3 +134,24 @@ def test_the_guide_deploys_every_production_stack(production_stacks):
         if not arg.startswith("-")
     }
     assert production_stacks - deployed == set(), "docs/operations.md must deploy every production stack"
+
+
+def _named_in_synthesis(stacks: dict, kind: str, attribute: str) -> set[str]:
+    return {r[attribute] for stack in stacks.values() for r in stack.get("resource", {}).get(kind, {}).values()}
+
+
+def test_every_cluster_and_database_a_command_names_exists(stacks):
+    """`aws eks ... --name X` and `aws rds describe-db-instances --db-instance-identifier X` (or a restore's
+    source) name a cluster or instance the synthesis creates: a runbook's first verification step must not
+    fail with ResourceNotFound (operations.md once named clusters `tonebridge-production-<region>`)."""
+    clusters = _named_in_synthesis(stacks, "aws_eks_cluster", "name")
+    instances = _named_in_synthesis(stacks, "aws_db_instance", "identifier")
+    assert "tonebridge-production" in clusters and "tonebridge-production" in instances
+    unknown = [
+        f"{path}: {m.group(0)}"
+        for pattern, known in ((EKS_CLUSTER, clusters), (RDS_INSTANCE, instances))
+        for path, m in commands(pattern)
+        if "<" not in m.group(1) and m.group(1) not in known
+    ]
+    assert len(commands(EKS_CLUSTER)) >= 2 and len(commands(RDS_INSTANCE)) >= 2
+    assert not unknown, "\n".join(unknown)
