@@ -13,6 +13,7 @@ from tonebridge.config.errors import Problem
 from tonebridge.config.guard_rules import guard_problems
 from tonebridge.config.models import EnvironmentConfig
 from tonebridge.config.namespace_rules import namespace_problems
+from tonebridge.config.peering_rules import peering_problems
 from tonebridge.config.platform import PlatformConfig
 from tonebridge.config.platform_ci import ci_problems
 from tonebridge.config.platform_data import data_problems
@@ -43,6 +44,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     for region, net in cfg.network.items():
         problems.extend(_check_region_network(region, net))
     problems.extend(_check_cross_region_overlap(cfg))
+    problems.extend(peering_problems(cfg))
     problems.extend(_check_clusters(cfg))
     problems.extend(_check_registries(cfg))
     problems.extend(_check_platform(cfg))

@@ -65,10 +65,12 @@ def add_network(
     cluster: ClusterSettings,
     at: RegionPlacement,
     s3_buckets: Sequence[str],
+    api_from: Sequence[str] = (),
 ) -> RegionalNetwork:
     """The VPC (id ``network``, named ``<prefix>-<region>``; its S3 gateway endpoint admits
     ``s3_buckets``) and the cluster (id ``cluster``) in it: API and internal traffic from the VPC's
-    and the pods' ranges, pods on the pod subnets of each zone, add-ons on the system nodes."""
+    and the pods' ranges, the API also from ``api_from`` (a peered VPC's range), pods on the pod
+    subnets of each zone, add-ons on the system nodes."""
     vpc = TonebridgeVpc(
         scope, "network", network, name=at.name, eks_cluster_names=[cluster.name], s3_buckets=s3_buckets
     )
@@ -79,7 +81,7 @@ def add_network(
         cluster,
         vpc_id=vpc.vpc_id,
         subnet_ids=vpc.subnet_ids,
-        api_allowed_cidrs=internal[:1],
+        api_allowed_cidrs=[*internal[:1], *api_from],
         internal_cidrs=internal,
         max_pods_per_node=network.pods.max_pods_per_node,
         pod_subnets=dict(zip(network.availability_zones, vpc.pod_subnet_ids, strict=True)),

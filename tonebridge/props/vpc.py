@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from tonebridge import netplan
+from tonebridge.props.aws_names import Region
 from tonebridge.props.problems import COLLECTED, FieldProblem, PathPart
 from tonebridge.props.types import Cidr, Ec2InstanceType, EndpointService, LogRetentionDays, StrictModel
 
@@ -97,6 +98,28 @@ class FlowLogSettings(StrictModel):
     )
 
 
+class PeeringSettings(StrictModel):
+    """This region's VPC peered with another region's of the same environment (inter-region VPC peering): the
+    private API of this region's cluster is reached from the other region's VPC, where CI runs (the operator
+    pipeline plans every stack, and a platform stack's providers talk to its cluster's API at plan time)."""
+
+    region: Region = Field(
+        description="The region whose VPC this one peers with: the environment's primary region (its stack is "
+        "deployed first; this region's stack requests the peering and accepts it there)."
+    )
+    route_tiers: list[Literal["public", "private", "data", "management"]] = Field(
+        default=["private", "management"],
+        min_length=1,
+        description="Tiers whose route tables, in both VPCs, send the other VPC's range through the peering: "
+        "`private` holds the EKS API's network interfaces and the nodes, `management` the CI agents.",
+    )
+    cluster_api: bool = Field(
+        default=True,
+        description="This region's cluster admits its API (443) from the peer VPC's range (CI there plans and "
+        "applies this region's platform stack).",
+    )
+
+
 class VpcSettings(StrictModel):
     """One region's VPC: public, private-app, data and management tiers across availability zones."""
 
@@ -114,6 +137,11 @@ class VpcSettings(StrictModel):
     vpn_gateway: VpnGatewaySettings = VpnGatewaySettings()
     bastion: BastionSettings = BastionSettings()
     flow_logs: FlowLogSettings = FlowLogSettings()
+    peering: PeeringSettings | None = Field(
+        default=None,
+        description="Peer this VPC with another region's (unset: no peering); the ranges of all regions are "
+        "disjoint, so any two can be peered.",
+    )
     interface_endpoints: list[EndpointService] = Field(
         default=list(DEFAULT_INTERFACE_ENDPOINTS),
         description="Interface endpoints a private EKS cluster and SSM-managed hosts need.",

@@ -14,6 +14,7 @@ from tonebridge.features.data import CnpgBackupTargets, add_cnpg_backup_roles
 from tonebridge.features.database import add_database
 from tonebridge.features.edge import add_edge
 from tonebridge.features.network import add_network
+from tonebridge.features.peering import add_peering
 from tonebridge.features.region import RegionPlacement, add_registries
 from tonebridge.features.unseal import add_vault_unseal
 from tonebridge.props.ci import CiSettings
@@ -58,8 +59,16 @@ class InfrastructureStack(TonebridgeStack):
         super().__init__(scope, env, region, region)
         at = RegionPlacement(database_identifier(env), region, env.aws.primary_region, env.aws.secondary_region)
         platform = env.platform.get(region)
-        self.network = add_network(self, env.network[region], env.clusters[region], at, endpoint_buckets(env))
+        network = env.network[region]
+        peering = network.peering
+        api_from = [str(env.network[peering.region].vpc_cidr)] if peering and peering.cluster_api else []
+        self.network = add_network(self, network, env.clusters[region], at, endpoint_buckets(env), api_from)
         self.vpc, self.cluster = self.network.vpc, self.network.cluster
+        peer = self.node.scope.node.try_find_child(stack_name(env, peering.region)) if peering else None
+        #: The peering with another region's VPC (``network.<region>.peering``; None without).
+        self.peering = add_peering(
+            self, peering, at, self.vpc, peer.vpc if isinstance(peer, InfrastructureStack) else None, self.provider_for
+        )
         self.registries = add_registries(self, env.registries, at)
         cdn = env.dns is not None and env.dns.cdn is not None and env.dns.cdn.enabled
         self.regional_edge = add_edge(
