@@ -763,3 +763,22 @@ def test_every_problem_is_reported_at_once(project: Path) -> None:
     _assert_rejected(project, result, f"{FILE}: state.bucket: ", before)
     problem_lines = [line for line in result.stderr.splitlines() if line.startswith(f"{FILE}: ")]
     assert len(problem_lines) == 2, result.stderr
+
+
+def test_an_output_folder_whose_parents_do_not_exist_yet_is_created(project: Path, monkeypatch) -> None:
+    """CDKTF_OUTDIR (what `cdktf synth --output` sets) in a folder not made yet: cdktf makes the folder but not
+    its parents, which was an internal error. The synthesis itself is stubbed: only the folder is in question."""
+    import tonebridge.app
+
+    (project / "environments" / "local.yaml").write_bytes((PROJECT_ROOT / "environments" / "local.yaml").read_bytes())
+    outdir = project / "build" / "nested" / "cdktf.out"
+    seen: list[bool] = []
+
+    class App:
+        def synth(self) -> None:
+            seen.append(outdir.parent.is_dir())
+
+    monkeypatch.setattr(tonebridge.app, "build_app", lambda envs: App())
+    result = _synth(project, TONEBRIDGE_ENVIRONMENTS="local", CDKTF_OUTDIR=str(outdir))
+    assert result.returncode == 0, result.stderr
+    assert seen == [True]

@@ -64,6 +64,9 @@ def main() -> int:
         return report_bug(exc)
 
     try:
+        outdir = os.environ.get("CDKTF_OUTDIR")
+        if outdir:  # cdktf creates the output folder but not its parents
+            Path(outdir).parent.mkdir(parents=True, exist_ok=True)
         prefer_project_node(os.environ)
         lazy_providers.install()  # before cdktf and the providers are imported and the jsii kernel starts
         from tonebridge.app import build_app  # heavy: loads cdktf and the provider bindings
