@@ -126,6 +126,10 @@ GUARDS.update(
         "constructs/edge_binding.py:EdgeBindingProps.__post_init__": [
             C((*W, "istio", "namespace"), "Istio_System"),
             N(WIRING),
+            N(
+                "hosts come from edge.hostname, without which the stack binds no edge; the selector from the "
+                "gateway's release name (code)"
+            ),
         ],
         "constructs/edge_listener.py:EdgeListenerProps.__post_init__": [
             N(WIRING),

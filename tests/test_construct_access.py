@@ -49,13 +49,23 @@ def test_edge_binding_on_a_non_default_port():
         service="gateway",
         gateway_target_group_arn="arn:aws:elasticloadbalancing:us-west-2:111122223333:targetgroup/gw/1",
         status_target_group_arn="arn:aws:elasticloadbalancing:us-west-2:111122223333:targetgroup/st/2",
+        hosts=["api.example.org"],
+        selector={"istio": "gateway"},
         service_port=8080,
     )
     out = synth_alone(lambda stack: EdgeBinding(stack, "binding", props), providers=("kubernetes", "helm"))
     release = only(out, "helm_release")
     assert (release["name"], release["namespace"]) == ("edge-target-groups", "edge")
-    bindings = {o["metadata"]["name"]: o["spec"] for o in helm_values(out, "edge-target-groups")["resources"]}
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in helm_values(out, "edge-target-groups")["resources"]}
+    bindings = {name: o["spec"] for (kind, name), o in objects.items() if kind == "TargetGroupBinding"}
     assert bindings["edge-gateway"]["serviceRef"] == {"name": "gateway", "port": 8080}
+    # The gateway pods listen where the traffic target group sends: the Gateway's one server is on 8080.
+    gateway = objects["Gateway", "edge"]
+    assert gateway["metadata"]["namespace"] == "edge"
+    assert gateway["spec"] == {
+        "selector": {"istio": "gateway"},
+        "servers": [{"port": {"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": ["api.example.org"]}],
+    }
     assert bindings["edge-gateway"]["targetGroupARN"].endswith("targetgroup/gw/1")
     assert bindings["edge-status"]["serviceRef"] == {"name": "gateway", "port": 15021}
 

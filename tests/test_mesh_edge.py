@@ -256,6 +256,31 @@ def test_gateway_bound_to_the_terraform_owned_alb(stacks):
     assert not _objects(stacks[PLATFORM], "Ingress")
 
 
+@pytest.mark.parametrize("region", ["us-west-2", "us-east-1"])
+def test_gateway_pods_listen_on_port_80_for_the_hosts_the_alb_forwards(stacks, region):
+    """Gateway ``istio-system/edge`` selects the gateway pods (the chart's ``istio`` label) with an HTTP server
+    on the traffic target group's port for the origin name CloudFront sends as Host, which the listener rules
+    of the global stack match too; it goes in with the TargetGroupBindings, after Istio's CRDs."""
+    platform = stacks[f"production-{region}-platform"]
+    (gateway,) = _objects(platform, "Gateway")
+    assert gateway["apiVersion"] == "networking.istio.io/v1"
+    assert (gateway["metadata"]["namespace"], gateway["metadata"]["name"]) == ("istio-system", "edge")
+    assert gateway["spec"] == {
+        "selector": {"istio": "ingressgateway"},
+        "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["origin.tonebridge.io"]}],
+    }
+    rules = resources(stacks["production-global"], "aws_lb_listener_rule").values()
+    listener_hosts = {
+        host
+        for rule in rules
+        for condition in rule["condition"]
+        for host in (condition.get("host_header") or {}).get("values", [])
+    }
+    assert listener_hosts == {"origin.tonebridge.io"}
+    (release,) = [r for r in resources(platform, "helm_release").values() if r["name"] == "edge-target-groups"]
+    assert any("istio_base_release" in d for d in release["depends_on"])
+
+
 def test_alb_in_the_infrastructure_stack(stacks):
     infra = stacks[INFRA]
     (alb,) = resources(infra, "aws_lb").values()
@@ -397,6 +422,8 @@ def test_edge_props_checked_early():
         EdgeLoadBalancerProps(**alb, name="edge", cluster_name="c", web_acl_arn="")
     with pytest.raises(ValueError, match="DNS label"):
         EdgeBindingProps(namespace="Istio", service="gw", gateway_target_group_arn="a", status_target_group_arn="b")
+    with pytest.raises(ValueError, match="hosts"):
+        EdgeBindingProps(namespace="istio", service="gw", gateway_target_group_arn="a", status_target_group_arn="b")
 
 
 def test_argocd_settings_checked_early():

@@ -63,9 +63,11 @@ from tonebridge.props.cluster import ClusterSettings, TaintSettings
 #: All five control-plane log types.
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
-#: Ports the control plane opens to nodes: kubelet, and the webhook ports of common controllers
-#: (443 generic, 4443 metrics-server, 6443, 8443 Karpenter, 9443 AWS Load Balancer Controller).
-CONTROL_PLANE_TO_NODE_PORTS = (443, 4443, 6443, 8443, 9443, 10250)
+#: Ports the control plane opens to nodes and pods (pods carry the node group through the ENIConfigs): kubelet,
+#: and the webhook ports of common controllers (443 generic, 4443 metrics-server, 6443, 8443 Karpenter, 9443 AWS
+#: Load Balancer Controller, CloudNativePG and ECK, 15017 istiod's sidecar injector and validator behind its
+#: Service's 443). The cluster-fit rule ``webhook`` (tools/fit/webhooks.py) proves every rendered webhook is here.
+CONTROL_PLANE_TO_NODE_PORTS = (443, 4443, 6443, 8443, 9443, 10250, 15017)
 
 #: The service-linked role EC2 Auto Scaling launches managed nodes with; it encrypts their volumes.
 AUTOSCALING_SERVICE_ROLE = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"

@@ -30,6 +30,8 @@ GATEWAY_STATUS_PORT = 15021
 GATEWAY_HEALTH_PATH = "/healthz/ready"
 #: Istio's proxies run as this user (sidecars and gateways).
 PROXY_UID = 1337
+#: The networking API of Istio's Gateway and VirtualService (GA).
+NETWORKING_API = "networking.istio.io/v1"
 CNI_REASON = (
     "Istio CNI node agent: installs the CNI plugin into the host's CNI binary and configuration directories "
     "(hostPath) and sets up traffic capture in pod network namespaces, so that sidecar-injected pods "
@@ -101,8 +103,9 @@ class Istio(Construct):
     """Istio control plane, CNI node agent and ingress gateway; STRICT mTLS where asked.
 
     Attributes: ``namespace`` (the Namespace), ``base``, ``cni``, ``istiod``, ``gateway`` (ChartRelease),
-    ``gateway_service`` (name of the gateway's Service), ``peer_authentication`` (CustomResources or None),
-    ``ready`` (what a mesh user should depend on).
+    ``gateway_service`` (name of the gateway's Service), ``gateway_selector`` (labels of the gateway's pods a
+    ``Gateway`` selects them by), ``peer_authentication`` (CustomResources or None), ``ready`` (what a mesh user
+    should depend on).
     """
 
     def __init__(self, scope: Construct, id_: str, props: IstioProps, *, depends_on: Dependencies = ()) -> None:
@@ -128,6 +131,7 @@ class Istio(Construct):
         gateway = (props.gateway_name, ISTIO_GATEWAY, ns)
         self.gateway = chart_release(self, "gateway", gateway, self._gateway_values(), depends_on=[self.istiod.release])
         self.gateway_service = props.gateway_name
+        self.gateway_selector = gateway_selector(props.gateway_name)
         self.peer_authentication: CustomResources | None = None
         if props.strict_mtls_namespaces:
             objects = [
@@ -205,6 +209,12 @@ class Istio(Construct):
                 }
             ],
         }
+
+
+def gateway_selector(release: str) -> dict[str, str]:
+    """The label the gateway chart puts on its pods for ``Gateway`` selectors: ``istio: <release without
+    "istio-">`` (the chart's ``gateway.selectorLabels`` at 1.30: ``istio-ingressgateway`` -> ``ingressgateway``)."""
+    return {"istio": release.removeprefix("istio-")}
 
 
 def mtls_port_exception(exception: MtlsPortException) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from tonebridge.constructs.edge_load_balancer import EdgeLoadBalancer
 from tonebridge.constructs.edge_protection import EdgeProtection, EdgeProtectionProps
 from tonebridge.constructs.istio import GATEWAY_HEALTH_PATH
 from tonebridge.constructs.origin_secret import SLOTS, OriginSecret
+from tonebridge.features.edge_hosts import forwarded_hosts
 from tonebridge.props.edge import EdgeSettings
 from tonebridge.props.global_dns import GlobalDnsSettings
 
@@ -219,8 +220,9 @@ class _Builder:
                 certificate_arn=validation.certificate_arn,
                 gateway_target_group_arn=lb.gateway_target_group_arn,
                 status_target_group_arn=lb.status_target_group_arn,
-                # Behind CloudFront the Host header is the origin name (viewer Host is not forwarded).
-                hostnames=[dns.routing.origin_hostname] if secret else [names.hostname, *names.alternative_names],
+                # Behind CloudFront the Host header is the origin name (viewer Host is not forwarded); the
+                # platform stack's Gateway serves the same hosts.
+                hostnames=forwarded_hosts(names, dns),
                 routes=names,
                 provider=self.provider_for(region),
                 origin_header=dns.cdn.origin_secret.header if secret else None,

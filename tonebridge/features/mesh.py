@@ -110,10 +110,11 @@ def add_mesh(
     strict_mtls_namespaces: Sequence[str],
     mtls_port_exceptions: Sequence[MtlsPortException],
     edge: EdgeLoadBalancer | None,
+    edge_hosts: Sequence[str] = (),
 ) -> Mesh:
     """Istio where enabled; with it and ``edge`` (the infrastructure stack's ALB, None where the region has
-    no public edge), the load balancer controller (two replicas; Prometheus scrapes it) and the gateway's
-    binding to the ALB's target groups."""
+    no public edge), the load balancer controller (two replicas; Prometheus scrapes it), the gateway's
+    binding to the ALB's target groups and its Gateway ``edge`` for ``edge_hosts`` (the hosts the ALB forwards)."""
     if not settings.enabled:
         return Mesh(istio=None, load_balancer_controller=None)
     istio = Istio(
@@ -134,8 +135,11 @@ def add_mesh(
     role = cluster.service_account_roles["load-balancer-controller"].arn
     props = LoadBalancerControllerProps(cluster.name, wiring.region, vpc_id, role, replicas=2, **placement.props())
     controller = LoadBalancerController(scope, "load-balancer-controller", props)
-    # The gateway's pods into the ALB's target groups (traffic and status).
+    # The gateway's pods into the ALB's target groups (traffic and status), and their listener (Gateway ``edge``).
     groups = (edge.gateway_target_group_arn, edge.status_target_group_arn)
-    binding = EdgeBindingProps(settings.namespace, istio.gateway_service, *groups)
-    EdgeBinding(scope, "edge", binding, depends_on=[controller.release, istio.gateway.release])
+    binding = EdgeBindingProps(
+        settings.namespace, istio.gateway_service, *groups, hosts=list(edge_hosts), selector=istio.gateway_selector
+    )
+    # Istio's base release installs the Gateway CRD, the controller's the TargetGroupBinding CRD.
+    EdgeBinding(scope, "edge", binding, depends_on=[controller.release, istio.base.release, istio.gateway.release])
     return Mesh(istio=istio, load_balancer_controller=controller)

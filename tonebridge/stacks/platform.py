@@ -19,6 +19,7 @@ from tonebridge.constructs.pod_defaults import controller_placement, system_plac
 from tonebridge.features.autoscaling import add_autoscaling
 from tonebridge.features.ci import add_ci, ci_vault_role
 from tonebridge.features.data import CnpgWiring, Controllers, DataTier, add_postgres, add_redis, redis_vault_role
+from tonebridge.features.edge_hosts import forwarded_hosts
 from tonebridge.features.foundation import ClusterWiring, Foundation, Placement, add_cluster_providers, add_foundation
 from tonebridge.features.gitops import add_argocd_sso, add_gitops
 from tonebridge.features.mesh import add_mesh, mtls_port_exceptions, strict_mtls_namespaces
@@ -71,6 +72,7 @@ class PlatformStack(TonebridgeStack):
                 strict, cfg.postgres.clusters, cfg.ci if cfg.ci.enabled else None
             ),
             edge=infra.edge_lb if cfg.edge.enabled and cfg.edge.hostname else None,
+            edge_hosts=forwarded_hosts(cfg.edge, env.dns),
         )
         #: Argo CD (spec §6.1), where this region runs it, and what its single sign-on needs from Vault.
         gitops = add_gitops(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.fit import admission, apirules, network, quotas, scheduling, schemas, volumes
+from tools.fit import admission, apirules, gateways, network, quotas, scheduling, schemas, volumes, webhooks
 from tools.fit.model import ClusterView, Problem
 from tools.fit.view import Cluster
 
@@ -31,6 +31,8 @@ def fit_problems(cluster: Cluster) -> list[Problem]:
         *quotas.check(view),
         *scheduling.check(view),
         *volumes.check(view),
+        *webhooks.check(view),
+        *gateways.check(view),
         *network.check(view, cluster.flows, application_namespaces(view)),
     ]
     return sorted(set(problems))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.fit.control_plane import ControlPlaneReach
 
 #: Pod controllers whose ``spec.template`` is a pod template.
 POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController")
@@ -22,7 +25,8 @@ class Problem:
     :param namespace: the object's namespace; ``-`` for cluster-scoped objects.
     :param obj: ``<kind>/<name>`` with the kind in lower case (``statefulset/redis-leader``).
     :param rule: which check: admission, pod-security, quota, limit-range, scheduling, capacity,
-        volume, network, chart-schema, chart-render, api-server, object-schema, unread-value.
+        volume, network, webhook, gateway, chart-schema, chart-render, api-server, object-schema,
+        unread-value.
     """
 
     env: str
@@ -163,6 +167,8 @@ class ClusterView:
     :param pools: node groups and Karpenter pools.
     :param chart_values: release name -> the values it is installed with (after Helm's merge), for
         rules that read how a chart is configured (Istio's sidecar resources, …).
+    :param control_plane: what the EKS control plane can reach through the infrastructure stack's security
+        groups (admission webhooks); None where the view has no cluster to read it from.
     :param problems: what building the view already found (rendering, chart schemas, API rules).
     """
 
@@ -174,6 +180,7 @@ class ClusterView:
     claims: list[Claim] = field(default_factory=list)
     pools: list[Pool] = field(default_factory=list)
     chart_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    control_plane: ControlPlaneReach | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, namespace: str | None, obj: str, rule: str, why: str) -> Problem:

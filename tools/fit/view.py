@@ -3,8 +3,9 @@
 What the cluster will hold: our manifests and custom resources (``tools.kube_objects``),
 every remote chart rendered with the values the stack passes (:mod:`tools.fit.render`), the
 pods and claims of every controller (:mod:`tools.fit.workloads`) and those the operators
-derive from custom resources (:mod:`tools.fit.operators`), and the node pools the
-infrastructure stack and Karpenter provide (:mod:`tools.fit.pools`).
+derive from custom resources (:mod:`tools.fit.operators`), the node pools the
+infrastructure stack and Karpenter provide (:mod:`tools.fit.pools`), and what its security groups let
+the control plane reach (:mod:`tools.fit.control_plane`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tonebridge.config.models import EnvironmentConfig
 from tonebridge.flows import Flow, flows_of
 from tools.cdktf_out import manifest_stacks, read_stack
 from tools.fit.addons import addon_workloads
+from tools.fit.control_plane import control_plane_reach
 from tools.fit.model import ClusterView
 from tools.fit.operators import derived_workloads
 from tools.fit.pools import pools_of
@@ -62,6 +64,7 @@ def build_view(
         *addon_workloads(infra_stack),
     ]
     view.claims = claims
+    view.control_plane = control_plane_reach(infra_stack)
     view.pools = pools_of(infra_stack, view.objects, env.network[region].pods.max_pods_per_node)
     return Cluster(view=view, flows=flows_of(platform_stack))
 
