@@ -354,6 +354,12 @@ GUARDS.update(
         "props/vpc.py:VpcSettings._layout": [C((*NET, "subnets", "private", 2), "10.9.12.0/24")],
         "props/dr.py:_gcp_region": [C((*DR, "region"), "europe-west9")],
         "props/dr.py:_calendar_date": [C((*DR, "transfer", "start_date"), "2026-13-01")],
+        "props/dr.py:_gcs_bucket": [C((*DR, "backups", "bucket"), "google-tonebridge-backups")],
+        "props/vpc.py:_vgw_asn": [C((*NET, "vpn_gateway", "amazon_side_asn"), 70000)],
+        "props/postgres.py:_master_username": [
+            C((*RDS, "master_username"), "tonebridge_dbadmin"),
+            C((*RDS, "master_username"), "rdsadmin"),
+        ],
         "props/dr.py:GkeMaintenanceExclusion._period": [
             C((*DR, "gke", "maintenance", "exclusions", 0, "end_time"), "2026-12-17T00:00:00Z"),
             C((*DR, "gke", "maintenance", "exclusions", 0, "end_time"), "2027-02-05T00:00:00Z"),
@@ -540,6 +546,10 @@ LINES: dict[str, str] = {
     "props/cluster.py:NodeGroupSettings._scaling_and_labels[0]": "clusters.us-west-2.node_groups.system: min_size 6 is greater than max_size 5",
     "props/dr.py:_gcp_region[0]": "dr.region: 'europe-west9' is not a GCP region of the cloud facts table; did you mean europe-west4 or europe-west3 or europe-west2?",
     "props/dr.py:_calendar_date[0]": "dr.transfer.start_date: '2026-13-01' is not a calendar date (month must be in 1..12)",
+    "props/dr.py:_gcs_bucket[0]": "dr.backups.bucket: 'google-tonebridge-backups': a Cloud Storage bucket name must not begin with 'goog' nor contain 'google'",
+    "props/vpc.py:_vgw_asn[0]": "network.us-west-2.vpn_gateway.amazon_side_asn: 70000 is not an ASN AWS gives a virtual private gateway: 64512-65534 (16-bit) or 4200000000-4294967294 (32-bit)",
+    "props/postgres.py:_master_username[0]": "database.rds.master_username: 'tonebridge_dbadmin' has 18 characters; RDS allows at most 16 for the master user",
+    "props/postgres.py:_master_username[1]": "database.rds.master_username: 'rdsadmin' is reserved (RDS's own rds* roles, PostgreSQL's pg_* roles and reserved words)",
     "props/dr.py:GkeMaintenanceExclusion._period[0]": "dr.gke.maintenance.exclusions[0]: exclusion year-end-freeze: end_time must be after start_time",
     "props/dr.py:GkeMaintenanceExclusion._period[1]": "dr.gke.maintenance.exclusions[0]: exclusion year-end-freeze: a NO_UPGRADES exclusion lasts at most 30 days (GKE)",
     "props/dr.py:GkeMaintenanceSettings._window[0]": "dr.gke.maintenance: window_end - window_start must be 4 to 24 hours (GKE needs 4 contiguous hours)",

@@ -652,6 +652,135 @@ CASES = [
         _set(("recovery", "database", "region"), {"rpo": "5 minutes", "rto": "1h"}),
         "recovery.database.region.rpo: ",
     ),
+    # Names derived from configured values (tonebridge/config/derived_names.py), at the field(s) that make them.
+    (
+        "backups-bucket-too-long-for-staging-access-logs",
+        _set(("backups", "bucket"), "tonebridge-backups-production-primary-oregon-001"),
+        "backups.bucket: makes the access log bucket of staging's backups bucket "
+        "'tonebridge-backups-production-primary-oregon-001-staging-access-logs': 68 characters; S3 bucket names "
+        "are at most 63",
+    ),
+    (
+        "backups-bucket-too-long-for-staging",
+        _set(("backups", "bucket"), "tonebridge-backups-production-us-west-2-primary-copy-archive"),
+        "platform.us-west-2.namespaces.staging.environment: makes staging's backups bucket "
+        "'tonebridge-backups-production-us-west-2-primary-copy-archive-staging': 68 characters",
+    ),
+    (
+        "namespace-environment-uppercase-makes-a-bucket",
+        _set((*NAMESPACES, "staging", "environment"), "Staging"),
+        "platform.us-west-2.namespaces.staging.environment: makes Staging's backups bucket "
+        "'tonebridge-backups-Staging': S3 bucket names take only [a-z0-9.-]",
+    ),
+    (
+        "namespace-environment-underscore-makes-a-bucket",
+        _set((*NAMESPACES, "staging", "environment"), "staging_v2"),
+        "platform.us-west-2.namespaces.staging.environment: makes staging_v2's backups bucket "
+        "'tonebridge-backups-staging_v2': S3 bucket names take only [a-z0-9.-]",
+    ),
+    (
+        "backups-bucket-dotted-makes-a-key-alias",
+        _set(("backups", "bucket"), "tonebridge.backups"),
+        "backups.bucket: makes the key of the backups bucket 'alias/tonebridge.backups': KMS alias names take only",
+    ),
+    (
+        "project-tag-makes-an-rds-identifier",
+        _set(("tags", "Project"), "Tone Bridge"),
+        "tags.Project: makes the RDS primary's identifier 'Tone Bridge-production': RDS DB instance names take only "
+        "[a-z0-9-]",
+    ),
+    (
+        "project-tag-makes-a-long-role",
+        _set(("tags", "Project"), "tonebridge-platform-infrastructure-shared"),
+        "tags.Project: makes the environment's ci-image-push IAM role "
+        "'tonebridge-platform-infrastructure-shared-production-ci-image-push': 66 characters; IAM role names are at "
+        "most 64",
+    ),
+    (
+        "vpn-gateway-asn-between-the-ranges",
+        _set((*WEST, "vpn_gateway", "amazon_side_asn"), 70000),
+        "network.us-west-2.vpn_gateway.amazon_side_asn: 70000 is not an ASN AWS gives a virtual private gateway: "
+        "64512-65534 (16-bit) or 4200000000-4294967294 (32-bit)",
+    ),
+    (
+        "vpn-gateway-asn-65535",
+        _set((*WEST, "vpn_gateway", "amazon_side_asn"), 65535),
+        "network.us-west-2.vpn_gateway.amazon_side_asn: 65535 is not an ASN",
+    ),
+    (
+        "rds-master-username-17-characters",
+        _set((*RDS, "master_username"), "tonebridge_dbadmin"),
+        "database.rds.master_username: 'tonebridge_dbadmin' has 18 characters; RDS allows at most 16",
+    ),
+    (
+        "rds-master-username-reserved",
+        _set((*RDS, "master_username"), "rdsadmin"),
+        "database.rds.master_username: 'rdsadmin' is reserved",
+    ),
+    (
+        "node-group-taint-key-not-a-qualified-name",
+        _set((*CLUSTER, "node_groups", "database", "taints", 0, "key"), "data base"),
+        "clusters.us-west-2.node_groups.database.taints[0].key: 'data base' is not a valid Kubernetes taint key",
+    ),
+    (
+        "node-group-taint-value-not-a-label-value",
+        _set((*CLUSTER, "node_groups", "database", "taints", 0, "value"), "yes please"),
+        "clusters.us-west-2.node_groups.database.taints[0].value: 'yes please' is not a valid Kubernetes taint value",
+    ),
+    (
+        "karpenter-taint-key-not-a-qualified-name",
+        _set(("platform", "us-west-2", "autoscaling", "karpenter", "node_pool", "taints", 0, "key"), "spot instance"),
+        "platform.us-west-2.autoscaling.karpenter.node_pool.taints[0].key: 'spot instance' is not a valid Kubernetes "
+        "taint key",
+    ),
+    (
+        "vault-volume-above-gp3",
+        _set(("platform", "us-west-2", "secrets", "vault", "data_storage"), "100Ti"),
+        "platform.us-west-2.secrets.vault.data_storage: 100Ti is above the largest gp3 volume (16384 GiB",
+    ),
+    (
+        "redis-volume-above-gp3",
+        _set(("platform", "us-west-2", "redis", "storage_size"), "50Ti"),
+        "platform.us-west-2.redis.storage_size: 50Ti is above the largest gp3 volume (16384 GiB",
+    ),
+    (
+        "cnpg-volume-above-gp3",
+        _set(("platform", "us-west-2", "postgres", "clusters", 0, "storage_size"), "17Ti"),
+        "platform.us-west-2.postgres.clusters[0].storage_size: 17Ti is above the largest gp3 volume (16384 GiB",
+    ),
+    (
+        "gcs-bucket-google",
+        _set(("dr", "backups", "bucket"), "google-tonebridge-backups"),
+        "dr.backups.bucket: 'google-tonebridge-backups': a Cloud Storage bucket name must not begin with 'goog' nor "
+        "contain 'google'",
+    ),
+    (
+        "gcs-bucket-contains-google",
+        _set(("dr", "backups", "access_log_bucket"), "tonebridge-g00gle-logs"),
+        "dr.backups.access_log_bucket: 'tonebridge-g00gle-logs': a Cloud Storage bucket name",
+    ),
+    (
+        "gke-machine-type-size-typo",
+        _set(("dr", "gke", "node_pool", "machine_type"), "e2-standard-5"),
+        "dr.gke.node_pool.machine_type: 'e2-standard-5' is not a Compute Engine machine type of the cloud facts "
+        "table; did you mean e2-standard-8 or e2-standard-4",
+    ),
+    (
+        "gke-machine-type-unknown-family",
+        _set(("dr", "gke", "node_pool", "machine_type"), "n9-standard-4"),
+        "dr.gke.node_pool.machine_type: 'n9-standard-4' is not a Compute Engine machine type of the cloud facts table",
+    ),
+    (
+        "prometheus-retention-size-above-the-volume",
+        _set(("platform", "us-west-2", "observability", "metrics", "retention_size"), "200GB"),
+        "platform.us-west-2.observability.metrics.retention_size: 200GB (200 GiB: Prometheus reads GB as GiB) is "
+        "above 90% of the volume storage_size 100Gi",
+    ),
+    (
+        "prometheus-retention-size-without-margin",
+        _set(("platform", "us-west-2", "observability", "metrics", "retention_size"), "95GB"),
+        "platform.us-west-2.observability.metrics.retention_size: 95GB (95 GiB",
+    ),
     (
         "redis-among-the-applications",
         _set(("platform", "us-west-2", "redis", "namespace"), "production"),

@@ -580,13 +580,15 @@ WEST_PLATFORM = ("platform", "us-west-2")
             (*WEST_PLATFORM, "redis", "storage_size"),
             "5Gi",
             "platform.us-west-2.redis.storage_size: 5Gi is below fast-ssd's smallest volume (10Gi, "
-            "platform.us-west-2.storage.fast_ssd.smallest_volume_gib): EC2 would refuse it",
+            "platform.us-west-2.storage.fast_ssd.smallest_volume_gib; 5000 IOPS need at least 10 GiB on gp3): "
+            "EC2 would refuse it",
         ),
         (
             (*WEST_PLATFORM, "postgres", "clusters", 0, "storage_size"),
             "8Gi",
             "platform.us-west-2.postgres.clusters[0].storage_size: 8Gi is below fast-ssd's smallest volume (10Gi, "
-            "platform.us-west-2.storage.fast_ssd.smallest_volume_gib): EC2 would refuse it",
+            "platform.us-west-2.storage.fast_ssd.smallest_volume_gib; 5000 IOPS need at least 10 GiB on gp3): "
+            "EC2 would refuse it",
         ),
         (
             (*WEST_PLATFORM, "redis", "exporter_resources"),

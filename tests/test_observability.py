@@ -563,9 +563,11 @@ def test_claims_below_the_class_smallest_volume_are_refused():
     lines = [p.render("environments/production.yaml") for p in volume_problems(_environment(small_volumes))]
     assert lines == [
         "environments/production.yaml: platform.us-west-2.observability.metrics.alertmanager_storage_size: "
-        "2048Mi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
+        "2048Mi is below fast-ssd's smallest volume (10Gi, platform.us-west-2.storage.fast_ssd.smallest_volume_gib; "
+        "5000 IOPS need at least 10 GiB on gp3): EC2 would refuse it",
         "environments/production.yaml: platform.us-east-1.secrets.vault.data_storage: "
-        "5Gi is below fast-ssd's smallest_volume_gib 10 Gi (5000 IOPS need at least 10 GiB on gp3); raise it",
+        "5Gi is below fast-ssd's smallest volume (10Gi, platform.us-east-1.storage.fast_ssd.smallest_volume_gib; "
+        "5000 IOPS need at least 10 GiB on gp3): EC2 would refuse it",
     ]
     assert list(volume_problems(_environment(lambda doc: None))) == []
 

@@ -106,6 +106,20 @@ def karpenter_name_problem(cluster: str) -> str | None:
     return None
 
 
+def taint_key_problem(key: str) -> str | None:
+    """A taint key is a qualified name, as a label key (the NodePool CRD and the API server check it)."""
+    if not _LABEL_KEY_RE.match(key) or len(key) > 317:
+        return f"{key!r} is not a valid Kubernetes taint key (a qualified name such as example.com/dedicated)"
+    return None
+
+
+def taint_value_problem(value: str) -> str | None:
+    """A taint value follows label-value syntax: at most 63 of [A-Za-z0-9_.-], alphanumeric at both ends."""
+    if not _LABEL_VALUE_RE.match(value):
+        return f"{value!r} is not a valid Kubernetes taint value (label-value syntax: at most 63 of [A-Za-z0-9_.-])"
+    return None
+
+
 def label_problem(key: str, value: str) -> str | None:
     if not _LABEL_KEY_RE.match(key) or len(key) > 317:
         return f"{key!r} is not a valid Kubernetes label key"

@@ -15,10 +15,10 @@ stores' clients default to those two services.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tonebridge.config.errors import Problem
+from tonebridge.config.platform_secrets import claim_problem
 from tonebridge.props.cnpg import CnpgClusterSettings, CnpgReplicaSettings, PostgresPlatformSettings
 from tonebridge.props.redis import DEFAULT_CLIENTS, RedisClientsSettings, RedisPasswordSettings, RedisSettings
 from tonebridge.props.types import ContainerResources
@@ -46,11 +46,6 @@ __all__ = [
     "RedisVaultSecretConfig",
     "data_problems",
 ]
-
-
-#: The StorageClass whose IOPS fix a smallest claim (``storage.fast_ssd.smallest_volume_gib``).
-FAST_SSD = "fast-ssd"
-_GIB = Decimal(1024**3)
 
 
 def data_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
@@ -117,20 +112,11 @@ def _clients(at: tuple, platform: PlatformConfig, namespace: str, services: list
             yield Problem((*at, i), f"{service!r} is not a service of namespaces.{namespace}.network_isolation")
 
 
-def _gib(quantity: str) -> Decimal:
-    return parse_quantity(quantity) / _GIB
-
-
 def _claim_size(at: tuple, region: str, platform: PlatformConfig, storage_class: str, size: str) -> Iterator[Problem]:
-    """A fast-ssd claim below smallest_volume_gib would be refused by EC2 (gp3: 500 IOPS per GiB),
-    in the words of the other components' volume rule (:mod:`tonebridge.config.platform_secrets`)."""
-    smallest = platform.storage.fast_ssd.smallest_volume_gib
-    if storage_class == FAST_SSD and _gib(size) < smallest:
-        yield Problem(
-            at,
-            f"{size} is below {FAST_SSD}'s smallest volume ({smallest}Gi, "
-            f"platform.{region}.storage.fast_ssd.smallest_volume_gib): EC2 would refuse it",
-        )
+    """A claim EC2 would refuse (below fast-ssd's smallest volume, above gp3's largest): the other
+    components' volume rule (:func:`tonebridge.config.platform_secrets.claim_problem`)."""
+    if problem := claim_problem(size, storage_class, platform, region):
+        yield Problem(at, problem)
 
 
 def _limit_range(at: tuple, namespace: str, ns: NamespaceConfig, resources: ContainerResources) -> Iterator[Problem]:

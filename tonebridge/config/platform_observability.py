@@ -8,6 +8,7 @@ group in the region's cluster).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tonebridge.config.errors import Problem
@@ -23,6 +24,7 @@ from tonebridge.props.observability import (
     ObservabilitySettings,
     StackVersion,
 )
+from tonebridge.quantities import parse_quantity
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -79,11 +81,37 @@ def observability_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
         app = platform.secrets.application
         if obs.vault_role in (app.role, platform.redis.password.role):
             yield Problem((*at, "vault_role"), f"{obs.vault_role!r} is another component's Vault role")
+        if problem := retention_size_problem(obs.metrics.retention_size, obs.metrics.storage_size):
+            yield Problem((*at, "metrics", "retention_size"), problem)
         pool_problem = _pool_problem(cfg, region, obs.node_pool)
         if pool_problem:
             yield Problem((*at, "node_pool"), pool_problem)
         if obs.logs.enabled and obs.logs.master.count % 2 == 0:
             yield Problem((*at, "logs", "master", "count"), "master-eligible nodes must be odd to keep a quorum")
+
+
+#: The share of the volume that retention_size may take: the WAL, the head block and a compaction's
+#: new block live outside it, and Prometheus prunes only once the blocks reach it.
+RETENTION_SHARE = Decimal("0.9")
+#: Prometheus reads retention_size with Base2Bytes: its KB, MB, GB, TB are KiB, MiB, GiB, TiB
+#: (prometheus/prometheus#10154: ``500GB`` shows as ``500GiB`` on /flags).
+_PROMETHEUS_UNITS = {"KB": 1, "MB": 2, "GB": 3, "TB": 4}
+
+
+def retention_size_problem(retention_size: str, storage_size: str) -> str | None:
+    """``retention_size`` must stay below the volume with a margin, or the disk fills before
+    Prometheus prunes and writes (WAL, compaction) fail."""
+    number, unit = retention_size[:-2], retention_size[-2:]
+    retained = Decimal(number) * 1024 ** _PROMETHEUS_UNITS[unit]
+    volume = parse_quantity(storage_size)
+    if retained > volume * RETENTION_SHARE:
+        gib = retained / 1024**3
+        return (
+            f"{retention_size} ({gib:g} GiB: Prometheus reads GB as GiB) is above {RETENTION_SHARE:.0%} of the "
+            f"volume storage_size {storage_size}; the disk would fill before Prometheus prunes (WAL and compaction "
+            "need the rest)"
+        )
+    return None
 
 
 def _pool_problem(cfg: EnvironmentConfig, region: str, pool: str) -> str | None:

@@ -6,7 +6,8 @@ secret objects. ``platform.<region>.scanning``: trivy-operator. Defaults are the
 models are their constructs' own settings (:mod:`tonebridge.props.secrets`,
 :mod:`tonebridge.props.scanning`), re-exported here under their configuration names.
 :func:`volume_problems` holds every sized claim of the platform's components to its class's
-smallest volume.
+smallest volume
+and to gp3's largest.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tonebridge import cloudfacts
 from tonebridge.config.errors import Problem
 from tonebridge.ebsrules import GP3_MAX_IOPS_PER_GIB
 from tonebridge.props.scanning import ScanningSettings, Severity  # noqa: F401 - Severity: config/platform_ci.py
 from tonebridge.props.secrets import ApplicationSecretsSettings, SecretObjectSettings, SecretsSettings
 from tonebridge.props.vault import VaultServerSettings
+from tonebridge.quantities import parse_quantity
 
 if TYPE_CHECKING:
     from tonebridge.config.models import EnvironmentConfig
@@ -37,12 +40,32 @@ ScanningConfig = ScanningSettings
 
 #: The StorageClass that carries ``platform.<region>.storage.fast_ssd`` (its provisioned IOPS).
 FAST_SSD = "fast-ssd"
-_GIB = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
+#: The cluster's EBS classes (constructs/storage_classes.py): both make gp3 volumes.
+EBS_CLASSES = (FAST_SSD, "gp3")
 
 
 def _gib(size: str) -> int:
     """Whole GiB of the volume the EBS CSI driver creates for ``size`` (it rounds up)."""
-    return math.ceil(int(size[:-2]) * _GIB[size[-2:]])
+    return math.ceil(parse_quantity(size) / 1024**3)
+
+
+def claim_problem(size: str, storage_class: str, platform: PlatformConfig, region: str) -> str | None:
+    """Why EC2 would refuse the gp3 volume of a claim of ``size`` on ``storage_class``, or None: above
+    gp3's largest volume (the cloud facts table), or on ``fast-ssd`` below its ``smallest_volume_gib``
+    (the class provisions its IOPS for every volume, and gp3 allows at most 500 IOPS per GiB)."""
+    if storage_class not in EBS_CLASSES:
+        return None
+    gib, largest = _gib(size), cloudfacts.gp3()["size_gib"][1]
+    if gib > largest:
+        return f"{size} is above the largest gp3 volume ({largest} GiB, {storage_class} is gp3): EC2 would refuse it"
+    fast = platform.storage.fast_ssd
+    if storage_class == FAST_SSD and gib < fast.smallest_volume_gib:
+        return (
+            f"{size} is below {FAST_SSD}'s smallest volume ({fast.smallest_volume_gib}Gi, "
+            f"platform.{region}.storage.fast_ssd.smallest_volume_gib; {fast.iops} IOPS need at least "
+            f"{fast.iops / GP3_MAX_IOPS_PER_GIB:g} GiB on gp3): EC2 would refuse it"
+        )
+    return None
 
 
 def _sized_claims(platform: PlatformConfig) -> Iterator[tuple[tuple[str, ...], str, str]]:
@@ -67,15 +90,9 @@ def _sized_claims(platform: PlatformConfig) -> Iterator[tuple[tuple[str, ...], s
 
 
 def volume_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
-    """Every claim on ``fast-ssd`` is at least its ``smallest_volume_gib``: the class provisions its
-    IOPS for every volume, and gp3 allows at most 500 IOPS per GiB, so EC2 refuses a smaller
-    volume and the claim stays Pending."""
+    """Every claim on an EBS class is a volume EC2 creates (:func:`claim_problem`); otherwise the
+    claim stays Pending and its component never starts."""
     for region, platform in cfg.platform.items():
-        fast = platform.storage.fast_ssd
         for path, size, storage_class in _sized_claims(platform):
-            if storage_class == FAST_SSD and _gib(size) < fast.smallest_volume_gib:
-                yield Problem(
-                    ("platform", region, *path),
-                    f"{size} is below {FAST_SSD}'s smallest_volume_gib {fast.smallest_volume_gib} Gi "
-                    f"({fast.iops} IOPS need at least {fast.iops / GP3_MAX_IOPS_PER_GIB:g} GiB on gp3); raise it",
-                )
+            if problem := claim_problem(size, storage_class, platform, region):
+                yield Problem(("platform", region, *path), problem)

@@ -8,6 +8,7 @@ from ipaddress import IPv4Network
 from tonebridge import cloudfacts, ebsrules, netplan, quantities
 from tonebridge.config.capacity_rules import capacity_problems
 from tonebridge.config.cloud_rules import cloud_problems
+from tonebridge.config.derived_names import derived_name_problems
 from tonebridge.config.dr_rules import dns_dr_problems
 from tonebridge.config.errors import Problem
 from tonebridge.config.guard_rules import guard_problems
@@ -36,10 +37,6 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     for tag in REQUIRED_TAGS:
         if tag not in cfg.tags:
             problems.append(Problem(("tags",), f"required tag {tag!r} is missing"))
-    if len(cfg.access_log_bucket) > 63:
-        problems.append(
-            Problem(("state", "bucket"), "too long to derive '<bucket>-access-logs'; set state.access_log_bucket")
-        )
     problems.extend(_check_regions(cfg))
     for region, net in cfg.network.items():
         problems.extend(_check_region_network(region, net))
@@ -52,6 +49,7 @@ def check_environment(cfg: EnvironmentConfig, expected_name: str) -> list[Proble
     problems.extend(_check_platform_data(cfg))
     problems.extend(_check_database(cfg))
     problems.extend(_check_backups(cfg))
+    problems.extend(derived_name_problems(cfg))
     problems.extend(observability_problems(cfg))
     problems.extend(dns_dr_problems(cfg))
     problems.extend(ci_problems(cfg))
@@ -283,8 +281,8 @@ def _check_database(cfg: EnvironmentConfig) -> Iterator[Problem]:
 
 
 def _check_backups(cfg: EnvironmentConfig) -> Iterator[Problem]:
-    """Bucket names stay distinct and derivable; lifecycle steps come in an order S3 accepts and never
-    expire a version the object lock still protects."""
+    """Bucket names stay distinct (derived_names.py checks each against S3's rules); lifecycle steps
+    come in an order S3 accepts and never expire a version the object lock still protects."""
     backups = cfg.backups
     base = ("backups",)
     names = {"bucket": backups.bucket, "access_log_bucket": backups.access_log_bucket_name}
@@ -294,9 +292,6 @@ def _check_backups(cfg: EnvironmentConfig) -> Iterator[Problem]:
         else:
             replica = backups.replica_bucket_name(cfg.aws.secondary_region)
             names |= {"replica_bucket": replica, "replica access log bucket": f"{replica}-access-logs"}
-    for field, name in names.items():
-        if len(name) > 63:
-            yield Problem((*base, "bucket"), f"too long to derive the {field.replace('_', ' ')} {name!r}; set it")
     seen: dict[str, str] = {cfg.state.bucket: "state.bucket", cfg.access_log_bucket: "the state access log bucket"}
     for field, name in names.items():
         if name in seen:

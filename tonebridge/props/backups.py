@@ -22,7 +22,8 @@ class BackupsSettings(StrictModel):
 
     bucket: BucketName = Field(
         description="Production's backup bucket in the primary region (the spec's tonebridge-backups); the "
-        "replica, access log and other environments' bucket names derive from it unless given."
+        "replica, access log and other environments' bucket names derive from it unless given, and each derived "
+        "name ('<bucket>-<environment>-access-logs' the longest) must be an S3 bucket name too."
     )
     replica_bucket: BucketName | None = Field(
         default=None, description="Bucket in aws.secondary_region; defaults to '<bucket>-<secondary region>'."

@@ -23,6 +23,8 @@ EksVersion = Annotated[
 ]
 ClusterName = Annotated[str, AfterValidator(checked(eksrules.cluster_name_problem))]
 TaintEffect = Annotated[str, AfterValidator(checked(eksrules.taint_effect_problem))]
+TaintKey = Annotated[str, AfterValidator(checked(eksrules.taint_key_problem))]
+TaintValue = Annotated[str, AfterValidator(checked(eksrules.taint_value_problem))]
 PublicCidr = Annotated[Cidr, AfterValidator(checked(lambda cidr: eksrules.public_access_problem(str(cidr))))]
 InstanceType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
@@ -31,8 +33,16 @@ IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w
 class TaintSettings(StrictModel):
     """A Kubernetes taint of a node group (spec §3.1) or of Karpenter's pool (spec §10.2)."""
 
-    key: str = Field(min_length=1, max_length=63, description="Taint key (spec §3.1: CriticalAddonsOnly, database).")
-    value: str = Field(default="", max_length=63, description="Taint value; a toleration matches key and value.")
+    key: TaintKey = Field(
+        min_length=1,
+        description="Taint key (spec §3.1: CriticalAddonsOnly, database): a Kubernetes qualified name, as a label "
+        "key ([prefix/]name, the name at most 63 of [A-Za-z0-9_.-]).",
+    )
+    value: TaintValue = Field(
+        default="",
+        description="Taint value; a toleration matches key and value. Label-value syntax: at most 63 of "
+        "[A-Za-z0-9_.-], starting and ending alphanumeric.",
+    )
     effect: TaintEffect = Field(
         description="NoSchedule keeps new pods off, PreferNoSchedule only avoids the node, NoExecute also evicts "
         "running pods that do not tolerate it."

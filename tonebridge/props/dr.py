@@ -11,12 +11,13 @@ node pool's bounds) live in :mod:`tonebridge.config.dr_rules`, which runs before
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from tonebridge import cloudfacts
-from tonebridge.props.types import Cidr, StrictModel
+from tonebridge.props.types import Cidr, StrictModel, checked
 
 #: A project id: 6-30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen.
 ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
@@ -33,8 +34,17 @@ def _gcp_region(value: str) -> str:
 GcpRegion = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]$"), AfterValidator(_gcp_region)]
 #: Names of networks, clusters, keys, service accounts: RFC 1035 labels.
 GcpName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")]
+
+
+def _gcs_bucket(value: str) -> str:
+    """Cloud Storage refuses names that begin with "goog" or contain "google" (or a close misspelling)."""
+    if value.startswith("goog") or re.search(r"g[o0]{2}g[l1]e", value):
+        raise ValueError(f"{value!r}: a Cloud Storage bucket name must not begin with 'goog' nor contain 'google'")
+    return value
+
+
 #: A GCS bucket name (no dots: no domain verification).
-GcsBucket = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")]
+GcsBucket = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$"), AfterValidator(_gcs_bucket)]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
@@ -74,10 +84,10 @@ class DrNodePoolSettings(StrictModel):
     """The standby pool (spec §9.1): zero nodes until a failover scales it up (autoscaler from 0)."""
 
     name: GcpName = Field(default="standby", description="The node pool's name.")
-    machine_type: str = Field(
+    machine_type: Annotated[str, AfterValidator(checked(cloudfacts.gce_machine_type_problem))] = Field(
         default="e2-standard-4",
-        pattern=r"^[a-z0-9]+-[a-z0-9-]+$",
-        description="Compute Engine machine type of the nodes.",
+        description="Compute Engine machine type of the nodes: a predefined type of the cloud facts table "
+        "(tonebridge/cloudfacts/curated.yaml, gce) or a custom one (<family>-custom-<vCPUs>-<MiB>).",
     )
     min_nodes: int = Field(default=0, ge=0, description="Per zone; 0 keeps the standby cold.")
     max_nodes: int = Field(default=5, ge=1, le=1000, description="Per zone.")
@@ -185,10 +195,11 @@ class DrBackupsSettings(StrictModel):
     """The GCS copy of the S3 backups bucket (spec §9.1's object_storage_backup)."""
 
     bucket: GcsBucket = Field(
-        description="GCS bucket in dr.region that the transfer fills, under a customer key and the retention policy."
+        description="GCS bucket in dr.region that the transfer fills, under a customer key and the retention policy; "
+        "3-63 lowercase letters, digits, '-' or '_', not beginning with 'goog' nor containing 'google' (GCS rules)."
     )
     access_log_bucket: GcsBucket = Field(
-        description="GCS bucket for the backups bucket's usage logs (not the backups bucket)."
+        description="GCS bucket for the backups bucket's usage logs (not the backups bucket); the same naming rules."
     )
     retention_days: int = Field(default=30, ge=1, le=3650, description="Nothing deleted or replaced before this.")
     lock_retention: bool = Field(

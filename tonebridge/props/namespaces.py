@@ -106,7 +106,12 @@ class NetworkIsolationSettings(StrictModel):
 class NamespaceSettings(StrictModel):
     """One application namespace (spec §3.2) and what applies inside it."""
 
-    environment: str | None = Field(default=None, description="Value of the `environment` label (spec §3.2).")
+    environment: str | None = Field(
+        default=None,
+        description="Value of the `environment` label (spec §3.2). A CloudNativePG cluster in a namespace of "
+        "another environment than production backs up to '<backups.bucket>-<environment>', which must then be "
+        "an S3 bucket name (lowercase, no '_').",
+    )
     pod_security: PodSecurityLevel = Field(
         default="restricted",
         description="Pod Security Standard the namespace enforces (audit and warn stay `restricted`); a lower level "

@@ -132,7 +132,8 @@ class MetricsSettings(StrictModel):
     retention_size: str = Field(
         default="90GB",
         pattern=r"^\d+(MB|GB|TB)$",
-        description="Size of stored samples beyond which Prometheus deletes the oldest; keep it below `storage_size`.",
+        description="Size of stored samples beyond which Prometheus deletes the oldest; at most 90 % of "
+        "`storage_size` (the WAL and compaction need the rest). Prometheus reads MB/GB/TB as binary (GB = GiB).",
     )
     storage_size: Quantity = Field(default="100Gi", description="Volume of each Prometheus replica.")
     alertmanager_storage_size: Quantity = Field(

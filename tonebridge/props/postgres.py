@@ -36,6 +36,105 @@ MaintenanceWindow = Annotated[
 ]
 DbIdentifierPart = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 
+#: Role names RDS or PostgreSQL keep for themselves (RDS's own roles, CREATE ROLE's reserved names) and
+#: PostgreSQL's reserved key words (PostgreSQL docs, Appendix C "SQL Key Words", the "reserved" column).
+RESERVED_USERNAMES = frozenset(
+    [
+        "public",
+        "none",
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "initially",
+        "intersect",
+        "into",
+        "lateral",
+        "leading",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "select",
+        "session_user",
+        "some",
+        "symmetric",
+        "system_user",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "when",
+        "where",
+        "window",
+        "with",
+    ]
+)
+
+
+def _master_username(name: str) -> str:
+    """CreateDBInstance's MasterUsername: 1-16 letters, digits or '_', a letter first, not a reserved word."""
+    if len(name) > 16:
+        raise ValueError(f"{name!r} has {len(name)} characters; RDS allows at most 16 for the master user")
+    if name in RESERVED_USERNAMES or name.startswith(("rds", "pg_")):
+        raise ValueError(f"{name!r} is reserved (RDS's own rds* roles, PostgreSQL's pg_* roles and reserved words)")
+    return name
+
+
+MasterUsername = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$"), AfterValidator(_master_username)]
+
 
 class RdsSettings(StrictModel):
     """The RDS PostgreSQL primary in the primary region and its cross-region replica (spec §11.1, §9.1)."""
@@ -58,9 +157,11 @@ class RdsSettings(StrictModel):
     database_name: DbIdentifierPart = Field(
         default="tonebridge", description="Database created on the primary (§4.1 `initdb.database`)."
     )
-    master_username: DbIdentifierPart = Field(
+    master_username: MasterUsername = Field(
         default="tonebridge_admin",
-        description="Master user; its password is generated and rotated by RDS in Secrets Manager, never configured.",
+        description="Master user; its password is generated and rotated by RDS in Secrets Manager, never configured. "
+        "1-16 lowercase letters, digits or '_', a letter first; not rdsadmin (nor any rds*/pg_* role) or a "
+        "PostgreSQL reserved word.",
     )
     backup_retention_days: int = Field(
         default=30,

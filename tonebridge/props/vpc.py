@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
 from tonebridge import netplan
 from tonebridge.props.aws_names import Region
@@ -60,12 +60,29 @@ class PodNetworkSettings(StrictModel):
     )
 
 
+#: CreateVpnGateway's amazonSideAsn: a 16-bit private ASN or a 32-bit one, nothing in between.
+VGW_ASN_RANGES = ((64512, 65534), (4200000000, 4294967294))
+
+
+def _vgw_asn(asn: int) -> int:
+    if not any(low <= asn <= high for low, high in VGW_ASN_RANGES):
+        raise ValueError(
+            f"{asn} is not an ASN AWS gives a virtual private gateway: 64512-65534 (16-bit) or "
+            "4200000000-4294967294 (32-bit)"
+        )
+    return asn
+
+
 class VpnGatewaySettings(StrictModel):
     """A virtual private gateway for a site-to-site VPN (spec §11.1 `enable_vpn_gateway`); the VPN connection
     itself is made outside this code."""
 
     enabled: bool = Field(default=True, description="Attach a virtual private gateway.")
-    amazon_side_asn: int = Field(default=64512, ge=64512, le=4294967294, description="The gateway's BGP ASN.")
+    amazon_side_asn: Annotated[int, AfterValidator(_vgw_asn)] = Field(
+        default=64512,
+        description="The gateway's BGP ASN: a private ASN, 64512-65534 (16-bit) or 4200000000-4294967294 (32-bit), "
+        "as CreateVpnGateway requires.",
+    )
     propagate_routes: bool = Field(
         default=False,
         description="Propagate the gateway's routes into the private and management tiers (needs a VPN connection; "
