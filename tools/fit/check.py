@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.fit import admission, apirules, network, quotas, scheduling, schemas, volumes
+from tools.fit import admission, apirules, login_flows, network, quotas, scheduling, schemas, volumes
 from tools.fit.model import ClusterView, Problem
 from tools.fit.view import Cluster
 
@@ -32,5 +32,6 @@ def fit_problems(cluster: Cluster) -> list[Problem]:
         *scheduling.check(view),
         *volumes.check(view),
         *network.check(view, cluster.flows, application_namespaces(view)),
+        *login_flows.check(view, cluster.flows),
     ]
     return sorted(set(problems))
