@@ -257,6 +257,9 @@ GUARDS.update(
         "constructs/postgres/rds.py:RdsPostgresReplicaProps.__post_init__": [
             N("the stack creates the replica stack only when one of the two is on"),
         ],
+        "constructs/postgres/rds_clients.py:RdsClientsProps.__post_init__": [
+            N("the data-tier subnets are network.<region>.subnets.data, which holds at least one (min_length=1)"),
+        ],
         "constructs/resource_limits.py:_check_amounts": [
             C((*W, "namespaces", "production", "quota", "requests_memory"), "200GB"),
         ],

@@ -608,6 +608,11 @@ WEST_PLATFORM = ("platform", "us-west-2")
             "platform.us-west-2.redis.clients.services[0]: 'api-gw' is not a service of "
             "namespaces.production.network_isolation",
         ),
+        (
+            ("database", "rds", "client_services"),
+            ["llm-service", "api-gw"],
+            "database.rds.client_services[1]: 'api-gw' is not a service of namespaces.production.network_isolation",
+        ),
     ],
     ids=[
         "redis-claim-below-class",
@@ -615,6 +620,7 @@ WEST_PLATFORM = ("platform", "us-west-2")
         "exporter-below-limit-range",
         "redis-namespace-unknown",
         "redis-client-unknown",
+        "rds-client-unknown",
     ],
 )
 def test_config_rejects_data_stores_that_cannot_fit(path, value, line):
@@ -627,6 +633,24 @@ def test_config_rejects_data_stores_that_cannot_fit(path, value, line):
     _set_in(doc, path, value)
     lines = [f"{format_path(p.path)}: {p.reason}" for p in data_problems(EnvironmentConfig.model_validate(doc))]
     assert lines == [line]
+
+
+def test_config_rejects_rds_clients_outside_a_region_with_the_database():
+    """The primary's region and the replica's both render the clients' egress: both need the namespace."""
+    from tonebridge.config.errors import format_path
+    from tonebridge.config.models import EnvironmentConfig
+    from tonebridge.config.platform_data import data_problems
+
+    doc = _production_doc()
+    _set_in(doc, ("database", "rds", "client_namespace"), "apps")
+    lines = [f"{format_path(p.path)}: {p.reason}" for p in data_problems(EnvironmentConfig.model_validate(doc))]
+    assert lines == [
+        f"database.rds.client_namespace: 'apps' is not one of platform.{region}.namespaces "
+        "(its quota, limits and isolation live there)"
+        for region in ("us-west-2", "us-east-1")
+    ]
+    _set_in(doc, ("database", "rds", "cross_region_replica"), False)
+    assert len(list(data_problems(EnvironmentConfig.model_validate(doc)))) == 1
 
 
 def test_config_rejects_redis_among_the_applications():

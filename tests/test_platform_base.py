@@ -127,18 +127,25 @@ def test_api_gateway_policy_is_the_specs(platform):
     }
 
 
-@pytest.mark.parametrize(("service", "port"), [("llm-service", 8000), ("auth-service", 8001)])
-def test_backends_are_reachable_only_from_the_api_gateway(platform, service, port):
+#: llm-service calls OpenAI (its `openai-api-key`): HTTPS to any address (`external_https`); auth-service, nothing.
+HTTPS_OUT = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+
+
+@pytest.mark.parametrize(
+    ("service", "port", "egress"), [("llm-service", 8000, HTTPS_OUT), ("auth-service", 8001, None)]
+)
+def test_backends_are_reachable_only_from_the_api_gateway(platform, service, port, egress):
     policy = _objects(platform, "NetworkPolicy")[("production", f"{service}-policy")]
     assert policy["spec"] == {
         "podSelector": {"matchLabels": {"app": service}},
-        "policyTypes": ["Ingress"],
+        "policyTypes": ["Ingress", "Egress"] if egress else ["Ingress"],
         "ingress": [
             {
                 "from": [{"podSelector": {"matchLabels": {"app": "api-gateway"}}}],
                 "ports": [{"protocol": "TCP", "port": port}],
             }
         ],
+        **({"egress": egress} if egress else {}),
     }
 
 
@@ -188,6 +195,8 @@ def test_default_deny_with_dns_and_istiod_egress(platform, namespace):
         *(["allow-ci-integration-tests"] if namespace == "staging" else []),
         # The data stores' clients (llm-service, auth-service) reach them, and nothing else does.
         *(["redis-clients"] if namespace == "production" else []),
+        # ... and RDS (database.rds.client_services), in the application namespace of each region.
+        *(["out-llm-service-database-5432", "out-auth-service-database-5432"] if namespace == "production" else []),
         # Production's logical backup job: the database and HTTPS (tests/test_logical_backup.py).
         *(["postgres-logical-backup"] if namespace == "production" else []),
         *(["tonebridge-postgres", "tonebridge-postgres-clients"] if namespace == "staging" else []),

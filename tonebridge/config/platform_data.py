@@ -81,6 +81,29 @@ def data_problems(cfg: EnvironmentConfig) -> Iterator[Problem]:
                     )
             yield from _clients((*at, "client_services"), platform, cluster.namespace, cluster.client_services)
             yield from _claim_size((*at, "storage_size"), region, platform, cluster.storage_class, cluster.storage_size)
+    yield from _rds_clients(cfg)
+
+
+def _rds_clients(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """The RDS database's client services live in a namespace of every region with an instance (the primary's,
+    the replica's), and are services of its §8.1 graph there: each region renders their egress."""
+    rds, aws = cfg.database.rds, cfg.aws
+    if not rds.client_services:
+        return
+    regions = [aws.primary_region]
+    if aws.secondary_region and rds.cross_region_replica:
+        regions.append(aws.secondary_region)
+    at = ("database", "rds")
+    found: list[Problem] = []
+    for region in regions:
+        platform = cfg.platform.get(region)
+        if platform is None:
+            continue
+        if rds.client_namespace not in platform.namespaces:
+            found.append(Problem((*at, "client_namespace"), _unknown(rds.client_namespace, region)))
+            continue
+        found += _clients((*at, "client_services"), platform, rds.client_namespace, rds.client_services)
+    yield from dict.fromkeys(found)  # both regions' graphs may refuse the same service
 
 
 def _unknown(namespace: str, region: str) -> str:

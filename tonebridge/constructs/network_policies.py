@@ -10,7 +10,8 @@ the application needs.
 * ``<service>-policy`` per service: who may connect to it (whole namespaces, or other services of
   the namespace) on its port, and which services it may call, on theirs. For spec §8.1 this gives
   ``api-gateway-policy`` exactly as the spec writes it, and llm-service and auth-service reachable
-  only from api-gateway on 8000 and 8001.
+  only from api-gateway on 8000 and 8001. A service with ``external_https`` may also open HTTPS (443)
+  connections to any address (:data:`ANYWHERE`): llm-service, which calls OpenAI's API.
 
 Namespaces are selected by ``kubernetes.io/metadata.name``, which the API server sets on every
 namespace and nobody can change (the spec's ``name: istio-system`` label exists only where someone
@@ -74,6 +75,10 @@ class Peer:
 KUBE_DNS = Peer("kube-system", {"k8s-app": "kube-dns"}, 53, ("UDP", "TCP"))
 #: Istio's control plane: istiod in istio-system, xDS and certificates on TCP 15012.
 ISTIOD = Peer("istio-system", {"app": "istiod"}, 15012)
+#: Where a service with ``external_https`` may connect on :data:`HTTPS`: any address, as Vault's and the
+#: logical backup's "HTTPS anywhere" (the flow the fit check proves names the same range).
+ANYWHERE = "0.0.0.0/0"
+HTTPS = 443
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class ServiceTraffic:
     :param from_namespaces: namespaces whose pods may connect (the mesh's gateways, ...).
     :param from_services: services of the same namespace that may connect.
     :param to_services: services of the same namespace it may connect to, each on its own port.
+    :param external_https: whether it may open HTTPS connections to any address (third-party APIs).
     """
 
     name: str
@@ -91,6 +97,7 @@ class ServiceTraffic:
     from_namespaces: Sequence[str] = ()
     from_services: Sequence[str] = ()
     to_services: Sequence[str] = ()
+    external_https: bool = False
 
     def __post_init__(self) -> None:
         _check_name("service", self.name)
@@ -174,6 +181,9 @@ def isolation_flows(props: NetworkIsolationProps) -> list[Flow]:
         flows += [Flow(Endpoint(n, namespace=n), service(s.name), s.port, graph) for n in s.from_namespaces]
         flows += [Flow(service(n), service(s.name), s.port, graph) for n in s.from_services]
         flows += [Flow(service(s.name), service(n), ports[n], graph) for n in s.to_services]
+        if s.external_https:
+            external = Endpoint("https anywhere", cidr=ANYWHERE)
+            flows.append(Flow(service(s.name), external, HTTPS, f"external HTTPS APIs of {s.name}"))
     unique = {repr(sorted(f.to_json().items())): f for f in flows}
     return list(unique.values())
 
@@ -200,6 +210,8 @@ class NetworkIsolation(Construct):
             sources += [_app_selector(n) for n in service.from_services]
             ingress = [{"from": sources, "ports": tcp(service.port)}] if sources else []
             egress = [{"to": [_app_selector(n)], "ports": tcp(ports[n])} for n in service.to_services]
+            if service.external_https:
+                egress.append({"to": [{"ipBlock": {"cidr": ANYWHERE}}], "ports": tcp(HTTPS)})
             types = ["Ingress", "Egress"] if egress else ["Ingress"]
             self._policy(f"{service.name}-policy", {"matchLabels": {"app": service.name}}, types, ingress, egress)
         self.flows = isolation_flows(props)

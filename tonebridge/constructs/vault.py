@@ -23,6 +23,7 @@ from constructs import Construct
 
 from tonebridge.charts import VAULT
 from tonebridge.constructs.cert_manager import CERT_MANAGER_API, issuer_ref
+from tonebridge.constructs.flow_declarations import declare_flows, declared_flows
 from tonebridge.constructs.flow_policies import FlowIsolation
 from tonebridge.constructs.kube import ChartRelease, ChartReleaseProps, CustomResources, Dependencies, kube_object
 from tonebridge.constructs.namespace import Namespace, NamespaceProps
@@ -134,7 +135,8 @@ class Vault(Construct):
             self, "namespace", NamespaceProps(name=ns, kubernetes_version=props.kubernetes_version)
         )
         # Default deny in vault; exactly the declared flows are admitted (and proved by the fit check).
-        FlowIsolation(self, "isolation", ns, vault_flows(props), depends_on=[self.namespace.manifest])
+        self.isolation = FlowIsolation(self, "isolation", ns, vault_flows(props), depends_on=[self.namespace.manifest])
+        self._server = server_endpoint(props)
         tls_secret = f"{name}-server-tls"
         self.certificates = CustomResources(
             self,
@@ -174,11 +176,18 @@ class Vault(Construct):
         """Let ``role`` log in and read its paths: its policy and role join the bootstrap ConfigMap, after
         the roles granted before it. A feature built after Vault grants too: the ConfigMap's object is
         written again on each grant (one value, so the synthesized configuration never depends on when
-        a role was granted, only on the order of the grants)."""
+        a role was granted, only on the order of the grants).
+
+        A role whose paths issue database logins (``database_cidrs``) also opens Vault's egress to those
+        databases: the database secrets engine connects from the server pods to check its connection and to
+        create each login."""
         if role.role in {granted.role for granted in self._roles}:
             raise ValueError(f"Vault role {role.role} is granted twice: bootstrap roles must be distinct")
         self._roles.append(role)
         self._bootstrap.manifest = self._bootstrap_config_map()
+        engine = database_flows(self._server, role)
+        self.isolation.admit(engine)
+        declare_flows(self, [f for f in engine if f not in declared_flows(self)])
 
     def _bootstrap_config_map(self) -> dict:
         """The reviewed policies and the idempotent bootstrap script, mounted into the Vault pods."""
@@ -277,15 +286,35 @@ def server_config(props: VaultProps, tls_dir: str) -> str:
 CLUSTER_PORT = 8201
 
 
-def vault_flows(props: VaultProps) -> list[Flow]:
-    """Servers join and replicate (8200, 8201); the CSI provider and the Secrets Operator call the API
-    (8200); servers reach HTTPS (KMS for auto-unseal, STS for IRSA, the Kubernetes API for token reviews)."""
+def server_endpoint(props: VaultProps) -> Endpoint:
+    """The Vault server pods (the chart's labels)."""
     labels = {
         "app.kubernetes.io/name": "vault",
         "app.kubernetes.io/instance": props.release_name,
         "component": "server",
     }
-    server = Endpoint("vault", namespace=props.namespace, pod_labels=labels)
+    return Endpoint("vault", namespace=props.namespace, pod_labels=labels)
+
+
+def database_flows(server: Endpoint, role: VaultRole) -> list[Flow]:
+    """The database secrets engine's connections for ``role``: to each of its ``database_cidrs``. The purpose
+    names no role, so two roles of one database share the flows (and the policy)."""
+    return [
+        Flow(
+            server,
+            Endpoint("database", cidr=cidr),
+            role.database_port,
+            "database secrets engine: checks its connection, creates and revokes logins",
+        )
+        for cidr in role.database_cidrs
+    ]
+
+
+def vault_flows(props: VaultProps) -> list[Flow]:
+    """Servers join and replicate (8200, 8201); the CSI provider and the Secrets Operator call the API
+    (8200); servers reach HTTPS (KMS for auto-unseal, STS for IRSA, the Kubernetes API for token reviews).
+    The database secrets engine's egress comes with the roles that issue database logins (:meth:`Vault.grant`)."""
+    server = server_endpoint(props)
     flows = [
         Flow(server, server, PORT, "raft join and leader API"),
         Flow(server, server, CLUSTER_PORT, "raft replication and request forwarding"),

@@ -1,12 +1,14 @@
 """The region's RDS PostgreSQL (spec §4.1, §9.1, §11.1): the primary, as :class:`PostgresHA`, in the
 primary region; the cross-region read replica and the replication of automated backups in the
 secondary region, given the primary (so the secondary stack depends on the primary one, never the
-other way round)."""
+other way round). In the platform stack of every region with an instance, its clients' egress
+(:func:`add_database_clients`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from constructs import Construct
 
@@ -19,6 +21,7 @@ from tonebridge.constructs.postgres.rds import (
     RdsPostgresReplica,
     RdsPostgresReplicaProps,
 )
+from tonebridge.constructs.postgres.rds_clients import RdsClients, RdsClientsProps
 from tonebridge.constructs.vpc import TonebridgeVpc
 from tonebridge.features.region import RegionPlacement
 from tonebridge.props.postgres import RdsSettings
@@ -32,6 +35,11 @@ class RegionalDatabase:
     postgres: PostgresHA | None = None
     primary: RdsPostgres | None = None
     replica: RdsPostgresReplica | None = None
+
+    @property
+    def has_instance(self) -> bool:
+        """Whether an instance runs in this region (the primary, or the replica), so clients here connect."""
+        return self.primary is not None or (self.replica is not None and self.replica.instance is not None)
 
     @property
     def outputs(self) -> dict[str, object]:
@@ -96,3 +104,29 @@ def add_database(
         ),
     )
     return RegionalDatabase(replica=replica)
+
+
+class Namespaces(Protocol):
+    """The namespace objects the platform stack creates, for ``depends_on``."""
+
+    def namespace_objects(self, names: Iterable[str]) -> list: ...
+
+
+def add_database_clients(
+    scope: Construct,
+    settings: RdsSettings,
+    database: RegionalDatabase,
+    database_cidrs: Sequence[str],
+    namespaces: Namespaces,
+) -> RdsClients | None:
+    """Platform stack: egress of ``settings.client_services`` to the data-tier subnets ``database_cidrs`` on 5432,
+    where ``database`` (the region's infrastructure) has an instance; None where it has none or no clients."""
+    if not database.has_instance or not settings.client_services:
+        return None
+    namespace = settings.client_namespace
+    return RdsClients(
+        scope,
+        "database-clients",
+        RdsClientsProps(namespace, tuple(settings.client_services), tuple(database_cidrs)),
+        depends_on=namespaces.namespace_objects([namespace]),
+    )

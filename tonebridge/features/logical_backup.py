@@ -9,6 +9,7 @@ CSI driver); whether it runs in a region is the stack's to decide (primary regio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -97,15 +98,17 @@ def add_logical_backup_role(
     return role
 
 
-def logical_backup_vault_role(settings: LogicalBackupSettings) -> VaultRole:
+def logical_backup_vault_role(settings: LogicalBackupSettings, database_cidrs: Sequence[str]) -> VaultRole:
     """The job's Vault role for the bootstrap ConfigMap: bound to its service account, reading only
-    its database secrets engine path (a dynamic login in pg_read_all_data)."""
+    its database secrets engine path (a dynamic login in pg_read_all_data). The engine creates that login
+    on the database in ``database_cidrs`` (the data-tier subnets), so Vault gets egress there on 5432."""
     return VaultRole(
         role=settings.vault_role,
         service_account=settings.service_account,
         namespace=settings.namespace,
         paths=(settings.credentials_path,),
         subject="the logical backup's read-only database login",
+        database_cidrs=tuple(database_cidrs),
     )
 
 

@@ -81,14 +81,20 @@ class ServiceTrafficSettings(StrictModel):
     to_services: list[DnsLabel] = Field(
         default=[], description="Services of this namespace it may connect to, on their ports."
     )
+    external_https: bool = Field(
+        default=False,
+        description="May open HTTPS (443) connections to any address (0.0.0.0/0): the third-party APIs whose keys "
+        "it is given (llm-service's `openai-api-key`). Off: no egress outside the service graph.",
+    )
 
 
-#: Spec §8.1: api-gateway is entered from the mesh's gateways and calls llm-service and auth-service.
+#: Spec §8.1: api-gateway is entered from the mesh's gateways and calls llm-service and auth-service;
+#: llm-service calls OpenAI's API (spec §8.2 gives it ``openai-api-key``) over HTTPS.
 SPEC_SERVICES = {
     "api-gateway": ServiceTrafficSettings(
         port=8080, from_namespaces=["istio-system"], to_services=["llm-service", "auth-service"]
     ),
-    "llm-service": ServiceTrafficSettings(port=8000, from_services=["api-gateway"]),
+    "llm-service": ServiceTrafficSettings(port=8000, from_services=["api-gateway"], external_https=True),
     "auth-service": ServiceTrafficSettings(port=8001, from_services=["api-gateway"]),
 }
 
@@ -99,7 +105,8 @@ class NetworkIsolationSettings(StrictModel):
     services: dict[DnsLabel, ServiceTrafficSettings] = Field(
         default=SPEC_SERVICES,
         description="The namespace's services by name (pods labelled `app: <name>`) and the traffic each may take "
-        "and send; everything else is denied. The default is spec §8.1's graph.",
+        "and send; everything else is denied. The default is spec §8.1's graph, with llm-service's HTTPS egress "
+        "(`external_https`: it calls OpenAI with spec §8.2's `openai-api-key`).",
     )
 
 

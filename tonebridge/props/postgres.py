@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from tonebridge import cloudfacts
-from tonebridge.props.types import LogRetentionDays, StrictModel, checked
+from tonebridge.props.redis import DEFAULT_CLIENTS
+from tonebridge.props.types import DnsLabel, LogRetentionDays, StrictModel, checked
 
 #: An RDS for PostgreSQL instance class (the cloud facts table; nearest classes suggested).
 DbInstanceClass = Annotated[
@@ -203,4 +204,16 @@ class RdsSettings(StrictModel):
         default=False,
         description="Set once `make promote-replica` has promoted the replica: it is then a standalone instance"
         " (no replicate_source_db), so that Terraform's plan matches what RDS now runs.",
+    )
+    client_namespace: DnsLabel = Field(
+        default="production",
+        description="Namespace of the database's clients in every region with an instance (primary or replica): "
+        "the application namespace that gets the database password (`platform.<region>.secrets.application`).",
+    )
+    client_services: list[DnsLabel] = Field(
+        default_factory=lambda: list(DEFAULT_CLIENTS),
+        description="Services (pods labelled `app: <name>`) of `client_namespace` that may connect to the instance "
+        "on 5432: an egress policy to the data-tier subnets, rendered from their declared flows (the namespace's "
+        "default deny would drop the connections, and Argo CD may not sync a NetworkPolicy). Where the namespace "
+        "has network isolation, each must be one of its services (§8.1).",
     )

@@ -33,6 +33,10 @@ class VaultRole:
     :param namespace: that service account's namespace.
     :param paths: the KV v2 data paths (``<mount>/data/<path>``) or engine paths it may read, nothing else.
     :param subject: what the policy's comment says it reads ("Grafana's admin login ...").
+    :param database_cidrs: where the databases are whose logins its paths issue (Vault's database secrets
+        engine, ``<mount>/creds/<role>``): the engine connects to them from the Vault server pods on
+        ``database_port``, so Vault's namespace admits that egress when the role is granted.
+    :param database_port: the port of those databases (PostgreSQL's).
     """
 
     role: str
@@ -40,9 +44,12 @@ class VaultRole:
     namespace: str
     paths: tuple[str, ...]
     subject: str
+    database_cidrs: tuple[str, ...] = ()
+    database_port: int = 5432
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
+        object.__setattr__(self, "database_cidrs", tuple(self.database_cidrs))
         if not self.paths:
             raise ValueError(f"Vault role {self.role} needs at least one path")
 

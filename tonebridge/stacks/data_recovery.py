@@ -66,8 +66,11 @@ def add_logical_backup_role(
 
 
 def logical_backup_vault_role(env: EnvironmentConfig, region: str) -> VaultRole | None:
-    """The job's Vault role (``features/logical_backup.py``), where the job runs."""
-    return vault_role(env.database.logical_backup) if enabled(env, region) else None
+    """The job's Vault role (``features/logical_backup.py``), where the job runs: its login is created on the
+    region's database, in the data-tier subnets."""
+    if not enabled(env, region):
+        return None
+    return vault_role(env.database.logical_backup, [str(c) for c in env.network[region].subnets.data])
 
 
 def add_logical_backup(stack: PlatformStack, base: Foundation, secrets: Secrets | None) -> LogicalBackup | None:

@@ -19,6 +19,7 @@ from tonebridge.constructs.pod_defaults import controller_placement, system_plac
 from tonebridge.features.autoscaling import add_autoscaling
 from tonebridge.features.ci import add_ci, ci_vault_role
 from tonebridge.features.data import CnpgWiring, Controllers, DataTier, add_postgres, add_redis, redis_vault_role
+from tonebridge.features.database import add_database_clients
 from tonebridge.features.edge_hosts import forwarded_hosts
 from tonebridge.features.foundation import ClusterWiring, Foundation, Placement, add_cluster_providers, add_foundation
 from tonebridge.features.gitops import add_argocd_sso, add_gitops
@@ -160,6 +161,14 @@ class PlatformStack(TonebridgeStack):
             metrics_release=metrics,
         )
         logical_backup = add_logical_backup(self, base, secrets)
+        #: The RDS database's client services and their egress to it (None where the region has no instance).
+        self.database_clients = add_database_clients(
+            self,
+            self.env.database.rds,
+            self.infra.data,
+            [str(c) for c in self.env.network[self.region].subnets.data],
+            base,
+        )
         warm = self.region != self.env.aws.primary_region  # the secondary region's copy is a warm cache
         redis = add_redis(
             self,

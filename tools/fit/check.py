@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from tools.fit import admission, apirules, gateways, network, quotas, scheduling, schemas, volumes, webhooks
+from tools.fit import (
+    admission,
+    apirules,
+    gateways,
+    login_flows,
+    network,
+    quotas,
+    scheduling,
+    schemas,
+    volumes,
+    webhooks,
+)
 from tools.fit.model import ClusterView, Problem
 from tools.fit.view import Cluster
 
@@ -34,5 +45,6 @@ def fit_problems(cluster: Cluster) -> list[Problem]:
         *webhooks.check(view),
         *gateways.check(view),
         *network.check(view, cluster.flows, application_namespaces(view)),
+        *login_flows.check(view, cluster.flows),
     ]
     return sorted(set(problems))
