@@ -56,7 +56,7 @@ class VpcPeering(Construct):
             vpc_id=props.local.vpc_id,
             peer_vpc_id=props.peer.vpc_id,
             peer_region=props.peer_region,
-            tags={"Name": props.name, "Side": "requester"},
+            tags={"Name": props.name},
         )
         self.accepter = VpcPeeringConnectionAccepterA(
             self,
@@ -64,7 +64,7 @@ class VpcPeering(Construct):
             provider=props.peer_provider,
             vpc_peering_connection_id=self.connection.id,
             auto_accept=True,
-            tags={"Name": props.name, "Side": "accepter"},
+            tags={"Name": props.name},  # the same tags on both sides: one connection, seen from two regions
         )
         self.id: str = self.accepter.id
         for side, destination, provider in (
