@@ -373,6 +373,10 @@ GUARDS.update(
         ],
         # --- features ---------------------------------------------------------------------------------
         "features/database.py:add_database": [C(("aws", "secondary_region"), DROP)],
+        "features/peering.py:add_peering": [C(("network", "us-west-2", "peering"), {"region": "us-east-1"})],
+        "constructs/vpc_peering.py:VpcPeeringProps.__post_init__": [
+            C(("network", "us-east-1", "peering"), {"region": "us-west-2", "route_tiers": []})
+        ],
         # --- stacks -----------------------------------------------------------------------------------
         "stacks/base.py:TonebridgeStack._emulator_settings": [N("called only for an environment with aws.emulator")],
         "stacks/dr.py:DrStack.__init__": [N("the app adds the DR stack only with a dr section and the primary stack")],
@@ -632,5 +636,7 @@ LINES: dict[str, str] = {
     "props/cdn.py:SecurityHeadersSettings._preload[0]": "dns.cdn.security_headers: hsts_preload needs hsts_include_subdomains and hsts_max_age of at least 31536000",
     "props/cdn.py:OriginSecretSettings._window[0]": "dns.cdn.origin_secret: recovery_window_days is 0 or 7-30 (Secrets Manager's bounds)",
     "props/global_dns.py:GeoLocationSettings._one[0]": "dns.routing.geolocation[0]: give exactly one of continent and country",
+    "features/peering.py:add_peering[0]": "network.us-west-2.peering.region: only the secondary region peers, with the primary (us-west-2): its stack is deployed after the primary's and accepts the peering there",
+    "constructs/vpc_peering.py:VpcPeeringProps.__post_init__[0]": "network.us-east-1.peering.route_tiers: List should have at least 1 item after validation, not 0",
     "features/data.py:add_cnpg_backup_roles[0]": "platform.us-west-2.postgres.clusters[0].replica: only production's backups are replicated to us-west-2; staging is environment staging, whose backups bucket has no replica",
 }

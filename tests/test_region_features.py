@@ -63,7 +63,7 @@ def _network_of(stack):
     """A stand-in for the region's VPC and cluster: the database reads their ids only."""
     from types import SimpleNamespace
 
-    vpc = SimpleNamespace(vpc_id="vpc-1", db_subnet_group_name="tb-data")
+    vpc = SimpleNamespace(vpc_id="vpc-1", db_subnet_group_name="tb-data", bastion_security_group_id=None)
     cluster = SimpleNamespace(node_security_group_id="sg-node", cluster_security_group_id="sg-cp")
     return vpc, cluster
 
