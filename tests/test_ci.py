@@ -824,3 +824,31 @@ def test_the_infrastructure_pipeline_names_the_deploy_principal_ci_must_act_as(e
     for env in (e for e in environments.values() if e.name != "local"):
         assert named <= set(env.security.deploy_principals), (env.name, named)
     assert "is an IAM role" not in text  # a Jenkins credential's name is not a role of the account
+
+
+def test_every_non_root_container_of_an_agent_pod_runs_as_the_agent_user(values):
+    """The agent (jnlp) creates the workspace and the step control files as its own user (0755/0644); a step
+    in another container writes there (reports, the digest file, kustomization.yaml, its pid and log), so
+    every non-root container runs as the same uid and gid (Kaniko alone is root, with DAC_OVERRIDE)."""
+    templates = [*_pods(values).values(), _release_template(values)]
+    for template in templates:
+        spec = template["pod"]["spec"]
+        (jnlp,) = [c for c in spec["containers"] if c["name"] == "jnlp"]
+        user = (jnlp["securityContext"]["runAsUser"], jnlp["securityContext"]["runAsGroup"])
+        assert spec["securityContext"]["fsGroup"] == user[1]
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            if context.get("runAsUser") != 0:
+                assert (context["runAsUser"], context["runAsGroup"]) == user, (template["name"], container["name"])
+
+
+def test_the_release_commit_is_signed_in_a_container_that_has_gpg(values):
+    """`gpg` and the signed `git commit` run in the signer container (Argo CD's image installs git, gpg and
+    gpg-agent); the inbound agent's image (jenkins/inbound-agent, Debian slim) has git but no gpg."""
+    text = (PROJECT_ROOT / "pipelines" / "release" / "Jenkinsfile").read_text()
+    signing = text[text.index("container('signer')") :]
+    assert signing.index("gpg --batch --import") < signing.index("} }")  # inside the signer container block
+    assert text.count("gpg ") == signing[: signing.index("} }")].count("gpg ")  # no gpg call anywhere else
+    containers = {c["name"]: c for c in _release_template(values)["pod"]["spec"]["containers"]}
+    assert containers["signer"]["image"].startswith("quay.io/argoproj/argocd:")
+    assert containers["signer"]["env"] == [{"name": "HOME", "value": "/tmp"}]  # gpg's home on the emptyDir

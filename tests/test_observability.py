@@ -125,6 +125,25 @@ def test_rule_files_cover_cluster_health_and_the_services(west_objects):
     assert rules["ApiGatewayHighLatency"]["expr"].startswith("histogram_quantile(0.99,")
 
 
+def test_alerts_on_cadvisor_series_count_containers_only(stacks):
+    """The kubelet's cAdvisor reports each pod's cgroup (image="") beside its containers': an alert summing
+    container_* without image!="" counts every pod about twice and fires at half its threshold."""
+    import re
+
+    checked = 0
+    for name, stack in stacks.items():
+        if not name.endswith("-platform"):
+            continue
+        for (kind, _), obj in _objects(stack).items():
+            if kind != "PrometheusRule":
+                continue
+            for rule in (r for g in obj["spec"]["groups"] for r in g["rules"] if "alert" in r):
+                for selector in re.findall(r"\bcontainer_\w+(\{[^}]*\})?", rule["expr"]):
+                    checked += 1
+                    assert 'image!=""' in selector and 'container!=""' in selector, (name, rule["alert"])
+    assert checked >= 4  # NodeHighCpu and NodeHighMemory in both production regions at least
+
+
 def test_alertmanager_routes_to_the_receiver_with_the_url_from_vault(west, west_objects):
     am = _values(west, "kube-prometheus-stack")["alertmanager"]
     config = am["config"]

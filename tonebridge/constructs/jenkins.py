@@ -69,8 +69,11 @@ from tonebridge.props.ci import CiReleaseSettings, CiSettings
 
 #: uid/gid of the jenkins user in the controller and inbound-agent images.
 JENKINS_UID = 1000
-#: Non-root uid for the kubectl and trivy containers (their images default to root).
-TOOL_UID = 65532
+#: The tool containers (trivy, registry-login, crane, kubectl, signer) run as the agent's user: the agent (jnlp)
+#: creates the workspace and the durable-task control files (0755/0644, owned by it), and a step in another
+#: container must write there (reports, the digest file, kustomization.yaml, the step's pid and log). The
+#: kubernetes plugin recommends one uid across a pod's containers; their images need no particular uid.
+TOOL_UID = JENKINS_UID
 HTTP_PORT, AGENT_PORT = 8080, 50000
 #: Where the controller sees its Vault files (JCasC reads them with ${readFile:...}).
 SECRETS_DIR = "/run/secrets/jenkins"
@@ -310,6 +313,8 @@ def release_pod(props: JenkinsProps) -> dict:
     ci = props.settings
     containers, volumes, skip = _image_containers(props)
     kubectl = _tool_container("kubectl", ci.agents.kubectl_image, ci.agents.tool_resources.manifest())
+    # Signs and pushes the manifests commit: git and gpg (the inbound agent's image has git but no gpg).
+    signer = _tool_container("signer", ci.agents.signer_image, PUSH_RESOURCES)
     kubectl["volumeMounts"].append({"name": "kube-api-access", "mountPath": KUBE_TOKEN_DIR, "readOnly": True})
     projected = {
         "name": "kube-api-access",
@@ -324,10 +329,10 @@ def release_pod(props: JenkinsProps) -> dict:
     return _pod(
         props,
         ci.release.service_account,
-        [*containers, kubectl],
+        [*containers, kubectl, signer],
         token=False,
         volumes=[*volumes, projected],
-        annotations={SKIP_IRSA: ",".join([*skip, "kubectl"])},
+        annotations={SKIP_IRSA: ",".join([*skip, "kubectl", "signer"])},
     )
 
 

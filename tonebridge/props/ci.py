@@ -111,6 +111,11 @@ class CiAgentSettings(StrictModel):
         "without any credential, so a Dockerfile RUN step never sees one. The debug variant has the shell "
         "Jenkins' container steps need.",
     )
+    signer_image: PinnedImage = Field(
+        default=versions.image("quay.io/argoproj/argocd"),
+        description="Signs and pushes the release job's manifests commit (git and gpg): Argo CD's own image, "
+        "already pinned for the platform, carries both; the inbound agent's image has no gpg.",
+    )
     severities: list[Severity] = Field(
         default_factory=lambda: ["HIGH", "CRITICAL"],
         min_length=1,

@@ -38,6 +38,10 @@ ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 PROMETHEUS_UID, PROMETHEUS_GID = 1000, 2000
 #: Grafana image's user and group.
 GRAFANA_UID = 472
+#: cAdvisor series of containers only: the kubelet also reports each pod's own cgroup (container="", image="")
+#: beside its containers', so an unfiltered sum by node counts every pod about twice (the chart's own recording
+#: rules select the same way).
+_CONTAINERS = 'job="kubelet", metrics_path="/metrics/cadvisor", container!="", image!=""'
 #: Real disks only: not the in-memory and container overlay filesystems.
 _DISKS = 'fstype!~"tmpfs|overlay"'
 #: The Prometheus custom resource the chart creates (``<fullname>-prometheus``, fullname = release name).
@@ -192,7 +196,7 @@ def prometheus_rules(namespace: str, t: AlertRules) -> list[dict[str, Any]]:
         ),
         _rule(
             "NodeHighCpu",
-            f"sum(rate(container_cpu_usage_seconds_total[5m])) by (node)"
+            f"sum(rate(container_cpu_usage_seconds_total{{{_CONTAINERS}}}[5m])) by (node)"
             f' / sum(kube_node_status_allocatable{{resource="cpu"}}) by (node) > {t.node_cpu_ratio}',
             d,
             "warning",
@@ -200,7 +204,7 @@ def prometheus_rules(namespace: str, t: AlertRules) -> list[dict[str, Any]]:
         ),
         _rule(
             "NodeHighMemory",
-            "sum(container_memory_working_set_bytes) by (node)"
+            f"sum(container_memory_working_set_bytes{{{_CONTAINERS}}}) by (node)"
             f' / sum(kube_node_status_allocatable{{resource="memory"}}) by (node) > {t.node_memory_ratio}',
             d,
             "warning",
