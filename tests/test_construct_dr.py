@@ -24,6 +24,7 @@ def test_dr_region_with_every_protection_switch_off(environments):
                     "security_group": None,
                     "master_authorized_cidrs": [],
                     "deletion_protection": False,
+                    "dns_endpoint": False,
                 }
             ),
             "backups": production.backups.model_copy(update={"lock_retention": False, "protect": False}),
@@ -40,6 +41,8 @@ def test_dr_region_with_every_protection_switch_off(environments):
     assert cluster["deletion_protection"] is False
     assert "authenticator_groups_config" not in cluster
     assert "notification_config" not in cluster
+    # The DNS endpoint off: it exists (GKE always has one) but takes no user traffic.
+    assert cluster["control_plane_endpoints_config"] == {"dns_endpoint_config": {"allow_external_traffic": False}}
     assert "google_pubsub_topic" not in out["resource"]
     (authorised,) = cluster["master_authorized_networks_config"]["cidr_blocks"]
     assert authorised["cidr_block"] == str(props.network.subnet_cidr)  # only the DR subnet itself
@@ -73,6 +76,7 @@ def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environme
         start_time_utc="01:30",
         delete_objects_unique_in_sink=True,
         repeat_interval_hours=6,
+        copy_max_age_days=3,
     )
     wiring = TransferWiring(
         project_id="tonebridge-dr",
@@ -92,6 +96,7 @@ def test_transfer_mirrors_deletions_every_six_hours_and_copies_another_environme
     for job in jobs:
         assert job["transfer_spec"]["transfer_options"]["delete_objects_unique_in_sink"] is True
         assert job["schedule"]["repeat_interval"] == "21600s"
+        assert job["transfer_spec"]["object_conditions"] == {"max_time_elapsed_since_last_modification": "259200s"}
         assert job["schedule"]["start_time_of_day"]["hours"] == 1
         assert job["schedule"]["start_time_of_day"]["minutes"] == 30
         assert job["schedule"]["schedule_start_date"] == {"year": 2026, "month": 12, "day": 4}

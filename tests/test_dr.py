@@ -71,6 +71,9 @@ def test_standby_gke_cluster(stacks):
     assert cluster["master_authorized_networks_config"]["cidr_blocks"] == [
         {"cidr_block": "10.2.0.0/20", "display_name": "allowed-0"}
     ]
+    # Nothing runs in the DR subnet and AWS is gone on failover day: operators reach the API through the
+    # DNS endpoint, authorized by IAM (the runbook's `get-credentials --dns-endpoint`).
+    assert cluster["control_plane_endpoints_config"] == {"dns_endpoint_config": {"allow_external_traffic": True}}
     pool = _one(dr, "google_container_node_pool")
     assert pool["autoscaling"]["min_node_count"] == 0 and pool["autoscaling"]["max_node_count"] == 5
     assert pool["initial_node_count"] == 0
@@ -145,6 +148,34 @@ def test_transfer_job_copies_the_s3_backups_every_six_hours(stacks):
     assert schedule["start_time_of_day"] == {"hours": 5, "minutes": 0, "seconds": 0, "nanos": 0}
     assert schedule["schedule_start_date"] == {"year": 2026, "month": 12, "day": 1}
     assert job["status"] == "ENABLED"
+
+
+def test_transfer_copies_only_recent_objects_so_expired_backups_never_come_back(stacks):
+    """GCS may delete its copy of a 35-day logical backup hours before S3 expires the original; a job that
+    copies whatever the sink lacks would then copy it again, a COPY of a manifest.json that the freshness
+    metric counts as a new backup. Each job copies only objects modified within dr.transfer.copy_max_age_days
+    (7), below every expiry of what it copies (35 and 365 days)."""
+    for job in _transfer_jobs(stacks[DR]).values():
+        assert job["transfer_spec"]["object_conditions"] == {
+            "max_time_elapsed_since_last_modification": f"{7 * 86400}s"
+        }
+    buckets = {b["name"]: b for b in resources(stacks[DR], "google_storage_bucket").values()}
+    rules = buckets["tonebridge-backups-europe-west1"]["lifecycle_rule"]
+    deletes = sorted(r["condition"]["age"] for r in rules if r["action"]["type"] == "Delete")
+    assert deletes == [35, 365] and deletes[0] > 7
+
+
+def test_operators_reach_the_standby_and_the_transfer_window_stays_below_the_expiries(tmp_path):
+    """The rules behind the two settings: the API must be reachable by someone outside the DR subnet, and the
+    copy window must close before any expiry of the copied objects."""
+    report = _dr_problem(tmp_path, ("gke", "dns_endpoint"), False)
+    assert "dr.gke.dns_endpoint: off with no dr.gke.master_authorized_cidrs" in report, report
+    report = _dr_problem(tmp_path, ("transfer", "copy_max_age_days"), 35)
+    assert (
+        "dr.transfer.copy_max_age_days: 35 is not below database.logical_backup.retention_days (35): expired "
+        "objects would be copied to GCS again"
+    ) in report, report
+    assert "copy_max_age_days" in _dr_problem(tmp_path, ("transfer", "copy_max_age_days"), 1)
 
 
 def test_transfer_role_is_read_only_and_trusts_only_googles_agent(stacks):

@@ -98,3 +98,33 @@ def _dr(cfg: EnvironmentConfig) -> Iterator[Problem]:
         yield Problem(
             ("dr", "backups", "delete_after_days"), "is shorter than retention_days: GCS would refuse the deletes"
         )
+    yield from _operator_access(cfg)
+    yield from _transfer_window(cfg)
+
+
+def _operator_access(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """Somebody must reach the standby's API on failover day, when AWS (its bastions, CI, VPN) is gone:
+    through the DNS endpoint (IAM) or from an address outside the DR subnet authorized on the IP endpoint."""
+    gke = cfg.dr.gke
+    if not gke.dns_endpoint and not gke.master_authorized_cidrs:
+        yield Problem(
+            ("dr", "gke", "dns_endpoint"),
+            "off with no dr.gke.master_authorized_cidrs: only the DR subnet, where nothing runs, reaches the "
+            "cluster's API (turn the DNS endpoint on, or authorize the operators' addresses)",
+        )
+
+
+def _transfer_window(cfg: EnvironmentConfig) -> Iterator[Problem]:
+    """The transfer must stop copying an object before any copy of it expires, or GCS's deletion is undone
+    by the next run (a re-copy counts as a fresh backup for the freshness alert)."""
+    days = cfg.dr.transfer.copy_max_age_days
+    expiries = {"dr.backups.delete_after_days": cfg.dr.backups.delete_after_days}
+    backup = cfg.database.logical_backup
+    if backup.enabled:
+        expiries["database.logical_backup.retention_days"] = backup.retention_days
+    for name, expiry in expiries.items():
+        if days >= expiry:
+            yield Problem(
+                ("dr", "transfer", "copy_max_age_days"),
+                f"{days} is not below {name} ({expiry}): expired objects would be copied to GCS again",
+            )

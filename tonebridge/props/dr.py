@@ -1,6 +1,7 @@
 """The `dr` section: the disaster-recovery site on GCP (spec §9.1, §9.2, §5.1 development registry).
 
-One region of one Google Cloud project holds a network, a standby GKE cluster scaled to zero, a
+One region of one Google Cloud project holds a network, a standby GKE cluster at its smallest (one node,
+for GKE's own system pods; see :class:`DrNodePoolSettings`), a
 backups bucket that Storage Transfer Service fills from the primary's S3 backups bucket every day,
 and the development registry. These models are both the configuration's `dr` section and the
 settings :class:`tonebridge.constructs.gcp.dr_region.DrRegion` takes (one model, no copy in between).
@@ -81,7 +82,12 @@ class DrNetworkSettings(StrictModel):
 
 
 class DrNodePoolSettings(StrictModel):
-    """The standby pool (spec §9.1): zero nodes until a failover scales it up (autoscaler from 0)."""
+    """The standby pool (spec §9.1): as small as GKE allows until a failover scales it up.
+
+    It is the cluster's only pool, so GKE's system Deployments (kube-dns, metrics-server,
+    konnectivity-agent...) run on it: with ``min_nodes: 0`` they are Pending without a node, the
+    autoscaler adds one, and their kube-system pods (no PodDisruptionBudget) keep it from scaling back
+    to 0. The cold standby therefore runs one node in one zone, never 0."""
 
     name: GcpName = Field(default="standby", description="The node pool's name.")
     machine_type: Annotated[str, AfterValidator(checked(cloudfacts.gce_machine_type_problem))] = Field(
@@ -89,7 +95,12 @@ class DrNodePoolSettings(StrictModel):
         description="Compute Engine machine type of the nodes: a predefined type of the cloud facts table "
         "(tonebridge/cloudfacts/curated.yaml, gce) or a custom one (<family>-custom-<vCPUs>-<MiB>).",
     )
-    min_nodes: int = Field(default=0, ge=0, description="Per zone; 0 keeps the standby cold.")
+    min_nodes: int = Field(
+        default=0,
+        ge=0,
+        description="Per zone; 0 is the cold standby's value, yet one node keeps running for GKE's system pods "
+        "(the pool is the cluster's only one: the autoscaler adds a node for them and they block its removal).",
+    )
     max_nodes: int = Field(default=5, ge=1, le=1000, description="Per zone.")
     disk_size_gb: int = Field(default=100, ge=20, le=65536, description="Boot disk of each node, in GB.")
     disk_type: Literal["pd-balanced", "pd-ssd", "pd-standard"] = Field(
@@ -177,7 +188,16 @@ class GkeSettings(StrictModel):
         "RAPID gets versions first, STABLE last.",
     )
     master_authorized_cidrs: list[Cidr] = Field(
-        default_factory=list, description="Besides the subnet itself (bastion, CI, VPN), who may reach the API."
+        default_factory=list,
+        description="Besides the subnet itself (bastion, CI, VPN), who may reach the private IP endpoint; "
+        "with `dns_endpoint` off, the operators' addresses must be here (nothing else reaches the API).",
+    )
+    dns_endpoint: bool = Field(
+        default=True,
+        description="GKE's DNS-based control-plane endpoint (<uid>.<region>.gke.goog) takes traffic from "
+        "anywhere, authorized by IAM (container.clusters.connect), not by network location: how operators "
+        "reach the private standby's API on failover day (`get-credentials --dns-endpoint`) with no bastion "
+        "or VPN. Off: only the private IP endpoint, from the subnet and `master_authorized_cidrs`.",
     )
     node_pool: DrNodePoolSettings = DrNodePoolSettings()
     maintenance: GkeMaintenanceSettings = GkeMaintenanceSettings()
@@ -240,6 +260,16 @@ class TransferSettings(StrictModel):
     )
     delete_objects_unique_in_sink: bool = Field(
         default=False, description="Never: the GCS copy must outlive a deletion on the AWS side."
+    )
+    copy_max_age_days: int = Field(
+        default=7,
+        ge=2,
+        le=3650,
+        description="A run copies only S3 objects modified within this many days (Storage Transfer's "
+        "max_time_elapsed_since_last_modification): once GCS has deleted its copy of an expired backup, the "
+        "next run does not copy it again as a fresh arrival (which would fool the backup-freshness alert). "
+        "Shorter than every expiry of the copied objects (dr.backups.delete_after_days, the logical backup's "
+        "retention_days); a transfer stopped for longer leaves a gap to copy by hand (runbook).",
     )
 
 

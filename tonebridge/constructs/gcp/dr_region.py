@@ -2,10 +2,12 @@
 
 * Network: a custom-mode VPC, one private subnet (Private Google Access, flow logs) with secondary
   ranges for pods and services, a Cloud Router and Cloud NAT for egress (nodes have no public IP).
-* A standby GKE cluster: regional, private nodes and private endpoint, Workload Identity, shielded
-  nodes, a release channel, Dataplane V2 (eBPF network policy), Secrets encrypted with a Cloud KMS
-  key, deletion protection; its one node pool autoscales from 0, so the standby costs only its
-  control plane until a failover scales it up.
+* A standby GKE cluster: regional, private nodes and private IP endpoint, a DNS endpoint gated by IAM
+  (``dr.gke.dns_endpoint``: how operators reach the API when AWS, its bastions and CI are gone),
+  Workload Identity, shielded nodes, a release channel, Dataplane V2 (eBPF network policy), Secrets
+  encrypted with a Cloud KMS key, deletion protection; its one node pool autoscales from
+  ``min_nodes`` (0), but GKE's system pods keep one node of it running, so the standby costs its
+  control plane and one node until a failover scales it up.
 * A GCS bucket for the backups: uniform bucket-level access, public access prevention enforced, a
   customer-managed key, a retention policy, soft delete, lifecycle tiering, access logs. GCS refuses
   Object Versioning on a bucket with a retention policy; the retention policy is the stronger
@@ -50,6 +52,8 @@ from cdktf_cdktf_provider_google.container_cluster import (
     ContainerCluster,
     ContainerClusterAuthenticatorGroupsConfig,
     ContainerClusterBinaryAuthorization,
+    ContainerClusterControlPlaneEndpointsConfig,
+    ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig,
     ContainerClusterDatabaseEncryption,
     ContainerClusterIpAllocationPolicy,
     ContainerClusterMaintenancePolicy,
@@ -346,6 +350,13 @@ class DrRegion(Construct):
                 enable_private_endpoint=True,
                 master_ipv4_cidr_block=str(p.network.master_cidr),
                 master_global_access_config=ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig(enabled=False),
+            ),
+            # The DNS endpoint answers from anywhere but admits only IAM-authorized callers; the IP endpoint
+            # stays private (the subnet and master_authorized_cidrs).
+            control_plane_endpoints_config=ContainerClusterControlPlaneEndpointsConfig(
+                dns_endpoint_config=ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig(
+                    allow_external_traffic=p.gke.dns_endpoint
+                )
             ),
             master_authorized_networks_config=ContainerClusterMasterAuthorizedNetworksConfig(
                 cidr_blocks=[

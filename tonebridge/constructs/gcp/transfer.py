@@ -7,8 +7,9 @@ Two halves, one per cloud:
   no long-lived AWS key anywhere. Read-only: list the bucket, read its objects, decrypt with the
   bucket's key only through S3 in the bucket's region.
 * :class:`BackupTransferJob` (Google): the transfer job, daily from a start date at a fixed UTC
-  time, copying everything (PostgreSQL base backups and WAL under ``postgres/`` included) and never
-  deleting in the sink what disappeared from the source.
+  time, copying everything recent (PostgreSQL base backups and WAL under ``postgres/`` included:
+  objects modified within ``copy_max_age_days``, so a backup GCS has expired is never copied back as
+  a new arrival) and never deleting in the sink what disappeared from the source.
 
 Both live in the DR stack, which depends on the primary region's stack (the bucket and its key);
 the role cannot live in the primary's stack, which would then need the Google project's service
@@ -38,6 +39,7 @@ from cdktf_cdktf_provider_google.storage_transfer_job import (
     StorageTransferJobTransferSpec,
     StorageTransferJobTransferSpecAwsS3DataSource,
     StorageTransferJobTransferSpecGcsDataSink,
+    StorageTransferJobTransferSpecObjectConditions,
     StorageTransferJobTransferSpecTransferOptions,
 )
 from constructs import Construct
@@ -200,6 +202,10 @@ class BackupTransfer(Construct):
                     bucket_name=bucket, role_arn=self.role.arn
                 ),
                 gcs_data_sink=StorageTransferJobTransferSpecGcsDataSink(bucket_name=props.sink_bucket, path=sink_path),
+                # Only recent objects: the sink deletes old ones by its lifecycle, maybe before the source does.
+                object_conditions=StorageTransferJobTransferSpecObjectConditions(
+                    max_time_elapsed_since_last_modification=f"{settings.copy_max_age_days * 86_400}s"
+                ),
                 transfer_options=StorageTransferJobTransferSpecTransferOptions(
                     overwrite_objects_already_existing_in_sink=False,
                     delete_objects_unique_in_sink=settings.delete_objects_unique_in_sink,
