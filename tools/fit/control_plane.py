@@ -91,25 +91,35 @@ def _ids(pattern: re.Pattern[str], values: Iterable[Any]) -> list[str]:
     return [m["id"] for v in values for m in pattern.finditer(str(v))]
 
 
-def _rules(resources: Mapping[str, Any], kind: str) -> tuple[Rule, ...]:
+def _tcp_ports(protocol: Any, low: Any, high: Any) -> tuple[int, int] | None:
+    """The TCP port range a rule opens (every port for ``-1``), or None for a protocol that is not TCP."""
+    protocol = str(protocol).lower()
+    if protocol not in _TCP:
+        return None
+    if protocol in ("-1", "all"):
+        return 0, 65535
+    return int(low if low is not None else 0), int(high if high is not None else 65535)
+
+
+def security_group_rules(resources: Mapping[str, Any], direction: str) -> tuple[Rule, ...]:
+    """Every TCP rule of one ``direction`` (``ingress`` or ``egress``): standalone
+    ``aws_vpc_security_group_<direction>_rule`` resources and the inline rules of ``aws_security_group``,
+    one :class:`Rule` per peer group or range."""
     rules = []
-    for rule in resources.get(kind, {}).values():
-        if str(rule.get("ip_protocol", "")).lower() not in _TCP:
-            continue
-        every = str(rule["ip_protocol"]) in ("-1", "all")
+    for rule in resources.get(f"aws_vpc_security_group_{direction}_rule", {}).values():
+        ports = _tcp_ports(rule.get("ip_protocol", ""), rule.get("from_port"), rule.get("to_port"))
         (group,) = _ids(_GROUP, [rule.get("security_group_id")]) or [None]
-        peers = _ids(_GROUP, [rule.get("referenced_security_group_id") or ""])
-        if group is None:
+        if ports is None or group is None:
             continue
-        rules.append(
-            Rule(
-                group=group,
-                low=0 if every else int(rule.get("from_port", 0)),
-                high=65535 if every else int(rule.get("to_port", 65535)),
-                peer_group=peers[0] if peers else None,
-                peer_cidr=None if peers else rule.get("cidr_ipv4"),
-            )
-        )
+        peers = _ids(_GROUP, [rule.get("referenced_security_group_id") or ""])
+        rules.append(Rule(group, *ports, peer_group=peers[0] if peers else None, peer_cidr=rule.get("cidr_ipv4")))
+    for group, security_group in resources.get("aws_security_group", {}).items():
+        for rule in security_group.get(direction) or []:
+            ports = _tcp_ports(rule.get("protocol", ""), rule.get("from_port"), rule.get("to_port"))
+            if ports is None:
+                continue
+            rules += [Rule(group, *ports, peer_group=peer) for peer in _ids(_GROUP, rule.get("security_groups") or [])]
+            rules += [Rule(group, *ports, peer_cidr=cidr) for cidr in rule.get("cidr_blocks") or []]
     return tuple(rules)
 
 
@@ -159,6 +169,6 @@ def control_plane_reach(infra_stack: Mapping[str, Any]) -> ControlPlaneReach | N
         control_plane=control_plane,
         pods=tuple(pods),
         nodes=tuple(nodes),
-        ingress=_rules(resources, "aws_vpc_security_group_ingress_rule"),
-        egress=_rules(resources, "aws_vpc_security_group_egress_rule"),
+        ingress=security_group_rules(resources, "ingress"),
+        egress=security_group_rules(resources, "egress"),
     )
